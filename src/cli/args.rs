@@ -1,0 +1,71 @@
+//! Command-line syntax.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "sshdeck", version, about = "Work on many SSH hosts at once")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file [default: $XDG_CONFIG_HOME/sshdeck/config.toml]
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// known_hosts file to check host keys against; repeatable
+    /// [default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2, /etc/ssh/ssh_known_hosts]
+    #[arg(long = "known-hosts", global = true, value_name = "FILE")]
+    pub known_hosts: Vec<PathBuf>,
+    /// Identity (private key) file; repeatable [default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa]
+    #[arg(short = 'i', long = "identity", global = true, value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+    /// Remote user for hosts that do not name one
+    #[arg(short = 'l', long = "user", global = true)]
+    pub user: Option<String>,
+    /// Port for hosts that do not name one
+    #[arg(short = 'p', long, global = true)]
+    pub port: Option<u16>,
+    /// Seconds allowed to connect and authenticate [default: 10]
+    #[arg(long = "connect-timeout", global = true, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
+    /// Most connection attempts in flight at once [default: 64]
+    #[arg(long, global = true, value_name = "N")]
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command on many hosts and stream or gather the output
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Hosts: comma list of config names or [user@]host[:port]
+    #[arg(short = 'H', long = "hosts", value_name = "HOSTS")]
+    pub hosts: Option<String>,
+    /// Every host in the config file
+    #[arg(short = 'a', long, conflicts_with = "hosts")]
+    pub all: bool,
+    /// Gather: group hosts by exit status and identical output, print once per group
+    #[arg(short = 'b', long, conflicts_with = "json")]
+    pub gather: bool,
+    /// Print one JSON object per event line (NDJSON), for scripts
+    #[arg(long)]
+    pub json: bool,
+    /// Also write each host's raw stdout and stderr to DIR/<host>.stdout/.stderr
+    #[arg(long = "out-dir", value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Stop the command on a host after SECS seconds
+    #[arg(short = 't', long = "timeout", value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// The command, after `--`; its words are joined with spaces, as ssh does
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}

@@ -1,0 +1,44 @@
+//! Headless commands. They drive the same engine as the TUI and print for
+//! people (streaming lines, gathered groups) or for scripts (NDJSON).
+
+mod args;
+mod error;
+mod gather;
+mod outdir;
+mod progress;
+mod run;
+mod setup;
+mod stream;
+
+pub use args::{Cli, Command};
+pub use error::CliError;
+
+use std::process::ExitCode;
+
+/// Run the parsed command line; errors are printed here, once, plainly.
+pub fn main(cli: Cli) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sshdeck: error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = rt.block_on(async {
+        match &cli.command {
+            Command::Run(a) => run::run(&cli.global, a).await,
+        }
+    });
+    // Host tasks may still be closing connections; don't wait for them.
+    rt.shutdown_background();
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sshdeck: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

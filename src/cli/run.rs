@@ -1,0 +1,234 @@
+//! `sshdeck run`: fan one command out and report per host.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::CliError;
+use super::args::{GlobalArgs, RunArgs};
+use super::gather::Gatherer;
+use super::outdir::OutDir;
+use super::progress::Progress;
+use super::setup::{self, seconds};
+use super::stream::{Format, StreamPrinter};
+use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostError, HostId};
+use crate::inventory::resolve;
+
+/// How one host's run ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Exit {
+        status: ExitStatus,
+        elapsed: Duration,
+    },
+    Failed {
+        error: HostError,
+        elapsed: Duration,
+    },
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        matches!(self, Outcome::Exit { status, .. } if status.success())
+    }
+
+    /// "exit 3", "killed by SIGTERM", or "refused: connection refused by …".
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Exit { status, .. } => status.to_string(),
+            Outcome::Failed { error, .. } => format!("{}: {error}", error.kind()),
+        }
+    }
+}
+
+/// Upper bound of events handled before output is flushed and progress
+/// redrawn, so a flood cannot starve the progress line or Ctrl-C.
+const DRAIN_BATCH: usize = 512;
+
+pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
+    let setup = setup::prepare(g)?;
+    let targets = if a.all {
+        resolve::resolve_all(&setup.config, &setup.overrides)?
+    } else {
+        resolve::resolve_list(
+            a.hosts.as_deref().unwrap_or(""),
+            &setup.config,
+            &setup.overrides,
+        )?
+    };
+    let timeout = match a.timeout {
+        Some(t) => Some(seconds(t, "--timeout")?),
+        None => setup.command_timeout,
+    };
+    let command = a.command.join(" ");
+    if command.trim().is_empty() {
+        return Err(CliError::BadArg("the command after `--` is empty".into()));
+    }
+    let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
+    let mut outdir = match &a.out_dir {
+        Some(dir) => Some(OutDir::create(dir, &labels)?),
+        None => None,
+    };
+
+    let (mut engine, mut events) = Engine::new(setup.engine);
+    let ids: Vec<HostId> = targets.into_iter().map(|t| engine.add_host(t)).collect();
+    let total = ids.len();
+
+    let format = if a.json {
+        Format::Json
+    } else if a.gather {
+        Format::Quiet
+    } else {
+        Format::Lines
+    };
+    let color = std::io::stdout().is_terminal();
+    let mut printer = StreamPrinter::new(format, labels.clone(), color);
+    let mut gatherer = a.gather.then(|| Gatherer::new(total));
+    let mut progress = Progress::new(total, !a.json && std::io::stderr().is_terminal());
+    let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
+    let mut finished = 0usize;
+
+    let job = engine.exec(&ids, &command, &ExecOptions { timeout });
+    printer.set_job(job.0);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut interrupted = false;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+
+    while finished < total {
+        let first = tokio::select! {
+            ev = events.recv() => ev,
+            _ = tick.tick() => { progress.draw(); continue; }
+            _ = &mut ctrl_c, if !interrupted => {
+                // First Ctrl-C stops the job everywhere; hosts then report
+                // "cancelled" and we still print the summary.
+                interrupted = true;
+                engine.cancel(job);
+                continue;
+            }
+        };
+        let Some(first) = first else { break };
+        progress.clear();
+        let mut next = Some(first);
+        let mut handled = 0;
+        while let Some(ev) = next.take() {
+            let host = ev.host.0;
+            match ev.kind {
+                EventKind::Connecting => printer.state(host, "connecting"),
+                EventKind::Connected => printer.state(host, "connected"),
+                EventKind::Stdout(data) => {
+                    output(&mut printer, &mut gatherer, &mut outdir, host, false, &data)?
+                }
+                EventKind::Stderr(data) => {
+                    output(&mut printer, &mut gatherer, &mut outdir, host, true, &data)?
+                }
+                EventKind::Exit { status, elapsed } => {
+                    let o = Outcome::Exit { status, elapsed };
+                    finished += finish(&mut printer, &mut progress, &mut outcomes, host, o);
+                }
+                EventKind::Failed { error, elapsed } => {
+                    let o = Outcome::Failed { error, elapsed };
+                    finished += finish(&mut printer, &mut progress, &mut outcomes, host, o);
+                }
+            }
+            handled += 1;
+            if handled < DRAIN_BATCH {
+                next = events.try_recv().ok();
+            }
+        }
+        printer.flush();
+        progress.draw();
+    }
+    progress.clear();
+    if let Some(dir) = outdir.as_mut() {
+        dir.flush()?;
+    }
+    if let Some(g) = &gatherer {
+        g.print(&labels, &outcomes, color);
+    }
+    let failed = summarize(&mut printer, &labels, &outcomes, a.json);
+    Ok(if failed == 0 && !interrupted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn output(
+    printer: &mut StreamPrinter,
+    gatherer: &mut Option<Gatherer>,
+    outdir: &mut Option<OutDir>,
+    host: usize,
+    stderr: bool,
+    data: &[u8],
+) -> Result<(), CliError> {
+    printer.output(host, stderr, data);
+    if let Some(g) = gatherer.as_mut() {
+        g.output(host, stderr, data);
+    }
+    if let Some(d) = outdir.as_mut() {
+        d.write(host, stderr, data)?;
+    }
+    Ok(())
+}
+
+fn finish(
+    printer: &mut StreamPrinter,
+    progress: &mut Progress,
+    outcomes: &mut [Option<Outcome>],
+    host: usize,
+    outcome: Outcome,
+) -> usize {
+    let Some(slot) = outcomes.get_mut(host) else {
+        return 0;
+    };
+    if slot.is_some() {
+        return 0;
+    }
+    printer.end(host, &outcome);
+    progress.done(outcome.ok());
+    *slot = Some(outcome);
+    1
+}
+
+/// Print the failure summary; returns how many hosts failed.
+fn summarize(
+    printer: &mut StreamPrinter,
+    labels: &[String],
+    outcomes: &[Option<Outcome>],
+    json: bool,
+) -> usize {
+    let failed: Vec<(usize, &Outcome)> = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| o.as_ref().map(|o| (i, o)))
+        .filter(|(_, o)| !o.ok())
+        .collect();
+    let missing = outcomes.iter().filter(|o| o.is_none()).count();
+    if json {
+        printer.summary(outcomes.len(), failed.len() + missing);
+        printer.flush();
+        return failed.len() + missing;
+    }
+    let mut err = std::io::stderr().lock();
+    if !failed.is_empty() || missing > 0 {
+        let _ = writeln!(
+            err,
+            "sshdeck: {} of {} hosts failed:",
+            failed.len() + missing,
+            outcomes.len()
+        );
+        let width = failed
+            .iter()
+            .map(|(i, _)| labels[*i].len())
+            .max()
+            .unwrap_or(0);
+        for (i, o) in &failed {
+            let _ = writeln!(err, "  {:width$}  {}", labels[*i], o.describe());
+        }
+        if missing > 0 {
+            let _ = writeln!(err, "  {missing} hosts never reported (engine stopped)");
+        }
+    }
+    failed.len() + missing
+}

@@ -1,0 +1,168 @@
+//! Line-by-line output as it arrives: `label: line`, or NDJSON for scripts.
+
+use std::io::{BufWriter, Stderr, Stdout, Write};
+
+use serde_json::json;
+
+use super::run::Outcome;
+use crate::engine::ExitStatus;
+use crate::text::lines::LineSplitter;
+use crate::text::sanitize::sanitize_line;
+
+/// Longest line we hold before cutting it; bounds memory per host.
+const MAX_LINE: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `label: line` on stdout; stderr lines on stderr with the same prefix.
+    Lines,
+    /// NDJSON events on stdout.
+    Json,
+    /// Nothing while running (the gathered view prints at the end).
+    Quiet,
+}
+
+pub struct StreamPrinter {
+    format: Format,
+    labels: Vec<String>,
+    /// [stdout, stderr] splitter per host.
+    splitters: Vec<[LineSplitter; 2]>,
+    out: BufWriter<Stdout>,
+    err: BufWriter<Stderr>,
+    color: bool,
+    job: u64,
+}
+
+impl StreamPrinter {
+    pub fn new(format: Format, labels: Vec<String>, color: bool) -> Self {
+        let splitters = labels
+            .iter()
+            .map(|_| [LineSplitter::new(MAX_LINE), LineSplitter::new(MAX_LINE)])
+            .collect();
+        StreamPrinter {
+            format,
+            labels,
+            splitters,
+            out: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            err: BufWriter::new(std::io::stderr()),
+            color,
+            job: 0,
+        }
+    }
+
+    pub fn set_job(&mut self, job: u64) {
+        self.job = job;
+    }
+
+    pub fn state(&mut self, host: usize, state: &str) {
+        if self.format == Format::Json {
+            let v = json!({"host": self.labels[host], "job": self.job, "event": state});
+            let _ = writeln!(self.out, "{v}");
+        }
+    }
+
+    pub fn output(&mut self, host: usize, stderr: bool, data: &[u8]) {
+        if self.format == Format::Quiet {
+            return;
+        }
+        let Self {
+            splitters,
+            labels,
+            out,
+            err,
+            format,
+            color,
+            job,
+        } = self;
+        let label = &labels[host];
+        let write = |line: &[u8]| write_line(*format, *color, *job, label, stderr, line, out, err);
+        let mut write = write;
+        splitters[host][usize::from(stderr)].push(data, &mut write);
+    }
+
+    pub fn end(&mut self, host: usize, outcome: &Outcome) {
+        if self.format == Format::Quiet {
+            return;
+        }
+        let Self {
+            splitters,
+            labels,
+            out,
+            err,
+            format,
+            color,
+            job,
+        } = self;
+        let label = &labels[host];
+        for (i, s) in splitters[host].iter_mut().enumerate() {
+            s.finish(|line| write_line(*format, *color, *job, label, i == 1, line, out, err));
+        }
+        if *format == Format::Json {
+            let mut v = json!({"host": label, "job": *job});
+            match outcome {
+                Outcome::Exit { status, elapsed } => {
+                    v["event"] = "exit".into();
+                    match status {
+                        ExitStatus::Code(c) => v["code"] = (*c).into(),
+                        ExitStatus::Signal { name, core_dumped } => {
+                            v["signal"] = name.as_str().into();
+                            v["core_dumped"] = (*core_dumped).into();
+                        }
+                    }
+                    v["elapsed_ms"] = (elapsed.as_millis() as u64).into();
+                }
+                Outcome::Failed { error, elapsed } => {
+                    v["event"] = "failed".into();
+                    v["kind"] = error.kind().into();
+                    v["error"] = error.to_string().into();
+                    v["elapsed_ms"] = (elapsed.as_millis() as u64).into();
+                }
+            }
+            let _ = writeln!(out, "{v}");
+        }
+    }
+
+    pub fn summary(&mut self, hosts: usize, failed: usize) {
+        let v = json!({"event": "summary", "job": self.job, "hosts": hosts,
+                       "ok": hosts - failed, "failed": failed});
+        let _ = writeln!(self.out, "{v}");
+    }
+
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+        let _ = self.err.flush();
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_line(
+    format: Format,
+    color: bool,
+    job: u64,
+    label: &str,
+    stderr: bool,
+    line: &[u8],
+    out: &mut BufWriter<Stdout>,
+    err: &mut BufWriter<Stderr>,
+) {
+    match format {
+        Format::Quiet => {}
+        Format::Json => {
+            // JSON escapes every control character, so raw text is safe here
+            // and scripts see exactly what the host printed.
+            let v = json!({"host": label, "job": job,
+                           "event": if stderr { "stderr" } else { "stdout" },
+                           "line": String::from_utf8_lossy(line)});
+            let _ = writeln!(out, "{v}");
+        }
+        Format::Lines => {
+            let text = sanitize_line(line);
+            let w: &mut dyn Write = if stderr { err } else { out };
+            let _ = match (color, stderr) {
+                (true, false) => writeln!(w, "\x1b[36m{label}:\x1b[0m {text}"),
+                (true, true) => writeln!(w, "\x1b[31m{label}:\x1b[0m {text}"),
+                (false, _) => writeln!(w, "{label}: {text}"),
+            };
+        }
+    }
+}

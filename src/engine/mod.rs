@@ -1,0 +1,152 @@
+//! The SSH engine: no UI code here. Callers add hosts, send commands in and
+//! read [`Event`]s out of one channel. Each host is owned by its own tokio
+//! task, so a host that hangs or floods only ever blocks itself.
+
+pub mod auth;
+pub mod error;
+pub mod event;
+mod exec;
+mod host_task;
+pub mod known_hosts;
+mod ssh;
+pub mod target;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+pub use auth::Identities;
+pub use error::HostError;
+pub use event::{Event, EventKind, ExitStatus, HostId, JobId};
+pub use known_hosts::KnownHosts;
+pub use ssh::display_addr;
+pub use target::Target;
+
+use host_task::{HostCmd, Shared};
+
+/// Engine-wide settings.
+pub struct EngineConfig {
+    pub known_hosts: Arc<KnownHosts>,
+    pub identities: Arc<Identities>,
+    pub connect_timeout: Duration,
+    /// Most handshakes in flight at once (OpenSSH's MaxStartups defaults to 10:30:100).
+    pub max_connecting: usize,
+    /// Send a keepalive after this much silence; None disables.
+    pub keepalive: Option<Duration>,
+    /// Events buffered before producers wait. Bounds memory under a flood.
+    pub event_buffer: usize,
+}
+
+impl EngineConfig {
+    pub fn new(known_hosts: KnownHosts, identities: Identities) -> Self {
+        EngineConfig {
+            known_hosts: Arc::new(known_hosts),
+            identities: Arc::new(identities),
+            connect_timeout: Duration::from_secs(10),
+            max_connecting: 64,
+            keepalive: Some(Duration::from_secs(30)),
+            event_buffer: 1024,
+        }
+    }
+}
+
+/// Per-command options.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    pub timeout: Option<Duration>,
+}
+
+struct HostSlot {
+    target: Target,
+    cmds: mpsc::UnboundedSender<HostCmd>,
+}
+
+pub struct Engine {
+    shared: Arc<Shared>,
+    hosts: Vec<HostSlot>,
+    next_job: u64,
+    jobs: HashMap<JobId, CancellationToken>,
+}
+
+impl Engine {
+    /// Must be called inside a tokio runtime. Returns the engine and the
+    /// receiver of every event it will produce.
+    pub fn new(cfg: EngineConfig) -> (Engine, mpsc::Receiver<Event>) {
+        let (tx, rx) = mpsc::channel(cfg.event_buffer.max(1));
+        let russh_cfg = russh::client::Config {
+            keepalive_interval: cfg.keepalive,
+            // Three unanswered keepalives mean the host is gone (OpenSSH's
+            // ServerAliveCountMax default).
+            keepalive_max: 3,
+            nodelay: true,
+            ..Default::default()
+        };
+        let shared = Arc::new(Shared {
+            ctx: ssh::ConnectContext {
+                russh: Arc::new(russh_cfg),
+                known_hosts: cfg.known_hosts,
+                identities: cfg.identities,
+                connect_timeout: cfg.connect_timeout,
+            },
+            connect_slots: Semaphore::new(cfg.max_connecting.max(1)),
+            events: tx,
+        });
+        let engine = Engine {
+            shared,
+            hosts: Vec::new(),
+            next_job: 1,
+            jobs: HashMap::new(),
+        };
+        (engine, rx)
+    }
+
+    pub fn add_host(&mut self, target: Target) -> HostId {
+        let id = HostId(self.hosts.len());
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(host_task::run(id, target.clone(), self.shared.clone(), rx));
+        self.hosts.push(HostSlot { target, cmds: tx });
+        id
+    }
+
+    pub fn target(&self, id: HostId) -> Option<&Target> {
+        self.hosts.get(id.0).map(|h| &h.target)
+    }
+
+    pub fn host_ids(&self) -> impl Iterator<Item = HostId> + '_ {
+        (0..self.hosts.len()).map(HostId)
+    }
+
+    /// Start `command` on every host in `hosts`. Each host reports its own
+    /// terminal event (Exit or Failed) for the returned job.
+    pub fn exec(&mut self, hosts: &[HostId], command: &str, opts: &ExecOptions) -> JobId {
+        let job = JobId(self.next_job);
+        self.next_job += 1;
+        // Forget finished jobs' tokens so a long session does not accumulate them.
+        self.jobs.retain(|_, t| !t.is_cancelled());
+        let token = CancellationToken::new();
+        let command: Arc<str> = Arc::from(command);
+        for id in hosts {
+            if let Some(slot) = self.hosts.get(id.0) {
+                let _ = slot.cmds.send(HostCmd::Exec {
+                    job,
+                    command: command.clone(),
+                    timeout: opts.timeout,
+                    cancel: token.child_token(),
+                });
+            }
+        }
+        self.jobs.insert(job, token);
+        job
+    }
+
+    /// Stop a job on every host: its channels are closed and each host
+    /// reports `Failed(Cancelled)` unless it had already finished.
+    pub fn cancel(&mut self, job: JobId) {
+        if let Some(t) = self.jobs.remove(&job) {
+            t.cancel();
+        }
+    }
+}

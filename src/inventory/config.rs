@@ -1,0 +1,206 @@
+//! `config.toml`: defaults and named hosts. Every error names file:line:col.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+use toml::Spanned;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub defaults: Defaults,
+    #[serde(default)]
+    pub hosts: Vec<HostEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    pub user: Option<String>,
+    pub port: Option<u16>,
+    /// Seconds allowed for TCP connect, handshake and authentication.
+    pub connect_timeout: Option<Spanned<f64>>,
+    /// Seconds a command may run before it is stopped; unset = no limit.
+    pub command_timeout: Option<Spanned<f64>>,
+    /// Most connection attempts in flight at once.
+    pub concurrency: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub identity_files: Vec<PathBuf>,
+    #[serde(default)]
+    pub known_hosts: Vec<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostEntry {
+    pub name: Spanned<String>,
+    /// Defaults to `name`.
+    pub address: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read: {cause}", path.display())]
+    Io { path: PathBuf, cause: String },
+    #[error("{}:{line}:{col}: {msg}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        msg: String,
+    },
+}
+
+/// `$XDG_CONFIG_HOME/sshdeck/config.toml`, else `~/.config/sshdeck/config.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| crate::engine::target::home_dir().map(|h| h.join(".config")))?;
+    Some(base.join("sshdeck").join("config.toml"))
+}
+
+impl Config {
+    /// Load `path`. `required` is false for the default location, which may
+    /// simply not exist yet.
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Config::default());
+            }
+            Err(e) => {
+                return Err(ConfigError::Io {
+                    path: path.into(),
+                    cause: e.to_string(),
+                });
+            }
+        };
+        Config::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let invalid = |offset: usize, msg: String| {
+            let (line, col) = line_col(text, offset);
+            ConfigError::Invalid {
+                path: path.into(),
+                line,
+                col,
+                msg,
+            }
+        };
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            invalid(offset, e.message().to_string())
+        })?;
+        let mut seen = std::collections::HashMap::new();
+        for h in &cfg.hosts {
+            let name = h.name.get_ref();
+            if name.trim().is_empty() {
+                return Err(invalid(h.name.span().start, "host name is empty".into()));
+            }
+            if let Some(first) = seen.insert(name.clone(), h.name.span().start) {
+                let (l, _) = line_col(text, first);
+                return Err(invalid(
+                    h.name.span().start,
+                    format!("host {name:?} is defined twice (first at line {l})"),
+                ));
+            }
+        }
+        let d = &cfg.defaults;
+        for t in [&d.connect_timeout, &d.command_timeout]
+            .into_iter()
+            .flatten()
+        {
+            if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) {
+                return Err(invalid(
+                    t.span().start,
+                    "timeout must be a positive number of seconds".into(),
+                ));
+            }
+        }
+        if let Some(c) = &d.concurrency
+            && *c.get_ref() == 0
+        {
+            return Err(invalid(
+                c.span().start,
+                "concurrency must be at least 1".into(),
+            ));
+        }
+        Ok(cfg)
+    }
+
+    pub fn host(&self, name: &str) -> Option<&HostEntry> {
+        self.hosts.iter().find(|h| h.name.get_ref() == name)
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Config::parse(Path::new("/etc/x.toml"), text)
+            .expect_err("should fail")
+            .to_string()
+    }
+
+    #[test]
+    fn parses_hosts_and_defaults() {
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "[defaults]\nuser = \"ops\"\nconnect_timeout = 2.5\n\n[[hosts]]\nname = \"web1\"\naddress = \"10.0.0.1\"\nport = 2222\n",
+        )
+        .unwrap();
+        assert_eq!(c.defaults.user.as_deref(), Some("ops"));
+        assert_eq!(c.host("web1").and_then(|h| h.port), Some(2222));
+    }
+
+    #[test]
+    fn syntax_error_names_file_line_col() {
+        assert!(
+            err("[defaults]\nuser = \n").starts_with("/etc/x.toml:2:"),
+            "{}",
+            err("[defaults]\nuser = \n")
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_its_position() {
+        let e = err("[[hosts]]\nname = \"a\"\nadress = \"x\"\n");
+        assert!(e.starts_with("/etc/x.toml:3:1:"), "{e}");
+        assert!(e.contains("adress"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_its_position() {
+        let e = err("[[hosts]]\nname = \"a\"\nport = \"ssh\"\n");
+        assert!(e.starts_with("/etc/x.toml:3:8:"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_host_points_at_second_definition() {
+        let e = err("[[hosts]]\nname = \"a\"\n[[hosts]]\nname = \"a\"\n");
+        assert!(e.starts_with("/etc/x.toml:4:8:"), "{e}");
+        assert!(e.contains("first at line 2"), "{e}");
+    }
+
+    #[test]
+    fn bad_numbers_are_refused() {
+        assert!(err("[defaults]\nconcurrency = 0\n").starts_with("/etc/x.toml:2:15:"));
+        assert!(err("[defaults]\ncommand_timeout = -1\n").starts_with("/etc/x.toml:2:19:"));
+    }
+}

@@ -1,0 +1,122 @@
+//! Making remote output safe to show on the user's terminal.
+//!
+//! A hostile or broken host can print escape sequences that move the cursor,
+//! clear the screen, retitle the window or write the clipboard (OSC 52).
+//! Everything that is not printable text or a tab is removed here, so only
+//! what we choose to draw ever reaches the terminal.
+
+/// Strip every control and escape sequence from one line of remote output.
+/// Invalid UTF-8 is replaced (U+FFFD), never passed through.
+pub fn sanitize_line(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\t' => out.push('\t'),
+            '\x1b' => match chars.next() {
+                Some('[') => skip_csi(&mut chars),
+                Some(']' | 'P' | 'X' | '^' | '_') => skip_string(&mut chars),
+                // ESC + intermediates + final (e.g. charset selection `ESC ( B`).
+                Some(c) if ('\x20'..='\x2f').contains(&c) => {
+                    for n in chars.by_ref() {
+                        if !('\x20'..='\x2f').contains(&n) {
+                            break;
+                        }
+                    }
+                }
+                // Any other two-character escape (ESC c, ESC 7, ...).
+                _ => {}
+            },
+            // C1 forms of CSI, and of the string controls DCS/SOS/OSC/PM/APC.
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// CSI: parameter and intermediate bytes, then one final byte in 0x40..=0x7e.
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for c in chars.by_ref() {
+        if ('\x40'..='\x7e').contains(&c) {
+            return;
+        }
+        // A control inside a CSI aborts it in real terminals; stop here too.
+        if c.is_control() {
+            return;
+        }
+    }
+}
+
+/// OSC/DCS/SOS/PM/APC run until BEL, ESC \ or the C1 string terminator.
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\x07' | '\u{9c}' => return,
+            '\x1b' => {
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_plain_text_and_tabs() {
+        assert_eq!(sanitize_line(b"hello\tworld"), "hello\tworld");
+        assert_eq!(sanitize_line("héllo ✓".as_bytes()), "héllo ✓");
+    }
+
+    #[test]
+    fn strips_csi_including_screen_clear_and_colors() {
+        assert_eq!(sanitize_line(b"a\x1b[2Jb\x1b[1;31mc\x1b[0m"), "abc");
+        assert_eq!(sanitize_line(b"\x1b[?1049h\x1b[Hx"), "x");
+    }
+
+    #[test]
+    fn strips_osc52_clipboard_and_title_writes() {
+        assert_eq!(sanitize_line(b"a\x1b]52;c;ZXZpbA==\x07b"), "ab");
+        assert_eq!(sanitize_line(b"a\x1b]0;title\x1b\\b"), "ab");
+    }
+
+    #[test]
+    fn strips_dcs_apc_and_c1_forms() {
+        assert_eq!(sanitize_line(b"a\x1bPq#0;1\x1b\\b"), "ab");
+        assert_eq!(sanitize_line(b"a\x1b_apc\x1b\\b"), "ab");
+        assert_eq!(
+            sanitize_line("a\u{9b}2Jb\u{9d}52;c;x\u{9c}c".as_bytes()),
+            "abc"
+        );
+        assert_eq!(sanitize_line("a\u{85}b".as_bytes()), "ab");
+    }
+
+    #[test]
+    fn strips_c0_controls_and_charset_escapes() {
+        assert_eq!(sanitize_line(b"a\rb\x08c\x07d\x00e\x7f"), "abcde");
+        assert_eq!(sanitize_line(b"\x1b(Bx\x1bcy"), "xy");
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_not_passed() {
+        assert_eq!(sanitize_line(b"a\xffb"), "a\u{fffd}b");
+        // A raw 0x9b byte is invalid UTF-8, so it cannot act as a C1 CSI.
+        assert_eq!(sanitize_line(b"a\x9b2Jb"), "a\u{fffd}2Jb");
+    }
+
+    #[test]
+    fn unterminated_sequences_swallow_the_rest_safely() {
+        assert_eq!(sanitize_line(b"ok\x1b]52;c;AAAA"), "ok");
+        assert_eq!(sanitize_line(b"ok\x1b["), "ok");
+        assert_eq!(sanitize_line(b"ok\x1b"), "ok");
+    }
+}

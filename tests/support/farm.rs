@@ -1,0 +1,309 @@
+//! A farm of real OpenSSH `sshd` processes on loopback, for integration
+//! tests and benchmarks. Each host runs as the current user on its own free
+//! port with its own host key; the farm also writes a client key and a
+//! known_hosts file that trusts every host. Everything stops on drop.
+//!
+//! A missing sshd is a hard failure, never a skip: `scripts/test` installs it.
+
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct FarmHost {
+    pub port: u16,
+    pub dir: PathBuf,
+    pub log: PathBuf,
+    pub host_key_pub: String,
+    child: Option<Child>,
+}
+
+pub struct Farm {
+    pub root: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    pub hosts: Vec<FarmHost>,
+    pub client_key: PathBuf,
+    pub known_hosts: PathBuf,
+    pub user: String,
+    sshd: PathBuf,
+}
+
+/// Where sshd lives: `$SSHD`, then the usual places, then PATH.
+pub fn find_sshd() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SSHD") {
+        return Some(p.into());
+    }
+    for p in ["/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd"] {
+        if Path::new(p).exists() {
+            return Some(p.into());
+        }
+    }
+    let out = Command::new("sh")
+        .args(["-c", "command -v sshd"])
+        .output()
+        .ok()?;
+    let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!s.is_empty()).then(|| s.into())
+}
+
+fn run_ok(cmd: &mut Command, what: &str) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn keygen(path: &Path) {
+    run_ok(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "farm", "-f"])
+            .arg(path),
+        "ssh-keygen",
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind a loopback port")
+}
+
+/// A port with nothing listening (for "connection refused" tests).
+pub fn closed_port() -> u16 {
+    free_port()
+}
+
+impl Farm {
+    /// Start `n` hosts in a fresh temporary directory.
+    pub fn start(n: usize) -> Farm {
+        let tmp = tempfile::Builder::new()
+            .prefix("sshdeck-farm-")
+            .tempdir()
+            .expect("tempdir");
+        let root = tmp.path().to_path_buf();
+        let mut farm = Farm::start_in(&root, n);
+        farm._tmp = Some(tmp);
+        farm
+    }
+
+    /// Start `n` hosts under `root` (kept after drop; used by benchmarks).
+    pub fn start_in(root: &Path, n: usize) -> Farm {
+        let sshd = find_sshd().unwrap_or_else(|| {
+            panic!(
+                "sshd (OpenSSH server) is not installed. Run scripts/test, which installs \
+                 openssh-server, or `apt-get install openssh-server`."
+            )
+        });
+        std::fs::create_dir_all(root).expect("farm root");
+        // Privilege separation needs this directory when sshd runs as root.
+        if unsafe { libc_geteuid() } == 0 {
+            let _ = std::fs::create_dir_all("/run/sshd");
+        }
+        let client_key = root.join("client_ed25519");
+        if !client_key.exists() {
+            keygen(&client_key);
+        }
+        let pubkey = std::fs::read_to_string(root.join("client_ed25519.pub")).expect("client pub");
+        std::fs::write(root.join("authorized_keys"), &pubkey).expect("authorized_keys");
+        let user = String::from_utf8(
+            Command::new("id")
+                .arg("-un")
+                .output()
+                .expect("id -un")
+                .stdout,
+        )
+        .expect("utf8 user")
+        .trim()
+        .to_string();
+        let mut farm = Farm {
+            root: root.to_path_buf(),
+            _tmp: None,
+            hosts: Vec::with_capacity(n),
+            client_key,
+            known_hosts: root.join("known_hosts"),
+            user,
+            sshd,
+        };
+        for i in 0..n {
+            let dir = root.join(format!("host{i:03}"));
+            std::fs::create_dir_all(&dir).expect("host dir");
+            let key = dir.join("host_ed25519");
+            if !key.exists() {
+                keygen(&key);
+            }
+            let host_key_pub = std::fs::read_to_string(dir.join("host_ed25519.pub"))
+                .expect("host pub")
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ");
+            farm.hosts.push(FarmHost {
+                port: 0,
+                log: dir.join("sshd.log"),
+                dir,
+                host_key_pub,
+                child: None,
+            });
+        }
+        for i in 0..n {
+            farm.spawn(i);
+        }
+        for i in 0..n {
+            farm.wait_ready(i);
+        }
+        farm.write_known_hosts();
+        farm
+    }
+
+    fn write_config(&self, i: usize) -> PathBuf {
+        let h = &self.hosts[i];
+        let cfg = format!(
+            "Port {port}\n\
+             ListenAddress 127.0.0.1\n\
+             HostKey {key}\n\
+             PidFile none\n\
+             AuthorizedKeysFile {ak}\n\
+             PubkeyAuthentication yes\n\
+             PasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\n\
+             UsePAM no\n\
+             StrictModes no\n\
+             PermitRootLogin yes\n\
+             MaxStartups 1000\n\
+             MaxSessions 100\n\
+             LogLevel VERBOSE\n\
+             Subsystem sftp internal-sftp\n\
+             AcceptEnv *\n",
+            port = h.port,
+            key = h.dir.join("host_ed25519").display(),
+            ak = self.root.join("authorized_keys").display(),
+        );
+        let path = h.dir.join("sshd_config");
+        std::fs::write(&path, cfg).expect("sshd_config");
+        path
+    }
+
+    fn spawn(&mut self, i: usize) {
+        if self.hosts[i].port == 0 {
+            self.hosts[i].port = free_port();
+        }
+        let cfg = self.write_config(i);
+        let h = &mut self.hosts[i];
+        let child = Command::new(&self.sshd)
+            .arg("-D")
+            .arg("-f")
+            .arg(&cfg)
+            .arg("-E")
+            .arg(&h.log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.sshd.display()));
+        h.child = Some(child);
+    }
+
+    /// Wait until host `i` answers with an SSH banner. If its port was taken
+    /// in the meantime, move it to another port and try again.
+    fn wait_ready(&mut self, i: usize) {
+        for _attempt in 0..5 {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if banner_ok(self.hosts[i].port) {
+                    return;
+                }
+                let exited = self.hosts[i]
+                    .child
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten())
+                    .is_some();
+                if exited {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            self.kill(i);
+            self.hosts[i].port = 0;
+            self.spawn(i);
+        }
+        let log = std::fs::read_to_string(&self.hosts[i].log).unwrap_or_default();
+        panic!("sshd for host {i} did not start; its log:\n{log}");
+    }
+
+    pub fn write_known_hosts(&self) {
+        let text: String = self
+            .hosts
+            .iter()
+            .map(|h| format!("[127.0.0.1]:{} {}\n", h.port, h.host_key_pub))
+            .collect();
+        std::fs::write(&self.known_hosts, text).expect("known_hosts");
+    }
+
+    /// `user@127.0.0.1:port` for each host, comma-separated.
+    pub fn host_list(&self) -> String {
+        self.hosts
+            .iter()
+            .map(|h| format!("{}@127.0.0.1:{}", self.user, h.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    pub fn label(&self, i: usize) -> String {
+        format!("{}@127.0.0.1:{}", self.user, self.hosts[i].port)
+    }
+
+    /// TCP connections sshd `i` has accepted so far, read from its own log.
+    pub fn connections(&self, i: usize) -> usize {
+        std::fs::read_to_string(&self.hosts[i].log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("Connection from 127.0.0.1"))
+            .count()
+    }
+
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.hosts[i].child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Restart host `i` on the same port with the same key.
+    pub fn restart(&mut self, i: usize) {
+        self.kill(i);
+        self.spawn(i);
+        self.wait_ready(i);
+    }
+}
+
+fn banner_ok(port: u16) -> bool {
+    let Ok(mut s) =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
+    else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut buf = [0u8; 8];
+    matches!(s.read(&mut buf), Ok(n) if n >= 4 && &buf[..4] == b"SSH-")
+}
+
+unsafe extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+impl Drop for Farm {
+    fn drop(&mut self) {
+        for i in 0..self.hosts.len() {
+            self.kill(i);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+#![allow(dead_code)]
+
+pub mod farm;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sshdeck::engine::{
+    Engine, EngineConfig, Event, EventKind, ExitStatus, HostError, HostId, Identities, KnownHosts,
+    Target,
+};
+use tokio::sync::mpsc::Receiver;
+
+use farm::Farm;
+
+/// What one host produced for one job.
+#[derive(Debug, Default)]
+pub struct HostRun {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub exit: Option<ExitStatus>,
+    pub error: Option<HostError>,
+    pub connects: usize,
+}
+
+pub fn engine_config(known_hosts: &[PathBuf], key: &PathBuf) -> EngineConfig {
+    let kh = KnownHosts::load(known_hosts).expect("known_hosts");
+    let ids = Identities::load(std::slice::from_ref(key), true).expect("identity");
+    let mut cfg = EngineConfig::new(kh, ids);
+    cfg.connect_timeout = Duration::from_secs(10);
+    cfg
+}
+
+pub fn farm_engine(farm: &Farm) -> (Engine, Receiver<Event>, Vec<HostId>) {
+    let (mut engine, rx) = Engine::new(engine_config(
+        std::slice::from_ref(&farm.known_hosts),
+        &farm.client_key,
+    ));
+    let ids = (0..farm.hosts.len())
+        .map(|i| engine.add_host(farm_target(farm, i)))
+        .collect();
+    (engine, rx, ids)
+}
+
+pub fn farm_target(farm: &Farm, i: usize) -> Target {
+    Target {
+        label: farm.label(i),
+        host: "127.0.0.1".into(),
+        port: farm.hosts[i].port,
+        user: farm.user.clone(),
+    }
+}
+
+/// Read events until every host in `hosts` has a terminal event for the job
+/// they belong to. Fails the test if that takes longer than `limit`.
+pub async fn collect(
+    rx: &mut Receiver<Event>,
+    hosts: &[HostId],
+    limit: Duration,
+) -> HashMap<HostId, HostRun> {
+    let mut runs: HashMap<HostId, HostRun> = HashMap::new();
+    let mut done = 0;
+    let deadline = tokio::time::Instant::now() + limit;
+    while done < hosts.len() {
+        let ev = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("hosts did not finish in time")
+            .expect("engine closed its event channel");
+        let terminal = ev.is_terminal();
+        let run = runs.entry(ev.host).or_default();
+        match ev.kind {
+            EventKind::Connecting => run.connects += 1,
+            EventKind::Connected => {}
+            EventKind::Stdout(d) => run.stdout.extend_from_slice(&d),
+            EventKind::Stderr(d) => run.stderr.extend_from_slice(&d),
+            EventKind::Exit { status, .. } => run.exit = Some(status),
+            EventKind::Failed { error, .. } => run.error = Some(error),
+        }
+        if terminal {
+            done += 1;
+        }
+    }
+    runs
+}
