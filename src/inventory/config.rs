@@ -93,7 +93,7 @@ impl Config {
                 msg,
             }
         };
-        let cfg: Config = toml::from_str(text).map_err(|e| {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             invalid(offset, e.message().to_string())
         })?;
@@ -131,11 +131,22 @@ impl Config {
                 "concurrency must be at least 1".into(),
             ));
         }
+        for p in cfg.defaults.identity_files.iter_mut().chain(cfg.defaults.known_hosts.iter_mut()) {
+            *p = expand_home(p);
+        }
         Ok(cfg)
     }
 
     pub fn host(&self, name: &str) -> Option<&HostEntry> {
         self.hosts.iter().find(|h| h.name.get_ref() == name)
+    }
+}
+
+/// `~/x` → `$HOME/x`, as OpenSSH does for paths in its config.
+pub fn expand_home(p: &Path) -> PathBuf {
+    match (p.strip_prefix("~"), crate::engine::target::home_dir()) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => p.to_path_buf(),
     }
 }
 
@@ -167,6 +178,21 @@ mod tests {
         .unwrap();
         assert_eq!(c.defaults.user.as_deref(), Some("ops"));
         assert_eq!(c.host("web1").and_then(|h| h.port), Some(2222));
+    }
+
+    #[test]
+    fn tilde_paths_expand_to_home() {
+        let c = Config::parse(Path::new("c"), "[defaults]\nidentity_files = [\"~/.ssh/k\", \"/abs\"]\n")
+            .unwrap();
+        let home = crate::engine::target::home_dir().unwrap();
+        assert_eq!(c.defaults.identity_files, vec![home.join(".ssh/k"), PathBuf::from("/abs")]);
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let text = include_str!("../../config.example.toml");
+        let c = Config::parse(Path::new("config.example.toml"), text).unwrap();
+        assert_eq!(c.hosts.len(), 2);
     }
 
     #[test]

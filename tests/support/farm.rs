@@ -107,6 +107,7 @@ impl Farm {
         if unsafe { libc_geteuid() } == 0 {
             let _ = std::fs::create_dir_all("/run/sshd");
         }
+        std::fs::create_dir_all(root.join("remote-home")).expect("remote home");
         let client_key = root.join("client_ed25519");
         if !client_key.exists() {
             keygen(&client_key);
@@ -163,6 +164,10 @@ impl Farm {
         farm
     }
 
+    /// Sessions get their own empty HOME (`SetEnv HOME=`): Debian's bash reads
+    /// ~/.bashrc even for `ssh host cmd`, and a developer's bashrc (pyenv,
+    /// nvm...) can cost 100 ms and 100 processes per command, which would
+    /// drown what the tests and benchmarks measure in one machine's profile.
     fn write_config(&self, i: usize) -> PathBuf {
         let h = &self.hosts[i];
         let cfg = format!(
@@ -181,10 +186,12 @@ impl Farm {
              MaxSessions 100\n\
              LogLevel VERBOSE\n\
              Subsystem sftp internal-sftp\n\
-             AcceptEnv *\n",
+             AcceptEnv *\n\
+             SetEnv HOME={home}\n",
             port = h.port,
             key = h.dir.join("host_ed25519").display(),
             ak = self.root.join("authorized_keys").display(),
+            home = self.root.join("remote-home").display(),
         );
         let path = h.dir.join("sshd_config");
         std::fs::write(&path, cfg).expect("sshd_config");

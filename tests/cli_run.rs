@@ -1,0 +1,188 @@
+//! `sshdeck run` as a user runs it: the real binary against real sshd.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use support::farm::{Farm, closed_port};
+
+fn sshdeck(farm: &Farm, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sshdeck"))
+        // Keep the user's own config and keys out of the test.
+        .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
+        .env("HOME", &farm.root)
+        .arg("--known-hosts")
+        .arg(&farm.known_hosts)
+        .arg("-i")
+        .arg(&farm.client_key)
+        .args(args)
+        .output()
+        .expect("run sshdeck")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn lines_are_prefixed_and_stderr_goes_to_stderr() {
+    let farm = Farm::start(3);
+    let hosts = farm.host_list();
+    let out = sshdeck(&farm, &["run", "-H", &hosts, "--", "echo hello; echo oops >&2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    for i in 0..3 {
+        let label = farm.label(i);
+        assert!(stdout.contains(&format!("{label}: hello\n")), "{stdout}");
+        assert!(stderr.contains(&format!("{label}: oops\n")), "{stderr}");
+        assert!(!stdout.contains(&format!("{label}: oops")));
+    }
+    assert_eq!(stdout.lines().count(), 3);
+}
+
+#[test]
+fn json_mode_prints_one_object_per_event_line() {
+    let farm = Farm::start(2);
+    let out = sshdeck(&farm, &["run", "--json", "-H", &farm.host_list(), "--", "echo a; echo b; exit 4"]);
+    assert_eq!(out.status.code(), Some(1));
+    let events: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON {l:?}: {e}")))
+        .collect();
+    for i in 0..2 {
+        let label = farm.label(i);
+        let mine: Vec<&serde_json::Value> = events.iter().filter(|e| e["host"] == label.as_str()).collect();
+        let lines: Vec<&str> = mine
+            .iter()
+            .filter(|e| e["event"] == "stdout")
+            .filter_map(|e| e["line"].as_str())
+            .collect();
+        assert_eq!(lines, ["a", "b"]);
+        let exit = mine.iter().find(|e| e["event"] == "exit").expect("exit event");
+        assert_eq!(exit["code"], 4);
+    }
+    let summary = events.last().expect("summary");
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["failed"], 2);
+}
+
+#[test]
+fn gather_groups_identical_output_under_folded_names() {
+    let farm = Farm::start(4);
+    let odd = farm.hosts[3].port;
+    let cmd = format!("if [ ${{SSH_CONNECTION##* }} = {odd} ]; then echo different; else echo same; fi");
+    let out = sshdeck(&farm, &["run", "-b", "-H", &farm.host_list(), "--", &cmd]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    // Three hosts share one block, printed once; the odd one has its own.
+    assert_eq!(s.matches("same").count(), 1, "{s}");
+    assert_eq!(s.matches("different").count(), 1, "{s}");
+    assert!(s.contains(" (3) exit 0"), "{s}");
+    assert!(s.contains(&format!("{} (1) exit 0", farm.label(3))), "{s}");
+    // The three ports fold into a range or list in node-set form.
+    assert!(s.contains(&format!("{}@127.0.0.1:[", farm.user)), "{s}");
+}
+
+#[test]
+fn failures_are_summarized_and_the_exit_status_is_nonzero() {
+    let farm = Farm::start(2);
+    let dead = format!("{}@127.0.0.1:{}", farm.user, closed_port());
+    let hosts = format!("{},{dead}", farm.host_list());
+    let cmd = format!(
+        "if [ ${{SSH_CONNECTION##* }} = {} ]; then exit 3; fi",
+        farm.hosts[1].port
+    );
+    let out = sshdeck(&farm, &["run", "-H", &hosts, "--", &cmd]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("2 of 3 hosts failed"), "{err}");
+    assert!(err.contains(&dead) && err.contains("refused"), "{err}");
+    let line = err.lines().find(|l| l.contains(&farm.label(1))).expect("host 1 listed");
+    assert!(line.contains("exit 3"), "{err}");
+    assert!(!err.contains(&format!("{} ", farm.label(0))), "host 0 succeeded: {err}");
+}
+
+#[test]
+fn terminal_escapes_from_hosts_never_reach_our_stdout() {
+    let farm = Farm::start(1);
+    let cmd = r"printf 'a\033[2Jb\033]52;c;ZXZpbA==\007c\033]0;pwned\033\\d\n'";
+    let out = sshdeck(&farm, &["run", "-H", &farm.host_list(), "--", cmd]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!out.stdout.contains(&0x1b), "escape reached stdout: {:?}", text(&out.stdout));
+    assert!(!out.stdout.contains(&0x07));
+    assert!(text(&out.stdout).ends_with(": abcd\n"), "{:?}", text(&out.stdout));
+}
+
+#[test]
+fn out_dir_keeps_raw_bytes_per_host() {
+    let farm = Farm::start(2);
+    let dir = farm.root.join("out");
+    let out = sshdeck(
+        &farm,
+        &["run", "--out-dir", dir.to_str().unwrap(), "-H", &farm.host_list(), "--",
+          r"printf 'x\033[1my\000z'; echo e >&2"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for i in 0..2 {
+        let label = farm.label(i);
+        assert_eq!(std::fs::read(dir.join(format!("{label}.stdout"))).unwrap(), b"x\x1b[1my\0z");
+        assert_eq!(std::fs::read(dir.join(format!("{label}.stderr"))).unwrap(), b"e\n");
+    }
+}
+
+#[test]
+fn configured_names_label_their_output() {
+    let farm = Farm::start(2);
+    let cfg = farm.root.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[defaults]\nuser = \"{}\"\n\n[[hosts]]\nname = \"alpha\"\naddress = \"127.0.0.1\"\nport = {}\n\n[[hosts]]\nname = \"beta\"\naddress = \"127.0.0.1\"\nport = {}\n",
+            farm.user, farm.hosts[0].port, farm.hosts[1].port
+        ),
+    )
+    .unwrap();
+    let out = sshdeck(&farm, &["-c", cfg.to_str().unwrap(), "run", "--all", "--", "echo hi"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("alpha: hi\n") && s.contains("beta: hi\n"), "{s}");
+}
+
+#[test]
+fn bad_config_and_bad_hosts_get_clear_errors() {
+    let farm = Farm::start(1);
+    let cfg = farm.root.join("bad.toml");
+    std::fs::write(&cfg, "[[hosts]]\nname = \"a\"\nport = 70000\n").unwrap();
+    let out = sshdeck(&farm, &["-c", cfg.to_str().unwrap(), "run", "-H", "a", "--", "true"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains(&format!("{}:3:8:", cfg.display())), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = sshdeck(&farm, &["run", "-H", "web1:http", "--", "true"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("bad port \"http\""), "{}", text(&out.stderr));
+
+    let out = sshdeck(&farm, &["run", "--", "true"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no hosts given"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn unknown_host_key_is_refused_not_added() {
+    let farm = Farm::start(1);
+    let empty = farm.root.join("kh_empty");
+    std::fs::write(&empty, "").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sshdeck"))
+        .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
+        .env("HOME", &farm.root)
+        .args(["--known-hosts", empty.to_str().unwrap(), "-i", farm.client_key.to_str().unwrap()])
+        .args(["run", "-H", &farm.host_list(), "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("host-key-unknown") && err.contains("SHA256:"), "{err}");
+    assert_eq!(std::fs::read_to_string(&empty).unwrap(), "", "the key was saved silently");
+}
