@@ -28,7 +28,10 @@ fn text(b: &[u8]) -> String {
 fn lines_are_prefixed_and_stderr_goes_to_stderr() {
     let farm = Farm::start(3);
     let hosts = farm.host_list();
-    let out = sshdeck(&farm, &["run", "-H", &hosts, "--", "echo hello; echo oops >&2"]);
+    let out = sshdeck(
+        &farm,
+        &["run", "-H", &hosts, "--", "echo hello; echo oops >&2"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
@@ -44,7 +47,17 @@ fn lines_are_prefixed_and_stderr_goes_to_stderr() {
 #[test]
 fn json_mode_prints_one_object_per_event_line() {
     let farm = Farm::start(2);
-    let out = sshdeck(&farm, &["run", "--json", "-H", &farm.host_list(), "--", "echo a; echo b; exit 4"]);
+    let out = sshdeck(
+        &farm,
+        &[
+            "run",
+            "--json",
+            "-H",
+            &farm.host_list(),
+            "--",
+            "echo a; echo b; exit 4",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let events: Vec<serde_json::Value> = text(&out.stdout)
         .lines()
@@ -52,14 +65,20 @@ fn json_mode_prints_one_object_per_event_line() {
         .collect();
     for i in 0..2 {
         let label = farm.label(i);
-        let mine: Vec<&serde_json::Value> = events.iter().filter(|e| e["host"] == label.as_str()).collect();
+        let mine: Vec<&serde_json::Value> = events
+            .iter()
+            .filter(|e| e["host"] == label.as_str())
+            .collect();
         let lines: Vec<&str> = mine
             .iter()
             .filter(|e| e["event"] == "stdout")
             .filter_map(|e| e["line"].as_str())
             .collect();
         assert_eq!(lines, ["a", "b"]);
-        let exit = mine.iter().find(|e| e["event"] == "exit").expect("exit event");
+        let exit = mine
+            .iter()
+            .find(|e| e["event"] == "exit")
+            .expect("exit event");
         assert_eq!(exit["code"], 4);
     }
     let summary = events.last().expect("summary");
@@ -71,7 +90,8 @@ fn json_mode_prints_one_object_per_event_line() {
 fn gather_groups_identical_output_under_folded_names() {
     let farm = Farm::start(4);
     let odd = farm.hosts[3].port;
-    let cmd = format!("if [ ${{SSH_CONNECTION##* }} = {odd} ]; then echo different; else echo same; fi");
+    let cmd =
+        format!("if [ ${{SSH_CONNECTION##* }} = {odd} ]; then echo different; else echo same; fi");
     let out = sshdeck(&farm, &["run", "-b", "-H", &farm.host_list(), "--", &cmd]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
@@ -98,9 +118,15 @@ fn failures_are_summarized_and_the_exit_status_is_nonzero() {
     let err = text(&out.stderr);
     assert!(err.contains("2 of 3 hosts failed"), "{err}");
     assert!(err.contains(&dead) && err.contains("refused"), "{err}");
-    let line = err.lines().find(|l| l.contains(&farm.label(1))).expect("host 1 listed");
+    let line = err
+        .lines()
+        .find(|l| l.contains(&farm.label(1)))
+        .expect("host 1 listed");
     assert!(line.contains("exit 3"), "{err}");
-    assert!(!err.contains(&format!("{} ", farm.label(0))), "host 0 succeeded: {err}");
+    assert!(
+        !err.contains(&format!("{} ", farm.label(0))),
+        "host 0 succeeded: {err}"
+    );
 }
 
 #[test]
@@ -109,9 +135,17 @@ fn terminal_escapes_from_hosts_never_reach_our_stdout() {
     let cmd = r"printf 'a\033[2Jb\033]52;c;ZXZpbA==\007c\033]0;pwned\033\\d\n'";
     let out = sshdeck(&farm, &["run", "-H", &farm.host_list(), "--", cmd]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(!out.stdout.contains(&0x1b), "escape reached stdout: {:?}", text(&out.stdout));
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "escape reached stdout: {:?}",
+        text(&out.stdout)
+    );
     assert!(!out.stdout.contains(&0x07));
-    assert!(text(&out.stdout).ends_with(": abcd\n"), "{:?}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).ends_with(": abcd\n"),
+        "{:?}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -120,14 +154,27 @@ fn out_dir_keeps_raw_bytes_per_host() {
     let dir = farm.root.join("out");
     let out = sshdeck(
         &farm,
-        &["run", "--out-dir", dir.to_str().unwrap(), "-H", &farm.host_list(), "--",
-          r"printf 'x\033[1my\000z'; echo e >&2"],
+        &[
+            "run",
+            "--out-dir",
+            dir.to_str().unwrap(),
+            "-H",
+            &farm.host_list(),
+            "--",
+            r"printf 'x\033[1my\000z'; echo e >&2",
+        ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     for i in 0..2 {
         let label = farm.label(i);
-        assert_eq!(std::fs::read(dir.join(format!("{label}.stdout"))).unwrap(), b"x\x1b[1my\0z");
-        assert_eq!(std::fs::read(dir.join(format!("{label}.stderr"))).unwrap(), b"e\n");
+        assert_eq!(
+            std::fs::read(dir.join(format!("{label}.stdout"))).unwrap(),
+            b"x\x1b[1my\0z"
+        );
+        assert_eq!(
+            std::fs::read(dir.join(format!("{label}.stderr"))).unwrap(),
+            b"e\n"
+        );
     }
 }
 
@@ -143,7 +190,10 @@ fn configured_names_label_their_output() {
         ),
     )
     .unwrap();
-    let out = sshdeck(&farm, &["-c", cfg.to_str().unwrap(), "run", "--all", "--", "echo hi"]);
+    let out = sshdeck(
+        &farm,
+        &["-c", cfg.to_str().unwrap(), "run", "--all", "--", "echo hi"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     assert!(s.contains("alpha: hi\n") && s.contains("beta: hi\n"), "{s}");
@@ -154,7 +204,10 @@ fn bad_config_and_bad_hosts_get_clear_errors() {
     let farm = Farm::start(1);
     let cfg = farm.root.join("bad.toml");
     std::fs::write(&cfg, "[[hosts]]\nname = \"a\"\nport = 70000\n").unwrap();
-    let out = sshdeck(&farm, &["-c", cfg.to_str().unwrap(), "run", "-H", "a", "--", "true"]);
+    let out = sshdeck(
+        &farm,
+        &["-c", cfg.to_str().unwrap(), "run", "-H", "a", "--", "true"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains(&format!("{}:3:8:", cfg.display())), "{err}");
@@ -162,11 +215,19 @@ fn bad_config_and_bad_hosts_get_clear_errors() {
 
     let out = sshdeck(&farm, &["run", "-H", "web1:http", "--", "true"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("bad port \"http\""), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("bad port \"http\""),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = sshdeck(&farm, &["run", "--", "true"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("no hosts given"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no hosts given"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -177,12 +238,24 @@ fn unknown_host_key_is_refused_not_added() {
     let out = Command::new(env!("CARGO_BIN_EXE_sshdeck"))
         .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
         .env("HOME", &farm.root)
-        .args(["--known-hosts", empty.to_str().unwrap(), "-i", farm.client_key.to_str().unwrap()])
+        .args([
+            "--known-hosts",
+            empty.to_str().unwrap(),
+            "-i",
+            farm.client_key.to_str().unwrap(),
+        ])
         .args(["run", "-H", &farm.host_list(), "--", "true"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("host-key-unknown") && err.contains("SHA256:"), "{err}");
-    assert_eq!(std::fs::read_to_string(&empty).unwrap(), "", "the key was saved silently");
+    assert!(
+        err.contains("host-key-unknown") && err.contains("SHA256:"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&empty).unwrap(),
+        "",
+        "the key was saved silently"
+    );
 }

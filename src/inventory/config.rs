@@ -131,7 +131,12 @@ impl Config {
                 "concurrency must be at least 1".into(),
             ));
         }
-        for p in cfg.defaults.identity_files.iter_mut().chain(cfg.defaults.known_hosts.iter_mut()) {
+        for p in cfg
+            .defaults
+            .identity_files
+            .iter_mut()
+            .chain(cfg.defaults.known_hosts.iter_mut())
+        {
             *p = expand_home(p);
         }
         Ok(cfg)
@@ -182,10 +187,16 @@ mod tests {
 
     #[test]
     fn tilde_paths_expand_to_home() {
-        let c = Config::parse(Path::new("c"), "[defaults]\nidentity_files = [\"~/.ssh/k\", \"/abs\"]\n")
-            .unwrap();
+        let c = Config::parse(
+            Path::new("c"),
+            "[defaults]\nidentity_files = [\"~/.ssh/k\", \"/abs\"]\n",
+        )
+        .unwrap();
         let home = crate::engine::target::home_dir().unwrap();
-        assert_eq!(c.defaults.identity_files, vec![home.join(".ssh/k"), PathBuf::from("/abs")]);
+        assert_eq!(
+            c.defaults.identity_files,
+            vec![home.join(".ssh/k"), PathBuf::from("/abs")]
+        );
     }
 
     #[test]
