@@ -11,6 +11,8 @@ fn sshdeck(farm: &Farm, args: &[&str]) -> Output {
         // Keep the user's own config and keys out of the test.
         .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
         .env("HOME", &farm.root)
+        // Never prompt on the developer's terminal from a test.
+        .arg("--batch")
         .arg("--known-hosts")
         .arg(&farm.known_hosts)
         .arg("-i")

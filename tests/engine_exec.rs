@@ -73,12 +73,12 @@ async fn exit_codes_and_signals_are_reported() {
 async fn refused_and_hanging_hosts_fail_alone() {
     let farm = Farm::start(2);
     let (mut engine, mut rx, mut ids) = farm_engine(&farm);
-    let dead = engine.add_host(Target {
-        label: "dead".into(),
-        host: "127.0.0.1".into(),
-        port: closed_port(),
-        user: farm.user.clone(),
-    });
+    let dead = engine.add_host(Target::new(
+        "dead",
+        "127.0.0.1",
+        closed_port(),
+        farm.user.clone(),
+    ));
     ids.push(dead);
     // Host 0 hangs, host 1 is quick, `dead` refuses.
     let cmd = format!(

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::engine::HostKeyPolicy;
+
 #[derive(Debug, Parser)]
 #[command(name = "sshdeck", version, about = "Work on many SSH hosts at once")]
 pub struct Cli {
@@ -37,20 +39,50 @@ pub struct GlobalArgs {
     /// Most connection attempts in flight at once [default: 64]
     #[arg(long, global = true, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Unknown host keys: ask (default), accept-new (trust on first use and save), strict
+    #[arg(long = "host-key-policy", global = true, value_name = "POLICY", value_parser = parse_policy)]
+    pub host_key_policy: Option<HostKeyPolicy>,
+    /// Never ask anything: unknown keys, passphrases and passwords fail instead
+    #[arg(long, global = true)]
+    pub batch: bool,
+    /// Jump through these hosts (ProxyJump syntax: host1,user@host2:port); "none" disables
+    #[arg(short = 'J', long = "jump", global = true, value_name = "HOSTS")]
+    pub jump: Option<String>,
+    /// OpenSSH client config to read [default: ~/.ssh/config]; "none" to ignore it
+    #[arg(short = 'F', long = "ssh-config", global = true, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Do not offer ssh-agent keys
+    #[arg(long = "no-agent", global = true)]
+    pub no_agent: bool,
+}
+
+fn parse_policy(s: &str) -> Result<HostKeyPolicy, String> {
+    HostKeyPolicy::parse(s).ok_or_else(|| format!("{s:?} is not one of ask, accept-new, strict"))
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a command on many hosts and stream or gather the output
     Run(RunArgs),
+    /// List the resolved inventory: config.toml, ssh_config, groups
+    Hosts(HostsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HostsArgs {
+    /// Node set to list, e.g. web[01-04],@db [default: every named host]
+    pub selector: Option<String>,
+    /// Print one JSON array of host objects
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Hosts: comma list of config names or [user@]host[:port]
+    /// Hosts: a node set of names and [user@]host[:port] (web[01-20]!web07,@db,admin@10.0.0.5:2222)
     #[arg(short = 'H', long = "hosts", value_name = "HOSTS")]
     pub hosts: Option<String>,
-    /// Every host in the config file
+    /// Every named host (config.toml and ssh_config)
     #[arg(short = 'a', long, conflicts_with = "hosts")]
     pub all: bool,
     /// Gather: group hosts by exit status and identical output, print once per group

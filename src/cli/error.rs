@@ -1,6 +1,5 @@
 use thiserror::Error;
 
-use crate::engine::auth::IdentityError;
 use crate::inventory::config::ConfigError;
 use crate::inventory::resolve::ResolveError;
 
@@ -12,10 +11,6 @@ pub enum CliError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Resolve(#[from] ResolveError),
-    #[error(transparent)]
-    Identity(#[from] IdentityError),
-    #[error("{0}")]
-    KnownHosts(std::io::Error),
     #[error("{what}: {cause}")]
     Io { what: String, cause: std::io::Error },
     #[error("{0}")]

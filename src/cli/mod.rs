@@ -4,8 +4,10 @@
 mod args;
 mod error;
 mod gather;
+mod hosts;
 mod outdir;
 mod progress;
+mod prompt;
 mod run;
 mod setup;
 mod stream;
@@ -30,6 +32,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = rt.block_on(async {
         match &cli.command {
             Command::Run(a) => run::run(&cli.global, a).await,
+            Command::Hosts(a) => hosts::hosts(&cli.global, a),
         }
     });
     // Host tasks may still be closing connections; don't wait for them.

@@ -1,6 +1,8 @@
 //! The `done/total` line on a terminal while hosts are still working.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 pub struct Progress {
@@ -10,10 +12,12 @@ pub struct Progress {
     failed: usize,
     shown: bool,
     started: Instant,
+    /// Set while a question is on the terminal; we must not draw over it.
+    paused: Arc<AtomicBool>,
 }
 
 impl Progress {
-    pub fn new(total: usize, enabled: bool) -> Self {
+    pub fn new(total: usize, enabled: bool, paused: Arc<AtomicBool>) -> Self {
         Progress {
             enabled,
             total,
@@ -21,6 +25,7 @@ impl Progress {
             failed: 0,
             shown: false,
             started: Instant::now(),
+            paused,
         }
     }
 
@@ -43,7 +48,7 @@ impl Progress {
     }
 
     pub fn draw(&mut self) {
-        if !self.enabled || self.done >= self.total {
+        if !self.enabled || self.done >= self.total || self.paused.load(Ordering::SeqCst) {
             return;
         }
         let mut e = std::io::stderr().lock();

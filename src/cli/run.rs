@@ -12,7 +12,8 @@ use super::progress::Progress;
 use super::setup::{self, seconds};
 use super::stream::{Format, StreamPrinter};
 use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostError, HostId};
-use crate::inventory::resolve;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// How one host's run ended.
 #[derive(Debug)]
@@ -46,15 +47,11 @@ impl Outcome {
 const DRAIN_BATCH: usize = 512;
 
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
-    let setup = setup::prepare(g)?;
+    let mut setup = setup::prepare(g)?;
     let targets = if a.all {
-        resolve::resolve_all(&setup.config, &setup.overrides)?
+        setup.inventory.all()?
     } else {
-        resolve::resolve_list(
-            a.hosts.as_deref().unwrap_or(""),
-            &setup.config,
-            &setup.overrides,
-        )?
+        setup.inventory.select(a.hosts.as_deref().unwrap_or(""))?
     };
     let timeout = match a.timeout {
         Some(t) => Some(seconds(t, "--timeout")?),
@@ -84,7 +81,11 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     let color = std::io::stdout().is_terminal();
     let mut printer = StreamPrinter::new(format, labels.clone(), color);
     let mut gatherer = a.gather.then(|| Gatherer::new(total));
-    let mut progress = Progress::new(total, !a.json && std::io::stderr().is_terminal());
+    let prompting = Arc::new(AtomicBool::new(false));
+    if let Some(rx) = setup.prompts.take() {
+        super::prompt::spawn_answerer(rx, prompting.clone());
+    }
+    let mut progress = Progress::new(total, !a.json && std::io::stderr().is_terminal(), prompting);
     let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
     let mut finished = 0usize;
 
@@ -116,6 +117,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
             match ev.kind {
                 EventKind::Connecting => printer.state(host, "connecting"),
                 EventKind::Connected => printer.state(host, "connected"),
+                EventKind::Disconnected => printer.state(host, "disconnected"),
                 EventKind::Stdout(data) => {
                     output(&mut printer, &mut gatherer, &mut outdir, host, false, &data)?
                 }

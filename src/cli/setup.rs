@@ -1,24 +1,29 @@
-//! From flags and config to a ready engine configuration.
+//! From flags and config files to an inventory and an engine configuration.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use tokio::sync::mpsc;
 
 use super::CliError;
 use super::args::GlobalArgs;
 use crate::engine::auth::default_identity_paths;
 use crate::engine::target::home_dir;
-use crate::engine::{EngineConfig, Identities, KnownHosts};
+use crate::engine::{EngineConfig, HostKeyPolicy, Prompt, Prompter};
 use crate::inventory::config::{self, Config};
-use crate::inventory::resolve::Overrides;
+use crate::inventory::resolve::{Inventory, Overrides};
+use crate::inventory::ssh_config::SshConfigFile;
 
 pub struct Setup {
-    pub config: Config,
+    pub inventory: Inventory,
     pub engine: EngineConfig,
-    pub overrides: Overrides,
     pub command_timeout: Option<Duration>,
+    /// Questions from the engine, when we can ask them on a terminal.
+    pub prompts: Option<mpsc::Receiver<Prompt>>,
 }
 
-pub fn prepare(g: &GlobalArgs) -> Result<Setup, CliError> {
+/// Load config.toml and ssh_config and build the inventory.
+pub fn inventory(g: &GlobalArgs) -> Result<Inventory, CliError> {
     let config = match &g.config {
         Some(p) => Config::load(p, true)?,
         None => match config::default_path() {
@@ -26,14 +31,39 @@ pub fn prepare(g: &GlobalArgs) -> Result<Setup, CliError> {
             None => Config::default(),
         },
     };
-    let d = &config.defaults;
+    let ssh = match (&g.ssh_config, &config.defaults.ssh_config) {
+        (Some(p), _) | (None, Some(p)) if is_none(p) => None,
+        (Some(p), _) => SshConfigFile::load(p, true)?,
+        (None, Some(p)) => SshConfigFile::load(p, true)?,
+        (None, None) => match home_dir() {
+            Some(h) => SshConfigFile::load(&h.join(".ssh/config"), false)?,
+            None => None,
+        },
+    };
+    let overrides = Overrides {
+        user: g.user.clone(),
+        port: g.port,
+        jump: g.jump.clone(),
+        policy: g.host_key_policy,
+    };
+    Ok(Inventory::new(config, ssh, overrides))
+}
+
+fn is_none(p: &Path) -> bool {
+    p.as_os_str() == "none"
+}
+
+pub fn prepare(g: &GlobalArgs) -> Result<Setup, CliError> {
+    let inventory = inventory(g)?;
+    let d = &inventory.config().defaults;
     let home = home_dir();
 
-    let kh_paths: Vec<PathBuf> = if !g.known_hosts.is_empty() {
+    let known_hosts: Vec<PathBuf> = if !g.known_hosts.is_empty() {
         g.known_hosts.clone()
     } else if !d.known_hosts.is_empty() {
         d.known_hosts.clone()
     } else {
+        // OpenSSH's defaults; the first one is where accepted keys are saved.
         let mut v = Vec::new();
         if let Some(h) = &home {
             v.push(h.join(".ssh/known_hosts"));
@@ -43,31 +73,24 @@ pub fn prepare(g: &GlobalArgs) -> Result<Setup, CliError> {
         v.push("/etc/ssh/ssh_known_hosts2".into());
         v
     };
-    let known_hosts = KnownHosts::load(&kh_paths).map_err(CliError::KnownHosts)?;
-    for bad in &known_hosts.bad_lines {
-        eprintln!(
-            "sshdeck: warning: {}:{}: {} (line ignored)",
-            bad.file.display(),
-            bad.line,
-            bad.reason
-        );
-    }
-
-    let (id_paths, explicit) = if !g.identity.is_empty() {
-        (g.identity.clone(), true)
+    let identities = if !g.identity.is_empty() {
+        check_exist(&g.identity, "-i")?;
+        g.identity.clone()
     } else if !d.identity_files.is_empty() {
-        (d.identity_files.clone(), true)
+        d.identity_files.clone()
     } else {
-        (
-            home.as_deref()
-                .map(default_identity_paths)
-                .unwrap_or_default(),
-            false,
-        )
+        home.as_deref()
+            .map(default_identity_paths)
+            .unwrap_or_default()
     };
-    let identities = Identities::load(&id_paths, explicit)?;
 
     let mut engine = EngineConfig::new(known_hosts, identities);
+    engine.policy = match (g.host_key_policy, &d.host_key_policy) {
+        (Some(p), _) => p,
+        (None, Some(p)) => HostKeyPolicy::parse(p.get_ref()).unwrap_or_default(),
+        (None, None) => HostKeyPolicy::Ask,
+    };
+    engine.use_agent = !g.no_agent && d.use_agent.unwrap_or(true);
     if let Some(t) = g
         .connect_timeout
         .or(d.connect_timeout.as_ref().map(|s| *s.get_ref()))
@@ -83,20 +106,36 @@ pub fn prepare(g: &GlobalArgs) -> Result<Setup, CliError> {
         }
         engine.max_connecting = n;
     }
+    let prompts = if g.batch || !super::prompt::tty_available() {
+        None
+    } else {
+        let (prompter, rx) = Prompter::channel();
+        engine.prompter = prompter;
+        Some(rx)
+    };
     let command_timeout = d
         .command_timeout
         .as_ref()
         .map(|s| seconds(*s.get_ref(), "command_timeout"))
         .transpose()?;
     Ok(Setup {
-        overrides: Overrides {
-            user: g.user.clone(),
-            port: g.port,
-        },
-        config,
+        inventory,
         engine,
         command_timeout,
+        prompts,
     })
+}
+
+fn check_exist(paths: &[PathBuf], flag: &str) -> Result<(), CliError> {
+    for p in paths {
+        if let Err(cause) = std::fs::metadata(p) {
+            return Err(CliError::Io {
+                what: format!("{flag} {}", p.display()),
+                cause,
+            });
+        }
+    }
+    Ok(())
 }
 
 pub fn seconds(v: f64, what: &str) -> Result<Duration, CliError> {

@@ -1,37 +1,24 @@
-//! Client identities and public-key authentication.
-//!
-//! Keys are read and parsed once per engine and shared by every host task:
-//! parsing a key per connection would cost CPU on every one of 1,000 hosts.
+//! The authentication chain, in OpenSSH's order: ssh-agent, identity files,
+//! keyboard-interactive, password. Secrets come from the [`Prompter`] and are
+//! wiped after use; a password is remembered per user for this process so a
+//! fleet that shares one is asked once.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::Mutex;
 
-use russh::client::{AuthResult, Handle};
-use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
-use thiserror::Error;
+use russh::MethodKind;
+use russh::MethodSet;
+use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
+use russh::keys::agent::AgentIdentity;
+use russh::keys::agent::client::AgentClient;
+use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey};
 
 use super::error::HostError;
+use super::keys::{KeyState, KeyStore};
+use super::prompt::{Answer, Prompter, Question, Secret};
 use super::ssh::ClientHandler;
-
-#[derive(Debug)]
-pub struct Identity {
-    pub path: PathBuf,
-    key: Arc<PrivateKey>,
-}
-
-/// The keys offered to servers, in order.
-#[derive(Debug, Default)]
-pub struct Identities {
-    keys: Vec<Identity>,
-    /// Files that exist but could not be used, with why; shown on auth failure.
-    pub skipped: Vec<(PathBuf, String)>,
-}
-
-#[derive(Debug, Error)]
-pub enum IdentityError {
-    #[error("identity file {}: {cause}", path.display())]
-    Unreadable { path: PathBuf, cause: String },
-}
+use super::target::Target;
 
 /// OpenSSH's default identity files, in its order.
 pub fn default_identity_paths(home: &Path) -> Vec<PathBuf> {
@@ -41,98 +28,356 @@ pub fn default_identity_paths(home: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-impl Identities {
-    /// Load `paths`. Explicit files (`-i`) must exist and parse; default files
-    /// are optional, as with OpenSSH.
-    pub fn load(paths: &[PathBuf], explicit: bool) -> Result<Self, IdentityError> {
-        let mut ids = Identities::default();
-        for path in paths {
-            match russh::keys::load_secret_key(path, None) {
-                Ok(key) => ids.keys.push(Identity {
-                    path: path.clone(),
-                    key: Arc::new(key),
-                }),
-                Err(russh::keys::Error::IO(e))
-                    if !explicit && e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(russh::keys::Error::KeyIsEncrypted) => ids.skipped.push((
-                    path.clone(),
-                    "is passphrase-protected; load it into ssh-agent or use an unencrypted key"
-                        .into(),
-                )),
-                Err(e) if explicit => {
-                    return Err(IdentityError::Unreadable {
-                        path: path.clone(),
-                        cause: describe_key_error(&e),
-                    });
-                }
-                Err(e) => ids.skipped.push((path.clone(), describe_key_error(&e))),
+/// Authentication state shared by every host of one engine.
+pub struct AuthShared {
+    pub keys: KeyStore,
+    pub default_identities: Vec<PathBuf>,
+    pub use_agent: bool,
+    pub prompter: Prompter,
+    passwords: Mutex<HashMap<String, Secret>>,
+}
+
+impl AuthShared {
+    pub fn new(default_identities: Vec<PathBuf>, use_agent: bool, prompter: Prompter) -> Self {
+        AuthShared {
+            keys: KeyStore::default(),
+            default_identities,
+            use_agent,
+            prompter,
+            passwords: Mutex::default(),
+        }
+    }
+
+    fn cached_password(&self, user: &str) -> Option<Secret> {
+        self.passwords.lock().ok()?.get(user).cloned()
+    }
+
+    fn remember_password(&self, user: &str, pw: Option<Secret>) {
+        if let Ok(mut m) = self.passwords.lock() {
+            match pw {
+                Some(pw) => m.insert(user.to_string(), pw),
+                None => m.remove(user),
+            };
+        }
+    }
+}
+
+/// Progress of one host's chain, for a useful error at the end.
+struct Chain<'a> {
+    handle: &'a mut Handle<ClientHandler>,
+    t: &'a Target,
+    tried: Vec<String>,
+    notes: Vec<String>,
+    /// Methods the server still accepts, once we know.
+    remaining: Option<MethodSet>,
+    rsa_hash: Option<Option<HashAlg>>,
+}
+
+enum Step {
+    Done,
+    Next,
+}
+
+impl Chain<'_> {
+    fn allows(&self, m: MethodKind) -> bool {
+        self.remaining.as_ref().is_none_or(|r| r.contains(&m))
+    }
+
+    fn fail(&self, detail: String) -> HostError {
+        HostError::Auth {
+            user: self.t.user.clone(),
+            host: self.t.label.clone(),
+            detail,
+        }
+    }
+
+    fn result(&mut self, r: AuthResult) -> Step {
+        match r {
+            AuthResult::Success => Step::Done,
+            AuthResult::Failure {
+                remaining_methods, ..
+            } => {
+                self.remaining = Some(remaining_methods);
+                Step::Next
             }
         }
-        Ok(ids)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
-    pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.keys.iter().map(|k| k.path.as_path())
+    async fn rsa_hash(&mut self, key: &PublicKey) -> Option<HashAlg> {
+        if !key.algorithm().is_rsa() {
+            return None;
+        }
+        if self.rsa_hash.is_none() {
+            let h = self
+                .handle
+                .best_supported_rsa_hash()
+                .await
+                .ok()
+                .flatten()
+                .flatten();
+            self.rsa_hash = Some(h);
+        }
+        self.rsa_hash.flatten()
     }
 }
 
-fn describe_key_error(e: &russh::keys::Error) -> String {
-    match e {
-        russh::keys::Error::IO(io) => io.to_string(),
-        other => format!("not a usable private key ({other})"),
-    }
-}
-
-/// Try each identity in turn until the server accepts one.
 pub(crate) async fn authenticate(
     handle: &mut Handle<ClientHandler>,
-    user: &str,
-    host: &str,
-    ids: &Identities,
+    t: &Target,
+    shared: &AuthShared,
 ) -> Result<(), HostError> {
-    let fail = |detail: String| HostError::Auth {
-        user: user.to_string(),
-        host: host.to_string(),
-        detail,
+    let mut c = Chain {
+        handle,
+        t,
+        tried: Vec::new(),
+        notes: Vec::new(),
+        remaining: None,
+        rsa_hash: None,
     };
-    let mut rsa_hash = None;
-    for id in &ids.keys {
-        // RSA needs the server's preferred SHA-2 variant; ask once, lazily,
-        // since most fleets use ed25519 and the query costs a round trip.
-        let hash = if id.key.algorithm().is_rsa() {
-            if rsa_hash.is_none() {
-                rsa_hash = Some(
-                    handle
-                        .best_supported_rsa_hash()
-                        .await
-                        .map_err(|e| fail(e.to_string()))?
-                        .flatten(),
-                );
+    let files = identity_list(t, shared);
+
+    if shared.use_agent
+        && matches!(
+            try_agent(&mut c, &files, t.opts.identities_only).await?,
+            Step::Done
+        )
+    {
+        return Ok(());
+    }
+    for path in &files {
+        if !c.allows(MethodKind::PublicKey) {
+            break;
+        }
+        match shared.keys.get(path, &shared.prompter).await {
+            KeyState::Missing => {}
+            KeyState::Unusable(why) => c.notes.push(format!("skipped {} ({why})", path.display())),
+            KeyState::Ready(key) => {
+                let hash = c.rsa_hash(key.public_key()).await;
+                let r = c
+                    .handle
+                    .authenticate_publickey(&t.user, PrivateKeyWithHashAlg::new(key, hash))
+                    .await
+                    .map_err(|e| c.fail(e.to_string()))?;
+                c.tried.push(path.display().to_string());
+                if let Step::Done = c.result(r) {
+                    return Ok(());
+                }
             }
-            rsa_hash.flatten()
-        } else {
-            None
-        };
-        let key = PrivateKeyWithHashAlg::new(id.key.clone(), hash);
-        match handle.authenticate_publickey(user, key).await {
-            Ok(AuthResult::Success) => return Ok(()),
-            Ok(AuthResult::Failure { .. }) => continue,
-            Err(e) => return Err(fail(e.to_string())),
         }
     }
-    let mut detail = if ids.keys.is_empty() {
-        "no identity file to offer (tried ~/.ssh/id_ed25519, id_ecdsa, id_rsa; use -i FILE)"
-            .to_string()
-    } else {
-        let tried: Vec<String> = ids.paths().map(|p| p.display().to_string()).collect();
-        format!("server rejected every key offered ({})", tried.join(", "))
-    };
-    for (path, why) in &ids.skipped {
-        detail.push_str(&format!("; skipped {} ({why})", path.display()));
+    if shared.prompter.can_ask() {
+        if c.remaining.is_none() {
+            // Learn what the server accepts before asking the user anything.
+            let r = c
+                .handle
+                .authenticate_none(&t.user)
+                .await
+                .map_err(|e| c.fail(e.to_string()))?;
+            if let Step::Done = c.result(r) {
+                return Ok(());
+            }
+        }
+        if c.allows(MethodKind::KeyboardInteractive)
+            && matches!(keyboard_interactive(&mut c, shared).await?, Step::Done)
+        {
+            return Ok(());
+        }
+        if c.allows(MethodKind::Password) && matches!(password(&mut c, shared).await?, Step::Done) {
+            return Ok(());
+        }
     }
-    Err(fail(detail))
+    Err(c.fail(failure_detail(&c, shared, &files)))
+}
+
+fn identity_list(t: &Target, shared: &AuthShared) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = t.opts.identity_files.clone();
+    if !t.opts.identities_only || v.is_empty() {
+        v.extend(shared.default_identities.iter().cloned());
+    }
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|p| seen.insert(p.clone()));
+    v
+}
+
+async fn try_agent(
+    c: &mut Chain<'_>,
+    files: &[PathBuf],
+    identities_only: bool,
+) -> Result<Step, HostError> {
+    if std::env::var_os("SSH_AUTH_SOCK").is_none() {
+        return Ok(Step::Next);
+    }
+    let Ok(mut agent) = AgentClient::connect_env().await else {
+        c.notes
+            .push("ssh-agent (SSH_AUTH_SOCK) did not answer".into());
+        return Ok(Step::Next);
+    };
+    let Ok(ids) = agent.request_identities().await else {
+        return Ok(Step::Next);
+    };
+    // With IdentitiesOnly, only agent keys whose .pub sits beside a listed file.
+    let allowed: Vec<PublicKey> = if identities_only {
+        files
+            .iter()
+            .filter_map(|p| russh::keys::load_public_key(p.with_extension("pub")).ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut offered = 0;
+    for id in ids {
+        let AgentIdentity::PublicKey { key, .. } = id else {
+            continue;
+        };
+        if identities_only && !allowed.iter().any(|a| a.key_data() == key.key_data()) {
+            continue;
+        }
+        if !c.allows(MethodKind::PublicKey) {
+            break;
+        }
+        let hash = c.rsa_hash(&key).await;
+        offered += 1;
+        match c
+            .handle
+            .authenticate_publickey_with(&c.t.user, key, hash, &mut agent)
+            .await
+        {
+            Ok(r) => {
+                if let Step::Done = c.result(r) {
+                    return Ok(Step::Done);
+                }
+            }
+            Err(_) => continue,
+        }
+    }
+    if offered > 0 {
+        c.tried.push(format!("ssh-agent ({offered} keys)"));
+    }
+    Ok(Step::Next)
+}
+
+/// Rounds of server questions we answer before giving up on this method.
+const KBD_ROUNDS: usize = 5;
+
+async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostError> {
+    let user = c.t.user.clone();
+    let mut resp = c
+        .handle
+        .authenticate_keyboard_interactive_start(&user, None)
+        .await
+        .map_err(|e| c.fail(e.to_string()))?;
+    c.tried.push("keyboard-interactive".into());
+    for _ in 0..KBD_ROUNDS {
+        match resp {
+            KeyboardInteractiveAuthResponse::Success => return Ok(Step::Done),
+            KeyboardInteractiveAuthResponse::Failure {
+                remaining_methods, ..
+            } => {
+                c.remaining = Some(remaining_methods);
+                return Ok(Step::Next);
+            }
+            KeyboardInteractiveAuthResponse::InfoRequest {
+                name,
+                instructions,
+                prompts,
+            } => {
+                let answers: Vec<Secret> = if prompts.is_empty() {
+                    Vec::new()
+                } else if let (1, Some(pw)) = (prompts.len(), shared.cached_password(&user))
+                    && !prompts[0].echo
+                    && prompts[0].prompt.to_ascii_lowercase().contains("password")
+                {
+                    vec![pw]
+                } else {
+                    let q = Question::KeyboardInteractive {
+                        user: user.clone(),
+                        host: c.t.label.clone(),
+                        name,
+                        instructions,
+                        prompts: prompts.iter().map(|p| (p.prompt.clone(), p.echo)).collect(),
+                    };
+                    match shared.prompter.ask(q).await {
+                        Answer::Secrets(v) if v.len() == prompts.len() => v,
+                        _ => return Ok(Step::Next),
+                    }
+                };
+                // russh takes plain Strings; they live only until sent.
+                let plain: Vec<String> = answers.iter().map(|s| s.as_str().to_owned()).collect();
+                resp = c
+                    .handle
+                    .authenticate_keyboard_interactive_respond(plain)
+                    .await
+                    .map_err(|e| c.fail(e.to_string()))?;
+            }
+        }
+    }
+    Ok(Step::Next)
+}
+
+/// Password attempts per host before giving up (OpenSSH: 3).
+const PASSWORD_TRIES: usize = 3;
+
+async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostError> {
+    let user = c.t.user.clone();
+    c.tried.push("password".into());
+    for attempt in 0..PASSWORD_TRIES {
+        let pw = match (attempt, shared.cached_password(&user)) {
+            (0, Some(pw)) => pw,
+            _ => {
+                let q = Question::Password {
+                    user: user.clone(),
+                    host: c.t.label.clone(),
+                    retry: attempt > 0,
+                };
+                match shared.prompter.ask(q).await {
+                    Answer::Secret(s) => s,
+                    _ => return Ok(Step::Next),
+                }
+            }
+        };
+        let r = c
+            .handle
+            .authenticate_password(&user, pw.as_str())
+            .await
+            .map_err(|e| c.fail(e.to_string()))?;
+        match c.result(r) {
+            Step::Done => {
+                shared.remember_password(&user, Some(pw));
+                return Ok(Step::Done);
+            }
+            Step::Next => {
+                shared.remember_password(&user, None);
+                if !c.allows(MethodKind::Password) {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(Step::Next)
+}
+
+fn failure_detail(c: &Chain<'_>, shared: &AuthShared, files: &[PathBuf]) -> String {
+    let mut d = if c.tried.is_empty() {
+        let listed: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        format!(
+            "no key to offer (looked for {}; use -i FILE or ssh-agent)",
+            listed.join(", ")
+        )
+    } else {
+        format!("the server refused: {}", c.tried.join(", "))
+    };
+    if let Some(r) = &c.remaining {
+        let names: Vec<&str> = r.iter().map(<&'static str>::from).collect();
+        d.push_str(&format!("; server accepts: {}", names.join(",")));
+        let wants_secret =
+            r.contains(&MethodKind::Password) || r.contains(&MethodKind::KeyboardInteractive);
+        if wants_secret && !shared.prompter.can_ask() {
+            d.push_str(" (it would take a password, but sshdeck cannot ask in batch mode)");
+        }
+    }
+    for n in &c.notes {
+        d.push_str("; ");
+        d.push_str(n);
+    }
+    d
 }

@@ -21,8 +21,7 @@ pub enum HostError {
     Network { addr: String, cause: String },
 
     #[error(
-        "host key for {host} is not known ({key_type} {fingerprint}); not in {}. \
-         Add it with `ssh-keyscan` or connect once with ssh to review it",
+        "host key for {host} is unknown ({key_type} {fingerprint}; not in {}): refused, {why}",
         fmt_paths(files)
     )]
     HostKeyUnknown {
@@ -30,7 +29,14 @@ pub enum HostError {
         key_type: String,
         fingerprint: String,
         files: Vec<PathBuf>,
+        why: String,
     },
+
+    #[error("host key for {host}: {cause}")]
+    Trust { host: String, cause: String },
+
+    #[error("via jump host {hop}: {cause}")]
+    Jump { hop: String, cause: Box<HostError> },
 
     #[error(
         "HOST KEY CHANGED for {host}: {}:{line} has {expected}, the server offered {offered}. \
@@ -85,6 +91,8 @@ impl HostError {
             HostError::ConnectTimeout { .. } => "connect-timeout",
             HostError::Network { .. } => "network",
             HostError::HostKeyUnknown { .. } => "host-key-unknown",
+            HostError::Trust { .. } => "host-key",
+            HostError::Jump { cause, .. } => cause.kind(),
             HostError::HostKeyChanged { .. } => "host-key-changed",
             HostError::HostKeyRevoked { .. } => "host-key-revoked",
             HostError::Auth { .. } => "auth",

@@ -53,6 +53,9 @@ pub enum EventKind {
     Connecting,
     /// The connection is authenticated and ready.
     Connected,
+    /// An idle connection died (keepalives unanswered, server gone). Sent
+    /// with `JobId(0)`; the next command reconnects.
+    Disconnected,
     Stdout(Bytes),
     Stderr(Bytes),
     /// The command finished; `elapsed` is measured from when the engine

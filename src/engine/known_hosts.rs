@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use data_encoding::BASE64;
 use hmac::{KeyInit, Mac};
-use russh::keys::{HashAlg, PublicKey};
+use russh::keys::{Certificate, HashAlg, PublicKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Marker {
@@ -182,6 +182,61 @@ impl KnownHosts {
         }
         Verdict::Unknown
     }
+}
+
+impl KnownHosts {
+    /// Judge a host certificate. `Some(Trusted)` when a `@cert-authority`
+    /// line for this host lists its signing CA and the certificate is valid
+    /// for this host now; `Some(Revoked)` when the CA or the certified key is
+    /// revoked; `None` when no CA applies, so the caller falls back to the
+    /// certified plain key, as OpenSSH does.
+    pub fn check_cert(&self, host: &str, port: u16, cert: &Certificate) -> Option<Verdict> {
+        let name = lookup_name(host, port);
+        let ca_blob = PublicKey::from(cert.signature_key().clone())
+            .to_bytes()
+            .ok()?;
+        let key_blob = PublicKey::from(cert.public_key().clone()).to_bytes().ok()?;
+        for e in self
+            .entries
+            .iter()
+            .filter(|e| e.marker == Marker::Revoked && e.matches(&name))
+        {
+            if e.key_blob == ca_blob || e.key_blob == key_blob {
+                return Some(Verdict::Revoked {
+                    file: e.file.to_path_buf(),
+                    line: e.line,
+                });
+            }
+        }
+        let ca = self.entries.iter().find(|e| {
+            e.marker == Marker::CertAuthority && e.key_blob == ca_blob && e.matches(&name)
+        })?;
+        let ca_fp = PublicKey::from_bytes(&ca.key_blob)
+            .ok()?
+            .fingerprint(HashAlg::Sha256);
+        let valid = cert.validate([&ca_fp]).is_ok()
+            && cert.cert_type().is_host()
+            && (cert.valid_principals().is_empty()
+                || cert
+                    .valid_principals()
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(host)))
+            && cert.critical_options().is_empty();
+        valid.then_some(Verdict::Trusted)
+    }
+}
+
+/// One known_hosts line for `key`, as `ssh` writes it (unhashed).
+pub fn format_entry(host: &str, port: u16, key: &PublicKey) -> String {
+    let b64 = key
+        .to_bytes()
+        .map(|b| BASE64.encode(&b))
+        .unwrap_or_default();
+    format!(
+        "{} {} {b64}",
+        lookup_name(host, port),
+        key.algorithm().as_str()
+    )
 }
 
 impl Entry {

@@ -7,44 +7,59 @@ pub mod error;
 pub mod event;
 mod exec;
 mod host_task;
+pub mod keys;
 pub mod known_hosts;
+pub mod prompt;
 mod ssh;
 pub mod target;
+pub mod trust;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-pub use auth::Identities;
 pub use error::HostError;
 pub use event::{Event, EventKind, ExitStatus, HostId, JobId};
 pub use known_hosts::KnownHosts;
+pub use prompt::{Answer, HostKeyDecision, Prompt, Prompter, Question};
 pub use ssh::display_addr;
-pub use target::Target;
+pub use target::{HostKeyPolicy, HostOptions, Target};
+pub use trust::TrustStore;
 
 use host_task::{HostCmd, Shared};
 
-/// Engine-wide settings.
+/// Engine-wide settings; per-host ones live in [`HostOptions`].
 pub struct EngineConfig {
-    pub known_hosts: Arc<KnownHosts>,
-    pub identities: Arc<Identities>,
+    /// known_hosts files for hosts that do not name their own.
+    pub known_hosts: Vec<PathBuf>,
+    pub policy: HostKeyPolicy,
+    /// Identity files offered after each host's own.
+    pub identities: Vec<PathBuf>,
+    /// Try keys from ssh-agent (`SSH_AUTH_SOCK`) first.
+    pub use_agent: bool,
+    /// Who answers questions; [`Prompter::batch`] for none.
+    pub prompter: Prompter,
     pub connect_timeout: Duration,
     /// Most handshakes in flight at once (OpenSSH's MaxStartups defaults to 10:30:100).
     pub max_connecting: usize,
-    /// Send a keepalive after this much silence; None disables.
+    /// Send a keepalive after this much silence, unless a host sets its own.
     pub keepalive: Option<Duration>,
     /// Events buffered before producers wait. Bounds memory under a flood.
     pub event_buffer: usize,
 }
 
 impl EngineConfig {
-    pub fn new(known_hosts: KnownHosts, identities: Identities) -> Self {
+    pub fn new(known_hosts: Vec<PathBuf>, identities: Vec<PathBuf>) -> Self {
         EngineConfig {
-            known_hosts: Arc::new(known_hosts),
-            identities: Arc::new(identities),
+            known_hosts,
+            policy: HostKeyPolicy::Ask,
+            identities,
+            use_agent: true,
+            prompter: Prompter::batch(),
             connect_timeout: Duration::from_secs(10),
             max_connecting: 64,
             keepalive: Some(Duration::from_secs(30)),
@@ -76,19 +91,12 @@ impl Engine {
     /// receiver of every event it will produce.
     pub fn new(cfg: EngineConfig) -> (Engine, mpsc::Receiver<Event>) {
         let (tx, rx) = mpsc::channel(cfg.event_buffer.max(1));
-        let russh_cfg = russh::client::Config {
-            keepalive_interval: cfg.keepalive,
-            // Three unanswered keepalives mean the host is gone (OpenSSH's
-            // ServerAliveCountMax default).
-            keepalive_max: 3,
-            nodelay: true,
-            ..Default::default()
-        };
         let shared = Arc::new(Shared {
             ctx: ssh::ConnectContext {
-                russh: Arc::new(russh_cfg),
-                known_hosts: cfg.known_hosts,
-                identities: cfg.identities,
+                russh: host_task::russh_config(cfg.keepalive),
+                trust: Arc::new(TrustStore::new(cfg.known_hosts)),
+                auth: auth::AuthShared::new(cfg.identities, cfg.use_agent, cfg.prompter),
+                policy: cfg.policy,
                 connect_timeout: cfg.connect_timeout,
             },
             connect_slots: Semaphore::new(cfg.max_connecting.max(1)),
@@ -97,6 +105,7 @@ impl Engine {
         let engine = Engine {
             shared,
             hosts: Vec::new(),
+            // JobId(0) is reserved for host-level events (Disconnected).
             next_job: 1,
             jobs: HashMap::new(),
         };
@@ -115,8 +124,8 @@ impl Engine {
         self.hosts.get(id.0).map(|h| &h.target)
     }
 
-    pub fn host_ids(&self) -> impl Iterator<Item = HostId> + '_ {
-        (0..self.hosts.len()).map(HostId)
+    pub fn trust(&self) -> &TrustStore {
+        &self.shared.ctx.trust
     }
 
     /// Start `command` on every host in `hosts`. Each host reports its own

@@ -1,23 +1,29 @@
-//! Opening one authenticated SSH connection: TCP, handshake, host-key check,
-//! authentication, all under one connect timeout.
+//! Opening one authenticated SSH connection: TCP (or a direct-tcpip channel
+//! through ProxyJump hops), handshake, host-key trust, authentication, all
+//! under one connect timeout.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client::{self, Handle};
 use russh::keys::PublicKeyOrCertificate;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use super::auth::{Identities, authenticate};
+use super::auth::{AuthShared, authenticate};
 use super::error::HostError;
-use super::known_hosts::{self, KnownHosts, Verdict};
-use super::target::Target;
+use super::prompt::Prompter;
+use super::target::{HostKeyPolicy, Target};
+use super::trust::{TrustRequest, TrustStore};
 
 /// russh calls back into this during the handshake.
 pub(crate) struct ClientHandler {
     host: String,
     port: u16,
-    known_hosts: Arc<KnownHosts>,
+    files: Vec<std::path::PathBuf>,
+    policy: HostKeyPolicy,
+    trust: Arc<TrustStore>,
+    prompter: Prompter,
     /// Why we refused the key. russh only sees `false`, so the precise cause
     /// travels back through this slot to the caller.
     refusal: Arc<Mutex<Option<HostError>>>,
@@ -30,72 +36,98 @@ impl client::Handler for ClientHandler {
         &mut self,
         offered: &PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
-        // A certificate whose CA we do not trust falls back to its plain key,
-        // as OpenSSH does.
-        let key = match offered {
-            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
-            PublicKeyOrCertificate::Certificate(cert) => cert.public_key().clone().into(),
+        let req = TrustRequest {
+            host: &self.host,
+            port: self.port,
+            files: &self.files,
+            policy: self.policy,
+            prompter: &self.prompter,
         };
-        let name = known_hosts::lookup_name(&self.host, self.port);
-        let refusal = match self.known_hosts.check(&self.host, self.port, &key) {
-            Verdict::Trusted => return Ok(true),
-            Verdict::Unknown => HostError::HostKeyUnknown {
-                host: name,
-                key_type: key.algorithm().as_str().to_string(),
-                fingerprint: known_hosts::fingerprint(&key),
-                files: self.known_hosts.files().to_vec(),
-            },
-            Verdict::Changed {
-                file,
-                line,
-                expected_fingerprint,
-            } => HostError::HostKeyChanged {
-                host: name,
-                file,
-                line,
-                expected: expected_fingerprint,
-                offered: known_hosts::fingerprint(&key),
-            },
-            Verdict::Revoked { file, line } => HostError::HostKeyRevoked {
-                host: name,
-                fingerprint: known_hosts::fingerprint(&key),
-                file,
-                line,
-            },
-        };
-        if let Ok(mut slot) = self.refusal.lock() {
-            *slot = Some(refusal);
+        match self.trust.decide(&req, offered).await {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                if let Ok(mut slot) = self.refusal.lock() {
+                    *slot = Some(e);
+                }
+                Ok(false)
+            }
         }
-        Ok(false)
     }
 }
 
 /// Everything a connection needs that is the same for every host.
 pub(crate) struct ConnectContext {
     pub russh: Arc<client::Config>,
-    pub known_hosts: Arc<KnownHosts>,
-    pub identities: Arc<Identities>,
+    pub trust: Arc<TrustStore>,
+    pub auth: AuthShared,
+    pub policy: HostKeyPolicy,
     pub connect_timeout: Duration,
 }
 
-pub(crate) type Connection = Handle<ClientHandler>;
+/// An authenticated connection, plus the jump-host connections it runs
+/// through (they must live as long as it does).
+pub(crate) struct Connection {
+    pub handle: Handle<ClientHandler>,
+    _hops: Vec<Handle<ClientHandler>>,
+}
 
-pub(crate) async fn connect(ctx: &ConnectContext, t: &Target) -> Result<Connection, HostError> {
-    let addr = display_addr(&t.host, t.port);
-    match tokio::time::timeout(ctx.connect_timeout, connect_inner(ctx, t, &addr)).await {
+impl Connection {
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_closed() || self._hops.iter().any(|h| h.is_closed())
+    }
+}
+
+pub(crate) async fn connect(
+    ctx: &ConnectContext,
+    t: &Target,
+    cfg: Arc<client::Config>,
+) -> Result<Connection, HostError> {
+    // Each hop gets the full timeout: a two-hop chain legitimately takes
+    // three handshakes.
+    let per_hop = t.opts.connect_timeout.unwrap_or(ctx.connect_timeout);
+    let limit = per_hop * (1 + t.opts.jump.len() as u32);
+    match tokio::time::timeout(limit, connect_chain(ctx, t, cfg)).await {
         Ok(r) => r,
         Err(_) => Err(HostError::ConnectTimeout {
-            addr,
-            after: ctx.connect_timeout,
+            addr: display_addr(&t.host, t.port),
+            after: limit,
         }),
     }
 }
 
-async fn connect_inner(
+async fn connect_chain(
     ctx: &ConnectContext,
     t: &Target,
-    addr: &str,
+    cfg: Arc<client::Config>,
 ) -> Result<Connection, HostError> {
+    let mut hops: Vec<Handle<ClientHandler>> = Vec::new();
+    for hop in &t.opts.jump {
+        let h = match hops.last() {
+            None => connect_tcp(ctx, hop, cfg.clone()).await,
+            Some(prev) => connect_through(ctx, prev, hop, cfg.clone()).await,
+        }
+        .map_err(|e| HostError::Jump {
+            hop: hop.label.clone(),
+            cause: Box::new(e),
+        })?;
+        hops.push(h);
+    }
+    let handle = match hops.last() {
+        None => connect_tcp(ctx, t, cfg).await?,
+        Some(prev) => connect_through(ctx, prev, t, cfg).await?,
+    };
+    Ok(Connection {
+        handle,
+        _hops: hops,
+    })
+}
+
+async fn connect_tcp(
+    ctx: &ConnectContext,
+    t: &Target,
+    cfg: Arc<client::Config>,
+) -> Result<Handle<ClientHandler>, HostError> {
+    let addr = display_addr(&t.host, t.port);
     let addrs: Vec<_> = tokio::net::lookup_host((t.host.as_str(), t.port))
         .await
         .map_err(|e| HostError::Resolve {
@@ -117,11 +149,11 @@ async fn connect_inner(
     let stream = match (stream, last_err) {
         (Some(s), _) => s,
         (None, Some(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            return Err(HostError::Refused { addr: addr.into() });
+            return Err(HostError::Refused { addr });
         }
         (None, e) => {
             return Err(HostError::Network {
-                addr: addr.into(),
+                addr,
                 cause: e.map_or_else(|| "no address found".into(), |e| e.to_string()),
             });
         }
@@ -129,22 +161,59 @@ async fn connect_inner(
     // Interactive keystrokes and small command round trips matter more than
     // packet coalescing.
     let _ = stream.set_nodelay(true);
+    handshake(ctx, t, stream, cfg).await
+}
 
+/// Reach `t` through an established connection with a direct-tcpip channel.
+async fn connect_through(
+    ctx: &ConnectContext,
+    via: &Handle<ClientHandler>,
+    t: &Target,
+    cfg: Arc<client::Config>,
+) -> Result<Handle<ClientHandler>, HostError> {
+    let ch = via
+        .channel_open_direct_tcpip(t.host.clone(), u32::from(t.port), "127.0.0.1", 0)
+        .await
+        .map_err(|e| HostError::Network {
+            addr: display_addr(&t.host, t.port),
+            cause: format!("the jump host could not open a tunnel: {e}"),
+        })?;
+    handshake(ctx, t, ch.into_stream(), cfg).await
+}
+
+async fn handshake<S>(
+    ctx: &ConnectContext,
+    t: &Target,
+    stream: S,
+    cfg: Arc<client::Config>,
+) -> Result<Handle<ClientHandler>, HostError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let refusal = Arc::new(Mutex::new(None));
+    let files = if t.opts.known_hosts.is_empty() {
+        ctx.trust.default_files().to_vec()
+    } else {
+        t.opts.known_hosts.clone()
+    };
     let handler = ClientHandler {
         host: t.host.clone(),
         port: t.port,
-        known_hosts: ctx.known_hosts.clone(),
+        files,
+        policy: t.opts.policy.unwrap_or(ctx.policy),
+        trust: ctx.trust.clone(),
+        prompter: ctx.auth.prompter.clone(),
         refusal: refusal.clone(),
     };
-    let mut handle = match client::connect_stream(ctx.russh.clone(), stream, handler).await {
+    let addr = display_addr(&t.host, t.port);
+    let mut handle = match client::connect_stream(cfg, stream, handler).await {
         Ok(h) => h,
         Err(e) => {
             let refused = refusal.lock().ok().and_then(|mut s| s.take());
-            return Err(refused.unwrap_or_else(|| map_russh_error(&t.host, addr, e)));
+            return Err(refused.unwrap_or_else(|| map_russh_error(&t.label, &addr, e)));
         }
     };
-    authenticate(&mut handle, &t.user, &t.host, &ctx.identities).await?;
+    authenticate(&mut handle, t, &ctx.auth).await?;
     Ok(handle)
 }
 
@@ -157,6 +226,10 @@ pub(crate) fn map_russh_error(host: &str, addr: &str, e: russh::Error) -> HostEr
         russh::Error::HUP | russh::Error::Disconnect => {
             HostError::Disconnected { host: host.into() }
         }
+        russh::Error::KeepaliveTimeout => HostError::Network {
+            addr: addr.into(),
+            cause: "no answer to keepalives".into(),
+        },
         other => HostError::Protocol {
             host: host.into(),
             cause: other.to_string(),

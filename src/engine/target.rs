@@ -1,6 +1,50 @@
 //! Where and as whom to connect. Resolution of names, ssh_config and config
 //! files happens in `inventory`; the engine receives finished targets.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What to do with a host key that no known_hosts file mentions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostKeyPolicy {
+    /// Show the fingerprint and let the user accept once, save, or reject.
+    #[default]
+    Ask,
+    /// Trust on first use and save (OpenSSH's `accept-new`).
+    AcceptNew,
+    /// Refuse every unknown key.
+    Strict,
+}
+
+impl HostKeyPolicy {
+    pub fn parse(s: &str) -> Option<HostKeyPolicy> {
+        match s.to_ascii_lowercase().as_str() {
+            "ask" => Some(HostKeyPolicy::Ask),
+            "accept-new" | "accept_new" => Some(HostKeyPolicy::AcceptNew),
+            "strict" | "yes" => Some(HostKeyPolicy::Strict),
+            _ => None,
+        }
+    }
+}
+
+/// Per-host connection settings, mostly from ssh_config. Empty fields fall
+/// back to the engine's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostOptions {
+    /// Identity files to offer before the engine's defaults.
+    pub identity_files: Vec<PathBuf>,
+    /// Offer only `identity_files` (and agent keys matching them).
+    pub identities_only: bool,
+    /// ProxyJump hops, nearest first.
+    pub jump: Vec<Target>,
+    pub connect_timeout: Option<Duration>,
+    /// ServerAliveInterval.
+    pub keepalive: Option<Duration>,
+    /// UserKnownHostsFile; replaces the engine's list when non-empty.
+    pub known_hosts: Vec<PathBuf>,
+    pub policy: Option<HostKeyPolicy>,
+}
+
 /// A host the engine can connect to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -10,6 +54,24 @@ pub struct Target {
     pub host: String,
     pub port: u16,
     pub user: String,
+    pub opts: HostOptions,
+}
+
+impl Target {
+    pub fn new(
+        label: impl Into<String>,
+        host: impl Into<String>,
+        port: u16,
+        user: impl Into<String>,
+    ) -> Self {
+        Target {
+            label: label.into(),
+            host: host.into(),
+            port,
+            user: user.into(),
+            opts: HostOptions::default(),
+        }
+    }
 }
 
 /// The login name of the user running sshdeck, as OpenSSH picks it: from the
@@ -30,7 +92,7 @@ pub fn local_user() -> String {
 }
 
 /// `$HOME` as OpenSSH resolves it: the environment first, then passwd.
-pub fn home_dir() -> Option<std::path::PathBuf> {
+pub fn home_dir() -> Option<PathBuf> {
     if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         return Some(h.into());
     }
@@ -38,8 +100,8 @@ pub fn home_dir() -> Option<std::path::PathBuf> {
     unsafe {
         let pw = libc::getpwuid(libc::getuid());
         if !pw.is_null() && !(*pw).pw_dir.is_null() {
-            let dir = std::ffi::CStr::from_ptr((*pw).pw_dir);
             use std::os::unix::ffi::OsStrExt;
+            let dir = std::ffi::CStr::from_ptr((*pw).pw_dir);
             return Some(std::ffi::OsStr::from_bytes(dir.to_bytes()).into());
         }
     }

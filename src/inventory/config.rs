@@ -1,5 +1,6 @@
 //! `config.toml`: defaults and named hosts. Every error names file:line:col.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -11,6 +12,9 @@ use toml::Spanned;
 pub struct Config {
     #[serde(default)]
     pub defaults: Defaults,
+    /// Group name → node set (e.g. `web = "web[01-20]"`), used as `@web`.
+    #[serde(default)]
+    pub groups: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub hosts: Vec<HostEntry>,
 }
@@ -30,6 +34,14 @@ pub struct Defaults {
     pub identity_files: Vec<PathBuf>,
     #[serde(default)]
     pub known_hosts: Vec<PathBuf>,
+    /// "ask" (default), "accept-new" or "strict".
+    pub host_key_policy: Option<Spanned<String>>,
+    /// Lines of output kept per host in the TUI.
+    pub scrollback: Option<Spanned<usize>>,
+    /// Offer ssh-agent keys (default true).
+    pub use_agent: Option<bool>,
+    /// OpenSSH client config to read; default ~/.ssh/config. "none" disables.
+    pub ssh_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,6 +52,12 @@ pub struct HostEntry {
     pub address: Option<String>,
     pub port: Option<u16>,
     pub user: Option<String>,
+    #[serde(default)]
+    pub identity_files: Vec<PathBuf>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// ProxyJump chain: `"bastion"` or `"a,user@b:2222"`.
+    pub jump: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -131,11 +149,53 @@ impl Config {
                 "concurrency must be at least 1".into(),
             ));
         }
-        for p in cfg
-            .defaults
+        if let Some(p) = &d.host_key_policy
+            && crate::engine::HostKeyPolicy::parse(p.get_ref()).is_none()
+        {
+            return Err(invalid(
+                p.span().start,
+                format!(
+                    "host_key_policy {:?} is not one of ask, accept-new, strict",
+                    p.get_ref()
+                ),
+            ));
+        }
+        if let Some(sb) = &d.scrollback
+            && *sb.get_ref() == 0
+        {
+            return Err(invalid(
+                sb.span().start,
+                "scrollback must be at least 1 line".into(),
+            ));
+        }
+        for (name, set) in &cfg.groups {
+            if let Err(e) = crate::inventory::nodeset::expand(set.get_ref(), &cfg.group_map()) {
+                return Err(invalid(
+                    set.span().start + e.column,
+                    format!("group {name:?}: {}", e.msg),
+                ));
+            }
+        }
+        for h in &cfg.hosts {
+            if let Some(j) = &h.jump
+                && j.trim().is_empty()
+            {
+                return Err(invalid(
+                    h.name.span().start,
+                    format!("host {:?}: jump is empty", h.name.get_ref()),
+                ));
+            }
+        }
+        let Config {
+            defaults, hosts, ..
+        } = &mut cfg;
+        let host_files = hosts.iter_mut().flat_map(|h| h.identity_files.iter_mut());
+        for p in defaults
             .identity_files
             .iter_mut()
-            .chain(cfg.defaults.known_hosts.iter_mut())
+            .chain(defaults.known_hosts.iter_mut())
+            .chain(defaults.ssh_config.iter_mut())
+            .chain(host_files)
         {
             *p = expand_home(p);
         }
@@ -144,6 +204,14 @@ impl Config {
 
     pub fn host(&self, name: &str) -> Option<&HostEntry> {
         self.hosts.iter().find(|h| h.name.get_ref() == name)
+    }
+
+    /// Groups as plain name → expression, for node-set expansion.
+    pub fn group_map(&self) -> BTreeMap<String, String> {
+        self.groups
+            .iter()
+            .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+            .collect()
     }
 }
 
@@ -233,6 +301,47 @@ mod tests {
         let e = err("[[hosts]]\nname = \"a\"\n[[hosts]]\nname = \"a\"\n");
         assert!(e.starts_with("/etc/x.toml:4:8:"), "{e}");
         assert!(e.contains("first at line 2"), "{e}");
+    }
+
+    #[test]
+    fn bad_policy_names_its_value() {
+        let e = err("[defaults]\nhost_key_policy = \"yolo\"\n");
+        assert!(
+            e.starts_with("/etc/x.toml:2:19:") && e.contains("yolo"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_group_expression_points_into_the_string() {
+        let e = err("[groups]\nweb = \"web[1-\"\n");
+        assert!(e.starts_with("/etc/x.toml:2:"), "{e}");
+        assert!(e.contains("group \"web\""), "{e}");
+    }
+
+    #[test]
+    fn unknown_group_reference_is_an_error() {
+        let e = err("[groups]\nall = \"@nope\"\n");
+        assert!(e.contains("unknown group @nope"), "{e}");
+    }
+
+    #[test]
+    fn zero_scrollback_and_empty_jump_are_refused() {
+        assert!(err("[defaults]\nscrollback = 0\n").starts_with("/etc/x.toml:2:14:"));
+        let e = err("[[hosts]]\nname = \"a\"\njump = \" \"\n");
+        assert!(e.contains("jump is empty"), "{e}");
+    }
+
+    #[test]
+    fn groups_tags_and_jumps_parse() {
+        let c = Config::parse(
+            Path::new("c"),
+            "[groups]\nweb = \"web[1-2]\"\n[[hosts]]\nname = \"web1\"\ntags = [\"prod\"]\njump = \"bastion\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.group_map()["web"], "web[1-2]");
+        assert_eq!(c.hosts[0].tags, ["prod"]);
+        assert_eq!(c.hosts[0].jump.as_deref(), Some("bastion"));
     }
 
     #[test]

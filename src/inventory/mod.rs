@@ -1,7 +1,9 @@
-//! Where hosts come from: the command line, config.toml and (later)
-//! ssh_config, turned into engine [`Target`](crate::engine::Target)s.
+//! Where hosts come from: the command line, config.toml and ssh_config,
+//! with groups and node sets, turned into engine
+//! [`Target`](crate::engine::Target)s.
 
 pub mod config;
 pub mod hostspec;
 pub mod nodeset;
 pub mod resolve;
+pub mod ssh_config;

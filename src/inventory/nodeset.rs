@@ -1,9 +1,313 @@
-//! Node-set notation (ClusterShell's): `web[01-03,07]`.
+//! Node sets in ClusterShell's notation.
 //!
-//! For now this folds lists of names back into ranges for display; the full
-//! expression parser comes with the inventory work.
+//! - ranges and steps in brackets: `web[01-20,30]`, `n[1-9/2]`; zero padding
+//!   is kept per index (`[08-10]` gives 08 09 10);
+//! - several brackets form a cartesian product: `rack[1-2]n[1-4]`;
+//! - `@name` is a group, looked up through [`Groups`];
+//! - operators apply left to right: `,` union, `!` difference,
+//!   `&` intersection, `^` symmetric difference.
+//!
+//! [`fold`] turns a list of names back into the compact form for display.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+
+use thiserror::Error;
+
+/// Expansion stops past this many names, so `n[1-999999999]` is an error,
+/// not an out-of-memory.
+pub const MAX_NODES: usize = 1_000_000;
+
+/// Where `@group` names come from.
+pub trait Groups {
+    /// The node-set expression a group stands for, or None if unknown.
+    fn group(&self, name: &str) -> Option<String>;
+}
+
+/// No groups at all.
+pub struct NoGroups;
+
+impl Groups for NoGroups {
+    fn group(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+impl<S: std::hash::BuildHasher> Groups for std::collections::HashMap<String, String, S> {
+    fn group(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+impl Groups for BTreeMap<String, String> {
+    fn group(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("node set {expr:?}, column {column}: {msg}")]
+pub struct NodeSetError {
+    pub expr: String,
+    /// 1-based, in characters.
+    pub column: usize,
+    pub msg: String,
+}
+
+/// An ordered set of names: insertion order, no duplicates.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct NodeSet {
+    names: Vec<String>,
+}
+
+impl NodeSet {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+    pub fn into_vec(self) -> Vec<String> {
+        self.names
+    }
+    fn from_vec(v: Vec<String>) -> Self {
+        let mut seen = HashSet::with_capacity(v.len());
+        let names = v.into_iter().filter(|n| seen.insert(n.clone())).collect();
+        NodeSet { names }
+    }
+    fn apply(self, op: char, rhs: NodeSet) -> NodeSet {
+        let rset: HashSet<&String> = rhs.names.iter().collect();
+        match op {
+            ',' => {
+                let mut v = self.names;
+                v.extend(rhs.names);
+                NodeSet::from_vec(v)
+            }
+            '!' => NodeSet {
+                names: self
+                    .names
+                    .into_iter()
+                    .filter(|n| !rset.contains(n))
+                    .collect(),
+            },
+            '&' => NodeSet {
+                names: self
+                    .names
+                    .into_iter()
+                    .filter(|n| rset.contains(n))
+                    .collect(),
+            },
+            _ => {
+                // '^': in exactly one of the two.
+                let lset: HashSet<String> = self.names.iter().cloned().collect();
+                let mut v: Vec<String> = self
+                    .names
+                    .into_iter()
+                    .filter(|n| !rset.contains(n))
+                    .collect();
+                v.extend(rhs.names.into_iter().filter(|n| !lset.contains(n)));
+                NodeSet { names: v }
+            }
+        }
+    }
+}
+
+/// Expand `expr` into names.
+pub fn expand(expr: &str, groups: &dyn Groups) -> Result<NodeSet, NodeSetError> {
+    let mut stack = Vec::new();
+    Parser {
+        expr,
+        groups,
+        stack: &mut stack,
+    }
+    .parse()
+}
+
+struct Parser<'a> {
+    expr: &'a str,
+    groups: &'a dyn Groups,
+    /// Groups being expanded, to catch `@a` → `@b` → `@a`.
+    stack: &'a mut Vec<String>,
+}
+
+impl Parser<'_> {
+    fn err(&self, byte_pos: usize, msg: impl Into<String>) -> NodeSetError {
+        NodeSetError {
+            expr: self.expr.to_string(),
+            column: self.expr[..byte_pos.min(self.expr.len())].chars().count() + 1,
+            msg: msg.into(),
+        }
+    }
+
+    fn parse(&mut self) -> Result<NodeSet, NodeSetError> {
+        let expr = self.expr;
+        if expr.trim().is_empty() {
+            return Err(self.err(0, "empty node set"));
+        }
+        let mut result = NodeSet::default();
+        let mut op = ',';
+        let mut term_start = 0;
+        let mut depth = 0usize;
+        for (i, c) in expr.char_indices().chain([(expr.len(), '\0')]) {
+            match c {
+                '[' => depth += 1,
+                ']' if depth == 0 => return Err(self.err(i, "']' without a matching '['")),
+                ']' => depth -= 1,
+                ',' | '!' | '&' | '^' | '\0' if depth == 0 => {
+                    let term = &expr[term_start..i];
+                    if term.is_empty() {
+                        // A leading '!' means "nothing minus ...": allowed only first.
+                        if !(c == '!' && i == 0) {
+                            let what = if c == '\0' {
+                                "end".to_string()
+                            } else {
+                                format!("'{c}'")
+                            };
+                            return Err(self.err(i, format!("missing host name before {what}")));
+                        }
+                    } else {
+                        let set = self.term(term, term_start)?;
+                        result = result.apply(op, set);
+                        if result.len() > MAX_NODES {
+                            return Err(self.err(
+                                term_start,
+                                format!("expands to more than {MAX_NODES} hosts"),
+                            ));
+                        }
+                    }
+                    op = c;
+                    term_start = i + c.len_utf8();
+                }
+                c if c.is_whitespace() => return Err(self.err(i, "unexpected whitespace")),
+                _ => {}
+            }
+        }
+        if depth > 0 {
+            let open = expr.rfind('[').unwrap_or(0);
+            return Err(self.err(open, "'[' is never closed"));
+        }
+        Ok(result)
+    }
+
+    fn term(&mut self, term: &str, at: usize) -> Result<NodeSet, NodeSetError> {
+        if let Some(name) = term.strip_prefix('@') {
+            return self.group(name, at);
+        }
+        // Split into literal pieces and bracket contents, then take the product.
+        let mut parts: Vec<Vec<String>> = Vec::new();
+        let mut rest = term;
+        let mut offset = at;
+        while let Some(open) = rest.find('[') {
+            let close = rest[open..]
+                .find(']')
+                .map(|c| c + open)
+                .ok_or_else(|| self.err(offset + open, "'[' is never closed"))?;
+            parts.push(vec![rest[..open].to_string()]);
+            parts.push(self.ranges(&rest[open + 1..close], offset + open + 1)?);
+            offset += close + 1;
+            rest = &rest[close + 1..];
+        }
+        parts.push(vec![rest.to_string()]);
+        let mut names = vec![String::new()];
+        for part in parts {
+            if names.len().saturating_mul(part.len()) > MAX_NODES {
+                return Err(self.err(at, format!("expands to more than {MAX_NODES} hosts")));
+            }
+            names = names
+                .iter()
+                .flat_map(|n| part.iter().map(move |p| format!("{n}{p}")))
+                .collect();
+        }
+        Ok(NodeSet::from_vec(names))
+    }
+
+    fn group(&mut self, name: &str, at: usize) -> Result<NodeSet, NodeSetError> {
+        if name.is_empty() {
+            return Err(self.err(at, "'@' needs a group name"));
+        }
+        if self.stack.iter().any(|g| g == name) {
+            return Err(self.err(at, format!("group @{name} includes itself")));
+        }
+        let Some(def) = self.groups.group(name) else {
+            return Err(self.err(at, format!("unknown group @{name}")));
+        };
+        self.stack.push(name.to_string());
+        let inner = Parser {
+            expr: &def,
+            groups: self.groups,
+            stack: self.stack,
+        }
+        .parse();
+        self.stack.pop();
+        inner.map_err(|e| self.err(at, format!("in group @{name}: {}", e.msg_with_column())))
+    }
+
+    /// `01-20,30,1-9/2` → the numbers as written (padding kept).
+    fn ranges(&self, body: &str, at: usize) -> Result<Vec<String>, NodeSetError> {
+        if body.is_empty() {
+            return Err(self.err(at, "empty brackets"));
+        }
+        let mut out = Vec::new();
+        let mut pos = at;
+        for item in body.split(',') {
+            if item.is_empty() {
+                return Err(self.err(pos, "empty range"));
+            }
+            let (span, step) = match item.split_once('/') {
+                Some((s, st)) => {
+                    let step: u64 = st.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                        self.err(
+                            pos + s.len() + 1,
+                            format!("bad step {st:?}: expected a positive number"),
+                        )
+                    })?;
+                    (s, step)
+                }
+                None => (item, 1),
+            };
+            let (lo, hi) = span.split_once('-').unwrap_or((span, span));
+            let num = |s: &str, p: usize| -> Result<u64, NodeSetError> {
+                if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(self.err(p, format!("{s:?} is not a number")));
+                }
+                s.parse()
+                    .map_err(|_| self.err(p, format!("{s:?} is too large")))
+            };
+            let a = num(lo, pos)?;
+            let b = num(hi, pos + lo.len() + 1)?;
+            if b < a {
+                return Err(self.err(pos, format!("range {lo}-{hi} goes backwards")));
+            }
+            if (b - a) / step >= MAX_NODES as u64 {
+                return Err(self.err(
+                    pos,
+                    format!("range {span} has more than {MAX_NODES} values"),
+                ));
+            }
+            // Padding comes from the start bound, as in ClusterShell: [08-10] → 08 09 10.
+            let width = if lo.len() > 1 && lo.starts_with('0') {
+                lo.len()
+            } else {
+                0
+            };
+            let mut v = a;
+            while v <= b {
+                out.push(format!("{v:0width$}"));
+                v += step;
+            }
+            pos += item.len() + 1;
+        }
+        Ok(out)
+    }
+}
+
+impl NodeSetError {
+    fn msg_with_column(&self) -> String {
+        format!("{} (column {} of {:?})", self.msg, self.column, self.expr)
+    }
+}
 
 /// A number as written: (value, digit count, original digits).
 type Num = (u64, usize, String);
@@ -12,7 +316,6 @@ type Num = (u64, usize, String);
 /// `web01 web02 web03 db1` → `db1,web[01-03]`. Zero-padding is kept: numbers
 /// only join a range when written with the same width (or both unpadded).
 pub fn fold<S: AsRef<str>>(names: &[S]) -> String {
-    // (prefix, suffix) → list of (value, width-if-padded, original text)
     let mut groups: BTreeMap<(String, String), Vec<Num>> = BTreeMap::new();
     let mut plain: Vec<String> = Vec::new();
     for name in names {
@@ -82,6 +385,95 @@ fn split_last_number(name: &str) -> Option<(&str, &str, &str)> {
 mod tests {
     use super::*;
 
+    fn ex(e: &str) -> Vec<String> {
+        expand(e, &NoGroups)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_vec()
+    }
+
+    fn err(e: &str) -> NodeSetError {
+        expand(e, &NoGroups).expect_err("should fail")
+    }
+
+    #[test]
+    fn ranges_lists_and_padding() {
+        assert_eq!(ex("web[1-3]"), ["web1", "web2", "web3"]);
+        assert_eq!(ex("web[08-10,30]"), ["web08", "web09", "web10", "web30"]);
+        assert_eq!(ex("n[1-9/4]"), ["n1", "n5", "n9"]);
+        assert_eq!(ex("n[001-002]x"), ["n001x", "n002x"]);
+        assert_eq!(ex("plain"), ["plain"]);
+        assert_eq!(ex("a[7]"), ["a7"]);
+    }
+
+    #[test]
+    fn brackets_multiply() {
+        assert_eq!(
+            ex("rack[1-2]n[1-2]"),
+            ["rack1n1", "rack1n2", "rack2n1", "rack2n2"]
+        );
+        assert_eq!(ex("r[1-2]-x").len(), 2);
+        let e = err("r[1-2]-[a]");
+        assert_eq!(e.column, 9, "{e}");
+    }
+
+    #[test]
+    fn operators_apply_left_to_right() {
+        assert_eq!(ex("n[1-5]!n[2-3]"), ["n1", "n4", "n5"]);
+        assert_eq!(ex("n[1-5]&n[4-9]"), ["n4", "n5"]);
+        assert_eq!(ex("n[1-3]^n[3-4]"), ["n1", "n2", "n4"]);
+        assert_eq!(ex("n1,n2,n1"), ["n1", "n2"]);
+        // (n[1-4] ! n2) , n2  — not n[1-4] ! (n2,n2)
+        assert_eq!(ex("n[1-4]!n2,n2"), ["n1", "n3", "n4", "n2"]);
+        // (n[1-4] & n[2-3]) ^ n[3-5]
+        assert_eq!(ex("n[1-4]&n[2-3]^n[3-5]"), ["n2", "n4", "n5"]);
+    }
+
+    #[test]
+    fn groups_expand_and_nest() {
+        let mut g = BTreeMap::new();
+        g.insert("web".to_string(), "web[1-3]".to_string());
+        g.insert("all".to_string(), "@web,db1".to_string());
+        g.insert("loop".to_string(), "@loop2".to_string());
+        g.insert("loop2".to_string(), "@loop".to_string());
+        g.insert("bad".to_string(), "x[".to_string());
+        let e = |s: &str| expand(s, &g);
+        assert_eq!(e("@all!web2").unwrap().into_vec(), ["web1", "web3", "db1"]);
+        assert!(e("@loop").unwrap_err().msg.contains("includes itself"));
+        let err = e("a,@nope").unwrap_err();
+        assert_eq!((err.column, err.msg.as_str()), (3, "unknown group @nope"));
+        let err = e("@bad").unwrap_err();
+        assert!(err.msg.contains("in group @bad"), "{err}");
+    }
+
+    #[test]
+    fn errors_name_their_column() {
+        let cases = [
+            ("web[1-3", 4, "never closed"),
+            ("web]1", 4, "without a matching"),
+            ("a,,b", 3, "missing host name"),
+            ("a,", 3, "missing host name before end"),
+            ("n[3-1]", 3, "backwards"),
+            ("n[1-x]", 5, "not a number"),
+            ("n[]", 3, "empty brackets"),
+            ("n[1,,2]", 5, "empty range"),
+            ("n[1-9/0]", 7, "bad step"),
+            ("a b", 2, "whitespace"),
+            ("@", 1, "needs a group name"),
+            ("", 1, "empty node set"),
+        ];
+        for (expr, col, msg) in cases {
+            let e = err(expr);
+            assert_eq!(e.column, col, "{expr}: {e}");
+            assert!(e.msg.contains(msg), "{expr}: {e}");
+        }
+    }
+
+    #[test]
+    fn huge_expansions_are_refused() {
+        assert!(err("n[1-99999999]").msg.contains("more than"));
+        assert!(err("a[1-1000]b[1-1000]c[1-1000]").msg.contains("more than"));
+    }
+
     #[test]
     fn folds_consecutive_and_keeps_padding() {
         assert_eq!(fold(&["web01", "web02", "web03", "web07"]), "web[01-03,07]");
@@ -97,5 +489,16 @@ mod tests {
         );
         assert_eq!(fold(&["rack1-n4.dc"]), "rack1-n4.dc");
         assert_eq!(fold(&["a", "a"]), "a");
+    }
+
+    #[test]
+    fn fold_then_expand_round_trips() {
+        let names = ex("web[01-05,09],db[1-3]");
+        let folded = fold(&names);
+        let mut back = ex(&folded);
+        let mut orig = names.clone();
+        back.sort();
+        orig.sort();
+        assert_eq!(back, orig);
     }
 }

@@ -3,12 +3,11 @@
 pub mod farm;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sshdeck::engine::{
-    Engine, EngineConfig, Event, EventKind, ExitStatus, HostError, HostId, Identities, KnownHosts,
-    Target,
+    Engine, EngineConfig, Event, EventKind, ExitStatus, HostError, HostId, HostKeyPolicy, Target,
 };
 use tokio::sync::mpsc::Receiver;
 
@@ -24,11 +23,13 @@ pub struct HostRun {
     pub connects: usize,
 }
 
-pub fn engine_config(known_hosts: &[PathBuf], key: &PathBuf) -> EngineConfig {
-    let kh = KnownHosts::load(known_hosts).expect("known_hosts");
-    let ids = Identities::load(std::slice::from_ref(key), true).expect("identity");
-    let mut cfg = EngineConfig::new(kh, ids);
+/// Strict trust, only the given key, no agent, nobody to ask: tests must
+/// never depend on the developer's own ~/.ssh or agent.
+pub fn engine_config(known_hosts: &[PathBuf], key: &Path) -> EngineConfig {
+    let mut cfg = EngineConfig::new(known_hosts.to_vec(), vec![key.to_path_buf()]);
     cfg.connect_timeout = Duration::from_secs(10);
+    cfg.policy = HostKeyPolicy::Strict;
+    cfg.use_agent = false;
     cfg
 }
 
@@ -44,12 +45,12 @@ pub fn farm_engine(farm: &Farm) -> (Engine, Receiver<Event>, Vec<HostId>) {
 }
 
 pub fn farm_target(farm: &Farm, i: usize) -> Target {
-    Target {
-        label: farm.label(i),
-        host: "127.0.0.1".into(),
-        port: farm.hosts[i].port,
-        user: farm.user.clone(),
-    }
+    Target::new(
+        farm.label(i),
+        "127.0.0.1",
+        farm.hosts[i].port,
+        farm.user.clone(),
+    )
 }
 
 /// Read events until every host in `hosts` has a terminal event for the job
@@ -71,7 +72,7 @@ pub async fn collect(
         let run = runs.entry(ev.host).or_default();
         match ev.kind {
             EventKind::Connecting => run.connects += 1,
-            EventKind::Connected => {}
+            EventKind::Connected | EventKind::Disconnected => {}
             EventKind::Stdout(d) => run.stdout.extend_from_slice(&d),
             EventKind::Stderr(d) => run.stderr.extend_from_slice(&d),
             EventKind::Exit { status, .. } => run.exit = Some(status),

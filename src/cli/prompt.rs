@@ -1,0 +1,120 @@
+//! Answering the engine's questions on the controlling terminal, one at a
+//! time. Secrets are read with echo off and never printed or logged.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::mpsc;
+use zeroize::Zeroizing;
+
+use crate::engine::{Answer, HostKeyDecision, Prompt, Question};
+
+/// True when there is a terminal to ask on (not under cron, CI, pipes).
+pub fn tty_available() -> bool {
+    open_tty().is_ok()
+}
+
+fn open_tty() -> std::io::Result<File> {
+    OpenOptions::new().read(true).write(true).open("/dev/tty")
+}
+
+/// Answer prompts until the engine goes away. `busy` is set while a question
+/// is on screen so the progress line does not draw over it.
+pub fn spawn_answerer(mut rx: mpsc::Receiver<Prompt>, busy: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            busy.store(true, Ordering::SeqCst);
+            let q = p.question;
+            let answer = tokio::task::spawn_blocking(move || ask(&q).unwrap_or(Answer::Cancel))
+                .await
+                .unwrap_or(Answer::Cancel);
+            busy.store(false, Ordering::SeqCst);
+            let _ = p.reply.send(answer);
+        }
+    });
+}
+
+fn ask(q: &Question) -> std::io::Result<Answer> {
+    let mut tty = open_tty()?;
+    // Clear a progress line that may be on screen.
+    write!(tty, "\r\x1b[K")?;
+    match q {
+        Question::HostKey {
+            host,
+            key_type,
+            fingerprint,
+            save_to,
+        } => {
+            writeln!(tty, "The authenticity of host {host} can't be established.")?;
+            writeln!(tty, "{key_type} key fingerprint is {fingerprint}.")?;
+            loop {
+                let line = read_line(
+                    &mut tty,
+                    &format!(
+                        "Trust it? [o]nce for this run, [s]ave to {}, [r]eject: ",
+                        save_to.display()
+                    ),
+                )?;
+                let d = match line.trim().to_ascii_lowercase().as_str() {
+                    "o" | "once" => HostKeyDecision::AcceptOnce,
+                    "s" | "save" | "yes" => HostKeyDecision::AcceptAndSave,
+                    "r" | "reject" | "n" | "no" | "" => HostKeyDecision::Reject,
+                    _ => continue,
+                };
+                return Ok(Answer::HostKey(d));
+            }
+        }
+        Question::Passphrase { key, retry } => {
+            let again = if *retry { "Wrong passphrase. " } else { "" };
+            secret(&format!("{again}Passphrase for {}: ", key.display())).map(Answer::Secret)
+        }
+        Question::Password { user, host, retry } => {
+            let again = if *retry {
+                "Permission denied, try again. "
+            } else {
+                ""
+            };
+            secret(&format!(
+                "{again}Password for {user}@{host} (reused for other hosts as {user}): "
+            ))
+            .map(Answer::Secret)
+        }
+        Question::KeyboardInteractive {
+            user,
+            host,
+            name,
+            instructions,
+            prompts,
+        } => {
+            writeln!(
+                tty,
+                "{user}@{host}: {}",
+                [name.as_str(), instructions.as_str()].join(" ").trim()
+            )?;
+            let mut answers = Vec::with_capacity(prompts.len());
+            for (text, echo) in prompts {
+                let text = crate::text::sanitize::sanitize_line(text.as_bytes());
+                answers.push(if *echo {
+                    Zeroizing::new(read_line(&mut tty, &text)?)
+                } else {
+                    secret(&text)?
+                });
+            }
+            Ok(Answer::Secrets(answers))
+        }
+    }
+}
+
+fn read_line(tty: &mut File, prompt: &str) -> std::io::Result<String> {
+    write!(tty, "{prompt}")?;
+    tty.flush()?;
+    let mut line = String::new();
+    BufReader::new(tty.try_clone()?).read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn secret(prompt: &str) -> std::io::Result<Zeroizing<String>> {
+    rpassword::prompt_password(prompt).map(Zeroizing::new)
+}

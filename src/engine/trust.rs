@@ -1,0 +1,221 @@
+//! Host trust: known_hosts files, the policy for unknown keys, and saving
+//! accepted keys. Never accepts an unknown key without either the user's
+//! word or an explicit `accept-new` policy (no AutoAddPolicy here).
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use russh::keys::{PublicKey, PublicKeyOrCertificate};
+
+use super::error::HostError;
+use super::known_hosts::{self, KnownHosts, Verdict};
+use super::prompt::{Answer, HostKeyDecision, Prompter, Question};
+use super::target::HostKeyPolicy;
+
+pub struct TrustStore {
+    default_files: Vec<PathBuf>,
+    /// Parsed known_hosts per file list; dropped when one of its files is written.
+    cache: Mutex<HashMap<Vec<PathBuf>, Arc<KnownHosts>>>,
+    /// Keys accepted "once": trusted for this process only.
+    session: Mutex<HashSet<(String, Vec<u8>)>>,
+    /// Serializes appends so concurrent saves never interleave lines.
+    write_lock: Mutex<()>,
+    reported_bad: Mutex<HashSet<(PathBuf, usize)>>,
+}
+
+/// What the handshake needs to decide about one server key.
+pub(crate) struct TrustRequest<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    pub files: &'a [PathBuf],
+    pub policy: HostKeyPolicy,
+    pub prompter: &'a Prompter,
+}
+
+impl TrustStore {
+    pub fn new(default_files: Vec<PathBuf>) -> Self {
+        TrustStore {
+            default_files,
+            cache: Mutex::default(),
+            session: Mutex::default(),
+            write_lock: Mutex::default(),
+            reported_bad: Mutex::default(),
+        }
+    }
+
+    pub fn default_files(&self) -> &[PathBuf] {
+        &self.default_files
+    }
+
+    /// Lines that could not be parsed, each reported once per process.
+    pub fn take_new_bad_lines(&self, files: &[PathBuf]) -> Vec<known_hosts::BadLine> {
+        let Ok(view) = self.view(files) else {
+            return Vec::new();
+        };
+        let Ok(mut seen) = self.reported_bad.lock() else {
+            return Vec::new();
+        };
+        view.bad_lines
+            .iter()
+            .filter(|b| seen.insert((b.file.clone(), b.line)))
+            .cloned()
+            .collect()
+    }
+
+    fn view(&self, files: &[PathBuf]) -> std::io::Result<Arc<KnownHosts>> {
+        if let Ok(cache) = self.cache.lock()
+            && let Some(kh) = cache.get(files)
+        {
+            return Ok(kh.clone());
+        }
+        let kh = Arc::new(KnownHosts::load(files)?);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(files.to_vec(), kh.clone());
+        }
+        Ok(kh)
+    }
+
+    /// Decide about `offered`, asking the user if the policy says so.
+    pub(crate) async fn decide(
+        &self,
+        req: &TrustRequest<'_>,
+        offered: &PublicKeyOrCertificate,
+    ) -> Result<(), HostError> {
+        let name = known_hosts::lookup_name(req.host, req.port);
+        let view = self.view(req.files).map_err(|e| HostError::Trust {
+            host: name.clone(),
+            cause: e.to_string(),
+        })?;
+        let key: PublicKey = match offered {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
+            PublicKeyOrCertificate::Certificate(cert) => {
+                match view.check_cert(req.host, req.port, cert) {
+                    Some(Verdict::Trusted) => return Ok(()),
+                    Some(Verdict::Revoked { file, line }) => {
+                        return Err(HostError::HostKeyRevoked {
+                            host: name,
+                            fingerprint: known_hosts::fingerprint(
+                                &cert.public_key().clone().into(),
+                            ),
+                            file,
+                            line,
+                        });
+                    }
+                    // Not CA-trusted: judge the certified key on its own.
+                    _ => cert.public_key().clone().into(),
+                }
+            }
+        };
+        let fingerprint = known_hosts::fingerprint(&key);
+        match view.check(req.host, req.port, &key) {
+            Verdict::Trusted => return Ok(()),
+            Verdict::Revoked { file, line } => {
+                return Err(HostError::HostKeyRevoked {
+                    host: name,
+                    fingerprint,
+                    file,
+                    line,
+                });
+            }
+            Verdict::Changed {
+                file,
+                line,
+                expected_fingerprint,
+            } => {
+                // Never overridable from here: the user must edit the file.
+                return Err(HostError::HostKeyChanged {
+                    host: name,
+                    file,
+                    line,
+                    expected: expected_fingerprint,
+                    offered: fingerprint,
+                });
+            }
+            Verdict::Unknown => {}
+        }
+        let blob = key.to_bytes().unwrap_or_default();
+        if self
+            .session
+            .lock()
+            .is_ok_and(|s| s.contains(&(name.clone(), blob.clone())))
+        {
+            return Ok(());
+        }
+        let unknown = |why: &str| HostError::HostKeyUnknown {
+            host: name.clone(),
+            key_type: key.algorithm().as_str().to_string(),
+            fingerprint: fingerprint.clone(),
+            files: req.files.to_vec(),
+            why: why.to_string(),
+        };
+        let save_to = req.files.first().cloned();
+        match req.policy {
+            HostKeyPolicy::Strict => Err(unknown("host key policy is strict")),
+            HostKeyPolicy::AcceptNew => {
+                let file = save_to.ok_or_else(|| unknown("no known_hosts file to save it in"))?;
+                self.save(&file, req.host, req.port, &key)
+                    .map_err(|e| HostError::Trust {
+                        host: name.clone(),
+                        cause: format!("cannot save the new key to {}: {e}", file.display()),
+                    })
+            }
+            HostKeyPolicy::Ask => {
+                if !req.prompter.can_ask() {
+                    return Err(unknown(
+                        "cannot ask in batch mode; use --host-key-policy accept-new or add it to known_hosts",
+                    ));
+                }
+                let question = Question::HostKey {
+                    host: name.clone(),
+                    key_type: key.algorithm().as_str().to_string(),
+                    fingerprint: fingerprint.clone(),
+                    save_to: save_to.clone().unwrap_or_default(),
+                };
+                match req.prompter.ask(question).await {
+                    Answer::HostKey(HostKeyDecision::AcceptOnce) => {
+                        if let Ok(mut s) = self.session.lock() {
+                            s.insert((name, blob));
+                        }
+                        Ok(())
+                    }
+                    Answer::HostKey(HostKeyDecision::AcceptAndSave) => {
+                        let file =
+                            save_to.ok_or_else(|| unknown("no known_hosts file to save it in"))?;
+                        self.save(&file, req.host, req.port, &key)
+                            .map_err(|e| HostError::Trust {
+                                host: name.clone(),
+                                cause: format!("cannot save the key to {}: {e}", file.display()),
+                            })
+                    }
+                    _ => Err(unknown("rejected")),
+                }
+            }
+        }
+    }
+
+    /// Append `key` for `host:port` in OpenSSH's format (so `ssh` trusts it too).
+    pub fn save(&self, file: &Path, host: &str, port: u16, key: &PublicKey) -> std::io::Result<()> {
+        let _guard = self.write_lock.lock();
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)?;
+        // Start on a fresh line even if the file lacks a final newline.
+        let needs_nl = std::fs::read(file).is_ok_and(|b| !b.is_empty() && !b.ends_with(b"\n"));
+        let line = known_hosts::format_entry(host, port, key);
+        if needs_nl {
+            writeln!(f)?;
+        }
+        writeln!(f, "{line}")?;
+        f.sync_all()?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|files, _| !files.iter().any(|p| p == file));
+        }
+        Ok(())
+    }
+}
