@@ -90,7 +90,9 @@ pub fn prepare(g: &GlobalArgs) -> Result<Setup, CliError> {
         (None, Some(p)) => HostKeyPolicy::parse(p.get_ref()).unwrap_or_default(),
         (None, None) => HostKeyPolicy::Ask,
     };
-    engine.use_agent = !g.no_agent && d.use_agent.unwrap_or(true);
+    if g.no_agent || d.use_agent == Some(false) {
+        engine.agent = None;
+    }
     if let Some(t) = g
         .connect_timeout
         .or(d.connect_timeout.as_ref().map(|s| *s.get_ref()))

@@ -32,17 +32,21 @@ pub fn default_identity_paths(home: &Path) -> Vec<PathBuf> {
 pub struct AuthShared {
     pub keys: KeyStore,
     pub default_identities: Vec<PathBuf>,
-    pub use_agent: bool,
+    pub agent: Option<PathBuf>,
     pub prompter: Prompter,
     passwords: Mutex<HashMap<String, Secret>>,
 }
 
 impl AuthShared {
-    pub fn new(default_identities: Vec<PathBuf>, use_agent: bool, prompter: Prompter) -> Self {
+    pub fn new(
+        default_identities: Vec<PathBuf>,
+        agent: Option<PathBuf>,
+        prompter: Prompter,
+    ) -> Self {
         AuthShared {
             keys: KeyStore::default(),
             default_identities,
-            use_agent,
+            agent,
             prompter,
             passwords: Mutex::default(),
         }
@@ -136,9 +140,9 @@ pub(crate) async fn authenticate(
     };
     let files = identity_list(t, shared);
 
-    if shared.use_agent
+    if let Some(sock) = &shared.agent
         && matches!(
-            try_agent(&mut c, &files, t.opts.identities_only).await?,
+            try_agent(&mut c, sock, &files, t.opts.identities_only).await?,
             Step::Done
         )
     {
@@ -201,15 +205,13 @@ fn identity_list(t: &Target, shared: &AuthShared) -> Vec<PathBuf> {
 
 async fn try_agent(
     c: &mut Chain<'_>,
+    sock: &Path,
     files: &[PathBuf],
     identities_only: bool,
 ) -> Result<Step, HostError> {
-    if std::env::var_os("SSH_AUTH_SOCK").is_none() {
-        return Ok(Step::Next);
-    }
-    let Ok(mut agent) = AgentClient::connect_env().await else {
+    let Ok(mut agent) = AgentClient::connect_uds(sock).await else {
         c.notes
-            .push("ssh-agent (SSH_AUTH_SOCK) did not answer".into());
+            .push(format!("ssh-agent at {} did not answer", sock.display()));
         return Ok(Step::Next);
     };
     let Ok(ids) = agent.request_identities().await else {

@@ -39,8 +39,8 @@ pub struct EngineConfig {
     pub policy: HostKeyPolicy,
     /// Identity files offered after each host's own.
     pub identities: Vec<PathBuf>,
-    /// Try keys from ssh-agent (`SSH_AUTH_SOCK`) first.
-    pub use_agent: bool,
+    /// ssh-agent socket whose keys are tried first; usually `$SSH_AUTH_SOCK`.
+    pub agent: Option<PathBuf>,
     /// Who answers questions; [`Prompter::batch`] for none.
     pub prompter: Prompter,
     pub connect_timeout: Duration,
@@ -58,7 +58,7 @@ impl EngineConfig {
             known_hosts,
             policy: HostKeyPolicy::Ask,
             identities,
-            use_agent: true,
+            agent: std::env::var_os("SSH_AUTH_SOCK").map(PathBuf::from),
             prompter: Prompter::batch(),
             connect_timeout: Duration::from_secs(10),
             max_connecting: 64,
@@ -95,7 +95,7 @@ impl Engine {
             ctx: ssh::ConnectContext {
                 russh: host_task::russh_config(cfg.keepalive),
                 trust: Arc::new(TrustStore::new(cfg.known_hosts)),
-                auth: auth::AuthShared::new(cfg.identities, cfg.use_agent, cfg.prompter),
+                auth: auth::AuthShared::new(cfg.identities, cfg.agent, cfg.prompter),
                 policy: cfg.policy,
                 connect_timeout: cfg.connect_timeout,
             },

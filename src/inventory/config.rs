@@ -271,7 +271,8 @@ mod tests {
     fn example_config_is_valid() {
         let text = include_str!("../../config.example.toml");
         let c = Config::parse(Path::new("config.example.toml"), text).unwrap();
-        assert_eq!(c.hosts.len(), 2);
+        assert_eq!(c.hosts.len(), 4);
+        assert_eq!(c.group_map()["all"], "@web,db1");
     }
 
     #[test]

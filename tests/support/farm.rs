@@ -21,8 +21,21 @@ pub struct FarmHost {
     child: Option<Child>,
 }
 
+/// Variations of the farm for auth and trust tests.
+#[derive(Debug, Clone, Default)]
+pub struct FarmOptions {
+    /// Encrypt the client key with this passphrase.
+    pub key_passphrase: Option<String>,
+    /// Let sshd accept passwords (for a user the test creates).
+    pub password_auth: bool,
+    /// Sign every host key with a CA (`ca_ed25519` in the farm root) and
+    /// serve the certificate; principal 127.0.0.1.
+    pub host_ca: bool,
+}
+
 pub struct Farm {
     pub root: PathBuf,
+    pub opts: FarmOptions,
     _tmp: Option<tempfile::TempDir>,
     pub hosts: Vec<FarmHost>,
     pub client_key: PathBuf,
@@ -61,12 +74,21 @@ fn run_ok(cmd: &mut Command, what: &str) {
 }
 
 fn keygen(path: &Path) {
+    keygen_with(path, "");
+}
+
+fn keygen_with(path: &Path, passphrase: &str) {
     run_ok(
         Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", "farm", "-f"])
+            .args(["-q", "-t", "ed25519", "-N", passphrase, "-C", "farm", "-f"])
             .arg(path),
         "ssh-keygen",
     );
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
 }
 
 fn free_port() -> u16 {
@@ -84,18 +106,26 @@ pub fn closed_port() -> u16 {
 impl Farm {
     /// Start `n` hosts in a fresh temporary directory.
     pub fn start(n: usize) -> Farm {
+        Farm::start_with(n, FarmOptions::default())
+    }
+
+    pub fn start_with(n: usize, opts: FarmOptions) -> Farm {
         let tmp = tempfile::Builder::new()
             .prefix("sshdeck-farm-")
             .tempdir()
             .expect("tempdir");
         let root = tmp.path().to_path_buf();
-        let mut farm = Farm::start_in(&root, n);
+        let mut farm = Farm::start_in_with(&root, n, opts);
         farm._tmp = Some(tmp);
         farm
     }
 
     /// Start `n` hosts under `root` (kept after drop; used by benchmarks).
     pub fn start_in(root: &Path, n: usize) -> Farm {
+        Farm::start_in_with(root, n, FarmOptions::default())
+    }
+
+    pub fn start_in_with(root: &Path, n: usize, opts: FarmOptions) -> Farm {
         let sshd = find_sshd().unwrap_or_else(|| {
             panic!(
                 "sshd (OpenSSH server) is not installed. Run scripts/test, which installs \
@@ -104,13 +134,17 @@ impl Farm {
         });
         std::fs::create_dir_all(root).expect("farm root");
         // Privilege separation needs this directory when sshd runs as root.
-        if unsafe { libc_geteuid() } == 0 {
+        if is_root() {
             let _ = std::fs::create_dir_all("/run/sshd");
         }
         std::fs::create_dir_all(root.join("remote-home")).expect("remote home");
         let client_key = root.join("client_ed25519");
         if !client_key.exists() {
-            keygen(&client_key);
+            keygen_with(&client_key, opts.key_passphrase.as_deref().unwrap_or(""));
+        }
+        let ca = root.join("ca_ed25519");
+        if opts.host_ca && !ca.exists() {
+            keygen(&ca);
         }
         let pubkey = std::fs::read_to_string(root.join("client_ed25519.pub")).expect("client pub");
         std::fs::write(root.join("authorized_keys"), &pubkey).expect("authorized_keys");
@@ -126,6 +160,7 @@ impl Farm {
         .to_string();
         let mut farm = Farm {
             root: root.to_path_buf(),
+            opts: opts.clone(),
             _tmp: None,
             hosts: Vec::with_capacity(n),
             client_key,
@@ -139,6 +174,16 @@ impl Farm {
             let key = dir.join("host_ed25519");
             if !key.exists() {
                 keygen(&key);
+                if opts.host_ca {
+                    run_ok(
+                        Command::new("ssh-keygen")
+                            .args(["-q", "-s"])
+                            .arg(&ca)
+                            .args(["-I", &format!("host{i}"), "-h", "-n", "127.0.0.1"])
+                            .arg(dir.join("host_ed25519.pub")),
+                        "ssh-keygen -s (sign host key)",
+                    );
+                }
             }
             let host_key_pub = std::fs::read_to_string(dir.join("host_ed25519.pub"))
                 .expect("host pub")
@@ -177,7 +222,7 @@ impl Farm {
              PidFile none\n\
              AuthorizedKeysFile {ak}\n\
              PubkeyAuthentication yes\n\
-             PasswordAuthentication no\n\
+             PasswordAuthentication {pw}\n\
              KbdInteractiveAuthentication no\n\
              UsePAM no\n\
              StrictModes no\n\
@@ -187,11 +232,21 @@ impl Farm {
              LogLevel VERBOSE\n\
              Subsystem sftp internal-sftp\n\
              AcceptEnv *\n\
-             SetEnv HOME={home}\n",
+             SetEnv HOME={home}\n\
+             {cert}",
             port = h.port,
             key = h.dir.join("host_ed25519").display(),
             ak = self.root.join("authorized_keys").display(),
             home = self.root.join("remote-home").display(),
+            pw = if self.opts.password_auth { "yes" } else { "no" },
+            cert = if self.opts.host_ca {
+                format!(
+                    "HostCertificate {}\n",
+                    h.dir.join("host_ed25519-cert.pub").display()
+                )
+            } else {
+                String::new()
+            },
         );
         let path = h.dir.join("sshd_config");
         std::fs::write(&path, cfg).expect("sshd_config");
@@ -278,6 +333,15 @@ impl Farm {
 
     pub fn kill(&mut self, i: usize) {
         if let Some(mut c) = self.hosts[i].child.take() {
+            // sshd puts each connection in its own session (setsid), so the
+            // process group is not enough: kill every descendant too, or
+            // established sessions would outlive a "restart".
+            for pid in descendants(c.id()) {
+                // SAFETY: plain kill(2) on processes this farm started.
+                unsafe {
+                    libc::kill(pid as i32, libc::SIGKILL);
+                }
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -291,6 +355,40 @@ impl Farm {
     }
 }
 
+/// Every process below `root`, read from /proc.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of: Vec<(u32, u32)> = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            // Fields after the ")" that ends the command name: state, ppid, ...
+            if let Some(ppid) = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok())
+            {
+                parent_of.push((pid, ppid));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for &(pid, ppid) in &parent_of {
+            if ppid == p && !out.contains(&pid) {
+                out.push(pid);
+                frontier.push(pid);
+            }
+        }
+    }
+    out
+}
+
 fn banner_ok(port: u16) -> bool {
     let Ok(mut s) =
         TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
@@ -300,11 +398,6 @@ fn banner_ok(port: u16) -> bool {
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
     let mut buf = [0u8; 8];
     matches!(s.read(&mut buf), Ok(n) if n >= 4 && &buf[..4] == b"SSH-")
-}
-
-unsafe extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
 }
 
 impl Drop for Farm {

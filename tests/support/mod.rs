@@ -29,7 +29,7 @@ pub fn engine_config(known_hosts: &[PathBuf], key: &Path) -> EngineConfig {
     let mut cfg = EngineConfig::new(known_hosts.to_vec(), vec![key.to_path_buf()]);
     cfg.connect_timeout = Duration::from_secs(10);
     cfg.policy = HostKeyPolicy::Strict;
-    cfg.use_agent = false;
+    cfg.agent = None;
     cfg
 }
 

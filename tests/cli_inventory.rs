@@ -1,0 +1,172 @@
+//! Inventory from the command line: ssh_config-driven hosts, groups, jump
+//! hosts and `sshdeck hosts`, with the real binary against real sshd.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::farm::Farm;
+
+fn sshdeck(farm: &Farm, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sshdeck"))
+        .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
+        .env("HOME", &farm.root)
+        .env_remove("SSH_AUTH_SOCK")
+        .arg("--batch")
+        .args(args)
+        .output()
+        .expect("run sshdeck")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// An ssh_config naming farm hosts alpha and beta, as a user would write it.
+fn write_ssh_config(farm: &Farm, path: &Path) {
+    let mut s = String::from("# fleet\n");
+    for (i, name) in ["alpha", "beta"].iter().enumerate() {
+        s.push_str(&format!(
+            "Host {name}\n  HostName 127.0.0.1\n  Port {}\n  User {}\n",
+            farm.hosts[i].port, farm.user
+        ));
+    }
+    s.push_str(&format!(
+        "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  StrictHostKeyChecking yes\n",
+        farm.client_key.display(),
+        farm.known_hosts.display()
+    ));
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn ssh_config_hosts_run_by_name() {
+    let farm = Farm::start(2);
+    let cfg = farm.root.join("ssh_config");
+    write_ssh_config(&farm, &cfg);
+    let out = sshdeck(
+        &farm,
+        &[
+            "-F",
+            cfg.to_str().unwrap(),
+            "run",
+            "-H",
+            "alpha,beta",
+            "--",
+            "echo hi",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("alpha: hi\n") && s.contains("beta: hi\n"), "{s}");
+}
+
+#[test]
+fn groups_and_tags_select_hosts() {
+    let farm = Farm::start(3);
+    let ssh_cfg = farm.root.join("ssh_config");
+    write_ssh_config(&farm, &ssh_cfg);
+    let cfg = farm.root.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[defaults]\nssh_config = \"{}\"\n\n[groups]\npair = \"alpha,beta\"\n\n[[hosts]]\nname = \"gamma\"\naddress = \"127.0.0.1\"\nport = {}\ntags = [\"odd\"]\n",
+            ssh_cfg.display(),
+            farm.hosts[2].port
+        ),
+    )
+    .unwrap();
+    let out = sshdeck(
+        &farm,
+        &[
+            "-c",
+            cfg.to_str().unwrap(),
+            "run",
+            "-H",
+            "@pair!beta,@odd",
+            "--",
+            "echo sel",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("alpha: sel") && s.contains("gamma: sel") && !s.contains("beta"),
+        "{s}"
+    );
+}
+
+#[test]
+fn jump_flag_tunnels_through_a_host() {
+    let farm = Farm::start(2);
+    let before = farm.connections(0);
+    let hop = farm.label(0);
+    let out = Command::new(env!("CARGO_BIN_EXE_sshdeck"))
+        .env("HOME", &farm.root)
+        .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
+        .args([
+            "--batch",
+            "--known-hosts",
+            farm.known_hosts.to_str().unwrap(),
+        ])
+        .args(["-i", farm.client_key.to_str().unwrap(), "-J", &hop])
+        .args(["run", "-H", &farm.label(1), "--", "echo through"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with(": through\n"));
+    assert_eq!(
+        farm.connections(0) - before,
+        1,
+        "the jump host carried the connection"
+    );
+}
+
+#[test]
+fn hosts_lists_the_resolved_inventory() {
+    let farm = Farm::start(0);
+    let ssh_cfg = farm.root.join("ssh_config");
+    std::fs::write(
+        &ssh_cfg,
+        "Host bastion\n  HostName 10.1.1.1\n  User jump\nHost web*\n  ProxyJump bastion\n",
+    )
+    .unwrap();
+    let cfg = farm.root.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[defaults]\nssh_config = \"{}\"\nuser = \"ops\"\n\n[[hosts]]\nname = \"web1\"\naddress = \"10.0.0.1\"\ntags = [\"prod\", \"web\"]\n",
+            ssh_cfg.display()
+        ),
+    )
+    .unwrap();
+    let out = sshdeck(&farm, &["-c", cfg.to_str().unwrap(), "hosts", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON array");
+    let arr = v.as_array().unwrap();
+    assert_eq!(arr.len(), 2);
+    assert_eq!(arr[0]["name"], "web1");
+    assert_eq!(arr[0]["address"], "10.0.0.1");
+    assert_eq!(arr[0]["user"], "ops");
+    assert_eq!(arr[0]["jump"], serde_json::json!(["bastion"]));
+    assert_eq!(arr[0]["tags"], serde_json::json!(["prod", "web"]));
+    assert_eq!(arr[0]["source"], "config");
+    assert_eq!(arr[1]["name"], "bastion");
+    assert_eq!(arr[1]["address"], "10.1.1.1");
+    assert_eq!(arr[1]["user"], "jump");
+    assert_eq!(arr[1]["source"], "ssh_config");
+
+    let out = sshdeck(&farm, &["-c", cfg.to_str().unwrap(), "hosts", "web[1-2]"]);
+    let table = text(&out.stdout);
+    assert!(table.starts_with("NAME"), "{table}");
+    assert!(table.contains("ops@web2:22"), "ad-hoc name listed: {table}");
+
+    let out = sshdeck(&farm, &["-c", cfg.to_str().unwrap(), "hosts", "web[1-"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("column 4"),
+        "{}",
+        text(&out.stderr)
+    );
+}
