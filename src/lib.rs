@@ -6,7 +6,11 @@
 //! - [`cli`]: the headless commands built on the engine.
 //! - [`text`]: making remote output safe and line-shaped.
 
+pub mod app;
 pub mod cli;
+pub mod demo;
 pub mod engine;
 pub mod inventory;
 pub mod text;
+pub mod tui;
+pub mod ui;

@@ -11,8 +11,9 @@ use crate::engine::HostKeyPolicy;
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Without a command, sshdeck opens the TUI on every named host.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +67,23 @@ pub enum Command {
     Run(RunArgs),
     /// List the resolved inventory: config.toml, ssh_config, groups
     Hosts(HostsArgs),
+    /// Open the TUI on a selection of hosts (default: every named host)
+    Tui(TuiArgs),
+    /// Try sshdeck on SSH hosts embedded in this process (127.0.0.1 only)
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// Node set to open with, pre-selected, e.g. @web or web[01-04]
+    pub selector: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many demo hosts to start
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub hosts: u16,
 }
 
 #[derive(Debug, Args)]

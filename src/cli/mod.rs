@@ -11,6 +11,7 @@ mod prompt;
 mod run;
 mod setup;
 mod stream;
+mod tui;
 
 pub use args::{Cli, Command};
 pub use error::CliError;
@@ -31,8 +32,11 @@ pub fn main(cli: Cli) -> ExitCode {
     };
     let result = rt.block_on(async {
         match &cli.command {
-            Command::Run(a) => run::run(&cli.global, a).await,
-            Command::Hosts(a) => hosts::hosts(&cli.global, a),
+            Some(Command::Run(a)) => run::run(&cli.global, a).await,
+            Some(Command::Hosts(a)) => hosts::hosts(&cli.global, a),
+            Some(Command::Tui(a)) => tui::tui(&cli.global, a.selector.as_deref()).await,
+            Some(Command::Demo(a)) => tui::demo(usize::from(a.hosts)).await,
+            None => tui::tui(&cli.global, None).await,
         }
     });
     // Host tasks may still be closing connections; don't wait for them.

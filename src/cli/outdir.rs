@@ -5,6 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::CliError;
+use crate::text::file_stem;
 
 pub struct OutDir {
     files: Vec<[BufWriter<File>; 2]>,
@@ -54,17 +55,5 @@ impl OutDir {
             })?;
         }
         Ok(())
-    }
-}
-
-/// A label as a safe file name: no path separators, no leading dot.
-pub fn file_stem(label: &str) -> String {
-    let s: String = label
-        .chars()
-        .map(|c| if c == '/' || c == '\0' { '_' } else { c })
-        .collect();
-    match s.strip_prefix('.') {
-        Some(rest) => format!("_{rest}"),
-        None => s,
     }
 }

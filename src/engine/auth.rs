@@ -32,6 +32,7 @@ pub fn default_identity_paths(home: &Path) -> Vec<PathBuf> {
 pub struct AuthShared {
     pub keys: KeyStore,
     pub default_identities: Vec<PathBuf>,
+    pub memory_keys: Vec<std::sync::Arc<russh::keys::PrivateKey>>,
     pub agent: Option<PathBuf>,
     pub prompter: Prompter,
     passwords: Mutex<HashMap<String, Secret>>,
@@ -40,12 +41,14 @@ pub struct AuthShared {
 impl AuthShared {
     pub fn new(
         default_identities: Vec<PathBuf>,
+        memory_keys: Vec<std::sync::Arc<russh::keys::PrivateKey>>,
         agent: Option<PathBuf>,
         prompter: Prompter,
     ) -> Self {
         AuthShared {
             keys: KeyStore::default(),
             default_identities,
+            memory_keys,
             agent,
             prompter,
             passwords: Mutex::default(),
@@ -147,6 +150,18 @@ pub(crate) async fn authenticate(
         )
     {
         return Ok(());
+    }
+    for key in &shared.memory_keys {
+        let hash = c.rsa_hash(key.public_key()).await;
+        let r = c
+            .handle
+            .authenticate_publickey(&t.user, PrivateKeyWithHashAlg::new(key.clone(), hash))
+            .await
+            .map_err(|e| c.fail(e.to_string()))?;
+        c.tried.push("in-memory key".into());
+        if let Step::Done = c.result(r) {
+            return Ok(());
+        }
     }
     for path in &files {
         if !c.allows(MethodKind::PublicKey) {

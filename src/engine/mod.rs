@@ -39,6 +39,8 @@ pub struct EngineConfig {
     pub policy: HostKeyPolicy,
     /// Identity files offered after each host's own.
     pub identities: Vec<PathBuf>,
+    /// Keys held only in memory (the demo's ephemeral key), offered first.
+    pub memory_keys: Vec<Arc<russh::keys::PrivateKey>>,
     /// ssh-agent socket whose keys are tried first; usually `$SSH_AUTH_SOCK`.
     pub agent: Option<PathBuf>,
     /// Who answers questions; [`Prompter::batch`] for none.
@@ -58,6 +60,7 @@ impl EngineConfig {
             known_hosts,
             policy: HostKeyPolicy::Ask,
             identities,
+            memory_keys: Vec::new(),
             agent: std::env::var_os("SSH_AUTH_SOCK").map(PathBuf::from),
             prompter: Prompter::batch(),
             connect_timeout: Duration::from_secs(10),
@@ -95,7 +98,12 @@ impl Engine {
             ctx: ssh::ConnectContext {
                 russh: host_task::russh_config(cfg.keepalive),
                 trust: Arc::new(TrustStore::new(cfg.known_hosts)),
-                auth: auth::AuthShared::new(cfg.identities, cfg.agent, cfg.prompter),
+                auth: auth::AuthShared::new(
+                    cfg.identities,
+                    cfg.memory_keys,
+                    cfg.agent,
+                    cfg.prompter,
+                ),
                 policy: cfg.policy,
                 connect_timeout: cfg.connect_timeout,
             },

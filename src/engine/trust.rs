@@ -195,6 +195,14 @@ impl TrustStore {
         }
     }
 
+    /// Trust `key` for `host:port` for this process only, without writing
+    /// anything (the demo's ephemeral hosts).
+    pub fn trust_for_session(&self, host: &str, port: u16, key: &PublicKey) {
+        if let (Ok(mut s), Ok(blob)) = (self.session.lock(), key.to_bytes()) {
+            s.insert((known_hosts::lookup_name(host, port), blob));
+        }
+    }
+
     /// Append `key` for `host:port` in OpenSSH's format (so `ssh` trusts it too).
     pub fn save(&self, file: &Path, host: &str, port: u16, key: &PublicKey) -> std::io::Result<()> {
         let _guard = self.write_lock.lock();

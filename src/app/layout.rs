@@ -1,0 +1,108 @@
+//! Where everything goes on screen. Shared by rendering and by mouse
+//! handling, so a click lands on what was drawn there.
+
+use ratatui::layout::Rect;
+
+use super::state::AppState;
+
+/// Smallest useful output pane (columns, rows), borders included.
+pub const MIN_PANE: (u16, u16) = (30, 5);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppLayout {
+    pub hosts: Rect,
+    pub output: Rect,
+    pub command: Rect,
+    pub status: Rect,
+    /// (index into the job's targets, area) for the panes on this page.
+    pub panes: Vec<(usize, Rect)>,
+    pub cols: usize,
+    pub page: usize,
+    pub pages: usize,
+}
+
+pub fn layout(s: &AppState, area: Rect) -> AppLayout {
+    let status = Rect::new(
+        area.x,
+        area.bottom().saturating_sub(1),
+        area.width,
+        1.min(area.height),
+    );
+    let cmd_lines = s.command.lines().len().clamp(1, 4) as u16;
+    let cmd_h = (cmd_lines + 2).min(area.height.saturating_sub(1));
+    let command = Rect::new(area.x, status.y.saturating_sub(cmd_h), area.width, cmd_h);
+    let top_h = command.y.saturating_sub(area.y);
+    let hosts_w = (area.width / 4).clamp(24.min(area.width), 40.min(area.width));
+    let hosts = Rect::new(area.x, area.y, hosts_w, top_h);
+    let output = Rect::new(area.x + hosts_w, area.y, area.width - hosts_w, top_h);
+    let (panes, cols, page, pages) = pane_grid(s, output);
+    AppLayout {
+        hosts,
+        output,
+        command,
+        status,
+        panes,
+        cols,
+        page,
+        pages,
+    }
+}
+
+fn pane_grid(s: &AppState, output: Rect) -> (Vec<(usize, Rect)>, usize, usize, usize) {
+    let Some(job) = &s.job else {
+        return (Vec::new(), 1, 0, 1);
+    };
+    let n = job.targets.len();
+    if n == 0 || s.panes.gathered {
+        return (Vec::new(), 1, 0, 1);
+    }
+    // Inside the output block's border.
+    let inner = Rect::new(
+        output.x + 1,
+        output.y + 1,
+        output.width.saturating_sub(2),
+        output.height.saturating_sub(2),
+    );
+    let focused = s.panes.focused.min(n - 1);
+    if s.panes.zoomed {
+        return (vec![(focused, inner)], 1, focused, n);
+    }
+    let max_cols = (inner.width / MIN_PANE.0).max(1) as usize;
+    let max_rows = (inner.height / MIN_PANE.1).max(1) as usize;
+    let per_page = max_cols * max_rows;
+    let pages = n.div_ceil(per_page);
+    let page = focused / per_page;
+    let first = page * per_page;
+    let count = (n - first).min(per_page);
+    // Pick the column count that gives the squarest panes (a cell is about
+    // twice as tall as wide).
+    let mut best = (1usize, f32::MIN);
+    for cols in 1..=max_cols.min(count) {
+        let rows = count.div_ceil(cols);
+        if rows > max_rows {
+            continue;
+        }
+        let w = f32::from(inner.width) / cols as f32;
+        let h = f32::from(inner.height) / rows as f32 * 2.0;
+        let score = w.min(h);
+        if score > best.1 {
+            best = (cols, score);
+        }
+    }
+    let cols = best.0;
+    let rows = count.div_ceil(cols);
+    let mut panes = Vec::with_capacity(count);
+    for k in 0..count {
+        let (r, c) = (k / cols, k % cols);
+        let x0 = inner.x + (u32::from(inner.width) * c as u32 / cols as u32) as u16;
+        let x1 = inner.x + (u32::from(inner.width) * (c as u32 + 1) / cols as u32) as u16;
+        let y0 = inner.y + (u32::from(inner.height) * r as u32 / rows as u32) as u16;
+        let y1 = inner.y + (u32::from(inner.height) * (r as u32 + 1) / rows as u32) as u16;
+        panes.push((first + k, Rect::new(x0, y0, x1 - x0, y1 - y0)));
+    }
+    (panes, cols, page, pages)
+}
+
+pub fn contains(r: Rect, col: u16, row: u16) -> bool {
+    col >= r.x && col < r.right() && row >= r.y && row < r.bottom()
+}

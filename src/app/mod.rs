@@ -1,0 +1,15 @@
+//! The TUI's model: state plus a pure update (Msg → effects), in the style
+//! of an Elm architecture. Nothing here does IO; `crate::tui` runs effects.
+
+pub mod gather;
+pub mod keys;
+pub mod layout;
+pub mod mouse;
+pub mod msg;
+pub mod scrollback;
+pub mod state;
+pub mod update;
+
+pub use msg::{Effect, Msg};
+pub use state::AppState;
+pub use update::update;

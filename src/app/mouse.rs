@@ -1,0 +1,65 @@
+//! Mouse: a click focuses what it lands on (and selects a host), the wheel
+//! scrolls what is under the pointer.
+
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+
+use super::keys::scroll;
+use super::layout::{contains, layout};
+use super::msg::Effect;
+use super::state::{AppState, Focus, Row};
+
+const WHEEL_LINES: isize = 3;
+
+pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
+    if !s.prompts.is_empty() {
+        return Vec::new();
+    }
+    let lay = layout(s, Rect::new(0, 0, s.size.0, s.size.1));
+    let (col, row) = (m.column, m.row);
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            if contains(lay.hosts, col, row) {
+                s.focus = Focus::Hosts;
+                let first = host_list_offset(s, lay.hosts);
+                let idx = first + usize::from(row.saturating_sub(lay.hosts.y + 1));
+                let rows = s.rows();
+                if row > lay.hosts.y && idx < rows.len() {
+                    s.cursor = idx;
+                    if let Row::Host(h) = rows[idx] {
+                        s.hosts[h].selected = !s.hosts[h].selected;
+                    }
+                }
+            } else if contains(lay.command, col, row) {
+                s.focus = Focus::Command;
+            } else if contains(lay.output, col, row) {
+                s.focus = Focus::Output;
+                if let Some((k, _)) = lay.panes.iter().find(|(_, r)| contains(*r, col, row)) {
+                    s.panes.focused = *k;
+                }
+            }
+        }
+        MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+            let up = matches!(m.kind, MouseEventKind::ScrollUp);
+            if contains(lay.hosts, col, row) {
+                let n = s.rows().len();
+                s.cursor = if up {
+                    s.cursor.saturating_sub(3)
+                } else {
+                    (s.cursor + 3).min(n.saturating_sub(1))
+                };
+            } else if let Some((k, _)) = lay.panes.iter().find(|(_, r)| contains(*r, col, row)) {
+                let host = s.job.as_ref().and_then(|j| j.targets.get(*k).copied());
+                scroll(s, host, if up { WHEEL_LINES } else { -WHEEL_LINES });
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// First visible row of the host list, so the cursor stays on screen.
+pub fn host_list_offset(s: &AppState, area: Rect) -> usize {
+    let visible = usize::from(area.height.saturating_sub(2)).max(1);
+    s.cursor.saturating_sub(visible - 1)
+}

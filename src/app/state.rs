@@ -1,0 +1,319 @@
+//! Everything the TUI shows, as plain data. The update functions change it;
+//! the ui module only reads it.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
+
+use tui_textarea::TextArea;
+
+use super::scrollback::Scrollback;
+use crate::engine::{ExitStatus, JobId, Question};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostState {
+    /// Never connected in this session.
+    Idle,
+    Connecting,
+    Connected,
+    /// Was connected; the transport died. The next command reconnects.
+    Disconnected,
+    /// The last attempt failed; the cause is shown under the host.
+    Failed(String),
+}
+
+/// How a host's last command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunResult {
+    Running,
+    Exit(ExitStatus),
+    /// Short kind ("timeout", "refused", "cancelled") and full cause.
+    Failed {
+        kind: String,
+        cause: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRun {
+    pub result: RunResult,
+    pub elapsed: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HostRow {
+    pub label: String,
+    pub tags: Vec<String>,
+    pub state: HostState,
+    pub last: Option<LastRun>,
+    pub selected: bool,
+    /// A question (host key, password...) is waiting for the user.
+    pub auth_needed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Hosts,
+    Output,
+    Command,
+}
+
+/// What a single-line input at the bottom of the host list is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineInput {
+    Filter,
+    /// `g`: a group or node set to select.
+    Group,
+    /// `/` in the output: text to find.
+    Search,
+}
+
+/// A question from the engine being shown as a dialog.
+pub struct PromptView {
+    pub id: u64,
+    pub question: Question,
+    /// Masked input for secrets; one per keyboard-interactive prompt.
+    pub inputs: Vec<TextArea<'static>>,
+    pub active: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    /// "Jobs are running; quit anyway?"
+    ConfirmQuit,
+}
+
+/// A row of the host list: a tag header or a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Group {
+        tag: String,
+        hosts: usize,
+        folded: bool,
+    },
+    Host(usize),
+}
+
+pub struct Job {
+    /// Set when the runner has started it.
+    pub id: Option<JobId>,
+    pub command: String,
+    /// Host indices, in pane order.
+    pub targets: Vec<usize>,
+    pub running: usize,
+}
+
+/// State of the output area.
+#[derive(Debug, Clone, Default)]
+pub struct Panes {
+    /// Index into the job's targets of the focused pane.
+    pub focused: usize,
+    pub zoomed: bool,
+    /// Lines scrolled up from the bottom, per host index.
+    pub scroll: BTreeMap<usize, usize>,
+    pub search: Option<String>,
+    /// Show the gathered (grouped) view instead of panes.
+    pub gathered: bool,
+    pub gathered_cursor: usize,
+    pub show_diff: bool,
+}
+
+pub struct AppState {
+    pub hosts: Vec<HostRow>,
+    pub groups: BTreeMap<String, String>,
+    pub outputs: Vec<Scrollback>,
+    pub focus: Focus,
+    pub overlay: Overlay,
+    pub input: Option<(LineInput, TextArea<'static>)>,
+    pub filter: String,
+    /// Cursor in the visible rows of the host list.
+    pub cursor: usize,
+    pub folded: BTreeSet<String>,
+    pub command: TextArea<'static>,
+    pub history: Vec<String>,
+    /// Position while browsing history; None = editing a new command.
+    pub history_pos: Option<usize>,
+    pub job: Option<Job>,
+    pub panes: Panes,
+    pub prompts: VecDeque<PromptView>,
+    /// A one-line message in the status bar (errors, "saved to ...").
+    pub status: Option<String>,
+    pub size: (u16, u16),
+    pub quit: bool,
+}
+
+impl AppState {
+    pub fn new(
+        hosts: Vec<(String, Vec<String>)>,
+        groups: BTreeMap<String, String>,
+        scrollback: usize,
+    ) -> Self {
+        let outputs = hosts
+            .iter()
+            .map(|_| Scrollback::new(scrollback, scrollback_bytes(scrollback)))
+            .collect();
+        let hosts = hosts
+            .into_iter()
+            .map(|(label, tags)| HostRow {
+                label,
+                tags,
+                state: HostState::Idle,
+                last: None,
+                selected: false,
+                auth_needed: false,
+            })
+            .collect();
+        AppState {
+            hosts,
+            groups,
+            outputs,
+            focus: Focus::Hosts,
+            overlay: Overlay::None,
+            input: None,
+            filter: String::new(),
+            cursor: 0,
+            folded: BTreeSet::new(),
+            command: new_command_area(),
+            history: Vec::new(),
+            history_pos: None,
+            job: None,
+            panes: Panes::default(),
+            prompts: VecDeque::new(),
+            status: None,
+            size: (80, 24),
+            quit: false,
+        }
+    }
+
+    pub fn selected(&self) -> Vec<usize> {
+        (0..self.hosts.len())
+            .filter(|&i| self.hosts[i].selected)
+            .collect()
+    }
+
+    pub fn running(&self) -> usize {
+        self.job.as_ref().map_or(0, |j| j.running)
+    }
+
+    /// The host list as shown: grouped by first tag (untagged last),
+    /// filtered, with folded groups collapsed.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut by_tag: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut untagged = Vec::new();
+        for (i, h) in self.hosts.iter().enumerate() {
+            if !self.filter.is_empty() && !fuzzy_match(&self.filter, &h.label) {
+                continue;
+            }
+            match h.tags.first() {
+                Some(t) => by_tag.entry(t.as_str()).or_default().push(i),
+                None => untagged.push(i),
+            }
+        }
+        let mut rows = Vec::new();
+        let grouped = !by_tag.is_empty();
+        for (tag, hosts) in by_tag {
+            let folded = self.folded.contains(tag);
+            rows.push(Row::Group {
+                tag: tag.to_string(),
+                hosts: hosts.len(),
+                folded,
+            });
+            if !folded {
+                rows.extend(hosts.into_iter().map(Row::Host));
+            }
+        }
+        if grouped && !untagged.is_empty() {
+            let folded = self.folded.contains("");
+            rows.push(Row::Group {
+                tag: String::new(),
+                hosts: untagged.len(),
+                folded,
+            });
+            if folded {
+                return rows;
+            }
+        }
+        rows.extend(untagged.into_iter().map(Row::Host));
+        rows
+    }
+}
+
+/// About 400 bytes per line on average; bounds a host flooding long lines.
+pub fn scrollback_bytes(lines: usize) -> usize {
+    lines
+        .saturating_mul(400)
+        .clamp(256 * 1024, 64 * 1024 * 1024)
+}
+
+pub fn new_command_area() -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_placeholder_text("type a command for the selected hosts (Enter runs it)");
+    t
+}
+
+/// Case-insensitive subsequence match: "wb1" matches "web01".
+pub fn fuzzy_match(pattern: &str, text: &str) -> bool {
+    let mut chars = text.chars().flat_map(char::to_lowercase);
+    pattern
+        .chars()
+        .flat_map(char::to_lowercase)
+        .all(|p| chars.any(|c| c == p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fuzzy() {
+        assert!(fuzzy_match("wb1", "web01"));
+        assert!(fuzzy_match("WEB", "web01"));
+        assert!(!fuzzy_match("bw", "web"));
+        assert!(fuzzy_match("", "x"));
+    }
+
+    #[test]
+    fn rows_group_by_first_tag_and_fold() {
+        let mut s = AppState::new(
+            vec![
+                ("web1".into(), vec!["web".into()]),
+                ("db1".into(), vec!["db".into()]),
+                ("lone".into(), vec![]),
+            ],
+            BTreeMap::new(),
+            100,
+        );
+        let rows = s.rows();
+        assert_eq!(rows.len(), 6);
+        assert_eq!(
+            rows[0],
+            Row::Group {
+                tag: "db".into(),
+                hosts: 1,
+                folded: false
+            }
+        );
+        s.folded.insert("db".into());
+        s.filter = "1".into();
+        let rows = s.rows();
+        assert_eq!(
+            rows[0],
+            Row::Group {
+                tag: "db".into(),
+                hosts: 1,
+                folded: true
+            }
+        );
+        assert_eq!(
+            rows[1],
+            Row::Group {
+                tag: "web".into(),
+                hosts: 1,
+                folded: false
+            }
+        );
+        assert_eq!(rows[2], Row::Host(0));
+        assert_eq!(rows.len(), 3);
+    }
+}

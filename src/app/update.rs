@@ -1,0 +1,136 @@
+//! The pure update: `update(state, msg) -> effects`. No IO happens here, so
+//! every behaviour can be tested by feeding messages and reading state.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keys;
+use super::mouse;
+use super::msg::{Effect, Msg};
+use super::state::{AppState, HostState, LastRun, PromptView, RunResult};
+use crate::engine::{Event, EventKind, HostError, Question};
+
+pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Engine(ev) => {
+            on_engine(s, ev);
+            Vec::new()
+        }
+        Msg::Prompt { id, question } => {
+            on_prompt(s, id, question);
+            Vec::new()
+        }
+        Msg::JobStarted(id) => {
+            if let Some(job) = s.job.as_mut() {
+                job.id = Some(id);
+            }
+            Vec::new()
+        }
+        Msg::Resize(w, h) => {
+            s.size = (w, h);
+            Vec::new()
+        }
+        Msg::Status(m) => {
+            s.status = Some(m);
+            Vec::new()
+        }
+        Msg::Key(k) => on_key(s, k),
+        Msg::Mouse(m) => mouse::on_mouse(s, m),
+        Msg::Paste(text) => {
+            keys::on_paste(s, &text);
+            Vec::new()
+        }
+    }
+}
+
+fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+    if k.kind != crossterm::event::KeyEventKind::Press {
+        return Vec::new();
+    }
+    // Ctrl-Z always suspends; dialogs come back after resume.
+    if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) {
+        return vec![Effect::Suspend];
+    }
+    if !s.prompts.is_empty() {
+        return keys::on_prompt_key(s, k);
+    }
+    keys::on_key(s, k)
+}
+
+fn on_engine(s: &mut AppState, ev: Event) {
+    let h = ev.host.0;
+    if h >= s.hosts.len() {
+        return;
+    }
+    let current = s.job.as_ref().and_then(|j| j.id) == Some(ev.job);
+    match ev.kind {
+        EventKind::Connecting => s.hosts[h].state = HostState::Connecting,
+        EventKind::Connected => s.hosts[h].state = HostState::Connected,
+        EventKind::Disconnected => s.hosts[h].state = HostState::Disconnected,
+        EventKind::Stdout(d) => s.outputs[h].push(false, &d),
+        EventKind::Stderr(d) => s.outputs[h].push(true, &d),
+        EventKind::Exit { status, elapsed } => {
+            s.outputs[h].finish();
+            s.hosts[h].last = Some(LastRun {
+                result: RunResult::Exit(status),
+                elapsed: Some(elapsed),
+            });
+            finished(s, current);
+        }
+        EventKind::Failed { error, elapsed } => {
+            s.outputs[h].finish();
+            if is_connection_failure(&error) {
+                s.hosts[h].state = HostState::Failed(error.to_string());
+            }
+            s.hosts[h].last = Some(LastRun {
+                result: RunResult::Failed {
+                    kind: error.kind().to_string(),
+                    cause: error.to_string(),
+                },
+                elapsed: Some(elapsed),
+            });
+            finished(s, current);
+        }
+    }
+}
+
+fn finished(s: &mut AppState, current: bool) {
+    if current && let Some(job) = s.job.as_mut() {
+        job.running = job.running.saturating_sub(1);
+    }
+}
+
+/// Failures that say something about the host's connection, as opposed to
+/// the command (timeout, cancel) on a healthy connection.
+fn is_connection_failure(e: &HostError) -> bool {
+    !matches!(
+        e,
+        HostError::CommandTimeout { .. } | HostError::Cancelled | HostError::NoExitStatus
+    )
+}
+
+fn on_prompt(s: &mut AppState, id: u64, question: Question) {
+    let (inputs, who) = match &question {
+        Question::HostKey { host, .. } => (0, host.clone()),
+        Question::Passphrase { .. } => (1, String::new()),
+        Question::Password { host, .. } => (1, host.clone()),
+        Question::KeyboardInteractive { host, prompts, .. } => (prompts.len().max(1), host.clone()),
+    };
+    for row in &mut s.hosts {
+        if !who.is_empty() && (row.label == who || who.contains(&row.label)) {
+            row.auth_needed = true;
+        }
+    }
+    let inputs = (0..inputs)
+        .map(|_| {
+            let mut t = tui_textarea::TextArea::default();
+            t.set_mask_char('•');
+            t
+        })
+        .collect();
+    s.prompts.push_back(PromptView {
+        id,
+        question,
+        inputs,
+        active: 0,
+    });
+}

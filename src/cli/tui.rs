@@ -1,0 +1,121 @@
+//! Opening the TUI: on the inventory (`sshdeck`, `sshdeck tui SELECTOR`)
+//! or on embedded demo hosts (`sshdeck demo`).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use super::CliError;
+use super::args::GlobalArgs;
+use super::setup;
+use crate::demo::DemoFarm;
+use crate::engine::{EngineConfig, HostKeyPolicy, Prompter, Target};
+use crate::tui::{TuiSetup, run};
+
+const DEFAULT_SCROLLBACK: usize = 10_000;
+
+fn need_terminal() -> Result<(), CliError> {
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        Ok(())
+    } else {
+        Err(CliError::BadArg(
+            "the TUI needs a terminal; for scripts use `sshdeck run -H HOSTS -- COMMAND`".into(),
+        ))
+    }
+}
+
+fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    move |cause| CliError::Io {
+        what: what.to_string(),
+        cause,
+    }
+}
+
+pub async fn tui(g: &GlobalArgs, selector: Option<&str>) -> Result<ExitCode, CliError> {
+    need_terminal()?;
+    let mut setup = setup::prepare(g)?;
+    let targets = match selector {
+        Some(s) => setup.inventory.select(s)?,
+        None => setup.inventory.all().unwrap_or_default(),
+    };
+    let rows = setup.inventory.describe(&targets);
+    let hosts: Vec<(Target, Vec<String>)> = targets
+        .into_iter()
+        .zip(rows)
+        .map(|(t, r)| (t, r.tags))
+        .collect();
+    let preselect = if selector.is_some() {
+        (0..hosts.len()).collect()
+    } else {
+        Vec::new()
+    };
+    let d = &setup.inventory.config().defaults;
+    let scrollback = d
+        .scrollback
+        .as_ref()
+        .map_or(DEFAULT_SCROLLBACK, |s| *s.get_ref());
+    let groups = setup.inventory.config().group_map();
+    // The TUI answers questions itself, in dialogs.
+    if !g.batch && setup.prompts.is_none() {
+        let (p, rx) = Prompter::channel();
+        setup.engine.prompter = p;
+        setup.prompts = Some(rx);
+    }
+    run(TuiSetup {
+        engine: setup.engine,
+        prompts: setup.prompts,
+        hosts,
+        groups,
+        scrollback,
+        preselect,
+        session_keys: Vec::new(),
+    })
+    .await
+    .map_err(io_err("terminal"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn demo(n: usize) -> Result<ExitCode, CliError> {
+    need_terminal()?;
+    let farm = DemoFarm::start(n)
+        .await
+        .map_err(|e| CliError::BadArg(format!("cannot start the demo hosts: {e}")))?;
+    // Nothing from the user's ~/.ssh is used or written: the demo's keys
+    // exist only in this process.
+    let mut engine = EngineConfig::new(Vec::new(), Vec::new());
+    engine.memory_keys = vec![farm.client_key.clone()];
+    engine.agent = None;
+    engine.policy = HostKeyPolicy::Strict;
+    let user = crate::engine::target::local_user();
+    let hosts: Vec<(Target, Vec<String>)> = farm
+        .hosts
+        .iter()
+        .map(|h| {
+            (
+                Target::new(h.name.clone(), "127.0.0.1", h.port, user.clone()),
+                h.tags.clone(),
+            )
+        })
+        .collect();
+    let keys = farm
+        .hosts
+        .iter()
+        .map(|h| ("127.0.0.1".to_string(), h.port, h.host_key.clone()))
+        .collect();
+    let all: Vec<usize> = (0..hosts.len()).collect();
+    let groups = [("all".to_string(), format!("demo[01-{n:02}]"))]
+        .into_iter()
+        .collect();
+    run(TuiSetup {
+        engine,
+        prompts: None,
+        hosts,
+        groups,
+        scrollback: DEFAULT_SCROLLBACK,
+        preselect: all,
+        session_keys: keys,
+    })
+    .await
+    .map_err(io_err("terminal"))?;
+    drop(farm);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,234 @@
+//! One embedded SSH host: russh's server, running `exec` requests with the
+//! local shell.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+
+use russh::keys::{PrivateKey, PublicKey};
+use russh::server::{self, Auth, Msg, Session};
+use russh::{Channel, ChannelId};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+pub struct DemoServer {
+    config: Arc<server::Config>,
+    client_key: PublicKey,
+    scratch: PathBuf,
+    name: String,
+}
+
+impl DemoServer {
+    pub fn new(
+        host_key: PrivateKey,
+        client_key: PublicKey,
+        scratch: PathBuf,
+        name: String,
+    ) -> Self {
+        let config = server::Config {
+            keys: vec![host_key],
+            auth_rejection_time: std::time::Duration::from_millis(200),
+            auth_rejection_time_initial: Some(std::time::Duration::ZERO),
+            ..Default::default()
+        };
+        DemoServer {
+            config: Arc::new(config),
+            client_key,
+            scratch,
+            name,
+        }
+    }
+
+    pub async fn serve(self, listener: TcpListener) {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let handler = Session_ {
+                client_key: self.client_key.clone(),
+                scratch: self.scratch.clone(),
+                name: self.name.clone(),
+                stdin: HashMap::new(),
+            };
+            let config = self.config.clone();
+            tokio::spawn(async move {
+                if let Ok(running) = server::run_stream(config, stream, handler).await {
+                    let _ = running.await;
+                }
+            });
+        }
+    }
+}
+
+/// Per-connection state: where each channel's stdin goes.
+struct Session_ {
+    client_key: PublicKey,
+    scratch: PathBuf,
+    name: String,
+    stdin: HashMap<ChannelId, mpsc::UnboundedSender<Option<Vec<u8>>>>,
+}
+
+impl server::Handler for Session_ {
+    type Error = russh::Error;
+
+    async fn auth_publickey_offered(
+        &mut self,
+        _user: &str,
+        offer: server::PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(
+            if offer.public_key.key_data() == self.client_key.key_data() {
+                Auth::Accept
+            } else {
+                Auth::reject()
+            },
+        )
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        _user: &str,
+        key: server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(if key.public_key.key_data() == self.client_key.key_data() {
+            Auth::Accept
+        } else {
+            Auth::reject()
+        })
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        _channel: Channel<Msg>,
+        reply: server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let command = String::from_utf8_lossy(data).into_owned();
+        let child = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(&self.scratch)
+            .env("HOME", &self.scratch)
+            .env("SSHDECK_DEMO_HOST", &self.name)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn();
+        let Ok(mut child) = child else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        session.channel_success(channel)?;
+        let handle = session.handle();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
+        self.stdin.insert(channel, tx);
+        let mut stdin = child.stdin.take();
+        let mut stdout = child.stdout.take();
+        let mut stderr = child.stderr.take();
+        tokio::spawn(async move {
+            // Client data → stdin; None (EOF) closes it.
+            let feed = async {
+                while let Some(msg) = rx.recv().await {
+                    match (msg, stdin.as_mut()) {
+                        (Some(bytes), Some(w)) => {
+                            let _ = w.write_all(&bytes).await;
+                        }
+                        _ => {
+                            stdin = None;
+                        }
+                    }
+                }
+            };
+            let h1 = handle.clone();
+            let out = async {
+                let mut buf = vec![0u8; 32 * 1024];
+                while let Some(r) = stdout.as_mut() {
+                    match r.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if h1.data(channel, buf[..n].to_vec()).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            };
+            let h2 = handle.clone();
+            let err = async {
+                let mut buf = vec![0u8; 32 * 1024];
+                while let Some(r) = stderr.as_mut() {
+                    match r.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if h2
+                                .extended_data(channel, 1, buf[..n].to_vec())
+                                .await
+                                .is_err()
+                            {
+                                break;
+                            }
+                        }
+                    }
+                }
+            };
+            tokio::select! {
+                _ = async { tokio::join!(out, err) } => {}
+                _ = feed => {}
+            }
+            let status = child.wait().await.ok();
+            let code = status.and_then(|s| s.code()).unwrap_or(255);
+            let _ = handle.exit_status_request(channel, code as u32).await;
+            let _ = handle.eof(channel).await;
+            let _ = handle.close(channel).await;
+        });
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(tx) = self.stdin.get(&channel) {
+            let _ = tx.send(Some(data.to_vec()));
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(tx) = self.stdin.get(&channel) {
+            let _ = tx.send(None);
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Dropping the sender ends the feeder; the child is killed on drop
+        // of its task when the session goes away.
+        self.stdin.remove(&channel);
+        Ok(())
+    }
+}

@@ -1,0 +1,193 @@
+//! The TUI runner: owns the terminal, the engine and the event sources, and
+//! carries out the effects the pure update asks for.
+//!
+//! Loop shape (as in yazi): wait for anything, drain everything pending
+//! (within a time budget, input first), then render once, at most ~60 times
+//! a second and only when something changed.
+
+mod terminal;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::app::{self, AppState, Effect, Msg};
+use crate::engine::{Answer, Engine, EngineConfig, Prompt, Target};
+use terminal::TerminalGuard;
+
+pub use terminal::restore;
+
+/// At most one frame per this interval (about 60 fps).
+const FRAME: Duration = Duration::from_millis(16);
+/// Longest we spend applying engine events before drawing and reading keys
+/// again, so a flooding host cannot make the UI lag.
+const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+
+pub struct TuiSetup {
+    pub engine: EngineConfig,
+    pub prompts: Option<mpsc::Receiver<Prompt>>,
+    pub hosts: Vec<(Target, Vec<String>)>,
+    pub groups: BTreeMap<String, String>,
+    pub scrollback: usize,
+    /// Hosts selected at start (e.g. from a selector on the command line).
+    pub preselect: Vec<usize>,
+    /// Host keys trusted for this run only (the demo's ephemeral hosts).
+    pub session_keys: Vec<(String, u16, russh::keys::PublicKey)>,
+}
+
+pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
+    let TuiSetup {
+        engine,
+        prompts,
+        hosts,
+        groups,
+        scrollback,
+        preselect,
+        session_keys,
+    } = setup;
+    let (mut engine, mut events) = Engine::new(engine);
+    for (host, port, key) in &session_keys {
+        engine.trust().trust_for_session(host, *port, key);
+    }
+    let rows: Vec<(String, Vec<String>)> = hosts
+        .iter()
+        .map(|(t, tags)| (t.label.clone(), tags.clone()))
+        .collect();
+    for (t, _) in hosts {
+        engine.add_host(t);
+    }
+    let mut state = AppState::new(rows, groups, scrollback);
+    for i in preselect {
+        if let Some(h) = state.hosts.get_mut(i) {
+            h.selected = true;
+        }
+    }
+    // Without a prompt channel nothing can be asked; keep a dummy receiver
+    // so the select below stays uniform.
+    let (_keep, dummy) = mpsc::channel::<Prompt>(1);
+    let mut prompts = prompts.unwrap_or(dummy);
+
+    let mut guard = TerminalGuard::new()?;
+    let size = guard.term.size()?;
+    state.size = (size.width, size.height);
+    let mut input = EventStream::new();
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut replies: HashMap<u64, oneshot::Sender<Answer>> = HashMap::new();
+    let mut next_prompt = 1u64;
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            guard.term.draw(|f| crate::ui::render(f, &state))?;
+            dirty = false;
+            last_draw = Instant::now();
+        }
+        let wait = if dirty {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else {
+            Duration::from_secs(1)
+        };
+        let mut effects = Vec::new();
+        tokio::select! {
+            biased;
+            ev = input.next() => {
+                match ev {
+                    Some(Ok(ev)) => {
+                        if let Some(msg) = term_msg(ev) {
+                            effects.extend(app::update(&mut state, msg));
+                        }
+                        dirty = true;
+                    }
+                    // The terminal went away: nothing more to show.
+                    Some(Err(_)) | None => break,
+                }
+            }
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+            p = prompts.recv() => {
+                if let Some(p) = p {
+                    let id = next_prompt;
+                    next_prompt += 1;
+                    replies.insert(id, p.reply);
+                    effects.extend(app::update(&mut state, Msg::Prompt { id, question: p.question }));
+                    dirty = true;
+                }
+            }
+            ev = events.recv() => {
+                if let Some(ev) = ev {
+                    effects.extend(app::update(&mut state, Msg::Engine(ev)));
+                    let started = Instant::now();
+                    while started.elapsed() < DRAIN_BUDGET {
+                        match events.try_recv() {
+                            Ok(ev) => effects.extend(app::update(&mut state, Msg::Engine(ev))),
+                            Err(_) => break,
+                        }
+                    }
+                    dirty = true;
+                }
+            }
+            _ = tokio::time::sleep(wait) => {}
+        }
+        for eff in effects {
+            match eff {
+                Effect::Quit => return Ok(()),
+                Effect::Exec { hosts, command } => {
+                    let ids: Vec<_> = hosts.iter().map(|&h| crate::engine::HostId(h)).collect();
+                    let job = engine.exec(&ids, &command, &crate::engine::ExecOptions::default());
+                    app::update(&mut state, Msg::JobStarted(job));
+                }
+                Effect::Cancel(job) => engine.cancel(job),
+                Effect::Answer { id, answer } => {
+                    if let Some(tx) = replies.remove(&id) {
+                        let _ = tx.send(answer);
+                    }
+                }
+                Effect::Save { host } => {
+                    let msg = save_output(&state, host);
+                    app::update(&mut state, Msg::Status(msg));
+                }
+                Effect::Suspend => {
+                    guard.suspend()?;
+                    let size = guard.term.size()?;
+                    app::update(&mut state, Msg::Resize(size.width, size.height));
+                }
+            }
+            dirty = true;
+        }
+        if state.quit {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+fn term_msg(ev: TermEvent) -> Option<Msg> {
+    match ev {
+        TermEvent::Key(k) => Some(Msg::Key(k)),
+        TermEvent::Mouse(m) => Some(Msg::Mouse(m)),
+        TermEvent::Paste(p) => Some(Msg::Paste(p)),
+        TermEvent::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// Write a pane's text to `./sshdeck-<host>-<unix time>.log`.
+fn save_output(s: &AppState, host: usize) -> String {
+    let Some(row) = s.hosts.get(host) else {
+        return "no such host".into();
+    };
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = format!("sshdeck-{}-{stamp}.log", crate::text::file_stem(&row.label));
+    match std::fs::write(&name, s.outputs[host].plain_text()) {
+        Ok(()) => format!("saved {} lines to {name}", s.outputs[host].len()),
+        Err(e) => format!("cannot save {name}: {e}"),
+    }
+}

@@ -1,0 +1,26 @@
+//! The command pane (tui-textarea).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::{Block, Borders};
+
+use super::style::border;
+use crate::app::AppState;
+use crate::app::state::Focus;
+
+pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
+    let focused = s.focus == Focus::Command;
+    let n = s.selected().len();
+    let title = match n {
+        0 => " Command · select hosts first ".to_string(),
+        1 => " Command · Enter runs on 1 host · Alt-Enter new line ".to_string(),
+        n => format!(" Command · Enter runs on {n} hosts · Alt-Enter new line "),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border(focused))
+        .title(title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    f.render_widget(&s.command, inner);
+}

@@ -1,0 +1,155 @@
+//! Dialogs: the engine's questions (host key, passphrase, password,
+//! keyboard-interactive) and the quit confirmation.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::help::centered;
+use super::style::{ACCENT, MUTED, WARN};
+use crate::app::AppState;
+use crate::app::state::PromptView;
+use crate::engine::Question;
+use crate::text::sanitize::sanitize_line;
+
+pub fn prompt(f: &mut Frame, p: &PromptView, queued: usize, area: Rect) {
+    let mut lines: Vec<Line> = Vec::new();
+    let title;
+    match &p.question {
+        Question::HostKey {
+            host,
+            key_type,
+            fingerprint,
+            save_to,
+        } => {
+            title = " Unknown host key ";
+            lines.push(Line::from(format!("{host} is not in your known_hosts.")));
+            lines.push(Line::from(""));
+            lines.push(Line::from(vec![
+                Span::raw(format!("{key_type} ")),
+                Span::styled(
+                    fingerprint.clone(),
+                    Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+                ),
+            ]));
+            lines.push(Line::from(""));
+            lines.push(Line::from(
+                "Compare the fingerprint with one from the host's admin.",
+            ));
+            lines.push(Line::from(""));
+            lines.push(Line::from(vec![
+                Span::styled("o", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+                Span::raw(" accept once   "),
+                Span::styled("s", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+                Span::raw(format!(" accept and save to {}   ", save_to.display())),
+                Span::styled("r", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+                Span::raw(" reject"),
+            ]));
+        }
+        Question::Passphrase { key, retry } => {
+            title = " Passphrase ";
+            if *retry {
+                lines.push(Line::from(Span::styled(
+                    "Wrong passphrase, try again.",
+                    Style::new().fg(WARN),
+                )));
+            }
+            lines.push(Line::from(format!("Passphrase for {}:", key.display())));
+            lines.push(masked(p, 0));
+        }
+        Question::Password { user, host, retry } => {
+            title = " Password ";
+            if *retry {
+                lines.push(Line::from(Span::styled(
+                    "Permission denied, try again.",
+                    Style::new().fg(WARN),
+                )));
+            }
+            lines.push(Line::from(format!("Password for {user}@{host}:")));
+            lines.push(masked(p, 0));
+            lines.push(Line::from(Span::styled(
+                format!("(reused for other hosts as {user})"),
+                Style::new().fg(MUTED),
+            )));
+        }
+        Question::KeyboardInteractive {
+            user,
+            host,
+            name,
+            instructions,
+            prompts,
+        } => {
+            title = " Login ";
+            lines.push(Line::from(format!("{user}@{host}")));
+            for t in [name, instructions] {
+                if !t.is_empty() {
+                    lines.push(Line::from(sanitize_line(t.as_bytes())));
+                }
+            }
+            for (i, (text, _)) in prompts.iter().enumerate() {
+                lines.push(Line::from(sanitize_line(text.as_bytes())));
+                lines.push(masked(p, i));
+            }
+        }
+    }
+    lines.push(Line::from(""));
+    let mut footer = "Enter confirms · Esc cancels".to_string();
+    if matches!(p.question, Question::HostKey { .. }) {
+        footer = "o / s / r".into();
+    }
+    if queued > 1 {
+        footer.push_str(&format!(" · {} more questions waiting", queued - 1));
+    }
+    lines.push(Line::from(Span::styled(footer, Style::new().fg(MUTED))));
+    let w = 76.min(area.width);
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = centered(area, w, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(Style::new().fg(WARN))
+                .title(title),
+        ),
+        r,
+    );
+}
+
+/// The input shown as bullets: never the secret itself.
+fn masked(p: &PromptView, i: usize) -> Line<'static> {
+    let n = p
+        .inputs
+        .get(i)
+        .map_or(0, |t| t.lines().iter().map(|l| l.chars().count()).sum());
+    let cursor = if i == p.active { "█" } else { "" };
+    Line::from(vec![
+        Span::raw("> "),
+        Span::raw("•".repeat(n)),
+        Span::styled(cursor, Style::new().fg(ACCENT)),
+    ])
+}
+
+pub fn confirm_quit(f: &mut Frame, s: &AppState, area: Rect) {
+    let r = centered(area, 50, 5);
+    f.render_widget(Clear, r);
+    let text = vec![
+        Line::from(format!(
+            "{} hosts are still running a command.",
+            s.running()
+        )),
+        Line::from(""),
+        Line::from("Quit anyway?  y / n"),
+    ];
+    f.render_widget(
+        Paragraph::new(text).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(Style::new().fg(WARN))
+                .title(" Quit "),
+        ),
+        r,
+    );
+}

@@ -1,0 +1,85 @@
+//! The gathered view: hosts grouped by result and identical output, the
+//! largest group first; others are highlighted as divergent, and `d` shows
+//! the selected group's diff against the largest.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
+use crate::app::AppState;
+use crate::app::gather::{diff, groups};
+use crate::app::state::Focus;
+use crate::inventory::nodeset::fold;
+
+pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
+    let gs = groups(s);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border(s.focus == Focus::Output))
+        .title(format!(" Gathered: {} groups · b back · d diff ", gs.len()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let mut lines: Vec<Line> = Vec::new();
+    if gs.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "Run a command to see grouped results.",
+            Style::new().fg(MUTED),
+        )));
+    }
+    let cursor = s.panes.gathered_cursor.min(gs.len().saturating_sub(1));
+    for (i, g) in gs.iter().enumerate() {
+        let names: Vec<&str> = g.hosts.iter().map(|&h| s.hosts[h].label.as_str()).collect();
+        let divergent = i > 0;
+        let color = if g.outcome == "exit 0" && !divergent {
+            OK
+        } else if divergent {
+            WARN
+        } else {
+            BAD
+        };
+        let mut header = Style::new().fg(color).add_modifier(Modifier::BOLD);
+        if i == cursor {
+            header = header.add_modifier(Modifier::REVERSED);
+        }
+        let tag = if divergent { " (differs)" } else { "" };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "── {} ({}) · {}{tag}",
+                fold(&names),
+                g.hosts.len(),
+                g.outcome
+            ),
+            header,
+        )));
+        if i == cursor && s.panes.show_diff && i > 0 {
+            for (tag, text) in diff(&gs[0].text, &g.text) {
+                let style = match tag {
+                    '+' => Style::new().fg(OK),
+                    '-' => Style::new().fg(BAD),
+                    _ => Style::new().fg(MUTED),
+                };
+                lines.push(Line::from(Span::styled(format!("{tag} {text}"), style)));
+            }
+        } else {
+            for l in g
+                .text
+                .lines()
+                .take(if i == cursor { usize::MAX } else { 8 })
+            {
+                lines.push(Line::from(format!("  {l}")));
+            }
+            let n = g.text.lines().count();
+            if i != cursor && n > 8 {
+                lines.push(Line::from(Span::styled(
+                    format!("  … {} more lines", n - 8),
+                    Style::new().fg(MUTED),
+                )));
+            }
+        }
+    }
+    let _ = ACCENT;
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}

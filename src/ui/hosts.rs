@@ -1,0 +1,146 @@
+//! The host list: tag groups, state glyphs, selection, last result, and the
+//! failure cause on a detail line.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
+use crate::app::AppState;
+use crate::app::mouse::host_list_offset;
+use crate::app::state::{Focus, HostState, LineInput, Row, RunResult};
+
+pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
+    let focused = s.focus == Focus::Hosts;
+    let title = format!(" Hosts {}/{} ", s.selected().len(), s.hosts.len());
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border(focused))
+        .title(title);
+    if !s.filter.is_empty() {
+        block = block.title_bottom(format!(" filter: {} ", s.filter));
+    }
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let rows = s.rows();
+    let width = usize::from(inner.width);
+    let first = host_list_offset(s, area);
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, row) in rows.iter().enumerate().skip(first) {
+        if lines.len() >= usize::from(inner.height) {
+            break;
+        }
+        let cursor = focused && i == s.cursor;
+        let mut line = match row {
+            Row::Group { tag, hosts, folded } => {
+                let arrow = if *folded { "▸" } else { "▾" };
+                let name = if tag.is_empty() { "(untagged)" } else { tag };
+                Line::from(vec![Span::styled(
+                    format!("{arrow} {name} ({hosts})"),
+                    Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+                )])
+            }
+            Row::Host(h) => host_line(s, *h, width),
+        };
+        if cursor {
+            line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+        }
+        lines.push(line);
+        // The failure cause goes on its own dim line under the host.
+        if let Row::Host(h) = row
+            && let HostState::Failed(cause) = &s.hosts[*h].state
+            && lines.len() < usize::from(inner.height)
+        {
+            let text: String = cause.chars().take(width.saturating_sub(4)).collect();
+            lines.push(Line::from(Span::styled(
+                format!("    {text}"),
+                Style::new().fg(BAD).add_modifier(Modifier::DIM),
+            )));
+        }
+    }
+    if s.hosts.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "No hosts. Add them to ~/.ssh/config or the sshdeck config, or try `sshdeck demo`.",
+            Style::new().fg(MUTED),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+    if let Some((kind @ (LineInput::Filter | LineInput::Group), area_input)) = &s.input {
+        let label = if *kind == LineInput::Filter {
+            "filter"
+        } else {
+            "select"
+        };
+        let r = Rect::new(
+            area.x + 1,
+            area.bottom().saturating_sub(2),
+            area.width.saturating_sub(2),
+            1,
+        );
+        let text = area_input.lines().first().cloned().unwrap_or_default();
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!("{label}: "), Style::new().fg(ACCENT)),
+                Span::raw(text),
+                Span::styled("█", Style::new().fg(ACCENT)),
+            ])),
+            r,
+        );
+    }
+}
+
+fn host_line(s: &AppState, h: usize, width: usize) -> Line<'static> {
+    let host = &s.hosts[h];
+    let (glyph, color) = if host.auth_needed {
+        ("?", WARN)
+    } else {
+        match &host.state {
+            HostState::Idle => ("○", MUTED),
+            HostState::Connecting => ("◌", WARN),
+            HostState::Connected => ("●", OK),
+            HostState::Disconnected => ("◍", WARN),
+            HostState::Failed(_) => ("✗", BAD),
+        }
+    };
+    let mark = if host.selected { "[x]" } else { "[ ]" };
+    let (result, rcolor) = match host.last.as_ref().map(|l| (&l.result, l.elapsed)) {
+        None => (String::new(), MUTED),
+        Some((RunResult::Running, _)) => ("…".to_string(), WARN),
+        Some((RunResult::Exit(st), el)) => {
+            let code = match st {
+                crate::engine::ExitStatus::Code(c) => c.to_string(),
+                crate::engine::ExitStatus::Signal { name, .. } => format!("SIG{name}"),
+            };
+            let c = if st.success() { OK } else { BAD };
+            (format!("{code} {}", fmt_elapsed(el)), c)
+        }
+        Some((RunResult::Failed { kind, .. }, el)) => (format!("{kind} {}", fmt_elapsed(el)), BAD),
+    };
+    let name_w = width.saturating_sub(7 + result.chars().count()).max(4);
+    let name: String = if host.label.chars().count() > name_w {
+        let mut n: String = host.label.chars().take(name_w.saturating_sub(1)).collect();
+        n.push('…');
+        n
+    } else {
+        format!("{:name_w$}", host.label)
+    };
+    Line::from(vec![
+        Span::styled(format!("{glyph} "), Style::new().fg(color)),
+        Span::styled(
+            format!("{mark} "),
+            Style::new().fg(if host.selected { ACCENT } else { MUTED }),
+        ),
+        Span::raw(name),
+        Span::styled(format!(" {result}"), Style::new().fg(rcolor)),
+    ])
+}
+
+pub fn fmt_elapsed(d: Option<std::time::Duration>) -> String {
+    match d {
+        None => String::new(),
+        Some(d) if d.as_secs() >= 60 => format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60),
+        Some(d) => format!("{:.1}s", d.as_secs_f64()),
+    }
+}

@@ -1,0 +1,194 @@
+//! Live output panes: one per target host of the last command, in a grid,
+//! each with an exit badge. Lines wrap to the pane; stderr is tinted.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::hosts::fmt_elapsed;
+use super::style::{ACCENT, BAD, MUTED, OK, WARN, border, from_ansi};
+use crate::app::AppState;
+use crate::app::layout::AppLayout;
+use crate::app::scrollback::OutLine;
+use crate::app::state::{Focus, LineInput, RunResult};
+use crate::engine::ExitStatus;
+
+pub fn render(f: &mut Frame, s: &AppState, lay: &AppLayout) {
+    let area = lay.output;
+    let focused = s.focus == Focus::Output;
+    let Some(job) = &s.job else {
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(border(focused))
+            .title(" Output ");
+        let hint = vec![
+            Line::from(""),
+            Line::from("  1. Select hosts: Space, a (all), g (group or node set)"),
+            Line::from("  2. Type a command below and press Enter"),
+            Line::from("  3. Watch every host here; b groups identical results"),
+            Line::from(""),
+            Line::from(Span::styled(
+                "  Tab moves focus · ? shows every key",
+                Style::new().fg(MUTED),
+            )),
+        ];
+        f.render_widget(Paragraph::new(hint).block(block), area);
+        return;
+    };
+    let done = job.targets.len() - job.running.min(job.targets.len());
+    let mut title = format!(
+        " {} · {}/{} done ",
+        one_line(&job.command, 40),
+        done,
+        job.targets.len()
+    );
+    if lay.pages > 1 && !s.panes.zoomed {
+        title.push_str(&format!("· page {}/{} ", lay.page + 1, lay.pages));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border(focused))
+        .title(title);
+    f.render_widget(block, area);
+    for (k, r) in &lay.panes {
+        let Some(&h) = job.targets.get(*k) else {
+            continue;
+        };
+        pane(f, s, h, *r, focused && *k == s.panes.focused);
+    }
+    if let Some((LineInput::Search, input)) = &s.input {
+        let r = Rect::new(
+            area.x + 1,
+            area.bottom().saturating_sub(1),
+            area.width.saturating_sub(2),
+            1,
+        );
+        let text = input.lines().first().cloned().unwrap_or_default();
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("search: ", Style::new().fg(ACCENT)),
+                Span::raw(text),
+                Span::styled("█", Style::new().fg(ACCENT)),
+            ])),
+            r,
+        );
+    }
+}
+
+fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
+    let host = &s.hosts[h];
+    let (badge, color) = badge(s, h);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border(focused))
+        .title(Span::styled(
+            format!(" {} ", host.label),
+            if focused {
+                Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+            } else {
+                Style::new()
+            },
+        ))
+        .title_top(
+            Line::from(Span::styled(format!(" {badge} "), Style::new().fg(color))).right_aligned(),
+        );
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let out = &s.outputs[h];
+    let width = usize::from(inner.width).max(1);
+    let height = usize::from(inner.height);
+    let offset = s.panes.scroll.get(&h).copied().unwrap_or(0);
+    // Walk back from the newest line until the pane is full, wrapping each.
+    let pending = if offset == 0 { out.pending() } else { None };
+    let mut rows: Vec<Line> = Vec::with_capacity(height);
+    let newest = out.len().saturating_sub(offset);
+    let lines = out.iter().take(newest).rev();
+    for l in pending.iter().chain(lines) {
+        let mut wrapped = wrap(l, width);
+        while let Some(row) = wrapped.pop() {
+            rows.push(row);
+            if rows.len() >= height {
+                break;
+            }
+        }
+        if rows.len() >= height {
+            break;
+        }
+    }
+    rows.reverse();
+    if offset > 0 && height > 0 {
+        let note = format!("↑ {offset} lines up · End returns");
+        if let Some(last) = rows.last_mut() {
+            *last = Line::from(Span::styled(note, Style::new().fg(WARN)));
+        }
+    } else if out.dropped > 0 && rows.len() < height {
+        rows.insert(
+            0,
+            Line::from(Span::styled(
+                format!("({} older lines dropped)", out.dropped),
+                Style::new().fg(MUTED),
+            )),
+        );
+    }
+    f.render_widget(Paragraph::new(rows), inner);
+}
+
+/// Split a styled line into rows of at most `width` characters.
+fn wrap(l: &OutLine, width: usize) -> Vec<Line<'static>> {
+    let mut rows: Vec<Line<'static>> = vec![Line::default()];
+    let mut used = 0;
+    for span in &l.line.spans {
+        let style = from_ansi(&span.style, l.stderr);
+        let mut buf = String::new();
+        for c in span.text.chars() {
+            if used == width {
+                if let Some(last) = rows.last_mut() {
+                    last.push_span(Span::styled(std::mem::take(&mut buf), style));
+                }
+                rows.push(Line::default());
+                used = 0;
+            }
+            buf.push(c);
+            used += 1;
+        }
+        if !buf.is_empty()
+            && let Some(last) = rows.last_mut()
+        {
+            last.push_span(Span::styled(buf, style));
+        }
+    }
+    rows
+}
+
+/// The exit badge: code, signal or failure kind, and duration.
+pub fn badge(s: &AppState, h: usize) -> (String, ratatui::style::Color) {
+    match s.hosts[h].last.as_ref() {
+        None => (String::new(), MUTED),
+        Some(l) => match &l.result {
+            RunResult::Running => ("running".into(), WARN),
+            RunResult::Exit(ExitStatus::Code(0)) => {
+                (format!("✓ 0 · {}", fmt_elapsed(l.elapsed)), OK)
+            }
+            RunResult::Exit(ExitStatus::Code(c)) => {
+                (format!("✗ exit {c} · {}", fmt_elapsed(l.elapsed)), BAD)
+            }
+            RunResult::Exit(ExitStatus::Signal { name, .. }) => {
+                (format!("✗ SIG{name} · {}", fmt_elapsed(l.elapsed)), BAD)
+            }
+            RunResult::Failed { kind, .. } => {
+                (format!("✗ {kind} · {}", fmt_elapsed(l.elapsed)), BAD)
+            }
+        },
+    }
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let first = s.lines().next().unwrap_or("");
+    let mut out: String = first.chars().take(max).collect();
+    if first.chars().count() > max || s.lines().count() > 1 {
+        out.push('…');
+    }
+    out
+}

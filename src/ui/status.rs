@@ -1,0 +1,40 @@
+//! The status bar: selection, running jobs, a message, key hints.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::style::{ACCENT, MUTED, WARN};
+use crate::app::AppState;
+use crate::app::state::Focus;
+
+pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
+    let mut spans = vec![
+        Span::styled(
+            format!(" {} selected ", s.selected().len()),
+            Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw("· "),
+    ];
+    let running = s.running();
+    if running > 0 {
+        spans.push(Span::styled(
+            format!("{running} running "),
+            Style::new().fg(WARN),
+        ));
+        spans.push(Span::raw("· "));
+    }
+    if let Some(m) = &s.status {
+        spans.push(Span::styled(format!("{m} "), Style::new().fg(WARN)));
+        spans.push(Span::raw("· "));
+    }
+    let hints = match s.focus {
+        Focus::Hosts => "Space select · a all · / filter · g group · Tab focus · ? help · q quit",
+        Focus::Output => "arrows panes · z zoom · PgUp/PgDn · / search · b gather · ? help",
+        Focus::Command => "Enter run · Alt-Enter newline · Up history · Tab focus · Ctrl-X cancel",
+    };
+    spans.push(Span::styled(hints, Style::new().fg(MUTED)));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
