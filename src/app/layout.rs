@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use super::state::AppState;
 
 /// Smallest useful output pane (columns, rows), borders included.
-pub const MIN_PANE: (u16, u16) = (30, 5);
+pub const MIN_PANE: (u16, u16) = (24, 5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppLayout {

@@ -118,6 +118,23 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
         }
     }
     rows.reverse();
+    // A host that failed before printing anything shows why, in the pane.
+    if let (true, Some(RunResult::Failed { cause, .. })) =
+        (out.is_empty(), host.last.as_ref().map(|l| &l.result))
+    {
+        let cut: String = cause.chars().take(width * height.max(1)).collect();
+        rows = cut
+            .chars()
+            .collect::<Vec<_>>()
+            .chunks(width)
+            .map(|c| {
+                Line::from(Span::styled(
+                    c.iter().collect::<String>(),
+                    Style::new().fg(BAD),
+                ))
+            })
+            .collect();
+    }
     if offset > 0 && height > 0 {
         let note = format!("↑ {offset} lines up · End returns");
         if let Some(last) = rows.last_mut() {

@@ -1,0 +1,465 @@
+//! The pure update, driven by messages alone: no terminal, no network.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use sshdeck::app::state::{Focus, HostState, Overlay, RunResult};
+use sshdeck::app::{AppState, Effect, Msg, update};
+use sshdeck::engine::{
+    Answer, Event, EventKind, ExitStatus, HostError, HostId, HostKeyDecision, JobId, Question,
+};
+
+fn state() -> AppState {
+    let hosts = vec![
+        ("web1".to_string(), vec!["web".to_string()]),
+        ("web2".to_string(), vec!["web".to_string()]),
+        ("db1".to_string(), vec!["db".to_string()]),
+    ];
+    let mut groups = BTreeMap::new();
+    groups.insert("webs".to_string(), "web[1-2]".to_string());
+    let mut s = AppState::new(hosts, groups, 100);
+    update(&mut s, Msg::Resize(120, 40));
+    s
+}
+
+fn key(s: &mut AppState, code: KeyCode) -> Vec<Effect> {
+    update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ctrl(s: &mut AppState, c: char) -> Vec<Effect> {
+    update(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    )
+}
+
+fn typ(s: &mut AppState, text: &str) {
+    for c in text.chars() {
+        key(s, KeyCode::Char(c));
+    }
+}
+
+fn ev(s: &mut AppState, host: usize, job: u64, kind: EventKind) {
+    update(
+        s,
+        Msg::Engine(Event {
+            host: HostId(host),
+            job: JobId(job),
+            kind,
+        }),
+    );
+}
+
+fn names(s: &AppState) -> Vec<&str> {
+    s.selected()
+        .into_iter()
+        .map(|i| s.hosts[i].label.as_str())
+        .collect()
+}
+
+/// Select all, type `cmd`, press Enter; returns the effects.
+fn run(s: &mut AppState, cmd: &str) -> Vec<Effect> {
+    s.focus = Focus::Hosts;
+    key(s, KeyCode::Char('a'));
+    s.focus = Focus::Command;
+    typ(s, cmd);
+    let fx = key(s, KeyCode::Enter);
+    update(s, Msg::JobStarted(JobId(1)));
+    fx
+}
+
+#[test]
+fn selection_keys() {
+    let mut s = state();
+    // Rows: [db group, db1, web group, web1, web2]
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(names(&s), ["db1"]);
+    key(&mut s, KeyCode::Char('a'));
+    assert_eq!(names(&s).len(), 3);
+    key(&mut s, KeyCode::Char('n'));
+    assert!(names(&s).is_empty());
+    // Space on a group header selects the whole group.
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(names(&s), ["web1", "web2"]);
+}
+
+#[test]
+fn filter_narrows_and_a_selects_only_visible() {
+    let mut s = state();
+    key(&mut s, KeyCode::Char('/'));
+    typ(&mut s, "wb2");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.filter, "wb2");
+    key(&mut s, KeyCode::Char('a'));
+    assert_eq!(names(&s), ["web2"]);
+}
+
+#[test]
+fn g_selects_groups_tags_and_node_sets() {
+    let mut s = state();
+    key(&mut s, KeyCode::Char('g'));
+    typ(&mut s, "@webs!web1");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(names(&s), ["web2"]);
+    key(&mut s, KeyCode::Char('g'));
+    typ(&mut s, "@db");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(names(&s), ["web2", "db1"]);
+    key(&mut s, KeyCode::Char('g'));
+    typ(&mut s, "web[1-");
+    key(&mut s, KeyCode::Enter);
+    assert!(
+        s.status.as_deref().unwrap_or("").contains("column"),
+        "{:?}",
+        s.status
+    );
+}
+
+#[test]
+fn enter_fans_out_to_the_selection() {
+    let mut s = state();
+    s.focus = Focus::Command;
+    typ(&mut s, "uptime");
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(fx.is_empty(), "nothing selected: no run");
+    assert!(
+        s.status
+            .as_deref()
+            .unwrap_or("")
+            .contains("no hosts selected")
+    );
+    let fx = run(&mut s, "uptime");
+    match fx.as_slice() {
+        [Effect::Exec { hosts, command }] => {
+            assert_eq!(hosts, &vec![0, 1, 2]);
+            // "uptime" was still in the box from the refused attempt.
+            assert_eq!(command, "uptimeuptime");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.running(), 3);
+    assert!(s.command.is_empty());
+}
+
+#[test]
+fn alt_enter_adds_a_line_and_history_recalls() {
+    let mut s = state();
+    key(&mut s, KeyCode::Char('a'));
+    s.focus = Focus::Command;
+    typ(&mut s, "echo 1");
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)),
+    );
+    typ(&mut s, "echo 2");
+    assert_eq!(s.command.lines(), ["echo 1", "echo 2"]);
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(matches!(&fx[..], [Effect::Exec { command, .. }] if command == "echo 1\necho 2"));
+    update(&mut s, Msg::JobStarted(JobId(1)));
+    for h in 0..3 {
+        ev(
+            &mut s,
+            h,
+            1,
+            EventKind::Exit {
+                status: ExitStatus::Code(0),
+                elapsed: Duration::ZERO,
+            },
+        );
+    }
+    key(&mut s, KeyCode::Up);
+    assert_eq!(s.command.lines(), ["echo 1", "echo 2"]);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Down);
+    assert!(s.command.is_empty());
+}
+
+#[test]
+fn engine_events_drive_states_output_and_badges() {
+    let mut s = state();
+    run(&mut s, "x");
+    ev(&mut s, 0, 1, EventKind::Connecting);
+    assert_eq!(s.hosts[0].state, HostState::Connecting);
+    ev(&mut s, 0, 1, EventKind::Connected);
+    ev(&mut s, 0, 1, EventKind::Stdout(Bytes::from_static(b"hel")));
+    ev(&mut s, 0, 1, EventKind::Stdout(Bytes::from_static(b"lo\n")));
+    ev(
+        &mut s,
+        0,
+        1,
+        EventKind::Stderr(Bytes::from_static(b"warn\n")),
+    );
+    ev(
+        &mut s,
+        0,
+        1,
+        EventKind::Exit {
+            status: ExitStatus::Code(3),
+            elapsed: Duration::from_millis(1500),
+        },
+    );
+    ev(
+        &mut s,
+        1,
+        1,
+        EventKind::Failed {
+            error: HostError::Refused {
+                addr: "web2:22".into(),
+            },
+            elapsed: Duration::ZERO,
+        },
+    );
+    ev(
+        &mut s,
+        2,
+        1,
+        EventKind::Failed {
+            error: HostError::CommandTimeout {
+                after: Duration::from_secs(5),
+            },
+            elapsed: Duration::from_secs(5),
+        },
+    );
+    assert_eq!(s.outputs[0].len(), 2);
+    assert_eq!(s.outputs[0].get(0).unwrap().line.plain(), "hello");
+    assert!(s.outputs[0].get(1).unwrap().stderr);
+    assert!(matches!(
+        s.hosts[0].last.as_ref().unwrap().result,
+        RunResult::Exit(ExitStatus::Code(3))
+    ));
+    // A refused connection marks the host; a timeout does not.
+    assert!(matches!(&s.hosts[1].state, HostState::Failed(c) if c.contains("refused")));
+    assert_eq!(s.hosts[2].state, HostState::Idle);
+    assert_eq!(s.running(), 0);
+    // Events of an older job never count against the current one.
+    run(&mut s, "y");
+    update(&mut s, Msg::JobStarted(JobId(2)));
+    ev(
+        &mut s,
+        0,
+        1,
+        EventKind::Exit {
+            status: ExitStatus::Code(0),
+            elapsed: Duration::ZERO,
+        },
+    );
+    assert_eq!(s.running(), 3);
+}
+
+#[test]
+fn quitting_asks_while_running_and_ctrl_x_cancels() {
+    let mut s = state();
+    assert!(matches!(ctrl(&mut s, 'x').as_slice(), []));
+    run(&mut s, "sleep 9");
+    s.focus = Focus::Hosts;
+    assert!(key(&mut s, KeyCode::Char('q')).is_empty());
+    assert_eq!(s.overlay, Overlay::ConfirmQuit);
+    key(&mut s, KeyCode::Char('n'));
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(matches!(
+        ctrl(&mut s, 'x').as_slice(),
+        [Effect::Cancel(JobId(1))]
+    ));
+    ctrl(&mut s, 'c');
+    assert!(matches!(
+        key(&mut s, KeyCode::Char('y')).as_slice(),
+        [Effect::Quit]
+    ));
+}
+
+#[test]
+fn tab_cycles_focus_and_help_toggles() {
+    let mut s = state();
+    key(&mut s, KeyCode::Tab);
+    assert_eq!(s.focus, Focus::Output);
+    key(&mut s, KeyCode::Tab);
+    assert_eq!(s.focus, Focus::Command);
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+    );
+    assert_eq!(s.focus, Focus::Output);
+    key(&mut s, KeyCode::Char('?'));
+    assert_eq!(s.overlay, Overlay::Help);
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, Overlay::None);
+}
+
+#[test]
+fn host_key_dialog_answers() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Prompt {
+            id: 7,
+            question: Question::HostKey {
+                host: "web1".into(),
+                key_type: "ssh-ed25519".into(),
+                fingerprint: "SHA256:abc".into(),
+                save_to: "/kh".into(),
+            },
+        },
+    );
+    assert!(s.hosts[0].auth_needed);
+    // Other keys are swallowed by the dialog.
+    assert!(key(&mut s, KeyCode::Char('q')).is_empty());
+    let fx = key(&mut s, KeyCode::Char('s'));
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Answer {
+            id: 7,
+            answer: Answer::HostKey(HostKeyDecision::AcceptAndSave)
+        }]
+    ));
+    assert!(s.prompts.is_empty());
+    assert!(!s.hosts[0].auth_needed);
+}
+
+#[test]
+fn password_dialog_masks_and_answers() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Prompt {
+            id: 1,
+            question: Question::Password {
+                user: "ops".into(),
+                host: "db1".into(),
+                retry: false,
+            },
+        },
+    );
+    typ(&mut s, "hunter2");
+    let fx = key(&mut s, KeyCode::Enter);
+    match fx.as_slice() {
+        [
+            Effect::Answer {
+                id: 1,
+                answer: Answer::Secret(pw),
+            },
+        ] => assert_eq!(pw.as_str(), "hunter2"),
+        other => panic!("{other:?}"),
+    }
+    update(
+        &mut s,
+        Msg::Prompt {
+            id: 2,
+            question: Question::Passphrase {
+                key: "/k".into(),
+                retry: false,
+            },
+        },
+    );
+    assert!(matches!(
+        key(&mut s, KeyCode::Esc).as_slice(),
+        [Effect::Answer {
+            id: 2,
+            answer: Answer::Cancel
+        }]
+    ));
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let mut s = state();
+    s.focus = Focus::Command;
+    // Row 0 is the border; rows: db header (1), db1 (2), web header (3), web1 (4)
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 3,
+        row: 4,
+        modifiers: KeyModifiers::NONE,
+    };
+    update(&mut s, Msg::Mouse(click));
+    assert_eq!(s.focus, Focus::Hosts);
+    assert_eq!(names(&s), ["web1"]);
+    run(&mut s, "seq 100");
+    for i in 0..100 {
+        ev(
+            &mut s,
+            0,
+            1,
+            EventKind::Stdout(Bytes::from(format!("{i}\n"))),
+        );
+    }
+    let wheel = MouseEvent {
+        kind: MouseEventKind::ScrollUp,
+        column: 60,
+        row: 3,
+        modifiers: KeyModifiers::NONE,
+    };
+    update(&mut s, Msg::Mouse(wheel));
+    assert_eq!(s.panes.scroll.get(&0), Some(&3));
+}
+
+#[test]
+fn gathered_view_groups_and_diffs() {
+    let mut s = state();
+    run(&mut s, "cat /etc/x");
+    ev(
+        &mut s,
+        0,
+        1,
+        EventKind::Stdout(Bytes::from_static(b"a\nb\n")),
+    );
+    ev(
+        &mut s,
+        1,
+        1,
+        EventKind::Stdout(Bytes::from_static(b"a\nb\n")),
+    );
+    ev(
+        &mut s,
+        2,
+        1,
+        EventKind::Stdout(Bytes::from_static(b"a\nB\n")),
+    );
+    for h in 0..3 {
+        ev(
+            &mut s,
+            h,
+            1,
+            EventKind::Exit {
+                status: ExitStatus::Code(0),
+                elapsed: Duration::ZERO,
+            },
+        );
+    }
+    let groups = sshdeck::app::gather::groups(&s);
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0].hosts, vec![0, 1]);
+    assert_eq!(groups[1].hosts, vec![2]);
+    s.focus = Focus::Output;
+    key(&mut s, KeyCode::Char('b'));
+    assert!(s.panes.gathered);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Char('d'));
+    assert!(s.panes.show_diff);
+    assert_eq!(s.panes.gathered_cursor, 1);
+}
+
+#[test]
+fn output_search_moves_the_view() {
+    let mut s = state();
+    run(&mut s, "seq");
+    for i in 0..50 {
+        ev(
+            &mut s,
+            0,
+            1,
+            EventKind::Stdout(Bytes::from(format!("line {i}\n"))),
+        );
+    }
+    s.focus = Focus::Output;
+    key(&mut s, KeyCode::Char('/'));
+    typ(&mut s, "line 10");
+    key(&mut s, KeyCode::Enter);
+    // Line 10 of 50 at the bottom of the view: 39 lines scrolled up.
+    assert_eq!(s.panes.scroll.get(&0), Some(&39));
+    key(&mut s, KeyCode::End);
+    assert_eq!(s.panes.scroll.get(&0), None);
+}

@@ -1,0 +1,208 @@
+//! Screens rendered through ratatui's TestBackend and compared with insta
+//! snapshots (tests/snapshots/). A change to any screen shows up as a diff.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use sshdeck::app::state::Focus;
+use sshdeck::app::{AppState, Msg, update};
+use sshdeck::engine::{Event, EventKind, ExitStatus, HostError, HostId, JobId, Question};
+
+fn state(n: usize, w: u16, h: u16) -> AppState {
+    let hosts = (1..=n)
+        .map(|i| {
+            let tag = if i % 4 == 0 { "db" } else { "web" };
+            (format!("{tag}{i:02}"), vec![tag.to_string()])
+        })
+        .collect();
+    let mut s = AppState::new(hosts, BTreeMap::new(), 1000);
+    update(&mut s, Msg::Resize(w, h));
+    s
+}
+
+fn draw(s: &AppState, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| sshdeck::ui::render(f, s)).unwrap();
+    format!("{}", t.backend())
+}
+
+fn key(s: &mut AppState, code: KeyCode) {
+    update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn ev(s: &mut AppState, host: usize, kind: EventKind) {
+    update(
+        s,
+        Msg::Engine(Event {
+            host: HostId(host),
+            job: JobId(1),
+            kind,
+        }),
+    );
+}
+
+/// Select everything and start `cmd` as job 1.
+fn start(s: &mut AppState, cmd: &str) {
+    key(s, KeyCode::Char('a'));
+    s.focus = Focus::Command;
+    for c in cmd.chars() {
+        key(s, KeyCode::Char(c));
+    }
+    key(s, KeyCode::Enter);
+    update(s, Msg::JobStarted(JobId(1)));
+    for h in 0..s.hosts.len() {
+        ev(s, h, EventKind::Connecting);
+        ev(s, h, EventKind::Connected);
+    }
+}
+
+fn finish(s: &mut AppState, h: usize, code: u32, ms: u64) {
+    ev(
+        s,
+        h,
+        EventKind::Exit {
+            status: ExitStatus::Code(code),
+            elapsed: Duration::from_millis(ms),
+        },
+    );
+}
+
+#[test]
+fn empty_state_80x24() {
+    let s = state(0, 80, 24);
+    insta::assert_snapshot!(draw(&s, 80, 24));
+}
+
+#[test]
+fn selection_80x24() {
+    let mut s = state(6, 80, 24);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Char(' '));
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Char(' '));
+    insta::assert_snapshot!(draw(&s, 80, 24));
+}
+
+#[test]
+fn running_80x24() {
+    let mut s = state(4, 80, 24);
+    start(&mut s, "uptime");
+    ev(
+        &mut s,
+        0,
+        EventKind::Stdout(Bytes::from_static(
+            b" 10:00 up 3 days, load average: 0.10\n",
+        )),
+    );
+    finish(&mut s, 0, 0, 120);
+    ev(
+        &mut s,
+        1,
+        EventKind::Stderr(Bytes::from_static(b"uptime: not found\n")),
+    );
+    finish(&mut s, 1, 127, 80);
+    ev(
+        &mut s,
+        2,
+        EventKind::Stdout(Bytes::from_static(
+            b"\x1b[32mgreen\x1b[0m and \x1b[2Jno clear\n",
+        )),
+    );
+    ev(
+        &mut s,
+        3,
+        EventKind::Failed {
+            error: HostError::Refused {
+                addr: "db04:22".into(),
+            },
+            elapsed: Duration::from_millis(3),
+        },
+    );
+    insta::assert_snapshot!(draw(&s, 80, 24));
+}
+
+#[test]
+fn running_wide_200x60() {
+    let mut s = state(12, 200, 60);
+    start(&mut s, "hostname; seq 3");
+    for h in 0..12 {
+        let text = format!("{}\n1\n2\n3\n", s.hosts[h].label);
+        ev(&mut s, h, EventKind::Stdout(Bytes::from(text)));
+        if h % 5 != 4 {
+            finish(&mut s, h, 0, 40 + h as u64);
+        }
+    }
+    insta::assert_snapshot!(draw(&s, 200, 60));
+}
+
+#[test]
+fn gathered_view_80x24() {
+    let mut s = state(5, 80, 24);
+    start(&mut s, "cat /etc/os-release | head -1");
+    for h in 0..5 {
+        let text: &[u8] = if h == 3 {
+            b"NAME=\"Ubuntu\"\n"
+        } else {
+            b"NAME=\"Debian GNU/Linux\"\n"
+        };
+        ev(&mut s, h, EventKind::Stdout(Bytes::from_static(text)));
+        finish(&mut s, h, 0, 10);
+    }
+    s.focus = Focus::Output;
+    key(&mut s, KeyCode::Char('b'));
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Char('d'));
+    insta::assert_snapshot!(draw(&s, 80, 24));
+}
+
+#[test]
+fn help_overlay_200x60() {
+    let mut s = state(3, 200, 60);
+    key(&mut s, KeyCode::Char('?'));
+    insta::assert_snapshot!(draw(&s, 200, 60));
+}
+
+#[test]
+fn host_key_dialog_80x24() {
+    let mut s = state(3, 80, 24);
+    update(
+        &mut s,
+        Msg::Prompt {
+            id: 1,
+            question: Question::HostKey {
+                host: "[10.0.0.7]:2222".into(),
+                key_type: "ssh-ed25519".into(),
+                fingerprint: "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU".into(),
+                save_to: "/home/ops/.ssh/known_hosts".into(),
+            },
+        },
+    );
+    insta::assert_snapshot!(draw(&s, 80, 24));
+}
+
+#[test]
+fn password_dialog_shows_only_bullets() {
+    let mut s = state(2, 80, 24);
+    update(
+        &mut s,
+        Msg::Prompt {
+            id: 1,
+            question: Question::Password {
+                user: "ops".into(),
+                host: "web01".into(),
+                retry: true,
+            },
+        },
+    );
+    for c in "s3cret".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    let screen = draw(&s, 80, 24);
+    assert!(!screen.contains("s3cret"));
+    insta::assert_snapshot!(screen);
+}
