@@ -158,3 +158,54 @@ fn tui_runs_a_command_on_selected_hosts_in_tmux() {
     let status = tmux.cmd(&["display", "-p", "-t", "e2e", "#{pane_dead_status}"]);
     assert_eq!(String::from_utf8_lossy(&status.stdout).trim(), "0");
 }
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let tmux = Tmux {
+        socket: format!("sshdeck-e2e-term-{}", std::process::id()),
+    };
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &format!("{bin} demo --hosts 2"),
+    ]);
+    assert!(out.status.success());
+    tmux.cmd(&["set", "-g", "remain-on-exit", "on"]);
+    tmux.wait_for("the demo hosts", |s| s.contains("demo02"));
+    let alt = tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"]);
+    assert_eq!(
+        String::from_utf8_lossy(&alt.stdout).trim(),
+        "1",
+        "TUI should use the alternate screen"
+    );
+    let pid = tmux.cmd(&["display", "-p", "-t", "e2e", "#{pane_pid}"]);
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tmux.wait_for("exit after SIGTERM", |_| {
+        let dead = tmux.cmd(&["display", "-p", "-t", "e2e", "#{pane_dead}"]);
+        String::from_utf8_lossy(&dead.stdout).trim() == "1"
+    });
+    let alt = tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"]);
+    assert_eq!(
+        String::from_utf8_lossy(&alt.stdout).trim(),
+        "0",
+        "alternate screen left on after SIGTERM"
+    );
+}

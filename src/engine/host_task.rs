@@ -162,6 +162,9 @@ pub(crate) fn russh_config(keepalive: Option<Duration>) -> Arc<russh::client::Co
         // ServerAliveCountMax default).
         keepalive_max: 3,
         nodelay: true,
+        // Messages queued per channel before russh stops reading that
+        // connection: bounds memory per flooding host (16 x 32 KiB).
+        channel_buffer_size: 16,
         preferred,
         ..Default::default()
     })

@@ -118,9 +118,54 @@ impl AnsiParser {
         };
         let (text, tail) = split_utf8(bytes);
         self.utf8_tail = tail.to_vec();
-        // Lossy decoding: invalid bytes become U+FFFD and are shown as such.
-        for c in String::from_utf8_lossy(text).chars() {
-            self.char(c, out);
+        // Fast path: runs of printable ASCII in the Text state are appended
+        // whole; everything else goes through the state machine. Floods are
+        // mostly plain text, so this is where the time goes.
+        let mut rest = text;
+        while !rest.is_empty() {
+            if self.state == State::Text {
+                let run = rest
+                    .iter()
+                    .position(|&b| !(0x20..0x7f).contains(&b))
+                    .unwrap_or(rest.len());
+                if run > 0 {
+                    let chunk = std::str::from_utf8(&rest[..run]).unwrap_or_default();
+                    self.text_run(chunk, out);
+                    rest = &rest[run..];
+                    continue;
+                }
+            }
+            // Up to the next printable ASCII byte (or the end), decoded lossily:
+            // invalid bytes become U+FFFD and are shown as such.
+            let stop = rest
+                .iter()
+                .skip(1)
+                .position(|&b| (0x20..0x7f).contains(&b))
+                .map_or(rest.len(), |p| p + 1);
+            for c in String::from_utf8_lossy(&rest[..stop]).chars() {
+                self.char(c, out);
+            }
+            rest = &rest[stop..];
+        }
+    }
+
+    /// Append printable ASCII, cutting lines at `max_line`.
+    fn text_run(&mut self, mut chunk: &str, out: &mut impl FnMut(StyledLine)) {
+        while !chunk.is_empty() {
+            if self.line_chars >= self.max_line {
+                self.emit(out);
+            }
+            let room = self.max_line - self.line_chars;
+            let (now, later) = chunk.split_at(room.min(chunk.len()));
+            match self.line.spans.last_mut() {
+                Some(last) if last.style == self.style => last.text.push_str(now),
+                _ => self.line.spans.push(Span {
+                    text: now.to_string(),
+                    style: self.style,
+                }),
+            }
+            self.line_chars += now.len();
+            chunk = later;
         }
     }
 

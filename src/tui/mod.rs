@@ -23,6 +23,8 @@ pub use terminal::restore;
 
 /// At most one frame per this interval (about 60 fps).
 const FRAME: Duration = Duration::from_millis(16);
+/// After a keystroke we draw sooner, so typing never waits for a frame slot.
+const INPUT_FRAME: Duration = Duration::from_millis(4);
 /// Longest we spend applying engine events before drawing and reading keys
 /// again, so a flooding host cannot make the UI lag.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -49,7 +51,11 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         preselect,
         session_keys,
     } = setup;
-    let (mut engine, mut events) = Engine::new(engine);
+    let mut engine_cfg = engine;
+    // A small queue: when the screen falls behind a flood, hosts wait
+    // (SSH flow control) instead of our memory growing.
+    engine_cfg.event_buffer = engine_cfg.event_buffer.min(256);
+    let (mut engine, mut events) = Engine::new(engine_cfg);
     for (host, port, key) in &session_keys {
         engine.trust().trust_for_session(host, *port, key);
     }
@@ -80,16 +86,19 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     let mut replies: HashMap<u64, oneshot::Sender<Answer>> = HashMap::new();
     let mut next_prompt = 1u64;
     let mut dirty = true;
+    let mut urgent = false;
     let mut last_draw = Instant::now() - FRAME;
 
     loop {
-        if dirty && last_draw.elapsed() >= FRAME {
+        let slot = if urgent { INPUT_FRAME } else { FRAME };
+        if dirty && last_draw.elapsed() >= slot {
             guard.term.draw(|f| crate::ui::render(f, &state))?;
             dirty = false;
+            urgent = false;
             last_draw = Instant::now();
         }
         let wait = if dirty {
-            FRAME.saturating_sub(last_draw.elapsed())
+            slot.saturating_sub(last_draw.elapsed())
         } else {
             Duration::from_secs(1)
         };
@@ -103,6 +112,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                             effects.extend(app::update(&mut state, msg));
                         }
                         dirty = true;
+                        urgent = true;
                     }
                     // The terminal went away: nothing more to show.
                     Some(Err(_)) | None => break,
