@@ -5,6 +5,7 @@
 //! own scratch directory.
 
 mod server;
+mod sftp;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -52,6 +52,7 @@ impl DemoServer {
                 scratch: self.scratch.clone(),
                 name: self.name.clone(),
                 stdin: HashMap::new(),
+                channels: HashMap::new(),
             };
             let config = self.config.clone();
             tokio::spawn(async move {
@@ -69,6 +70,9 @@ struct Session_ {
     scratch: PathBuf,
     name: String,
     stdin: HashMap<ChannelId, mpsc::UnboundedSender<Option<Vec<u8>>>>,
+    /// Session channels kept until we know what they are for (SFTP takes
+    /// the channel itself as its byte stream).
+    channels: HashMap<ChannelId, Channel<Msg>>,
 }
 
 impl server::Handler for Session_ {
@@ -102,11 +106,29 @@ impl server::Handler for Session_ {
 
     async fn channel_open_session(
         &mut self,
-        _channel: Channel<Msg>,
+        channel: Channel<Msg>,
         reply: server::ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        self.channels.insert(channel.id(), channel);
         reply.accept().await;
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        match (name, self.channels.remove(&channel)) {
+            ("sftp", Some(ch)) => {
+                session.channel_success(channel)?;
+                let handler = super::sftp::SftpHandler::new(self.scratch.clone());
+                russh_sftp::server::run(ch.into_stream(), handler).await;
+            }
+            _ => session.channel_failure(channel)?,
+        }
         Ok(())
     }
 
@@ -128,6 +150,8 @@ impl server::Handler for Session_ {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn();
+        // The channel runs a command, not SFTP: we do not need it kept.
+        self.channels.remove(&channel);
         let Ok(mut child) = child else {
             session.channel_failure(channel)?;
             return Ok(());
@@ -229,6 +253,7 @@ impl server::Handler for Session_ {
         // Dropping the sender ends the feeder; the child is killed on drop
         // of its task when the session goes away.
         self.stdin.remove(&channel);
+        self.channels.remove(&channel);
         Ok(())
     }
 }
