@@ -36,6 +36,15 @@ impl Tmux {
     fn screen(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-t", "e2e", "-p"]).stdout).into_owned()
     }
+    fn wait_exit(&self) {
+        self.wait_for("the program to exit", |_| {
+            self.display("#{pane_dead}") == "1"
+        });
+    }
+    fn display(&self, format: &str) -> String {
+        let out = self.cmd(&["display", "-p", "-t", "e2e", format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
     fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

@@ -73,6 +73,13 @@ impl SftpHandler {
         format!("/{}", rel.display())
     }
 
+    fn file(&mut self, handle: &str) -> Result<&mut tokio::fs::File, StatusReply> {
+        match self.handles.get_mut(handle) {
+            Some(Open::File(f)) => Ok(f),
+            _ => Err(StatusReply::new(StatusCode::Failure).with_message("bad handle")),
+        }
+    }
+
     fn handle(&mut self, open: Open) -> String {
         let h = format!("h{}", self.next);
         self.next += 1;
@@ -130,9 +137,7 @@ impl russh_sftp::server::Handler for SftpHandler {
         offset: u64,
         len: u32,
     ) -> Result<Data, Self::Error> {
-        let Some(Open::File(f)) = self.handles.get_mut(&handle) else {
-            return Err(StatusReply::new(StatusCode::Failure).with_message("bad handle"));
-        };
+        let f = self.file(&handle)?;
         f.seek(std::io::SeekFrom::Start(offset))
             .await
             .map_err(io_err)?;
@@ -152,9 +157,7 @@ impl russh_sftp::server::Handler for SftpHandler {
         offset: u64,
         data: Vec<u8>,
     ) -> Result<Status, Self::Error> {
-        let Some(Open::File(f)) = self.handles.get_mut(&handle) else {
-            return Err(StatusReply::new(StatusCode::Failure).with_message("bad handle"));
-        };
+        let f = self.file(&handle)?;
         f.seek(std::io::SeekFrom::Start(offset))
             .await
             .map_err(io_err)?;
@@ -183,9 +186,7 @@ impl russh_sftp::server::Handler for SftpHandler {
     }
 
     async fn fstat(&mut self, id: u32, handle: String) -> Result<Attrs, Self::Error> {
-        let Some(Open::File(f)) = self.handles.get(&handle) else {
-            return Err(StatusReply::new(StatusCode::Failure).with_message("bad handle"));
-        };
+        let f = self.file(&handle)?;
         let m = f.metadata().await.map_err(io_err)?;
         Ok(Attrs {
             id,
@@ -209,9 +210,7 @@ impl russh_sftp::server::Handler for SftpHandler {
         handle: String,
         attrs: FileAttributes,
     ) -> Result<Status, Self::Error> {
-        let Some(Open::File(f)) = self.handles.get(&handle) else {
-            return Err(StatusReply::new(StatusCode::Failure).with_message("bad handle"));
-        };
+        let f = self.file(&handle)?;
         let f = f.try_clone().await.map_err(io_err)?.into_std().await;
         if let Some(mode) = attrs.permissions {
             use std::os::unix::fs::PermissionsExt;
