@@ -154,18 +154,13 @@ fn tui_runs_a_command_on_selected_hosts_in_tmux() {
     // Quit: Tab back to the host list, then q.
     tmux.send(&["Tab"]);
     tmux.send(&["q"]);
-    tmux.wait_for("exit", |_| {
-        let dead = tmux.cmd(&["display", "-p", "-t", "e2e", "#{pane_dead}"]);
-        String::from_utf8_lossy(&dead.stdout).trim() == "1"
-    });
-    let alt = tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"]);
+    tmux.wait_exit();
     assert_eq!(
-        String::from_utf8_lossy(&alt.stdout).trim(),
+        tmux.display("#{alternate_on}"),
         "0",
         "alternate screen left on"
     );
-    let status = tmux.cmd(&["display", "-p", "-t", "e2e", "#{pane_dead_status}"]);
-    assert_eq!(String::from_utf8_lossy(&status.stdout).trim(), "0");
+    assert_eq!(tmux.display("#{pane_dead_status}"), "0");
 }
 
 #[test]
@@ -192,14 +187,12 @@ fn sigterm_restores_the_terminal() {
     assert!(out.status.success());
     tmux.cmd(&["set", "-g", "remain-on-exit", "on"]);
     tmux.wait_for("the demo hosts", |s| s.contains("demo02"));
-    let alt = tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"]);
     assert_eq!(
-        String::from_utf8_lossy(&alt.stdout).trim(),
+        tmux.display("#{alternate_on}"),
         "1",
         "TUI should use the alternate screen"
     );
-    let pid = tmux.cmd(&["display", "-p", "-t", "e2e", "#{pane_pid}"]);
-    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    let pid = tmux.display("#{pane_pid}");
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -207,13 +200,9 @@ fn sigterm_restores_the_terminal() {
             .unwrap()
             .success()
     );
-    tmux.wait_for("exit after SIGTERM", |_| {
-        let dead = tmux.cmd(&["display", "-p", "-t", "e2e", "#{pane_dead}"]);
-        String::from_utf8_lossy(&dead.stdout).trim() == "1"
-    });
-    let alt = tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"]);
+    tmux.wait_exit();
     assert_eq!(
-        String::from_utf8_lossy(&alt.stdout).trim(),
+        tmux.display("#{alternate_on}"),
         "0",
         "alternate screen left on after SIGTERM"
     );
