@@ -6,14 +6,18 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::error::HostError;
-use super::event::{Event, EventKind, HostId, JobId};
+use super::event::{Event, EventKind, ExitStatus, HostId, JobId};
 use super::exec::ExecRun;
+use super::sftp::Sftp;
 use super::ssh::{ConnectContext, Connection, connect, display_addr, map_russh_error};
 use super::target::Target;
+
+/// A helper command's exit status and (capped) stdout.
+pub type Captured = (Option<ExitStatus>, Vec<u8>);
 
 pub(crate) enum HostCmd {
     Exec {
@@ -21,6 +25,15 @@ pub(crate) enum HostCmd {
         command: Arc<str>,
         timeout: Option<Duration>,
         cancel: CancellationToken,
+    },
+    /// Hand out the host's SFTP session (opened on first use).
+    Sftp {
+        reply: oneshot::Sender<Result<Arc<Sftp>, HostError>>,
+    },
+    /// Run a short command and return its exit status and stdout.
+    Capture {
+        command: String,
+        reply: oneshot::Sender<Result<Captured, HostError>>,
     },
 }
 
@@ -55,6 +68,145 @@ impl Backoff {
     }
 }
 
+/// The host task's state: its connection (if any) and how to make one.
+struct Worker {
+    id: HostId,
+    target: Target,
+    shared: Arc<Shared>,
+    russh_cfg: Arc<russh::client::Config>,
+    conn: Option<Connection>,
+    /// SFTP session on `conn`, opened on first use and reused.
+    sftp: Option<Arc<Sftp>>,
+    backoff: Backoff,
+}
+
+impl Worker {
+    async fn emit(&self, job: JobId, kind: EventKind) {
+        let _ = self
+            .shared
+            .events
+            .send(Event {
+                host: self.id,
+                job,
+                kind,
+            })
+            .await;
+    }
+
+    /// The live connection, connecting (with backoff) if there is none.
+    async fn ensure(&mut self, job: JobId, cancel: &CancellationToken) -> Result<(), HostError> {
+        if self.conn.as_ref().is_none_or(Connection::is_closed) {
+            self.conn = None;
+            self.sftp = None;
+            let wait = self.backoff.wait();
+            let connect_with_slot = async {
+                tokio::time::sleep(wait).await;
+                let _permit = self.shared.connect_slots.acquire().await;
+                self.emit(job, EventKind::Connecting).await;
+                connect(&self.shared.ctx, &self.target, self.russh_cfg.clone()).await
+            };
+            let result = tokio::select! {
+                _ = cancel.cancelled() => return Err(HostError::Cancelled),
+                r = connect_with_slot => r,
+            };
+            match result {
+                Ok(c) => {
+                    self.backoff = Backoff::default();
+                    self.conn = Some(c);
+                    self.emit(job, EventKind::Connected).await;
+                }
+                Err(e) => {
+                    self.backoff.failures += 1;
+                    self.backoff.last = Some(Instant::now());
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn conn(&self) -> Result<&Connection, HostError> {
+        self.conn.as_ref().ok_or(HostError::Disconnected {
+            host: self.target.label.clone(),
+        })
+    }
+
+    async fn exec(
+        &mut self,
+        job: JobId,
+        command: Arc<str>,
+        timeout: Option<Duration>,
+        cancel: CancellationToken,
+    ) {
+        let run = ExecRun {
+            host: self.id,
+            job,
+            started: Instant::now(),
+            timeout,
+            cancel: cancel.clone(),
+            events: self.shared.events.clone(),
+            host_name: self.target.label.clone(),
+        };
+        let started = match self.ensure(job, &cancel).await {
+            Ok(()) => match self.conn() {
+                Ok(c) => start_exec(c, &command, &self.target).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        match started {
+            Ok(channel) => {
+                tokio::spawn(run.stream(channel));
+            }
+            Err(e) => {
+                // The connection may be half-dead; drop it so the next
+                // command starts afresh.
+                if !matches!(e, HostError::Cancelled) {
+                    self.conn = None;
+                }
+                run.fail(e).await;
+            }
+        }
+    }
+
+    async fn sftp(&mut self) -> Result<Arc<Sftp>, HostError> {
+        let never = CancellationToken::new();
+        self.ensure(JobId(0), &never).await?;
+        if let Some(s) = &self.sftp {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(Sftp::open(&self.conn()?.handle, &self.target.label).await?);
+        self.sftp = Some(s.clone());
+        Ok(s)
+    }
+
+    /// Run a short command and collect its stdout (capped), for helpers
+    /// such as remote checksums.
+    async fn capture(&mut self, command: &str) -> Result<Captured, HostError> {
+        let never = CancellationToken::new();
+        self.ensure(JobId(0), &never).await?;
+        let mut ch = start_exec(self.conn()?, command, &self.target).await?;
+        let mut out = Vec::new();
+        let mut status = None;
+        while let Some(msg) = ch.wait().await {
+            match msg {
+                russh::ChannelMsg::Data { data } if out.len() < CAPTURE_LIMIT => {
+                    out.extend_from_slice(&data)
+                }
+                russh::ChannelMsg::ExitStatus { exit_status } => {
+                    status = Some(ExitStatus::Code(exit_status))
+                }
+                russh::ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        Ok((status, out))
+    }
+}
+
+/// Most stdout kept by `capture`; it is for short answers.
+const CAPTURE_LIMIT: usize = 1 << 20;
+
 pub(crate) async fn run(
     id: HostId,
     target: Target,
@@ -66,8 +218,15 @@ pub(crate) async fn run(
         Some(k) => russh_config(Some(k)),
         None => shared.ctx.russh.clone(),
     };
-    let mut conn: Option<Connection> = None;
-    let mut backoff = Backoff::default();
+    let mut w = Worker {
+        id,
+        target,
+        shared,
+        russh_cfg,
+        conn: None,
+        sftp: None,
+        backoff: Backoff::default(),
+    };
     let mut liveness = tokio::time::interval(LIVENESS_CHECK);
     liveness.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -76,64 +235,31 @@ pub(crate) async fn run(
                 Some(c) => c,
                 None => break,
             },
-            _ = liveness.tick(), if conn.is_some() => {
-                if conn.as_ref().is_some_and(Connection::is_closed) {
-                    conn = None;
-                    let _ = shared.events.send(Event {
-                        host: id,
-                        job: JobId(0),
-                        kind: EventKind::Disconnected,
-                    }).await;
+            _ = liveness.tick(), if w.conn.is_some() => {
+                if w.conn.as_ref().is_some_and(Connection::is_closed) {
+                    w.conn = None;
+                    w.sftp = None;
+                    w.emit(JobId(0), EventKind::Disconnected).await;
                 }
                 continue;
             }
         };
-        let HostCmd::Exec {
-            job,
-            command,
-            timeout,
-            cancel,
-        } = cmd;
-        let run = ExecRun {
-            host: id,
-            job,
-            started: Instant::now(),
-            timeout,
-            cancel,
-            events: shared.events.clone(),
-            host_name: target.label.clone(),
-        };
-        if conn.as_ref().is_none_or(Connection::is_closed) {
-            conn = None;
-            match ensure_connected(&run, &target, &shared, &backoff, russh_cfg.clone()).await {
-                Ok(c) => {
-                    backoff = Backoff::default();
-                    conn = Some(c);
-                }
-                Err(e) => {
-                    if !matches!(e, HostError::Cancelled) {
-                        backoff.failures += 1;
-                        backoff.last = Some(Instant::now());
-                    }
-                    run.fail(e).await;
-                    continue;
-                }
+        match cmd {
+            HostCmd::Exec {
+                job,
+                command,
+                timeout,
+                cancel,
+            } => w.exec(job, command, timeout, cancel).await,
+            HostCmd::Sftp { reply } => {
+                let _ = reply.send(w.sftp().await);
             }
-        }
-        let Some(c) = conn.as_ref() else { continue };
-        match start_exec(c, &command, &target).await {
-            Ok(channel) => {
-                tokio::spawn(run.stream(channel));
-            }
-            Err(e) => {
-                // The connection may be half-dead; drop it so the next
-                // command starts afresh.
-                conn = None;
-                run.fail(e).await;
+            HostCmd::Capture { command, reply } => {
+                let _ = reply.send(w.capture(&command).await);
             }
         }
     }
-    if let Some(c) = conn {
+    if let Some(c) = w.conn {
         let _ = c
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
@@ -168,32 +294,6 @@ pub(crate) fn russh_config(keepalive: Option<Duration>) -> Arc<russh::client::Co
         preferred,
         ..Default::default()
     })
-}
-
-async fn ensure_connected(
-    run: &ExecRun,
-    target: &Target,
-    shared: &Shared,
-    backoff: &Backoff,
-    cfg: Arc<russh::client::Config>,
-) -> Result<Connection, HostError> {
-    let emit = |kind| Event {
-        host: run.host,
-        job: run.job,
-        kind,
-    };
-    let connect_with_slot = async {
-        tokio::time::sleep(backoff.wait()).await;
-        let _permit = shared.connect_slots.acquire().await;
-        let _ = shared.events.send(emit(EventKind::Connecting)).await;
-        connect(&shared.ctx, target, cfg).await
-    };
-    let conn = tokio::select! {
-        _ = run.cancel.cancelled() => return Err(HostError::Cancelled),
-        r = connect_with_slot => r?,
-    };
-    let _ = shared.events.send(emit(EventKind::Connected)).await;
-    Ok(conn)
 }
 
 async fn start_exec(

@@ -10,8 +10,10 @@ mod host_task;
 pub mod keys;
 pub mod known_hosts;
 pub mod prompt;
+pub mod sftp;
 mod ssh;
 pub mod target;
+pub mod transfer;
 pub mod trust;
 
 use std::collections::HashMap;
@@ -157,6 +159,74 @@ impl Engine {
         }
         self.jobs.insert(job, token);
         job
+    }
+
+    /// The host's SFTP session, connecting first if needed. Sessions are
+    /// shared: transfers to one host reuse one subsystem channel.
+    pub fn sftp(
+        &self,
+        host: HostId,
+    ) -> impl std::future::Future<Output = Result<Arc<sftp::Sftp>, HostError>> + use<> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let label = self
+            .target(host)
+            .map(|t| t.label.clone())
+            .unwrap_or_default();
+        if let Some(slot) = self.hosts.get(host.0) {
+            let _ = slot.cmds.send(HostCmd::Sftp { reply: tx });
+        }
+        async move {
+            rx.await
+                .unwrap_or(Err(HostError::Disconnected { host: label }))
+        }
+    }
+
+    /// Run a short helper command (not shown as a job) and collect its
+    /// exit status and stdout.
+    pub fn capture(
+        &self,
+        host: HostId,
+        command: &str,
+    ) -> impl std::future::Future<Output = Result<(Option<ExitStatus>, Vec<u8>), HostError>> + use<>
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let label = self
+            .target(host)
+            .map(|t| t.label.clone())
+            .unwrap_or_default();
+        if let Some(slot) = self.hosts.get(host.0) {
+            let _ = slot.cmds.send(HostCmd::Capture {
+                command: command.to_string(),
+                reply: tx,
+            });
+        }
+        async move {
+            rx.await
+                .unwrap_or(Err(HostError::Disconnected { host: label }))
+        }
+    }
+
+    /// A [`transfer::RemoteHasher`] for `host`: runs `sha256sum` there.
+    /// Returns `None` for hosts without it, and transfers fall back to
+    /// checking sizes only.
+    pub fn remote_hasher(
+        &self,
+        host: HostId,
+    ) -> impl Fn(String) -> futures::future::BoxFuture<'static, Option<String>> + Sync + Send + use<>
+    {
+        let cmds = self.hosts.get(host.0).map(|h| h.cmds.clone());
+        move |path: String| {
+            let cmds = cmds.clone();
+            Box::pin(async move {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let command = format!("sha256sum -- {}", transfer::shell_quote(&path));
+                cmds?.send(HostCmd::Capture { command, reply: tx }).ok()?;
+                match rx.await.ok()? {
+                    Ok((Some(ExitStatus::Code(0)), out)) => transfer::parse_sha256sum(&out),
+                    _ => None,
+                }
+            })
+        }
     }
 
     /// Stop a job on every host: its channels are closed and each host

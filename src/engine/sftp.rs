@@ -1,0 +1,161 @@
+//! SFTP over a host's pooled connection: one subsystem channel per session,
+//! the raw protocol from russh-sftp, and the OpenSSH extensions we rely on
+//! for safe transfers (fsync, posix-rename).
+
+use std::time::Duration;
+
+use russh_sftp::client::RawSftpSession;
+use russh_sftp::client::error::Error as SftpError;
+use russh_sftp::protocol::{FileAttributes, StatusCode};
+
+use super::error::HostError;
+
+/// Requests in flight per transfer. Loopback and LAN links need many to
+/// fill the pipe; each is at most `CHUNK` bytes.
+pub const IN_FLIGHT: usize = 64;
+/// Bytes per read/write request (OpenSSH's sftp uses 32 KiB; servers
+/// accept up to 256 KiB packets).
+pub const CHUNK: u32 = 128 * 1024;
+
+pub struct Sftp {
+    raw: RawSftpSession,
+    pub fsync: bool,
+    pub posix_rename: bool,
+    pub host: String,
+}
+
+impl Sftp {
+    pub(crate) async fn open(
+        handle: &russh::client::Handle<super::ssh::ClientHandler>,
+        host: &str,
+    ) -> Result<Sftp, HostError> {
+        let fail = |cause: String| HostError::Protocol {
+            host: host.to_string(),
+            cause,
+        };
+        let ch = handle
+            .channel_open_session()
+            .await
+            .map_err(|e| fail(format!("cannot open a channel for SFTP: {e}")))?;
+        ch.request_subsystem(true, "sftp")
+            .await
+            .map_err(|e| fail(format!("the server refused the sftp subsystem: {e}")))?;
+        let cfg = russh_sftp::client::Config {
+            max_packet_len: 512 * 1024,
+            max_concurrent_reads: IN_FLIGHT,
+            max_concurrent_writes: IN_FLIGHT,
+            max_write_packet_len: CHUNK,
+            request_timeout_secs: 60,
+        };
+        let raw = RawSftpSession::new_with_config(ch.into_stream(), cfg);
+        let version = tokio::time::timeout(Duration::from_secs(30), raw.init())
+            .await
+            .map_err(|_| fail("no answer to the SFTP handshake".into()))?
+            .map_err(|e| fail(format!("SFTP handshake failed: {e}")))?;
+        let has = |name: &str| version.extensions.contains_key(name);
+        Ok(Sftp {
+            raw,
+            fsync: has("fsync@openssh.com"),
+            posix_rename: has("posix-rename@openssh.com"),
+            host: host.to_string(),
+        })
+    }
+
+    pub fn raw(&self) -> &RawSftpSession {
+        &self.raw
+    }
+
+    /// `stat`, with "no such file" as `None`.
+    pub async fn stat(&self, path: &str) -> Result<Option<FileAttributes>, SftpError> {
+        match self.raw.stat(path).await {
+            Ok(a) => Ok(Some(a.attrs)),
+            Err(e) if is_no_such_file(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn lstat(&self, path: &str) -> Result<Option<FileAttributes>, SftpError> {
+        match self.raw.lstat(path).await {
+            Ok(a) => Ok(Some(a.attrs)),
+            Err(e) if is_no_such_file(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Rename `from` over `to`, replacing it atomically when the server has
+    /// posix-rename (OpenSSH does); plain SFTP rename refuses to replace.
+    pub async fn rename_over(&self, from: &str, to: &str) -> Result<(), SftpError> {
+        if self.posix_rename {
+            let mut data = Vec::with_capacity(8 + from.len() + to.len());
+            for s in [from, to] {
+                data.extend_from_slice(&(s.len() as u32).to_be_bytes());
+                data.extend_from_slice(s.as_bytes());
+            }
+            let reply = self.raw.extended("posix-rename@openssh.com", data).await?;
+            return match reply {
+                russh_sftp::protocol::Packet::Status(s) if s.status_code == StatusCode::Ok => {
+                    Ok(())
+                }
+                russh_sftp::protocol::Packet::Status(s) => Err(SftpError::Status(s)),
+                _ => Err(SftpError::UnexpectedPacket),
+            };
+        }
+        if self.stat(to).await?.is_some() {
+            self.raw.remove(to).await?;
+        }
+        self.raw.rename(from, to).await.map(|_| ())
+    }
+
+    /// Directory entries without `.` and `..`.
+    pub async fn list(&self, dir: &str) -> Result<Vec<(String, FileAttributes)>, SftpError> {
+        let h = self.raw.opendir(dir).await?.handle;
+        let mut out = Vec::new();
+        loop {
+            match self.raw.readdir(h.as_str()).await {
+                Ok(name) => {
+                    for f in name.files {
+                        if f.filename != "." && f.filename != ".." {
+                            out.push((f.filename, f.attrs));
+                        }
+                    }
+                }
+                Err(SftpError::Status(s)) if s.status_code == StatusCode::Eof => break,
+                Err(e) => {
+                    let _ = self.raw.close(h.as_str()).await;
+                    return Err(e);
+                }
+            }
+        }
+        let _ = self.raw.close(h.as_str()).await;
+        Ok(out)
+    }
+
+    /// Create `dir` and its missing parents.
+    pub async fn mkdir_p(&self, dir: &str) -> Result<(), SftpError> {
+        let mut path = String::new();
+        for part in dir.split('/') {
+            if part.is_empty() {
+                if path.is_empty() && dir.starts_with('/') {
+                    path.push('/');
+                }
+                continue;
+            }
+            if !path.is_empty() && !path.ends_with('/') {
+                path.push('/');
+            }
+            path.push_str(part);
+            if self.stat(&path).await?.is_none()
+                && let Err(e) = self.raw.mkdir(path.as_str(), FileAttributes::default()).await
+                // A concurrent transfer may have made it meanwhile.
+                && self.stat(&path).await?.is_none()
+            {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn is_no_such_file(e: &SftpError) -> bool {
+    matches!(e, SftpError::Status(s) if s.status_code == StatusCode::NoSuchFile)
+}
