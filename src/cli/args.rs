@@ -67,10 +67,36 @@ pub enum Command {
     Run(RunArgs),
     /// List the resolved inventory: config.toml, ssh_config, groups
     Hosts(HostsArgs),
+    /// Copy local files to many hosts: put -H HOSTS [-r] LOCAL... REMOTE_DIR
+    Put(CopyArgs),
+    /// Copy files from many hosts into LOCAL_DIR/<host>/: get -H HOSTS [-r] REMOTE... LOCAL_DIR
+    Get(CopyArgs),
     /// Open the TUI on a selection of hosts (default: every named host)
     Tui(TuiArgs),
     /// Try sshdeck on SSH hosts embedded in this process (127.0.0.1 only)
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// Hosts: a node set of names and [user@]host[:port]
+    #[arg(short = 'H', long = "hosts", value_name = "HOSTS")]
+    pub hosts: Option<String>,
+    /// Every named host
+    #[arg(short = 'a', long, conflicts_with = "hosts")]
+    pub all: bool,
+    /// Copy directories recursively (symlinks are recreated, modes kept)
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// Skip files whose destination has the same size and mtime
+    #[arg(long = "skip-same")]
+    pub skip_same: bool,
+    /// Do not compare SHA-256 sums after copying (sizes are still checked)
+    #[arg(long = "no-verify")]
+    pub no_verify: bool,
+    /// Sources, then the destination directory
+    #[arg(required = true, num_args = 2.., value_name = "PATHS")]
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! people (streaming lines, gathered groups) or for scripts (NDJSON).
 
 mod args;
+mod copy;
 mod error;
 mod gather;
 mod hosts;
@@ -34,6 +35,8 @@ pub fn main(cli: Cli) -> ExitCode {
         match &cli.command {
             Some(Command::Run(a)) => run::run(&cli.global, a).await,
             Some(Command::Hosts(a)) => hosts::hosts(&cli.global, a),
+            Some(Command::Put(a)) => copy::copy(&cli.global, a, copy::Direction::Put).await,
+            Some(Command::Get(a)) => copy::copy(&cli.global, a, copy::Direction::Get).await,
             Some(Command::Tui(a)) => tui::tui(&cli.global, a.selector.as_deref()).await,
             Some(Command::Demo(a)) => tui::demo(usize::from(a.hosts)).await,
             None => tui::tui(&cli.global, None).await,

@@ -14,6 +14,7 @@ pub mod sftp;
 mod ssh;
 pub mod target;
 pub mod transfer;
+pub mod tree;
 pub mod trust;
 
 use std::collections::HashMap;

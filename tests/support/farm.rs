@@ -103,6 +103,14 @@ pub fn closed_port() -> u16 {
     free_port()
 }
 
+impl FarmHost {
+    /// Where this host's SFTP sessions start: relative remote paths land
+    /// here, so hosts sharing this machine's disk do not collide.
+    pub fn files(&self) -> PathBuf {
+        self.dir.join("files")
+    }
+}
+
 impl Farm {
     /// Start `n` hosts in a fresh temporary directory.
     pub fn start(n: usize) -> Farm {
@@ -170,7 +178,7 @@ impl Farm {
         };
         for i in 0..n {
             let dir = root.join(format!("host{i:03}"));
-            std::fs::create_dir_all(&dir).expect("host dir");
+            std::fs::create_dir_all(dir.join("files")).expect("host dir");
             let key = dir.join("host_ed25519");
             if !key.exists() {
                 keygen(&key);
@@ -230,7 +238,7 @@ impl Farm {
              MaxStartups 1000\n\
              MaxSessions 100\n\
              LogLevel VERBOSE\n\
-             Subsystem sftp internal-sftp\n\
+             Subsystem sftp internal-sftp -d {files}\n\
              AcceptEnv *\n\
              SetEnv HOME={home}\n\
              {cert}",
@@ -238,6 +246,7 @@ impl Farm {
             key = h.dir.join("host_ed25519").display(),
             ak = self.root.join("authorized_keys").display(),
             home = self.root.join("remote-home").display(),
+            files = h.files().display(),
             pw = if self.opts.password_auth { "yes" } else { "no" },
             cert = if self.opts.host_ca {
                 format!(
