@@ -207,7 +207,7 @@ impl Engine {
         }
     }
 
-    /// A [`transfer::RemoteHasher`] for `host`: runs `sha256sum` there.
+    /// A [`transfer::RemoteHasher`] for `host`: runs a SHA-256 tool there.
     /// Returns `None` for hosts without it, and transfers fall back to
     /// checking sizes only.
     pub fn remote_hasher(
@@ -220,7 +220,7 @@ impl Engine {
             let cmds = cmds.clone();
             Box::pin(async move {
                 let (tx, rx) = tokio::sync::oneshot::channel();
-                let command = format!("sha256sum -- {}", transfer::shell_quote(&path));
+                let command = transfer::sha256_command(&path);
                 cmds?.send(HostCmd::Capture { command, reply: tx }).ok()?;
                 match rx.await.ok()? {
                     Ok((Some(ExitStatus::Code(0)), out)) => transfer::parse_sha256sum(&out),

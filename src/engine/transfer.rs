@@ -545,6 +545,22 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// A shell command printing `HASH  NAME` for `path`. OpenSSL goes first:
+/// it uses the CPU's SHA instructions and is about 4x faster than
+/// coreutils' `sha256sum` on large files; the others are fallbacks.
+pub fn sha256_command(path: &str) -> String {
+    // A leading '-' would read as an option to openssl.
+    let p = if path.starts_with('-') {
+        format!("./{path}")
+    } else {
+        path.to_string()
+    };
+    let q = shell_quote(&p);
+    format!(
+        "openssl dgst -sha256 -r {q} 2>/dev/null || sha256sum {q} 2>/dev/null || shasum -a 256 {q}"
+    )
+}
+
 /// Parse `sha256sum` output: the first field, if it is 64 hex digits.
 pub fn parse_sha256sum(out: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(out).ok()?;
@@ -571,5 +587,11 @@ mod tests {
             Some(sum.to_string())
         );
         assert_eq!(parse_sha256sum(b"sha256sum: not found"), None);
+        // openssl dgst -r prints `HASH *NAME`.
+        assert_eq!(
+            parse_sha256sum(format!("{sum} *x\n").as_bytes()),
+            Some(sum.to_string())
+        );
+        assert!(sha256_command("-x").contains("'./-x'"));
     }
 }
