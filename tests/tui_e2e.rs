@@ -36,10 +36,26 @@ impl Tmux {
     fn screen(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-t", "e2e", "-p"]).stdout).into_owned()
     }
-    fn wait_exit(&self) {
-        self.wait_for("the program to exit", |_| {
-            self.display("#{pane_dead}") == "1"
-        });
+    /// Wait for the wrapper shell to print the program's exit status on the
+    /// normal screen (see `wrapped`), and return it.
+    fn wait_exit(&self) -> String {
+        let screen = self.wait_for("the program to exit", |s| s.contains("EXIT:"));
+        let status = screen.split("EXIT:").nth(1).unwrap_or("");
+        status.split_whitespace().next().unwrap_or("").to_string()
+    }
+    /// The pid of the program under the wrapper shell.
+    fn program_pid(&self) -> String {
+        let sh = self.display("#{pane_pid}");
+        let out = Command::new("pgrep")
+            .args(["-P", &sh])
+            .output()
+            .expect("pgrep");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()
     }
     fn display(&self, format: &str) -> String {
         let out = self.cmd(&["display", "-p", "-t", "e2e", format]);
@@ -65,6 +81,12 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd(&["kill-server"]);
     }
+}
+
+/// Run `cmd` under a shell that prints its exit status afterwards and stays
+/// alive, so the test can read both the status and the restored screen.
+fn wrapped(cmd: &str) -> String {
+    format!("sh -c '{cmd}; echo EXIT:$?; sleep 60'")
 }
 
 fn tmux_available() -> bool {
@@ -100,7 +122,7 @@ fn tui_runs_a_command_on_selected_hosts_in_tmux() {
         socket: format!("sshdeck-e2e-{}", std::process::id()),
     };
     let bin = env!("CARGO_BIN_EXE_sshdeck");
-    let launch = format!("{bin} -c {} tui", cfg.display());
+    let launch = wrapped(&format!("{bin} -c {} tui", cfg.display()));
     let out = tmux.cmd(&[
         "new-session",
         "-d",
@@ -117,10 +139,8 @@ fn tui_runs_a_command_on_selected_hosts_in_tmux() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Let OSC 52 reach tmux's buffers if it ever got through, and keep the
-    // pane after exit so we can inspect the restored terminal.
+    // Let OSC 52 reach tmux's buffers if it ever got through.
     tmux.cmd(&["set", "-g", "set-clipboard", "on"]);
-    tmux.cmd(&["set", "-g", "remain-on-exit", "on"]);
     tmux.wait_for("the host list", |s| {
         s.contains("node0") && s.contains("node2")
     });
@@ -154,13 +174,12 @@ fn tui_runs_a_command_on_selected_hosts_in_tmux() {
     // Quit: Tab back to the host list, then q.
     tmux.send(&["Tab"]);
     tmux.send(&["q"]);
-    tmux.wait_exit();
+    assert_eq!(tmux.wait_exit(), "0");
     assert_eq!(
         tmux.display("#{alternate_on}"),
         "0",
         "alternate screen left on"
     );
-    assert_eq!(tmux.display("#{pane_dead_status}"), "0");
 }
 
 #[test]
@@ -182,17 +201,17 @@ fn sigterm_restores_the_terminal() {
         "100",
         "-y",
         "30",
-        &format!("{bin} demo --hosts 2"),
+        &wrapped(&format!("{bin} demo --hosts 2")),
     ]);
     assert!(out.status.success());
-    tmux.cmd(&["set", "-g", "remain-on-exit", "on"]);
     tmux.wait_for("the demo hosts", |s| s.contains("demo02"));
     assert_eq!(
         tmux.display("#{alternate_on}"),
         "1",
         "TUI should use the alternate screen"
     );
-    let pid = tmux.display("#{pane_pid}");
+    let pid = tmux.program_pid();
+    assert!(!pid.is_empty(), "sshdeck's pid not found");
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -200,7 +219,7 @@ fn sigterm_restores_the_terminal() {
             .unwrap()
             .success()
     );
-    tmux.wait_exit();
+    assert_eq!(tmux.wait_exit(), "0", "SIGTERM should end sshdeck cleanly");
     assert_eq!(
         tmux.display("#{alternate_on}"),
         "0",
