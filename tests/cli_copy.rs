@@ -6,24 +6,13 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use support::farm::{Farm, closed_port};
+use support::sshdeck_farm;
 
 fn sshdeck(farm: &Farm, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sshdeck"))
-        .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
-        .env("HOME", &farm.root)
-        .env_remove("SSH_AUTH_SOCK")
-        .args([
-            "--batch",
-            "--known-hosts",
-            farm.known_hosts.to_str().unwrap(),
-        ])
-        .args(["-i", farm.client_key.to_str().unwrap()])
-        .args(args)
-        .output()
-        .expect("run sshdeck")
+    sshdeck_farm(farm).args(args).output().expect("run sshdeck")
 }
 
 fn text(b: &[u8]) -> String {

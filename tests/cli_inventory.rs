@@ -4,19 +4,13 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use support::farm::Farm;
+use support::{sshdeck_cmd, sshdeck_farm};
 
 fn sshdeck(farm: &Farm, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sshdeck"))
-        .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
-        .env("HOME", &farm.root)
-        .env_remove("SSH_AUTH_SOCK")
-        .arg("--batch")
-        .args(args)
-        .output()
-        .expect("run sshdeck")
+    sshdeck_cmd(farm).args(args).output().expect("run sshdeck")
 }
 
 fn text(b: &[u8]) -> String {
@@ -102,16 +96,16 @@ fn jump_flag_tunnels_through_a_host() {
     let farm = Farm::start(2);
     let before = farm.connections(0);
     let hop = farm.label(0);
-    let out = Command::new(env!("CARGO_BIN_EXE_sshdeck"))
-        .env("HOME", &farm.root)
-        .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
+    let out = sshdeck_farm(&farm)
         .args([
-            "--batch",
-            "--known-hosts",
-            farm.known_hosts.to_str().unwrap(),
+            "-J",
+            &hop,
+            "run",
+            "-H",
+            &farm.label(1),
+            "--",
+            "echo through",
         ])
-        .args(["-i", farm.client_key.to_str().unwrap(), "-J", &hop])
-        .args(["run", "-H", &farm.label(1), "--", "echo through"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));

@@ -2,24 +2,13 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use support::farm::{Farm, closed_port};
+use support::{sshdeck_cmd, sshdeck_farm};
 
 fn sshdeck(farm: &Farm, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sshdeck"))
-        // Keep the user's own config and keys out of the test.
-        .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
-        .env("HOME", &farm.root)
-        // Never prompt on the developer's terminal from a test.
-        .arg("--batch")
-        .arg("--known-hosts")
-        .arg(&farm.known_hosts)
-        .arg("-i")
-        .arg(&farm.client_key)
-        .args(args)
-        .output()
-        .expect("run sshdeck")
+    sshdeck_farm(farm).args(args).output().expect("run sshdeck")
 }
 
 fn text(b: &[u8]) -> String {
@@ -237,9 +226,7 @@ fn unknown_host_key_is_refused_not_added() {
     let farm = Farm::start(1);
     let empty = farm.root.join("kh_empty");
     std::fs::write(&empty, "").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sshdeck"))
-        .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
-        .env("HOME", &farm.root)
+    let out = sshdeck_cmd(&farm)
         .args([
             "--known-hosts",
             empty.to_str().unwrap(),
@@ -260,4 +247,37 @@ fn unknown_host_key_is_refused_not_added() {
         "",
         "the key was saved silently"
     );
+}
+
+#[test]
+fn unreadable_known_hosts_lines_are_reported_with_file_and_line() {
+    let farm = Farm::start(1);
+    let kh = farm.root.join("kh_with_junk");
+    let good = std::fs::read_to_string(&farm.known_hosts).unwrap();
+    std::fs::write(&kh, format!("# ok\nbroken-line-without-key\n{good}")).unwrap();
+    let out = sshdeck_cmd(&farm)
+        .args([
+            "--known-hosts",
+            kh.to_str().unwrap(),
+            "-i",
+            farm.client_key.to_str().unwrap(),
+        ])
+        .args(["run", "-H", &farm.host_list(), "--", "echo fine"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}:2: missing key type (line ignored)",
+            kh.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("line ignored").count(),
+        1,
+        "reported once: {err}"
+    );
+    assert!(text(&out.stdout).ends_with(": fine\n"));
 }

@@ -69,6 +69,7 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
         super::prompt::spawn_answerer(rx, prompting);
     }
     let (mut engine, mut events) = Engine::new(setup.engine);
+    setup::warn_bad_known_hosts(&engine);
     // Connection events are not shown here; drain them.
     tokio::spawn(async move { while events.recv().await.is_some() {} });
     let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();

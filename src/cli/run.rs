@@ -68,6 +68,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     };
 
     let (mut engine, mut events) = Engine::new(setup.engine);
+    setup::warn_bad_known_hosts(&engine);
     let ids: Vec<HostId> = targets.into_iter().map(|t| engine.add_host(t)).collect();
     let total = ids.len();
 

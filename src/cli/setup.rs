@@ -128,6 +128,20 @@ pub fn prepare(g: &GlobalArgs) -> Result<Setup, CliError> {
     })
 }
 
+/// Report known_hosts lines that could not be read (they are skipped, as
+/// OpenSSH skips them), each once. The parse is cached for the connections.
+pub fn warn_bad_known_hosts(engine: &crate::engine::Engine) {
+    let trust = engine.trust();
+    for bad in trust.take_new_bad_lines(trust.default_files()) {
+        eprintln!(
+            "sshdeck: warning: {}:{}: {} (line ignored)",
+            bad.file.display(),
+            bad.line,
+            bad.reason
+        );
+    }
+}
+
 fn check_exist(paths: &[PathBuf], flag: &str) -> Result<(), CliError> {
     for p in paths {
         if let Err(cause) = std::fs::metadata(p) {

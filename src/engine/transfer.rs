@@ -305,21 +305,17 @@ pub async fn upload(
         });
     }
     let local_sum = data_encoding::HEXLOWER.encode(&hasher.finalize());
-    let verified = match remote_hash {
-        Some(f) => match f(part.clone()).await {
-            Some(sum) if sum == local_sum => Verified::Sha256(local_sum),
-            Some(sum) => {
-                // The part is wrong: remove it so a retry starts clean.
-                let _ = sftp.raw().remove(part.as_str()).await;
-                return Err(TransferError::Mismatch {
-                    path: remote.into(),
-                    what: "SHA-256",
-                    detail: format!("local {local_sum}, remote {sum}"),
-                });
-            }
-            None => Verified::SizeOnly,
-        },
-        None => Verified::SizeOnly,
+    let remote_sum = match remote_hash {
+        Some(f) => f(part.clone()).await,
+        None => None,
+    };
+    let verified = match compare_sums(local_sum, remote_sum, remote) {
+        Ok(v) => v,
+        Err(e) => {
+            // The part is wrong: remove it so a retry starts clean.
+            let _ = sftp.raw().remove(part.as_str()).await;
+            return Err(e);
+        }
     };
     if opts.preserve {
         let attrs = FileAttributes {
@@ -359,7 +355,6 @@ pub async fn download(
     cancel: &CancellationToken,
 ) -> Result<Outcome, TransferError> {
     let rerr = remote_err(sftp, remote);
-    let lerr = local_err(local);
     // Open the source first: nothing local is touched if it is unreadable.
     let handle = sftp
         .raw()
@@ -379,7 +374,6 @@ pub async fn download(
     )
     .await;
     let _ = sftp.raw().close(handle.as_str()).await;
-    let _ = &lerr;
     result
 }
 
@@ -480,20 +474,16 @@ async fn download_open(
         });
     }
     let local_sum = data_encoding::HEXLOWER.encode(&hasher.finalize());
-    let verified = match remote_hash {
-        Some(f) => match f(remote.to_string()).await {
-            Some(sum) if sum == local_sum => Verified::Sha256(local_sum),
-            Some(sum) => {
-                let _ = std::fs::remove_file(&part);
-                return Err(TransferError::Mismatch {
-                    path: remote.into(),
-                    what: "SHA-256",
-                    detail: format!("remote {sum}, received {local_sum}"),
-                });
-            }
-            None => Verified::SizeOnly,
-        },
-        None => Verified::SizeOnly,
+    let remote_sum = match remote_hash {
+        Some(f) => f(remote.to_string()).await,
+        None => None,
+    };
+    let verified = match compare_sums(local_sum, remote_sum, remote) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
+        }
     };
     if opts.preserve {
         use std::os::unix::fs::PermissionsExt;
@@ -516,6 +506,24 @@ async fn download_open(
         resumed_from: start,
         verified,
     })
+}
+
+/// Judge a copy by its checksums: equal sums verify it, different sums
+/// reject it, and no remote sum (no hashing tool there) leaves size only.
+fn compare_sums(
+    local: String,
+    remote: Option<String>,
+    path: &str,
+) -> Result<Verified, TransferError> {
+    match remote {
+        Some(r) if r == local => Ok(Verified::Sha256(local)),
+        Some(r) => Err(TransferError::Mismatch {
+            path: path.into(),
+            what: "SHA-256",
+            detail: format!("this side {local}, the host {r}"),
+        }),
+        None => Ok(Verified::SizeOnly),
+    }
 }
 
 /// Read exactly `len` bytes at `off` (servers may return short reads).
@@ -593,5 +601,17 @@ mod tests {
             Some(sum.to_string())
         );
         assert!(sha256_command("-x").contains("'./-x'"));
+        assert_eq!(
+            compare_sums("ab".into(), Some("ab".into()), "p"),
+            Ok(Verified::Sha256("ab".into()))
+        );
+        assert_eq!(compare_sums("ab".into(), None, "p"), Ok(Verified::SizeOnly));
+        assert!(matches!(
+            compare_sums("ab".into(), Some("cd".into()), "p"),
+            Err(TransferError::Mismatch {
+                what: "SHA-256",
+                ..
+            })
+        ));
     }
 }

@@ -67,6 +67,17 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         engine.add_host(t);
     }
     let mut state = AppState::new(rows, groups, scrollback);
+    let trust = engine.trust();
+    let bad = trust.take_new_bad_lines(trust.default_files());
+    if let Some(first) = bad.first() {
+        state.status = Some(format!(
+            "{} unreadable known_hosts line(s) ignored, first {}:{}: {}",
+            bad.len(),
+            first.file.display(),
+            first.line,
+            first.reason
+        ));
+    }
     for i in preselect {
         if let Some(h) = state.hosts.get_mut(i) {
             h.selected = true;

@@ -4,6 +4,7 @@ pub mod farm;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use sshdeck::engine::{
@@ -83,4 +84,25 @@ pub async fn collect(
         }
     }
     runs
+}
+
+/// The real sshdeck binary, kept away from the developer's own config,
+/// ssh_config, keys and agent, and never prompting on their terminal.
+pub fn sshdeck_cmd(farm: &Farm) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sshdeck"));
+    c.env("XDG_CONFIG_HOME", farm.root.join("xdg"))
+        .env("HOME", &farm.root)
+        .env_remove("SSH_AUTH_SOCK")
+        .arg("--batch");
+    c
+}
+
+/// `sshdeck_cmd` trusting the farm's host keys and using its client key.
+pub fn sshdeck_farm(farm: &Farm) -> Command {
+    let mut c = sshdeck_cmd(farm);
+    c.arg("--known-hosts")
+        .arg(&farm.known_hosts)
+        .arg("-i")
+        .arg(&farm.client_key);
+    c
 }
