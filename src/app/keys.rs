@@ -7,13 +7,14 @@ use zeroize::Zeroizing;
 
 use super::layout::layout;
 use super::msg::Effect;
-use super::state::{AppState, Focus, Job, LastRun, LineInput, Overlay, Row, RunResult};
+use super::state::{AppState, Focus, Job, LastRun, LineInput, Overlay, Row, RunResult, View};
 use crate::engine::{Answer, HostKeyDecision, Question};
 use crate::inventory::nodeset;
 
 /// Every binding, for the `?` overlay: (keys, what they do).
 pub fn help_lines() -> &'static [(&'static str, &'static str)] {
     &[
+        ("F2", "switch between hosts/output and files"),
         ("Tab / Shift-Tab", "move focus: hosts, output, command"),
         ("?", "this help (Esc closes)"),
         ("q / Ctrl-C", "quit (asks while commands run)"),
@@ -78,6 +79,12 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     if ctrl && k.code == KeyCode::Char('x') {
         return cancel(s);
     }
+    if k.code == KeyCode::F(2) {
+        return toggle_view(s);
+    }
+    if s.view == View::Files {
+        return on_files_key(s, k);
+    }
     if s.input.is_some() {
         return on_line_input(s, k);
     }
@@ -125,8 +132,38 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// F2: between the hosts/output tab and the files tab.
+pub fn toggle_view(s: &mut AppState) -> Vec<Effect> {
+    s.input = None;
+    match s.view {
+        View::Deck => {
+            s.view = View::Files;
+            super::files::on_open(s)
+        }
+        View::Files => {
+            s.view = View::Deck;
+            s.files.dialog = None;
+            Vec::new()
+        }
+    }
+}
+
+/// The files tab takes every key but the global ones (?, q, F2).
+fn on_files_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+    let idle = s.files.dialog.is_none() && !s.files.transfers_focused;
+    match k.code {
+        KeyCode::Char('?') if idle => {
+            s.overlay = Overlay::Help;
+            Vec::new()
+        }
+        KeyCode::Char('q') if idle => quit(s),
+        KeyCode::Esc if idle && s.files.panes[s.files.active].filter.is_empty() => toggle_view(s),
+        _ => super::files::keys::on_key(s, k),
+    }
+}
+
 fn quit(s: &mut AppState) -> Vec<Effect> {
-    if s.running() > 0 {
+    if s.running() > 0 || s.files.active_transfers() > 0 {
         s.overlay = Overlay::ConfirmQuit;
         Vec::new()
     } else {

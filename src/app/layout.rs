@@ -106,3 +106,57 @@ fn pane_grid(s: &AppState, output: Rect) -> (Vec<(usize, Rect)>, usize, usize, u
 pub fn contains(r: Rect, col: u16, row: u16) -> bool {
     col >= r.x && col < r.right() && row >= r.y && row < r.bottom()
 }
+
+/// The files view: two panes side by side, the transfers panel under
+/// them, the status bar last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesLayout {
+    pub panes: [Rect; 2],
+    pub transfers: Rect,
+    pub status: Rect,
+}
+
+/// Rows of the transfers panel, borders included.
+fn transfers_height(s: &AppState, area: Rect) -> u16 {
+    let rows: usize = s
+        .files
+        .transfers
+        .iter()
+        .map(|t| 1 + t.hosts.len().min(4))
+        .sum();
+    let wanted = (rows.max(1) + 2) as u16;
+    let max = if s.files.transfers_focused {
+        area.height / 2
+    } else {
+        area.height / 3
+    };
+    wanted.clamp(3.min(max), max.max(3))
+}
+
+pub fn files_layout(s: &AppState, area: Rect) -> FilesLayout {
+    let status = Rect::new(
+        area.x,
+        area.bottom().saturating_sub(1),
+        area.width,
+        1.min(area.height),
+    );
+    let th = transfers_height(s, area).min(status.y.saturating_sub(area.y));
+    let transfers = Rect::new(area.x, status.y.saturating_sub(th), area.width, th);
+    let top = transfers.y.saturating_sub(area.y);
+    let left_w = area.width / 2;
+    FilesLayout {
+        panes: [
+            Rect::new(area.x, area.y, left_w, top),
+            Rect::new(area.x + left_w, area.y, area.width - left_w, top),
+        ],
+        transfers,
+        status,
+    }
+}
+
+/// First visible entry of a files pane (two rows of frame: border and
+/// column header), so the cursor stays on screen.
+pub fn files_offset(cursor: usize, area: Rect) -> usize {
+    let visible = usize::from(area.height.saturating_sub(3)).max(1);
+    cursor.saturating_sub(visible - 1)
+}

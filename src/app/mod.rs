@@ -1,6 +1,7 @@
 //! The TUI's model: state plus a pure update (Msg → effects), in the style
 //! of an Elm architecture. Nothing here does IO; `crate::tui` runs effects.
 
+pub mod files;
 pub mod gather;
 pub mod keys;
 pub mod layout;

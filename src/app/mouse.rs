@@ -15,6 +15,9 @@ pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
     if !s.prompts.is_empty() {
         return Vec::new();
     }
+    if s.view == super::state::View::Files {
+        return super::files::mouse::on_mouse(s, m);
+    }
     let lay = layout(s, Rect::new(0, 0, s.size.0, s.size.1));
     let (col, row) = (m.column, m.row);
     match m.kind {

@@ -2,6 +2,10 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use super::files::state::Side;
+use crate::engine::copy_job::CopySpec;
+use crate::engine::fs::FileEntry;
+use crate::engine::queue::{JobView, TransferId};
 use crate::engine::{Answer, Event, JobId, Question};
 
 pub enum Msg {
@@ -20,6 +24,63 @@ pub enum Msg {
     JobStarted(JobId),
     /// A message for the status bar (file saved, error...).
     Status(String),
+    /// A directory listing for a files pane (answer to `Effect::List`).
+    Listed {
+        pane: usize,
+        request: u64,
+        result: Result<Listing, String>,
+    },
+    /// Path completions for the files view's path input.
+    Completions {
+        pane: usize,
+        candidates: Vec<String>,
+    },
+    /// A file operation (or an edit) ended; panes are listed again.
+    FileOpDone {
+        message: String,
+    },
+    /// The transfer queue's latest view of one job.
+    Transfer(JobView),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub dir: String,
+    pub entries: Vec<FileEntry>,
+    /// For the selected-hosts side: the host that was listed.
+    pub from: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileOp {
+    Mkdir(String),
+    Rename {
+        from: String,
+        to: String,
+    },
+    Chmod {
+        paths: Vec<String>,
+        mode: u32,
+    },
+    /// Recursive; symlinks are removed, never followed.
+    Delete(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferAction {
+    Pause,
+    /// Resume a paused job or retry a failed one's failed hosts.
+    Resume,
+    Cancel,
+}
+
+#[derive(Debug, Clone)]
+pub struct TransferRequest {
+    pub title: String,
+    pub spec: CopySpec,
+    /// Host indices: destinations of a put, sources of a get.
+    pub hosts: Vec<usize>,
+    pub remove_sources: bool,
 }
 
 /// Side effects, carried out by the runner (never by the update).
@@ -40,4 +101,37 @@ pub enum Effect {
     },
     Suspend,
     Quit,
+    /// List `dir` (None: the side's start directory) for a files pane.
+    /// `hosts` are the side's hosts (the first is listed).
+    List {
+        pane: usize,
+        side: Side,
+        hosts: Vec<usize>,
+        dir: Option<String>,
+        request: u64,
+    },
+    /// Complete a typed path for a files pane.
+    Complete {
+        pane: usize,
+        side: Side,
+        hosts: Vec<usize>,
+        partial: String,
+    },
+    /// Run a file operation on the side (every host of it).
+    FileOp {
+        side: Side,
+        hosts: Vec<usize>,
+        op: FileOp,
+    },
+    Transfer(TransferRequest),
+    TransferCtl {
+        id: TransferId,
+        action: TransferAction,
+    },
+    /// Edit a file in $EDITOR (remote: download, edit, upload atomically).
+    Edit {
+        side: Side,
+        host: Option<usize>,
+        path: String,
+    },
 }

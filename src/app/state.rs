@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tui_textarea::TextArea;
 
+use super::files::state::FilesView;
 use super::scrollback::Scrollback;
 use crate::engine::{ExitStatus, JobId, Question};
 
@@ -48,6 +49,13 @@ pub struct HostRow {
     pub selected: bool,
     /// A question (host key, password...) is waiting for the user.
     pub auth_needed: bool,
+}
+
+/// The two tabs: hosts with their output, and the file browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Deck,
+    Files,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +149,8 @@ pub struct AppState {
     pub status: Option<String>,
     pub size: (u16, u16),
     pub quit: bool,
+    pub view: View,
+    pub files: FilesView,
 }
 
 impl AppState {
@@ -183,6 +193,8 @@ impl AppState {
             status: None,
             size: (80, 24),
             quit: false,
+            view: View::Deck,
+            files: FilesView::default(),
         }
     }
 

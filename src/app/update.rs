@@ -3,6 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::files;
 use super::keys;
 use super::mouse;
 use super::msg::{Effect, Msg};
@@ -39,6 +40,23 @@ pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
             keys::on_paste(s, &text);
             Vec::new()
         }
+        Msg::Listed {
+            pane,
+            request,
+            result,
+        } => {
+            files::on_listed(s, pane, request, result);
+            Vec::new()
+        }
+        Msg::Completions { pane, candidates } => {
+            files::keys::on_completions(s, pane, candidates);
+            Vec::new()
+        }
+        Msg::FileOpDone { message } => {
+            s.status = Some(message);
+            files::refresh_all(s)
+        }
+        Msg::Transfer(view) => files::on_transfer(s, view),
     }
 }
 

@@ -332,11 +332,11 @@ impl russh_sftp::server::Handler for SftpHandler {
 
 fn set_attrs(path: &Path, attrs: &FileAttributes) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    if let Some(mode) = attrs.permissions {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o7777))?;
-    }
+    // Times and size first, while the old mode still lets us open the
+    // file; a read handle is enough for times (futimens as the owner).
     if attrs.size.is_some() || attrs.mtime.is_some() {
         let f = std::fs::OpenOptions::new()
+            .read(attrs.size.is_none())
             .write(attrs.size.is_some())
             .open(path)?;
         if let Some(size) = attrs.size {
@@ -348,12 +348,34 @@ fn set_attrs(path: &Path, attrs: &FileAttributes) -> std::io::Result<()> {
             )?;
         }
     }
+    if let Some(mode) = attrs.permissions {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o7777))?;
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn setstat_with_only_mtime_and_mode_works() {
+        // What a transfer's last step sends before its rename.
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("f");
+        std::fs::write(&f, b"x").unwrap();
+        let attrs = FileAttributes {
+            permissions: Some(0o600),
+            mtime: Some(1_000_000),
+            atime: Some(1_000_000),
+            ..Default::default()
+        };
+        set_attrs(&f, &attrs).unwrap();
+        let m = std::fs::metadata(&f).unwrap();
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        assert_eq!(m.permissions().mode() & 0o7777, 0o600);
+        assert_eq!(m.mtime(), 1_000_000);
+    }
 
     #[test]
     fn paths_stay_inside_the_scratch_dir() {

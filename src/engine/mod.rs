@@ -3,13 +3,17 @@
 //! task, so a host that hangs or floods only ever blocks itself.
 
 pub mod auth;
+pub mod copy_job;
 pub mod error;
 pub mod event;
 mod exec;
+pub mod fs;
 mod host_task;
 pub mod keys;
 pub mod known_hosts;
+pub mod link;
 pub mod prompt;
+pub mod queue;
 pub mod sftp;
 mod ssh;
 pub mod target;
@@ -28,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 pub use error::HostError;
 pub use event::{Event, EventKind, ExitStatus, HostId, JobId};
 pub use known_hosts::KnownHosts;
+pub use link::HostLink;
 pub use prompt::{Answer, HostKeyDecision, Prompt, Prompter, Question};
 pub use ssh::display_addr;
 pub use target::{HostKeyPolicy, HostOptions, Target};
@@ -162,24 +167,25 @@ impl Engine {
         job
     }
 
-    /// The host's SFTP session, connecting first if needed. Sessions are
-    /// shared: transfers to one host reuse one subsystem channel.
+    /// A cloneable handle on the host's task (SFTP, helper commands).
+    pub fn link(&self, host: HostId) -> HostLink {
+        match self.hosts.get(host.0) {
+            Some(h) => HostLink::new(h.target.label.clone(), h.cmds.clone()),
+            None => {
+                // An unknown id gets a link whose task is gone: every call
+                // reports the host as disconnected.
+                let (tx, _) = mpsc::unbounded_channel();
+                HostLink::new(format!("host #{}", host.0), tx)
+            }
+        }
+    }
+
+    /// The host's SFTP session, connecting first if needed.
     pub fn sftp(
         &self,
         host: HostId,
     ) -> impl std::future::Future<Output = Result<Arc<sftp::Sftp>, HostError>> + use<> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let label = self
-            .target(host)
-            .map(|t| t.label.clone())
-            .unwrap_or_default();
-        if let Some(slot) = self.hosts.get(host.0) {
-            let _ = slot.cmds.send(HostCmd::Sftp { reply: tx });
-        }
-        async move {
-            rx.await
-                .unwrap_or(Err(HostError::Disconnected { host: label }))
-        }
+        self.link(host).sftp()
     }
 
     /// Run a short helper command (not shown as a job) and collect its
@@ -190,21 +196,7 @@ impl Engine {
         command: &str,
     ) -> impl std::future::Future<Output = Result<(Option<ExitStatus>, Vec<u8>), HostError>> + use<>
     {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let label = self
-            .target(host)
-            .map(|t| t.label.clone())
-            .unwrap_or_default();
-        if let Some(slot) = self.hosts.get(host.0) {
-            let _ = slot.cmds.send(HostCmd::Capture {
-                command: command.to_string(),
-                reply: tx,
-            });
-        }
-        async move {
-            rx.await
-                .unwrap_or(Err(HostError::Disconnected { host: label }))
-        }
+        self.link(host).capture(command.to_string())
     }
 
     /// A [`transfer::RemoteHasher`] for `host`: runs a SHA-256 tool there.
@@ -215,19 +207,7 @@ impl Engine {
         host: HostId,
     ) -> impl Fn(String) -> futures::future::BoxFuture<'static, Option<String>> + Sync + Send + use<>
     {
-        let cmds = self.hosts.get(host.0).map(|h| h.cmds.clone());
-        move |path: String| {
-            let cmds = cmds.clone();
-            Box::pin(async move {
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                let command = transfer::sha256_command(&path);
-                cmds?.send(HostCmd::Capture { command, reply: tx }).ok()?;
-                match rx.await.ok()? {
-                    Ok((Some(ExitStatus::Code(0)), out)) => transfer::parse_sha256sum(&out),
-                    _ => None,
-                }
-            })
-        }
+        self.link(host).hasher()
     }
 
     /// Stop a job on every host: its channels are closed and each host

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use futures::StreamExt;
 use russh_sftp::protocol::FileAttributes;
 use tokio_util::sync::CancellationToken;
 
@@ -185,20 +186,156 @@ pub async fn scan_remote(
     Ok(out)
 }
 
-/// Copy scanned local entries (from `src_parent`) into `dest_dir` on the host.
-#[allow(clippy::too_many_arguments)]
+/// Files copied at once over one session. Each keeps its own requests in
+/// flight, so small files stop paying a round trip each and a large file
+/// beside them keeps the pipe full.
+pub const FILES_IN_PARALLEL: usize = 4;
+
+/// Destination paths of files already copied by this job, so a paused and
+/// resumed (or retried) job does not copy them again.
+#[derive(Debug, Default)]
+pub struct Ledger(std::sync::Mutex<std::collections::HashSet<String>>);
+
+impl Ledger {
+    fn has(&self, path: &str) -> bool {
+        self.0.lock().is_ok_and(|s| s.contains(path))
+    }
+    fn add(&self, path: String) {
+        if let Ok(mut s) = self.0.lock() {
+            s.insert(path);
+        }
+    }
+}
+
+/// Everything a tree copy needs besides what to copy and where.
+pub struct CopyCtx<'a> {
+    pub opts: &'a TransferOpts,
+    pub hasher: Option<RemoteHasher<'a>>,
+    /// Called with every chunk of bytes moved (from many files at once).
+    pub progress: &'a (dyn Fn(u64) + Sync),
+    /// Called when a file starts, with its destination path.
+    pub on_file: &'a (dyn Fn(&str) + Sync),
+    pub cancel: &'a CancellationToken,
+    pub ledger: &'a Ledger,
+}
+
+/// `rel` with its first component replaced by `rename` (the destination
+/// name chosen for a top-level source).
+pub fn renamed(rel: &str, rename: Option<&str>) -> String {
+    match rename {
+        None => rel.to_string(),
+        Some(n) => match rel.split_once('/') {
+            Some((_, rest)) => format!("{n}/{rest}"),
+            None => n.to_string(),
+        },
+    }
+}
+
+fn file_size(e: &Entry) -> u64 {
+    match e.kind {
+        Kind::File { size } => size,
+        _ => 0,
+    }
+}
+
+/// A file this job already copied before a pause: its bytes count again in
+/// this run's progress, and it is not copied twice.
+fn done_earlier(ctx: &CopyCtx<'_>, size: u64) -> Outcome {
+    (ctx.progress)(size);
+    Outcome::Copied {
+        bytes: size,
+        resumed_from: size,
+        verified: super::transfer::Verified::SizeOnly,
+    }
+}
+
+// Named functions rather than closures returning futures: their
+// lifetimes are explicit, so callers can spawn the whole copy.
+async fn upload_one(
+    sftp: &Sftp,
+    src: PathBuf,
+    dst: String,
+    size: u64,
+    ctx: &CopyCtx<'_>,
+) -> Result<Outcome, TransferError> {
+    if ctx.ledger.has(&dst) {
+        return Ok(done_earlier(ctx, size));
+    }
+    if ctx.cancel.is_cancelled() {
+        return Err(TransferError::Cancelled);
+    }
+    (ctx.on_file)(&dst);
+    let o = upload(
+        sftp,
+        &src,
+        &dst,
+        ctx.opts,
+        ctx.hasher,
+        ctx.progress,
+        ctx.cancel,
+    )
+    .await?;
+    ctx.ledger.add(dst);
+    Ok(o)
+}
+
+async fn download_one(
+    sftp: &Sftp,
+    src: String,
+    dst: PathBuf,
+    size: u64,
+    ctx: &CopyCtx<'_>,
+) -> Result<Outcome, TransferError> {
+    let key = dst.to_string_lossy().into_owned();
+    if ctx.ledger.has(&key) {
+        return Ok(done_earlier(ctx, size));
+    }
+    if ctx.cancel.is_cancelled() {
+        return Err(TransferError::Cancelled);
+    }
+    (ctx.on_file)(&key);
+    let o = download(
+        sftp,
+        &src,
+        &dst,
+        ctx.opts,
+        ctx.hasher,
+        ctx.progress,
+        ctx.cancel,
+    )
+    .await?;
+    ctx.ledger.add(key);
+    Ok(o)
+}
+
+fn count(t: &mut Totals, o: Outcome) {
+    match o {
+        Outcome::Copied { bytes, .. } => {
+            t.files += 1;
+            t.bytes += bytes;
+        }
+        Outcome::Skipped => t.skipped += 1,
+    }
+}
+
+/// Copy scanned local entries (from `src_parent`) into `dest_dir` on the
+/// host, the top-level entry named `rename` there when given.
 pub async fn upload_entries(
     sftp: &Sftp,
     entries: &[Entry],
     src_parent: &Path,
     dest_dir: &str,
-    opts: &TransferOpts,
-    hasher: Option<RemoteHasher<'_>>,
-    progress: &(dyn Fn(u64) + Sync),
-    cancel: &CancellationToken,
+    rename: Option<&str>,
+    ctx: &CopyCtx<'_>,
 ) -> Result<Totals, TransferError> {
     let mut t = Totals::default();
-    let remote = |rel: &str| format!("{}/{rel}", dest_dir.trim_end_matches('/'));
+    let remote = |rel: &str| {
+        format!(
+            "{}/{}",
+            dest_dir.trim_end_matches('/'),
+            renamed(rel, rename)
+        )
+    };
     let rerr = |p: String, e: russh_sftp::client::error::Error| TransferError::Remote {
         host: sftp.host.clone(),
         path: p,
@@ -207,51 +344,45 @@ pub async fn upload_entries(
     sftp.mkdir_p(dest_dir)
         .await
         .map_err(|e| rerr(dest_dir.to_string(), e))?;
-    for e in entries {
-        if cancel.is_cancelled() {
-            return Err(TransferError::Cancelled);
-        }
+    // Directories first (the scan lists parents before children), so the
+    // files can then go in parallel.
+    for e in entries.iter().filter(|e| e.kind == Kind::Dir) {
         let dst = remote(&e.rel);
-        match &e.kind {
-            Kind::Dir => sftp.mkdir_p(&dst).await.map_err(|x| rerr(dst.clone(), x))?,
-            Kind::File { .. } => {
-                match upload(
-                    sftp,
-                    &src_parent.join(&e.rel),
-                    &dst,
-                    opts,
-                    hasher,
-                    progress,
-                    cancel,
-                )
-                .await?
-                {
-                    Outcome::Copied { bytes, .. } => {
-                        t.files += 1;
-                        t.bytes += bytes;
-                    }
-                    Outcome::Skipped => t.skipped += 1,
-                }
-            }
-            Kind::Symlink { target } => {
-                if sftp
-                    .lstat(&dst)
-                    .await
-                    .map_err(|x| rerr(dst.clone(), x))?
-                    .is_some()
-                {
-                    let _ = sftp.raw().remove(dst.as_str()).await;
-                }
-                // OpenSSH's order: target first, then the link's path.
-                sftp.raw()
-                    .symlink(target.as_str(), dst.as_str())
-                    .await
-                    .map_err(|x| rerr(dst.clone(), x))?;
-            }
+        sftp.mkdir_p(&dst).await.map_err(|x| rerr(dst.clone(), x))?;
+    }
+    let files = entries
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::File { .. }))
+        .map(|e| (src_parent.join(&e.rel), remote(&e.rel), file_size(e)))
+        .map(|(src, dst, size)| upload_one(sftp, src, dst, size, ctx))
+        // Collected so no iterator closure lives across an await (that
+        // would make the future unusable with tokio::spawn).
+        .collect::<Vec<_>>();
+    let mut running = futures::stream::iter(files).buffer_unordered(FILES_IN_PARALLEL);
+    while let Some(r) = running.next().await {
+        count(&mut t, r?);
+    }
+    for e in entries {
+        let Kind::Symlink { target } = &e.kind else {
+            continue;
+        };
+        let dst = remote(&e.rel);
+        if sftp
+            .lstat(&dst)
+            .await
+            .map_err(|x| rerr(dst.clone(), x))?
+            .is_some()
+        {
+            let _ = sftp.raw().remove(dst.as_str()).await;
         }
+        // OpenSSH's order: target first, then the link's path.
+        sftp.raw()
+            .symlink(target.as_str(), dst.as_str())
+            .await
+            .map_err(|x| rerr(dst.clone(), x))?;
     }
     // Directory modes last: a read-only directory would refuse its files.
-    if opts.preserve {
+    if ctx.opts.preserve {
         for e in entries.iter().rev() {
             if let (Kind::Dir, Some(mode)) = (&e.kind, e.mode) {
                 let attrs = FileAttributes {
@@ -269,17 +400,15 @@ pub async fn upload_entries(
     Ok(t)
 }
 
-/// Copy scanned remote entries (from `src_parent`) into local `dest_dir`.
-#[allow(clippy::too_many_arguments)]
+/// Copy scanned remote entries (from `src_parent`) into local `dest_dir`,
+/// the top-level entry named `rename` there when given.
 pub async fn download_entries(
     sftp: &Sftp,
     entries: &[Entry],
     src_parent: &str,
     dest_dir: &Path,
-    opts: &TransferOpts,
-    hasher: Option<RemoteHasher<'_>>,
-    progress: &(dyn Fn(u64) + Sync),
-    cancel: &CancellationToken,
+    rename: Option<&str>,
+    ctx: &CopyCtx<'_>,
 ) -> Result<Totals, TransferError> {
     use std::os::unix::fs::PermissionsExt;
     let lerr = |p: &Path, e: std::io::Error| TransferError::Local {
@@ -289,37 +418,39 @@ pub async fn download_entries(
     let mut t = Totals::default();
     std::fs::create_dir_all(dest_dir).map_err(|e| lerr(dest_dir, e))?;
     let parent = src_parent.trim_end_matches('/');
+    let local = |rel: &str| dest_dir.join(renamed(rel, rename));
+    for e in entries.iter().filter(|e| e.kind == Kind::Dir) {
+        let dst = local(&e.rel);
+        std::fs::create_dir_all(&dst).map_err(|x| lerr(&dst, x))?;
+    }
+    let files = entries
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::File { .. }))
+        .map(|e| {
+            let src = if parent.is_empty() {
+                e.rel.clone()
+            } else {
+                format!("{parent}/{}", e.rel)
+            };
+            (src, local(&e.rel), file_size(e))
+        })
+        .map(|(src, dst, size)| download_one(sftp, src, dst, size, ctx))
+        .collect::<Vec<_>>();
+    let mut running = futures::stream::iter(files).buffer_unordered(FILES_IN_PARALLEL);
+    while let Some(r) = running.next().await {
+        count(&mut t, r?);
+    }
     for e in entries {
-        if cancel.is_cancelled() {
-            return Err(TransferError::Cancelled);
-        }
-        let dst: PathBuf = dest_dir.join(&e.rel);
-        match &e.kind {
-            Kind::Dir => std::fs::create_dir_all(&dst).map_err(|x| lerr(&dst, x))?,
-            Kind::File { .. } => {
-                let src = if parent.is_empty() {
-                    e.rel.clone()
-                } else {
-                    format!("{parent}/{}", e.rel)
-                };
-                match download(sftp, &src, &dst, opts, hasher, progress, cancel).await? {
-                    Outcome::Copied { bytes, .. } => {
-                        t.files += 1;
-                        t.bytes += bytes;
-                    }
-                    Outcome::Skipped => t.skipped += 1,
-                }
-            }
-            Kind::Symlink { target } => {
-                let _ = std::fs::remove_file(&dst);
-                std::os::unix::fs::symlink(target, &dst).map_err(|x| lerr(&dst, x))?;
-            }
+        if let Kind::Symlink { target } = &e.kind {
+            let dst = local(&e.rel);
+            let _ = std::fs::remove_file(&dst);
+            std::os::unix::fs::symlink(target, &dst).map_err(|x| lerr(&dst, x))?;
         }
     }
-    if opts.preserve {
+    if ctx.opts.preserve {
         for e in entries.iter().rev() {
             if let (Kind::Dir, Some(mode)) = (&e.kind, e.mode) {
-                let dst = dest_dir.join(&e.rel);
+                let dst = local(&e.rel);
                 std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode))
                     .map_err(|x| lerr(&dst, x))?;
             }
@@ -378,5 +509,8 @@ mod tests {
         assert_eq!(remote_parent("/x/y"), "/x");
         assert_eq!(remote_parent("/y"), "/");
         assert_eq!(remote_parent("y"), "");
+        assert_eq!(renamed("proj/sub/b", Some("proj.1")), "proj.1/sub/b");
+        assert_eq!(renamed("proj", Some("proj.1")), "proj.1");
+        assert_eq!(renamed("proj/x", None), "proj/x");
     }
 }

@@ -5,6 +5,12 @@
 //! Everything that is not printable text or a tab is removed here, so only
 //! what we choose to draw ever reaches the terminal.
 
+/// [`sanitize_line`] for text that is already a string (remote file
+/// names, error messages quoting them).
+pub fn clean(text: &str) -> String {
+    sanitize_line(text.as_bytes())
+}
+
 /// Strip every control and escape sequence from one line of remote output.
 /// Invalid UTF-8 is replaced (U+FFFD), never passed through.
 pub fn sanitize_line(bytes: &[u8]) -> String {

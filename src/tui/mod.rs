@@ -5,6 +5,7 @@
 //! (within a time budget, input first), then render once, at most ~60 times
 //! a second and only when something changed.
 
+mod files_io;
 mod terminal;
 
 use std::collections::{BTreeMap, HashMap};
@@ -66,6 +67,9 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     for (t, _) in hosts {
         engine.add_host(t);
     }
+    let (back_tx, mut back) = mpsc::unbounded_channel();
+    let (files, mut transfer_views) =
+        files_io::FilesIo::new(files_io::links(&engine, rows.len()), back_tx);
     let mut state = AppState::new(rows, groups, scrollback);
     let trust = engine.trust();
     let bad = trust.take_new_bad_lines(trust.default_files());
@@ -140,6 +144,29 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                     dirty = true;
                 }
             }
+            b = back.recv() => {
+                match b {
+                    Some(files_io::Back::Msg(m)) => effects.extend(app::update(&mut state, m)),
+                    Some(files_io::Back::Edit(session)) => {
+                        // The editor gets the terminal and stdin to itself:
+                        // the input reader is dropped until it returns.
+                        drop(input);
+                        let r = guard.outside(|| files_io::run_editor(&session.local))?;
+                        input = EventStream::new();
+                        files.finish_edit(session, r);
+                        let size = guard.term.size()?;
+                        app::update(&mut state, Msg::Resize(size.width, size.height));
+                    }
+                    None => {}
+                }
+                dirty = true;
+            }
+            v = transfer_views.recv() => {
+                if let Some(v) = v {
+                    effects.extend(app::update(&mut state, Msg::Transfer(v)));
+                    dirty = true;
+                }
+            }
             ev = events.recv() => {
                 if let Some(ev) = ev {
                     effects.extend(app::update(&mut state, Msg::Engine(ev)));
@@ -173,6 +200,23 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                     let msg = save_output(&state, host);
                     app::update(&mut state, Msg::Status(msg));
                 }
+                Effect::List {
+                    pane,
+                    side,
+                    hosts,
+                    dir,
+                    request,
+                } => files.list(pane, side, &hosts, dir, request),
+                Effect::Complete {
+                    pane,
+                    side,
+                    hosts,
+                    partial,
+                } => files.complete(pane, side, &hosts, partial),
+                Effect::FileOp { side, hosts, op } => files.file_op(side, &hosts, op),
+                Effect::Transfer(req) => files.transfer(req),
+                Effect::TransferCtl { id, action } => files.control(id, action),
+                Effect::Edit { host, path, .. } => files.start_edit(host, path),
                 Effect::Suspend => {
                     guard.suspend()?;
                     let size = guard.term.size()?;

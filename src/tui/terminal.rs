@@ -73,6 +73,17 @@ impl TerminalGuard {
     }
 }
 
+impl TerminalGuard {
+    /// Give the terminal back for `f` (an editor), then take it again.
+    pub fn outside<T>(&mut self, f: impl FnOnce() -> T) -> std::io::Result<T> {
+        restore();
+        let r = f();
+        enter()?;
+        self.term.clear()?;
+        Ok(r)
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();

@@ -7,11 +7,25 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::style::ACCENT;
+use crate::app::AppState;
+use crate::app::files::keys::help_lines as files_help;
 use crate::app::keys::help_lines;
+use crate::app::state::View;
 
-pub fn render(f: &mut Frame, area: Rect) {
-    let lines: Vec<Line> = help_lines()
-        .iter()
+pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
+    // The files tab shows the global keys, then its own.
+    let table: Vec<&(&str, &str)> = match s.view {
+        View::Deck => help_lines().iter().collect(),
+        View::Files => help_lines()
+            .iter()
+            .take_while(|(k, _)| !k.is_empty())
+            .filter(|(k, _)| !k.starts_with("Tab"))
+            .chain(std::iter::once(&("", "")))
+            .chain(files_help().iter())
+            .collect(),
+    };
+    let lines: Vec<Line> = table
+        .into_iter()
         .map(|(k, what)| {
             if what.is_empty() {
                 Line::from(Span::styled(

@@ -3,21 +3,34 @@
 
 mod command;
 mod dialog;
+mod files;
+mod files_dialog;
 mod gathered;
 mod help;
 mod hosts;
 mod output;
 mod status;
 mod style;
+mod transfers;
 
 use ratatui::Frame;
 
 use crate::app::AppState;
-use crate::app::layout::layout;
-use crate::app::state::Overlay;
+use crate::app::layout::{files_layout, layout};
+use crate::app::state::{Overlay, View};
 
 pub fn render(f: &mut Frame, s: &AppState) {
     let area = f.area();
+    if s.view == View::Files {
+        let lay = files_layout(s, area);
+        files::render(f, s, 0, lay.panes[0]);
+        files::render(f, s, 1, lay.panes[1]);
+        transfers::render(f, s, lay.transfers);
+        status::render(f, s, lay.status);
+        files_dialog::render(f, s, area);
+        overlays(f, s, area);
+        return;
+    }
     let lay = layout(s, area);
     hosts::render(f, s, lay.hosts);
     if s.panes.gathered {
@@ -27,8 +40,13 @@ pub fn render(f: &mut Frame, s: &AppState) {
     }
     command::render(f, s, lay.command);
     status::render(f, s, lay.status);
+    overlays(f, s, area);
+}
+
+/// Help, quit confirmation and the engine's questions go over either tab.
+fn overlays(f: &mut Frame, s: &AppState, area: ratatui::layout::Rect) {
     match s.overlay {
-        Overlay::Help => help::render(f, area),
+        Overlay::Help => help::render(f, s, area),
         Overlay::ConfirmQuit => dialog::confirm_quit(f, s, area),
         Overlay::None => {}
     }

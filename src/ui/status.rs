@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::style::{ACCENT, MUTED, WARN};
 use crate::app::AppState;
-use crate::app::state::Focus;
+use crate::app::state::{Focus, View};
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let mut spans = vec![
@@ -30,10 +30,26 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         spans.push(Span::styled(format!("{m} "), Style::new().fg(WARN)));
         spans.push(Span::raw("· "));
     }
-    let hints = match s.focus {
-        Focus::Hosts => "Space select · a all · / filter · g group · Tab focus · ? help · q quit",
-        Focus::Output => "arrows panes · z zoom · PgUp/PgDn · / search · b gather · ? help",
-        Focus::Command => "Enter run · Alt-Enter newline · Up history · Tab focus · Ctrl-X cancel",
+    let active = s.files.active_transfers();
+    if active > 0 {
+        spans.push(Span::styled(
+            format!("{active} transfer(s) "),
+            Style::new().fg(WARN),
+        ));
+        spans.push(Span::raw("· "));
+    }
+    let hints = if s.view == View::Files {
+        "Tab pane · F5 copy · F6 move · F7 mkdir · F8 delete · o side · t transfers · F2 hosts · ? help"
+    } else {
+        match s.focus {
+            Focus::Hosts => {
+                "Space select · a all · / filter · g group · Tab focus · F2 files · ? help · q quit"
+            }
+            Focus::Output => "arrows panes · z zoom · PgUp/PgDn · / search · b gather · ? help",
+            Focus::Command => {
+                "Enter run · Alt-Enter newline · Up history · Tab focus · Ctrl-X cancel"
+            }
+        }
     };
     spans.push(Span::styled(hints, Style::new().fg(MUTED)));
     f.render_widget(Paragraph::new(Line::from(spans)), area);

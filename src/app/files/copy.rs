@@ -1,0 +1,308 @@
+//! Copy and move between the two panes: decide the direction from the
+//! panes' sides, ask about names that exist at the destination, then hand
+//! the queue one job per overwrite policy.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::hosts_of;
+use super::side_label;
+use super::state::{ConflictAction, FileDialog, PendingCopy, Side, free_name};
+use crate::app::msg::{Effect, TransferRequest};
+use crate::app::state::AppState;
+use crate::engine::copy_job::{CopySpec, Direction};
+use crate::engine::fs::join;
+use crate::engine::transfer::{Overwrite, TransferOpts};
+
+/// Start copying (or moving) `names` from pane `from` to the other pane.
+pub fn start(
+    s: &mut AppState,
+    from: usize,
+    names: Vec<String>,
+    remove_sources: bool,
+) -> Vec<Effect> {
+    if names.is_empty() {
+        s.status = Some("nothing to copy here".into());
+        return Vec::new();
+    }
+    let to = 1 - from;
+    let (a, b) = (s.files.panes[from].side, s.files.panes[to].side);
+    if let Err(why) = direction(a, b) {
+        s.status = Some(why.into());
+        return Vec::new();
+    }
+    if s.files.panes[to].cwd.is_empty() {
+        s.status = Some("the other pane has not been listed yet".into());
+        return Vec::new();
+    }
+    let existing: BTreeSet<&str> = s.files.panes[to]
+        .entries
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    // Fanning in from many hosts writes into DEST/<host>/: no clashes to ask about.
+    let fan_in = a == Side::Selected && b == Side::Local;
+    let conflicts: Vec<String> = if fan_in {
+        Vec::new()
+    } else {
+        names
+            .iter()
+            .filter(|n| existing.contains(n.as_str()))
+            .cloned()
+            .collect()
+    };
+    let pending = PendingCopy {
+        from,
+        names,
+        remove_sources,
+        answers: Vec::new(),
+        conflicts,
+    };
+    if pending.conflicts.is_empty() {
+        return submit(s, pending);
+    }
+    s.files.dialog = Some(FileDialog::Conflict(pending));
+    Vec::new()
+}
+
+/// Local → remote is a put, remote → local a get.
+fn direction(from: Side, to: Side) -> Result<Direction, &'static str> {
+    match (from, to) {
+        (Side::Local, Side::Local) => Err("both panes are local: point one at a host (o)"),
+        (Side::Local, _) => Ok(Direction::Put),
+        (_, Side::Local) => Ok(Direction::Get),
+        _ => Err("copies between two remote panes are not supported: get to a local pane first"),
+    }
+}
+
+/// Answer the first open conflict; `all` applies it to the rest too.
+pub fn answer(s: &mut AppState, action: Option<ConflictAction>, all: bool) -> Vec<Effect> {
+    let Some(FileDialog::Conflict(mut p)) = s.files.dialog.take() else {
+        return Vec::new();
+    };
+    let Some(action) = action else {
+        s.status = Some("copy cancelled".into());
+        return Vec::new();
+    };
+    let to = 1 - p.from;
+    let mut taken: BTreeSet<String> = s.files.panes[to]
+        .entries
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
+    taken.extend(p.names.iter().cloned());
+    let count = if all { p.conflicts.len() } else { 1 };
+    for name in p.conflicts.drain(..count) {
+        let a = match &action {
+            ConflictAction::Rename(_) => {
+                let n = free_name(&name, &taken);
+                taken.insert(n.clone());
+                ConflictAction::Rename(n)
+            }
+            other => other.clone(),
+        };
+        p.answers.push((name, a));
+    }
+    if p.conflicts.is_empty() {
+        return submit(s, p);
+    }
+    s.files.dialog = Some(FileDialog::Conflict(p));
+    Vec::new()
+}
+
+/// One job's worth: its overwrite policy, sources, and renames.
+type Group = (Overwrite, Vec<String>, BTreeMap<String, String>);
+
+/// Queue the copy: one job per overwrite policy the answers need.
+fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
+    let to = 1 - p.from;
+    let (src, dst) = (&s.files.panes[p.from], &s.files.panes[to]);
+    let Ok(dir) = direction(src.side, dst.side) else {
+        return Vec::new();
+    };
+    let remote_side = if dir == Direction::Put {
+        dst.side
+    } else {
+        src.side
+    };
+    let hosts = hosts_of(s, remote_side);
+    if hosts.is_empty() {
+        s.status = Some("no hosts selected for this copy".into());
+        return Vec::new();
+    }
+    let answer_of = |n: &str| {
+        p.answers
+            .iter()
+            .find(|(a, _)| a == n)
+            .map(|(_, a)| a.clone())
+    };
+    let mut groups: BTreeMap<u8, Group> = BTreeMap::new();
+    for name in &p.names {
+        // Renamed copies go to free names, so they join the "always" job.
+        let (key, ow, rename) = match answer_of(name) {
+            None | Some(ConflictAction::Overwrite) => (0, Overwrite::Always, None),
+            Some(ConflictAction::Rename(n)) => (0, Overwrite::Always, Some(n)),
+            Some(ConflictAction::SkipSame) => (1, Overwrite::SkipSame, None),
+            Some(ConflictAction::Skip) => continue,
+        };
+        let g = groups
+            .entry(key)
+            .or_insert_with(|| (ow, Vec::new(), BTreeMap::new()));
+        g.1.push(join(&src.cwd, name));
+        if let Some(n) = rename {
+            g.2.insert(name.clone(), n);
+        }
+    }
+    if groups.is_empty() {
+        s.status = Some("nothing left to copy".into());
+        return Vec::new();
+    }
+    let verb = match (dir, p.remove_sources) {
+        (Direction::Put, false) => "put",
+        (Direction::Put, true) => "move to",
+        (Direction::Get, false) => "get",
+        (Direction::Get, true) => "move from",
+    };
+    let fan_in = dir == Direction::Get && src.side == Side::Selected;
+    let where_ = side_label(s, remote_side);
+    let mut out = Vec::new();
+    for (_, (overwrite, sources, renames)) in groups {
+        let what = match sources.len() {
+            1 => sources[0].rsplit('/').next().unwrap_or("").to_string(),
+            n => format!("{n} items"),
+        };
+        let dest = dst.cwd.clone();
+        let title = match dir {
+            Direction::Put => format!("{verb} {where_}: {what} → {dest}"),
+            Direction::Get => format!("{verb} {where_}: {what} → {dest}"),
+        };
+        out.push(Effect::Transfer(TransferRequest {
+            title,
+            spec: CopySpec {
+                dir,
+                sources,
+                dest,
+                recursive: true,
+                verify: true,
+                opts: TransferOpts {
+                    overwrite,
+                    ..TransferOpts::default()
+                },
+                per_host_dir: fan_in,
+                renames,
+            },
+            hosts: hosts.clone(),
+            remove_sources: p.remove_sources,
+        }));
+    }
+    s.status = Some(format!("queued: {} job(s) (t: transfers)", out.len()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::files::state::FilePane;
+    use crate::engine::fs::{FileEntry, FileKind};
+
+    fn entry(name: &str) -> FileEntry {
+        FileEntry {
+            name: name.into(),
+            kind: FileKind::File,
+            size: 1,
+            mode: 0o644,
+            mtime: Some(1),
+            to_dir: false,
+        }
+    }
+
+    fn app() -> AppState {
+        let mut s = AppState::new(
+            vec![("h1".into(), vec![]), ("h2".into(), vec![])],
+            Default::default(),
+            10,
+        );
+        s.hosts[0].selected = true;
+        s.hosts[1].selected = true;
+        let mut l = FilePane::new(Side::Local);
+        l.cwd = "/home/me".into();
+        l.entries = vec![entry("a.txt"), entry("b.txt")];
+        let mut r = FilePane::new(Side::Selected);
+        r.cwd = "/srv".into();
+        r.entries = vec![entry("a.txt")];
+        s.files.panes = [l, r];
+        s
+    }
+
+    fn requests(e: &[Effect]) -> Vec<&TransferRequest> {
+        e.iter()
+            .filter_map(|e| match e {
+                Effect::Transfer(r) => Some(r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn put_without_conflicts_goes_to_every_selected_host() {
+        let mut s = app();
+        let e = start(&mut s, 0, vec!["b.txt".into()], false);
+        let r = requests(&e);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].hosts, [0, 1]);
+        assert_eq!(r[0].spec.dir, Direction::Put);
+        assert_eq!(r[0].spec.sources, ["/home/me/b.txt"]);
+        assert_eq!(r[0].spec.dest, "/srv");
+    }
+
+    #[test]
+    fn conflicts_are_asked_and_answers_split_jobs() {
+        let mut s = app();
+        let e = start(&mut s, 0, vec!["a.txt".into(), "b.txt".into()], true);
+        assert!(e.is_empty());
+        assert!(matches!(s.files.dialog, Some(FileDialog::Conflict(_))));
+        let e = answer(&mut s, Some(ConflictAction::SkipSame), false);
+        let r = requests(&e);
+        assert_eq!(r.len(), 2, "b.txt overwrites, a.txt skips when same");
+        assert!(r.iter().all(|r| r.remove_sources));
+        let skip = r
+            .iter()
+            .find(|r| r.spec.opts.overwrite == Overwrite::SkipSame)
+            .unwrap();
+        assert_eq!(skip.spec.sources, ["/home/me/a.txt"]);
+    }
+
+    #[test]
+    fn rename_picks_a_free_name() {
+        let mut s = app();
+        start(&mut s, 0, vec!["a.txt".into()], false);
+        let e = answer(&mut s, Some(ConflictAction::Rename(String::new())), true);
+        let r = requests(&e);
+        assert_eq!(
+            r[0].spec.renames.get("a.txt").map(String::as_str),
+            Some("a.1.txt")
+        );
+    }
+
+    #[test]
+    fn get_from_selected_fans_in_per_host() {
+        let mut s = app();
+        let e = start(&mut s, 1, vec!["a.txt".into()], false);
+        let r = requests(&e);
+        assert_eq!(r[0].spec.dir, Direction::Get);
+        assert!(r[0].spec.per_host_dir);
+        assert_eq!(r[0].spec.dest, "/home/me");
+    }
+
+    #[test]
+    fn local_to_local_is_refused_with_a_reason() {
+        let mut s = app();
+        s.files.panes[1].side = Side::Local;
+        assert!(start(&mut s, 0, vec!["a.txt".into()], false).is_empty());
+        assert!(
+            s.status
+                .as_deref()
+                .unwrap_or("")
+                .contains("both panes are local")
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! The files view: pure update for two file panes, their dialogs, copies
+//! and moves between them, and the transfers panel. IO is asked for with
+//! effects (`List`, `FileOp`, `Transfer`...) and answered with messages.
+
+pub mod copy;
+pub mod keys;
+pub mod mouse;
+pub mod state;
+
+use super::msg::{Effect, Listing};
+use super::state::AppState;
+use crate::engine::fs::{join, parent};
+use crate::engine::queue::JobView;
+use state::Side;
+
+/// The hosts behind a side (empty for local).
+pub fn hosts_of(s: &AppState, side: Side) -> Vec<usize> {
+    match side {
+        Side::Local => Vec::new(),
+        Side::Host(h) => vec![h],
+        Side::Selected => s.selected(),
+    }
+}
+
+/// A short name for a side, for titles and messages.
+pub fn side_label(s: &AppState, side: Side) -> String {
+    match side {
+        Side::Local => "local".into(),
+        Side::Host(h) => s
+            .hosts
+            .get(h)
+            .map_or_else(|| format!("host #{h}"), |r| r.label.clone()),
+        Side::Selected => {
+            let n = s.selected().len();
+            format!("{n} selected host{}", if n == 1 { "" } else { "s" })
+        }
+    }
+}
+
+/// Ask for a listing of `dir` (None: the start directory) in `pane`.
+pub fn list(s: &mut AppState, pane: usize, dir: Option<String>) -> Vec<Effect> {
+    let side = s.files.panes[pane].side;
+    let hosts = hosts_of(s, side);
+    let p = &mut s.files.panes[pane];
+    if side != Side::Local && hosts.is_empty() {
+        p.entries.clear();
+        p.loading = false;
+        p.error = Some("no hosts selected: select hosts in the host list (F2 switches)".into());
+        return Vec::new();
+    }
+    p.request += 1;
+    p.loading = true;
+    vec![Effect::List {
+        pane,
+        side,
+        hosts,
+        dir,
+        request: p.request,
+    }]
+}
+
+/// List both panes again where they are (after a copy or an operation).
+pub fn refresh_all(s: &mut AppState) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for pane in 0..2 {
+        let cwd = s.files.panes[pane].cwd.clone();
+        out.extend(list(s, pane, (!cwd.is_empty()).then_some(cwd)));
+    }
+    out
+}
+
+/// Opening the view lists panes that have never been listed.
+pub fn on_open(s: &mut AppState) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for pane in 0..2 {
+        let p = &s.files.panes[pane];
+        if p.cwd.is_empty() && !p.loading {
+            out.extend(list(s, pane, None));
+        }
+    }
+    out
+}
+
+pub fn on_listed(s: &mut AppState, pane: usize, request: u64, result: Result<Listing, String>) {
+    let Some(p) = s.files.panes.get_mut(pane) else {
+        return;
+    };
+    if request != p.request {
+        // An older listing answered after a newer one was asked for.
+        return;
+    }
+    p.loading = false;
+    match result {
+        Ok(l) => {
+            let moved = p.cwd != l.dir;
+            if moved {
+                // Coming back up: put the cursor on the directory we left.
+                let came_from = p.cwd.clone();
+                p.cwd = l.dir;
+                p.entries = l.entries;
+                p.marked.clear();
+                p.cursor = 0;
+                if parent(&came_from) == p.cwd {
+                    let name = came_from.rsplit('/').next().unwrap_or("");
+                    if let Some(i) = p.visible().iter().position(|e| e.name == name) {
+                        p.cursor = i;
+                    }
+                }
+                let cwd = p.cwd.clone();
+                p.remember(&cwd);
+            } else {
+                p.entries = l.entries;
+                let names: std::collections::BTreeSet<String> =
+                    p.entries.iter().map(|e| e.name.clone()).collect();
+                p.marked.retain(|m| names.contains(m));
+            }
+            p.listed_from = l.from;
+            p.error = None;
+            p.clamp_cursor();
+        }
+        Err(e) => p.error = Some(e),
+    }
+}
+
+/// Keep the queue's view; when a job ends, list the panes again so new
+/// files show up.
+pub fn on_transfer(s: &mut AppState, v: JobView) -> Vec<Effect> {
+    let finished = v.state.is_finished();
+    let was_finished = s
+        .files
+        .transfers
+        .iter()
+        .any(|t| t.id == v.id && t.state.is_finished());
+    if finished && !was_finished {
+        let failed = v
+            .hosts
+            .iter()
+            .filter(|h| matches!(h.result, Some(Err(_))))
+            .count();
+        s.status = Some(match (v.state, failed) {
+            (crate::engine::queue::JobState::Cancelled, _) => format!("{}: cancelled", v.title),
+            (_, 0) => format!("{}: done on {} host(s)", v.title, v.hosts.len()),
+            (_, n) => format!(
+                "{}: failed on {n} of {} host(s) (t: transfers)",
+                v.title,
+                v.hosts.len()
+            ),
+        });
+    }
+    s.files.upsert(v);
+    if finished && !was_finished {
+        return refresh_all(s);
+    }
+    Vec::new()
+}
+
+/// The path of a name in a pane's directory.
+pub fn path_in(s: &AppState, pane: usize, name: &str) -> String {
+    join(&s.files.panes[pane].cwd, name)
+}

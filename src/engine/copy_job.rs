@@ -1,0 +1,186 @@
+//! One copy job on one host, shared by `sshdeck put/get` and the TUI's
+//! transfer queue: put local sources into a remote directory, or get
+//! remote sources into `DEST/` (or `DEST/<host>/` when fanning in).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use thiserror::Error;
+use tokio_util::sync::CancellationToken;
+
+use super::HostError;
+use super::link::HostLink;
+use super::transfer::{RemoteHasher, TransferError, TransferOpts};
+use super::tree::{self, CopyCtx, Entry, Ledger, Totals};
+use crate::text::file_stem;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Put,
+    Get,
+}
+
+#[derive(Debug, Clone)]
+pub struct CopySpec {
+    pub dir: Direction,
+    /// Put: local paths. Get: remote paths.
+    pub sources: Vec<String>,
+    /// Put: the remote directory. Get: the local directory.
+    pub dest: String,
+    pub recursive: bool,
+    /// Compare SHA-256 sums after copying (sizes are always checked).
+    pub verify: bool,
+    pub opts: TransferOpts,
+    /// Get: each host writes under `DEST/<host>/`, so nothing collides.
+    pub per_host_dir: bool,
+    /// Destination names for top-level sources, by source name (the
+    /// "rename" answer to a conflict).
+    pub renames: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Error)]
+pub enum CopyError {
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error(transparent)]
+    Transfer(#[from] TransferError),
+}
+
+impl CopyError {
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            CopyError::Transfer(TransferError::Cancelled) | CopyError::Host(HostError::Cancelled)
+        )
+    }
+}
+
+/// Live counters of one host's copy, read by progress displays.
+#[derive(Debug, Default)]
+pub struct HostProgress {
+    pub done: AtomicU64,
+    pub total: AtomicU64,
+    pub files_started: AtomicUsize,
+    pub current: Mutex<String>,
+}
+
+impl HostProgress {
+    pub fn current_file(&self) -> String {
+        self.current.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+/// Scan local sources (put) before any connection: a typo fails fast.
+pub fn scan_local_sources(spec: &CopySpec) -> Result<Vec<(PathBuf, Vec<Entry>)>, TransferError> {
+    if spec.dir == Direction::Get {
+        return Ok(Vec::new());
+    }
+    spec.sources
+        .iter()
+        .map(|s| {
+            let p = PathBuf::from(s);
+            tree::scan_local(&p, spec.recursive).map(|e| (p, e))
+        })
+        .collect()
+}
+
+fn name_of(p: &str) -> &str {
+    p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
+}
+
+/// Run `spec` on one host. `local_scans` comes from
+/// [`scan_local_sources`]; `ledger` remembers finished files across a pause.
+pub async fn host_copy(
+    link: &HostLink,
+    spec: &CopySpec,
+    local_scans: &[(PathBuf, Vec<Entry>)],
+    progress: &HostProgress,
+    ledger: &Ledger,
+    cancel: &CancellationToken,
+) -> Result<Totals, CopyError> {
+    let sftp = tokio::select! {
+        s = link.sftp() => s?,
+        _ = cancel.cancelled() => return Err(TransferError::Cancelled.into()),
+    };
+    let hasher = link.hasher();
+    let hasher: Option<RemoteHasher<'_>> = spec.verify.then_some(&hasher);
+    let add = |n: u64| {
+        progress.done.fetch_add(n, Ordering::Relaxed);
+    };
+    let on_file = |path: &str| {
+        progress.files_started.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut c) = progress.current.lock() {
+            path.clone_into(&mut c);
+        }
+    };
+    let ctx = CopyCtx {
+        opts: &spec.opts,
+        hasher,
+        progress: &add,
+        on_file: &on_file,
+        cancel,
+        ledger,
+    };
+    let mut totals = Totals::default();
+    match spec.dir {
+        Direction::Put => {
+            let total: u64 = local_scans.iter().map(|(_, e)| tree::total_bytes(e)).sum();
+            progress.total.store(total, Ordering::Relaxed);
+            progress.done.store(0, Ordering::Relaxed);
+            for (src, entries) in local_scans {
+                let parent = src
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let rename = spec.renames.get(name_of(&src.to_string_lossy()));
+                let t = tree::upload_entries(
+                    &sftp,
+                    entries,
+                    parent,
+                    &spec.dest,
+                    rename.map(String::as_str),
+                    &ctx,
+                )
+                .await?;
+                add_totals(&mut totals, &t);
+            }
+        }
+        Direction::Get => {
+            let dest = if spec.per_host_dir {
+                Path::new(&spec.dest).join(file_stem(&link.label))
+            } else {
+                PathBuf::from(&spec.dest)
+            };
+            // Pre-scan everything first, so the total is exact from the start.
+            let mut scans = Vec::new();
+            for src in &spec.sources {
+                scans.push((src, tree::scan_remote(&sftp, src, spec.recursive).await?));
+            }
+            let total: u64 = scans.iter().map(|(_, e)| tree::total_bytes(e)).sum();
+            progress.total.store(total, Ordering::Relaxed);
+            progress.done.store(0, Ordering::Relaxed);
+            for (src, entries) in scans {
+                let rename = spec.renames.get(name_of(src));
+                let t = tree::download_entries(
+                    &sftp,
+                    &entries,
+                    &tree::remote_parent(src),
+                    &dest,
+                    rename.map(String::as_str),
+                    &ctx,
+                )
+                .await?;
+                add_totals(&mut totals, &t);
+            }
+        }
+    }
+    Ok(totals)
+}
+
+pub fn add_totals(a: &mut Totals, b: &Totals) {
+    a.files += b.files;
+    a.bytes += b.bytes;
+    a.skipped += b.skipped;
+}

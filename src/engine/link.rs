@@ -1,0 +1,66 @@
+//! A cloneable handle on one host's task, for work that outlives a borrow
+//! of the [`Engine`](super::Engine): background transfers and file panes
+//! ask for the host's SFTP session or run helper commands through it.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use tokio::sync::{mpsc, oneshot};
+
+use super::event::ExitStatus;
+use super::host_task::HostCmd;
+use super::sftp::Sftp;
+use super::{HostError, transfer};
+
+/// A helper command's exit status and stdout.
+pub type Captured = (Option<ExitStatus>, Vec<u8>);
+
+#[derive(Clone)]
+pub struct HostLink {
+    pub label: String,
+    cmds: mpsc::UnboundedSender<HostCmd>,
+}
+
+impl HostLink {
+    pub(crate) fn new(label: String, cmds: mpsc::UnboundedSender<HostCmd>) -> Self {
+        HostLink { label, cmds }
+    }
+
+    /// The host's SFTP session, connecting first if needed. Sessions are
+    /// shared: every transfer to one host reuses one subsystem channel.
+    pub fn sftp(&self) -> BoxFuture<'static, Result<Arc<Sftp>, HostError>> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.cmds.send(HostCmd::Sftp { reply: tx });
+        let host = self.label.clone();
+        Box::pin(async move { rx.await.unwrap_or(Err(HostError::Disconnected { host })) })
+    }
+
+    /// Run a short helper command (not shown as a job) and collect its
+    /// exit status and stdout.
+    pub fn capture(&self, command: String) -> BoxFuture<'static, Result<Captured, HostError>> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.cmds.send(HostCmd::Capture { command, reply: tx });
+        let host = self.label.clone();
+        Box::pin(async move { rx.await.unwrap_or(Err(HostError::Disconnected { host })) })
+    }
+
+    /// SHA-256 of a remote file by the host's own tool, or `None` when the
+    /// host has none (transfers then check sizes only).
+    pub fn sha256(&self, path: String) -> BoxFuture<'static, Option<String>> {
+        let run = self.capture(transfer::sha256_command(&path));
+        Box::pin(async move {
+            match run.await {
+                Ok((Some(ExitStatus::Code(0)), out)) => transfer::parse_sha256sum(&out),
+                _ => None,
+            }
+        })
+    }
+
+    /// [`Self::sha256`] in the shape transfers take.
+    pub fn hasher(
+        &self,
+    ) -> impl Fn(String) -> BoxFuture<'static, Option<String>> + Sync + Send + use<> {
+        let link = self.clone();
+        move |path| link.sha256(path)
+    }
+}

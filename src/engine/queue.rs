@@ -1,0 +1,424 @@
+//! The background transfer queue (a scheduler in the manner of yazi's):
+//! jobs wait their turn, run on every host of theirs at once, report
+//! progress a few times a second, and can be paused, resumed (from their
+//! part files and ledgers) or cancelled. Callers see only [`JobView`]
+//! snapshots, so a UI never reads shared counters itself.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::copy_job::{self, CopyError, CopySpec, Direction, HostProgress};
+use super::fs::{FileSystem, LocalFs, RemoteFs};
+use super::link::HostLink;
+use super::tree::{Entry, Ledger, Totals};
+
+pub type TransferId = u64;
+
+/// Jobs running at once; the rest wait. Each job already runs all of its
+/// hosts in parallel with several files each.
+pub const MAX_ACTIVE: usize = 2;
+/// How often running jobs report progress.
+const TICK: Duration = Duration::from_millis(250);
+
+pub struct QueueJob {
+    /// Shown in the transfers panel ("put app.tar → /srv").
+    pub title: String,
+    pub spec: CopySpec,
+    /// Put: the destinations. Get: the sources.
+    pub hosts: Vec<HostLink>,
+    /// Move instead of copy: sources are deleted once copied (put: after
+    /// every host succeeded; get: on each host that succeeded).
+    pub remove_sources: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    Running,
+    Paused,
+    Done,
+    /// Some hosts failed (see their results).
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            JobState::Done | JobState::Failed | JobState::Cancelled
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostView {
+    pub label: String,
+    pub done: u64,
+    pub total: u64,
+    pub files_started: usize,
+    pub current: String,
+    /// None while queued or running.
+    pub result: Option<Result<Totals, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobView {
+    pub id: TransferId,
+    pub title: String,
+    pub dir: Direction,
+    pub dest: String,
+    pub state: JobState,
+    /// Time spent running (pauses excluded): rate = done / active.
+    pub active: Duration,
+    pub hosts: Vec<HostView>,
+    /// Problems after the copy itself (removing moved sources).
+    pub note: Option<String>,
+}
+
+enum Cmd {
+    Submit(TransferId, QueueJob),
+    Pause(TransferId),
+    Resume(TransferId),
+    Cancel(TransferId),
+    Finished(TransferId, Vec<Option<Result<Totals, CopyError>>>),
+}
+
+pub struct TransferQueue {
+    cmds: mpsc::UnboundedSender<Cmd>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl TransferQueue {
+    /// Must be called inside a tokio runtime.
+    pub fn new() -> (TransferQueue, mpsc::UnboundedReceiver<JobView>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (vtx, vrx) = mpsc::unbounded_channel();
+        tokio::spawn(actor(rx, tx.clone(), vtx));
+        let q = TransferQueue {
+            cmds: tx,
+            next: std::sync::atomic::AtomicU64::new(1),
+        };
+        (q, vrx)
+    }
+
+    pub fn submit(&self, job: QueueJob) -> TransferId {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let _ = self.cmds.send(Cmd::Submit(id, job));
+        id
+    }
+
+    pub fn pause(&self, id: TransferId) {
+        let _ = self.cmds.send(Cmd::Pause(id));
+    }
+
+    /// Resume a paused job, or retry the failed hosts of a failed one.
+    pub fn resume(&self, id: TransferId) {
+        let _ = self.cmds.send(Cmd::Resume(id));
+    }
+
+    pub fn cancel(&self, id: TransferId) {
+        let _ = self.cmds.send(Cmd::Cancel(id));
+    }
+}
+
+struct Slot {
+    job: Arc<QueueJob>,
+    state: JobState,
+    progress: Vec<Arc<HostProgress>>,
+    ledgers: Vec<Arc<Ledger>>,
+    results: Vec<Option<Result<Totals, String>>>,
+    cancel: CancellationToken,
+    active: Duration,
+    since: Option<Instant>,
+    note: Option<String>,
+    /// The user asked to cancel (as opposed to pause) the running copy.
+    cancelling: bool,
+    /// A run's task has not reported back yet; a resumed job waits for it.
+    in_flight: bool,
+}
+
+impl Slot {
+    fn view(&self, id: TransferId) -> JobView {
+        let active = self.active + self.since.map_or(Duration::ZERO, |s| s.elapsed());
+        let hosts = self
+            .job
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| HostView {
+                label: h.label.clone(),
+                done: self.progress[i].done.load(Ordering::Relaxed),
+                total: self.progress[i].total.load(Ordering::Relaxed),
+                files_started: self.progress[i].files_started.load(Ordering::Relaxed),
+                current: self.progress[i].current_file(),
+                result: self.results[i].clone(),
+            })
+            .collect();
+        JobView {
+            id,
+            title: self.job.title.clone(),
+            dir: self.job.spec.dir,
+            dest: self.job.spec.dest.clone(),
+            state: self.state,
+            active,
+            hosts,
+            note: self.note.clone(),
+        }
+    }
+
+    fn stop_clock(&mut self) {
+        if let Some(s) = self.since.take() {
+            self.active += s.elapsed();
+        }
+    }
+}
+
+async fn actor(
+    mut rx: mpsc::UnboundedReceiver<Cmd>,
+    tx: mpsc::UnboundedSender<Cmd>,
+    views: mpsc::UnboundedSender<JobView>,
+) {
+    let mut slots: BTreeMap<TransferId, Slot> = BTreeMap::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let cmd = tokio::select! {
+            c = rx.recv() => match c {
+                Some(c) => c,
+                None => return,
+            },
+            _ = tick.tick() => {
+                for (id, s) in &slots {
+                    if s.state == JobState::Running && views.send(s.view(*id)).is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
+        };
+        let changed = match cmd {
+            Cmd::Submit(id, job) => {
+                let n = job.hosts.len();
+                slots.insert(
+                    id,
+                    Slot {
+                        job: Arc::new(job),
+                        state: JobState::Queued,
+                        progress: (0..n).map(|_| Arc::default()).collect(),
+                        ledgers: (0..n).map(|_| Arc::default()).collect(),
+                        results: vec![None; n],
+                        cancel: CancellationToken::new(),
+                        active: Duration::ZERO,
+                        since: None,
+                        note: None,
+                        cancelling: false,
+                        in_flight: false,
+                    },
+                );
+                Some(id)
+            }
+            Cmd::Pause(id) => slots.get_mut(&id).and_then(|s| match s.state {
+                JobState::Running => {
+                    s.cancel.cancel();
+                    s.state = JobState::Paused;
+                    s.stop_clock();
+                    Some(id)
+                }
+                JobState::Queued => {
+                    s.state = JobState::Paused;
+                    Some(id)
+                }
+                _ => None,
+            }),
+            Cmd::Resume(id) => slots.get_mut(&id).and_then(|s| match s.state {
+                JobState::Paused => {
+                    s.state = JobState::Queued;
+                    Some(id)
+                }
+                JobState::Failed => {
+                    // Retry the failed hosts only.
+                    for r in &mut s.results {
+                        if matches!(r, Some(Err(_))) {
+                            *r = None;
+                        }
+                    }
+                    s.note = None;
+                    s.state = JobState::Queued;
+                    Some(id)
+                }
+                _ => None,
+            }),
+            Cmd::Cancel(id) => slots.get_mut(&id).and_then(|s| {
+                if s.state.is_finished() {
+                    return None;
+                }
+                s.cancelling = true;
+                s.cancel.cancel();
+                s.stop_clock();
+                s.state = JobState::Cancelled;
+                Some(id)
+            }),
+            Cmd::Finished(id, results) => match slots.get_mut(&id) {
+                Some(s) => {
+                    finish(s, results).await;
+                    Some(id)
+                }
+                None => None,
+            },
+        };
+        if let Some(id) = changed
+            && let Some(s) = slots.get(&id)
+            && views.send(s.view(id)).is_err()
+        {
+            return;
+        }
+        // Start queued jobs while there is room, oldest first.
+        let running = slots
+            .values()
+            .filter(|s| s.state == JobState::Running)
+            .count();
+        let ready: Vec<TransferId> = slots
+            .iter()
+            .filter(|(_, s)| s.state == JobState::Queued && !s.in_flight)
+            .map(|(id, _)| *id)
+            .take(MAX_ACTIVE.saturating_sub(running))
+            .collect();
+        for id in ready {
+            if let Some(s) = slots.get_mut(&id) {
+                start(id, s, tx.clone());
+                let _ = views.send(s.view(id));
+            }
+        }
+    }
+}
+
+fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
+    s.state = JobState::Running;
+    s.in_flight = true;
+    s.cancel = CancellationToken::new();
+    s.since = Some(Instant::now());
+    let job = s.job.clone();
+    let todo: Vec<bool> = s.results.iter().map(Option::is_none).collect();
+    let progress = s.progress.clone();
+    let ledgers = s.ledgers.clone();
+    let cancel = s.cancel.clone();
+    tokio::spawn(async move {
+        let spec = job.spec.clone();
+        let scans = tokio::task::spawn_blocking(move || copy_job::scan_local_sources(&spec)).await;
+        let scans: Arc<Vec<(PathBuf, Vec<Entry>)>> = match scans {
+            Ok(Ok(s)) => Arc::new(s),
+            Ok(Err(e)) => {
+                let results = todo
+                    .iter()
+                    .map(|&t| t.then(|| Err(CopyError::Transfer(e.clone()))))
+                    .collect();
+                let _ = tx.send(Cmd::Finished(id, results));
+                return;
+            }
+            Err(e) => {
+                let cause = super::transfer::TransferError::Local {
+                    path: PathBuf::from("."),
+                    cause: format!("scanning failed: {e}"),
+                };
+                let results = todo
+                    .iter()
+                    .map(|&t| t.then(|| Err(CopyError::Transfer(cause.clone()))))
+                    .collect();
+                let _ = tx.send(Cmd::Finished(id, results));
+                return;
+            }
+        };
+        let runs = job.hosts.iter().enumerate().map(|(i, link)| {
+            let (job, scans, cancel) = (job.clone(), scans.clone(), cancel.clone());
+            let (progress, ledger, run) = (progress[i].clone(), ledgers[i].clone(), todo[i]);
+            let link = link.clone();
+            async move {
+                if !run {
+                    return None;
+                }
+                let r = copy_job::host_copy(&link, &job.spec, &scans, &progress, &ledger, &cancel)
+                    .await;
+                Some(r)
+            }
+        });
+        let results = futures::future::join_all(runs).await;
+        let _ = tx.send(Cmd::Finished(id, results));
+    });
+}
+
+/// Record a run's results; for a move, delete the sources that were
+/// copied everywhere.
+async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
+    s.in_flight = false;
+    // Paused (or paused and already resumed): hosts stopped with
+    // "cancelled" are not done and run again on resume.
+    let paused = matches!(s.state, JobState::Paused | JobState::Queued);
+    for (slot, r) in s.results.iter_mut().zip(results) {
+        match r {
+            Some(Ok(t)) => *slot = Some(Ok(t)),
+            Some(Err(e)) if e.is_cancelled() && paused => {}
+            Some(Err(e)) => *slot = Some(Err(e.to_string())),
+            None => {}
+        }
+    }
+    if paused {
+        return;
+    }
+    s.stop_clock();
+    if s.cancelling {
+        s.state = JobState::Cancelled;
+        return;
+    }
+    let all_ok = s.results.iter().all(|r| matches!(r, Some(Ok(_))));
+    s.state = if all_ok {
+        JobState::Done
+    } else {
+        JobState::Failed
+    };
+    if s.job.remove_sources {
+        s.note = remove_sources(s).await;
+    }
+}
+
+async fn remove_sources(s: &Slot) -> Option<String> {
+    let mut errors = Vec::new();
+    let spec = &s.job.spec;
+    match spec.dir {
+        Direction::Put => {
+            if s.state != JobState::Done {
+                return Some("sources kept: not every host has them".into());
+            }
+            for src in &spec.sources {
+                if let Err(e) = LocalFs.remove_all(src).await {
+                    errors.push(e.to_string());
+                }
+            }
+        }
+        Direction::Get => {
+            for (i, link) in s.job.hosts.iter().enumerate() {
+                if !matches!(s.results[i], Some(Ok(_))) {
+                    continue;
+                }
+                match link.sftp().await {
+                    Ok(sftp) => {
+                        let fs = RemoteFs { sftp };
+                        for src in &spec.sources {
+                            if let Err(e) = fs.remove_all(src).await {
+                                errors.push(e.to_string());
+                            }
+                        }
+                    }
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+        }
+    }
+    (!errors.is_empty()).then(|| format!("moved, but could not remove: {}", errors.join("; ")))
+}

@@ -1,0 +1,408 @@
+//! The IO behind the files tab: listings, completions and file operations
+//! on the panes' sides, the transfer queue, and editing in $EDITOR. Every
+//! answer goes back to the loop as a message; nothing here blocks it.
+
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::Msg;
+use crate::app::files::state::Side;
+use crate::app::msg::{FileOp, Listing, TransferAction, TransferRequest};
+use crate::engine::fs::{FileSystem, LocalFs, RemoteFs};
+use crate::engine::queue::{JobView, QueueJob, TransferQueue};
+use crate::engine::transfer::{self, Overwrite, TransferOpts};
+use crate::engine::{HostId, HostLink};
+
+/// What background work hands back to the loop.
+pub enum Back {
+    Msg(Msg),
+    /// A file is ready to edit: the loop gives the terminal to $EDITOR.
+    Edit(EditSession),
+}
+
+pub struct EditSession {
+    pub host: Option<HostLink>,
+    pub remote: String,
+    pub local: PathBuf,
+    /// Keeps the downloaded copy's directory alive until the edit ends.
+    _dir: Option<tempfile::TempDir>,
+    before: [u8; 32],
+    /// The remote file as downloaded: size, mtime and SHA-256.
+    seen: Option<(Option<u64>, Option<u32>, Option<String>)>,
+}
+
+pub struct FilesIo {
+    links: Vec<HostLink>,
+    queue: TransferQueue,
+    back: mpsc::UnboundedSender<Back>,
+}
+
+impl FilesIo {
+    pub fn new(
+        links: Vec<HostLink>,
+        back: mpsc::UnboundedSender<Back>,
+    ) -> (FilesIo, mpsc::UnboundedReceiver<JobView>) {
+        let (queue, views) = TransferQueue::new();
+        (FilesIo { links, queue, back }, views)
+    }
+
+    fn link(&self, h: usize) -> Option<HostLink> {
+        self.links.get(h).cloned()
+    }
+
+    pub fn list(
+        &self,
+        pane: usize,
+        side: Side,
+        hosts: &[usize],
+        dir: Option<String>,
+        request: u64,
+    ) {
+        let link = hosts.first().and_then(|&h| self.link(h));
+        let back = self.back.clone();
+        tokio::spawn(async move {
+            let from = (side == Side::Selected)
+                .then(|| link.as_ref().map(|l| l.label.clone()))
+                .flatten();
+            let result = with_fs(side, link, |fs| {
+                Box::pin(async move {
+                    let dir = match dir {
+                        Some(d) => d,
+                        None => fs.home().await.map_err(|e| e.to_string())?,
+                    };
+                    let entries = fs.list(&dir).await.map_err(|e| e.to_string())?;
+                    Ok(Listing { dir, entries, from })
+                })
+            })
+            .await;
+            let _ = back.send(Back::Msg(Msg::Listed {
+                pane,
+                request,
+                result,
+            }));
+        });
+    }
+
+    pub fn complete(&self, pane: usize, side: Side, hosts: &[usize], partial: String) {
+        let link = hosts.first().and_then(|&h| self.link(h));
+        let back = self.back.clone();
+        tokio::spawn(async move {
+            let (dir, base) = match partial.rfind('/') {
+                Some(0) => ("/".to_string(), partial[1..].to_string()),
+                Some(i) => (partial[..i].to_string(), partial[i + 1..].to_string()),
+                None => (".".to_string(), partial.clone()),
+            };
+            let found = with_fs(side, link, |fs| {
+                Box::pin(async move { fs.list(&dir).await.map_err(|e| e.to_string()) })
+            })
+            .await
+            .unwrap_or_default();
+            let mut candidates: Vec<String> = found
+                .into_iter()
+                .filter(|e| e.is_dir_like() && e.name.starts_with(&base))
+                .filter(|e| base.starts_with('.') || !e.name.starts_with('.'))
+                .map(|e| e.name)
+                .collect();
+            candidates.sort();
+            let _ = back.send(Back::Msg(Msg::Completions { pane, candidates }));
+        });
+    }
+
+    pub fn file_op(&self, side: Side, hosts: &[usize], op: FileOp) {
+        let links: Vec<Option<HostLink>> = match side {
+            Side::Local => vec![None],
+            _ => hosts.iter().map(|&h| self.link(h)).collect(),
+        };
+        let back = self.back.clone();
+        tokio::spawn(async move {
+            let what = describe(&op);
+            let runs = links.into_iter().map(|link| {
+                let op = op.clone();
+                let label = link
+                    .as_ref()
+                    .map_or_else(|| "local".to_string(), |l| l.label.clone());
+                async move {
+                    let r = with_fs(side, link, |fs| {
+                        Box::pin(async move { run_op(fs, &op).await })
+                    })
+                    .await;
+                    (label, r)
+                }
+            });
+            let results = futures::future::join_all(runs).await;
+            let failed: Vec<String> = results
+                .iter()
+                .filter_map(|(l, r)| r.as_ref().err().map(|e| format!("{l}: {e}")))
+                .collect();
+            let message = if failed.is_empty() {
+                format!("{what}: done on {}", plural_hosts(results.len(), side))
+            } else {
+                format!(
+                    "{what}: failed on {} of {}: {}",
+                    failed.len(),
+                    results.len(),
+                    failed.join("; ")
+                )
+            };
+            let _ = back.send(Back::Msg(Msg::FileOpDone { message }));
+        });
+    }
+
+    pub fn transfer(&self, req: TransferRequest) {
+        let hosts = req.hosts.iter().filter_map(|&h| self.link(h)).collect();
+        self.queue.submit(QueueJob {
+            title: req.title,
+            spec: req.spec,
+            hosts,
+            remove_sources: req.remove_sources,
+        });
+    }
+
+    pub fn control(&self, id: u64, action: TransferAction) {
+        match action {
+            TransferAction::Pause => self.queue.pause(id),
+            TransferAction::Resume => self.queue.resume(id),
+            TransferAction::Cancel => self.queue.cancel(id),
+        }
+    }
+
+    /// Fetch a file to edit; the loop gets `Back::Edit` when it is ready.
+    pub fn start_edit(&self, host: Option<usize>, path: String) {
+        let link = host.and_then(|h| self.link(h));
+        let back = self.back.clone();
+        tokio::spawn(async move {
+            match prepare_edit(link, path).await {
+                Ok(session) => {
+                    let _ = back.send(Back::Edit(session));
+                }
+                Err(e) => {
+                    let _ = back.send(Back::Msg(Msg::Status(format!("cannot edit: {e}"))));
+                }
+            }
+        });
+    }
+
+    /// After $EDITOR: upload the new version unless the host's copy changed
+    /// meanwhile (then the edited copy is kept and its path reported).
+    pub fn finish_edit(&self, mut session: EditSession, editor: Result<(), String>) {
+        let back = self.back.clone();
+        tokio::spawn(async move {
+            let message = match editor {
+                Err(e) => format!("editor failed: {e}"),
+                Ok(()) => match finish(&mut session).await {
+                    Ok(m) => m,
+                    Err(e) => e,
+                },
+            };
+            let _ = back.send(Back::Msg(Msg::FileOpDone { message }));
+        });
+    }
+}
+
+fn plural_hosts(n: usize, side: Side) -> String {
+    match side {
+        Side::Local => "local".into(),
+        _ if n == 1 => "1 host".into(),
+        _ => format!("{n} hosts"),
+    }
+}
+
+fn describe(op: &FileOp) -> String {
+    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    match op {
+        FileOp::Mkdir(p) => format!("mkdir {}", name(p)),
+        FileOp::Rename { from, to } => format!("rename {} → {}", name(from), name(to)),
+        FileOp::Chmod { paths, mode } => format!("chmod {mode:o} on {} item(s)", paths.len()),
+        FileOp::Delete(paths) => format!("delete {} item(s)", paths.len()),
+    }
+}
+
+async fn run_op(fs: &dyn FileSystem, op: &FileOp) -> Result<(), String> {
+    let r = match op {
+        FileOp::Mkdir(p) => fs.mkdir(p).await,
+        FileOp::Rename { from, to } => fs.rename(from, to).await,
+        FileOp::Chmod { paths, mode } => {
+            for p in paths {
+                fs.chmod(p, *mode).await.map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        }
+        FileOp::Delete(paths) => {
+            for p in paths {
+                fs.remove_all(p).await.map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        }
+    };
+    r.map_err(|e| e.to_string())
+}
+
+/// Run `f` with the side's file system: local, or the host's SFTP session.
+async fn with_fs<T>(
+    side: Side,
+    link: Option<HostLink>,
+    f: impl for<'a> FnOnce(&'a dyn FileSystem) -> futures::future::BoxFuture<'a, Result<T, String>>,
+) -> Result<T, String> {
+    // Map the FsError-returning closures' errors to strings at the edge.
+    match (side, link) {
+        (Side::Local, _) => f(&LocalFs).await,
+        (_, Some(link)) => {
+            let sftp = link.sftp().await.map_err(|e| e.to_string())?;
+            let fs = RemoteFs { sftp };
+            f(&fs).await
+        }
+        (_, None) => Err("no host for this pane".into()),
+    }
+}
+
+fn sha256_of(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
+    let mut h = Sha256::new();
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = std::io::Read::read(&mut f, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().into())
+}
+
+async fn prepare_edit(link: Option<HostLink>, path: String) -> Result<EditSession, String> {
+    let Some(link) = link else {
+        let local = PathBuf::from(&path);
+        let before = sha256_of(&local).map_err(|e| format!("{path}: {e}"))?;
+        return Ok(EditSession {
+            host: None,
+            remote: path,
+            local,
+            _dir: None,
+            before,
+            seen: None,
+        });
+    };
+    let sftp = link.sftp().await.map_err(|e| e.to_string())?;
+    let attrs = sftp
+        .stat(&path)
+        .await
+        .map_err(|e| format!("{}:{path}: {e}", link.label))?
+        .ok_or_else(|| format!("{}:{path}: no such file", link.label))?;
+    let dir = tempfile::Builder::new()
+        .prefix("sshdeck-edit-")
+        .tempdir()
+        .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let name = path.rsplit('/').next().unwrap_or("file");
+    let local = dir.path().join(name);
+    let opts = TransferOpts {
+        resume: false,
+        ..TransferOpts::default()
+    };
+    let hasher = link.hasher();
+    let cancel = CancellationToken::new();
+    let outcome = transfer::download(&sftp, &path, &local, &opts, Some(&hasher), &|_| {}, &cancel)
+        .await
+        .map_err(|e| e.to_string())?;
+    let remote_sha = match outcome {
+        transfer::Outcome::Copied {
+            verified: transfer::Verified::Sha256(s),
+            ..
+        } => Some(s),
+        _ => None,
+    };
+    let before = sha256_of(&local).map_err(|e| e.to_string())?;
+    Ok(EditSession {
+        host: Some(link),
+        remote: path,
+        local,
+        _dir: Some(dir),
+        before,
+        seen: Some((attrs.size, attrs.mtime, remote_sha)),
+    })
+}
+
+async fn finish(s: &mut EditSession) -> Result<String, String> {
+    let after = sha256_of(&s.local).map_err(|e| e.to_string())?;
+    if after == s.before {
+        return Ok(format!("{}: not changed", s.remote));
+    }
+    let Some(link) = &s.host else {
+        return Ok(format!("{}: saved", s.remote));
+    };
+    let sftp = link.sftp().await.map_err(|e| e.to_string())?;
+    let now = sftp.stat(&s.remote).await.map_err(|e| e.to_string())?;
+    let (size, mtime, sha) = s.seen.clone().unwrap_or_default();
+    let mut changed = match &now {
+        Some(a) => a.size != size || a.mtime != mtime,
+        None => true,
+    };
+    // Same size and second: compare contents too, when the host can hash.
+    if !changed && let Some(before) = &sha {
+        changed = link
+            .sha256(s.remote.clone())
+            .await
+            .is_some_and(|now| &now != before);
+    }
+    if changed {
+        // Keep the user's work: the temporary directory is not removed.
+        if let Some(d) = s._dir.take() {
+            let _kept = d.keep();
+        }
+        return Err(format!(
+            "{}:{} changed on the host while you edited; not uploaded. Your version is kept at {}",
+            link.label,
+            s.remote,
+            s.local.display()
+        ));
+    }
+    let opts = TransferOpts {
+        resume: false,
+        overwrite: Overwrite::Always,
+        ..TransferOpts::default()
+    };
+    let hasher = link.hasher();
+    let cancel = CancellationToken::new();
+    transfer::upload(
+        &sftp,
+        &s.local,
+        &s.remote,
+        &opts,
+        Some(&hasher),
+        &|_| {},
+        &cancel,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{}:{} saved (uploaded atomically, SHA-256 verified)",
+        link.label, s.remote
+    ))
+}
+
+/// Run $VISUAL / $EDITOR (vi if neither is set) on `path`, waiting for it.
+pub fn run_editor(path: &std::path::Path) -> Result<(), String> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    // Like git: the variable may hold arguments ("code -w"), so a shell runs it.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(path)
+        .status()
+        .map_err(|e| format!("cannot start {editor}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{editor} exited with {status}"))
+    }
+}
+
+/// Host ids for the links the runner keeps.
+pub fn links(engine: &crate::engine::Engine, n: usize) -> Vec<HostLink> {
+    (0..n).map(|i| engine.link(HostId(i))).collect()
+}

@@ -1,0 +1,171 @@
+//! The files tab: two panes (name, size, mode, mtime), the drop hint while
+//! dragging, and the footer with sort, filter and marks.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::style::{ACCENT, BAD, MUTED, WARN, border};
+use crate::app::AppState;
+use crate::app::files::side_label;
+use crate::app::files::state::{FilePane, Side, mode_string};
+use crate::app::layout::{contains, files_offset};
+use crate::engine::fs::{FileEntry, FileKind};
+use crate::text::sanitize::clean;
+use crate::text::{human_bytes, utc_minute};
+
+pub fn render(f: &mut Frame, s: &AppState, idx: usize, area: Rect) {
+    let p = &s.files.panes[idx];
+    let active = s.files.active == idx && !s.files.transfers_focused;
+    let drop_here = s
+        .files
+        .drag
+        .as_ref()
+        .is_some_and(|d| d.from != idx && contains(area, d.at.0, d.at.1));
+    let mut title = format!(" {}", side_label(s, p.side));
+    if let (Side::Selected, Some(from)) = (p.side, &p.listed_from) {
+        title.push_str(&format!(" (listing {})", clean(from)));
+    }
+    title.push_str(&format!(": {} ", clean(&p.cwd)));
+    let style = if drop_here {
+        Style::new().fg(WARN).add_modifier(Modifier::BOLD)
+    } else {
+        border(active)
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(style)
+        .title(title)
+        .title_bottom(footer(p, drop_here));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let w = usize::from(inner.width);
+    let mut lines = vec![Line::from(Span::styled(
+        row_text(w, "Name", "Size", "Mode", "Modified"),
+        Style::new().fg(MUTED).add_modifier(Modifier::BOLD),
+    ))];
+    if let Some(e) = &p.error {
+        lines.push(Line::from(Span::styled(clean(e), Style::new().fg(BAD))));
+    } else if p.loading && p.entries.is_empty() {
+        lines.push(Line::from(Span::styled("listing…", Style::new().fg(MUTED))));
+    } else if p.visible().is_empty() {
+        let why = if p.entries.is_empty() {
+            "empty directory"
+        } else {
+            "nothing matches (. shows hidden files)"
+        };
+        lines.push(Line::from(Span::styled(why, Style::new().fg(MUTED))));
+    }
+    let vis = p.visible();
+    let first = files_offset(p.cursor, area);
+    let room = usize::from(inner.height).saturating_sub(lines.len());
+    for (i, e) in vis.iter().enumerate().skip(first).take(room) {
+        let mut line = entry_line(p, e, w);
+        if i == p.cursor {
+            let st = if active {
+                Style::new().add_modifier(Modifier::REVERSED)
+            } else {
+                Style::new().add_modifier(Modifier::UNDERLINED)
+            };
+            line = line.patch_style(st);
+        }
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn footer(p: &FilePane, drop_here: bool) -> String {
+    if drop_here {
+        return " drop to copy here (Shift: move) ".into();
+    }
+    let mut parts = vec![format!(
+        "sort {}{}",
+        p.sort.label(),
+        if p.reverse { " ↓" } else { "" }
+    )];
+    if !p.filter.is_empty() {
+        parts.push(format!("filter {}", p.filter));
+    }
+    if p.show_hidden {
+        parts.push("hidden shown".into());
+    }
+    if !p.marked.is_empty() {
+        let bytes: u64 = p
+            .entries
+            .iter()
+            .filter(|e| p.marked.contains(&e.name))
+            .map(|e| e.size)
+            .sum();
+        parts.push(format!("{} marked, {}", p.marked.len(), human_bytes(bytes)));
+    }
+    if p.loading {
+        parts.push("listing…".into());
+    }
+    format!(" {} ", parts.join(" · "))
+}
+
+/// Columns: name takes what is left after size (10), mode (10) and
+/// mtime (16), which drop out on narrow panes.
+fn row_text(w: usize, name: &str, size: &str, mode: &str, mtime: &str) -> String {
+    let mut fixed = Vec::new();
+    if w >= 40 {
+        fixed.push(format!("{size:>10}"));
+    }
+    if w >= 52 {
+        fixed.push(format!("{mode:<10}"));
+    }
+    if w >= 70 {
+        fixed.push(format!("{mtime:<16}"));
+    }
+    let rest: usize = fixed.iter().map(|c| c.chars().count() + 1).sum();
+    let name_w = w.saturating_sub(rest + 2).max(1);
+    let mut n: String = name.chars().take(name_w).collect();
+    if name.chars().count() > name_w && name_w > 1 {
+        n.pop();
+        n.push('…');
+    }
+    let mut out = format!("  {n:<name_w$}");
+    for c in fixed {
+        out.push(' ');
+        out.push_str(&c);
+    }
+    out
+}
+
+fn entry_line(p: &FilePane, e: &FileEntry, w: usize) -> Line<'static> {
+    // Names come from remote hosts: never let one drive the terminal.
+    let mut name = clean(&e.name);
+    let (size, style) = match e.kind {
+        FileKind::Dir => (
+            "<DIR>".to_string(),
+            Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+        ),
+        FileKind::Symlink if e.to_dir => ("<LINK>".to_string(), Style::new().fg(ACCENT)),
+        FileKind::Symlink => (
+            human_bytes(e.size),
+            Style::new().fg(ACCENT).add_modifier(Modifier::ITALIC),
+        ),
+        FileKind::Other => (String::new(), Style::new().fg(MUTED)),
+        FileKind::File if e.mode & 0o111 != 0 => {
+            (human_bytes(e.size), Style::new().fg(super::style::OK))
+        }
+        FileKind::File => (human_bytes(e.size), Style::new()),
+    };
+    if e.is_dir_like() {
+        name.push('/');
+    } else if e.kind == FileKind::Symlink {
+        name.push('@');
+    }
+    let mtime = e.mtime.map(utc_minute).unwrap_or_default();
+    let text = row_text(w, &name, &size, &mode_string(e.kind, e.mode), &mtime);
+    let marked = p.marked.contains(&e.name);
+    let (mark, rest) = text.split_at(2);
+    let mark = if marked { "● " } else { mark };
+    let style = if marked { style.fg(WARN) } else { style };
+    Line::from(vec![
+        Span::styled(mark.to_string(), Style::new().fg(WARN)),
+        Span::styled(rest.to_string(), style),
+    ])
+}

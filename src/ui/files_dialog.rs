@@ -1,0 +1,170 @@
+//! Dialogs of the files tab: path, filter, mkdir, rename and chmod inputs,
+//! delete confirmation, the conflict question, the side picker and the
+//! recent directories.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::help::centered;
+use super::style::{ACCENT, MUTED, WARN};
+use crate::app::AppState;
+use crate::app::files::side_label;
+use crate::app::files::state::{FileDialog, InputKind, Side};
+use crate::text::sanitize::clean;
+
+pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
+    let Some(d) = &s.files.dialog else {
+        return;
+    };
+    let pane = &s.files.panes[s.files.active];
+    let (title, lines): (String, Vec<Line>) = match d {
+        FileDialog::Input {
+            kind,
+            area: input,
+            completions,
+        } => {
+            let title = match kind {
+                InputKind::Path => " Go to (Tab completes) ".to_string(),
+                InputKind::Filter => " Filter ".to_string(),
+                InputKind::Mkdir => format!(" New directory in {} ", clean(&pane.cwd)),
+                InputKind::Rename { from } => format!(" Rename {} ", clean(from)),
+                InputKind::Chmod { names } => format!(" Mode for {} item(s), octal ", names.len()),
+            };
+            let text = input.lines().first().cloned().unwrap_or_default();
+            let mut lines = vec![Line::from(vec![
+                Span::raw(clean(&text)),
+                Span::styled("▏", Style::new().fg(ACCENT)),
+            ])];
+            if !completions.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    completions
+                        .iter()
+                        .map(|c| clean(c))
+                        .collect::<Vec<_>>()
+                        .join("  "),
+                    Style::new().fg(MUTED),
+                )));
+            }
+            lines.push(Line::from(Span::styled(
+                "Enter confirms · Esc cancels",
+                Style::new().fg(MUTED),
+            )));
+            (title, lines)
+        }
+        FileDialog::ConfirmDelete { names } => {
+            let mut lines = vec![Line::from(format!(
+                "Delete {} item(s) from {} in {}? Directories go with everything in them.",
+                names.len(),
+                side_label(s, pane.side),
+                clean(&pane.cwd)
+            ))];
+            for n in names.iter().take(6) {
+                lines.push(Line::from(format!("  {}", clean(n))));
+            }
+            if names.len() > 6 {
+                lines.push(Line::from(format!("  … and {} more", names.len() - 6)));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(vec![
+                Span::styled("y", Style::new().fg(WARN).add_modifier(Modifier::BOLD)),
+                Span::raw(" delete · any other key keeps them"),
+            ]));
+            (" Delete ".into(), lines)
+        }
+        FileDialog::Conflict(p) => {
+            let name = p.conflicts.first().map(|n| clean(n)).unwrap_or_default();
+            let dest = &s.files.panes[1 - p.from];
+            let mut lines = vec![
+                Line::from(format!(
+                    "{name} already exists in {}: {}",
+                    side_label(s, dest.side),
+                    clean(&dest.cwd)
+                )),
+                Line::from(""),
+            ];
+            for (k, what) in [
+                ("o", "overwrite it"),
+                ("s", "skip files whose size and mtime match"),
+                ("r", "copy under a new name"),
+                ("n", "leave this one out"),
+                ("Esc", "cancel the whole copy"),
+            ] {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("  {k:<4}"),
+                        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(what),
+                ]));
+            }
+            if p.conflicts.len() > 1 {
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "{} more conflict(s): O S R N (upper case) answer all of them",
+                        p.conflicts.len() - 1
+                    ),
+                    Style::new().fg(MUTED),
+                )));
+            }
+            (" Already there ".into(), lines)
+        }
+        FileDialog::PickSide { cursor } => {
+            let mut rows = vec![
+                side_label(s, Side::Local),
+                format!("{} (fan-out and fan-in)", side_label(s, Side::Selected)),
+            ];
+            rows.extend(s.hosts.iter().map(|h| clean(&h.label)));
+            (
+                " Show in this pane ".into(),
+                list_lines(&rows, *cursor, area.height),
+            )
+        }
+        FileDialog::Recent { cursor } => {
+            let rows: Vec<String> = pane.recent.iter().map(|d| clean(d)).collect();
+            let rows = if rows.is_empty() {
+                vec!["(none yet)".to_string()]
+            } else {
+                rows
+            };
+            (
+                " Recent directories ".into(),
+                list_lines(&rows, *cursor, area.height),
+            )
+        }
+    };
+    let w = 70.min(area.width);
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = centered(area, w, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(Style::new().fg(ACCENT))
+                .title(title),
+        ),
+        r,
+    );
+}
+
+fn list_lines(rows: &[String], cursor: usize, height: u16) -> Vec<Line<'static>> {
+    let room = usize::from(height.saturating_sub(4)).max(1);
+    let first = cursor.saturating_sub(room - 1);
+    rows.iter()
+        .enumerate()
+        .skip(first)
+        .take(room)
+        .map(|(i, r)| {
+            let line = Line::from(format!("  {r}"));
+            if i == cursor {
+                line.patch_style(Style::new().add_modifier(Modifier::REVERSED))
+            } else {
+                line
+            }
+        })
+        .collect()
+}

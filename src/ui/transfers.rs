@@ -1,0 +1,221 @@
+//! The transfers panel: every queued, running, paused, finished and failed
+//! job, with total progress, rate and ETA, and a row per host (failures
+//! with their causes).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
+use crate::app::AppState;
+use crate::engine::queue::{HostView, JobState, JobView};
+use crate::text::human_bytes;
+use crate::text::sanitize::clean;
+
+/// Host rows shown per job; the rest are summed up in one line.
+const HOST_ROWS: usize = 4;
+
+pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
+    let focused = s.files.transfers_focused;
+    let active = s.files.active_transfers();
+    let title = if active > 0 {
+        format!(" Transfers · {active} active ")
+    } else {
+        " Transfers ".to_string()
+    };
+    let hint = if focused {
+        " p pause/resume · x cancel · R retry failed · D clear finished · Esc back "
+    } else {
+        " t: manage "
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border(focused))
+        .title(title)
+        .title_bottom(hint);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let w = usize::from(inner.width);
+    let mut lines: Vec<Line> = Vec::new();
+    if s.files.transfers.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no transfers: F5 copies, F6 moves, or drag entries onto the other pane",
+            Style::new().fg(MUTED),
+        )));
+    }
+    // Keep the selected job on screen: start a few jobs before it.
+    let skip = s.files.transfer_cursor.saturating_sub(1);
+    for (i, t) in s.files.transfers.iter().enumerate().skip(skip) {
+        let mut head = job_line(t, w);
+        if focused && i == s.files.transfer_cursor {
+            head = head.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+        }
+        lines.push(head);
+        lines.extend(host_lines(t));
+        if lines.len() >= usize::from(inner.height) {
+            break;
+        }
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn totals(t: &JobView) -> (u64, u64) {
+    let done = t.hosts.iter().map(|h| h.done).sum::<u64>();
+    let total = t.hosts.iter().map(|h| h.total).sum::<u64>().max(done);
+    (done, total)
+}
+
+fn state_span(state: JobState) -> Span<'static> {
+    let (text, color) = match state {
+        JobState::Queued => ("queued ", MUTED),
+        JobState::Running => ("running", ACCENT),
+        JobState::Paused => ("paused ", WARN),
+        JobState::Done => ("done   ", OK),
+        JobState::Failed => ("failed ", BAD),
+        JobState::Cancelled => ("cancel ", MUTED),
+    };
+    Span::styled(
+        format!("{text} "),
+        Style::new().fg(color).add_modifier(Modifier::BOLD),
+    )
+}
+
+/// "42% · 1.2 GiB of 3.0 GiB · 180.5 MiB/s · ETA 10s"
+pub fn progress_text(done: u64, total: u64, active_secs: f64, state: JobState) -> String {
+    let pct = (done * 100).checked_div(total).unwrap_or(100);
+    let mut out = format!(
+        "{pct:>3}% · {} of {}",
+        human_bytes(done),
+        human_bytes(total)
+    );
+    if active_secs > 0.05 && done > 0 {
+        let rate = done as f64 / active_secs;
+        out.push_str(&format!(" · {}/s", human_bytes(rate as u64)));
+        if state == JobState::Running && total > done && rate > 0.0 {
+            out.push_str(&format!(" · ETA {}", eta((total - done) as f64 / rate)));
+        }
+    }
+    out
+}
+
+fn eta(secs: f64) -> String {
+    let s = secs.ceil() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, s % 3600 / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn bar(done: u64, total: u64, width: usize) -> String {
+    let filled = if total == 0 {
+        width
+    } else {
+        ((done as f64 / total as f64) * width as f64).round() as usize
+    };
+    let filled = filled.min(width);
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+fn job_line(t: &JobView, w: usize) -> Line<'static> {
+    let (done, total) = totals(t);
+    let prog = progress_text(done, total, t.active.as_secs_f64(), t.state);
+    let title: String = clean(&t.title)
+        .chars()
+        .take(w.saturating_sub(prog.len() + 12))
+        .collect();
+    Line::from(vec![
+        state_span(t.state),
+        Span::raw(format!("{title}  ")),
+        Span::styled(prog, Style::new().fg(MUTED)),
+    ])
+}
+
+fn host_lines(t: &JobView) -> Vec<Line<'static>> {
+    // Failed and running hosts first: they are what needs attention.
+    let mut hosts: Vec<&HostView> = t.hosts.iter().collect();
+    hosts.sort_by_key(|h| match &h.result {
+        Some(Err(_)) => 0,
+        None => 1,
+        Some(Ok(_)) => 2,
+    });
+    let label_w = hosts
+        .iter()
+        .map(|h| h.label.chars().count())
+        .max()
+        .unwrap_or(4)
+        .min(24);
+    let mut out = Vec::new();
+    for h in hosts.iter().take(HOST_ROWS) {
+        let label = format!("  {:<label_w$} ", clean(&h.label));
+        let line = match &h.result {
+            Some(Err(cause)) => Line::from(vec![
+                Span::raw(label),
+                Span::styled(format!("FAILED: {}", clean(cause)), Style::new().fg(BAD)),
+            ]),
+            Some(Ok(tot)) => {
+                let skipped = if tot.skipped > 0 {
+                    format!(", {} unchanged", tot.skipped)
+                } else {
+                    String::new()
+                };
+                Line::from(vec![
+                    Span::raw(label),
+                    Span::styled(
+                        format!("✓ {} files, {}{skipped}", tot.files, human_bytes(tot.bytes)),
+                        Style::new().fg(OK),
+                    ),
+                ])
+            }
+            None => {
+                let total = h.total.max(h.done);
+                let pct = (h.done * 100).checked_div(total).unwrap_or(0);
+                let current = h.current.rsplit('/').next().unwrap_or("");
+                Line::from(vec![
+                    Span::raw(label),
+                    Span::styled(bar(h.done, total, 20), Style::new().fg(ACCENT)),
+                    Span::styled(
+                        format!(" {pct:>3}% {}", clean(current)),
+                        Style::new().fg(MUTED),
+                    ),
+                ])
+            }
+        };
+        out.push(line);
+    }
+    if hosts.len() > HOST_ROWS {
+        let ok = t
+            .hosts
+            .iter()
+            .filter(|h| matches!(h.result, Some(Ok(_))))
+            .count();
+        out.push(Line::from(Span::styled(
+            format!(
+                "  … {} more hosts ({ok} of {} done)",
+                hosts.len() - HOST_ROWS,
+                t.hosts.len()
+            ),
+            Style::new().fg(MUTED),
+        )));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_has_rate_and_eta_while_running() {
+        let t = progress_text(50 << 20, 100 << 20, 1.0, JobState::Running);
+        assert_eq!(t, " 50% · 50.0 MiB of 100.0 MiB · 50.0 MiB/s · ETA 1s");
+        let t = progress_text(100, 100, 1.0, JobState::Done);
+        assert!(!t.contains("ETA"));
+        assert_eq!(eta(125.0), "2m05s");
+        assert_eq!(bar(1, 2, 4), "██░░");
+    }
+}
