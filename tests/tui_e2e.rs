@@ -4,97 +4,10 @@
 
 mod support;
 
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use support::farm::Farm;
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-    fn send(&self, keys: &[&str]) {
-        let mut a = vec!["send-keys", "-t", "e2e"];
-        a.extend_from_slice(keys);
-        self.cmd(&a);
-        // Separate keystrokes: ESC followed at once by a key reads as Alt-key.
-        std::thread::sleep(Duration::from_millis(150));
-    }
-    fn type_text(&self, text: &str) {
-        self.cmd(&["send-keys", "-t", "e2e", "-l", text]);
-        std::thread::sleep(Duration::from_millis(150));
-    }
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-t", "e2e", "-p"]).stdout).into_owned()
-    }
-    /// Wait for the wrapper shell to print the program's exit status on the
-    /// normal screen (see `wrapped`), and return it.
-    fn wait_exit(&self) -> String {
-        let screen = self.wait_for("the program to exit", |s| s.contains("EXIT:"));
-        let status = screen.split("EXIT:").nth(1).unwrap_or("");
-        status.split_whitespace().next().unwrap_or("").to_string()
-    }
-    /// The pid of the program under the wrapper shell.
-    fn program_pid(&self) -> String {
-        let sh = self.display("#{pane_pid}");
-        let out = Command::new("pgrep")
-            .args(["-P", &sh])
-            .output()
-            .expect("pgrep");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_string()
-    }
-    fn display(&self, format: &str) -> String {
-        let out = self.cmd(&["display", "-p", "-t", "e2e", format]);
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
-
-/// Run `cmd` under a shell that prints its exit status afterwards and stays
-/// alive, so the test can read both the status and the restored screen.
-fn wrapped(cmd: &str) -> String {
-    format!("sh -c '{cmd}; echo EXIT:$?; sleep 60'")
-}
-
-fn tmux_available() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use support::tmux::{Tmux, farm_config, tmux_available, wrapped};
 
 #[test]
 fn tui_runs_a_command_on_selected_hosts_in_tmux() {
@@ -103,20 +16,7 @@ fn tui_runs_a_command_on_selected_hosts_in_tmux() {
         "tmux is required (scripts/test installs it)"
     );
     let farm = Farm::start(3);
-    let cfg = farm.root.join("config.toml");
-    let mut text = format!(
-        "[defaults]\nuser = \"{}\"\nidentity_files = [\"{}\"]\nknown_hosts = [\"{}\"]\nhost_key_policy = \"strict\"\nssh_config = \"none\"\nuse_agent = false\n",
-        farm.user,
-        farm.client_key.display(),
-        farm.known_hosts.display()
-    );
-    for (i, h) in farm.hosts.iter().enumerate() {
-        text.push_str(&format!(
-            "\n[[hosts]]\nname = \"node{i}\"\naddress = \"127.0.0.1\"\nport = {}\n",
-            h.port
-        ));
-    }
-    std::fs::write(&cfg, text).unwrap();
+    let cfg = farm_config(&farm);
 
     let tmux = Tmux {
         socket: format!("sshdeck-e2e-{}", std::process::id()),
@@ -225,4 +125,130 @@ fn sigterm_restores_the_terminal() {
         "0",
         "alternate screen left on after SIGTERM"
     );
+}
+
+#[test]
+fn files_tab_copies_by_key_and_by_mouse_drag_in_tmux() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(2);
+    let cfg = farm_config(&farm);
+    let local = farm.root.join("local");
+    std::fs::create_dir_all(local.join("gamma")).unwrap();
+    std::fs::write(local.join("alpha.txt"), b"alpha by key\n").unwrap();
+    std::fs::write(local.join("beta.txt"), b"beta by drag\n").unwrap();
+    std::fs::write(local.join("gamma/g"), b"g").unwrap();
+
+    let tmux = Tmux {
+        socket: format!("sshdeck-e2e-files-{}", std::process::id()),
+    };
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    // The local pane starts in the working directory.
+    // An "editor" that edits alpha, and for beta also changes the host's
+    // copy meanwhile (the farm's hosts share this disk).
+    let editor = farm.root.join("editor.sh");
+    let remote_beta = farm.hosts[0].files().join("beta.txt");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nif grep -q alpha \"$1\"; then sed -i s/alpha/EDITED/ \"$1\"; fi\nif grep -q beta \"$1\"; then echo changed-remotely >> {}; echo mine >> \"$1\"; fi\n",
+            remote_beta.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let launch = wrapped(&format!(
+        "cd {} && EDITOR={} {bin} -c {} tui",
+        local.display(),
+        editor.display(),
+        cfg.display()
+    ));
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "140",
+        "-y",
+        "36",
+        &launch,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tmux.wait_for("the host list", |s| s.contains("node1"));
+    tmux.send(&["a"]);
+    tmux.send(&["F2"]);
+    tmux.wait_for("both panes listed", |s| {
+        s.contains("alpha.txt") && s.contains("2 selected hosts (listing node0)")
+    });
+
+    // By key: the cursor starts on gamma/ (directories first); Down, F5.
+    tmux.send(&["Down"]);
+    tmux.send(&["F5"]);
+    tmux.wait_for("the put by key", |s| {
+        status_says(s, "put 2 selected hosts: alpha.txt")
+    });
+    for h in &farm.hosts {
+        assert_eq!(
+            std::fs::read(h.files().join("alpha.txt")).unwrap(),
+            b"alpha by key\n"
+        );
+    }
+
+    // By mouse: drag beta.txt (third entry: screen row 5, 1-based) onto
+    // the right pane.
+    tmux.drag((6, 5), (100, 12), 0);
+    tmux.wait_for("the put by drag", |s| {
+        status_says(s, "put 2 selected hosts: beta.txt")
+    });
+    for h in &farm.hosts {
+        assert_eq!(
+            std::fs::read(h.files().join("beta.txt")).unwrap(),
+            b"beta by drag\n"
+        );
+    }
+
+    // Fan-in by key: from the right pane, alpha.txt comes back from both
+    // hosts into one directory per host.
+    tmux.send(&["Tab"]);
+    tmux.wait_for("the right pane relisted", |s| {
+        s.matches("beta.txt").count() >= 3
+    });
+    tmux.send(&["Home"]);
+    tmux.send(&["F5"]);
+    tmux.wait_for("the get", |s| {
+        status_says(s, "get 2 selected hosts: alpha.txt")
+    });
+    for i in 0..2 {
+        let got = local.join(format!("node{i}")).join("alpha.txt");
+        assert_eq!(
+            std::fs::read(&got).unwrap(),
+            b"alpha by key\n",
+            "{}",
+            got.display()
+        );
+    }
+
+    tmux.send(&["q"]);
+    assert_eq!(tmux.wait_exit(), "0");
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "alternate screen left on"
+    );
+}
+
+/// The status bar (last line) reports `job` as done on both hosts.
+fn status_says(screen: &str, job: &str) -> bool {
+    screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.contains(job) && l.contains("done on 2 host(s)"))
 }

@@ -49,6 +49,8 @@ pub struct Listing {
     pub entries: Vec<FileEntry>,
     /// For the selected-hosts side: the host that was listed.
     pub from: Option<String>,
+    /// The side's start (home) directory, when known.
+    pub home: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

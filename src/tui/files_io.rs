@@ -69,12 +69,17 @@ impl FilesIo {
                 .flatten();
             let result = with_fs(side, link, |fs| {
                 Box::pin(async move {
-                    let dir = match dir {
-                        Some(d) => d,
-                        None => fs.home().await.map_err(|e| e.to_string())?,
-                    };
+                    // The home on every listing: cheap (one request), and a
+                    // pane switched to other hosts learns theirs.
+                    let home = fs.home().await.map_err(|e| e.to_string())?;
+                    let dir = dir.unwrap_or_else(|| home.clone());
                     let entries = fs.list(&dir).await.map_err(|e| e.to_string())?;
-                    Ok(Listing { dir, entries, from })
+                    Ok(Listing {
+                        dir,
+                        entries,
+                        from,
+                        home: Some(home),
+                    })
                 })
             })
             .await;

@@ -107,16 +107,16 @@ fn footer(p: &FilePane, drop_here: bool) -> String {
 }
 
 /// Columns: name takes what is left after size (10), mode (10) and
-/// mtime (16), which drop out on narrow panes.
+/// mtime (16), which drop out (mtime first) on narrow panes.
 fn row_text(w: usize, name: &str, size: &str, mode: &str, mtime: &str) -> String {
     let mut fixed = Vec::new();
-    if w >= 40 {
+    if w >= 30 {
         fixed.push(format!("{size:>10}"));
     }
-    if w >= 52 {
+    if w >= 44 {
         fixed.push(format!("{mode:<10}"));
     }
-    if w >= 70 {
+    if w >= 56 {
         fixed.push(format!("{mtime:<16}"));
     }
     let rest: usize = fixed.iter().map(|c| c.chars().count() + 1).sum();

@@ -147,7 +147,7 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
         let g = groups
             .entry(key)
             .or_insert_with(|| (ow, Vec::new(), BTreeMap::new()));
-        g.1.push(join(&src.cwd, name));
+        g.1.push(src.shared_path(&join(&src.cwd, name)));
         if let Some(n) = rename {
             g.2.insert(name.clone(), n);
         }
@@ -170,7 +170,7 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
             1 => sources[0].rsplit('/').next().unwrap_or("").to_string(),
             n => format!("{n} items"),
         };
-        let dest = dst.cwd.clone();
+        let dest = dst.shared_path(&dst.cwd);
         let title = match dir {
             Direction::Put => format!("{verb} {where_}: {what} → {dest}"),
             Direction::Get => format!("{verb} {where_}: {what} → {dest}"),
@@ -281,6 +281,20 @@ mod tests {
             r[0].spec.renames.get("a.txt").map(String::as_str),
             Some("a.1.txt")
         );
+    }
+
+    #[test]
+    fn selected_hosts_get_paths_relative_to_their_own_home() {
+        let mut s = app();
+        s.files.panes[1].home = Some("/srv".into());
+        let r = requests(&start(&mut s, 0, vec!["b.txt".into()], false))[0].clone();
+        assert_eq!(r.spec.dest, ".");
+        s.files.panes[1].cwd = "/srv/www".into();
+        let r = requests(&start(&mut s, 0, vec!["b.txt".into()], false))[0].clone();
+        assert_eq!(r.spec.dest, "www");
+        s.files.panes[1].cwd = "/etc".into();
+        let r = requests(&start(&mut s, 0, vec!["b.txt".into()], false))[0].clone();
+        assert_eq!(r.spec.dest, "/etc", "paths outside home stay absolute");
     }
 
     #[test]

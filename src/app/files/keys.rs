@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_textarea::{CursorMove, TextArea};
 
 use super::state::{ConflictAction, FileDialog, InputKind, Side};
-use super::{copy, hosts_of, list, path_in, refresh_all};
+use super::{copy, hosts_of, list, op_path, path_in, refresh_all};
 use crate::app::msg::{Effect, FileOp, TransferAction};
 use crate::app::state::AppState;
 use crate::engine::fs::{join, parent};
@@ -245,7 +245,7 @@ fn on_dialog_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             KeyCode::Char('y') => {
                 let a = s.files.active;
                 let side = s.files.panes[a].side;
-                let paths = names.iter().map(|n| path_in(s, a, n)).collect();
+                let paths = names.iter().map(|n| op_path(s, a, n)).collect();
                 let hosts = hosts_of(s, side);
                 vec![Effect::FileOp {
                     side,
@@ -423,14 +423,14 @@ fn submit_input(s: &mut AppState, kind: InputKind, text: &str) -> Vec<Effect> {
                 }),
             )
         }
-        InputKind::Mkdir if !text.is_empty() => op(FileOp::Mkdir(path_in(s, a, text))),
+        InputKind::Mkdir if !text.is_empty() => op(FileOp::Mkdir(op_path(s, a, text))),
         InputKind::Rename { from } if !text.is_empty() && text != from => op(FileOp::Rename {
-            from: path_in(s, a, &from),
-            to: path_in(s, a, text),
+            from: op_path(s, a, &from),
+            to: op_path(s, a, text),
         }),
         InputKind::Chmod { names } => match u32::from_str_radix(text, 8) {
             Ok(mode) if mode <= 0o7777 => op(FileOp::Chmod {
-                paths: names.iter().map(|n| path_in(s, a, n)).collect(),
+                paths: names.iter().map(|n| op_path(s, a, n)).collect(),
                 mode,
             }),
             _ => {

@@ -115,6 +115,9 @@ pub fn on_listed(s: &mut AppState, pane: usize, request: u64, result: Result<Lis
                 p.marked.retain(|m| names.contains(m));
             }
             p.listed_from = l.from;
+            if l.home.is_some() {
+                p.home = l.home;
+            }
             p.error = None;
             p.clamp_cursor();
         }
@@ -154,7 +157,14 @@ pub fn on_transfer(s: &mut AppState, v: JobView) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The path of a name in a pane's directory.
+/// The path of a name in a pane's directory (for browsing).
 pub fn path_in(s: &AppState, pane: usize, name: &str) -> String {
     join(&s.files.panes[pane].cwd, name)
+}
+
+/// The path of a name in a pane's directory as operations send it (see
+/// [`state::FilePane::shared_path`]).
+pub fn op_path(s: &AppState, pane: usize, name: &str) -> String {
+    let p = &s.files.panes[pane];
+    p.shared_path(&join(&p.cwd, name))
 }

@@ -68,6 +68,10 @@ pub struct FilePane {
     pub recent: Vec<String>,
     /// For `Side::Selected`: the host the listing came from.
     pub listed_from: Option<String>,
+    /// The listed host's start directory. On the selected-hosts side,
+    /// paths under it are sent relative, so each host resolves them
+    /// against its own home (homes differ between hosts and users).
+    pub home: Option<String>,
     /// Generation of the last listing asked for; older answers are dropped.
     pub request: u64,
 }
@@ -88,6 +92,7 @@ impl FilePane {
             error: None,
             recent: Vec::new(),
             listed_from: None,
+            home: None,
             request: 0,
         }
     }
@@ -133,6 +138,20 @@ impl FilePane {
         vis.get(self.cursor)
             .map(|e| vec![(*e).clone()])
             .unwrap_or_default()
+    }
+
+    /// `path` as every host of this side should read it: relative to the
+    /// start directory on the selected-hosts side, as is elsewhere.
+    pub fn shared_path(&self, path: &str) -> String {
+        if let (Side::Selected, Some(home)) = (self.side, &self.home) {
+            if path == home {
+                return ".".into();
+            }
+            if let Some(rest) = path.strip_prefix(&format!("{}/", home.trim_end_matches('/'))) {
+                return rest.to_string();
+            }
+        }
+        path.to_string()
     }
 
     pub fn remember(&mut self, dir: &str) {

@@ -1,0 +1,312 @@
+//! The files tab's engine parts against real sshd: the remote side of the
+//! `FileSystem` trait (the same calls the local side passes in unit
+//! tests), and the transfer queue's fan-out, fan-in, move, pause/resume
+//! and cancel.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use sshdeck::engine::copy_job::{CopySpec, Direction};
+use sshdeck::engine::fs::{FileKind, FileSystem, RemoteFs, join};
+use sshdeck::engine::queue::{JobState, JobView, QueueJob, TransferQueue};
+use sshdeck::engine::transfer::{Overwrite, TransferOpts};
+use sshdeck::engine::{Engine, HostId, HostLink};
+use support::farm::Farm;
+use support::{engine_config, farm_target};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+fn engine(farm: &Farm) -> (Engine, Vec<HostId>) {
+    let (mut e, mut rx) = Engine::new(engine_config(
+        std::slice::from_ref(&farm.known_hosts),
+        &farm.client_key,
+    ));
+    let ids = (0..farm.hosts.len())
+        .map(|i| e.add_host(farm_target(farm, i)))
+        .collect();
+    tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    (e, ids)
+}
+
+fn spec(dir: Direction, sources: Vec<String>, dest: &Path, per_host_dir: bool) -> CopySpec {
+    CopySpec {
+        dir,
+        sources,
+        dest: dest.to_string_lossy().into_owned(),
+        recursive: true,
+        verify: true,
+        opts: TransferOpts::default(),
+        per_host_dir,
+        renames: BTreeMap::new(),
+    }
+}
+
+/// Views until the job reaches a finished state (or `until` says stop).
+async fn wait(
+    views: &mut UnboundedReceiver<JobView>,
+    limit: Duration,
+    until: impl Fn(&JobView) -> bool,
+) -> JobView {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let v = tokio::time::timeout_at(deadline, views.recv())
+            .await
+            .expect("the queue did not report in time")
+            .expect("queue closed");
+        if until(&v) {
+            return v;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_file_system_operations() {
+    let farm = Farm::start(1);
+    let (e, ids) = engine(&farm);
+    let fs = RemoteFs {
+        sftp: e.sftp(ids[0]).await.expect("sftp"),
+    };
+    let home = fs.home().await.expect("home");
+    assert_eq!(
+        Path::new(&home),
+        farm.hosts[0].files(),
+        "SFTP starts in the host's directory"
+    );
+    let files = farm.hosts[0].files();
+    std::fs::write(files.join("keep.txt"), b"keep me").unwrap();
+    std::os::unix::fs::symlink(files.join("keep.txt"), files.join("link")).unwrap();
+
+    fs.mkdir(&join(&home, "d")).await.expect("mkdir");
+    std::fs::create_dir_all(files.join("d/deep/er")).unwrap();
+    std::fs::write(files.join("d/deep/er/f"), b"x").unwrap();
+    // A symlink inside the tree to delete points outside it: never followed.
+    std::os::unix::fs::symlink(files.join("keep.txt"), files.join("d/out")).unwrap();
+
+    let mut l = fs.list(&home).await.expect("list");
+    l.sort_by(|a, b| a.name.cmp(&b.name));
+    let kinds: Vec<(&str, FileKind)> = l.iter().map(|e| (e.name.as_str(), e.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("d", FileKind::Dir),
+            ("keep.txt", FileKind::File),
+            ("link", FileKind::Symlink)
+        ]
+    );
+    assert_eq!(l[1].size, 7);
+
+    fs.chmod(&join(&home, "keep.txt"), 0o600)
+        .await
+        .expect("chmod");
+    let st = fs.stat(&join(&home, "keep.txt")).await.unwrap().unwrap();
+    assert_eq!(st.mode, 0o600);
+
+    let clash = fs.rename(&join(&home, "d"), &join(&home, "keep.txt")).await;
+    assert!(
+        clash
+            .expect_err("rename must not replace")
+            .cause
+            .contains("already exists")
+    );
+    fs.rename(&join(&home, "d"), &join(&home, "e"))
+        .await
+        .expect("rename");
+
+    fs.remove_all(&join(&home, "e"))
+        .await
+        .expect("recursive delete");
+    assert!(!files.join("e").exists());
+    assert_eq!(std::fs::read(files.join("keep.txt")).unwrap(), b"keep me");
+
+    let err = fs
+        .list(&join(&home, "missing"))
+        .await
+        .expect_err("missing dir");
+    assert_eq!(err.place, farm.label(0), "errors name the host: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_fans_out_fans_in_and_moves() {
+    let farm = Farm::start(3);
+    let (e, ids) = engine(&farm);
+    let links: Vec<HostLink> = ids.iter().map(|&id| e.link(id)).collect();
+    let (q, mut views) = TransferQueue::new();
+    let local = farm.root.join("local");
+    std::fs::create_dir_all(local.join("tree/sub")).unwrap();
+    std::fs::write(local.join("tree/a"), vec![7u8; 300_000]).unwrap();
+    std::fs::write(local.join("tree/sub/b"), b"bee").unwrap();
+
+    // Fan-out: the tree to every host's start directory.
+    let put = spec(
+        Direction::Put,
+        vec![local.join("tree").to_string_lossy().into_owned()],
+        Path::new("."),
+        false,
+    );
+    let id = q.submit(QueueJob {
+        title: "put tree".into(),
+        spec: put,
+        hosts: links.clone(),
+        remove_sources: false,
+    });
+    let v = wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Done, "{v:?}");
+    assert_eq!(v.hosts.len(), 3);
+    for (i, h) in v.hosts.iter().enumerate() {
+        let t = h.result.clone().unwrap().unwrap();
+        assert_eq!((t.files, t.bytes), (2, 300_003), "{}", h.label);
+        assert_eq!(h.done, 300_003);
+        assert_eq!(
+            std::fs::read(farm.hosts[i].files().join("tree/sub/b")).unwrap(),
+            b"bee"
+        );
+    }
+
+    // Fan-in with move: each host's copy lands in DEST/<host>/, and the
+    // remote sources go once copied.
+    let dest = farm.root.join("fanin");
+    let get = spec(Direction::Get, vec!["tree".into()], &dest, true);
+    let id = q.submit(QueueJob {
+        title: "move tree".into(),
+        spec: get,
+        hosts: links.clone(),
+        remove_sources: true,
+    });
+    let v = wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Done, "{v:?}");
+    assert_eq!(v.note, None);
+    for i in 0..3 {
+        let got = dest.join(farm.label(i)).join("tree/a");
+        assert_eq!(
+            std::fs::read(&got).unwrap().len(),
+            300_000,
+            "{}",
+            got.display()
+        );
+        assert!(
+            !farm.hosts[i].files().join("tree").exists(),
+            "moved away from host {i}"
+        );
+    }
+
+    // One host down: its failure is reported with a cause, the others finish.
+    let mut farm = farm;
+    farm.kill(1);
+    let put = spec(
+        Direction::Put,
+        vec![local.join("tree/sub").to_string_lossy().into_owned()],
+        Path::new("."),
+        false,
+    );
+    let id = q.submit(QueueJob {
+        title: "put sub".into(),
+        spec: put,
+        hosts: links,
+        remove_sources: true,
+    });
+    let v = wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Failed);
+    assert!(
+        matches!(&v.hosts[1].result, Some(Err(cause)) if !cause.is_empty()),
+        "{v:?}"
+    );
+    assert!(matches!(v.hosts[0].result, Some(Ok(_))));
+    assert!(
+        local.join("tree/sub/b").exists(),
+        "a move keeps its sources unless every host has them"
+    );
+    assert!(v.note.unwrap_or_default().contains("sources kept"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_pauses_resumes_and_cancels() {
+    let farm = Farm::start(1);
+    let (e, ids) = engine(&farm);
+    let link = e.link(ids[0]);
+    let (q, mut views) = TransferQueue::new();
+    let src = farm.root.join("big.bin");
+    let data: Vec<u8> = (0..64u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(&src, &data).unwrap();
+    let put = |name: &str| {
+        let mut s = spec(
+            Direction::Put,
+            vec![src.to_string_lossy().into_owned()],
+            Path::new(name),
+            false,
+        );
+        s.opts.overwrite = Overwrite::Always;
+        s
+    };
+    let id = q.submit(QueueJob {
+        title: "big".into(),
+        spec: put("p"),
+        hosts: vec![link.clone()],
+        remove_sources: false,
+    });
+    // Pause once some bytes moved; the part file stays, the file is absent.
+    wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.hosts[0].done > 0
+    })
+    .await;
+    q.pause(id);
+    let v = wait(&mut views, Duration::from_secs(30), |v| {
+        v.state == JobState::Paused
+    })
+    .await;
+    assert!(v.hosts[0].result.is_none());
+    let dir = farm.hosts[0].files().join("p");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !dir.join("big.bin").exists(),
+        "no destination before the copy is verified"
+    );
+    assert!(
+        dir.join(".big.bin.sshdeck-part").exists(),
+        "the part file is kept for resuming"
+    );
+    q.resume(id);
+    let v = wait(&mut views, Duration::from_secs(120), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Done, "{v:?}");
+    assert_eq!(
+        std::fs::read(dir.join("big.bin")).unwrap(),
+        data,
+        "resumed copy is byte-exact"
+    );
+    assert!(!dir.join(".big.bin.sshdeck-part").exists());
+
+    // Cancel: the destination never appears, the part stays for a later try.
+    let id = q.submit(QueueJob {
+        title: "big again".into(),
+        spec: put("c"),
+        hosts: vec![link],
+        remove_sources: false,
+    });
+    wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.hosts[0].done > 0
+    })
+    .await;
+    q.cancel(id);
+    let v = wait(&mut views, Duration::from_secs(30), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Cancelled);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!farm.hosts[0].files().join("c/big.bin").exists());
+}

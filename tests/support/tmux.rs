@@ -1,0 +1,124 @@
+//! Driving the real binary in tmux: keys, text, mouse (as the SGR escape
+//! sequences a terminal would send), and reading the screen.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use super::farm::Farm;
+
+pub struct Tmux {
+    pub socket: String,
+}
+
+impl Tmux {
+    pub fn cmd(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+    pub fn send(&self, keys: &[&str]) {
+        let mut a = vec!["send-keys", "-t", "e2e"];
+        a.extend_from_slice(keys);
+        self.cmd(&a);
+        // Separate keystrokes: ESC followed at once by a key reads as Alt-key.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    pub fn type_text(&self, text: &str) {
+        self.cmd(&["send-keys", "-t", "e2e", "-l", text]);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-t", "e2e", "-p"]).stdout).into_owned()
+    }
+    /// Wait for the wrapper shell to print the program's exit status on the
+    /// normal screen (see `wrapped`), and return it.
+    pub fn wait_exit(&self) -> String {
+        let screen = self.wait_for("the program to exit", |s| s.contains("EXIT:"));
+        let status = screen.split("EXIT:").nth(1).unwrap_or("");
+        status.split_whitespace().next().unwrap_or("").to_string()
+    }
+    /// The pid of the program under the wrapper shell.
+    pub fn program_pid(&self) -> String {
+        let sh = self.display("#{pane_pid}");
+        let out = Command::new("pgrep")
+            .args(["-P", &sh])
+            .output()
+            .expect("pgrep");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    }
+    pub fn display(&self, format: &str) -> String {
+        let out = self.cmd(&["display", "-p", "-t", "e2e", format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+    pub fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+/// Run `cmd` under a shell that prints its exit status afterwards and stays
+/// alive, so the test can read both the status and the restored screen.
+pub fn wrapped(cmd: &str) -> String {
+    format!("sh -c '{cmd}; echo EXIT:$?; sleep 60'")
+}
+
+pub fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+impl Tmux {
+    /// A left-button drag from one cell to another (1-based, as terminals
+    /// report them), with `mods` added to the button code (4: Shift).
+    pub fn drag(&self, from: (u16, u16), to: (u16, u16), mods: u8) {
+        let b = mods;
+        self.type_text(&format!("\x1b[<{b};{};{}M", from.0, from.1));
+        self.type_text(&format!("\x1b[<{};{};{}M", 32 + b, to.0, to.1));
+        self.type_text(&format!("\x1b[<{b};{};{}m", to.0, to.1));
+    }
+}
+
+/// A config.toml naming the farm's hosts node0, node1...
+pub fn farm_config(farm: &Farm) -> std::path::PathBuf {
+    let cfg = farm.root.join("config.toml");
+    let mut text = format!(
+        "[defaults]\nuser = \"{}\"\nidentity_files = [\"{}\"]\nknown_hosts = [\"{}\"]\nhost_key_policy = \"strict\"\nssh_config = \"none\"\nuse_agent = false\n",
+        farm.user,
+        farm.client_key.display(),
+        farm.known_hosts.display()
+    );
+    for (i, h) in farm.hosts.iter().enumerate() {
+        text.push_str(&format!(
+            "\n[[hosts]]\nname = \"node{i}\"\naddress = \"127.0.0.1\"\nport = {}\n",
+            h.port
+        ));
+    }
+    std::fs::write(&cfg, text).expect("write config");
+    cfg
+}
