@@ -463,3 +463,210 @@ fn output_search_moves_the_view() {
     key(&mut s, KeyCode::End);
     assert_eq!(s.panes.scroll.get(&0), None);
 }
+
+/// The files tab, driven by messages: listings in, effects out.
+mod files_tab {
+    use super::*;
+    use sshdeck::app::msg::{FileOp, Listing, TransferAction};
+    use sshdeck::engine::copy_job::Direction;
+    use sshdeck::engine::fs::{FileEntry, FileKind};
+    use sshdeck::engine::queue::{HostView, JobState, JobView};
+
+    fn entry(name: &str, kind: FileKind) -> FileEntry {
+        FileEntry {
+            name: name.into(),
+            kind,
+            size: 10,
+            mode: 0o644,
+            mtime: Some(1),
+            to_dir: false,
+        }
+    }
+
+    fn listed(s: &mut AppState, pane: usize, request: u64, dir: &str, names: &[(&str, FileKind)]) {
+        update(
+            s,
+            Msg::Listed {
+                pane,
+                request,
+                result: Ok(Listing {
+                    dir: dir.into(),
+                    entries: names.iter().map(|(n, k)| entry(n, *k)).collect(),
+                    from: None,
+                    home: Some("/home/u".into()),
+                }),
+            },
+        );
+    }
+
+    fn open() -> AppState {
+        let mut s = state();
+        key(&mut s, KeyCode::Char('a'));
+        let e = key(&mut s, KeyCode::F(2));
+        assert!(matches!(
+            e.as_slice(),
+            [
+                Effect::List {
+                    pane: 0,
+                    dir: None,
+                    ..
+                },
+                Effect::List {
+                    pane: 1,
+                    dir: None,
+                    ..
+                }
+            ]
+        ));
+        listed(
+            &mut s,
+            0,
+            1,
+            "/tmp/l",
+            &[("src", FileKind::Dir), ("a.txt", FileKind::File)],
+        );
+        listed(&mut s, 1, 1, "/home/u", &[("etc", FileKind::Dir)]);
+        s
+    }
+
+    #[test]
+    fn entering_a_directory_lists_it_and_stale_answers_are_dropped() {
+        let mut s = open();
+        let e = key(&mut s, KeyCode::Enter);
+        let [
+            Effect::List {
+                pane: 0,
+                dir: Some(d),
+                request: 2,
+                ..
+            },
+        ] = e.as_slice()
+        else {
+            panic!("{e:?}");
+        };
+        assert_eq!(d, "/tmp/l/src");
+        // An answer to the first request arriving late changes nothing.
+        listed(&mut s, 0, 1, "/elsewhere", &[]);
+        assert_eq!(s.files.panes[0].cwd, "/tmp/l");
+        listed(&mut s, 0, 2, "/tmp/l/src", &[("x", FileKind::File)]);
+        assert_eq!(s.files.panes[0].cwd, "/tmp/l/src");
+        // Going up puts the cursor back on the directory we left.
+        key(&mut s, KeyCode::Backspace);
+        listed(
+            &mut s,
+            0,
+            3,
+            "/tmp/l",
+            &[("src", FileKind::Dir), ("a.txt", FileKind::File)],
+        );
+        assert_eq!(s.files.panes[0].current().unwrap().name, "src");
+        assert_eq!(
+            s.files.panes[0].recent[..2],
+            ["/tmp/l".to_string(), "/tmp/l/src".into()]
+        );
+    }
+
+    #[test]
+    fn copy_by_key_queues_a_put_to_every_selected_host() {
+        let mut s = open();
+        key(&mut s, KeyCode::Down);
+        let e = key(&mut s, KeyCode::F(5));
+        let [Effect::Transfer(r)] = e.as_slice() else {
+            panic!("{e:?}");
+        };
+        assert_eq!(r.hosts, [0, 1, 2]);
+        assert_eq!(r.spec.dir, Direction::Put);
+        assert_eq!(r.spec.sources, ["/tmp/l/a.txt"]);
+        assert_eq!(r.spec.dest, ".", "relative to each host's home");
+        assert!(!r.remove_sources);
+    }
+
+    #[test]
+    fn operations_ask_and_validate() {
+        let mut s = open();
+        key(&mut s, KeyCode::Down);
+        assert!(key(&mut s, KeyCode::F(8)).is_empty(), "delete asks first");
+        assert!(key(&mut s, KeyCode::Char('n')).is_empty());
+        key(&mut s, KeyCode::F(8));
+        let e = key(&mut s, KeyCode::Char('y'));
+        assert!(matches!(
+            e.as_slice(),
+            [Effect::FileOp { op: FileOp::Delete(p), .. }] if p == &["/tmp/l/a.txt".to_string()]
+        ));
+        key(&mut s, KeyCode::Char('p'));
+        for _ in 0..3 {
+            key(&mut s, KeyCode::Backspace);
+        }
+        typ(&mut s, "9z");
+        assert!(key(&mut s, KeyCode::Enter).is_empty());
+        assert!(
+            s.status
+                .as_deref()
+                .unwrap_or("")
+                .contains("not an octal mode")
+        );
+        key(&mut s, KeyCode::Char('p'));
+        for _ in 0..3 {
+            key(&mut s, KeyCode::Backspace);
+        }
+        typ(&mut s, "600");
+        let e = key(&mut s, KeyCode::Enter);
+        assert!(matches!(
+            e.as_slice(),
+            [Effect::FileOp {
+                op: FileOp::Chmod { mode: 0o600, .. },
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn transfers_panel_pauses_and_quitting_asks_while_transfers_run() {
+        let mut s = open();
+        let job = JobView {
+            id: 7,
+            title: "put".into(),
+            dir: Direction::Put,
+            dest: ".".into(),
+            state: JobState::Running,
+            active: Duration::from_secs(1),
+            hosts: vec![HostView {
+                label: "web1".into(),
+                done: 1,
+                total: 2,
+                files_started: 1,
+                current: "a".into(),
+                result: None,
+            }],
+            note: None,
+        };
+        update(&mut s, Msg::Transfer(job.clone()));
+        key(&mut s, KeyCode::Char('t'));
+        let e = key(&mut s, KeyCode::Char('p'));
+        assert!(matches!(
+            e.as_slice(),
+            [Effect::TransferCtl {
+                id: 7,
+                action: TransferAction::Pause
+            }]
+        ));
+        key(&mut s, KeyCode::Esc);
+        assert!(key(&mut s, KeyCode::Char('q')).is_empty());
+        assert_eq!(s.overlay, Overlay::ConfirmQuit);
+        key(&mut s, KeyCode::Char('n'));
+        // A finished job lists both panes again and says so.
+        let e = update(
+            &mut s,
+            Msg::Transfer(JobView {
+                state: JobState::Done,
+                ..job
+            }),
+        );
+        assert_eq!(e.len(), 2);
+        assert!(s.status.as_deref().unwrap_or("").contains("done on 1 host"));
+        assert!(matches!(
+            key(&mut s, KeyCode::Char('q')).as_slice(),
+            [Effect::Quit]
+        ));
+    }
+}

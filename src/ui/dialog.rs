@@ -133,18 +133,28 @@ fn masked(p: &PromptView, i: usize) -> Line<'static> {
 }
 
 pub fn confirm_quit(f: &mut Frame, s: &AppState, area: Rect) {
-    let r = centered(area, 50, 5);
-    f.render_widget(Clear, r);
-    let text = vec![
-        Line::from(format!(
+    let mut text = Vec::new();
+    if s.running() > 0 {
+        text.push(Line::from(format!(
             "{} hosts are still running a command.",
             s.running()
-        )),
-        Line::from(""),
-        Line::from("Quit anyway?  y / n"),
-    ];
+        )));
+    }
+    let transfers = s.files.active_transfers();
+    if transfers > 0 {
+        text.push(Line::from(format!(
+            "{transfers} transfer(s) are not finished; their part files stay, and the same copy resumes from them."
+        )));
+    }
+    text.push(Line::from(""));
+    text.push(Line::from("Quit anyway?  y / n"));
+    // Rows after wrapping inside a 60-column box (58 inside the border).
+    let rows: usize = text.iter().map(|l| l.width().div_ceil(58).max(1)).sum();
+    let r = centered(area, 60, rows as u16 + 2);
+    f.render_widget(Clear, r);
+    let text: Vec<Line> = text;
     f.render_widget(
-        Paragraph::new(text).block(
+        Paragraph::new(text).wrap(Wrap { trim: true }).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(Style::new().fg(WARN))
