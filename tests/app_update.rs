@@ -670,3 +670,27 @@ mod files_tab {
         ));
     }
 }
+
+#[test]
+fn clicking_the_tab_labels_switches_tabs() {
+    let mut s = state();
+    let click = |col| {
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: col,
+            row: 39,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let e = update(&mut s, click(9));
+    assert_eq!(s.view, sshdeck::app::state::View::Files);
+    // Nothing selected: only the local pane is listed; the hosts pane says why.
+    assert!(
+        matches!(e.as_slice(), [Effect::List { pane: 0, .. }]),
+        "{e:?}"
+    );
+    let why = s.files.panes[1].error.clone().unwrap_or_default();
+    assert!(why.contains("no hosts selected"), "{why}");
+    update(&mut s, click(2));
+    assert_eq!(s.view, sshdeck::app::state::View::Deck);
+}

@@ -15,6 +15,19 @@ pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
     if !s.prompts.is_empty() {
         return Vec::new();
     }
+    // The tab labels at the left of the status bar: " Hosts " then " Files ".
+    if m.kind == MouseEventKind::Down(MouseButton::Left) && m.row + 1 == s.size.1 && m.column < 14 {
+        let want = if m.column < 7 {
+            super::state::View::Deck
+        } else {
+            super::state::View::Files
+        };
+        return if s.view == want {
+            Vec::new()
+        } else {
+            super::keys::toggle_view(s)
+        };
+    }
     if s.view == super::state::View::Files {
         return super::files::mouse::on_mouse(s, m);
     }

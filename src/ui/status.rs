@@ -11,7 +11,23 @@ use crate::app::AppState;
 use crate::app::state::{Focus, View};
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
+    // The two tabs, the current one highlighted; F2 switches.
+    let tab = |name: &'static str, on: bool| {
+        if on {
+            Span::styled(
+                format!(" {name} "),
+                Style::new()
+                    .fg(ratatui::style::Color::Black)
+                    .bg(ACCENT)
+                    .add_modifier(Modifier::BOLD),
+            )
+        } else {
+            Span::styled(format!(" {name} "), Style::new().fg(MUTED))
+        }
+    };
     let mut spans = vec![
+        tab("Hosts", s.view == View::Deck),
+        tab("Files", s.view == View::Files),
         Span::styled(
             format!(" {} selected ", s.selected().len()),
             Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
