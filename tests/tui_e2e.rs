@@ -18,27 +18,9 @@ fn tui_runs_a_command_on_selected_hosts_in_tmux() {
     let farm = Farm::start(3);
     let cfg = farm_config(&farm);
 
-    let tmux = Tmux {
-        socket: format!("sshdeck-e2e-{}", std::process::id()),
-    };
     let bin = env!("CARGO_BIN_EXE_sshdeck");
     let launch = wrapped(&format!("{bin} -c {} tui", cfg.display()));
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "150",
-        "-y",
-        "40",
-        &launch,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let tmux = Tmux::start("e2e", &launch, 150, 40);
     // Let OSC 52 reach tmux's buffers if it ever got through.
     tmux.cmd(&["set", "-g", "set-clipboard", "on"]);
     tmux.wait_for("the host list", |s| {
@@ -88,22 +70,13 @@ fn sigterm_restores_the_terminal() {
         tmux_available(),
         "tmux is required (scripts/test installs it)"
     );
-    let tmux = Tmux {
-        socket: format!("sshdeck-e2e-term-{}", std::process::id()),
-    };
     let bin = env!("CARGO_BIN_EXE_sshdeck");
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "100",
-        "-y",
-        "30",
+    let tmux = Tmux::start(
+        "e2e-term",
         &wrapped(&format!("{bin} demo --hosts 2")),
-    ]);
-    assert!(out.status.success());
+        100,
+        30,
+    );
     tmux.wait_for("the demo hosts", |s| s.contains("demo02"));
     assert_eq!(
         tmux.display("#{alternate_on}"),
@@ -141,9 +114,6 @@ fn files_tab_copies_by_key_and_by_mouse_drag_in_tmux() {
     std::fs::write(local.join("beta.txt"), b"beta by drag\n").unwrap();
     std::fs::write(local.join("gamma/g"), b"g").unwrap();
 
-    let tmux = Tmux {
-        socket: format!("sshdeck-e2e-files-{}", std::process::id()),
-    };
     let bin = env!("CARGO_BIN_EXE_sshdeck");
     // The local pane starts in the working directory.
     // An "editor" that edits alpha, and for beta also changes the host's
@@ -165,22 +135,7 @@ fn files_tab_copies_by_key_and_by_mouse_drag_in_tmux() {
         editor.display(),
         cfg.display()
     ));
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "140",
-        "-y",
-        "36",
-        &launch,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let tmux = Tmux::start("e2e-files", &launch, 140, 36);
     tmux.wait_for("the host list", |s| s.contains("node1"));
     tmux.send(&["a"]);
     tmux.send(&["F2"]);

@@ -210,3 +210,17 @@ fn files_help_80x30() {
     key(&mut s, KeyCode::Char('?'));
     insta::assert_snapshot!(draw(&s));
 }
+
+#[test]
+fn quit_dialog_fits_its_wrapped_lines_80x24() {
+    let mut s = files_tab(80, 24);
+    update(
+        &mut s,
+        Msg::Transfer(job(3, JobState::Running, vec![host("web01", MIB, None)], 1)),
+    );
+    assert!(key(&mut s, KeyCode::Char('q')).is_empty(), "asks first");
+    let screen = draw(&s);
+    // The long transfer line wraps; the box grows so the question still shows.
+    assert!(screen.contains("transfer(s) are not finished"), "{screen}");
+    assert!(screen.contains("Quit anyway?  y / n"), "{screen}");
+}

@@ -132,7 +132,7 @@ pub enum Effect {
     },
     /// Edit a file in $EDITOR (remote: download, edit, upload atomically).
     Edit {
-        side: Side,
+        /// None: a local file.
         host: Option<usize>,
         path: String,
     },

@@ -312,24 +312,19 @@ fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
     tokio::spawn(async move {
         let spec = job.spec.clone();
         let scans = tokio::task::spawn_blocking(move || copy_job::scan_local_sources(&spec)).await;
+        let scans = scans.unwrap_or_else(|e| {
+            Err(super::transfer::TransferError::Local {
+                path: PathBuf::from("."),
+                cause: format!("scanning failed: {e}"),
+            })
+        });
         let scans: Arc<Vec<(PathBuf, Vec<Entry>)>> = match scans {
-            Ok(Ok(s)) => Arc::new(s),
-            Ok(Err(e)) => {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                // A local source that cannot be read fails every host it was for.
                 let results = todo
                     .iter()
                     .map(|&t| t.then(|| Err(CopyError::Transfer(e.clone()))))
-                    .collect();
-                let _ = tx.send(Cmd::Finished(id, results));
-                return;
-            }
-            Err(e) => {
-                let cause = super::transfer::TransferError::Local {
-                    path: PathBuf::from("."),
-                    cause: format!("scanning failed: {e}"),
-                };
-                let results = todo
-                    .iter()
-                    .map(|&t| t.then(|| Err(CopyError::Transfer(cause.clone()))))
                     .collect();
                 let _ = tx.send(Cmd::Finished(id, results));
                 return;

@@ -28,7 +28,7 @@ pub struct EditSession {
     pub remote: String,
     pub local: PathBuf,
     /// Keeps the downloaded copy's directory alive until the edit ends.
-    _dir: Option<tempfile::TempDir>,
+    temp_dir: Option<tempfile::TempDir>,
     before: [u8; 32],
     /// The remote file as downloaded: size, mtime and SHA-256.
     seen: Option<(Option<u64>, Option<u32>, Option<String>)>,
@@ -69,16 +69,22 @@ impl FilesIo {
                 .flatten();
             let result = with_fs(side, link, |fs| {
                 Box::pin(async move {
-                    // The home on every listing: cheap (one request), and a
-                    // pane switched to other hosts learns theirs.
-                    let home = fs.home().await.map_err(|e| e.to_string())?;
-                    let dir = dir.unwrap_or_else(|| home.clone());
+                    // The home is asked for only when starting there (a pane
+                    // that changes side starts over), not on every listing:
+                    // over a WAN each request is a round trip.
+                    let (dir, home) = match dir {
+                        Some(d) => (d, None),
+                        None => {
+                            let h = fs.home().await.map_err(|e| e.to_string())?;
+                            (h.clone(), Some(h))
+                        }
+                    };
                     let entries = fs.list(&dir).await.map_err(|e| e.to_string())?;
                     Ok(Listing {
                         dir,
                         entries,
                         from,
-                        home: Some(home),
+                        home,
                     })
                 })
             })
@@ -285,7 +291,7 @@ async fn prepare_edit(link: Option<HostLink>, path: String) -> Result<EditSessio
             host: None,
             remote: path,
             local,
-            _dir: None,
+            temp_dir: None,
             before,
             seen: None,
         });
@@ -323,7 +329,7 @@ async fn prepare_edit(link: Option<HostLink>, path: String) -> Result<EditSessio
         host: Some(link),
         remote: path,
         local,
-        _dir: Some(dir),
+        temp_dir: Some(dir),
         before,
         seen: Some((attrs.size, attrs.mtime, remote_sha)),
     })
@@ -353,7 +359,7 @@ async fn finish(s: &mut EditSession) -> Result<String, String> {
     }
     if changed {
         // Keep the user's work: the temporary directory is not removed.
-        if let Some(d) = s._dir.take() {
+        if let Some(d) = s.temp_dir.take() {
             let _kept = d.keep();
         }
         return Err(format!(

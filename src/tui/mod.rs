@@ -216,7 +216,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                 Effect::FileOp { side, hosts, op } => files.file_op(side, &hosts, op),
                 Effect::Transfer(req) => files.transfer(req),
                 Effect::TransferCtl { id, action } => files.control(id, action),
-                Effect::Edit { host, path, .. } => files.start_edit(host, path),
+                Effect::Edit { host, path } => files.start_edit(host, path),
                 Effect::Suspend => {
                     guard.suspend()?;
                     let size = guard.term.size()?;

@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
@@ -103,16 +103,25 @@ pub fn prompt(f: &mut Frame, p: &PromptView, queued: usize, area: Rect) {
         footer.push_str(&format!(" · {} more questions waiting", queued - 1));
     }
     lines.push(Line::from(Span::styled(footer, Style::new().fg(MUTED))));
-    let w = 76.min(area.width);
-    let h = (lines.len() as u16 + 2).min(area.height);
+    framed(f, area, 76, lines, title, WARN);
+}
+
+/// A centred, bordered box of wrapped lines, `width` columns wide and as
+/// tall as the lines need once wrapped (so nothing is cut off at the
+/// bottom), over whatever is beneath.
+pub fn framed(f: &mut Frame, area: Rect, width: u16, lines: Vec<Line>, title: &str, color: Color) {
+    let w = width.min(area.width);
+    let inner = usize::from(w.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let h = (rows as u16).saturating_add(2).min(area.height);
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()
                 .borders(Borders::ALL)
-                .border_style(Style::new().fg(WARN))
-                .title(title),
+                .border_style(Style::new().fg(color))
+                .title(title.to_string()),
         ),
         r,
     );
@@ -148,18 +157,5 @@ pub fn confirm_quit(f: &mut Frame, s: &AppState, area: Rect) {
     }
     text.push(Line::from(""));
     text.push(Line::from("Quit anyway?  y / n"));
-    // Rows after wrapping inside a 60-column box (58 inside the border).
-    let rows: usize = text.iter().map(|l| l.width().div_ceil(58).max(1)).sum();
-    let r = centered(area, 60, rows as u16 + 2);
-    f.render_widget(Clear, r);
-    let text: Vec<Line> = text;
-    f.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: true }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(Style::new().fg(WARN))
-                .title(" Quit "),
-        ),
-        r,
-    );
+    framed(f, area, 60, text, " Quit ", WARN);
 }

@@ -6,9 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::help::centered;
 use super::style::{ACCENT, MUTED, WARN};
 use crate::app::AppState;
 use crate::app::files::side_label;
@@ -136,19 +134,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             )
         }
     };
-    let w = 70.min(area.width);
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let r = centered(area, w, h);
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(Style::new().fg(ACCENT))
-                .title(title),
-        ),
-        r,
-    );
+    super::dialog::framed(f, area, 70, lines, &title, ACCENT);
 }
 
 fn list_lines(rows: &[String], cursor: usize, height: u16) -> Vec<Line<'static>> {

@@ -94,6 +94,22 @@ pub fn tmux_available() -> bool {
 }
 
 impl Tmux {
+    /// Start `cmd` in a detached `cols` x `rows` session on a private tmux
+    /// server (`tag` and our pid name its socket).
+    pub fn start(tag: &str, cmd: &str, cols: u16, rows: u16) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("sshdeck-{tag}-{}", std::process::id()),
+        };
+        let (x, y) = (cols.to_string(), rows.to_string());
+        let out = tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", &x, "-y", &y, cmd]);
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
     /// A left-button drag from one cell to another (1-based, as terminals
     /// report them), with `mods` added to the button code (4: Shift).
     pub fn drag(&self, from: (u16, u16), to: (u16, u16), mods: u8) {

@@ -171,10 +171,7 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
             n => format!("{n} items"),
         };
         let dest = dst.shared_path(&dst.cwd);
-        let title = match dir {
-            Direction::Put => format!("{verb} {where_}: {what} → {dest}"),
-            Direction::Get => format!("{verb} {where_}: {what} → {dest}"),
-        };
+        let title = format!("{verb} {where_}: {what} → {dest}");
         out.push(Effect::Transfer(TransferRequest {
             title,
             spec: CopySpec {

@@ -54,7 +54,10 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         return refresh_all(s);
     }
     let a = s.files.active;
-    let page = usize::from(s.size.1.saturating_sub(12)).max(1);
+    // A page is the pane's entry rows (border and column header excluded).
+    let lay =
+        crate::app::layout::files_layout(s, ratatui::layout::Rect::new(0, 0, s.size.0, s.size.1));
+    let page = usize::from(lay.panes[a].height.saturating_sub(3)).max(1);
     let n = s.files.panes[a].visible().len();
     let pane = &mut s.files.panes[a];
     match k.code {
@@ -189,7 +192,6 @@ fn edit(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     vec![Effect::Edit {
-        side,
         host: hosts.first().copied(),
         path,
     }]
