@@ -11,6 +11,7 @@ pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod inventory;
+pub mod logging;
 pub mod text;
 pub mod tui;
 pub mod ui;

@@ -134,7 +134,7 @@ fn enter_fans_out_to_the_selection() {
     );
     let fx = run(&mut s, "uptime");
     match fx.as_slice() {
-        [Effect::Exec { hosts, command }] => {
+        [Effect::Exec { hosts, command, .. }] => {
             assert_eq!(hosts, &vec![0, 1, 2]);
             // "uptime" was still in the box from the refused attempt.
             assert_eq!(command, "uptimeuptime");

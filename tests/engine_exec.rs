@@ -87,6 +87,7 @@ async fn refused_and_hanging_hosts_fail_alone() {
     );
     let opts = ExecOptions {
         timeout: Some(Duration::from_millis(1500)),
+        ..Default::default()
     };
     let started = std::time::Instant::now();
     engine.exec(&ids, &cmd, &opts);

@@ -15,6 +15,7 @@ use crate::inventory::nodeset;
 pub fn help_lines() -> &'static [(&'static str, &'static str)] {
     &[
         ("F2", "switch between hosts/output and files"),
+        ("F3", "shells on the selected hosts (typing goes to all)"),
         ("Tab / Shift-Tab", "move focus: hosts, output, command"),
         ("?", "this help (Esc closes)"),
         ("q / Ctrl-C", "quit (asks while commands run)"),
@@ -33,6 +34,7 @@ pub fn help_lines() -> &'static [(&'static str, &'static str)] {
         ("Command", ""),
         ("Enter", "run on the selected hosts"),
         ("Alt-Enter", "new line"),
+        ("Ctrl-O", "options: login shell, PTY, sudo, env, directory"),
         ("Up / Down", "history (on the first / last line)"),
         ("", ""),
         ("Output", ""),
@@ -72,6 +74,18 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             };
         }
         Overlay::None => {}
+    }
+    // Shells take every key (Ctrl-C included) but their own few.
+    if s.view == View::Shells {
+        return super::shell::on_key(s, k);
+    }
+    if s.options.editing.is_some() {
+        s.options.on_key(k);
+        return Vec::new();
+    }
+    if k.code == KeyCode::F(3) {
+        s.files.dialog = None;
+        return super::shell::enter(s);
     }
     if ctrl && k.code == KeyCode::Char('c') {
         return quit(s);
@@ -140,7 +154,7 @@ pub fn toggle_view(s: &mut AppState) -> Vec<Effect> {
             s.view = View::Files;
             super::files::on_open(s)
         }
-        View::Files => {
+        View::Files | View::Shells => {
             s.view = View::Deck;
             s.files.dialog = None;
             Vec::new()
@@ -163,7 +177,7 @@ fn on_files_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
 }
 
 fn quit(s: &mut AppState) -> Vec<Effect> {
-    if s.running() > 0 || s.files.active_transfers() > 0 {
+    if s.running() > 0 || s.files.active_transfers() > 0 || super::shell::live(s) > 0 {
         s.overlay = Overlay::ConfirmQuit;
         Vec::new()
     } else {
@@ -350,6 +364,10 @@ fn on_command_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     match k.code {
         KeyCode::Enter if alt_or_shift => s.command.insert_newline(),
         KeyCode::Enter => return run_command(s),
+        KeyCode::Char('o') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+            s.options.editing = Some(0);
+            s.options.error = None;
+        }
         KeyCode::Esc => s.focus = Focus::Hosts,
         KeyCode::Up if s.command.cursor().0 == 0 && !s.history.is_empty() => {
             let pos = match s.history_pos {
@@ -401,6 +419,13 @@ fn run_command(s: &mut AppState) -> Vec<Effect> {
         s.status = Some("a command is still running: wait, or Ctrl-X to cancel it".into());
         return Vec::new();
     }
+    let opts = match s.options.to_exec() {
+        Ok(o) => o,
+        Err(e) => {
+            s.status = Some(format!("command options: {e} (Ctrl-O)"));
+            return Vec::new();
+        }
+    };
     if s.history.last() != Some(&command) {
         s.history.push(command.clone());
     }
@@ -424,7 +449,11 @@ fn run_command(s: &mut AppState) -> Vec<Effect> {
         ..Default::default()
     };
     s.status = None;
-    vec![Effect::Exec { hosts, command }]
+    vec![Effect::Exec {
+        hosts,
+        command,
+        opts,
+    }]
 }
 
 fn on_output_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {

@@ -63,12 +63,28 @@ fn pane_grid(s: &AppState, output: Rect) -> (Vec<(usize, Rect)>, usize, usize, u
         output.width.saturating_sub(2),
         output.height.saturating_sub(2),
     );
-    let focused = s.panes.focused.min(n - 1);
-    if s.panes.zoomed {
+    grid(inner, n, s.panes.focused, s.panes.zoomed, MIN_PANE)
+}
+
+/// `n` panes in `inner`: the page holding `focused`, as squarish as fits
+/// with panes no smaller than `min`. Returns (index, area) per pane on the
+/// page, the column count, the page and the page count.
+pub fn grid(
+    inner: Rect,
+    n: usize,
+    focused: usize,
+    zoomed: bool,
+    min: (u16, u16),
+) -> (Vec<(usize, Rect)>, usize, usize, usize) {
+    if n == 0 {
+        return (Vec::new(), 1, 0, 1);
+    }
+    let focused = focused.min(n - 1);
+    if zoomed {
         return (vec![(focused, inner)], 1, focused, n);
     }
-    let max_cols = (inner.width / MIN_PANE.0).max(1) as usize;
-    let max_rows = (inner.height / MIN_PANE.1).max(1) as usize;
+    let max_cols = (inner.width / min.0).max(1) as usize;
+    let max_rows = (inner.height / min.1).max(1) as usize;
     let per_page = max_cols * max_rows;
     let pages = n.div_ceil(per_page);
     let page = focused / per_page;

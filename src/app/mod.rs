@@ -7,7 +7,9 @@ pub mod keys;
 pub mod layout;
 pub mod mouse;
 pub mod msg;
+pub mod options;
 pub mod scrollback;
+pub mod shell;
 pub mod state;
 pub mod update;
 

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use super::keys::scroll;
 use super::layout::{contains, layout};
 use super::msg::Effect;
-use super::state::{AppState, Focus, Row};
+use super::state::{AppState, Focus, Row, View};
 
 const WHEEL_LINES: isize = 3;
 
@@ -15,21 +15,31 @@ pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
     if !s.prompts.is_empty() {
         return Vec::new();
     }
-    // The tab labels at the left of the status bar: " Hosts " then " Files ".
-    if m.kind == MouseEventKind::Down(MouseButton::Left) && m.row + 1 == s.size.1 && m.column < 14 {
-        let want = if m.column < 7 {
-            super::state::View::Deck
-        } else {
-            super::state::View::Files
+    // The tab labels at the left of the status bar: " Hosts " " Files " " Shells ".
+    if m.kind == MouseEventKind::Down(MouseButton::Left) && m.row + 1 == s.size.1 && m.column < 22 {
+        let want = match m.column {
+            0..7 => View::Deck,
+            7..14 => View::Files,
+            _ => View::Shells,
         };
-        return if s.view == want {
-            Vec::new()
-        } else {
-            super::keys::toggle_view(s)
+        return match (s.view, want) {
+            (a, b) if a == b => Vec::new(),
+            (_, View::Shells) => super::shell::enter(s),
+            (View::Shells, View::Files) => {
+                s.view = View::Deck;
+                super::keys::toggle_view(s)
+            }
+            (View::Shells, View::Deck) => {
+                s.view = View::Deck;
+                Vec::new()
+            }
+            _ => super::keys::toggle_view(s),
         };
     }
-    if s.view == super::state::View::Files {
-        return super::files::mouse::on_mouse(s, m);
+    match s.view {
+        View::Files => return super::files::mouse::on_mouse(s, m),
+        View::Shells => return super::shell::on_mouse(s, m),
+        View::Deck => {}
     }
     let lay = layout(s, Rect::new(0, 0, s.size.0, s.size.1));
     let (col, row) = (m.column, m.row);

@@ -41,6 +41,11 @@ pub enum Msg {
     },
     /// The transfer queue's latest view of one job.
     Transfer(JobView),
+    /// The runner opened the shell requested by `Effect::OpenShell`.
+    ShellStarted {
+        id: u64,
+        job: JobId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +96,28 @@ pub enum Effect {
     Exec {
         hosts: Vec<usize>,
         command: String,
+        opts: crate::engine::ExecOptions,
+    },
+    /// Open a PTY shell of `cols` x `rows` on `host`, for pane `id`.
+    OpenShell {
+        id: u64,
+        host: usize,
+        cols: u16,
+        rows: u16,
+    },
+    /// Bytes typed or pasted into shell `id`.
+    ShellInput {
+        id: u64,
+        bytes: Vec<u8>,
+    },
+    /// Shell `id`'s pane changed size: send a window-change.
+    ShellResize {
+        id: u64,
+        cols: u16,
+        rows: u16,
+    },
+    CloseShell {
+        id: u64,
     },
     Cancel(JobId),
     Answer {

@@ -7,7 +7,9 @@ use std::time::Duration;
 use tui_textarea::TextArea;
 
 use super::files::state::FilesView;
+use super::options::CommandOptions;
 use super::scrollback::Scrollback;
+use super::shell::state::ShellsView;
 use crate::engine::{ExitStatus, JobId, Question};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +58,8 @@ pub struct HostRow {
 pub enum View {
     Deck,
     Files,
+    /// Interactive shells (F3).
+    Shells,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +155,9 @@ pub struct AppState {
     pub quit: bool,
     pub view: View,
     pub files: FilesView,
+    pub shells: ShellsView,
+    /// Options for the next command (Ctrl-O in the command pane).
+    pub options: CommandOptions,
 }
 
 impl AppState {
@@ -195,6 +202,8 @@ impl AppState {
             quit: false,
             view: View::Deck,
             files: FilesView::default(),
+            shells: ShellsView::default(),
+            options: CommandOptions::default(),
         }
     }
 

@@ -7,7 +7,8 @@ use super::files;
 use super::keys;
 use super::mouse;
 use super::msg::{Effect, Msg};
-use super::state::{AppState, HostState, LastRun, PromptView, RunResult};
+use super::shell;
+use super::state::{AppState, HostState, LastRun, Overlay, PromptView, RunResult, View};
 use crate::engine::{Event, EventKind, HostError, Question};
 
 pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
@@ -28,7 +29,7 @@ pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Resize(w, h) => {
             s.size = (w, h);
-            Vec::new()
+            shell::sync(s)
         }
         Msg::Status(m) => {
             s.status = Some(m);
@@ -36,6 +37,9 @@ pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Key(k) => on_key(s, k),
         Msg::Mouse(m) => mouse::on_mouse(s, m),
+        Msg::Paste(text) if s.view == View::Shells && s.prompts.is_empty() => {
+            shell::on_paste(s, &text)
+        }
         Msg::Paste(text) => {
             keys::on_paste(s, &text);
             Vec::new()
@@ -57,6 +61,10 @@ pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
             files::refresh_all(s)
         }
         Msg::Transfer(view) => files::on_transfer(s, view),
+        Msg::ShellStarted { id, job } => {
+            shell::on_started(s, id, job);
+            Vec::new()
+        }
     }
 }
 
@@ -64,8 +72,10 @@ fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     if k.kind != crossterm::event::KeyEventKind::Press {
         return Vec::new();
     }
-    // Ctrl-Z always suspends; dialogs come back after resume.
-    if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) {
+    // Ctrl-Z suspends (dialogs come back after resume), except in shells,
+    // where it is the hosts' job control; Ctrl-] Ctrl-Z suspends there.
+    let in_shells = s.view == View::Shells && s.overlay == Overlay::None;
+    if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) && !in_shells {
         return vec![Effect::Suspend];
     }
     if !s.prompts.is_empty() {
@@ -79,6 +89,14 @@ fn on_engine(s: &mut AppState, ev: Event) {
     if h >= s.hosts.len() {
         return;
     }
+    if shell::on_event(s, &ev) {
+        if let EventKind::Failed { error, .. } = &ev.kind
+            && is_connection_failure(error)
+        {
+            s.hosts[h].state = HostState::Failed(error.to_string());
+        }
+        return;
+    }
     let current = s.job.as_ref().and_then(|j| j.id) == Some(ev.job);
     match ev.kind {
         EventKind::Connecting => s.hosts[h].state = HostState::Connecting,
@@ -86,6 +104,7 @@ fn on_engine(s: &mut AppState, ev: Event) {
         EventKind::Disconnected => s.hosts[h].state = HostState::Disconnected,
         EventKind::Stdout(d) => s.outputs[h].push(false, &d),
         EventKind::Stderr(d) => s.outputs[h].push(true, &d),
+        EventKind::Warning(w) => s.status = Some(format!("{}: {w}", s.hosts[h].label)),
         EventKind::Exit { status, elapsed } => {
             s.outputs[h].finish();
             s.hosts[h].last = Some(LastRun {
@@ -132,6 +151,8 @@ fn on_prompt(s: &mut AppState, id: u64, question: Question) {
         Question::Passphrase { .. } => (1, String::new()),
         Question::Password { host, .. } => (1, host.clone()),
         Question::KeyboardInteractive { host, prompts, .. } => (prompts.len().max(1), host.clone()),
+        // Not about logging in: the host list keeps its state.
+        Question::Secret { .. } => (1, String::new()),
     };
     for row in &mut s.hosts {
         if !who.is_empty() && (row.label == who || who.contains(&row.label)) {

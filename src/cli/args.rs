@@ -55,6 +55,14 @@ pub struct GlobalArgs {
     /// Do not offer ssh-agent keys
     #[arg(long = "no-agent", global = true)]
     pub no_agent: bool,
+    /// Log engine events (connections, commands, shells, prompts answered)
+    /// to FILE, for debugging; secrets are never logged
+    #[arg(long = "log", global = true, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    crate::engine::command::parse_env(s).map_err(|e| e.to_string())
 }
 
 fn parse_policy(s: &str) -> Result<HostKeyPolicy, String> {
@@ -103,6 +111,16 @@ pub struct CopyArgs {
 pub struct TuiArgs {
     /// Node set to open with, pre-selected, e.g. @web or web[01-04]
     pub selector: Option<String>,
+    #[command(flatten)]
+    pub record: RecordArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Record shells as DIR/<host>-<time>.cast (asciicast v2) and command
+    /// output as DIR/<host>.log [default: config record_dir]
+    #[arg(long = "record", value_name = "DIR")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +128,8 @@ pub struct DemoArgs {
     /// How many demo hosts to start
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=200))]
     pub hosts: u16,
+    #[command(flatten)]
+    pub record: RecordArgs,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +161,24 @@ pub struct RunArgs {
     /// Stop the command on a host after SECS seconds
     #[arg(short = 't', long = "timeout", value_name = "SECS")]
     pub timeout: Option<f64>,
+    /// Run under sudo; its password is asked once and answered on every host
+    #[arg(long)]
+    pub sudo: bool,
+    /// Run in a login shell (bash -lc), so the host's profile sets PATH etc.
+    #[arg(short = 'L', long)]
+    pub login: bool,
+    /// Allocate a pseudo-terminal (stderr is then merged into stdout)
+    #[arg(long)]
+    pub pty: bool,
+    /// Set an environment variable for the command; repeatable
+    #[arg(short = 'e', long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Run in this remote directory
+    #[arg(long = "cwd", value_name = "DIR")]
+    pub cwd: Option<String>,
+    /// Append each host's output, as plain text, to DIR/<host>.log
+    #[arg(long = "log-dir", value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
     /// The command, after `--`; its words are joined with spaces, as ssh does
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,

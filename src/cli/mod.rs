@@ -31,15 +31,25 @@ pub fn main(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(path) = &cli.global.log
+        && let Err(e) = crate::logging::init(path)
+    {
+        eprintln!("sshdeck: error: --log {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
     let result = rt.block_on(async {
         match &cli.command {
             Some(Command::Run(a)) => run::run(&cli.global, a).await,
             Some(Command::Hosts(a)) => hosts::hosts(&cli.global, a),
             Some(Command::Put(a)) => copy::copy(&cli.global, a, copy::Direction::Put).await,
             Some(Command::Get(a)) => copy::copy(&cli.global, a, copy::Direction::Get).await,
-            Some(Command::Tui(a)) => tui::tui(&cli.global, a.selector.as_deref()).await,
-            Some(Command::Demo(a)) => tui::demo(usize::from(a.hosts)).await,
-            None => tui::tui(&cli.global, None).await,
+            Some(Command::Tui(a)) => {
+                tui::tui(&cli.global, a.selector.as_deref(), a.record.record.clone()).await
+            }
+            Some(Command::Demo(a)) => {
+                tui::demo(usize::from(a.hosts), a.record.record.clone()).await
+            }
+            None => tui::tui(&cli.global, None, None).await,
         }
     });
     // Host tasks may still be closing connections; don't wait for them.

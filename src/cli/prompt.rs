@@ -104,6 +104,23 @@ fn ask(q: &Question) -> std::io::Result<Answer> {
             }
             Ok(Answer::Secrets(answers))
         }
+        Question::Secret {
+            name,
+            host,
+            prompt,
+            retry,
+        } => {
+            let again = if *retry {
+                "A host refused the last answer. "
+            } else {
+                ""
+            };
+            writeln!(tty, "{host} asks: {prompt}")?;
+            secret(&format!(
+                "{again}Secret \"{name}\" (sent to every host that asks): "
+            ))
+            .map(Answer::Secret)
+        }
     }
 }
 

@@ -90,7 +90,16 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
     let mut finished = 0usize;
 
-    let job = engine.exec(&ids, &command, &ExecOptions { timeout });
+    let opts = ExecOptions {
+        timeout,
+        login: a.login,
+        pty: a.pty,
+        env: a.env.clone(),
+        cwd: a.cwd.clone(),
+        sudo: a.sudo,
+        log_dir: a.log_dir.clone(),
+    };
+    let job = engine.exec(&ids, &command, &opts);
     printer.set_job(job.0);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut interrupted = false;
@@ -119,6 +128,9 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
                 EventKind::Connecting => printer.state(host, "connecting"),
                 EventKind::Connected => printer.state(host, "connected"),
                 EventKind::Disconnected => printer.state(host, "disconnected"),
+                EventKind::Warning(w) => {
+                    eprintln!("sshdeck: warning: {}: {w}", labels[host]);
+                }
                 EventKind::Stdout(data) => {
                     output(&mut printer, &mut gatherer, &mut outdir, host, false, &data)?
                 }

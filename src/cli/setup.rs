@@ -85,6 +85,7 @@ pub fn prepare(g: &GlobalArgs) -> Result<Setup, CliError> {
     };
 
     let mut engine = EngineConfig::new(known_hosts, identities);
+    engine.expect = inventory.config().expect_rules();
     engine.policy = match (g.host_key_policy, &d.host_key_policy) {
         (Some(p), _) => p,
         (None, Some(p)) => HostKeyPolicy::parse(p.get_ref()).unwrap_or_default(),

@@ -30,7 +30,11 @@ fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> CliError + '_ {
     }
 }
 
-pub async fn tui(g: &GlobalArgs, selector: Option<&str>) -> Result<ExitCode, CliError> {
+pub async fn tui(
+    g: &GlobalArgs,
+    selector: Option<&str>,
+    record: Option<std::path::PathBuf>,
+) -> Result<ExitCode, CliError> {
     need_terminal()?;
     let mut setup = setup::prepare(g)?;
     let targets = match selector {
@@ -54,6 +58,7 @@ pub async fn tui(g: &GlobalArgs, selector: Option<&str>) -> Result<ExitCode, Cli
         .as_ref()
         .map_or(DEFAULT_SCROLLBACK, |s| *s.get_ref());
     let groups = setup.inventory.config().group_map();
+    let record = record.or_else(|| d.record_dir.clone());
     // The TUI answers questions itself, in dialogs.
     if !g.batch && setup.prompts.is_none() {
         let (p, rx) = Prompter::channel();
@@ -68,13 +73,14 @@ pub async fn tui(g: &GlobalArgs, selector: Option<&str>) -> Result<ExitCode, Cli
         scrollback,
         preselect,
         session_keys: Vec::new(),
+        record,
     })
     .await
     .map_err(io_err("terminal"))?;
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn demo(n: usize) -> Result<ExitCode, CliError> {
+pub async fn demo(n: usize, record: Option<std::path::PathBuf>) -> Result<ExitCode, CliError> {
     need_terminal()?;
     let farm = DemoFarm::start(n)
         .await
@@ -85,6 +91,10 @@ pub async fn demo(n: usize) -> Result<ExitCode, CliError> {
     engine.memory_keys = vec![farm.client_key.clone()];
     engine.agent = None;
     engine.policy = HostKeyPolicy::Strict;
+    // Nothing to log in with is ever asked, but prompts in commands and
+    // shells (expect rules, --sudo) are.
+    let (prompter, prompts) = Prompter::channel();
+    engine.prompter = prompter;
     let user = crate::engine::target::local_user();
     let hosts: Vec<(Target, Vec<String>)> = farm
         .hosts
@@ -107,12 +117,13 @@ pub async fn demo(n: usize) -> Result<ExitCode, CliError> {
         .collect();
     run(TuiSetup {
         engine,
-        prompts: None,
+        prompts: Some(prompts),
         hosts,
         groups,
         scrollback: DEFAULT_SCROLLBACK,
         preselect: all,
         session_keys: keys,
+        record,
     })
     .await
     .map_err(io_err("terminal"))?;

@@ -58,6 +58,9 @@ pub enum EventKind {
     Disconnected,
     Stdout(Bytes),
     Stderr(Bytes),
+    /// Something the user should know that does not end the job (a log or
+    /// recording that could not be written).
+    Warning(String),
     /// The command finished; `elapsed` is measured from when the engine
     /// started working on this host for this job.
     Exit {

@@ -7,8 +7,11 @@ use russh::client::Msg;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::answer::{Answerer, Stream};
 use super::error::HostError;
 use super::event::{Event, EventKind, ExitStatus, HostId, JobId};
+use super::record::ExecLog;
+use super::redact::HOLD;
 
 /// SSH_EXTENDED_DATA_STDERR from RFC 4254.
 const EXTENDED_STDERR: u32 = 1;
@@ -22,6 +25,9 @@ pub(crate) struct ExecRun {
     pub events: mpsc::Sender<Event>,
     /// Label used in a disconnect error.
     pub host_name: String,
+    /// Prompt answering, when there are expect rules.
+    pub answer: Option<Answerer>,
+    pub log: Option<ExecLog>,
 }
 
 impl ExecRun {
@@ -37,17 +43,85 @@ impl ExecRun {
             .await;
     }
 
-    pub async fn fail(&self, error: HostError) {
-        self.emit(EventKind::Failed {
-            error,
-            elapsed: self.started.elapsed(),
+    /// Output on its way out: answered prompts are written back to the
+    /// channel, and secrets masked before the chunk is shown or logged.
+    async fn output(&mut self, channel: &russh::Channel<Msg>, stream: Stream, data: bytes::Bytes) {
+        let data = match &mut self.answer {
+            Some(a) => {
+                let seen = tokio::select! {
+                    biased;
+                    _ = self.cancel.cancelled() => return,
+                    r = a.chunk(stream, data) => r,
+                };
+                for ans in seen.answers {
+                    let _ = channel.data(&ans[..]).await;
+                }
+                if seen.unanswered {
+                    // End its input: `sudo -S` then fails at once ("no
+                    // password was provided") instead of hanging.
+                    let _ = channel.eof().await;
+                }
+                seen.shown
+            }
+            None => data,
+        };
+        self.show(stream, data).await;
+    }
+
+    async fn show(&mut self, stream: Stream, data: bytes::Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        let stderr = stream == Stream::Stderr;
+        if let Some(log) = &mut self.log
+            && let Err(e) = log.output(stderr, &data)
+        {
+            let warning = format!("cannot write {}: {e}; log stopped", log.path.display());
+            self.log = None;
+            self.emit(EventKind::Warning(warning)).await;
+        }
+        self.emit(if stderr {
+            EventKind::Stderr(data)
+        } else {
+            EventKind::Stdout(data)
         })
-        .await;
+        .await
+    }
+
+    async fn flush_held(&mut self) {
+        if let Some(a) = &mut self.answer {
+            let [out, err] = a.flush();
+            self.show(Stream::Stdout, out).await;
+            self.show(Stream::Stderr, err).await;
+        }
+    }
+
+    /// The log's last line, then the terminal event.
+    async fn end(mut self, kind: EventKind) {
+        self.flush_held().await;
+        if let Some(log) = self.log.take() {
+            let how = match &kind {
+                EventKind::Exit { status, elapsed } => format!("{status} after {elapsed:.1?}"),
+                EventKind::Failed { error, .. } => format!("failed: {error}"),
+                _ => String::new(),
+            };
+            let path = log.path.clone();
+            if let Err(e) = log.finish(&how) {
+                let warning = format!("cannot write {}: {e}", path.display());
+                self.emit(EventKind::Warning(warning)).await;
+            }
+        }
+        self.emit(kind).await;
+    }
+
+    pub async fn end_failed(self, error: HostError) {
+        let elapsed = self.started.elapsed();
+        self.end(EventKind::Failed { error, elapsed }).await
     }
 
     /// Stream the channel until it closes. Output is forwarded chunk by chunk
     /// as it arrives; we never buffer a whole command's output.
-    pub async fn stream(self, mut channel: russh::Channel<Msg>) {
+    pub async fn stream(mut self, mut channel: russh::Channel<Msg>) {
         let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
         let mut status: Option<ExitStatus> = None;
         // `Close` is an orderly end; the channel vanishing (`None`) without
@@ -57,19 +131,25 @@ impl ExecRun {
                 biased;
                 _ = self.cancel.cancelled() => {
                     let _ = channel.close().await;
-                    return self.fail(HostError::Cancelled).await;
+                    return self.end_failed(HostError::Cancelled).await;
                 }
                 _ = sleep_until(deadline) => {
                     let _ = channel.close().await;
                     let after = self.timeout.unwrap_or_default();
-                    return self.fail(HostError::CommandTimeout { after }).await;
+                    return self.end_failed(HostError::CommandTimeout { after }).await;
+                }
+                _ = tokio::time::sleep(HOLD), if self.answer.as_ref().is_some_and(Answerer::holding) => {
+                    self.flush_held().await;
+                    continue;
                 }
                 msg = channel.wait() => msg,
             };
             match msg {
-                Some(ChannelMsg::Data { data }) => self.emit(EventKind::Stdout(data)).await,
+                Some(ChannelMsg::Data { data }) => {
+                    self.output(&channel, Stream::Stdout, data).await
+                }
                 Some(ChannelMsg::ExtendedData { data, ext }) if ext == EXTENDED_STDERR => {
-                    self.emit(EventKind::Stderr(data)).await
+                    self.output(&channel, Stream::Stderr, data).await
                 }
                 Some(ChannelMsg::ExitStatus { exit_status }) => {
                     status = Some(ExitStatus::Code(exit_status))
@@ -86,12 +166,11 @@ impl ExecRun {
                 }
                 Some(ChannelMsg::Failure) => {
                     let _ = channel.close().await;
-                    return self
-                        .fail(HostError::Protocol {
-                            host: self.host_name.clone(),
-                            cause: "the server refused to run the command".into(),
-                        })
-                        .await;
+                    let error = HostError::Protocol {
+                        host: self.host_name.clone(),
+                        cause: "the server refused to run the command".into(),
+                    };
+                    return self.end_failed(error).await;
                 }
                 // Data may still follow the exit status, so only Close (or
                 // the channel going away) ends the stream; EOF is just a hint.
@@ -102,17 +181,14 @@ impl ExecRun {
         };
         match status {
             Some(status) => {
-                self.emit(EventKind::Exit {
-                    status,
-                    elapsed: self.started.elapsed(),
-                })
-                .await
+                let elapsed = self.started.elapsed();
+                self.end(EventKind::Exit { status, elapsed }).await
             }
             None if !orderly => {
                 let host = self.host_name.clone();
-                self.fail(HostError::Disconnected { host }).await
+                self.end_failed(HostError::Disconnected { host }).await
             }
-            None => self.fail(HostError::NoExitStatus).await,
+            None => self.end_failed(HostError::NoExitStatus).await,
         }
     }
 }
@@ -124,7 +200,7 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-fn signal_name_str(sig: &russh::Sig) -> String {
+pub(crate) fn signal_name_str(sig: &russh::Sig) -> String {
     use russh::Sig;
     match sig {
         Sig::ABRT => "ABRT".into(),

@@ -9,10 +9,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::answer::{Answerer, ExpectCtx};
+use super::command::ExecOptions;
 use super::error::HostError;
 use super::event::{Event, EventKind, ExitStatus, HostId, JobId};
 use super::exec::ExecRun;
+use super::expect::ExpectRule;
+use super::record::{self, Asciicast, ExecLog};
 use super::sftp::Sftp;
+use super::shell::{ShellInput, ShellRun, ShellSpec};
 use super::ssh::{ConnectContext, Connection, connect, display_addr, map_russh_error};
 use super::target::Target;
 
@@ -22,8 +27,19 @@ pub type Captured = (Option<ExitStatus>, Vec<u8>);
 pub(crate) enum HostCmd {
     Exec {
         job: JobId,
+        /// What the user typed, for logs.
         command: Arc<str>,
-        timeout: Option<Duration>,
+        opts: Arc<ExecOptions>,
+        cancel: CancellationToken,
+    },
+    /// Open an interactive shell; input arrives on `input`.
+    Shell {
+        job: JobId,
+        spec: ShellSpec,
+        input: (
+            mpsc::UnboundedSender<ShellInput>,
+            mpsc::UnboundedReceiver<ShellInput>,
+        ),
         cancel: CancellationToken,
     },
     /// Hand out the host's SFTP session (opened on first use).
@@ -43,6 +59,8 @@ pub(crate) struct Shared {
     /// sshd's MaxStartups or exhaust file descriptors.
     pub connect_slots: Semaphore,
     pub events: mpsc::Sender<Event>,
+    /// Expect rules from the config and the session's secrets.
+    pub expect: ExpectCtx,
 }
 
 /// How often an idle host checks whether its connection is still alive.
@@ -131,25 +149,55 @@ impl Worker {
         })
     }
 
+    /// Prompt answering for one channel, when any rule applies.
+    fn answerer(&self, job: JobId, sudo: bool) -> Option<Answerer> {
+        let ctx = &self.shared.expect;
+        let has_sudo_rule = ctx.rules.iter().any(|r| r.secret == "sudo");
+        if sudo && !has_sudo_rule {
+            let mut rules: Vec<ExpectRule> = ctx.rules.to_vec();
+            rules.push(ExpectRule::sudo());
+            let ctx = ExpectCtx {
+                rules: Arc::from(rules),
+                secrets: ctx.secrets.clone(),
+            };
+            return Some(Answerer::new(&ctx, &self.target.label, job));
+        }
+        (!ctx.rules.is_empty()).then(|| Answerer::new(ctx, &self.target.label, job))
+    }
+
     async fn exec(
         &mut self,
         job: JobId,
         command: Arc<str>,
-        timeout: Option<Duration>,
+        opts: Arc<ExecOptions>,
         cancel: CancellationToken,
     ) {
+        let mut warning = None;
+        let log = opts.log_dir.as_ref().and_then(|dir| {
+            let path = record::log_path(dir, &self.target.label);
+            ExecLog::open(&path, &command)
+                .map_err(|e| warning = Some(format!("cannot write {}: {e}", path.display())))
+                .ok()
+        });
+        if let Some(w) = warning {
+            self.emit(job, EventKind::Warning(w)).await;
+        }
         let run = ExecRun {
             host: self.id,
             job,
             started: Instant::now(),
-            timeout,
+            timeout: opts.timeout,
             cancel: cancel.clone(),
             events: self.shared.events.clone(),
             host_name: self.target.label.clone(),
+            answer: self.answerer(job, opts.sudo),
+            log,
         };
+        tracing::debug!(host = %self.target.label, job = job.0, "exec");
+        let line = opts.wrap(&command);
         let started = match self.ensure(job, &cancel).await {
             Ok(()) => match self.conn() {
-                Ok(c) => start_exec(c, &command, &self.target).await,
+                Ok(c) => start_exec(c, &line, opts.pty, &self.target).await,
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),
@@ -164,9 +212,63 @@ impl Worker {
                 if !matches!(e, HostError::Cancelled) {
                     self.conn = None;
                 }
-                run.fail(e).await;
+                run.end_failed(e).await;
             }
         }
+    }
+
+    async fn shell(
+        &mut self,
+        job: JobId,
+        spec: ShellSpec,
+        input: (
+            mpsc::UnboundedSender<ShellInput>,
+            mpsc::UnboundedReceiver<ShellInput>,
+        ),
+        cancel: CancellationToken,
+    ) {
+        let started = Instant::now();
+        let opened = match self.ensure(job, &cancel).await {
+            Ok(()) => match self.conn() {
+                Ok(c) => start_shell(c, &spec, &self.target).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        let channel = match opened {
+            Ok(ch) => ch,
+            Err(error) => {
+                if !matches!(error, HostError::Cancelled) {
+                    self.conn = None;
+                }
+                let elapsed = started.elapsed();
+                return self.emit(job, EventKind::Failed { error, elapsed }).await;
+            }
+        };
+        tracing::info!(host = %self.target.label, cols = spec.cols, rows = spec.rows, "shell opened");
+        let mut cast = None;
+        if let Some(dir) = &spec.record_dir {
+            let path = record::cast_path(dir, &self.target.label);
+            match Asciicast::create(&path, spec.cols, spec.rows, &spec.term, &self.target.label) {
+                Ok(c) => cast = Some(c),
+                Err(e) => {
+                    let w = format!("cannot record to {}: {e}", path.display());
+                    self.emit(job, EventKind::Warning(w)).await;
+                }
+            }
+        }
+        let run = ShellRun {
+            host: self.id,
+            job,
+            host_name: self.target.label.clone(),
+            started,
+            events: self.shared.events.clone(),
+            cancel,
+            answer: self.answerer(job, false),
+            cast,
+        };
+        let (tx, rx) = input;
+        tokio::spawn(run.run(channel, tx, rx));
     }
 
     async fn sftp(&mut self) -> Result<Arc<Sftp>, HostError> {
@@ -185,7 +287,7 @@ impl Worker {
     async fn capture(&mut self, command: &str) -> Result<Captured, HostError> {
         let never = CancellationToken::new();
         self.ensure(JobId(0), &never).await?;
-        let mut ch = start_exec(self.conn()?, command, &self.target).await?;
+        let mut ch = start_exec(self.conn()?, command, false, &self.target).await?;
         let mut out = Vec::new();
         let mut status = None;
         while let Some(msg) = ch.wait().await {
@@ -248,9 +350,15 @@ pub(crate) async fn run(
             HostCmd::Exec {
                 job,
                 command,
-                timeout,
+                opts,
                 cancel,
-            } => w.exec(job, command, timeout, cancel).await,
+            } => w.exec(job, command, opts, cancel).await,
+            HostCmd::Shell {
+                job,
+                spec,
+                input,
+                cancel,
+            } => w.shell(job, spec, input, cancel).await,
             HostCmd::Sftp { reply } => {
                 let _ = reply.send(w.sftp().await);
             }
@@ -345,9 +453,14 @@ fn has_aes_hardware() -> bool {
     false
 }
 
+/// Terminal size given to commands run with a PTY: the classic default,
+/// as `ssh -t` from a script would get.
+const EXEC_PTY_SIZE: (u32, u32) = (80, 24);
+
 async fn start_exec(
     conn: &Connection,
     command: &str,
+    pty: bool,
     target: &Target,
 ) -> Result<russh::Channel<russh::client::Msg>, HostError> {
     let addr = display_addr(&target.host, target.port);
@@ -356,12 +469,45 @@ async fn start_exec(
         .channel_open_session()
         .await
         .map_err(|e| map_russh_error(&target.label, &addr, e))?;
+    if pty {
+        // A refusal arrives as ChannelMsg::Failure and is reported by the
+        // stream like a refused exec.
+        let (cols, rows) = EXEC_PTY_SIZE;
+        channel
+            .request_pty(true, "xterm-256color", cols, rows, 0, 0, &[])
+            .await
+            .map_err(|e| map_russh_error(&target.label, &addr, e))?;
+    }
     // want_reply=true so a server that refuses exec says so (ChannelMsg::Failure)
     // instead of leaving us waiting for output that never comes.
     channel
         .exec(true, command.as_bytes())
         .await
         .map_err(|e| map_russh_error(&target.label, &addr, e))?;
+    Ok(channel)
+}
+
+async fn start_shell(
+    conn: &Connection,
+    spec: &ShellSpec,
+    target: &Target,
+) -> Result<russh::Channel<russh::client::Msg>, HostError> {
+    let addr = display_addr(&target.host, target.port);
+    let map = |e| map_russh_error(&target.label, &addr, e);
+    let channel = conn.handle.channel_open_session().await.map_err(map)?;
+    channel
+        .request_pty(
+            true,
+            &spec.term,
+            u32::from(spec.cols),
+            u32::from(spec.rows),
+            0,
+            0,
+            &[],
+        )
+        .await
+        .map_err(map)?;
+    channel.request_shell(true).await.map_err(map)?;
     Ok(channel)
 }
 

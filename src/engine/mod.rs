@@ -2,11 +2,14 @@
 //! read [`Event`]s out of one channel. Each host is owned by its own tokio
 //! task, so a host that hangs or floods only ever blocks itself.
 
+mod answer;
 pub mod auth;
+pub mod command;
 pub mod copy_job;
 pub mod error;
 pub mod event;
 mod exec;
+pub mod expect;
 pub mod fs;
 mod host_task;
 pub mod keys;
@@ -14,7 +17,11 @@ pub mod known_hosts;
 pub mod link;
 pub mod prompt;
 pub mod queue;
+pub mod record;
+mod redact;
+pub mod secrets;
 pub mod sftp;
+pub mod shell;
 mod ssh;
 pub mod target;
 pub mod transfer;
@@ -29,11 +36,14 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
+pub use command::ExecOptions;
 pub use error::HostError;
 pub use event::{Event, EventKind, ExitStatus, HostId, JobId};
+pub use expect::ExpectRule;
 pub use known_hosts::KnownHosts;
 pub use link::HostLink;
 pub use prompt::{Answer, HostKeyDecision, Prompt, Prompter, Question};
+pub use shell::{ShellHandle, ShellSpec};
 pub use ssh::display_addr;
 pub use target::{HostKeyPolicy, HostOptions, Target};
 pub use trust::TrustStore;
@@ -60,6 +70,8 @@ pub struct EngineConfig {
     pub keepalive: Option<Duration>,
     /// Events buffered before producers wait. Bounds memory under a flood.
     pub event_buffer: usize,
+    /// Prompts answered with named secrets (config `[[expect]]`).
+    pub expect: Vec<ExpectRule>,
 }
 
 impl EngineConfig {
@@ -75,14 +87,9 @@ impl EngineConfig {
             max_connecting: 64,
             keepalive: Some(Duration::from_secs(30)),
             event_buffer: 1024,
+            expect: Vec::new(),
         }
     }
-}
-
-/// Per-command options.
-#[derive(Debug, Clone, Default)]
-pub struct ExecOptions {
-    pub timeout: Option<Duration>,
 }
 
 struct HostSlot {
@@ -102,6 +109,10 @@ impl Engine {
     /// receiver of every event it will produce.
     pub fn new(cfg: EngineConfig) -> (Engine, mpsc::Receiver<Event>) {
         let (tx, rx) = mpsc::channel(cfg.event_buffer.max(1));
+        let expect = answer::ExpectCtx {
+            rules: Arc::from(cfg.expect),
+            secrets: Arc::new(secrets::Secrets::new(cfg.prompter.clone())),
+        };
         let shared = Arc::new(Shared {
             ctx: ssh::ConnectContext {
                 russh: host_task::russh_config(cfg.keepalive),
@@ -117,6 +128,7 @@ impl Engine {
             },
             connect_slots: Semaphore::new(cfg.max_connecting.max(1)),
             events: tx,
+            expect,
         });
         let engine = Engine {
             shared,
@@ -147,24 +159,57 @@ impl Engine {
     /// Start `command` on every host in `hosts`. Each host reports its own
     /// terminal event (Exit or Failed) for the returned job.
     pub fn exec(&mut self, hosts: &[HostId], command: &str, opts: &ExecOptions) -> JobId {
-        let job = JobId(self.next_job);
-        self.next_job += 1;
-        // Forget finished jobs' tokens so a long session does not accumulate them.
-        self.jobs.retain(|_, t| !t.is_cancelled());
-        let token = CancellationToken::new();
+        let (job, token) = self.new_job();
         let command: Arc<str> = Arc::from(command);
+        let opts = Arc::new(opts.clone());
         for id in hosts {
             if let Some(slot) = self.hosts.get(id.0) {
                 let _ = slot.cmds.send(HostCmd::Exec {
                     job,
                     command: command.clone(),
-                    timeout: opts.timeout,
+                    opts: opts.clone(),
                     cancel: token.child_token(),
                 });
             }
         }
-        self.jobs.insert(job, token);
         job
+    }
+
+    fn new_job(&mut self) -> (JobId, CancellationToken) {
+        let job = JobId(self.next_job);
+        self.next_job += 1;
+        // Forget finished jobs' tokens so a long session does not accumulate them.
+        self.jobs.retain(|_, t| !t.is_cancelled());
+        let token = CancellationToken::new();
+        self.jobs.insert(job, token.clone());
+        (job, token)
+    }
+
+    /// Open an interactive shell on `host`. Its output arrives as `Stdout`
+    /// events of the returned handle's job, then one Exit or Failed.
+    pub fn open_shell(&mut self, host: HostId, spec: ShellSpec) -> ShellHandle {
+        let (job, token) = self.new_job();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let handle = ShellHandle {
+            job,
+            host,
+            tx: tx.clone(),
+        };
+        if let Some(slot) = self.hosts.get(host.0) {
+            let _ = slot.cmds.send(HostCmd::Shell {
+                job,
+                spec,
+                input: (tx, rx),
+                cancel: token,
+            });
+        }
+        handle
+    }
+
+    /// Set a named secret for expect rules without asking (e.g. from a
+    /// password manager the caller already queried).
+    pub async fn set_secret(&self, name: &str, value: prompt::Secret) {
+        self.shared.expect.secrets.insert(name, value).await;
     }
 
     /// A cloneable handle on the host's task (SFTP, helper commands).

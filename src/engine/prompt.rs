@@ -46,6 +46,17 @@ pub enum Question {
         /// (prompt text, echo input?)
         prompts: Vec<(String, bool)>,
     },
+    /// A named secret for an expect rule (e.g. "sudo"), asked once per
+    /// session and sent to every host that shows the prompt.
+    Secret {
+        name: String,
+        /// The first host that showed the prompt.
+        host: String,
+        /// The matched prompt text, escape-free.
+        prompt: String,
+        /// The last answer was refused by a host.
+        retry: bool,
+    },
 }
 
 pub enum Answer {

@@ -17,6 +17,21 @@ pub struct Config {
     pub groups: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub hosts: Vec<HostEntry>,
+    /// Prompts answered with a named secret, asked once per session.
+    #[serde(default)]
+    pub expect: Vec<ExpectEntry>,
+}
+
+/// `[[expect]] pattern = "\\[sudo\\] password for .*:" secret = "sudo"`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectEntry {
+    /// A regular expression matched against the current output line.
+    pub pattern: Spanned<String>,
+    /// Name of the secret that answers it; rules may share one.
+    pub secret: Spanned<String>,
+    /// Text meaning the answer was refused: the secret is asked again.
+    pub failure: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,6 +57,8 @@ pub struct Defaults {
     pub use_agent: Option<bool>,
     /// OpenSSH client config to read; default ~/.ssh/config. "none" disables.
     pub ssh_config: Option<PathBuf>,
+    /// Record shells (asciicast) and command output (text logs) here.
+    pub record_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,6 +193,29 @@ impl Config {
                 ));
             }
         }
+        for e in &cfg.expect {
+            if e.secret.get_ref().trim().is_empty() {
+                return Err(invalid(
+                    e.secret.span().start,
+                    "secret name is empty".into(),
+                ));
+            }
+            for p in std::iter::once(&e.pattern).chain(&e.failure) {
+                if p.get_ref().is_empty() {
+                    return Err(invalid(p.span().start, "pattern is empty".into()));
+                }
+                if let Err(err) = regex::Regex::new(p.get_ref()) {
+                    let msg = err.to_string();
+                    // The regex crate's message spans several lines with a
+                    // caret diagram; its last line says what is wrong.
+                    let why = msg.lines().last().unwrap_or("invalid").trim();
+                    return Err(invalid(
+                        p.span().start,
+                        format!("not a valid regular expression: {why}"),
+                    ));
+                }
+            }
+        }
         for h in &cfg.hosts {
             if let Some(j) = &h.jump
                 && j.trim().is_empty()
@@ -195,6 +235,7 @@ impl Config {
             .iter_mut()
             .chain(defaults.known_hosts.iter_mut())
             .chain(defaults.ssh_config.iter_mut())
+            .chain(defaults.record_dir.iter_mut())
             .chain(host_files)
         {
             *p = expand_home(p);
@@ -207,6 +248,23 @@ impl Config {
     }
 
     /// Groups as plain name → expression, for node-set expansion.
+    /// The `[[expect]]` rules, compiled (they were checked when parsed).
+    pub fn expect_rules(&self) -> Vec<crate::engine::ExpectRule> {
+        self.expect
+            .iter()
+            .filter_map(|e| {
+                Some(crate::engine::ExpectRule {
+                    secret: e.secret.get_ref().clone(),
+                    pattern: regex::Regex::new(e.pattern.get_ref()).ok()?,
+                    failure: e
+                        .failure
+                        .as_ref()
+                        .and_then(|f| regex::Regex::new(f.get_ref()).ok()),
+                })
+            })
+            .collect()
+    }
+
     pub fn group_map(&self) -> BTreeMap<String, String> {
         self.groups
             .iter()
@@ -282,6 +340,31 @@ mod tests {
             "{}",
             err("[defaults]\nuser = \n")
         );
+    }
+
+    #[test]
+    fn expect_rules_compile_and_bad_patterns_name_their_line() {
+        let c = Config::parse(
+            Path::new("c"),
+            "[[expect]]\npattern = '\\[sudo\\] password for .*:'\nsecret = \"sudo\"\nfailure = \"Sorry\"\n",
+        )
+        .unwrap();
+        let rules = c.expect_rules();
+        assert_eq!(rules.len(), 1);
+        assert!(rules[0].pattern.is_match("[sudo] password for bob:"));
+        let e = err("\n[[expect]]\nsecret = \"x\"\npattern = \"(unclosed\"\n");
+        assert!(
+            e.starts_with("/etc/x.toml:4:11: not a valid regular expression"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
+        let e = err("[[expect]]\nsecret = \" \"\npattern = \"x\"\n");
+        assert!(
+            e.starts_with("/etc/x.toml:2:10: secret name is empty"),
+            "{e}"
+        );
+        let e = err("[[expect]]\nsecret = \"s\"\n");
+        assert!(e.contains("missing field `pattern`"), "{e}");
     }
 
     #[test]

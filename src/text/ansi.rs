@@ -330,7 +330,7 @@ impl AnsiParser {
 
 /// Split off an incomplete UTF-8 sequence at the end, to finish it with the
 /// next chunk. Invalid bytes are not held back (they decode as U+FFFD).
-fn split_utf8(b: &[u8]) -> (&[u8], &[u8]) {
+pub fn split_utf8(b: &[u8]) -> (&[u8], &[u8]) {
     let n = b.len();
     for back in 1..=3.min(n) {
         let byte = b[n - back];

@@ -17,10 +17,13 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::app::{self, AppState, Effect, Msg};
-use crate::engine::{Answer, Engine, EngineConfig, Prompt, Target};
+use crate::engine::{Answer, Engine, EngineConfig, HostId, Prompt, ShellHandle, ShellSpec, Target};
 use terminal::TerminalGuard;
 
 pub use terminal::restore;
+
+/// What the shells' emulator understands (vt100 with xterm's additions).
+const SHELL_TERM: &str = "xterm-256color";
 
 /// At most one frame per this interval (about 60 fps).
 const FRAME: Duration = Duration::from_millis(16);
@@ -40,6 +43,8 @@ pub struct TuiSetup {
     pub preselect: Vec<usize>,
     /// Host keys trusted for this run only (the demo's ephemeral hosts).
     pub session_keys: Vec<(String, u16, russh::keys::PublicKey)>,
+    /// Record shells and command output here.
+    pub record: Option<std::path::PathBuf>,
 }
 
 pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
@@ -51,6 +56,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         scrollback,
         preselect,
         session_keys,
+        record,
     } = setup;
     let mut engine_cfg = engine;
     // A small queue: when the screen falls behind a flood, hosts wait
@@ -99,6 +105,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut replies: HashMap<u64, oneshot::Sender<Answer>> = HashMap::new();
+    let mut shells: HashMap<u64, ShellHandle> = HashMap::new();
     let mut next_prompt = 1u64;
     let mut dirty = true;
     let mut urgent = false;
@@ -185,10 +192,52 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         for eff in effects {
             match eff {
                 Effect::Quit => return Ok(()),
-                Effect::Exec { hosts, command } => {
-                    let ids: Vec<_> = hosts.iter().map(|&h| crate::engine::HostId(h)).collect();
-                    let job = engine.exec(&ids, &command, &crate::engine::ExecOptions::default());
+                Effect::Exec {
+                    hosts,
+                    command,
+                    mut opts,
+                } => {
+                    let ids: Vec<_> = hosts.iter().map(|&h| HostId(h)).collect();
+                    opts.log_dir = record.clone();
+                    let job = engine.exec(&ids, &command, &opts);
                     app::update(&mut state, Msg::JobStarted(job));
+                }
+                Effect::OpenShell {
+                    id,
+                    host,
+                    cols,
+                    rows,
+                } => {
+                    let spec = ShellSpec {
+                        term: SHELL_TERM.into(),
+                        cols,
+                        rows,
+                        record_dir: record.clone(),
+                    };
+                    let handle = engine.open_shell(HostId(host), spec);
+                    app::update(
+                        &mut state,
+                        Msg::ShellStarted {
+                            id,
+                            job: handle.job,
+                        },
+                    );
+                    shells.insert(id, handle);
+                }
+                Effect::ShellInput { id, bytes } => {
+                    if let Some(h) = shells.get(&id) {
+                        h.send(bytes);
+                    }
+                }
+                Effect::ShellResize { id, cols, rows } => {
+                    if let Some(h) = shells.get(&id) {
+                        h.resize(cols, rows);
+                    }
+                }
+                Effect::CloseShell { id } => {
+                    if let Some(h) = shells.remove(&id) {
+                        h.close();
+                    }
                 }
                 Effect::Cancel(job) => engine.cancel(job),
                 Effect::Answer { id, answer } => {

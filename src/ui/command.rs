@@ -4,7 +4,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Block, Borders};
 
-use super::style::border;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::style::{WARN, border};
 use crate::app::AppState;
 use crate::app::state::Focus;
 
@@ -16,10 +19,23 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         1 => " Command · Enter runs on 1 host · Alt-Enter new line ".to_string(),
         n => format!(" Command · Enter runs on {n} hosts · Alt-Enter new line "),
     };
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))
         .title(title);
+    // Options in force are always visible: nothing runs with a hidden sudo.
+    let opts = s.options.summary();
+    block = if opts.is_empty() {
+        block.title_bottom(Line::from(" Ctrl-O options ").right_aligned())
+    } else {
+        block.title_bottom(
+            Line::from(Span::styled(
+                format!(" {opts} · Ctrl-O "),
+                Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+            ))
+            .right_aligned(),
+        )
+    };
     let inner = block.inner(area);
     f.render_widget(block, area);
     f.render_widget(&s.command, inner);

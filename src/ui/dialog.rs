@@ -93,6 +93,27 @@ pub fn prompt(f: &mut Frame, p: &PromptView, queued: usize, area: Rect) {
                 lines.push(masked(p, i));
             }
         }
+        Question::Secret {
+            name,
+            host,
+            prompt,
+            retry,
+        } => {
+            title = " Answer a prompt ";
+            if *retry {
+                lines.push(Line::from(Span::styled(
+                    "A host refused the last answer, try again.",
+                    Style::new().fg(WARN),
+                )));
+            }
+            lines.push(Line::from(format!("{host} asks: {prompt}")));
+            lines.push(Line::from(format!("Secret \"{name}\":")));
+            lines.push(masked(p, 0));
+            lines.push(Line::from(Span::styled(
+                "(kept in memory for this session, sent to every host that asks)",
+                Style::new().fg(MUTED),
+            )));
+        }
     }
     lines.push(Line::from(""));
     let mut footer = "Enter confirms · Esc cancels".to_string();

@@ -23,6 +23,9 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             .chain(std::iter::once(&("", "")))
             .chain(files_help().iter())
             .collect(),
+        View::Shells => std::iter::once(&("Shells", ""))
+            .chain(crate::app::shell::help_lines().iter())
+            .collect(),
     };
     let lines: Vec<Line> = table
         .into_iter()

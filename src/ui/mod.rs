@@ -8,12 +8,15 @@ mod files_dialog;
 mod gathered;
 mod help;
 mod hosts;
+mod options;
 mod output;
+mod shells;
 mod status;
 mod style;
 mod transfers;
 
 use ratatui::Frame;
+use ratatui::layout::Rect;
 
 use crate::app::AppState;
 use crate::app::layout::{files_layout, layout};
@@ -21,6 +24,21 @@ use crate::app::state::{Overlay, View};
 
 pub fn render(f: &mut Frame, s: &AppState) {
     let area = f.area();
+    if s.view == View::Shells {
+        shells::render(f, s);
+        status::render(
+            f,
+            s,
+            Rect::new(
+                0,
+                area.height.saturating_sub(1),
+                area.width,
+                1.min(area.height),
+            ),
+        );
+        overlays(f, s, area);
+        return;
+    }
     if s.view == View::Files {
         let lay = files_layout(s, area);
         files::render(f, s, 0, lay.panes[0]);
@@ -40,11 +58,14 @@ pub fn render(f: &mut Frame, s: &AppState) {
     }
     command::render(f, s, lay.command);
     status::render(f, s, lay.status);
+    if s.options.editing.is_some() {
+        options::render(f, s, area);
+    }
     overlays(f, s, area);
 }
 
 /// Help, quit confirmation and the engine's questions go over either tab.
-fn overlays(f: &mut Frame, s: &AppState, area: ratatui::layout::Rect) {
+fn overlays(f: &mut Frame, s: &AppState, area: Rect) {
     match s.overlay {
         Overlay::Help => help::render(f, s, area),
         Overlay::ConfirmQuit => dialog::confirm_quit(f, s, area),

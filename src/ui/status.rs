@@ -28,6 +28,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let mut spans = vec![
         tab("Hosts", s.view == View::Deck),
         tab("Files", s.view == View::Files),
+        tab("Shells", s.view == View::Shells),
         Span::styled(
             format!(" {} selected ", s.selected().len()),
             Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
@@ -54,7 +55,9 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         ));
         spans.push(Span::raw("· "));
     }
-    let hints = if s.view == View::Files {
+    let hints = if s.view == View::Shells {
+        "typing goes to every shell with input on · Ctrl-] ? keys · F3 back"
+    } else if s.view == View::Files {
         "Tab pane · F5 copy · F6 move · F7 mkdir · F8 delete · o side · t transfers · F2 hosts · ? help"
     } else {
         match s.focus {

@@ -240,7 +240,7 @@ impl Farm {
              LogLevel VERBOSE\n\
              Subsystem sftp internal-sftp -d {files}\n\
              AcceptEnv *\n\
-             SetEnv HOME={home}\n\
+             SetEnv HOME={home} SSHDECK_FILES={files}\n\
              {cert}",
             port = h.port,
             key = h.dir.join("host_ed25519").display(),

@@ -23,6 +23,7 @@ pub struct HostRun {
     pub exit: Option<ExitStatus>,
     pub error: Option<HostError>,
     pub connects: usize,
+    pub warnings: Vec<String>,
 }
 
 /// Strict trust, only the given key, no agent, nobody to ask: tests must
@@ -75,6 +76,7 @@ pub async fn collect(
         match ev.kind {
             EventKind::Connecting => run.connects += 1,
             EventKind::Connected | EventKind::Disconnected => {}
+            EventKind::Warning(w) => run.warnings.push(w),
             EventKind::Stdout(d) => run.stdout.extend_from_slice(&d),
             EventKind::Stderr(d) => run.stderr.extend_from_slice(&d),
             EventKind::Exit { status, .. } => run.exit = Some(status),

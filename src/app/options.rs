@@ -1,0 +1,200 @@
+//! Options for the commands typed in the command pane (Ctrl-O): login
+//! shell, PTY, sudo, environment and working directory. They stay set for
+//! the following commands until changed, and the command pane's title
+//! shows them, so a command never runs with options the user cannot see.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::engine::ExecOptions;
+use crate::engine::command::parse_env;
+
+/// Rows of the options dialog.
+pub const ROWS: [&str; 5] = [
+    "login shell (bash -lc: reads the host's profile)",
+    "allocate a PTY (stderr merges into stdout)",
+    "run with sudo (password asked once)",
+    "environment  NAME=VALUE ...",
+    "directory",
+];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandOptions {
+    pub login: bool,
+    pub pty: bool,
+    pub sudo: bool,
+    /// As typed: `NAME=VALUE` words; `NAME="a b"` for spaces.
+    pub env: String,
+    pub cwd: String,
+    /// The dialog is open on this row.
+    pub editing: Option<usize>,
+    /// Why the last Enter did not close the dialog.
+    pub error: Option<String>,
+}
+
+/// Split on blanks, keeping double-quoted parts together (quotes removed).
+fn words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in s.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+impl CommandOptions {
+    /// The engine's options, or why the environment line is wrong.
+    pub fn to_exec(&self) -> Result<ExecOptions, String> {
+        let env = words(&self.env)
+            .iter()
+            .map(|w| parse_env(w).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cwd = self.cwd.trim();
+        Ok(ExecOptions {
+            login: self.login,
+            pty: self.pty,
+            sudo: self.sudo,
+            env,
+            cwd: (!cwd.is_empty()).then(|| cwd.to_string()),
+            ..Default::default()
+        })
+    }
+
+    /// Short form for the command pane's title; empty when all are off.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for (on, name) in [
+            (self.login, "login"),
+            (self.pty, "pty"),
+            (self.sudo, "sudo"),
+        ] {
+            if on {
+                parts.push(name.into());
+            }
+        }
+        let n = words(&self.env).len();
+        if n > 0 {
+            parts.push(format!("env {n}"));
+        }
+        if !self.cwd.trim().is_empty() {
+            parts.push(format!("in {}", self.cwd.trim()));
+        }
+        parts.join(" · ")
+    }
+
+    /// A key while the dialog is open.
+    pub fn on_key(&mut self, k: KeyEvent) {
+        let Some(row) = self.editing else {
+            return;
+        };
+        match k.code {
+            KeyCode::Esc | KeyCode::Enter => match self.to_exec() {
+                Ok(_) => {
+                    self.editing = None;
+                    self.error = None;
+                }
+                // Esc keeps nothing invalid either: the bad line is shown.
+                Err(e) => self.error = Some(e),
+            },
+            KeyCode::Up | KeyCode::BackTab => {
+                self.editing = Some((row + ROWS.len() - 1) % ROWS.len())
+            }
+            KeyCode::Down | KeyCode::Tab => self.editing = Some((row + 1) % ROWS.len()),
+            KeyCode::Char(' ') if row < 3 => self.toggle(row),
+            KeyCode::Char(c) if row >= 3 => self.text(row).push(c),
+            KeyCode::Backspace if row >= 3 => {
+                self.text(row).pop();
+            }
+            _ => {}
+        }
+    }
+
+    fn toggle(&mut self, row: usize) {
+        match row {
+            0 => self.login = !self.login,
+            1 => self.pty = !self.pty,
+            _ => self.sudo = !self.sudo,
+        }
+    }
+
+    fn text(&mut self, row: usize) -> &mut String {
+        if row == 3 {
+            &mut self.env
+        } else {
+            &mut self.cwd
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn key(o: &mut CommandOptions, code: KeyCode) {
+        o.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    fn typ(o: &mut CommandOptions, text: &str) {
+        text.chars().for_each(|c| key(o, KeyCode::Char(c)));
+    }
+
+    #[test]
+    fn the_dialog_toggles_and_edits_then_builds_exec_options() {
+        let mut o = CommandOptions {
+            editing: Some(0),
+            ..Default::default()
+        };
+        key(&mut o, KeyCode::Char(' '));
+        key(&mut o, KeyCode::Down);
+        key(&mut o, KeyCode::Down);
+        key(&mut o, KeyCode::Char(' '));
+        key(&mut o, KeyCode::Down);
+        typ(&mut o, "A=1 B=\"x y\"");
+        key(&mut o, KeyCode::Down);
+        typ(&mut o, "/srvx");
+        key(&mut o, KeyCode::Backspace);
+        key(&mut o, KeyCode::Enter);
+        assert_eq!(o.editing, None);
+        let e = o.to_exec().unwrap();
+        assert!(e.login && e.sudo && !e.pty);
+        assert_eq!(
+            e.env,
+            vec![("A".into(), "1".into()), ("B".into(), "x y".into())]
+        );
+        assert_eq!(e.cwd.as_deref(), Some("/srv"));
+        assert_eq!(o.summary(), "login · sudo · env 2 · in /srv");
+    }
+
+    #[test]
+    fn a_bad_environment_keeps_the_dialog_open_with_the_reason() {
+        let mut o = CommandOptions {
+            editing: Some(3),
+            ..Default::default()
+        };
+        typ(&mut o, "1X=2");
+        key(&mut o, KeyCode::Enter);
+        assert_eq!(o.editing, Some(3));
+        assert!(o.error.as_deref().unwrap().contains("\"1X\""));
+        assert!(CommandOptions::default().summary().is_empty());
+    }
+}

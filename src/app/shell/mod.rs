@@ -1,0 +1,391 @@
+//! The shells tab (F3): a PTY shell per host, each drawn by its own
+//! terminal emulator, and typing that goes to every host whose input is on
+//! (ClusterSSH's model). Keys are encoded per pane, since each program
+//! picks its own cursor-key and paste modes.
+//!
+//! Every key goes to the hosts except F3 (back to the other tabs) and the
+//! prefix Ctrl-], after which one key is a command for sshdeck; Ctrl-] ]
+//! sends a literal Ctrl-].
+
+pub mod encode;
+pub mod state;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+
+use super::layout::{contains, grid};
+use super::msg::Effect;
+use super::state::{AppState, Overlay, Row, View};
+use crate::engine::{Event, EventKind, JobId};
+use state::{SCROLLBACK, ShellPane};
+
+/// Smallest shell pane (columns, rows), borders included.
+pub const MIN_SHELL: (u16, u16) = (30, 8);
+
+/// The keys after the Ctrl-] prefix, for the help overlay.
+pub fn help_lines() -> &'static [(&'static str, &'static str)] {
+    &[
+        ("F3", "back to the hosts tab (shells stay open)"),
+        ("(any key)", "typed into every shell whose input is on"),
+        ("Ctrl-] then:", ""),
+        ("  Space", "input on/off for the focused shell"),
+        ("  a / s / i", "input on for all / solo focused / invert"),
+        ("  ← → ↑ ↓, 1-9", "focus another shell"),
+        ("  z", "zoom: one shell fills the tab, only it gets input"),
+        ("  PgUp / PgDn", "scroll the focused shell back / forward"),
+        ("  o", "open shells for newly selected hosts"),
+        ("  r / x", "reopen / close the focused shell"),
+        ("  ]", "send Ctrl-] itself"),
+        ("  Ctrl-Z", "suspend sshdeck"),
+        ("  ?", "this help"),
+        ("mouse", "click a title: input on/off; wheel: scroll back"),
+    ]
+}
+
+/// The tab's area: everything above the status bar.
+pub fn area(s: &AppState) -> Rect {
+    let (w, h) = s.size;
+    Rect::new(0, 0, w, h.saturating_sub(1))
+}
+
+/// (pane index, area) for the panes on screen.
+pub fn pane_rects(s: &AppState) -> Vec<(usize, Rect)> {
+    let v = &s.shells;
+    grid(area(s), v.panes.len(), v.focused, v.zoomed, MIN_SHELL).0
+}
+
+/// Inside a pane's border: (cols, rows) of its terminal.
+pub fn inner_size(r: Rect) -> (u16, u16) {
+    (
+        r.width.saturating_sub(2).max(1),
+        r.height.saturating_sub(2).max(1),
+    )
+}
+
+/// F3 from the other tabs: show the shells, opening them for the selected
+/// hosts when none is open.
+pub fn enter(s: &mut AppState) -> Vec<Effect> {
+    s.view = View::Shells;
+    s.input = None;
+    s.shells.prefix = false;
+    if s.shells.panes.iter().any(ShellPane::live) {
+        return sync(s);
+    }
+    s.shells.panes.clear();
+    open_for_selection(s)
+}
+
+/// Open a shell for every selected host (the host under the cursor when
+/// none is selected) that has no live one yet.
+pub fn open_for_selection(s: &mut AppState) -> Vec<Effect> {
+    let mut hosts = s.selected();
+    if hosts.is_empty()
+        && let Some(Row::Host(h)) = s.rows().get(s.cursor)
+    {
+        hosts.push(*h);
+    }
+    if hosts.is_empty() {
+        s.status = Some("select hosts first (Space in the host list)".into());
+        return Vec::new();
+    }
+    let mut opened = Vec::new();
+    for h in hosts {
+        if s.shells.panes.iter().any(|p| p.host == h && p.live()) {
+            continue;
+        }
+        let id = new_pane(s, h);
+        opened.push(id);
+    }
+    size_new_panes(s, &opened)
+}
+
+fn new_pane(s: &mut AppState, host: usize) -> u64 {
+    let v = &mut s.shells;
+    v.next_id += 1;
+    let id = v.next_id;
+    v.panes.push(ShellPane {
+        id,
+        host,
+        job: None,
+        term: vt100::Parser::new(24, 80, SCROLLBACK),
+        input: true,
+        ended: None,
+        size: (0, 0),
+        scroll: 0,
+    });
+    id
+}
+
+/// Give new panes their size and ask the runner to open them; panes not on
+/// the current page take the size of the first visible one.
+fn size_new_panes(s: &mut AppState, ids: &[u64]) -> Vec<Effect> {
+    let rects = pane_rects(s);
+    let fallback = rects.first().map_or((80, 24), |(_, r)| inner_size(*r));
+    let mut effects = Vec::new();
+    for id in ids {
+        let Some(i) = s.shells.panes.iter().position(|p| p.id == *id) else {
+            continue;
+        };
+        let (cols, rows) = rects
+            .iter()
+            .find(|(k, _)| *k == i)
+            .map_or(fallback, |(_, r)| inner_size(*r));
+        let pane = &mut s.shells.panes[i];
+        pane.term.screen_mut().set_size(rows, cols);
+        pane.size = (cols, rows);
+        effects.push(Effect::OpenShell {
+            id: *id,
+            host: pane.host,
+            cols,
+            rows,
+        });
+    }
+    effects.extend(sync(s));
+    effects
+}
+
+/// Resize the emulators of visible panes to their areas, and tell their
+/// hosts (window-change) when that changed.
+pub fn sync(s: &mut AppState) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for (i, r) in pane_rects(s) {
+        let (cols, rows) = inner_size(r);
+        let pane = &mut s.shells.panes[i];
+        if pane.size != (cols, rows) {
+            pane.size = (cols, rows);
+            pane.term.screen_mut().set_size(rows, cols);
+            if pane.live() {
+                effects.push(Effect::ShellResize {
+                    id: pane.id,
+                    cols,
+                    rows,
+                });
+            }
+        }
+    }
+    effects
+}
+
+pub fn on_started(s: &mut AppState, id: u64, job: JobId) {
+    if let Some(p) = s.shells.pane_by_id(id) {
+        p.job = Some(job);
+    }
+}
+
+/// Output and ends of shell jobs. Returns false for events of other jobs.
+pub fn on_event(s: &mut AppState, ev: &Event) -> bool {
+    let Some(p) = s.shells.pane_by_job(ev.job) else {
+        return false;
+    };
+    match &ev.kind {
+        EventKind::Stdout(d) | EventKind::Stderr(d) => p.term.process(d),
+        EventKind::Exit { status, .. } => p.ended = Some(status.to_string()),
+        EventKind::Failed { error, .. } => p.ended = Some(error.to_string()),
+        // Connection states are the host list's business.
+        _ => return false,
+    }
+    true
+}
+
+fn broadcast(
+    s: &mut AppState,
+    bytes_for: impl Fn(&vt100::Screen) -> Option<Vec<u8>>,
+) -> Vec<Effect> {
+    let receivers = s.shells.receivers();
+    if receivers.is_empty() {
+        s.status = Some("no shell takes input: Ctrl-] a turns it on for all".into());
+        return Vec::new();
+    }
+    let mut effects = Vec::new();
+    for i in receivers {
+        let pane = &mut s.shells.panes[i];
+        let Some(bytes) = bytes_for(pane.term.screen()) else {
+            continue;
+        };
+        // Typing returns a scrolled-back pane to its live screen.
+        pane.scroll = 0;
+        pane.term.screen_mut().set_scrollback(0);
+        effects.push(Effect::ShellInput { id: pane.id, bytes });
+    }
+    effects
+}
+
+pub fn on_paste(s: &mut AppState, text: &str) -> Vec<Effect> {
+    broadcast(s, |screen| {
+        Some(encode::paste_bytes(text, screen.bracketed_paste()))
+    })
+}
+
+pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    if s.shells.prefix {
+        s.shells.prefix = false;
+        return on_command(s, k);
+    }
+    match k.code {
+        KeyCode::F(3) => {
+            s.view = View::Deck;
+            Vec::new()
+        }
+        KeyCode::Char(']') | KeyCode::Char('5') if ctrl => {
+            s.shells.prefix = true;
+            Vec::new()
+        }
+        _ => broadcast(s, |screen| {
+            encode::key_bytes(&k, screen.application_cursor())
+        }),
+    }
+}
+
+/// The key after Ctrl-].
+fn on_command(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+    let n = s.shells.panes.len();
+    let v = &mut s.shells;
+    match k.code {
+        KeyCode::Char(']') => return broadcast(s, |_| Some(vec![0x1d])),
+        KeyCode::Char('z') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+            return vec![Effect::Suspend];
+        }
+        KeyCode::Char('z') => {
+            v.zoomed = !v.zoomed;
+            return sync(s);
+        }
+        KeyCode::Char(' ') => {
+            if let Some(p) = v.panes.get_mut(v.focused) {
+                p.input = !p.input;
+            }
+        }
+        KeyCode::Char('a') => v.panes.iter_mut().for_each(|p| p.input = true),
+        KeyCode::Char('i') => v.panes.iter_mut().for_each(|p| p.input = !p.input),
+        KeyCode::Char('s') => {
+            let f = v.focused;
+            for (i, p) in v.panes.iter_mut().enumerate() {
+                p.input = i == f;
+            }
+        }
+        KeyCode::Left | KeyCode::Char('h') | KeyCode::BackTab => move_focus(s, -1),
+        KeyCode::Right | KeyCode::Char('l') | KeyCode::Tab => move_focus(s, 1),
+        KeyCode::Up | KeyCode::Char('k') => move_focus_rows(s, -1),
+        KeyCode::Down | KeyCode::Char('j') => move_focus_rows(s, 1),
+        KeyCode::Char(c @ '1'..='9') => {
+            let i = (c as usize) - ('1' as usize);
+            if i < n {
+                s.shells.focused = i;
+                return sync(s);
+            }
+        }
+        KeyCode::PageUp => scroll(s, None, half_page(s) as isize),
+        KeyCode::PageDown => scroll(s, None, -(half_page(s) as isize)),
+        KeyCode::Char('o') => return open_for_selection(s),
+        KeyCode::Char('x') => return close_focused(s),
+        KeyCode::Char('r') => return reopen_focused(s),
+        KeyCode::Char('?') => s.overlay = Overlay::Help,
+        KeyCode::Char('q') | KeyCode::F(3) => s.view = View::Deck,
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn half_page(s: &AppState) -> usize {
+    s.shells
+        .panes
+        .get(s.shells.focused)
+        .map_or(10, |p| usize::from(p.size.1 / 2).max(1))
+}
+
+fn move_focus(s: &mut AppState, d: isize) {
+    let n = s.shells.panes.len();
+    if n > 0 {
+        s.shells.focused = (s.shells.focused as isize + d).rem_euclid(n as isize) as usize;
+    }
+}
+
+fn move_focus_rows(s: &mut AppState, d: isize) {
+    let v = &s.shells;
+    let cols = grid(area(s), v.panes.len(), v.focused, v.zoomed, MIN_SHELL).1;
+    let target = v.focused as isize + d * cols as isize;
+    if target >= 0 && (target as usize) < v.panes.len() {
+        s.shells.focused = target as usize;
+    }
+}
+
+/// Scroll pane `i` (the focused one when None) back by `delta` lines.
+fn scroll(s: &mut AppState, i: Option<usize>, delta: isize) {
+    let i = i.unwrap_or(s.shells.focused);
+    if let Some(p) = s.shells.panes.get_mut(i) {
+        let want = (p.scroll as isize + delta).clamp(0, SCROLLBACK as isize) as usize;
+        p.term.screen_mut().set_scrollback(want);
+        // The emulator stops at what it has.
+        p.scroll = p.term.screen().scrollback();
+    }
+}
+
+fn close_focused(s: &mut AppState) -> Vec<Effect> {
+    let f = s.shells.focused;
+    if f >= s.shells.panes.len() {
+        return Vec::new();
+    }
+    let pane = s.shells.panes.remove(f);
+    s.shells.focused = f.min(s.shells.panes.len().saturating_sub(1));
+    if s.shells.panes.is_empty() {
+        s.shells.zoomed = false;
+    }
+    let mut effects = Vec::new();
+    if pane.live() {
+        effects.push(Effect::CloseShell { id: pane.id });
+    }
+    effects.extend(sync(s));
+    effects
+}
+
+fn reopen_focused(s: &mut AppState) -> Vec<Effect> {
+    let f = s.shells.focused;
+    let Some(p) = s.shells.panes.get(f) else {
+        return Vec::new();
+    };
+    if p.live() {
+        s.status = Some("this shell is still open (Ctrl-] x closes it)".into());
+        return Vec::new();
+    }
+    let host = p.host;
+    let id = new_pane(s, host);
+    // The new pane takes the old one's place.
+    if let Some(new) = s.shells.panes.pop() {
+        s.shells.panes[f] = new;
+    }
+    size_new_panes(s, &[id])
+}
+
+pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
+    let Some((i, r)) = pane_rects(s)
+        .into_iter()
+        .find(|(_, r)| contains(*r, m.column, m.row))
+    else {
+        return Vec::new();
+    };
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            if m.row == r.y
+                && let Some(p) = s.shells.panes.get_mut(i)
+            {
+                p.input = !p.input;
+            }
+            s.shells.focused = i;
+            Vec::new()
+        }
+        MouseEventKind::ScrollUp => {
+            scroll(s, Some(i), 3);
+            Vec::new()
+        }
+        MouseEventKind::ScrollDown => {
+            scroll(s, Some(i), -3);
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Shells that are still open (for the quit question).
+pub fn live(s: &AppState) -> usize {
+    s.shells.panes.iter().filter(|p| p.live()).count()
+}
