@@ -44,6 +44,8 @@ pub(crate) struct Answerer {
     job: JobId,
     watchers: [Watcher; 2],
     redactors: [Redactor; 2],
+    /// The last value sent per secret name, to say which one was refused.
+    sent: std::collections::HashMap<String, super::prompt::Secret>,
 }
 
 impl Answerer {
@@ -57,6 +59,7 @@ impl Answerer {
                 Watcher::new(ctx.rules.clone()),
             ],
             redactors: [Redactor::default(), Redactor::default()],
+            sent: std::collections::HashMap::new(),
         }
     }
 
@@ -70,7 +73,9 @@ impl Answerer {
                 Found::Rejected { rule } => {
                     if let Some(r) = self.watchers[s].rule(rule) {
                         tracing::info!(host = %self.host, secret = %r.secret, "answer refused; will ask again");
-                        self.secrets.forget(&r.secret).await;
+                        if let Some(refused) = self.sent.get(&r.secret) {
+                            self.secrets.forget(&r.secret, refused).await;
+                        }
                     }
                 }
                 Found::Prompt { rule, text } => {
@@ -88,6 +93,7 @@ impl Answerer {
                             for r in &mut self.redactors {
                                 r.add(secret.clone());
                             }
+                            self.sent.insert(name, secret);
                         }
                         None => {
                             unanswered = true;

@@ -70,12 +70,16 @@ impl Secrets {
         }
     }
 
-    /// The host said the answer was wrong: ask again next time.
-    pub async fn forget(&self, name: &str) {
-        self.slots
-            .lock()
-            .await
-            .insert(name.to_string(), Slot::Wrong);
+    /// A host refused `refused`: ask again next time. Hosts that got the
+    /// same wrong answer all say so, maybe after the user already gave a
+    /// new one; only the value that was refused is forgotten.
+    pub async fn forget(&self, name: &str, refused: &str) {
+        let mut slots = self.slots.lock().await;
+        if let Some(Slot::Known(s)) = slots.get(name)
+            && s.as_str() == refused
+        {
+            slots.insert(name.to_string(), Slot::Wrong);
+        }
     }
 }
 
@@ -113,7 +117,17 @@ mod tests {
         for t in tasks {
             assert_eq!(t.await.unwrap().unwrap().as_str(), "pw1");
         }
-        secrets.forget("sudo").await;
+        secrets.forget("sudo", "not the one").await;
+        assert_eq!(
+            secrets
+                .get("sudo", "h0", "Password:", JobId(1))
+                .await
+                .unwrap()
+                .as_str(),
+            "pw1",
+            "a refusal of another value changes nothing"
+        );
+        secrets.forget("sudo", "pw1").await;
         let again = secrets.get("sudo", "h0", "Password:", JobId(1)).await;
         assert_eq!(again.unwrap().as_str(), "pw2");
         drop(secrets);

@@ -6,6 +6,7 @@
 //! a second and only when something changed.
 
 mod files_io;
+pub mod shell_io;
 mod terminal;
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,13 +18,10 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::app::{self, AppState, Effect, Msg};
-use crate::engine::{Answer, Engine, EngineConfig, HostId, Prompt, ShellHandle, ShellSpec, Target};
+use crate::engine::{Answer, Engine, EngineConfig, HostId, Prompt, Target};
 use terminal::TerminalGuard;
 
 pub use terminal::restore;
-
-/// What the shells' emulator understands (vt100 with xterm's additions).
-const SHELL_TERM: &str = "xterm-256color";
 
 /// At most one frame per this interval (about 60 fps).
 const FRAME: Duration = Duration::from_millis(16);
@@ -105,7 +103,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut replies: HashMap<u64, oneshot::Sender<Answer>> = HashMap::new();
-    let mut shells: HashMap<u64, ShellHandle> = HashMap::new();
+    let mut shells = shell_io::ShellIo::new(record.clone());
     let mut next_prompt = 1u64;
     let mut dirty = true;
     let mut urgent = false;
@@ -202,41 +200,12 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                     let job = engine.exec(&ids, &command, &opts);
                     app::update(&mut state, Msg::JobStarted(job));
                 }
-                Effect::OpenShell {
-                    id,
-                    host,
-                    cols,
-                    rows,
-                } => {
-                    let spec = ShellSpec {
-                        term: SHELL_TERM.into(),
-                        cols,
-                        rows,
-                        record_dir: record.clone(),
-                    };
-                    let handle = engine.open_shell(HostId(host), spec);
-                    app::update(
-                        &mut state,
-                        Msg::ShellStarted {
-                            id,
-                            job: handle.job,
-                        },
-                    );
-                    shells.insert(id, handle);
-                }
-                Effect::ShellInput { id, bytes } => {
-                    if let Some(h) = shells.get(&id) {
-                        h.send(bytes);
-                    }
-                }
-                Effect::ShellResize { id, cols, rows } => {
-                    if let Some(h) = shells.get(&id) {
-                        h.resize(cols, rows);
-                    }
-                }
-                Effect::CloseShell { id } => {
-                    if let Some(h) = shells.remove(&id) {
-                        h.close();
+                eff @ (Effect::OpenShell { .. }
+                | Effect::ShellInput { .. }
+                | Effect::ShellResize { .. }
+                | Effect::CloseShell { .. }) => {
+                    if let Some(msg) = shells.apply(&mut engine, eff) {
+                        app::update(&mut state, msg);
                     }
                 }
                 Effect::Cancel(job) => engine.cancel(job),

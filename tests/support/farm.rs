@@ -146,6 +146,8 @@ impl Farm {
             let _ = std::fs::create_dir_all("/run/sshd");
         }
         std::fs::create_dir_all(root.join("remote-home")).expect("remote home");
+        // First on the hosts' PATH: tests put stand-ins (a prompting sudo) here.
+        std::fs::create_dir_all(root.join("bin")).expect("farm bin");
         let client_key = root.join("client_ed25519");
         if !client_key.exists() {
             keygen_with(&client_key, opts.key_passphrase.as_deref().unwrap_or(""));
@@ -240,12 +242,13 @@ impl Farm {
              LogLevel VERBOSE\n\
              Subsystem sftp internal-sftp -d {files}\n\
              AcceptEnv *\n\
-             SetEnv HOME={home} SSHDECK_FILES={files}\n\
+             SetEnv HOME={home} SSHDECK_FILES={files} PATH={bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin\n\
              {cert}",
             port = h.port,
             key = h.dir.join("host_ed25519").display(),
             ak = self.root.join("authorized_keys").display(),
             home = self.root.join("remote-home").display(),
+            bin = self.root.join("bin").display(),
             files = h.files().display(),
             pw = if self.opts.password_auth { "yes" } else { "no" },
             cert = if self.opts.host_ca {
@@ -325,6 +328,14 @@ impl Farm {
             .map(|h| format!("{}@127.0.0.1:{}", self.user, h.port))
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    /// Put an executable script on every host's PATH, ahead of the system's.
+    pub fn install_tool(&self, name: &str, script: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.root.join("bin").join(name);
+        std::fs::write(&path, script).expect("tool");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
 
     pub fn label(&self, i: usize) -> String {
