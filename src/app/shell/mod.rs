@@ -31,7 +31,7 @@ pub fn help_lines() -> &'static [(&'static str, &'static str)] {
         ("  Space", "input on/off for the focused shell"),
         ("  a / s / i", "input on for all / solo focused / invert"),
         ("  ← → ↑ ↓, 1-9", "focus another shell"),
-        ("  z", "zoom: one shell fills the tab, only it gets input"),
+        ("  z", "zoom one shell (only it gets input)"),
         ("  PgUp / PgDn", "scroll the focused shell back / forward"),
         ("  o", "open shells for newly selected hosts"),
         ("  r / x", "reopen / close the focused shell"),
