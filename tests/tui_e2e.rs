@@ -207,3 +207,59 @@ fn status_says(screen: &str, job: &str) -> bool {
         .find(|l| !l.trim().is_empty())
         .is_some_and(|l| l.contains(job) && l.contains("done on 2 host(s)"))
 }
+
+#[test]
+fn shells_tab_types_into_three_shells_at_once_in_tmux() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(3);
+    let cfg = farm_config(&farm);
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let rec = farm.root.join("rec");
+    let launch = wrapped(&format!(
+        "{bin} -c {} tui --record {}",
+        cfg.display(),
+        rec.display()
+    ));
+    let tmux = Tmux::start("e2e-shells", &launch, 150, 40);
+    tmux.wait_for("the host list", |s| s.contains("node2"));
+    tmux.send(&["a"]);
+    tmux.send(&["F3"]);
+    tmux.wait_for("three shell prompts", |s| s.matches("# ").count() >= 3);
+    // Typed once: each host computes its own answer, so each pane shows
+    // its own proof of having received the keystrokes.
+    tmux.type_text("echo \"got-$((6*7))-$(basename $SSHDECK_FILES)\" | tr a-z A-Z");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("the command's output in all three", |s| {
+        s.matches("GOT-42-FILES").count() == 3
+    });
+    // Arrow keys reach the shells' line editors: Up recalls the command
+    // in every pane, C-u clears it there.
+    tmux.send(&["Up"]);
+    tmux.wait_for("history recalled everywhere", |s| {
+        s.matches("| tr a-z A-Z").count() >= 6
+    });
+    tmux.send(&["C-u"]);
+    assert!(screen.contains("⌨ on"), "{screen}");
+    // Back to the hosts tab and quit: the shells are open, so it asks.
+    tmux.send(&["F3"]);
+    tmux.wait_for("the hosts tab", |s| s.contains("Hosts 3/3"));
+    tmux.send(&["q"]);
+    tmux.wait_for("the quit question", |s| s.contains("Quit anyway?"));
+    tmux.send(&["y"]);
+    assert_eq!(tmux.wait_exit(), "0");
+    let casts: Vec<_> = std::fs::read_dir(&rec).unwrap().flatten().collect();
+    assert_eq!(casts.len(), 3, "one recording per shell");
+    for c in casts {
+        let text = std::fs::read_to_string(c.path()).unwrap();
+        assert!(
+            text.contains("GOT-42-FILES"),
+            "{}: {text}",
+            c.path().display()
+        );
+        // The shell's closing output made it to disk before sshdeck exited.
+        assert!(text.trim_end().ends_with(']'), "{text}");
+    }
+}

@@ -109,7 +109,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     let mut urgent = false;
     let mut last_draw = Instant::now() - FRAME;
 
-    loop {
+    'main: loop {
         let slot = if urgent { INPUT_FRAME } else { FRAME };
         if dirty && last_draw.elapsed() >= slot {
             guard.term.draw(|f| crate::ui::render(f, &state))?;
@@ -189,7 +189,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         }
         for eff in effects {
             match eff {
-                Effect::Quit => return Ok(()),
+                Effect::Quit => break 'main,
                 Effect::Exec {
                     hosts,
                     command,
@@ -244,11 +244,25 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
             dirty = true;
         }
         if state.quit {
-            return Ok(());
+            break;
+        }
+    }
+    // Close open shells and give them a moment to end, so recordings get
+    // their last output and hosts see an orderly close.
+    let mut open = shells.close_all();
+    let deadline = tokio::time::Instant::now() + SHELL_CLOSE_WAIT;
+    while !open.is_empty() {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(ev)) if ev.is_terminal() => open.retain(|j| *j != ev.job),
+            Ok(Some(_)) => {}
+            _ => break,
         }
     }
     Ok(())
 }
+
+/// Longest we wait for shells to close when quitting.
+const SHELL_CLOSE_WAIT: Duration = Duration::from_millis(500);
 
 fn term_msg(ev: TermEvent) -> Option<Msg> {
     match ev {

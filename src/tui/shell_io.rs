@@ -25,6 +25,17 @@ impl ShellIo {
         }
     }
 
+    /// Close every shell; returns their jobs, whose ends are still to come.
+    pub fn close_all(&mut self) -> Vec<crate::engine::JobId> {
+        self.handles
+            .drain()
+            .map(|(_, h)| {
+                h.close();
+                h.job
+            })
+            .collect()
+    }
+
     /// Is this one of the shells' effects?
     pub fn handles(eff: &Effect) -> bool {
         matches!(

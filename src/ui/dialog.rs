@@ -176,6 +176,12 @@ pub fn confirm_quit(f: &mut Frame, s: &AppState, area: Rect) {
             "{transfers} transfer(s) are not finished; their part files stay, and the same copy resumes from them."
         )));
     }
+    let shells = crate::app::shell::live(s);
+    if shells > 0 {
+        text.push(Line::from(format!(
+            "{shells} shell(s) are open; they will be closed."
+        )));
+    }
     text.push(Line::from(""));
     text.push(Line::from("Quit anyway?  y / n"));
     framed(f, area, 60, text, " Quit ", WARN);
