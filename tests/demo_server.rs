@@ -138,3 +138,57 @@ async fn openssh_sftp_moves_files_inside_the_scratch_dir() {
     );
     assert_eq!(std::fs::read(d.join("back.bin")).unwrap(), data);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_hosts_serve_shells_on_a_pty_with_window_changes() {
+    use sshdeck::engine::{Engine, EngineConfig, EventKind, ExitStatus, HostId, ShellSpec, Target};
+    let demo = start().await;
+    let d = demo.dir.path();
+    let mut cfg = EngineConfig::new(vec![d.join("kh")], vec![d.join("client")]);
+    cfg.agent = None;
+    cfg.policy = sshdeck::engine::HostKeyPolicy::Strict;
+    let (mut engine, mut rx) = Engine::new(cfg);
+    let host = engine.add_host(Target::new(
+        "demo01".to_string(),
+        "127.0.0.1",
+        demo.port,
+        "me".to_string(),
+    ));
+    let shell = engine.open_shell(
+        host,
+        ShellSpec {
+            term: "xterm-256color".into(),
+            cols: 100,
+            rows: 30,
+            record_dir: None,
+        },
+    );
+    assert_eq!(shell.host, HostId(0));
+    shell.send(&b"stty size; echo \"on $SSHDECK_DEMO_HOST\"\r"[..]);
+    let mut out = Vec::new();
+    let mut resized = false;
+    let status = loop {
+        let ev = tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("the demo shell answered")
+            .expect("engine alive");
+        match ev.kind {
+            EventKind::Stdout(b) => {
+                out.extend_from_slice(&b);
+                let text = String::from_utf8_lossy(&out);
+                if !resized && text.contains("on demo01") {
+                    resized = true;
+                    shell.resize(120, 40);
+                    shell.send(&b"stty size; exit 3\r"[..]);
+                }
+            }
+            EventKind::Exit { status, .. } => break status,
+            EventKind::Failed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    };
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("30 100\r\n"), "{text}");
+    assert!(text.contains("40 120\r\n"), "{text}");
+    assert_eq!(status, ExitStatus::Code(3));
+}

@@ -4,6 +4,7 @@
 //! that never leaves memory, and runs commands with the local shell in its
 //! own scratch directory.
 
+mod pty;
 mod server;
 mod sftp;
 

@@ -1,5 +1,5 @@
 //! One embedded SSH host: russh's server, running `exec` requests with the
-//! local shell.
+//! local shell, and shells (or commands) on a PTY when one was requested.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -53,6 +53,8 @@ impl DemoServer {
                 name: self.name.clone(),
                 stdin: HashMap::new(),
                 channels: HashMap::new(),
+                ptys: HashMap::new(),
+                shells: HashMap::new(),
             };
             let config = self.config.clone();
             tokio::spawn(async move {
@@ -73,6 +75,41 @@ struct Session_ {
     /// Session channels kept until we know what they are for (SFTP takes
     /// the channel itself as its byte stream).
     channels: HashMap<ChannelId, Channel<Msg>>,
+    /// PTYs requested (term, cols, rows), not yet started.
+    ptys: HashMap<ChannelId, (String, u16, u16)>,
+    shells: HashMap<ChannelId, super::pty::PtyShell>,
+}
+
+impl Session_ {
+    /// Run `command` (a shell when None) on the channel's PTY.
+    fn start_pty(
+        &mut self,
+        channel: ChannelId,
+        command: Option<&str>,
+        session: &mut Session,
+    ) -> Result<(), russh::Error> {
+        let Some((term, cols, rows)) = self.ptys.remove(&channel) else {
+            return session.channel_failure(channel);
+        };
+        self.channels.remove(&channel);
+        let started = super::pty::PtyShell::spawn(
+            command,
+            &term,
+            cols,
+            rows,
+            &self.scratch,
+            &self.name,
+            session.handle(),
+            channel,
+        );
+        match started {
+            Ok(shell) => {
+                self.shells.insert(channel, shell);
+                session.channel_success(channel)
+            }
+            Err(_) => session.channel_failure(channel),
+        }
+    }
 }
 
 impl server::Handler for Session_ {
@@ -132,6 +169,51 @@ impl server::Handler for Session_ {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        term: &str,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let clamp = |v: u32| u16::try_from(v).unwrap_or(u16::MAX).max(1);
+        self.ptys.insert(
+            channel,
+            (term.to_string(), clamp(col_width), clamp(row_height)),
+        );
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.start_pty(channel, None, session)
+    }
+
+    async fn window_change_request(
+        &mut self,
+        channel: ChannelId,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(shell) = self.shells.get(&channel) {
+            let clamp = |v: u32| u16::try_from(v).unwrap_or(u16::MAX).max(1);
+            shell.resize(clamp(col_width), clamp(row_height));
+        }
+        Ok(())
+    }
+
     async fn exec_request(
         &mut self,
         channel: ChannelId,
@@ -139,6 +221,9 @@ impl server::Handler for Session_ {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         let command = String::from_utf8_lossy(data).into_owned();
+        if self.ptys.contains_key(&channel) {
+            return self.start_pty(channel, Some(&command), session);
+        }
         let child = tokio::process::Command::new("sh")
             .arg("-c")
             .arg(&command)
@@ -231,6 +316,9 @@ impl server::Handler for Session_ {
         if let Some(tx) = self.stdin.get(&channel) {
             let _ = tx.send(Some(data.to_vec()));
         }
+        if let Some(shell) = self.shells.get_mut(&channel) {
+            shell.write(data);
+        }
         Ok(())
     }
 
@@ -254,6 +342,8 @@ impl server::Handler for Session_ {
         // of its task when the session goes away.
         self.stdin.remove(&channel);
         self.channels.remove(&channel);
+        self.ptys.remove(&channel);
+        self.shells.remove(&channel);
         Ok(())
     }
 }
