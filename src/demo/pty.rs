@@ -32,16 +32,14 @@ impl PtyShell {
     /// `dir`, and stream its output to `channel` until it exits.
     pub fn spawn(
         command: Option<&str>,
-        term: &str,
-        cols: u16,
-        rows: u16,
+        (term, cols, rows): &(String, u16, u16),
         dir: &Path,
         host_name: &str,
         handle: Handle,
         channel: ChannelId,
     ) -> std::io::Result<PtyShell> {
         let (mut m, mut s) = (0, 0);
-        let ws = winsize(cols, rows);
+        let ws = winsize(*cols, *rows);
         // SAFETY: openpty writes two descriptors into m and s; the other
         // pointers may be null, and ws lives across the call.
         let r =
@@ -63,7 +61,7 @@ impl PtyShell {
         };
         cmd.current_dir(dir)
             .env("HOME", dir)
-            .env("TERM", term)
+            .env("TERM", term.as_str())
             .env("SSHDECK_DEMO_HOST", host_name)
             .env("PS1", format!("{host_name}:\\w\\$ "))
             .stdin(Stdio::from(slave.try_clone()?))

@@ -88,15 +88,13 @@ impl Session_ {
         command: Option<&str>,
         session: &mut Session,
     ) -> Result<(), russh::Error> {
-        let Some((term, cols, rows)) = self.ptys.remove(&channel) else {
+        let Some(pty) = self.ptys.remove(&channel) else {
             return session.channel_failure(channel);
         };
         self.channels.remove(&channel);
         let started = super::pty::PtyShell::spawn(
             command,
-            &term,
-            cols,
-            rows,
+            &pty,
             &self.scratch,
             &self.name,
             session.handle(),
