@@ -369,6 +369,19 @@ async fn sudo_prompts_are_answered_once_per_match_and_the_secret_never_shows() {
         2,
         "asked once, and once more after the refusal"
     );
+    // A later command with no prompt at all still has the secret masked.
+    engine.exec(
+        &ids,
+        "cat \"$SSHDECK_FILES/leak.txt\"",
+        &ExecOptions::default(),
+    );
+    let runs = collect(&mut rx, &ids, LIMIT).await;
+    for id in &ids {
+        assert_eq!(
+            String::from_utf8_lossy(&runs[id].stdout),
+            "typed: ********\n"
+        );
+    }
     let log = std::fs::read(&log_file).unwrap();
     assert_no_secret("--log", &log);
     assert!(String::from_utf8_lossy(&log).contains("answering prompt"));

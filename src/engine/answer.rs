@@ -50,6 +50,13 @@ pub(crate) struct Answerer {
 
 impl Answerer {
     pub fn new(ctx: &ExpectCtx, host: &str, job: JobId) -> Answerer {
+        // Values given earlier in the session are masked from the start.
+        let mut redactors = [Redactor::default(), Redactor::default()];
+        for s in ctx.secrets.given() {
+            for r in &mut redactors {
+                r.add(s.clone());
+            }
+        }
         Answerer {
             secrets: ctx.secrets.clone(),
             host: host.to_string(),
@@ -58,7 +65,7 @@ impl Answerer {
                 Watcher::new(ctx.rules.clone()),
                 Watcher::new(ctx.rules.clone()),
             ],
-            redactors: [Redactor::default(), Redactor::default()],
+            redactors,
             sent: std::collections::HashMap::new(),
         }
     }

@@ -162,7 +162,9 @@ impl Worker {
             };
             return Some(Answerer::new(&ctx, &self.target.label, job));
         }
-        (!ctx.rules.is_empty()).then(|| Answerer::new(ctx, &self.target.label, job))
+        // Without rules, still mask secrets given earlier in the session.
+        let masking = !ctx.secrets.given().is_empty();
+        (!ctx.rules.is_empty() || masking).then(|| Answerer::new(ctx, &self.target.label, job))
     }
 
     async fn exec(

@@ -24,6 +24,9 @@ enum Slot {
 pub struct Secrets {
     prompter: Prompter,
     slots: Mutex<HashMap<String, Slot>>,
+    /// Every value given this session, for masking output of channels
+    /// that never saw a prompt (a later command echoing the password).
+    given: std::sync::Mutex<Vec<Secret>>,
 }
 
 impl Secrets {
@@ -31,11 +34,26 @@ impl Secrets {
         Secrets {
             prompter,
             slots: Mutex::new(HashMap::new()),
+            given: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Values given so far (to mask, never to send).
+    pub fn given(&self) -> Vec<Secret> {
+        self.given.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    fn remember(&self, value: &Secret) {
+        if let Ok(mut g) = self.given.lock()
+            && !g.iter().any(|s| s.as_str() == value.as_str())
+        {
+            g.push(value.clone());
         }
     }
 
     /// Set a secret up front (tests, or a UI that asked already).
     pub async fn insert(&self, name: &str, value: Secret) {
+        self.remember(&value);
         self.slots
             .lock()
             .await
@@ -60,6 +78,7 @@ impl Secrets {
         };
         match self.prompter.ask(question).await {
             Answer::Secret(s) => {
+                self.remember(&s);
                 slots.insert(name.to_string(), Slot::Known(s.clone()));
                 Some(s)
             }
