@@ -260,6 +260,25 @@ fn command_options_reach_the_exec_effect() {
     assert_eq!(command, "id");
     assert!(opts.login && opts.sudo && !opts.pty);
     assert_eq!(opts.env, vec![("LANG".to_string(), "C".to_string())]);
+    // A bad variable left in the options (Esc closes the dialog anyway)
+    // stops the next command with the reason, instead of running without it.
+    key_m(&mut s, KeyCode::Char('o'), KeyModifiers::CONTROL);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Down);
+    for c in " 9BAD=1".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    key(&mut s, KeyCode::Esc);
+    for c in "id".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    assert!(
+        s.status.as_deref().unwrap().contains("\"9BAD\""),
+        "{:?}",
+        s.status
+    );
 }
 
 #[test]

@@ -415,10 +415,6 @@ fn run_command(s: &mut AppState) -> Vec<Effect> {
             Some("no hosts selected: Space selects, a selects all, g selects a group".into());
         return Vec::new();
     }
-    if s.running() > 0 {
-        s.status = Some("a command is still running: wait, or Ctrl-X to cancel it".into());
-        return Vec::new();
-    }
     let opts = match s.options.to_exec() {
         Ok(o) => o,
         Err(e) => {
@@ -426,6 +422,10 @@ fn run_command(s: &mut AppState) -> Vec<Effect> {
             return Vec::new();
         }
     };
+    if s.running() > 0 {
+        s.status = Some("a command is still running: wait, or Ctrl-X to cancel it".into());
+        return Vec::new();
+    }
     if s.history.last() != Some(&command) {
         s.history.push(command.clone());
     }

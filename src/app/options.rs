@@ -107,12 +107,17 @@ impl CommandOptions {
             return;
         };
         match k.code {
-            KeyCode::Esc | KeyCode::Enter => match self.to_exec() {
+            // Esc always leaves (a bad line stays, and running a command
+            // refuses it with the reason); Enter only leaves when all is valid.
+            KeyCode::Esc => {
+                self.editing = None;
+                self.error = None;
+            }
+            KeyCode::Enter => match self.to_exec() {
                 Ok(_) => {
                     self.editing = None;
                     self.error = None;
                 }
-                // Esc keeps nothing invalid either: the bad line is shown.
                 Err(e) => self.error = Some(e),
             },
             KeyCode::Up | KeyCode::BackTab => {
@@ -195,6 +200,10 @@ mod tests {
         key(&mut o, KeyCode::Enter);
         assert_eq!(o.editing, Some(3));
         assert!(o.error.as_deref().unwrap().contains("\"1X\""));
+        // Esc is never a trap: the dialog closes, the bad line stays.
+        key(&mut o, KeyCode::Esc);
+        assert_eq!(o.editing, None);
+        assert!(o.to_exec().is_err());
         assert!(CommandOptions::default().summary().is_empty());
     }
 }

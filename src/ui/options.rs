@@ -46,7 +46,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         lines.push(Line::from(Span::styled(e.clone(), Style::new().fg(BAD))));
     }
     lines.push(Line::from(Span::styled(
-        "↑↓ move · Space toggles · type to edit · Enter done",
+        "↑↓ move · Space toggles · type to edit · Enter done · Esc close",
         Style::new().fg(MUTED),
     )));
     framed(f, area, 64, lines, " Command options ", ACCENT);
