@@ -21,9 +21,6 @@ use super::shell::{ShellInput, ShellRun, ShellSpec};
 use super::ssh::{ConnectContext, Connection, connect, display_addr, map_russh_error};
 use super::target::Target;
 
-/// A helper command's exit status and (capped) stdout.
-pub type Captured = (Option<ExitStatus>, Vec<u8>);
-
 pub(crate) enum HostCmd {
     Exec {
         job: JobId,
@@ -49,6 +46,8 @@ pub(crate) enum HostCmd {
     /// Run a short command and return its exit status and stdout.
     Capture {
         command: String,
+        /// Stop (close the channel) after this long.
+        timeout: Option<Duration>,
         reply: oneshot::Sender<Result<Captured, HostError>>,
     },
 }
@@ -284,31 +283,104 @@ impl Worker {
         Ok(s)
     }
 
-    /// Run a short command and collect its stdout (capped), for helpers
-    /// such as remote checksums.
-    async fn capture(&mut self, command: &str) -> Result<Captured, HostError> {
+    /// Start a short command whose output is collected (capped), for
+    /// helpers such as remote checksums and facts collectors. The reading
+    /// runs in its own task: a command that hangs holds only its channel,
+    /// never this host's queue.
+    async fn capture(
+        &mut self,
+        command: &str,
+        timeout: Option<Duration>,
+        reply: oneshot::Sender<Result<Captured, HostError>>,
+    ) {
         let never = CancellationToken::new();
-        self.ensure(JobId(0), &never).await?;
-        let mut ch = start_exec(self.conn()?, command, false, &self.target).await?;
-        let mut out = Vec::new();
-        let mut status = None;
+        let started = match self.ensure(JobId(0), &never).await {
+            Ok(()) => match self.conn() {
+                Ok(c) => start_exec(c, command, false, &self.target).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        match started {
+            Ok(ch) => {
+                tokio::spawn(async move {
+                    let _ = reply.send(read_captured(ch, timeout).await);
+                });
+            }
+            Err(e) => {
+                if !matches!(e, HostError::Cancelled) {
+                    self.conn = None;
+                }
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+}
+
+/// A helper command's exit status and output, each stream capped at
+/// [`CAPTURE_LIMIT`].
+#[derive(Debug, Clone, Default)]
+pub struct Captured {
+    pub status: Option<ExitStatus>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Captured {
+    pub fn success(&self) -> bool {
+        self.status.as_ref().is_some_and(ExitStatus::success)
+    }
+}
+
+async fn read_captured(
+    mut ch: russh::Channel<russh::client::Msg>,
+    timeout: Option<Duration>,
+) -> Result<Captured, HostError> {
+    let mut out = Captured::default();
+    let read = async {
         while let Some(msg) = ch.wait().await {
             match msg {
-                russh::ChannelMsg::Data { data } if out.len() < CAPTURE_LIMIT => {
-                    out.extend_from_slice(&data)
+                russh::ChannelMsg::Data { data } if out.stdout.len() < CAPTURE_LIMIT => {
+                    out.stdout.extend_from_slice(&data)
+                }
+                russh::ChannelMsg::ExtendedData { data, .. }
+                    if out.stderr.len() < CAPTURE_LIMIT =>
+                {
+                    out.stderr.extend_from_slice(&data)
                 }
                 russh::ChannelMsg::ExitStatus { exit_status } => {
-                    status = Some(ExitStatus::Code(exit_status))
+                    out.status = Some(ExitStatus::Code(exit_status))
+                }
+                russh::ChannelMsg::ExitSignal {
+                    signal_name,
+                    core_dumped,
+                    ..
+                } => {
+                    out.status = Some(ExitStatus::Signal {
+                        name: super::exec::signal_name_str(&signal_name),
+                        core_dumped,
+                    })
                 }
                 russh::ChannelMsg::Close => break,
                 _ => {}
             }
         }
-        Ok((status, out))
+    };
+    match timeout {
+        None => read.await,
+        Some(after) => {
+            if tokio::time::timeout(after, read).await.is_err() {
+                // Closing the channel makes sshd hang up on the command
+                // (SIGHUP via its session), so nothing lingers remotely.
+                let _ = ch.close().await;
+                return Err(HostError::CommandTimeout { after });
+            }
+        }
     }
+    Ok(out)
 }
 
-/// Most stdout kept by `capture`; it is for short answers.
+/// Most output kept per stream by `capture`; it is for short answers.
 const CAPTURE_LIMIT: usize = 1 << 20;
 
 pub(crate) async fn run(
@@ -364,9 +436,11 @@ pub(crate) async fn run(
             HostCmd::Sftp { reply } => {
                 let _ = reply.send(w.sftp().await);
             }
-            HostCmd::Capture { command, reply } => {
-                let _ = reply.send(w.capture(&command).await);
-            }
+            HostCmd::Capture {
+                command,
+                timeout,
+                reply,
+            } => w.capture(&command, timeout, reply).await,
         }
     }
     if let Some(c) = w.conn {

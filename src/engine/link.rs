@@ -7,13 +7,11 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
-use super::event::ExitStatus;
 use super::host_task::HostCmd;
 use super::sftp::Sftp;
 use super::{HostError, transfer};
 
-/// A helper command's exit status and stdout.
-pub type Captured = (Option<ExitStatus>, Vec<u8>);
+pub use super::host_task::Captured;
 
 #[derive(Clone)]
 pub struct HostLink {
@@ -38,8 +36,22 @@ impl HostLink {
     /// Run a short helper command (not shown as a job) and collect its
     /// exit status and stdout.
     pub fn capture(&self, command: String) -> BoxFuture<'static, Result<Captured, HostError>> {
+        self.capture_for(command, None)
+    }
+
+    /// [`Self::capture`], stopped with `CommandTimeout` after `timeout`
+    /// (the remote command's channel is closed).
+    pub fn capture_for(
+        &self,
+        command: String,
+        timeout: Option<std::time::Duration>,
+    ) -> BoxFuture<'static, Result<Captured, HostError>> {
         let (tx, rx) = oneshot::channel();
-        let _ = self.cmds.send(HostCmd::Capture { command, reply: tx });
+        let _ = self.cmds.send(HostCmd::Capture {
+            command,
+            timeout,
+            reply: tx,
+        });
         let host = self.label.clone();
         Box::pin(async move { rx.await.unwrap_or(Err(HostError::Disconnected { host })) })
     }
@@ -50,7 +62,7 @@ impl HostLink {
         let run = self.capture(transfer::sha256_command(&path));
         Box::pin(async move {
             match run.await {
-                Ok((Some(ExitStatus::Code(0)), out)) => transfer::parse_sha256sum(&out),
+                Ok(c) if c.success() => transfer::parse_sha256sum(&c.stdout),
                 _ => None,
             }
         })

@@ -10,6 +10,7 @@ pub mod error;
 pub mod event;
 mod exec;
 pub mod expect;
+pub mod facts;
 pub mod fs;
 mod host_task;
 pub mod keys;
@@ -17,6 +18,7 @@ pub mod known_hosts;
 pub mod link;
 pub mod prompt;
 pub mod queue;
+pub mod recipe;
 pub mod record;
 mod redact;
 pub mod secrets;
@@ -239,8 +241,7 @@ impl Engine {
         &self,
         host: HostId,
         command: &str,
-    ) -> impl std::future::Future<Output = Result<(Option<ExitStatus>, Vec<u8>), HostError>> + use<>
-    {
+    ) -> impl std::future::Future<Output = Result<link::Captured, HostError>> + use<> {
         self.link(host).capture(command.to_string())
     }
 
