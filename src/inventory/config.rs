@@ -20,6 +20,18 @@ pub struct Config {
     /// Prompts answered with a named secret, asked once per session.
     #[serde(default)]
     pub expect: Vec<ExpectEntry>,
+    /// User-defined facts collectors.
+    #[serde(default)]
+    pub facts: Vec<super::facts_config::FactsEntry>,
+    /// Host-list columns showing facts.
+    #[serde(default)]
+    pub columns: Vec<super::facts_config::ColumnEntry>,
+    /// Multi-step recipes (put, run, get, wait).
+    #[serde(default)]
+    pub recipes: Vec<super::recipes_config::RecipeEntry>,
+    /// Saved commands for the command palette.
+    #[serde(default)]
+    pub commands: Vec<super::recipes_config::CommandEntry>,
 }
 
 /// `[[expect]] pattern = "\\[sudo\\] password for .*:" secret = "sudo"`
@@ -59,6 +71,14 @@ pub struct Defaults {
     pub ssh_config: Option<PathBuf>,
     /// Record shells (asciicast) and command output (text logs) here.
     pub record_dir: Option<PathBuf>,
+    /// Facts collectors to run, by name (default: all of them).
+    pub facts: Option<Vec<Spanned<String>>>,
+    /// Seconds between runs of a collector on a connected host.
+    pub facts_interval: Option<Spanned<f64>>,
+    /// Seconds a collector may run before it is stopped.
+    pub facts_timeout: Option<Spanned<f64>>,
+    /// Connect to every host when the TUI starts, to show their facts.
+    pub facts_on_start: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -226,6 +246,9 @@ impl Config {
                 ));
             }
         }
+        super::facts_config::validate(&cfg)
+            .and_then(|()| super::recipes_config::validate(&cfg))
+            .map_err(|(at, msg)| invalid(at, msg))?;
         let Config {
             defaults, hosts, ..
         } = &mut cfg;

@@ -3,7 +3,9 @@
 //! [`Target`](crate::engine::Target)s.
 
 pub mod config;
+pub mod facts_config;
 pub mod hostspec;
 pub mod nodeset;
+pub mod recipes_config;
 pub mod resolve;
 pub mod ssh_config;
