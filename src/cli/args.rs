@@ -83,6 +83,36 @@ pub enum Command {
     Tui(TuiArgs),
     /// Try sshdeck on SSH hosts embedded in this process (127.0.0.1 only)
     Demo(DemoArgs),
+    /// Run the facts collectors once on each host and print what they found
+    Facts(FactsArgs),
+    /// Run a recipe from the config on each host (no NAME: list recipes)
+    Recipe(RecipeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// Hosts: a node set, @group or @tag (default: every named host)
+    pub selector: Option<String>,
+    /// Print JSON: [{"host", "facts": {...}, "errors": {...}}]
+    #[arg(long)]
+    pub json: bool,
+    /// Run only these collectors (comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub only: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RecipeArgs {
+    /// The recipe's name in the config; without it, recipes are listed
+    pub name: Option<String>,
+    /// Hosts: a node set, @group or @tag (default: every named host)
+    pub selector: Option<String>,
+    /// Show each host's expanded steps; connect to nothing
+    #[arg(short = 'n', long = "dry-run")]
+    pub dry_run: bool,
+    /// Print what run and wait steps wrote to stdout
+    #[arg(short = 'o', long = "show-output")]
+    pub show_output: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,11 +4,13 @@
 mod args;
 mod copy;
 mod error;
+mod facts;
 mod gather;
 mod hosts;
 mod outdir;
 mod progress;
 mod prompt;
+mod recipe;
 mod run;
 mod setup;
 mod stream;
@@ -41,6 +43,8 @@ pub fn main(cli: Cli) -> ExitCode {
         match &cli.command {
             Some(Command::Run(a)) => run::run(&cli.global, a).await,
             Some(Command::Hosts(a)) => hosts::hosts(&cli.global, a),
+            Some(Command::Facts(a)) => facts::facts(&cli.global, a).await,
+            Some(Command::Recipe(a)) => recipe::recipe(&cli.global, a).await,
             Some(Command::Put(a)) => copy::copy(&cli.global, a, copy::Direction::Put).await,
             Some(Command::Get(a)) => copy::copy(&cli.global, a, copy::Direction::Get).await,
             Some(Command::Tui(a)) => {

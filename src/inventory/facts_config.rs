@@ -116,6 +116,15 @@ impl Config {
 
     /// The collectors to run, in order, with their schedules.
     pub fn scheduled_facts(&self) -> Vec<Scheduled> {
+        let names: Vec<String> = match &self.defaults.facts {
+            Some(list) => list.iter().map(|n| n.get_ref().clone()).collect(),
+            None => self.registry().names().map(str::to_string).collect(),
+        };
+        self.scheduled_named(&names)
+    }
+
+    /// The named collectors (unknown names skipped) with their schedules.
+    pub fn scheduled_named(&self, names: &[String]) -> Vec<Scheduled> {
         let reg = self.registry();
         let d = &self.defaults;
         let secs = |v: &Option<Spanned<f64>>, default: f64| {
@@ -123,10 +132,6 @@ impl Config {
         };
         let interval = secs(&d.facts_interval, DEFAULT_INTERVAL);
         let timeout = secs(&d.facts_timeout, DEFAULT_TIMEOUT);
-        let names: Vec<String> = match &d.facts {
-            Some(list) => list.iter().map(|n| n.get_ref().clone()).collect(),
-            None => reg.names().map(str::to_string).collect(),
-        };
         names
             .iter()
             .filter_map(|n| reg.get(n))

@@ -16,6 +16,16 @@ pub fn file_stem(label: &str) -> String {
     }
 }
 
+/// Seconds for people: `0.4s`, `12.0s`, `3m04s`.
+pub fn fmt_secs(secs: f64) -> String {
+    if secs >= 60.0 {
+        let s = secs as u64;
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{secs:.1}s")
+    }
+}
+
 /// Bytes for people: `512 B`, `1.5 KiB`, `3.2 GiB`.
 pub fn human_bytes(b: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

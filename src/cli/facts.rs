@@ -1,0 +1,150 @@
+//! `sshdeck facts [SELECTOR]`: run every collector once on each host and
+//! print the facts (or `--json`). Exits 1 when any collector failed.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use serde::Serialize;
+
+use super::CliError;
+use super::args::{FactsArgs, GlobalArgs};
+use super::progress::Progress;
+use super::setup;
+use crate::engine::facts::FactsRunner;
+use crate::engine::{Engine, HostId};
+use crate::text::sanitize::clean;
+
+#[derive(Debug, Default, Serialize)]
+struct HostFacts {
+    host: String,
+    facts: BTreeMap<String, String>,
+    /// Collector → why it produced nothing.
+    errors: BTreeMap<String, String>,
+}
+
+pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> {
+    let mut setup = setup::prepare(g)?;
+    let config = setup.inventory.config();
+    let scheduled = if a.only.is_empty() {
+        config.scheduled_facts()
+    } else {
+        // Asked for by name: run them even when the config leaves them out.
+        let reg = config.registry();
+        if let Some(bad) = a.only.iter().find(|n| reg.get(n).is_none()) {
+            let known: Vec<_> = reg.names().collect();
+            return Err(CliError::BadArg(format!(
+                "--only: no collector named {bad:?} (known: {})",
+                known.join(", ")
+            )));
+        }
+        config.scheduled_named(&a.only)
+    };
+    let targets = match &a.selector {
+        Some(s) => setup.inventory.select(s)?,
+        None => setup.inventory.all()?,
+    };
+    let paused = Arc::new(AtomicBool::new(false));
+    if let Some(rx) = setup.prompts.take() {
+        super::prompt::spawn_answerer(rx, paused.clone());
+    }
+    let (mut engine, mut events) = Engine::new(setup.engine);
+    setup::warn_bad_known_hosts(&engine);
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let mut rows: Vec<HostFacts> = Vec::new();
+    let (runner, mut reports) = FactsRunner::new(scheduled);
+    let per_host = runner.names().len();
+    for t in targets {
+        rows.push(HostFacts {
+            host: t.label.clone(),
+            ..Default::default()
+        });
+        let id = engine.add_host(t);
+        runner.once(id, engine.link(id));
+    }
+    let expected = rows.len() * per_host;
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = Progress::new(rows.len(), tty, paused);
+    let mut left: Vec<usize> = vec![per_host; rows.len()];
+    let mut got = 0;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    while got < expected {
+        let r = tokio::select! {
+            r = reports.recv() => r,
+            _ = &mut ctrl_c => break,
+        };
+        let Some(r) = r else { break };
+        got += 1;
+        let HostId(i) = r.host;
+        let Some(row) = rows.get_mut(i) else { continue };
+        match r.result {
+            Ok(facts) => {
+                for (k, v) in facts {
+                    row.facts
+                        .insert(format!("{}.{}", r.collector, clean(&k)), clean(&v));
+                }
+            }
+            Err(e) => {
+                row.errors.insert(r.collector, e.to_string());
+            }
+        }
+        left[i] -= 1;
+        if left[i] == 0 {
+            progress.done(row.errors.is_empty());
+            progress.draw();
+        }
+    }
+    progress.clear();
+    drop(runner);
+    // Collectors cut short by Ctrl-C count as failed.
+    for (row, l) in rows.iter_mut().zip(&left) {
+        if *l > 0 {
+            row.errors.insert(
+                "(interrupted)".into(),
+                format!("{l} collector(s) did not finish"),
+            );
+        }
+    }
+    print(&rows, a.json)?;
+    let failed: Vec<&HostFacts> = rows.iter().filter(|r| !r.errors.is_empty()).collect();
+    if failed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n: usize = failed.iter().map(|r| r.errors.len()).sum();
+    eprintln!(
+        "sshdeck: {n} collector run(s) failed on {} of {} hosts",
+        failed.len(),
+        rows.len()
+    );
+    Ok(ExitCode::from(1))
+}
+
+fn print(rows: &[HostFacts], json: bool) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let text = serde_json::to_string_pretty(rows)
+            .map_err(|e| CliError::BadArg(format!("cannot encode facts as JSON: {e}")))?;
+        let _ = writeln!(out, "{text}");
+        return Ok(());
+    }
+    for r in rows {
+        let _ = writeln!(out, "{}", r.host);
+        let width = r
+            .facts
+            .keys()
+            .chain(r.errors.keys())
+            .map(|k| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (k, v) in &r.facts {
+            let _ = writeln!(out, "  {k:width$}  {v}");
+        }
+        for (k, e) in &r.errors {
+            let _ = writeln!(out, "  {k:width$}  FAILED: {e}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! `sshdeck recipe NAME [SELECTOR]`: run a recipe's steps on each host in
+//! parallel (a host stops at its first failing step), print each step as
+//! it ends and a summary. `--dry-run` shows the expanded steps instead.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::CliError;
+use super::args::{GlobalArgs, RecipeArgs};
+use super::progress::Progress;
+use super::setup;
+use crate::engine::recipe::{Recipe, StepState, Vars, run_on_host};
+use crate::engine::{Engine, HostId, Target};
+use crate::text::fmt_secs;
+use crate::text::sanitize::{clean, sanitize_line};
+
+pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError> {
+    let mut setup = setup::prepare(g)?;
+    let recipes = setup.inventory.config().recipes();
+    let Some(name) = &a.name else {
+        list(&recipes);
+        return Ok(ExitCode::SUCCESS);
+    };
+    let Some(recipe) = recipes.iter().find(|r| &r.name == name).cloned() else {
+        let known: Vec<&str> = recipes.iter().map(|r| r.name.as_str()).collect();
+        return Err(CliError::BadArg(if known.is_empty() {
+            format!("no recipe named {name:?}: the config has no [[recipes]]")
+        } else {
+            format!("no recipe named {name:?} (known: {})", known.join(", "))
+        }));
+    };
+    let targets = match &a.selector {
+        Some(s) => setup.inventory.select(s)?,
+        None => setup.inventory.all()?,
+    };
+    let date = Vars::today();
+    let vars = |t: &Target| Vars::new(&t.label, &t.user, &date);
+    if a.dry_run {
+        dry_run(&recipe, &targets, vars)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let paused = Arc::new(AtomicBool::new(false));
+    if let Some(rx) = setup.prompts.take() {
+        super::prompt::spawn_answerer(rx, paused.clone());
+    }
+    let (mut engine, mut events) = Engine::new(setup.engine);
+    setup::warn_bad_known_hosts(&engine);
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let recipe = Arc::new(recipe);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
+    for t in targets {
+        let v = vars(&t);
+        let id = engine.add_host(t);
+        tokio::spawn(run_on_host(
+            id,
+            engine.link(id),
+            recipe.clone(),
+            v,
+            tx.clone(),
+            cancel.clone(),
+        ));
+    }
+    drop(tx);
+    let steps = recipe.steps.len();
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = Progress::new(labels.len(), tty, paused);
+    // Per host: steps done, and the failure (step, error) if any.
+    let mut done = vec![0usize; labels.len()];
+    let mut failure: Vec<Option<(usize, String)>> = vec![None; labels.len()];
+    let mut elapsed = vec![0f64; labels.len()];
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let ev = tokio::select! {
+            ev = rx.recv() => ev,
+            _ = &mut ctrl_c => { cancel.cancel(); continue; }
+        };
+        let Some(ev) = ev else { break };
+        let HostId(h) = ev.host;
+        let label = &labels[h];
+        let what = recipe.steps[ev.step].describe();
+        let last = ev.step + 1 == steps;
+        match ev.state {
+            StepState::Running { .. } => continue,
+            StepState::Done {
+                elapsed: e,
+                detail,
+                output,
+            } => {
+                progress.clear();
+                done[h] += 1;
+                elapsed[h] += e.as_secs_f64();
+                let detail = if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", clean(&detail))
+                };
+                println!(
+                    "{label}: step {}/{steps} {what}: ok ({}{detail})",
+                    ev.step + 1,
+                    fmt_secs(e.as_secs_f64())
+                );
+                if a.show_output {
+                    print_output(label, &output);
+                }
+                if last {
+                    progress.done(true);
+                }
+            }
+            StepState::Failed {
+                elapsed: e,
+                error,
+                output,
+            } => {
+                progress.clear();
+                elapsed[h] += e.as_secs_f64();
+                eprintln!(
+                    "{label}: step {}/{steps} {what}: FAILED: {}",
+                    ev.step + 1,
+                    clean(&error)
+                );
+                if a.show_output {
+                    print_output(label, &output);
+                }
+                failure[h] = Some((ev.step, clean(&error)));
+                progress.done(false);
+            }
+            StepState::Skipped => continue,
+        }
+        progress.draw();
+    }
+    progress.clear();
+    summary(&recipe, &labels, &done, &failure, &elapsed);
+    let failed = failure.iter().filter(|f| f.is_some()).count();
+    if failed > 0 {
+        eprintln!(
+            "sshdeck: recipe {:?} failed on {failed} of {} hosts",
+            recipe.name,
+            labels.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_output(label: &str, output: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    for line in output.split(|&b| b == b'\n') {
+        if !line.is_empty() {
+            let _ = writeln!(out, "{label}|   {}", sanitize_line(line));
+        }
+    }
+}
+
+fn summary(
+    recipe: &Recipe,
+    labels: &[String],
+    done: &[usize],
+    failure: &[Option<(usize, String)>],
+    elapsed: &[f64],
+) {
+    let steps = recipe.steps.len();
+    let w = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "\nrecipe {}: {} hosts", recipe.name, labels.len());
+    for (i, label) in labels.iter().enumerate() {
+        let result = match &failure[i] {
+            None if done[i] == steps => format!("ok in {}", fmt_secs(elapsed[i])),
+            None => "not finished".into(),
+            Some((step, e)) => format!(
+                "FAILED at step {} ({}): {e}",
+                step + 1,
+                recipe.steps[*step].kind()
+            ),
+        };
+        let _ = writeln!(out, "  {label:w$}  {}/{steps}  {result}", done[i]);
+    }
+}
+
+fn dry_run(
+    recipe: &Recipe,
+    targets: &[Target],
+    vars: impl Fn(&Target) -> Vars,
+) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "recipe {} on {} hosts (dry run: nothing is connected or changed)",
+        recipe.name,
+        targets.len()
+    );
+    for t in targets {
+        let _ = writeln!(out, "{}", t.label);
+        for (i, s) in recipe.steps.iter().enumerate() {
+            let s = s
+                .expand(&vars(t))
+                .map_err(|e| CliError::BadArg(format!("{}: step {}: {e}", t.label, i + 1)))?;
+            let _ = writeln!(out, "  {}. {}", i + 1, s.describe());
+        }
+    }
+    Ok(())
+}
+
+fn list(recipes: &[Recipe]) {
+    let mut out = std::io::stdout().lock();
+    if recipes.is_empty() {
+        let _ = writeln!(
+            out,
+            "No recipes. Add [[recipes]] to the config (see config.example.toml)."
+        );
+        return;
+    }
+    for r in recipes {
+        let _ = writeln!(
+            out,
+            "{}  ({} steps)  {}",
+            r.name,
+            r.steps.len(),
+            r.description
+        );
+    }
+}
