@@ -22,6 +22,7 @@ pub fn help_lines() -> &'static [(&'static str, &'static str)] {
         ("Ctrl-X", "cancel the running command"),
         ("Ctrl-Z", "suspend to the shell"),
         ("b", "gathered view: hosts grouped by result"),
+        ("Ctrl-P or :", "palette: recipes, saved commands, actions"),
         ("", ""),
         ("Hosts", ""),
         ("Up/Down j/k", "move"),
@@ -30,6 +31,10 @@ pub fn help_lines() -> &'static [(&'static str, &'static str)] {
         ("/", "filter hosts (fuzzy)"),
         ("g", "select a group or node set: @web, web[01-05]"),
         ("Enter Left Right", "fold / unfold a tag group"),
+        ("i", "host info: every fact of the host"),
+        ("o / O", "sort by the next fact column / reverse"),
+        ("f", "collect facts on the selected hosts now"),
+        ("r", "show / hide the last recipe's progress"),
         ("", ""),
         ("Command", ""),
         ("Enter", "run on the selected hosts"),
@@ -46,6 +51,11 @@ pub fn help_lines() -> &'static [(&'static str, &'static str)] {
         ("s", "save the pane to a file"),
         ("d", "gathered view: diff against the largest group"),
         ("mouse", "click to focus and select, wheel to scroll"),
+        ("", ""),
+        ("Recipe progress", ""),
+        ("Up / Down", "choose a host (its step and error below)"),
+        ("x", "cancel the recipe"),
+        ("Esc / r", "back to the output panes"),
     ]
 }
 
@@ -73,6 +83,8 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
                 }
             };
         }
+        Overlay::HostInfo { .. } => return super::facts::on_info_key(s, k),
+        Overlay::Palette => return super::palette::on_key(s, k),
         Overlay::None => {}
     }
     // Shells take every key (Ctrl-C included) but their own few.
@@ -86,6 +98,10 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     if k.code == KeyCode::F(3) {
         s.files.dialog = None;
         return super::shell::enter(s);
+    }
+    if ctrl && k.code == KeyCode::Char('p') {
+        super::palette::open(s);
+        return Vec::new();
     }
     if ctrl && k.code == KeyCode::Char('c') {
         return quit(s);
@@ -124,6 +140,13 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     if s.focus == Focus::Command {
         return on_command_key(s, k);
     }
+    // The recipe view, when shown, has the output area's keys (x cancels
+    // the recipe there, not the command).
+    if s.focus == Focus::Output
+        && let Some(effects) = super::recipe::on_key(s, k)
+    {
+        return effects;
+    }
     match k.code {
         KeyCode::Char('?') => {
             s.overlay = Overlay::Help;
@@ -131,6 +154,19 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Char('q') => return quit(s),
         KeyCode::Char('x') => return cancel(s),
+        KeyCode::Char(':') => {
+            super::palette::open(s);
+            return Vec::new();
+        }
+        KeyCode::Char('r') if s.recipe.is_some() => {
+            if let Some(r) = s.recipe.as_mut() {
+                r.show = !r.show;
+                if r.show {
+                    s.focus = Focus::Output;
+                }
+            }
+            return Vec::new();
+        }
         KeyCode::Char('b') => {
             s.panes.gathered = !s.panes.gathered;
             s.panes.gathered_cursor = 0;
@@ -176,7 +212,7 @@ fn on_files_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     }
 }
 
-fn quit(s: &mut AppState) -> Vec<Effect> {
+pub fn quit(s: &mut AppState) -> Vec<Effect> {
     if s.running() > 0 || s.files.active_transfers() > 0 || super::shell::live(s) > 0 {
         s.overlay = Overlay::ConfirmQuit;
         Vec::new()
@@ -250,6 +286,13 @@ fn on_hosts_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             }
         }
         KeyCode::Char('n') => s.hosts.iter_mut().for_each(|h| h.selected = false),
+        KeyCode::Char('i') => open_host_info(s),
+        KeyCode::Char('o') => super::facts::cycle_sort(s),
+        KeyCode::Char('O') => super::facts::reverse_sort(s),
+        KeyCode::Char('f') => {
+            let hosts = s.selected();
+            return super::facts::refresh(s, hosts);
+        }
         KeyCode::Char('/') => open_input(s, LineInput::Filter, &s.filter.clone()),
         KeyCode::Char('g') => open_input(s, LineInput::Group, ""),
         KeyCode::Esc => s.filter.clear(),
@@ -276,6 +319,19 @@ fn on_hosts_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     let n = s.rows().len();
     s.cursor = s.cursor.min(n.saturating_sub(1));
     Vec::new()
+}
+
+/// `i`: the facts of the host under the cursor.
+pub fn open_host_info(s: &mut AppState) {
+    match s.rows().get(s.cursor) {
+        Some(Row::Host(h)) => {
+            s.overlay = Overlay::HostInfo {
+                host: *h,
+                scroll: 0,
+            }
+        }
+        _ => s.status = Some("move the cursor to a host to see its facts".into()),
+    }
 }
 
 fn open_input(s: &mut AppState, kind: LineInput, initial: &str) {
@@ -404,6 +460,12 @@ fn set_command(s: &mut AppState, text: &str) {
     s.command = t;
 }
 
+/// Run `text` on the selected hosts as if typed in the command pane.
+pub fn run_text(s: &mut AppState, text: &str) -> Vec<Effect> {
+    set_command(s, text);
+    run_command(s)
+}
+
 fn run_command(s: &mut AppState) -> Vec<Effect> {
     let command = s.command.lines().join("\n");
     if command.trim().is_empty() {
@@ -449,6 +511,9 @@ fn run_command(s: &mut AppState) -> Vec<Effect> {
         ..Default::default()
     };
     s.status = None;
+    if let Some(r) = s.recipe.as_mut() {
+        r.show = false;
+    }
     vec![Effect::Exec {
         hosts,
         command,

@@ -32,7 +32,15 @@ pub fn layout(s: &AppState, area: Rect) -> AppLayout {
     let cmd_h = (cmd_lines + 2).min(area.height.saturating_sub(1));
     let command = Rect::new(area.x, status.y.saturating_sub(cmd_h), area.width, cmd_h);
     let top_h = command.y.saturating_sub(area.y);
-    let hosts_w = (area.width / 4).clamp(24.min(area.width), 40.min(area.width));
+    let base = (area.width / 4).clamp(24.min(area.width), 40.min(area.width));
+    // Fact columns widen the list once there are facts to show, up to
+    // half the screen.
+    let hosts_w = if s.hosts.iter().any(|h| !h.facts.is_empty()) {
+        let extra: usize = s.columns.iter().map(fact_col_width).sum();
+        (base + extra as u16).min((area.width / 2).max(base))
+    } else {
+        base
+    };
     let hosts = Rect::new(area.x, area.y, hosts_w, top_h);
     let output = Rect::new(area.x + hosts_w, area.y, area.width - hosts_w, top_h);
     let (panes, cols, page, pages) = pane_grid(s, output);
@@ -46,6 +54,12 @@ pub fn layout(s: &AppState, area: Rect) -> AppLayout {
         page,
         pages,
     }
+}
+
+/// Columns one fact column takes in the host list (a space included):
+/// room for its title and a sort arrow, and at least 5 for the value.
+pub fn fact_col_width(c: &super::state::Column) -> usize {
+    c.title.chars().count().max(5) + 2
 }
 
 fn pane_grid(s: &AppState, output: Rect) -> (Vec<(usize, Rect)>, usize, usize, usize) {

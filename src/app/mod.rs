@@ -1,6 +1,7 @@
 //! The TUI's model: state plus a pure update (Msg → effects), in the style
 //! of an Elm architecture. Nothing here does IO; `crate::tui` runs effects.
 
+pub mod facts;
 pub mod files;
 pub mod gather;
 pub mod keys;
@@ -8,6 +9,8 @@ pub mod layout;
 pub mod mouse;
 pub mod msg;
 pub mod options;
+pub mod palette;
+pub mod recipe;
 pub mod scrollback;
 pub mod shell;
 pub mod state;

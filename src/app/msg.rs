@@ -4,8 +4,10 @@ use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::files::state::Side;
 use crate::engine::copy_job::CopySpec;
+use crate::engine::facts::FactsReport;
 use crate::engine::fs::FileEntry;
 use crate::engine::queue::{JobView, TransferId};
+use crate::engine::recipe::RecipeEvent;
 use crate::engine::{Answer, Event, JobId, Question};
 
 pub enum Msg {
@@ -46,6 +48,10 @@ pub enum Msg {
         id: u64,
         job: JobId,
     },
+    /// One collector's latest result on one host.
+    Facts(FactsReport),
+    /// A recipe step changed state on a host.
+    Recipe(RecipeEvent),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +126,16 @@ pub enum Effect {
         id: u64,
     },
     Cancel(JobId),
+    /// Collect facts on `hosts` now, then every interval.
+    WatchFacts {
+        hosts: Vec<usize>,
+    },
+    /// Run recipe `name` on `hosts` (config order of steps).
+    RunRecipe {
+        name: String,
+        hosts: Vec<usize>,
+    },
+    CancelRecipe,
     Answer {
         id: u64,
         answer: Answer,

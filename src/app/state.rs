@@ -8,9 +8,13 @@ use tui_textarea::TextArea;
 
 use super::files::state::FilesView;
 use super::options::CommandOptions;
+use super::palette::Palette;
+use super::recipe::RecipeRun;
 use super::scrollback::Scrollback;
 use super::shell::state::ShellsView;
+use crate::engine::recipe::Recipe;
 use crate::engine::{ExitStatus, JobId, Question};
+pub use crate::inventory::facts_config::Column;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostState {
@@ -51,6 +55,12 @@ pub struct HostRow {
     pub selected: bool,
     /// A question (host key, password...) is waiting for the user.
     pub auth_needed: bool,
+    /// Facts as `collector.key` → value, from the latest run of each.
+    pub facts: BTreeMap<String, String>,
+    /// Collector → why its latest run produced nothing.
+    pub fact_errors: BTreeMap<String, String>,
+    /// Collectors are running on this host every interval.
+    pub facts_watched: bool,
 }
 
 /// The two tabs: hosts with their output, and the file browser.
@@ -94,6 +104,13 @@ pub enum Overlay {
     Help,
     /// "Jobs are running; quit anyway?"
     ConfirmQuit,
+    /// Every fact of one host (`i` on the host list).
+    HostInfo {
+        host: usize,
+        scroll: usize,
+    },
+    /// The command palette (Ctrl-P or `:`).
+    Palette,
 }
 
 /// A row of the host list: a tag header or a host.
@@ -158,6 +175,27 @@ pub struct AppState {
     pub shells: ShellsView,
     /// Options for the next command (Ctrl-O in the command pane).
     pub options: CommandOptions,
+    /// Host-list columns showing facts, and how the list is sorted.
+    pub columns: Vec<Column>,
+    pub sort: Sort,
+    /// Facts collectors are configured (else facts are never asked for).
+    pub facts_enabled: bool,
+    /// Recipes and saved commands, for the palette.
+    pub recipes: Vec<Recipe>,
+    pub commands: Vec<(String, String)>,
+    /// The latest recipe run, shown in the output area while `show`.
+    pub recipe: Option<RecipeRun>,
+    pub palette: Palette,
+}
+
+/// Host-list order inside each tag group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Inventory order.
+    #[default]
+    Inventory,
+    /// By a fact column (index), largest first unless reversed.
+    Column { index: usize, reversed: bool },
 }
 
 impl AppState {
@@ -179,6 +217,9 @@ impl AppState {
                 last: None,
                 selected: false,
                 auth_needed: false,
+                facts: BTreeMap::new(),
+                fact_errors: BTreeMap::new(),
+                facts_watched: false,
             })
             .collect();
         AppState {
@@ -204,6 +245,13 @@ impl AppState {
             files: FilesView::default(),
             shells: ShellsView::default(),
             options: CommandOptions::default(),
+            columns: Column::defaults(),
+            sort: Sort::default(),
+            facts_enabled: false,
+            recipes: Vec::new(),
+            commands: Vec::new(),
+            recipe: None,
+            palette: Palette::default(),
         }
     }
 
@@ -231,6 +279,9 @@ impl AppState {
                 None => untagged.push(i),
             }
         }
+        for hosts in by_tag.values_mut().chain(std::iter::once(&mut untagged)) {
+            self.sort_hosts(hosts);
+        }
         let mut rows = Vec::new();
         let grouped = !by_tag.is_empty();
         for (tag, hosts) in by_tag {
@@ -257,6 +308,38 @@ impl AppState {
         }
         rows.extend(untagged.into_iter().map(Row::Host));
         rows
+    }
+}
+
+impl AppState {
+    /// Order `hosts` by the sort column's value (hosts without it last,
+    /// inventory order among equals).
+    fn sort_hosts(&self, hosts: &mut [usize]) {
+        let Sort::Column { index, reversed } = self.sort else {
+            return;
+        };
+        let Some(col) = self.columns.get(index) else {
+            return;
+        };
+        let key = |h: usize| {
+            let v = self.hosts[h].facts.get(&col.fact);
+            (v.and_then(|v| crate::engine::facts::numeric(v)), v.cloned())
+        };
+        hosts.sort_by(|&a, &b| {
+            let (ka, kb) = (key(a), key(b));
+            let ord = match (&ka, &kb) {
+                ((Some(x), _), (Some(y), _)) => y.total_cmp(x),
+                ((None, Some(x)), (None, Some(y))) => x.cmp(y),
+                ((Some(_), _), _) | ((None, Some(_)), (None, None)) => {
+                    return std::cmp::Ordering::Less;
+                }
+                (_, (Some(_), _)) | ((None, None), (None, Some(_))) => {
+                    return std::cmp::Ordering::Greater;
+                }
+                ((None, None), (None, None)) => std::cmp::Ordering::Equal,
+            };
+            if reversed { ord.reverse() } else { ord }
+        });
     }
 }
 

@@ -14,7 +14,19 @@ use crate::engine::{Event, EventKind, HostError, Question};
 pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Engine(ev) => {
+            let effects = match ev.kind {
+                EventKind::Connected => super::facts::on_connected(s, ev.host.0),
+                _ => Vec::new(),
+            };
             on_engine(s, ev);
+            effects
+        }
+        Msg::Facts(report) => {
+            super::facts::on_report(s, report);
+            Vec::new()
+        }
+        Msg::Recipe(ev) => {
+            super::recipe::on_event(s, ev);
             Vec::new()
         }
         Msg::Prompt { id, question } => {

@@ -59,6 +59,14 @@ pub async fn tui(
         .map_or(DEFAULT_SCROLLBACK, |s| *s.get_ref());
     let groups = setup.inventory.config().group_map();
     let record = record.or_else(|| d.record_dir.clone());
+    let config = setup.inventory.config();
+    let (facts, columns, recipes, commands) = (
+        config.scheduled_facts(),
+        config.columns(),
+        config.recipes(),
+        config.saved_commands(),
+    );
+    let facts_on_start = d.facts_on_start.unwrap_or(false);
     // The TUI answers questions itself, in dialogs.
     if !g.batch && setup.prompts.is_none() {
         let (p, rx) = Prompter::channel();
@@ -74,6 +82,11 @@ pub async fn tui(
         preselect,
         session_keys: Vec::new(),
         record,
+        facts,
+        columns,
+        facts_on_start,
+        recipes,
+        commands,
     })
     .await
     .map_err(io_err("terminal"))?;
@@ -115,6 +128,9 @@ pub async fn demo(n: usize, record: Option<std::path::PathBuf>) -> Result<ExitCo
     let groups = [("all".to_string(), format!("demo[01-{n:02}]"))]
         .into_iter()
         .collect();
+    let work = tempfile::tempdir().map_err(io_err("demo scratch directory"))?;
+    let recipes = demo_recipes(work.path()).map_err(io_err("demo recipe inputs"))?;
+    let defaults = crate::inventory::config::Config::default();
     run(TuiSetup {
         engine,
         prompts: Some(prompts),
@@ -124,9 +140,65 @@ pub async fn demo(n: usize, record: Option<std::path::PathBuf>) -> Result<ExitCo
         preselect: all,
         session_keys: keys,
         record,
+        facts: defaults.scheduled_facts(),
+        columns: defaults.columns(),
+        facts_on_start: true,
+        recipes,
+        commands: vec![
+            ("disk usage here".into(), "df -h .".into()),
+            (
+                "busiest processes".into(),
+                "ps aux --sort=-%cpu | head -5".into(),
+            ),
+            ("who and where".into(), "id; hostname; pwd".into()),
+        ],
     })
     .await
     .map_err(io_err("terminal"))?;
     drop(farm);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's recipe: an input and a job script go up, the job runs and
+/// is waited for, its result comes back under a scratch directory.
+fn demo_recipes(root: &std::path::Path) -> std::io::Result<Vec<crate::engine::recipe::Recipe>> {
+    use crate::engine::recipe::{Recipe, Step};
+    use std::time::Duration;
+    let inputs = root.join("inputs");
+    std::fs::create_dir_all(&inputs)?;
+    let input = inputs.join("numbers.txt");
+    let numbers: String = (1..=1000).map(|i| format!("{i}\n")).collect();
+    std::fs::write(&input, numbers)?;
+    let script = inputs.join("job.sh");
+    std::fs::write(
+        &script,
+        "# sums the numbers, slowly enough to watch\n\
+         sleep 1\n\
+         awk '{ s += $1 } END { print s }' numbers.txt > result.txt\n\
+         touch done\n",
+    )?;
+    let path = |p: &std::path::Path| p.display().to_string();
+    Ok(vec![Recipe {
+        name: "demo-job".into(),
+        description: "put inputs, run a job, wait for it, get the result".into(),
+        steps: vec![
+            Step::Put {
+                sources: vec![path(&input), path(&script)],
+                dest: "job-{date}".into(),
+            },
+            Step::Run {
+                command: "cd job-{date} && rm -f done && (sh job.sh >job.log 2>&1 &)".into(),
+                timeout: Some(Duration::from_secs(30)),
+            },
+            Step::Wait {
+                command: "test -f job-{date}/done".into(),
+                timeout: Duration::from_secs(30),
+                every: Duration::from_millis(500),
+            },
+            Step::Get {
+                sources: vec!["job-{date}/result.txt".into()],
+                dest: path(&root.join("results/{host}")),
+            },
+        ],
+    }])
 }

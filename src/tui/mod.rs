@@ -8,6 +8,7 @@
 mod files_io;
 pub mod shell_io;
 mod terminal;
+pub mod workflow_io;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -43,6 +44,14 @@ pub struct TuiSetup {
     pub session_keys: Vec<(String, u16, russh::keys::PublicKey)>,
     /// Record shells and command output here.
     pub record: Option<std::path::PathBuf>,
+    /// Facts collectors, the host-list columns, and whether every host is
+    /// connected at start to show its facts.
+    pub facts: Vec<crate::engine::facts::Scheduled>,
+    pub columns: Vec<crate::app::state::Column>,
+    pub facts_on_start: bool,
+    /// Recipes and saved commands for the palette.
+    pub recipes: Vec<crate::engine::recipe::Recipe>,
+    pub commands: Vec<(String, String)>,
 }
 
 pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
@@ -55,6 +64,11 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         preselect,
         session_keys,
         record,
+        facts,
+        columns,
+        facts_on_start,
+        recipes,
+        commands,
     } = setup;
     let mut engine_cfg = engine;
     // A small queue: when the screen falls behind a flood, hosts wait
@@ -75,6 +89,18 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     let (files, mut transfer_views) =
         files_io::FilesIo::new(files_io::links(&engine, rows.len()), back_tx);
     let mut state = AppState::new(rows, groups, scrollback);
+    let mut workflows = workflow_io::WorkflowIo::new(facts, recipes.clone());
+    state.facts_enabled = workflows.has_collectors();
+    state.columns = columns;
+    state.recipes = recipes;
+    state.commands = commands;
+    if facts_on_start && state.facts_enabled {
+        let all: Vec<usize> = (0..state.hosts.len()).collect();
+        for h in &all {
+            state.hosts[*h].facts_watched = true;
+        }
+        workflows.watch(&engine, &all);
+    }
     let trust = engine.trust();
     let bad = trust.take_new_bad_lines(trust.default_files());
     if let Some(first) = bad.first() {
@@ -166,6 +192,18 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                 }
                 dirty = true;
             }
+            r = workflows.reports.recv() => {
+                if let Some(r) = r {
+                    effects.extend(app::update(&mut state, Msg::Facts(r)));
+                    dirty = true;
+                }
+            }
+            r = workflows.recipe_events.recv() => {
+                if let Some(r) = r {
+                    effects.extend(app::update(&mut state, Msg::Recipe(r)));
+                    dirty = true;
+                }
+            }
             v = transfer_views.recv() => {
                 if let Some(v) = v {
                     effects.extend(app::update(&mut state, Msg::Transfer(v)));
@@ -209,6 +247,11 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                     }
                 }
                 Effect::Cancel(job) => engine.cancel(job),
+                Effect::WatchFacts { hosts } => workflows.watch(&engine, &hosts),
+                Effect::RunRecipe { name, hosts } => {
+                    workflows.run_recipe(&engine, &mut state, &name, &hosts)
+                }
+                Effect::CancelRecipe => workflows.cancel_recipe(),
                 Effect::Answer { id, answer } => {
                     if let Some(tx) = replies.remove(&id) {
                         let _ = tx.send(answer);

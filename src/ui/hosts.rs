@@ -9,8 +9,10 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
+use crate::app::layout::fact_col_width;
 use crate::app::mouse::host_list_offset;
-use crate::app::state::{Focus, HostState, LineInput, Row, RunResult};
+use crate::app::state::{Focus, HostState, LineInput, Row, RunResult, Sort};
+use crate::inventory::facts_config::Level;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let focused = s.focus == Focus::Hosts;
@@ -21,6 +23,10 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         .title(title);
     if !s.filter.is_empty() {
         block = block.title_bottom(format!(" filter: {} ", s.filter));
+    }
+    let with_facts = s.hosts.iter().any(|h| !h.facts.is_empty());
+    if with_facts && !s.columns.is_empty() {
+        block = block.title(column_titles(s).right_aligned());
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -42,7 +48,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
                     Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
                 )])
             }
-            Row::Host(h) => host_line(s, *h, width),
+            Row::Host(h) => host_line(s, *h, width, with_facts),
         };
         if cursor {
             line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
@@ -91,7 +97,70 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     }
 }
 
-fn host_line(s: &AppState, h: usize, width: usize) -> Line<'static> {
+/// The column titles over the values, on the top border; the sorted
+/// column has an arrow.
+fn column_titles(s: &AppState) -> Line<'static> {
+    let spans: Vec<Span> = s
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let arrow = match s.sort {
+                Sort::Column { index, reversed } if index == i => {
+                    if reversed {
+                        "▲"
+                    } else {
+                        "▼"
+                    }
+                }
+                _ => "",
+            };
+            let w = fact_col_width(c);
+            let text = format!("{}{arrow}", c.title);
+            let style = if arrow.is_empty() {
+                Style::new().fg(MUTED)
+            } else {
+                Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+            };
+            Span::styled(format!("{text:>w$}"), style)
+        })
+        .collect();
+    Line::from(spans)
+}
+
+/// A host's fact values, right-aligned under the titles and coloured by
+/// each column's thresholds.
+fn fact_spans(s: &AppState, h: usize) -> Vec<Span<'static>> {
+    let host = &s.hosts[h];
+    s.columns
+        .iter()
+        .map(|c| {
+            let w = fact_col_width(c);
+            let collector = c.fact.split('.').next().unwrap_or("");
+            let (text, style) = match host.facts.get(&c.fact) {
+                Some(v) => {
+                    let color = match c.level(v) {
+                        Level::Crit => Some(BAD),
+                        Level::Warn => Some(WARN),
+                        Level::Normal => None,
+                    };
+                    let st = color.map_or(Style::new(), |c| {
+                        Style::new().fg(c).add_modifier(Modifier::BOLD)
+                    });
+                    (v.clone(), st)
+                }
+                None if host.fact_errors.contains_key(collector) => {
+                    ("err".to_string(), Style::new().fg(BAD))
+                }
+                None => ("·".to_string(), Style::new().fg(MUTED)),
+            };
+            let text = crate::engine::facts::shorten(&text, w - 1);
+            Span::styled(format!("{text:>w$}"), style)
+        })
+        .collect()
+}
+
+fn host_line(s: &AppState, h: usize, width: usize, with_facts: bool) -> Line<'static> {
     let host = &s.hosts[h];
     let (glyph, color) = if host.auth_needed {
         ("?", WARN)
@@ -118,7 +187,15 @@ fn host_line(s: &AppState, h: usize, width: usize) -> Line<'static> {
         }
         Some((RunResult::Failed { kind, .. }, el)) => (format!("{kind} {}", fmt_elapsed(el)), BAD),
     };
-    let name_w = width.saturating_sub(7 + result.chars().count()).max(4);
+    let facts = if with_facts {
+        fact_spans(s, h)
+    } else {
+        Vec::new()
+    };
+    let facts_w: usize = facts.iter().map(|sp| sp.content.chars().count()).sum();
+    let name_w = width
+        .saturating_sub(7 + result.chars().count() + facts_w)
+        .max(4);
     let name: String = if host.label.chars().count() > name_w {
         let mut n: String = host.label.chars().take(name_w.saturating_sub(1)).collect();
         n.push('…');
@@ -126,7 +203,7 @@ fn host_line(s: &AppState, h: usize, width: usize) -> Line<'static> {
     } else {
         format!("{:name_w$}", host.label)
     };
-    Line::from(vec![
+    let mut spans = vec![
         Span::styled(format!("{glyph} "), Style::new().fg(color)),
         Span::styled(
             format!("{mark} "),
@@ -134,7 +211,15 @@ fn host_line(s: &AppState, h: usize, width: usize) -> Line<'static> {
         ),
         Span::raw(name),
         Span::styled(format!(" {result}"), Style::new().fg(rcolor)),
-    ])
+    ];
+    if with_facts {
+        // Push the values to the right edge, under their titles.
+        let used: usize = spans.iter().map(|sp| sp.content.chars().count()).sum();
+        let pad = width.saturating_sub(used + facts_w);
+        spans.push(Span::raw(" ".repeat(pad)));
+        spans.extend(facts);
+    }
+    Line::from(spans)
 }
 
 pub fn fmt_elapsed(d: Option<std::time::Duration>) -> String {

@@ -7,9 +7,12 @@ mod files;
 mod files_dialog;
 mod gathered;
 mod help;
+mod host_info;
 mod hosts;
 mod options;
 mod output;
+mod palette;
+mod recipe;
 mod shells;
 mod status;
 mod style;
@@ -51,7 +54,9 @@ pub fn render(f: &mut Frame, s: &AppState) {
     }
     let lay = layout(s, area);
     hosts::render(f, s, lay.hosts);
-    if s.panes.gathered {
+    if let Some(run) = s.recipe.as_ref().filter(|r| r.show) {
+        recipe::render(f, s, run, lay.output);
+    } else if s.panes.gathered {
         gathered::render(f, s, lay.output);
     } else {
         output::render(f, s, &lay);
@@ -69,6 +74,8 @@ fn overlays(f: &mut Frame, s: &AppState, area: Rect) {
     match s.overlay {
         Overlay::Help => help::render(f, s, area),
         Overlay::ConfirmQuit => dialog::confirm_quit(f, s, area),
+        Overlay::HostInfo { host, scroll } => host_info::render(f, s, host, scroll, area),
+        Overlay::Palette => palette::render(f, s, area),
         Overlay::None => {}
     }
     if let Some(p) = s.prompts.front() {

@@ -134,7 +134,8 @@ pub fn last_line(bytes: &[u8]) -> String {
     shorten(line.trim(), 200)
 }
 
-pub(crate) fn shorten(s: &str, max: usize) -> String {
+/// `s` cut to `max` characters, an ellipsis marking the cut.
+pub fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }

@@ -1,0 +1,160 @@
+//! Facts in the TUI: reports from the collectors land on host rows, hosts
+//! start being watched when they connect, the list sorts by a fact column,
+//! and `i` shows all of a host's facts.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::msg::Effect;
+use super::state::{AppState, HostState, Overlay, Sort};
+use crate::engine::facts::{FactError, FactsReport};
+use crate::text::sanitize::clean;
+
+/// A collector's report: its facts replace the ones it gave before.
+pub fn on_report(s: &mut AppState, r: FactsReport) {
+    let Some(host) = s.hosts.get_mut(r.host.0) else {
+        return;
+    };
+    let prefix = format!("{}.", r.collector);
+    match r.result {
+        Ok(facts) => {
+            host.facts.retain(|k, _| !k.starts_with(&prefix));
+            for (k, v) in facts {
+                // Remote text: nothing in it may reach the terminal raw.
+                host.facts
+                    .insert(format!("{prefix}{}", clean(&k)), clean(&v));
+            }
+            host.fact_errors.remove(&r.collector);
+        }
+        Err(e) => {
+            // The pool's connect attempt reports no job of its own: a host
+            // that cannot be reached would otherwise stay "connecting".
+            if let FactError::Host(cause) = &e
+                && matches!(host.state, HostState::Connecting | HostState::Idle)
+            {
+                host.state = HostState::Failed(cause.clone());
+            }
+            host.fact_errors.insert(r.collector, e.to_string());
+        }
+    }
+}
+
+/// A host just connected: start its collectors (once per session).
+pub fn on_connected(s: &mut AppState, h: usize) -> Vec<Effect> {
+    match s.hosts.get_mut(h) {
+        Some(host) if s.facts_enabled && !host.facts_watched => {
+            host.facts_watched = true;
+            vec![Effect::WatchFacts { hosts: vec![h] }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Collect now on `hosts` (connecting them if needed), and keep watching.
+pub fn refresh(s: &mut AppState, hosts: Vec<usize>) -> Vec<Effect> {
+    if !s.facts_enabled {
+        s.status = Some("no facts collectors are configured ([defaults] facts)".into());
+        return Vec::new();
+    }
+    if hosts.is_empty() {
+        s.status = Some("no hosts selected to collect facts from".into());
+        return Vec::new();
+    }
+    for &h in &hosts {
+        if let Some(host) = s.hosts.get_mut(h) {
+            host.facts_watched = true;
+        }
+    }
+    s.status = Some(format!("collecting facts on {} host(s)", hosts.len()));
+    vec![Effect::WatchFacts { hosts }]
+}
+
+/// `o`: inventory order → each column (largest first) → inventory order.
+pub fn cycle_sort(s: &mut AppState) {
+    s.sort = match s.sort {
+        Sort::Inventory if !s.columns.is_empty() => Sort::Column {
+            index: 0,
+            reversed: false,
+        },
+        Sort::Column { index, .. } if index + 1 < s.columns.len() => Sort::Column {
+            index: index + 1,
+            reversed: false,
+        },
+        _ => Sort::Inventory,
+    };
+    announce_sort(s);
+}
+
+/// `O`: the same column, the other way round.
+pub fn reverse_sort(s: &mut AppState) {
+    if let Sort::Column { index, reversed } = s.sort {
+        s.sort = Sort::Column {
+            index,
+            reversed: !reversed,
+        };
+    }
+    announce_sort(s);
+}
+
+pub fn sort_by(s: &mut AppState, index: usize) {
+    if index < s.columns.len() {
+        s.sort = Sort::Column {
+            index,
+            reversed: false,
+        };
+    }
+    announce_sort(s);
+}
+
+fn announce_sort(s: &mut AppState) {
+    s.status = Some(match s.sort {
+        Sort::Inventory => "hosts in inventory order".into(),
+        Sort::Column { index, reversed } => format!(
+            "hosts sorted by {} ({} first)",
+            s.columns[index].title,
+            if reversed { "smallest" } else { "largest" }
+        ),
+    });
+}
+
+/// Lines of the host info overlay: facts, then failed collectors.
+pub fn info_lines(s: &AppState, h: usize) -> Vec<(String, String, bool)> {
+    let Some(host) = s.hosts.get(h) else {
+        return Vec::new();
+    };
+    let mut lines: Vec<(String, String, bool)> = host
+        .facts
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone(), false))
+        .collect();
+    lines.extend(
+        host.fact_errors
+            .iter()
+            .map(|(c, e)| (c.clone(), format!("FAILED: {e}"), true)),
+    );
+    lines
+}
+
+pub fn on_info_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+    let Overlay::HostInfo { host, scroll } = s.overlay else {
+        return Vec::new();
+    };
+    let n = info_lines(s, host).len();
+    let page = usize::from(s.size.1.saturating_sub(8)).max(1);
+    let max = n.saturating_sub(page);
+    let scroll = match k.code {
+        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('i') | KeyCode::Enter => {
+            s.overlay = Overlay::None;
+            return Vec::new();
+        }
+        KeyCode::Char('r') => return refresh(s, vec![host]),
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(max),
+        KeyCode::PageUp => scroll.saturating_sub(page),
+        KeyCode::PageDown => (scroll + page).min(max),
+        KeyCode::Home => 0,
+        KeyCode::End => max,
+        _ => scroll,
+    };
+    s.overlay = Overlay::HostInfo { host, scroll };
+    Vec::new()
+}

@@ -1,0 +1,143 @@
+//! A recipe run in the TUI: which step each host is on, shown in the
+//! output area. Started from the palette; events come from the runner.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::msg::Effect;
+use super::state::AppState;
+use crate::engine::recipe::{RecipeEvent, StepState};
+use crate::text::sanitize::clean;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Pending,
+    Running(String),
+    Done(Duration),
+    Failed(Duration, String),
+    Skipped,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecipeRun {
+    pub name: String,
+    /// Each step's kind and one-line description (unexpanded).
+    pub steps: Vec<(String, String)>,
+    /// Host indices, in row order.
+    pub hosts: Vec<usize>,
+    /// Per row, per step.
+    pub cells: Vec<Vec<Cell>>,
+    /// Shown in the output area instead of the panes.
+    pub show: bool,
+    pub cursor: usize,
+    pub cancelled: bool,
+}
+
+impl RecipeRun {
+    /// A host is finished once its last step has an end state (a failure
+    /// marks the rest skipped).
+    pub fn finished(&self, row: usize) -> bool {
+        self.cells[row]
+            .last()
+            .is_none_or(|c| !matches!(c, Cell::Pending | Cell::Running(_)))
+    }
+
+    pub fn running(&self) -> usize {
+        (0..self.hosts.len()).filter(|&r| !self.finished(r)).count()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.cells
+            .iter()
+            .filter(|r| r.iter().any(|c| matches!(c, Cell::Failed(..))))
+            .count()
+    }
+}
+
+/// Start recipe `name` on the selected hosts.
+pub fn start(s: &mut AppState, name: &str) -> Vec<Effect> {
+    let Some(r) = s.recipes.iter().find(|r| r.name == name) else {
+        s.status = Some(format!("no recipe named {name:?}"));
+        return Vec::new();
+    };
+    let hosts = s.selected();
+    if hosts.is_empty() {
+        s.status = Some(format!(
+            "recipe {name}: no hosts selected (Space selects, a selects all)"
+        ));
+        return Vec::new();
+    }
+    if s.recipe.as_ref().is_some_and(|r| r.running() > 0) {
+        s.status = Some("a recipe is still running: wait, or x in its view to cancel".into());
+        return Vec::new();
+    }
+    let steps: Vec<(String, String)> = r
+        .steps
+        .iter()
+        .map(|st| (st.kind().to_string(), st.describe()))
+        .collect();
+    s.recipe = Some(RecipeRun {
+        name: name.to_string(),
+        cells: vec![vec![Cell::Pending; steps.len()]; hosts.len()],
+        steps,
+        hosts: hosts.clone(),
+        show: true,
+        cursor: 0,
+        cancelled: false,
+    });
+    s.status = Some(format!("recipe {name} started on {} host(s)", hosts.len()));
+    vec![Effect::RunRecipe {
+        name: name.to_string(),
+        hosts,
+    }]
+}
+
+pub fn on_event(s: &mut AppState, ev: RecipeEvent) {
+    let Some(run) = s.recipe.as_mut() else {
+        return;
+    };
+    let Some(row) = run.hosts.iter().position(|&h| h == ev.host.0) else {
+        return;
+    };
+    let Some(cell) = run.cells[row].get_mut(ev.step) else {
+        return;
+    };
+    *cell = match ev.state {
+        StepState::Running { detail } => Cell::Running(clean(&detail)),
+        StepState::Done { elapsed, .. } => Cell::Done(elapsed),
+        StepState::Failed { elapsed, error, .. } => Cell::Failed(elapsed, clean(&error)),
+        StepState::Skipped => Cell::Skipped,
+    };
+    if run.running() == 0 {
+        let (n, failed) = (run.hosts.len(), run.failed());
+        s.status = Some(if failed == 0 {
+            format!("recipe {} done on {n} host(s)", run.name)
+        } else {
+            format!("recipe {} failed on {failed} of {n} host(s)", run.name)
+        });
+    }
+}
+
+/// Keys while the recipe view has the output area: move, cancel, hide.
+/// Returns None for keys it does not use.
+pub fn on_key(s: &mut AppState, k: KeyEvent) -> Option<Vec<Effect>> {
+    let run = s.recipe.as_mut().filter(|r| r.show)?;
+    let n = run.hosts.len();
+    match k.code {
+        KeyCode::Up | KeyCode::Char('k') => run.cursor = run.cursor.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => {
+            run.cursor = (run.cursor + 1).min(n.saturating_sub(1))
+        }
+        KeyCode::Home => run.cursor = 0,
+        KeyCode::End => run.cursor = n.saturating_sub(1),
+        KeyCode::Esc | KeyCode::Char('r') => run.show = false,
+        KeyCode::Char('x') if run.running() > 0 => {
+            run.cancelled = true;
+            s.status = Some(format!("cancelling recipe {}", run.name));
+            return Some(vec![Effect::CancelRecipe]);
+        }
+        _ => return None,
+    }
+    Some(Vec::new())
+}

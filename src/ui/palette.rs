@@ -1,0 +1,75 @@
+//! The command palette: what is typed, and the matching recipes, saved
+//! commands and actions, the chosen one highlighted.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::style::{ACCENT, MUTED, OK, WARN};
+use crate::app::AppState;
+use crate::app::palette::filtered;
+
+pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
+    let entries = filtered(s);
+    let w = 76.min(area.width);
+    let list_h = (entries.len() as u16).clamp(1, area.height.saturating_sub(6).max(1));
+    let h = (list_h + 3).min(area.height);
+    // Near the top, where the eye is after pressing Ctrl-P.
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + 1.min(area.height),
+        w,
+        h,
+    );
+    let typed = s.palette.input.lines().first().cloned().unwrap_or_default();
+    let mut lines = vec![Line::from(vec![
+        Span::styled("> ", Style::new().fg(ACCENT)),
+        if typed.is_empty() {
+            Span::styled("recipe, saved command or action", Style::new().fg(MUTED))
+        } else {
+            Span::raw(typed)
+        },
+        Span::styled("█", Style::new().fg(ACCENT)),
+    ])];
+    let visible = usize::from(list_h);
+    let first = s.palette.cursor.saturating_sub(visible.saturating_sub(1));
+    let inner_w = usize::from(w.saturating_sub(2));
+    for (i, e) in entries.iter().enumerate().skip(first).take(visible) {
+        let kind_color = match e.kind {
+            "recipe" => OK,
+            "command" => WARN,
+            _ => MUTED,
+        };
+        let head = format!("{:<8}{}  ", e.kind, e.name);
+        let room = inner_w.saturating_sub(head.chars().count());
+        let detail: String = e.detail.chars().take(room).collect();
+        let mut line = Line::from(vec![
+            Span::styled(format!("{:<8}", e.kind), Style::new().fg(kind_color)),
+            Span::styled(e.name.clone(), Style::new().add_modifier(Modifier::BOLD)),
+            Span::raw("  "),
+            Span::styled(detail, Style::new().fg(MUTED)),
+        ]);
+        if i == s.palette.cursor {
+            line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+        }
+        lines.push(line);
+    }
+    if entries.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "nothing matches",
+            Style::new().fg(MUTED),
+        )));
+    }
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(Style::new().fg(ACCENT))
+                .title(" Palette · Enter runs · Esc closes "),
+        ),
+        r,
+    );
+}
