@@ -263,3 +263,82 @@ fn shells_tab_types_into_three_shells_at_once_in_tmux() {
         assert!(text.trim_end().ends_with(']'), "{text}");
     }
 }
+
+#[test]
+fn facts_columns_fill_in_and_a_recipe_runs_from_the_palette_in_tmux() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(3);
+    let cfg = farm_config(&farm);
+    let input = farm.root.join("in.txt");
+    std::fs::write(&input, "1\n2\n3\n4\n").unwrap();
+    let results = farm.root.join("results");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "[defaults]\n",
+        "[defaults]\nfacts_on_start = true\nfacts = [\"uptime\", \"disk\", \"rack\"]\n",
+    ) + &format!(
+        r#"
+[[facts]]
+name = "rack"
+command = "echo \"rack=r${{SSH_CONNECTION##* }}\""
+parse = "kv"
+
+[[columns]]
+fact = "rack.rack"
+title = "rack"
+
+[[columns]]
+fact = "disk.max_used_pct"
+title = "disk%"
+
+[[recipes]]
+name = "count-lines"
+[[recipes.steps]]
+put = "{input}"
+to = "job"
+[[recipes.steps]]
+run = "cd \"$SSHDECK_FILES/job\" && wc -l < in.txt > out.txt"
+[[recipes.steps]]
+get = "job/out.txt"
+to = "{results}/{{host}}"
+"#,
+        input = input.display(),
+        results = results.display()
+    );
+    std::fs::write(&cfg, text).unwrap();
+
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let tmux = Tmux::start(
+        "e2e-facts",
+        &wrapped(&format!("{bin} -c {} tui", cfg.display())),
+        150,
+        40,
+    );
+    // Every host connects at start and its facts fill the columns.
+    let ports: Vec<u16> = farm.hosts.iter().map(|h| h.port).collect();
+    let screen = tmux.wait_for("facts columns", |s| {
+        s.contains("rack") && ports.iter().all(|p| s.contains(&format!("r{p}")))
+    });
+    assert!(screen.contains("disk%"), "{screen}");
+
+    tmux.send(&["a"]);
+    tmux.send(&["C-p"]);
+    tmux.wait_for("the palette", |s| s.contains("Palette"));
+    tmux.type_text("count");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("the recipe on every host", |s| s.contains("3/3 hosts done"));
+    assert!(screen.contains("Recipe count-lines"), "{screen}");
+    for i in 0..3 {
+        let out = results.join(format!("node{i}")).join("out.txt");
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap_or_default().trim(),
+            "4",
+            "{}\n{screen}",
+            out.display()
+        );
+    }
+    tmux.send(&["q"]);
+    assert_eq!(tmux.wait_exit(), "0");
+}
