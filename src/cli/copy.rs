@@ -13,15 +13,15 @@ use tokio_util::sync::CancellationToken;
 use super::CliError;
 use super::args::{CopyArgs, GlobalArgs};
 use super::setup;
+use crate::engine::HostId;
 pub use crate::engine::copy_job::Direction;
 use crate::engine::copy_job::{self, CopySpec, HostProgress};
 use crate::engine::transfer::{Overwrite, TransferOpts};
 use crate::engine::tree::Ledger;
-use crate::engine::{Engine, HostId};
 use crate::text::human_bytes;
 
 pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCode, CliError> {
-    let mut setup = setup::prepare(g)?;
+    let setup = setup::prepare(g)?;
     let targets = if a.all {
         setup.inventory.all()?
     } else {
@@ -48,14 +48,7 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
     // Local sources are scanned before any connection: a typo fails fast.
     let local_scans =
         Arc::new(copy_job::scan_local_sources(&spec).map_err(|e| CliError::BadArg(e.to_string()))?);
-    let prompting = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    if let Some(rx) = setup.prompts.take() {
-        super::prompt::spawn_answerer(rx, prompting);
-    }
-    let (mut engine, mut events) = Engine::new(setup.engine);
-    setup::warn_bad_known_hosts(&engine);
-    // Connection events are not shown here; drain them.
-    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let (mut engine, _asking) = setup::headless_engine(setup);
     let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
     let ids: Vec<HostId> = targets.into_iter().map(|t| engine.add_host(t)).collect();
 

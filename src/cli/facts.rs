@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
@@ -13,8 +11,8 @@ use super::CliError;
 use super::args::{FactsArgs, GlobalArgs};
 use super::progress::Progress;
 use super::setup;
+use crate::engine::HostId;
 use crate::engine::facts::FactsRunner;
-use crate::engine::{Engine, HostId};
 use crate::text::sanitize::clean;
 
 #[derive(Debug, Default, Serialize)]
@@ -26,7 +24,7 @@ struct HostFacts {
 }
 
 pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> {
-    let mut setup = setup::prepare(g)?;
+    let setup = setup::prepare(g)?;
     let config = setup.inventory.config();
     let scheduled = if a.only.is_empty() {
         config.scheduled_facts()
@@ -46,13 +44,7 @@ pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> 
         Some(s) => setup.inventory.select(s)?,
         None => setup.inventory.all()?,
     };
-    let paused = Arc::new(AtomicBool::new(false));
-    if let Some(rx) = setup.prompts.take() {
-        super::prompt::spawn_answerer(rx, paused.clone());
-    }
-    let (mut engine, mut events) = Engine::new(setup.engine);
-    setup::warn_bad_known_hosts(&engine);
-    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let (mut engine, paused) = setup::headless_engine(setup);
     let mut rows: Vec<HostFacts> = Vec::new();
     let (runner, mut reports) = FactsRunner::new(scheduled);
     let per_host = runner.names().len();

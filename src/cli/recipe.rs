@@ -5,7 +5,6 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -15,12 +14,12 @@ use super::args::{GlobalArgs, RecipeArgs};
 use super::progress::Progress;
 use super::setup;
 use crate::engine::recipe::{Recipe, StepState, Vars, run_on_host};
-use crate::engine::{Engine, HostId, Target};
+use crate::engine::{HostId, Target};
 use crate::text::fmt_secs;
 use crate::text::sanitize::{clean, sanitize_line};
 
 pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError> {
-    let mut setup = setup::prepare(g)?;
+    let setup = setup::prepare(g)?;
     let recipes = setup.inventory.config().recipes();
     let Some(name) = &a.name else {
         list(&recipes);
@@ -44,13 +43,7 @@ pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError
         dry_run(&recipe, &targets, vars)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let paused = Arc::new(AtomicBool::new(false));
-    if let Some(rx) = setup.prompts.take() {
-        super::prompt::spawn_answerer(rx, paused.clone());
-    }
-    let (mut engine, mut events) = Engine::new(setup.engine);
-    setup::warn_bad_known_hosts(&engine);
-    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let (mut engine, paused) = setup::headless_engine(setup);
     let recipe = Arc::new(recipe);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();

@@ -1,6 +1,8 @@
 //! From flags and config files to an inventory and an engine configuration.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -127,6 +129,21 @@ pub fn prepare(g: &GlobalArgs) -> Result<Setup, CliError> {
         command_timeout,
         prompts,
     })
+}
+
+/// The engine for a headless command that reports through its own
+/// channels (copies, facts, recipes): questions are asked on the terminal,
+/// connection events are drained. Returns the flag that is set while a
+/// question is on screen, so progress lines stay off it.
+pub fn headless_engine(setup: Setup) -> (crate::engine::Engine, Arc<AtomicBool>) {
+    let asking = Arc::new(AtomicBool::new(false));
+    if let Some(rx) = setup.prompts {
+        super::prompt::spawn_answerer(rx, asking.clone());
+    }
+    let (engine, mut events) = crate::engine::Engine::new(setup.engine);
+    warn_bad_known_hosts(&engine);
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    (engine, asking)
 }
 
 /// Report known_hosts lines that could not be read (they are skipped, as
