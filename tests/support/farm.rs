@@ -427,3 +427,16 @@ impl Drop for Farm {
         }
     }
 }
+
+impl Farm {
+    /// Trust host `i`'s key on another loopback port too (a relay in front
+    /// of it), by appending a known_hosts line.
+    pub fn trust_port(&self, i: usize, port: u16) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.known_hosts)
+            .expect("known_hosts");
+        writeln!(f, "[127.0.0.1]:{port} {}", self.hosts[i].host_key_pub).expect("known_hosts");
+    }
+}

@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 
 pub mod farm;
+pub mod fault;
 pub mod tmux;
 
 use std::collections::HashMap;
