@@ -218,6 +218,7 @@ async fn dropped_during_upload_keeps_the_old_file_and_resumes() {
 
     let sftp = engine.sftp(ids[0]).await.expect("sftp");
     proxy.cut_after_up(6 << 20);
+    let t0 = Instant::now();
     let err = upload(
         &sftp,
         &local,
@@ -232,6 +233,12 @@ async fn dropped_during_upload_keeps_the_old_file_and_resumes() {
     assert!(
         matches!(&err, TransferError::Remote { host, .. } if host.contains(&proxy.port.to_string())),
         "{err:?}"
+    );
+    // Promptly: not after the SFTP request timeout (60 s).
+    assert!(
+        t0.elapsed() < Duration::from_secs(15),
+        "noticed after {:?}",
+        t0.elapsed()
     );
     assert_eq!(std::fs::read(&remote).unwrap(), b"old contents");
     let part = farm.root.join(part_name("dest.bin"));
@@ -277,6 +284,7 @@ async fn dropped_during_download_leaves_no_local_file_and_resumes() {
 
     let sftp = engine.sftp(ids[0]).await.expect("sftp");
     proxy.cut_after_down(6 << 20);
+    let t0 = Instant::now();
     let err = download(
         &sftp,
         &remote_s,
@@ -291,6 +299,11 @@ async fn dropped_during_download_leaves_no_local_file_and_resumes() {
     assert!(
         matches!(&err, TransferError::Remote { host, .. } if host.contains(&proxy.port.to_string())),
         "{err:?}"
+    );
+    assert!(
+        t0.elapsed() < Duration::from_secs(15),
+        "noticed after {:?}",
+        t0.elapsed()
     );
     assert!(!local.exists(), "a truncated file under the real name");
     let part = local_dir.join(part_name("source.bin"));

@@ -275,7 +275,9 @@ impl Worker {
     async fn sftp(&mut self) -> Result<Arc<Sftp>, HostError> {
         let never = CancellationToken::new();
         self.ensure(JobId(0), &never).await?;
-        if let Some(s) = &self.sftp {
+        // A session whose channel ended (the server's sftp process died)
+        // is replaced; the connection itself may still be fine.
+        if let Some(s) = self.sftp.as_ref().filter(|s| !s.is_closed()) {
             return Ok(s.clone());
         }
         let s = Arc::new(Sftp::open(&self.conn()?.handle, &self.target.label).await?);

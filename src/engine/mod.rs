@@ -23,6 +23,7 @@ pub mod record;
 mod redact;
 pub mod secrets;
 pub mod sftp;
+mod sftp_raw;
 pub mod shell;
 mod ssh;
 pub mod target;

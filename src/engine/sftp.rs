@@ -7,8 +7,11 @@ use std::time::Duration;
 use russh_sftp::client::RawSftpSession;
 use russh_sftp::client::error::Error as SftpError;
 use russh_sftp::protocol::{FileAttributes, StatusCode};
+use tokio_util::sync::CancellationToken;
 
 use super::error::HostError;
+use super::sftp_raw::EndWatch;
+pub use super::sftp_raw::Raw;
 
 /// Requests in flight per transfer. Loopback and LAN links need many to
 /// fill the pipe; each is at most `CHUNK` bytes.
@@ -19,6 +22,8 @@ pub const CHUNK: u32 = 128 * 1024;
 
 pub struct Sftp {
     raw: RawSftpSession,
+    /// Cancelled when the channel under `raw` ends.
+    ended: CancellationToken,
     pub fsync: bool,
     pub posix_rename: bool,
     pub host: String,
@@ -47,27 +52,44 @@ impl Sftp {
             max_write_packet_len: CHUNK,
             request_timeout_secs: 60,
         };
-        let raw = RawSftpSession::new_with_config(ch.into_stream(), cfg);
-        let version = tokio::time::timeout(Duration::from_secs(30), raw.init())
+        let ended = CancellationToken::new();
+        let stream = EndWatch::new(ch.into_stream(), ended.clone());
+        let raw = RawSftpSession::new_with_config(stream, cfg);
+        let guarded = Raw {
+            raw: &raw,
+            ended: &ended,
+        };
+        let version = tokio::time::timeout(Duration::from_secs(30), guarded.init())
             .await
             .map_err(|_| fail("no answer to the SFTP handshake".into()))?
             .map_err(|e| fail(format!("SFTP handshake failed: {e}")))?;
         let has = |name: &str| version.extensions.contains_key(name);
         Ok(Sftp {
             raw,
+            ended,
             fsync: has("fsync@openssh.com"),
             posix_rename: has("posix-rename@openssh.com"),
             host: host.to_string(),
         })
     }
 
-    pub fn raw(&self) -> &RawSftpSession {
-        &self.raw
+    /// The raw protocol; every request fails at once if the connection
+    /// is lost meanwhile.
+    pub fn raw(&self) -> Raw<'_> {
+        Raw {
+            raw: &self.raw,
+            ended: &self.ended,
+        }
+    }
+
+    /// The channel under this session has ended: it is of no further use.
+    pub fn is_closed(&self) -> bool {
+        self.ended.is_cancelled()
     }
 
     /// `stat`, with "no such file" as `None`.
     pub async fn stat(&self, path: &str) -> Result<Option<FileAttributes>, SftpError> {
-        match self.raw.stat(path).await {
+        match self.raw().stat(path).await {
             Ok(a) => Ok(Some(a.attrs)),
             Err(e) if is_no_such_file(&e) => Ok(None),
             Err(e) => Err(e),
@@ -75,7 +97,7 @@ impl Sftp {
     }
 
     pub async fn lstat(&self, path: &str) -> Result<Option<FileAttributes>, SftpError> {
-        match self.raw.lstat(path).await {
+        match self.raw().lstat(path).await {
             Ok(a) => Ok(Some(a.attrs)),
             Err(e) if is_no_such_file(&e) => Ok(None),
             Err(e) => Err(e),
@@ -91,7 +113,10 @@ impl Sftp {
                 data.extend_from_slice(&(s.len() as u32).to_be_bytes());
                 data.extend_from_slice(s.as_bytes());
             }
-            let reply = self.raw.extended("posix-rename@openssh.com", data).await?;
+            let reply = self
+                .raw()
+                .extended("posix-rename@openssh.com", data)
+                .await?;
             return match reply {
                 russh_sftp::protocol::Packet::Status(s) if s.status_code == StatusCode::Ok => {
                     Ok(())
@@ -101,17 +126,17 @@ impl Sftp {
             };
         }
         if self.stat(to).await?.is_some() {
-            self.raw.remove(to).await?;
+            self.raw().remove(to).await?;
         }
-        self.raw.rename(from, to).await.map(|_| ())
+        self.raw().rename(from, to).await.map(|_| ())
     }
 
     /// Directory entries without `.` and `..`.
     pub async fn list(&self, dir: &str) -> Result<Vec<(String, FileAttributes)>, SftpError> {
-        let h = self.raw.opendir(dir).await?.handle;
+        let h = self.raw().opendir(dir).await?.handle;
         let mut out = Vec::new();
         loop {
-            match self.raw.readdir(h.as_str()).await {
+            match self.raw().readdir(h.as_str()).await {
                 Ok(name) => {
                     for f in name.files {
                         if f.filename != "." && f.filename != ".." {
@@ -121,12 +146,12 @@ impl Sftp {
                 }
                 Err(SftpError::Status(s)) if s.status_code == StatusCode::Eof => break,
                 Err(e) => {
-                    let _ = self.raw.close(h.as_str()).await;
+                    let _ = self.raw().close(h.as_str()).await;
                     return Err(e);
                 }
             }
         }
-        let _ = self.raw.close(h.as_str()).await;
+        let _ = self.raw().close(h.as_str()).await;
         Ok(out)
     }
 
@@ -145,7 +170,7 @@ impl Sftp {
             }
             path.push_str(part);
             if self.stat(&path).await?.is_none()
-                && let Err(e) = self.raw.mkdir(path.as_str(), FileAttributes::default()).await
+                && let Err(e) = self.raw().mkdir(path.as_str(), FileAttributes::default()).await
                 // A concurrent transfer may have made it meanwhile.
                 && self.stat(&path).await?.is_none()
             {
