@@ -71,7 +71,9 @@ pub struct EngineConfig {
     pub max_connecting: usize,
     /// Send a keepalive after this much silence, unless a host sets its own.
     pub keepalive: Option<Duration>,
-    /// Events buffered before producers wait. Bounds memory under a flood.
+    /// Events buffered before producers wait. Bounds memory under a flood:
+    /// an output event carries up to 32 KiB, so 256 of them cap the queue
+    /// near 8 MiB however many hosts flood at once.
     pub event_buffer: usize,
     /// Prompts answered with named secrets (config `[[expect]]`).
     pub expect: Vec<ExpectRule>,
@@ -89,7 +91,7 @@ impl EngineConfig {
             connect_timeout: Duration::from_secs(10),
             max_connecting: 64,
             keepalive: Some(Duration::from_secs(30)),
-            event_buffer: 1024,
+            event_buffer: 256,
             expect: Vec::new(),
         }
     }

@@ -24,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
 use super::sftp::{CHUNK, IN_FLIGHT, Sftp};
+use crate::text::sanitize::is_mangled_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Overwrite {
@@ -138,6 +139,30 @@ fn remote_err<'a>(
     }
 }
 
+/// A path that came out of a listing with U+FFFD in place of bytes that
+/// were not UTF-8 names no file: say so, instead of "no such file".
+fn mangled_check(sftp: &Sftp, remote: &str, local: Option<&Path>) -> Result<(), TransferError> {
+    const WHY: &str = "the name is not valid UTF-8 there, so it cannot be addressed by name; \
+                       rename it on that side first";
+    if is_mangled_name(remote) {
+        return Err(TransferError::Remote {
+            host: sftp.host.clone(),
+            path: remote.into(),
+            cause: WHY.into(),
+        });
+    }
+    if let Some(local) = local
+        && is_mangled_name(&local.to_string_lossy())
+        && !local.exists()
+    {
+        return Err(TransferError::Local {
+            path: local.to_path_buf(),
+            cause: WHY.into(),
+        });
+    }
+    Ok(())
+}
+
 fn describe_sftp(e: &russh_sftp::client::error::Error) -> String {
     use russh_sftp::client::error::Error as E;
     use russh_sftp::protocol::StatusCode as S;
@@ -186,6 +211,7 @@ pub async fn upload(
     cancel: &CancellationToken,
 ) -> Result<Outcome, TransferError> {
     let lerr = local_err(local);
+    mangled_check(sftp, remote, Some(local))?;
     let mut src = tokio::fs::File::open(local).await.map_err(&lerr)?;
     let meta = src.metadata().await.map_err(&lerr)?;
     let size = meta.len();
@@ -355,6 +381,7 @@ pub async fn download(
     cancel: &CancellationToken,
 ) -> Result<Outcome, TransferError> {
     let rerr = remote_err(sftp, remote);
+    mangled_check(sftp, remote, None)?;
     // Open the source first: nothing local is touched if it is unreadable.
     let handle = sftp
         .raw()

@@ -11,6 +11,31 @@ pub fn clean(text: &str) -> String {
     sanitize_line(text.as_bytes())
 }
 
+/// A file name as `ls -b` would show it: controls become visible escapes
+/// (`\n`, `\e`, `\x07`), so a name with a newline or an escape sequence
+/// is both harmless and tellable apart from its neighbours.
+pub fn visible_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\x1b' => out.push_str("\\e"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A name that was not valid UTF-8 where it lives: SFTP (through
+/// russh-sftp) and the local listing both hand it over with U+FFFD in
+/// place of the bad bytes, so it cannot be addressed by that name.
+pub fn is_mangled_name(name: &str) -> bool {
+    name.contains('\u{fffd}')
+}
+
 /// Strip every control and escape sequence from one line of remote output.
 /// Invalid UTF-8 is replaced (U+FFFD), never passed through.
 pub fn sanitize_line(bytes: &[u8]) -> String {
@@ -117,6 +142,16 @@ mod tests {
         assert_eq!(sanitize_line(b"a\xffb"), "a\u{fffd}b");
         // A raw 0x9b byte is invalid UTF-8, so it cannot act as a C1 CSI.
         assert_eq!(sanitize_line(b"a\x9b2Jb"), "a\u{fffd}2Jb");
+    }
+
+    #[test]
+    fn names_show_their_controls_visibly() {
+        assert_eq!(visible_name("a\nb"), "a\\nb");
+        assert_eq!(visible_name("\x1b[31mred"), "\\e[31mred");
+        assert_eq!(visible_name("bell\x07\u{9b}"), "bell\\x07\\x9b");
+        assert_eq!(visible_name("plain ✓.txt"), "plain ✓.txt");
+        assert!(is_mangled_name("caf\u{fffd}"));
+        assert!(!is_mangled_name("café"));
     }
 
     #[test]

@@ -70,11 +70,9 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         recipes,
         commands,
     } = setup;
-    let mut engine_cfg = engine;
-    // A small queue: when the screen falls behind a flood, hosts wait
-    // (SSH flow control) instead of our memory growing.
-    engine_cfg.event_buffer = engine_cfg.event_buffer.min(256);
-    let (mut engine, mut events) = Engine::new(engine_cfg);
+    // The engine's queue is small: when the screen falls behind a flood,
+    // hosts wait (SSH flow control) instead of our memory growing.
+    let (mut engine, mut events) = Engine::new(engine);
     for (host, port, key) in &session_keys {
         engine.trust().trust_for_session(host, *port, key);
     }

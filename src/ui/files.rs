@@ -13,7 +13,7 @@ use crate::app::files::side_label;
 use crate::app::files::state::{FilePane, Side, mode_string};
 use crate::app::layout::{contains, files_offset};
 use crate::engine::fs::{FileEntry, FileKind};
-use crate::text::sanitize::clean;
+use crate::text::sanitize::{is_mangled_name, visible_name};
 use crate::text::{human_bytes, utc_minute};
 
 pub fn render(f: &mut Frame, s: &AppState, idx: usize, area: Rect) {
@@ -26,9 +26,9 @@ pub fn render(f: &mut Frame, s: &AppState, idx: usize, area: Rect) {
         .is_some_and(|d| d.from != idx && contains(area, d.at.0, d.at.1));
     let mut title = format!(" {}", side_label(s, p.side));
     if let (Side::Selected, Some(from)) = (p.side, &p.listed_from) {
-        title.push_str(&format!(" (listing {})", clean(from)));
+        title.push_str(&format!(" (listing {})", visible_name(from)));
     }
-    title.push_str(&format!(": {} ", clean(&p.cwd)));
+    title.push_str(&format!(": {} ", visible_name(&p.cwd)));
     let style = if drop_here {
         Style::new().fg(WARN).add_modifier(Modifier::BOLD)
     } else {
@@ -47,7 +47,10 @@ pub fn render(f: &mut Frame, s: &AppState, idx: usize, area: Rect) {
         Style::new().fg(MUTED).add_modifier(Modifier::BOLD),
     ))];
     if let Some(e) = &p.error {
-        lines.push(Line::from(Span::styled(clean(e), Style::new().fg(BAD))));
+        lines.push(Line::from(Span::styled(
+            visible_name(e),
+            Style::new().fg(BAD),
+        )));
     } else if p.loading && p.entries.is_empty() {
         lines.push(Line::from(Span::styled("listing…", Style::new().fg(MUTED))));
     } else if p.visible().is_empty() {
@@ -136,7 +139,7 @@ fn row_text(w: usize, name: &str, size: &str, mode: &str, mtime: &str) -> String
 
 fn entry_line(p: &FilePane, e: &FileEntry, w: usize) -> Line<'static> {
     // Names come from remote hosts: never let one drive the terminal.
-    let mut name = clean(&e.name);
+    let mut name = visible_name(&e.name);
     let (size, style) = match e.kind {
         FileKind::Dir => (
             "<DIR>".to_string(),
@@ -161,6 +164,12 @@ fn entry_line(p: &FilePane, e: &FileEntry, w: usize) -> Line<'static> {
     let mtime = e.mtime.map(utc_minute).unwrap_or_default();
     let text = row_text(w, &name, &size, &mode_string(e.kind, e.mode), &mtime);
     let marked = p.marked.contains(&e.name);
+    // Its real name has bytes that are not UTF-8: it can be seen, not copied.
+    let style = if is_mangled_name(&e.name) {
+        style.fg(BAD)
+    } else {
+        style
+    };
     let (mark, rest) = text.split_at(2);
     let mark = if marked { "● " } else { mark };
     let style = if marked { style.fg(WARN) } else { style };

@@ -11,7 +11,7 @@ use super::style::{ACCENT, MUTED, WARN};
 use crate::app::AppState;
 use crate::app::files::side_label;
 use crate::app::files::state::{FileDialog, InputKind, Side};
-use crate::text::sanitize::clean;
+use crate::text::sanitize::{clean, visible_name};
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let Some(d) = &s.files.dialog else {
@@ -27,8 +27,8 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             let title = match kind {
                 InputKind::Path => " Go to (Tab completes) ".to_string(),
                 InputKind::Filter => " Filter ".to_string(),
-                InputKind::Mkdir => format!(" New directory in {} ", clean(&pane.cwd)),
-                InputKind::Rename { from } => format!(" Rename {} ", clean(from)),
+                InputKind::Mkdir => format!(" New directory in {} ", visible_name(&pane.cwd)),
+                InputKind::Rename { from } => format!(" Rename {} ", visible_name(from)),
                 InputKind::Chmod { names } => format!(" Mode for {} item(s), octal ", names.len()),
             };
             let text = input.lines().first().cloned().unwrap_or_default();
@@ -40,7 +40,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
                 lines.push(Line::from(Span::styled(
                     completions
                         .iter()
-                        .map(|c| clean(c))
+                        .map(|c| visible_name(c))
                         .collect::<Vec<_>>()
                         .join("  "),
                     Style::new().fg(MUTED),
@@ -57,10 +57,10 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
                 "Delete {} item(s) from {} in {}? Directories go with everything in them.",
                 names.len(),
                 side_label(s, pane.side),
-                clean(&pane.cwd)
+                visible_name(&pane.cwd)
             ))];
             for n in names.iter().take(6) {
-                lines.push(Line::from(format!("  {}", clean(n))));
+                lines.push(Line::from(format!("  {}", visible_name(n))));
             }
             if names.len() > 6 {
                 lines.push(Line::from(format!("  … and {} more", names.len() - 6)));
@@ -73,13 +73,17 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             (" Delete ".into(), lines)
         }
         FileDialog::Conflict(p) => {
-            let name = p.conflicts.first().map(|n| clean(n)).unwrap_or_default();
+            let name = p
+                .conflicts
+                .first()
+                .map(|n| visible_name(n))
+                .unwrap_or_default();
             let dest = &s.files.panes[1 - p.from];
             let mut lines = vec![
                 Line::from(format!(
                     "{name} already exists in {}: {}",
                     side_label(s, dest.side),
-                    clean(&dest.cwd)
+                    visible_name(&dest.cwd)
                 )),
                 Line::from(""),
             ];
@@ -122,7 +126,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             )
         }
         FileDialog::Recent { cursor } => {
-            let rows: Vec<String> = pane.recent.iter().map(|d| clean(d)).collect();
+            let rows: Vec<String> = pane.recent.iter().map(|d| visible_name(d)).collect();
             let rows = if rows.is_empty() {
                 vec!["(none yet)".to_string()]
             } else {

@@ -12,7 +12,7 @@ use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
 use crate::engine::queue::{HostView, JobState, JobView};
 use crate::text::human_bytes;
-use crate::text::sanitize::clean;
+use crate::text::sanitize::{clean, visible_name};
 
 /// Host rows shown per job; the rest are summed up in one line.
 const HOST_ROWS: usize = 4;
@@ -124,7 +124,7 @@ fn bar(done: u64, total: u64, width: usize) -> String {
 fn job_line(t: &JobView, w: usize) -> Line<'static> {
     let (done, total) = totals(t);
     let prog = progress_text(done, total, t.active.as_secs_f64(), t.state);
-    let title: String = clean(&t.title)
+    let title: String = visible_name(&t.title)
         .chars()
         .take(w.saturating_sub(prog.len() + 12))
         .collect();
@@ -179,7 +179,7 @@ fn host_lines(t: &JobView) -> Vec<Line<'static>> {
                     Span::raw(label),
                     Span::styled(bar(h.done, total, 20), Style::new().fg(ACCENT)),
                     Span::styled(
-                        format!(" {pct:>3}% {}", clean(current)),
+                        format!(" {pct:>3}% {}", visible_name(current)),
                         Style::new().fg(MUTED),
                     ),
                 ])
