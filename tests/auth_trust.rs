@@ -10,8 +10,8 @@ use sshdeck::engine::{
     Answer, Engine, EngineConfig, ExecOptions, ExitStatus, HostError, HostKeyDecision,
     HostKeyPolicy, Prompter, Question, Target,
 };
-use support::farm::{Farm, FarmOptions, is_root};
-use support::{collect, engine_config, farm_target};
+use support::farm::{Farm, FarmOptions};
+use support::{collect, engine_config, farm_target, password_user};
 use zeroize::Zeroizing;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -145,45 +145,6 @@ async fn ssh_agent_keys_are_used() {
     for id in &ids {
         assert_eq!(runs[id].stdout, b"via-agent\n", "{:?}", runs[id].error);
     }
-}
-
-/// Creates (once) a local account with a known password. Needs root, as
-/// sshd checks passwords against /etc/shadow.
-fn password_user() -> Option<(String, String)> {
-    const USER: &str = "sshdeck-pw";
-    const PASS: &str = "Correct-Horse-42";
-    if !is_root() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "password auth test needs root under CI"
-        );
-        eprintln!("skipping password auth test: needs root to create a test account");
-        return None;
-    }
-    let exists = Command::new("id")
-        .arg(USER)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !exists {
-        let ok = Command::new("useradd")
-            .args(["-M", "-s", "/bin/sh", USER])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "useradd {USER} failed");
-    }
-    let mut chpasswd = Command::new("chpasswd")
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("chpasswd");
-    use std::io::Write;
-    chpasswd
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{USER}:{PASS}\n").as_bytes())
-        .unwrap();
-    assert!(chpasswd.wait().unwrap().success());
-    Some((USER.into(), PASS.into()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

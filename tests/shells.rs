@@ -254,30 +254,6 @@ async fn less_draws_in_a_pane_and_a_resize_reaches_stty() {
         .await;
 }
 
-/// A stand-in for sudo that prompts like the real one (on stderr, with
-/// `-p`'s %u expanded), reads the password from stdin (`-S`), says "Sorry,
-/// try again." when it is wrong, and then runs the command.
-fn fake_sudo() -> String {
-    format!(
-        r#"#!/bin/sh
-prompt='[sudo] password for %u: '
-while [ $# -gt 0 ]; do
-  case "$1" in -S) shift;; -p) prompt=$2; shift 2;; --) shift; break;; *) break;; esac
-done
-tries=0
-while :; do
-  printf '%s' "$prompt" | sed "s/%u/$(id -un)/" >&2
-  [ -t 0 ] && stty -echo
-  IFS= read -r pw || {{ echo "sudo: no password was provided" >&2; exit 1; }}
-  [ -t 0 ] && {{ stty echo; echo >&2; }}
-  if [ "$pw" = '{SECRET}' ]; then exec "$@"; fi
-  tries=$((tries+1)); echo "Sorry, try again." >&2
-  [ $tries -ge 3 ] && {{ echo "sudo: 3 incorrect password attempts" >&2; exit 1; }}
-done
-"#
-    )
-}
-
 /// Answers secret questions in order from `answers`, counting them.
 fn answering(answers: Vec<&'static str>) -> (Prompter, Arc<AtomicUsize>) {
     let (prompter, mut rx) = Prompter::channel();
@@ -311,7 +287,7 @@ fn assert_no_secret(what: &str, bytes: &[u8]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sudo_prompts_are_answered_once_per_match_and_the_secret_never_shows() {
     let farm = Farm::start(3);
-    farm.install_tool("sudo", &fake_sudo());
+    farm.install_tool("sudo", &support::fake_sudo(SECRET));
     let log_file = farm.root.join("engine.log");
     sshdeck::logging::init(&log_file).expect("tracing log");
     let logs = farm.root.join("logs");
@@ -476,7 +452,7 @@ fn check_cast_replays(path: &Path, deck: &Deck) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_sudo_without_anyone_to_ask_fails_fast_instead_of_hanging() {
     let farm = Farm::start(1);
-    farm.install_tool("sudo", &fake_sudo());
+    farm.install_tool("sudo", &support::fake_sudo(SECRET));
     let out = support::sshdeck_farm(&farm)
         .args([
             "run",

@@ -14,7 +14,7 @@ use sshdeck::engine::{
 };
 use tokio::sync::mpsc::Receiver;
 
-use farm::Farm;
+use farm::{Farm, is_root};
 
 /// What one host produced for one job.
 #[derive(Debug, Default)]
@@ -109,4 +109,67 @@ pub fn sshdeck_farm(farm: &Farm) -> Command {
         .arg("-i")
         .arg(&farm.client_key);
     c
+}
+
+/// Creates (once) a local account with a known password. Needs root, as
+/// sshd checks passwords against /etc/shadow.
+pub fn password_user() -> Option<(String, String)> {
+    const USER: &str = "sshdeck-pw";
+    const PASS: &str = "Correct-Horse-42";
+    if !is_root() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "password auth test needs root under CI"
+        );
+        eprintln!("skipping password auth test: needs root to create a test account");
+        return None;
+    }
+    let exists = Command::new("id")
+        .arg(USER)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        let ok = Command::new("useradd")
+            .args(["-M", "-s", "/bin/sh", USER])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "useradd {USER} failed");
+    }
+    let mut chpasswd = Command::new("chpasswd")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("chpasswd");
+    use std::io::Write;
+    chpasswd
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{USER}:{PASS}\n").as_bytes())
+        .unwrap();
+    assert!(chpasswd.wait().unwrap().success());
+    Some((USER.into(), PASS.into()))
+}
+
+/// A stand-in for sudo that prompts like the real one (on stderr, with
+/// `-p`'s %u expanded), reads the password from stdin (`-S`), says "Sorry,
+/// try again." when it is wrong, and then runs the command.
+pub fn fake_sudo(secret: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+prompt='[sudo] password for %u: '
+while [ $# -gt 0 ]; do
+  case "$1" in -S) shift;; -p) prompt=$2; shift 2;; --) shift; break;; *) break;; esac
+done
+tries=0
+while :; do
+  printf '%s' "$prompt" | sed "s/%u/$(id -un)/" >&2
+  [ -t 0 ] && stty -echo
+  IFS= read -r pw || {{ echo "sudo: no password was provided" >&2; exit 1; }}
+  [ -t 0 ] && {{ stty echo; echo >&2; }}
+  if [ "$pw" = '{secret}' ]; then exec "$@"; fi
+  tries=$((tries+1)); echo "Sorry, try again." >&2
+  [ $tries -ge 3 ] && {{ echo "sudo: 3 incorrect password attempts" >&2; exit 1; }}
+done
+"#
+    )
 }
