@@ -22,7 +22,22 @@ pub use error::CliError;
 use std::process::ExitCode;
 
 /// Run the parsed command line; errors are printed here, once, plainly.
+/// One socket per connected host: a 1,000-host fleet needs more than the
+/// 1,024 open files many systems allow a process by default. Raise the
+/// soft limit to the hard one, as OpenSSH's own tools and most servers do.
+fn raise_open_files_limit() {
+    // SAFETY: getrlimit/setrlimit on our own process with a valid struct.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 pub fn main(cli: Cli) -> ExitCode {
+    raise_open_files_limit();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

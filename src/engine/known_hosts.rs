@@ -110,6 +110,15 @@ impl KnownHosts {
         &self.entries
     }
 
+    /// Parse known_hosts text as if read from `path` (for tests and the
+    /// fuzzer; `load` reads the files).
+    pub fn parse(path: &Path, text: &str) -> Self {
+        let mut kh = KnownHosts::default();
+        kh.files.push(path.to_path_buf());
+        kh.add_text(path, text);
+        kh
+    }
+
     fn add_text(&mut self, path: &Path, text: &str) {
         let file = Arc::new(path.to_path_buf());
         for (idx, raw) in text.lines().enumerate() {

@@ -42,6 +42,11 @@ pub struct Farm {
     pub known_hosts: PathBuf,
     pub user: String,
     sshd: PathBuf,
+    /// Ports handed to hosts so far. The kernel may offer a port again
+    /// before the sshd it went to has bound it; with hundreds of hosts that
+    /// happens, and the second sshd would die while the first answered
+    /// for both.
+    ports: std::collections::HashSet<u16>,
 }
 
 /// Where sshd lives: `$SSHD`, then the usual places, then PATH.
@@ -177,6 +182,7 @@ impl Farm {
             known_hosts: root.join("known_hosts"),
             user,
             sshd,
+            ports: Default::default(),
         };
         for i in 0..n {
             let dir = root.join(format!("host{i:03}"));
@@ -267,7 +273,12 @@ impl Farm {
 
     fn spawn(&mut self, i: usize) {
         if self.hosts[i].port == 0 {
-            self.hosts[i].port = free_port();
+            self.hosts[i].port = loop {
+                let p = free_port();
+                if self.ports.insert(p) {
+                    break p;
+                }
+            };
         }
         let cfg = self.write_config(i);
         let h = &mut self.hosts[i];
