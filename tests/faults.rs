@@ -17,7 +17,7 @@ use sshdeck::engine::{
 };
 use support::farm::{Farm, FarmOptions};
 use support::fault::FaultProxy;
-use support::{HostRun, collect, engine_config, farm_target};
+use support::{HostRun, collect, drain, engine_config, farm_target};
 use tokio::sync::mpsc::Receiver;
 use tokio_util::sync::CancellationToken;
 use zeroize::Zeroizing;
@@ -126,7 +126,7 @@ async fn dropped_during_a_command_is_a_lost_connection_not_an_exit() {
     let (proxy, targets) = proxied(&farm);
     let cfg = engine_config(std::slice::from_ref(&farm.known_hosts), &farm.client_key);
     let (mut engine, mut rx, ids) = engine_with(cfg, targets);
-    let job = engine.exec(
+    engine.exec(
         &ids,
         "echo start; sleep 3; echo end",
         &ExecOptions::default(),
@@ -196,7 +196,6 @@ async fn dropped_during_a_command_is_a_lost_connection_not_an_exit() {
     for id in &ids[1..] {
         assert_fine(&runs[id], b"start\nend\n");
     }
-    let _ = job;
     engine.exec(&ids[..1], "echo back", &ExecOptions::default());
     let runs = collect(&mut rx, &ids[..1], LIMIT).await;
     assert_fine(&runs[&ids[0]], b"back\n");
@@ -207,8 +206,8 @@ async fn dropped_during_upload_keeps_the_old_file_and_resumes() {
     let farm = Farm::start(1);
     let (proxy, targets) = proxied(&farm);
     let cfg = engine_config(std::slice::from_ref(&farm.known_hosts), &farm.client_key);
-    let (engine, _rx, ids) = engine_with(cfg, targets);
-    let _drain = drain(_rx);
+    let (engine, rx, ids) = engine_with(cfg, targets);
+    drain(rx);
     let bytes = payload(24 << 20);
     let local = farm.root.join("upload.bin");
     std::fs::write(&local, &bytes).unwrap();
@@ -272,8 +271,8 @@ async fn dropped_during_download_leaves_no_local_file_and_resumes() {
     let farm = Farm::start(1);
     let (proxy, targets) = proxied(&farm);
     let cfg = engine_config(std::slice::from_ref(&farm.known_hosts), &farm.client_key);
-    let (engine, _rx, ids) = engine_with(cfg, targets);
-    let _drain = drain(_rx);
+    let (engine, rx, ids) = engine_with(cfg, targets);
+    drain(rx);
     let bytes = payload(24 << 20);
     let remote = farm.root.join("source.bin");
     std::fs::write(&remote, &bytes).unwrap();
@@ -409,8 +408,8 @@ async fn throttled_transfers_finish_with_sane_progress() {
     let farm = Farm::start(1);
     let (proxy, targets) = proxied(&farm);
     let cfg = engine_config(std::slice::from_ref(&farm.known_hosts), &farm.client_key);
-    let (engine, _rx, ids) = engine_with(cfg, targets);
-    let _drain = drain(_rx);
+    let (engine, rx, ids) = engine_with(cfg, targets);
+    drain(rx);
     let sftp = engine.sftp(ids[0]).await.expect("sftp");
     const RATE: u64 = 512 << 10;
     const SIZE: usize = 2 << 20;
@@ -496,9 +495,4 @@ async fn throttled_transfers_finish_with_sane_progress() {
         );
     }
     assert!(std::fs::read(&remote).unwrap() == bytes, "upload differs");
-}
-
-/// Keep reading engine events so producers never wait on a full queue.
-fn drain(mut rx: Receiver<Event>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move { while rx.recv().await.is_some() {} })
 }

@@ -9,26 +9,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use sshdeck::engine::HostLink;
 use sshdeck::engine::copy_job::{CopySpec, Direction};
 use sshdeck::engine::fs::{FileKind, FileSystem, RemoteFs, join};
 use sshdeck::engine::queue::{JobState, JobView, QueueJob, TransferQueue};
 use sshdeck::engine::transfer::{Overwrite, TransferOpts};
-use sshdeck::engine::{Engine, HostId, HostLink};
 use support::farm::Farm;
-use support::{engine_config, farm_target};
+use support::farm_engine_drained;
 use tokio::sync::mpsc::UnboundedReceiver;
-
-fn engine(farm: &Farm) -> (Engine, Vec<HostId>) {
-    let (mut e, mut rx) = Engine::new(engine_config(
-        std::slice::from_ref(&farm.known_hosts),
-        &farm.client_key,
-    ));
-    let ids = (0..farm.hosts.len())
-        .map(|i| e.add_host(farm_target(farm, i)))
-        .collect();
-    tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    (e, ids)
-}
 
 fn spec(dir: Direction, sources: Vec<String>, dest: &Path, per_host_dir: bool) -> CopySpec {
     CopySpec {
@@ -64,7 +52,7 @@ async fn wait(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_file_system_operations() {
     let farm = Farm::start(1);
-    let (e, ids) = engine(&farm);
+    let (e, ids) = farm_engine_drained(&farm);
     let fs = RemoteFs {
         sftp: e.sftp(ids[0]).await.expect("sftp"),
     };
@@ -130,7 +118,7 @@ async fn remote_file_system_operations() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queue_fans_out_fans_in_and_moves() {
     let farm = Farm::start(3);
-    let (e, ids) = engine(&farm);
+    let (e, ids) = farm_engine_drained(&farm);
     let links: Vec<HostLink> = ids.iter().map(|&id| e.link(id)).collect();
     let (q, mut views) = TransferQueue::new();
     let local = farm.root.join("local");
@@ -232,7 +220,7 @@ async fn queue_fans_out_fans_in_and_moves() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queue_pauses_resumes_and_cancels() {
     let farm = Farm::start(1);
-    let (e, ids) = engine(&farm);
+    let (e, ids) = farm_engine_drained(&farm);
     let link = e.link(ids[0]);
     let (q, mut views) = TransferQueue::new();
     let src = farm.root.join("big.bin");

@@ -20,7 +20,7 @@ use sshdeck::engine::transfer::{TransferError, TransferOpts, download};
 use sshdeck::engine::{Engine, ExecOptions, HostId, Target};
 use sshdeck::text::sanitize::visible_name;
 use support::farm::Farm;
-use support::{collect, engine_config, farm_engine, farm_target, sshdeck_farm};
+use support::{collect, engine_config, farm_engine_drained, farm_target, sshdeck_farm};
 use tokio_util::sync::CancellationToken;
 
 /// One of each: CSI (clear, colour, alternate screen), OSC 52 and a title,
@@ -167,11 +167,7 @@ async fn file_names_with_newlines_escapes_and_bad_bytes() {
         let path = dir.join(std::ffi::OsStr::from_bytes(n));
         std::fs::write(path, format!("content {i}\n")).unwrap();
     }
-    let (e, rx, ids) = farm_engine(&farm);
-    let _drain = tokio::spawn(async move {
-        let mut rx = rx;
-        while rx.recv().await.is_some() {}
-    });
+    let (e, ids) = farm_engine_drained(&farm);
     let sftp = e.sftp(ids[0]).await.expect("sftp");
     let fs = RemoteFs { sftp: sftp.clone() };
     let dir_s = dir.display().to_string();

@@ -12,9 +12,8 @@ use sha2::{Digest, Sha256};
 use sshdeck::engine::transfer::{
     Outcome, TransferError, TransferOpts, Verified, download, part_name, upload,
 };
-use sshdeck::engine::{Engine, HostId};
 use support::farm::{Farm, is_root};
-use support::{engine_config, farm_target};
+use support::farm_engine_drained;
 use tokio_util::sync::CancellationToken;
 
 fn data(len: usize, seed: u32) -> Vec<u8> {
@@ -33,28 +32,12 @@ fn sha(b: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(b))
 }
 
-fn engine(farm: &Farm) -> (Engine, Vec<HostId>) {
-    let (mut e, _rx) = Engine::new(engine_config(
-        std::slice::from_ref(&farm.known_hosts),
-        &farm.client_key,
-    ));
-    let ids = (0..farm.hosts.len())
-        .map(|i| e.add_host(farm_target(farm, i)))
-        .collect();
-    // Events are not needed here; keep the receiver alive by leaking it into a task.
-    tokio::spawn(async move {
-        let mut rx = _rx;
-        while rx.recv().await.is_some() {}
-    });
-    (e, ids)
-}
-
 fn no_progress(_: u64) {}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_trips_are_byte_exact_around_boundaries() {
     let farm = Farm::start(1);
-    let (e, ids) = engine(&farm);
+    let (e, ids) = farm_engine_drained(&farm);
     let sftp = e.sftp(ids[0]).await.expect("sftp");
     let hasher = e.remote_hasher(ids[0]);
     let dir = farm.root.join("rt");
@@ -122,7 +105,7 @@ async fn round_trips_are_byte_exact_around_boundaries() {
 async fn mode_and_mtime_are_preserved_both_ways() {
     use std::os::unix::fs::PermissionsExt;
     let farm = Farm::start(1);
-    let (e, ids) = engine(&farm);
+    let (e, ids) = farm_engine_drained(&farm);
     let sftp = e.sftp(ids[0]).await.unwrap();
     let local = farm.root.join("script.sh");
     std::fs::write(&local, "#!/bin/sh\necho hi\n").unwrap();
@@ -169,7 +152,7 @@ async fn mode_and_mtime_are_preserved_both_ways() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_300_mib_file_round_trips() {
     let farm = Farm::start(1);
-    let (e, ids) = engine(&farm);
+    let (e, ids) = farm_engine_drained(&farm);
     let sftp = e.sftp(ids[0]).await.unwrap();
     let hasher = e.remote_hasher(ids[0]);
     let bytes = data(300 << 20, 7);
@@ -228,7 +211,7 @@ async fn sshd_killed_mid_upload_leaves_destination_and_resumes_byte_exact() {
     std::fs::write(&remote, b"the old version").unwrap();
     let remote_s = remote.display().to_string();
 
-    let (e, ids) = engine(&farm.lock().unwrap());
+    let (e, ids) = farm_engine_drained(&farm.lock().unwrap());
     let sftp = e.sftp(ids[0]).await.unwrap();
     let sent = Arc::new(AtomicU64::new(0));
     let s2 = sent.clone();
@@ -277,7 +260,7 @@ async fn sshd_killed_mid_upload_leaves_destination_and_resumes_byte_exact() {
     );
 
     farm.lock().unwrap().restart(0);
-    let (e, ids) = engine(&farm.lock().unwrap());
+    let (e, ids) = farm_engine_drained(&farm.lock().unwrap());
     let sftp = e.sftp(ids[0]).await.unwrap();
     let hasher = e.remote_hasher(ids[0]);
     let out = upload(
@@ -351,7 +334,7 @@ impl Drop for ReadOnlyDir {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_destination_gives_a_clear_error() {
     let farm = Farm::start(1);
-    let (e, ids) = engine(&farm);
+    let (e, ids) = farm_engine_drained(&farm);
     let sftp = e.sftp(ids[0]).await.unwrap();
     let ro = ReadOnlyDir::new(&farm.root);
     let local = farm.root.join("small");

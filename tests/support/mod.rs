@@ -48,6 +48,19 @@ pub fn farm_engine(farm: &Farm) -> (Engine, Receiver<Event>, Vec<HostId>) {
     (engine, rx, ids)
 }
 
+/// Keep reading engine events so producers never wait on a full queue,
+/// for tests that do not look at them.
+pub fn drain(mut rx: Receiver<Event>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move { while rx.recv().await.is_some() {} })
+}
+
+/// [`farm_engine`] for tests that need no events (they are drained).
+pub fn farm_engine_drained(farm: &Farm) -> (Engine, Vec<HostId>) {
+    let (e, rx, ids) = farm_engine(farm);
+    drain(rx);
+    (e, ids)
+}
+
 pub fn farm_target(farm: &Farm, i: usize) -> Target {
     Target::new(
         farm.label(i),
