@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sshdeck::engine::transfer::{
-    Outcome, TransferError, TransferOpts, download, part_name, upload,
+    Outcome, TransferError, TransferOpts, download_to, part_name, upload,
 };
 use sshdeck::engine::{
     Answer, Engine, EngineConfig, Event, EventKind, ExecOptions, HostId, Prompter, Question, Target,
@@ -284,7 +284,7 @@ async fn dropped_during_download_leaves_no_local_file_and_resumes() {
     let sftp = engine.sftp(ids[0]).await.expect("sftp");
     proxy.cut_after_down(6 << 20);
     let t0 = Instant::now();
-    let err = download(
+    let err = download_to(
         &sftp,
         &remote_s,
         &local,
@@ -311,7 +311,7 @@ async fn dropped_during_download_leaves_no_local_file_and_resumes() {
 
     let sftp = engine.sftp(ids[0]).await.expect("sftp after the cut");
     let hasher = engine.remote_hasher(ids[0]);
-    let out = download(
+    let out = download_to(
         &sftp,
         &remote_s,
         &local,
@@ -441,7 +441,7 @@ async fn throttled_transfers_finish_with_sane_progress() {
             .await
         } else {
             let back = farm.root.join("slow-back.bin");
-            let r = download(
+            let r = download_to(
                 &sftp,
                 &remote,
                 &back,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use sshdeck::app::scrollback::Scrollback;
 use sshdeck::engine::fs::{FileSystem, RemoteFs};
-use sshdeck::engine::transfer::{TransferError, TransferOpts, download};
+use sshdeck::engine::transfer::{TransferError, TransferOpts, download_to};
 use sshdeck::engine::{Engine, ExecOptions, HostId, Target};
 use sshdeck::text::sanitize::visible_name;
 use support::farm::Farm;
@@ -194,7 +194,7 @@ async fn file_names_with_newlines_escapes_and_bad_bytes() {
     for (i, raw) in [names[0], names[1], names[3]].iter().enumerate() {
         let name = std::str::from_utf8(raw).unwrap();
         let local = back.join(format!("copy{i}"));
-        download(
+        download_to(
             &sftp,
             &format!("{dir_s}/{name}"),
             &local,
@@ -213,7 +213,7 @@ async fn file_names_with_newlines_escapes_and_bad_bytes() {
         .iter()
         .find(|e| e.name.contains('\u{fffd}'))
         .expect("the non-UTF-8 name is listed");
-    let err = download(
+    let err = download_to(
         &sftp,
         &format!("{dir_s}/{}", mangled.name),
         &back.join("mangled"),

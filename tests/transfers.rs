@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use sshdeck::engine::transfer::{
-    Outcome, TransferError, TransferOpts, Verified, download, part_name, upload,
+    Outcome, TransferError, TransferOpts, Verified, download_to, part_name, upload,
 };
 use support::farm::{Farm, is_root};
 use support::farm_engine_drained;
@@ -69,7 +69,8 @@ async fn round_trips_are_byte_exact_around_boundaries() {
             Outcome::Copied {
                 bytes: len as u64,
                 resumed_from: 0,
-                verified: Verified::Sha256(sha(&bytes))
+                verified: Verified::Sha256(sha(&bytes)),
+                note: None,
             }
         );
         assert_eq!(
@@ -82,7 +83,7 @@ async fn round_trips_are_byte_exact_around_boundaries() {
             "part file left behind"
         );
         let back = dir.join("back").join(format!("f{i}"));
-        download(
+        download_to(
             &sftp,
             &remote,
             &back,
@@ -133,7 +134,7 @@ async fn mode_and_mtime_are_preserved_both_ways() {
     assert_eq!(m.permissions().mode() & 0o777, 0o751);
     assert_eq!(m.modified().unwrap(), when);
     let back = farm.root.join("back.sh");
-    download(
+    download_to(
         &sftp,
         remote.to_str().unwrap(),
         &back,
@@ -180,7 +181,7 @@ async fn a_300_mib_file_round_trips() {
         "progress adds up to the size"
     );
     let back = farm.root.join("big.back");
-    download(
+    download_to(
         &sftp,
         remote.to_str().unwrap(),
         &back,

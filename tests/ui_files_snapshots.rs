@@ -124,7 +124,7 @@ fn files_tab_with_marks_and_transfers_120x32() {
     let ok = Totals {
         files: 1,
         bytes: 300 * MIB,
-        skipped: 0,
+        ..Totals::default()
     };
     update(
         &mut s,

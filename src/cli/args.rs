@@ -123,9 +123,17 @@ pub struct CopyArgs {
     /// Every named host
     #[arg(short = 'a', long, conflicts_with = "hosts")]
     pub all: bool,
-    /// Copy directories recursively (symlinks are recreated, modes kept)
+    /// Copy directories recursively (symlinks are recreated as links, never followed)
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// Keep permission bits exactly (never setuid, setgid or sticky);
+    /// without it they are masked by the umask. Modification times are always kept
+    #[arg(long)]
+    pub preserve: bool,
+    /// Also recreate symlinks that point outside the copied tree (absolute,
+    /// or climbing out with ..); by default they are left out and reported
+    #[arg(long = "unsafe-links")]
+    pub unsafe_links: bool,
     /// Skip files whose destination has the same size and mtime
     #[arg(long = "skip-same")]
     pub skip_same: bool,
@@ -209,6 +217,11 @@ pub struct RunArgs {
     /// Append each host's output, as plain text, to DIR/<host>.log
     #[arg(long = "log-dir", value_name = "DIR")]
     pub log_dir: Option<PathBuf>,
+    /// Send the command no input (end-of-input at once). Without it, input
+    /// piped or redirected into sshdeck goes to every host, then
+    /// end-of-input; a terminal is never read
+    #[arg(short = 'n', long = "no-stdin")]
+    pub no_stdin: bool,
     /// The command, after `--`; its words are joined with spaces, as ssh does
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,

@@ -2,6 +2,7 @@
 //! with the engine's safe transfers. `get` writes each host's files under
 //! `LOCAL_DIR/<host>/`, so nothing collides.
 
+use crate::text::sanitize::clean;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use super::args::{CopyArgs, GlobalArgs};
 use super::setup;
 use crate::engine::HostId;
 pub use crate::engine::copy_job::Direction;
-use crate::engine::copy_job::{self, CopySpec, HostProgress};
+use crate::engine::copy_job::{self, CopyError, CopySpec, HostProgress};
 use crate::engine::transfer::{Overwrite, TransferOpts};
 use crate::engine::tree::Ledger;
 use crate::text::human_bytes;
@@ -33,15 +34,17 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
         sources: sources.to_vec(),
         dest: dest[0].clone(),
         recursive: a.recursive,
-        verify: !a.no_verify,
         opts: TransferOpts {
             overwrite: if a.skip_same {
                 Overwrite::SkipSame
             } else {
                 Overwrite::Always
             },
+            verify: !a.no_verify,
+            preserve: a.preserve,
             ..TransferOpts::default()
         },
+        unsafe_links: a.unsafe_links,
         per_host_dir: true,
         renames: Default::default(),
     };
@@ -102,10 +105,14 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
                     t.files,
                     human_bytes(t.bytes)
                 );
+                print_notes(&mut err, label, &t.notes);
             }
             Ok(Err(e)) => {
                 failed += 1;
-                let _ = writeln!(err, "{label}: FAILED: {e}");
+                let _ = writeln!(err, "{label}: FAILED: {}", clean(&e.to_string()));
+                if let CopyError::Incomplete(t) = &e {
+                    print_notes(&mut err, label, &t.notes);
+                }
             }
             Err(e) => {
                 failed += 1;
@@ -118,6 +125,14 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Notes are not failures (a part file that could not be resumed, a link
+/// left out); one line each, after the host's result.
+fn print_notes(err: &mut impl Write, label: &str, notes: &[String]) {
+    for n in notes {
+        let _ = writeln!(err, "{label}: note: {n}");
+    }
 }
 
 fn draw_progress(

@@ -135,7 +135,7 @@ fn print(rows: &[HostFacts], json: bool) -> Result<(), CliError> {
             let _ = writeln!(out, "  {k:width$}  {v}");
         }
         for (k, e) in &r.errors {
-            let _ = writeln!(out, "  {k:width$}  FAILED: {e}");
+            let _ = writeln!(out, "  {k:width$}  FAILED: {}", clean(e));
         }
     }
     Ok(())

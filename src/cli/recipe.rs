@@ -173,9 +173,10 @@ fn summary(
             None if done[i] == steps => format!("ok in {}", fmt_secs(elapsed[i])),
             None => "not finished".into(),
             Some((step, e)) => format!(
-                "FAILED at step {} ({}): {e}",
+                "FAILED at step {} ({}): {}",
                 step + 1,
-                recipe.steps[*step].kind()
+                recipe.steps[*step].kind(),
+                clean(e)
             ),
         };
         let _ = writeln!(out, "  {label:w$}  {}/{steps}  {result}", done[i]);

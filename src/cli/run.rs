@@ -1,5 +1,6 @@
 //! `sshdeck run`: fan one command out and report per host.
 
+use crate::text::sanitize::clean;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use super::outdir::OutDir;
 use super::progress::Progress;
 use super::setup::{self, seconds};
 use super::stream::{Format, StreamPrinter};
+use crate::engine::stdin_feed::StdinFeed;
 use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostError, HostId};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -36,8 +38,8 @@ impl Outcome {
     /// "exit 3", "killed by SIGTERM", or "refused: connection refused by …".
     pub fn describe(&self) -> String {
         match self {
-            Outcome::Exit { status, .. } => status.to_string(),
-            Outcome::Failed { error, .. } => format!("{}: {error}", error.kind()),
+            Outcome::Exit { status, .. } => clean(&status.to_string()),
+            Outcome::Failed { error, .. } => clean(&format!("{}: {error}", error.kind())),
         }
     }
 }
@@ -98,6 +100,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
         cwd: a.cwd.clone(),
         sudo: a.sudo,
         log_dir: a.log_dir.clone(),
+        stdin: (!a.no_stdin).then(local_input).flatten(),
     };
     let job = engine.exec(&ids, &command, &opts);
     printer.set_job(job.0);
@@ -167,6 +170,37 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// This process's input, for every host: read once, shared. `None` (so
+/// end-of-input at once) when it is a terminal, which nobody means to
+/// type a fleet's input into, or when there is none.
+fn local_input() -> Option<StdinFeed> {
+    use std::io::Read;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return None;
+    }
+    let feed = StdinFeed::default();
+    let writer = feed.clone();
+    // A plain thread: a pipe may stay open after every host has finished,
+    // and a blocked read must not keep the runtime from shutting down.
+    let spawned = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let mut input = stdin.lock();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match input.read(&mut buf) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    // A closed descriptor (`<&-`) reads as an error: no input.
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => writer.push(bytes::Bytes::copy_from_slice(&buf[..n])),
+                }
+            }
+            writer.finish();
+        });
+    spawned.is_ok().then_some(feed)
 }
 
 fn output(

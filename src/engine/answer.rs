@@ -117,6 +117,11 @@ impl Answerer {
         }
     }
 
+    /// Prompts may be answered (not only secrets masked).
+    pub fn has_rules(&self) -> bool {
+        !self.watchers[0].is_empty()
+    }
+
     /// Some output is held back in case it starts a secret.
     pub fn holding(&self) -> bool {
         self.redactors.iter().any(Redactor::holding)

@@ -19,6 +19,7 @@ use super::keys::{KeyState, KeyStore};
 use super::prompt::{Answer, Prompter, Question, Secret};
 use super::ssh::ClientHandler;
 use super::target::Target;
+use crate::text::sanitize::server_text;
 
 /// OpenSSH's default identity files, in its order.
 pub fn default_identity_paths(home: &Path) -> Vec<PathBuf> {
@@ -94,7 +95,7 @@ impl Chain<'_> {
         HostError::Auth {
             user: self.t.user.clone(),
             host: self.t.label.clone(),
-            detail,
+            detail: crate::text::sanitize::clean(&detail),
         }
     }
 
@@ -273,6 +274,16 @@ async fn try_agent(
     Ok(Step::Next)
 }
 
+/// Multi-line server text (keyboard-interactive instructions), each line
+/// cleaned, at most a screenful.
+fn server_lines(text: &str) -> String {
+    text.lines()
+        .take(20)
+        .map(server_text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Rounds of server questions we answer before giving up on this method.
 const KBD_ROUNDS: usize = 5;
 
@@ -306,12 +317,17 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
                 {
                     vec![pw]
                 } else {
+                    // All three are the server's words: cleaned here, so no
+                    // dialog or terminal ever shows them raw.
                     let q = Question::KeyboardInteractive {
                         user: user.clone(),
                         host: c.t.label.clone(),
-                        name,
-                        instructions,
-                        prompts: prompts.iter().map(|p| (p.prompt.clone(), p.echo)).collect(),
+                        name: server_text(&name),
+                        instructions: server_lines(&instructions),
+                        prompts: prompts
+                            .iter()
+                            .map(|p| (server_text(&p.prompt), p.echo))
+                            .collect(),
                     };
                     match shared.prompter.ask(q).await {
                         Answer::Secrets(v) if v.len() == prompts.len() => v,

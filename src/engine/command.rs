@@ -30,6 +30,10 @@ pub struct ExecOptions {
     pub sudo: bool,
     /// Append each host's output to `DIR/<host>.log`.
     pub log_dir: Option<PathBuf>,
+    /// Input sent to every host's command, then end-of-input. `None`:
+    /// end-of-input at once, so a command that reads its input never waits
+    /// for bytes that cannot come.
+    pub stdin: Option<super::stdin_feed::StdinFeed>,
 }
 
 /// Why an option is not usable, for the user.

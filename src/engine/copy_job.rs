@@ -30,9 +30,10 @@ pub struct CopySpec {
     /// Put: the remote directory. Get: the local directory.
     pub dest: String,
     pub recursive: bool,
-    /// Compare SHA-256 sums after copying (sizes are always checked).
-    pub verify: bool,
     pub opts: TransferOpts,
+    /// Recreate symlinks that point outside the copied tree too (as links;
+    /// they are never followed either way).
+    pub unsafe_links: bool,
     /// Get: each host writes under `DEST/<host>/`, so nothing collides.
     pub per_host_dir: bool,
     /// Destination names for top-level sources, by source name (the
@@ -46,6 +47,31 @@ pub enum CopyError {
     Host(#[from] HostError),
     #[error(transparent)]
     Transfer(#[from] TransferError),
+    /// The tree was copied except for entries refused on the way.
+    #[error("{}", incomplete(.0))]
+    Incomplete(Totals),
+}
+
+/// "copied 3 files, but 2 entries were refused: …; …"
+fn incomplete(t: &Totals) -> String {
+    const SHOWN: usize = 5;
+    let mut why: Vec<String> = t
+        .refused
+        .iter()
+        .take(SHOWN)
+        .map(|e| e.to_string())
+        .collect();
+    if t.refused.len() > SHOWN {
+        why.push(format!("and {} more", t.refused.len() - SHOWN));
+    }
+    let n = t.refused.len();
+    format!(
+        "copied {} file{}, but {n} entr{} refused: {}",
+        t.files,
+        if t.files == 1 { "" } else { "s" },
+        if n == 1 { "y was" } else { "ies were" },
+        why.join("; ")
+    )
 }
 
 impl CopyError {
@@ -104,8 +130,10 @@ pub async fn host_copy(
         s = link.sftp() => s?,
         _ = cancel.cancelled() => return Err(TransferError::Cancelled.into()),
     };
+    // Always there: resuming needs it to prove a part file, even when the
+    // copy itself is not verified.
     let hasher = link.hasher();
-    let hasher: Option<RemoteHasher<'_>> = spec.verify.then_some(&hasher);
+    let hasher: Option<RemoteHasher<'_>> = Some(&hasher);
     let add = |n: u64| {
         progress.done.fetch_add(n, Ordering::Relaxed);
     };
@@ -117,6 +145,7 @@ pub async fn host_copy(
     };
     let ctx = CopyCtx {
         opts: &spec.opts,
+        unsafe_links: spec.unsafe_links,
         hasher,
         progress: &add,
         on_file: &on_file,
@@ -144,7 +173,7 @@ pub async fn host_copy(
                     &ctx,
                 )
                 .await?;
-                add_totals(&mut totals, &t);
+                totals.add(&t);
             }
         }
         Direction::Get => {
@@ -156,7 +185,9 @@ pub async fn host_copy(
             // Pre-scan everything first, so the total is exact from the start.
             let mut scans = Vec::new();
             for src in &spec.sources {
-                scans.push((src, tree::scan_remote(&sftp, src, spec.recursive).await?));
+                let scan = tree::scan_remote(&sftp, src, spec.recursive).await?;
+                totals.refused.extend(scan.refused);
+                scans.push((src, scan.entries));
             }
             let total: u64 = scans.iter().map(|(_, e)| tree::total_bytes(e)).sum();
             progress.total.store(total, Ordering::Relaxed);
@@ -172,15 +203,13 @@ pub async fn host_copy(
                     &ctx,
                 )
                 .await?;
-                add_totals(&mut totals, &t);
+                totals.add(&t);
             }
         }
     }
-    Ok(totals)
-}
-
-pub fn add_totals(a: &mut Totals, b: &Totals) {
-    a.files += b.files;
-    a.bytes += b.bytes;
-    a.skipped += b.skipped;
+    if totals.refused.is_empty() {
+        Ok(totals)
+    } else {
+        Err(CopyError::Incomplete(totals))
+    }
 }

@@ -12,6 +12,7 @@ use super::error::HostError;
 use super::event::{Event, EventKind, ExitStatus, HostId, JobId};
 use super::record::ExecLog;
 use super::redact::HOLD;
+use super::stdin_feed::StdinFeed;
 
 /// SSH_EXTENDED_DATA_STDERR from RFC 4254.
 const EXTENDED_STDERR: u32 = 1;
@@ -28,6 +29,61 @@ pub(crate) struct ExecRun {
     /// Prompt answering, when there are expect rules.
     pub answer: Option<Answerer>,
     pub log: Option<ExecLog>,
+    /// What the command reads; `None` is end-of-input at once.
+    pub stdin: Option<StdinFeed>,
+    /// Set by [`ExecRun::stream`]; start with `Input::Released`.
+    pub input: Input,
+}
+
+/// With expect rules, input waits until prompts have settled: a `sudo -S`
+/// reads its password from the same input, so the command's own bytes (or
+/// end-of-input) go only once no prompt has come for this long after the
+/// start or the last answer.
+const PROMPTS_SETTLE: Duration = Duration::from_millis(1500);
+
+/// Where the command's input stands.
+pub(crate) enum Input {
+    /// Not sent yet: held back until `at` while prompts may come.
+    Held {
+        feed: Option<StdinFeed>,
+        at: tokio::time::Instant,
+    },
+    /// Sent (or being sent by its own task), or ended.
+    Released,
+}
+
+impl Input {
+    fn release_at(&self) -> Option<tokio::time::Instant> {
+        match self {
+            Input::Held { at, .. } => Some(*at),
+            Input::Released => None,
+        }
+    }
+}
+
+/// Send the input to the channel, then end-of-input, from a task of its
+/// own: a command that does not read its input must not stop us reading
+/// its output. `done` stops the task when the command has ended.
+fn release(channel: &russh::Channel<Msg>, feed: Option<StdinFeed>, done: &CancellationToken) {
+    use tokio::io::AsyncWriteExt;
+    let mut writer = channel.make_writer();
+    let done = done.clone();
+    tokio::spawn(async move {
+        let send = async {
+            if let Some(feed) = feed {
+                let mut r = feed.reader();
+                while let Some(chunk) = r.next().await {
+                    writer.write_all(&chunk).await?;
+                }
+            }
+            // Shutting the writer down sends end-of-input.
+            writer.shutdown().await
+        };
+        tokio::select! {
+            _ = send => {}
+            _ = done.cancelled() => {}
+        }
+    });
 }
 
 impl ExecRun {
@@ -53,12 +109,18 @@ impl ExecRun {
                     _ = self.cancel.cancelled() => return,
                     r = a.chunk(stream, data) => r,
                 };
-                for ans in seen.answers {
+                for ans in seen.answers.iter() {
                     let _ = channel.data(&ans[..]).await;
                 }
-                if seen.unanswered {
+                if !seen.answers.is_empty()
+                    && let Input::Held { at, .. } = &mut self.input
+                {
+                    *at = tokio::time::Instant::now() + PROMPTS_SETTLE;
+                }
+                if seen.unanswered && matches!(self.input, Input::Held { .. }) {
                     // End its input: `sudo -S` then fails at once ("no
                     // password was provided") instead of hanging.
+                    self.input = Input::Released;
                     let _ = channel.eof().await;
                 }
                 seen.shown
@@ -123,6 +185,17 @@ impl ExecRun {
     /// as it arrives; we never buffer a whole command's output.
     pub async fn stream(mut self, mut channel: russh::Channel<Msg>) {
         let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
+        let input_done = CancellationToken::new();
+        let _stop_input = input_done.clone().drop_guard();
+        let feed = self.stdin.take();
+        if self.answer.as_ref().is_some_and(Answerer::has_rules) {
+            self.input = Input::Held {
+                feed,
+                at: tokio::time::Instant::now() + PROMPTS_SETTLE,
+            };
+        } else {
+            release(&channel, feed, &input_done);
+        }
         let mut status: Option<ExitStatus> = None;
         // `Close` is an orderly end; the channel vanishing (`None`) without
         // one means the transport died under us.
@@ -140,6 +213,12 @@ impl ExecRun {
                 }
                 _ = tokio::time::sleep(HOLD), if self.answer.as_ref().is_some_and(Answerer::holding) => {
                     self.flush_held().await;
+                    continue;
+                }
+                _ = sleep_until(self.input.release_at()) => {
+                    if let Input::Held { feed, .. } = std::mem::replace(&mut self.input, Input::Released) {
+                        release(&channel, feed, &input_done);
+                    }
                     continue;
                 }
                 msg = channel.wait() => msg,
@@ -215,6 +294,13 @@ pub(crate) fn signal_name_str(sig: &russh::Sig) -> String {
         Sig::SEGV => "SEGV".into(),
         Sig::TERM => "TERM".into(),
         Sig::USR1 => "USR1".into(),
-        Sig::Custom(s) => s.clone(),
+        // The server names it: shown cleaned and short.
+        Sig::Custom(s) => {
+            let name = crate::text::sanitize::server_text(s);
+            match name.char_indices().nth(32) {
+                Some((at, _)) => format!("{}…", &name[..at]),
+                None => name,
+            }
+        }
     }
 }

@@ -193,6 +193,8 @@ impl Worker {
             host_name: self.target.label.clone(),
             answer: self.answerer(job, opts.sudo),
             log,
+            stdin: opts.stdin.clone(),
+            input: super::exec::Input::Released,
         };
         tracing::debug!(host = %self.target.label, job = job.0, "exec");
         let line = opts.wrap(&command);
@@ -305,6 +307,8 @@ impl Worker {
         };
         match started {
             Ok(ch) => {
+                // Helpers get no input: one that reads it ends at once.
+                let _ = ch.eof().await;
                 tokio::spawn(async move {
                     let _ = reply.send(read_captured(ch, timeout).await);
                 });

@@ -148,8 +148,11 @@ impl KnownHosts {
     /// Decide whether `key` is acceptable for `host:port`.
     ///
     /// Order matters: a revocation beats everything, an exact match trusts,
-    /// and only then does a different key of the same type count as a change
-    /// (OpenSSH's rule: a host may legitimately have keys of several types).
+    /// and then any other key known for this host makes it a change. A
+    /// host may have keys of several types, but sshdeck first offers the
+    /// types already known for it ([`Self::known_key_types`]), so a server
+    /// answering with an unknown type no longer has the key we pinned:
+    /// that is never quietly pinned again.
     pub fn check(&self, host: &str, port: u16, key: &PublicKey) -> Verdict {
         let name = lookup_name(host, port);
         let Ok(blob) = key.to_bytes() else {
@@ -176,13 +179,18 @@ impl KnownHosts {
         {
             return Verdict::Trusted;
         }
-        if let Some(e) = matching
-            .iter()
-            .find(|e| e.marker == Marker::None && e.key_type == key_type)
-        {
-            let expected_fingerprint = PublicKey::from_bytes(&e.key_blob)
+        let known = matching.iter().filter(|e| e.marker == Marker::None);
+        // Same type first: its line is the one the user will want to see.
+        let same_type = known.clone().find(|e| e.key_type == key_type);
+        if let Some(e) = same_type.or_else(|| known.clone().next()) {
+            let fp = PublicKey::from_bytes(&e.key_blob)
                 .map(|k| fingerprint(&k))
-                .unwrap_or_else(|_| format!("an unreadable {} key", e.key_type));
+                .unwrap_or_else(|_| "an unreadable key".into());
+            let expected_fingerprint = if e.key_type == key_type {
+                fp
+            } else {
+                format!("a {} key ({fp}), not {key_type}", e.key_type)
+            };
             return Verdict::Changed {
                 file: e.file.to_path_buf(),
                 line: e.line,
@@ -190,6 +198,24 @@ impl KnownHosts {
             };
         }
         Verdict::Unknown
+    }
+
+    /// Key types known for `host:port`, in file order, and whether a
+    /// `@cert-authority` line covers it: what to ask the server for first,
+    /// as OpenSSH does, so a host pinned with an RSA or ECDSA key is
+    /// not met with its Ed25519 key instead.
+    pub fn known_key_types(&self, host: &str, port: u16) -> (Vec<String>, bool) {
+        let name = lookup_name(host, port);
+        let mut types: Vec<String> = Vec::new();
+        let mut ca = false;
+        for e in self.entries.iter().filter(|e| e.matches(&name)) {
+            match e.marker {
+                Marker::None if !types.contains(&e.key_type) => types.push(e.key_type.clone()),
+                Marker::CertAuthority => ca = true,
+                _ => {}
+            }
+        }
+        (types, ca)
     }
 }
 
@@ -400,6 +426,35 @@ mod tests {
             }
             v => panic!("expected Changed, got {v:?}"),
         }
+    }
+
+    #[test]
+    fn a_key_of_another_type_is_a_change_not_a_new_host() {
+        let rsa = "AAAAB3NzaC1yc2EAAAADAQABAAAAgQDGEKZr/9/LRBghyKGYk6zbcHi4bTO2RYaP/NXtA4tkR2SKfOXqafYyBYrb2/o6U2t+N9RqBpMbwi7Dsmjnr8SO/37n1pY+qzFNlx/IU4jlDUE95eR0tc9yBG/CGE+vtmMd4t/dEw4wizdmcY79lWAWj02inXKEjHBdY3zqjg/N3Q==";
+        let k = kh(&format!("web1 ssh-rsa {rsa}\n"));
+        match k.check("web1", 22, &key(ED_A)) {
+            Verdict::Changed {
+                line,
+                expected_fingerprint,
+                ..
+            } => {
+                assert_eq!(line, 1);
+                assert!(
+                    expected_fingerprint.contains("a ssh-rsa key"),
+                    "{expected_fingerprint}"
+                );
+                assert!(
+                    expected_fingerprint.contains("not ssh-ed25519"),
+                    "{expected_fingerprint}"
+                );
+            }
+            v => panic!("expected Changed, got {v:?}"),
+        }
+        assert_eq!(
+            k.known_key_types("web1", 22),
+            (vec!["ssh-rsa".to_string()], false)
+        );
+        assert_eq!(k.known_key_types("web2", 22), (vec![], false));
     }
 
     #[test]

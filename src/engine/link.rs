@@ -56,10 +56,11 @@ impl HostLink {
         Box::pin(async move { rx.await.unwrap_or(Err(HostError::Disconnected { host })) })
     }
 
-    /// SHA-256 of a remote file by the host's own tool, or `None` when the
-    /// host has none (transfers then check sizes only).
-    pub fn sha256(&self, path: String) -> BoxFuture<'static, Option<String>> {
-        let run = self.capture(transfer::sha256_command(&path));
+    /// SHA-256 of a remote file (or of its first `len` bytes) by the
+    /// host's own tool, or `None` when the host has none (transfers then
+    /// check sizes only, and part files cannot be resumed).
+    pub fn sha256(&self, path: String, len: Option<u64>) -> BoxFuture<'static, Option<String>> {
+        let run = self.capture(transfer::sha256_command(&path, len));
         Box::pin(async move {
             match run.await {
                 Ok(c) if c.success() => transfer::parse_sha256sum(&c.stdout),
@@ -71,8 +72,9 @@ impl HostLink {
     /// [`Self::sha256`] in the shape transfers take.
     pub fn hasher(
         &self,
-    ) -> impl Fn(String) -> BoxFuture<'static, Option<String>> + Sync + Send + use<> {
+    ) -> impl Fn(String, Option<u64>) -> BoxFuture<'static, Option<String>> + Sync + Send + use<>
+    {
         let link = self.clone();
-        move |path| link.sha256(path)
+        move |path, len| link.sha256(path, len)
     }
 }

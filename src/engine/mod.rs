@@ -16,6 +16,8 @@ mod host_task;
 pub mod keys;
 pub mod known_hosts;
 pub mod link;
+pub mod local_dest;
+pub mod move_sources;
 pub mod prompt;
 pub mod queue;
 pub mod recipe;
@@ -26,6 +28,7 @@ pub mod sftp;
 mod sftp_raw;
 pub mod shell;
 mod ssh;
+pub mod stdin_feed;
 pub mod target;
 pub mod transfer;
 pub mod tree;
@@ -254,8 +257,10 @@ impl Engine {
     pub fn remote_hasher(
         &self,
         host: HostId,
-    ) -> impl Fn(String) -> futures::future::BoxFuture<'static, Option<String>> + Sync + Send + use<>
-    {
+    ) -> impl Fn(String, Option<u64>) -> futures::future::BoxFuture<'static, Option<String>>
+    + Sync
+    + Send
+    + use<> {
         self.link(host).hasher()
     }
 

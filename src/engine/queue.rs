@@ -14,9 +14,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::copy_job::{self, CopyError, CopySpec, Direction, HostProgress};
-use super::fs::{FileSystem, LocalFs, RemoteFs};
 use super::link::HostLink;
-use super::tree::{Entry, Ledger, Totals};
+use super::move_sources::{self, Removal, copied_everywhere};
+use super::tree::{Copied, Entry, Ledger, Totals};
 
 pub type TransferId = u64;
 
@@ -32,8 +32,9 @@ pub struct QueueJob {
     pub spec: CopySpec,
     /// Put: the destinations. Get: the sources.
     pub hosts: Vec<HostLink>,
-    /// Move instead of copy: sources are deleted once copied (put: after
-    /// every host succeeded; get: on each host that succeeded).
+    /// Move instead of copy: sources are deleted once copied and verified
+    /// (put: a file once every host has it; get: on each host, what came
+    /// from it), and only if they have not changed since.
     pub remove_sources: bool,
 }
 
@@ -382,38 +383,41 @@ async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
     }
 }
 
+/// Delete, for a move, exactly the sources that were copied and are
+/// unchanged since (see [`super::move_sources`]).
 async fn remove_sources(s: &Slot) -> Option<String> {
+    let mut removal = Removal::default();
     let mut errors = Vec::new();
-    let spec = &s.job.spec;
-    match spec.dir {
+    let ledgers: Vec<Vec<Copied>> = s.ledgers.iter().map(|l| l.copied()).collect();
+    match s.job.spec.dir {
         Direction::Put => {
-            if s.state != JobState::Done {
-                return Some("sources kept: not every host has them".into());
-            }
-            for src in &spec.sources {
-                if let Err(e) = LocalFs.remove_all(src).await {
-                    errors.push(e.to_string());
-                }
-            }
+            let everywhere = copied_everywhere(&ledgers);
+            removal = tokio::task::spawn_blocking(move || move_sources::remove_local(&everywhere))
+                .await
+                .unwrap_or_default();
         }
         Direction::Get => {
-            for (i, link) in s.job.hosts.iter().enumerate() {
-                if !matches!(s.results[i], Some(Ok(_))) {
+            for (link, copied) in s.job.hosts.iter().zip(&ledgers) {
+                if copied.is_empty() {
                     continue;
                 }
                 match link.sftp().await {
                     Ok(sftp) => {
-                        let fs = RemoteFs { sftp };
-                        for src in &spec.sources {
-                            if let Err(e) = fs.remove_all(src).await {
-                                errors.push(e.to_string());
-                            }
-                        }
+                        let r = move_sources::remove_remote(&sftp, copied).await;
+                        removal.removed += r.removed;
+                        removal.kept.extend(r.kept);
                     }
                     Err(e) => errors.push(e.to_string()),
                 }
             }
         }
     }
-    (!errors.is_empty()).then(|| format!("moved, but could not remove: {}", errors.join("; ")))
+    errors.extend(removal.kept);
+    (!errors.is_empty()).then(|| {
+        format!(
+            "moved {} item(s); not removed: {}",
+            removal.removed,
+            errors.join("; ")
+        )
+    })
 }

@@ -125,10 +125,33 @@ impl Sftp {
                 _ => Err(SftpError::UnexpectedPacket),
             };
         }
-        if self.stat(to).await?.is_some() {
-            self.raw().remove(to).await?;
+        // Plain SFTP rename refuses to replace, so the old file steps aside
+        // under a temporary name first and goes only once the new one is
+        // in place; if that fails, it comes back. The destination is never
+        // deleted while nothing new stands in its place.
+        if self.lstat(to).await?.is_none() {
+            return self.raw().rename(from, to).await.map(|_| ());
         }
-        self.raw().rename(from, to).await.map(|_| ())
+        let (dir, name) = to.rsplit_once('/').unwrap_or(("", to));
+        let aside = if dir.is_empty() && !to.starts_with('/') {
+            format!(".{name}.sshdeck-old")
+        } else {
+            format!("{dir}/.{name}.sshdeck-old")
+        };
+        if self.lstat(&aside).await?.is_some() {
+            self.raw().remove(aside.as_str()).await?;
+        }
+        self.raw().rename(to, aside.as_str()).await?;
+        match self.raw().rename(from, to).await {
+            Ok(_) => {
+                let _ = self.raw().remove(aside.as_str()).await;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.raw().rename(aside.as_str(), to).await;
+                Err(e)
+            }
+        }
     }
 
     /// Directory entries without `.` and `..`.

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client::{self, Handle};
-use russh::keys::PublicKeyOrCertificate;
+use russh::keys::{Algorithm, HashAlg, PublicKeyOrCertificate};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
@@ -15,6 +15,7 @@ use super::error::HostError;
 use super::prompt::Prompter;
 use super::target::{HostKeyPolicy, Target};
 use super::trust::{TrustRequest, TrustStore};
+use crate::text::sanitize::server_text;
 
 /// russh calls back into this during the handshake.
 pub(crate) struct ClientHandler {
@@ -27,10 +28,43 @@ pub(crate) struct ClientHandler {
     /// Why we refused the key. russh only sees `false`, so the precise cause
     /// travels back through this slot to the caller.
     refusal: Arc<Mutex<Option<HostError>>>,
+    /// What the server said when it hung up (made safe to show), so the
+    /// error can carry it ("Too many authentication failures").
+    farewell: Arc<Mutex<Option<String>>>,
 }
 
 impl client::Handler for ClientHandler {
     type Error = russh::Error;
+
+    /// The pre-authentication banner is the server's text: it is logged
+    /// (cleaned, a line at a time, at most a screenful), never printed raw.
+    async fn auth_banner(
+        &mut self,
+        banner: &str,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        for line in banner.lines().take(40) {
+            tracing::info!(host = %self.host, "banner: {}", server_text(line));
+        }
+        Ok(())
+    }
+
+    async fn disconnected(
+        &mut self,
+        reason: client::DisconnectReason<Self::Error>,
+    ) -> Result<(), Self::Error> {
+        match reason {
+            client::DisconnectReason::ReceivedDisconnect(info) => {
+                let said = server_text(&info.message);
+                tracing::info!(host = %self.host, "the server disconnected: {said}");
+                if let Ok(mut slot) = self.farewell.lock() {
+                    *slot = Some(said);
+                }
+                Ok(())
+            }
+            client::DisconnectReason::Error(e) => Err(e),
+        }
+    }
 
     async fn check_server_key(
         &mut self,
@@ -191,6 +225,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let refusal = Arc::new(Mutex::new(None));
+    let farewell = Arc::new(Mutex::new(None));
     let files = if t.opts.known_hosts.is_empty() {
         ctx.trust.default_files().to_vec()
     } else {
@@ -204,17 +239,101 @@ where
         trust: ctx.trust.clone(),
         prompter: ctx.auth.prompter.clone(),
         refusal: refusal.clone(),
+        farewell: farewell.clone(),
     };
     let addr = display_addr(&t.host, t.port);
+    let known = ctx.trust.known_key_types(&handler.files, &t.host, t.port);
+    let cfg = known_types_first(&cfg, &known);
     let mut handle = match client::connect_stream(cfg, stream, handler).await {
         Ok(h) => h,
         Err(e) => {
             let refused = refusal.lock().ok().and_then(|mut s| s.take());
-            return Err(refused.unwrap_or_else(|| map_russh_error(&t.label, &addr, e)));
+            let e = refused.unwrap_or_else(|| map_russh_error(&t.label, &addr, e));
+            return Err(with_farewell(e, &farewell));
         }
     };
-    authenticate(&mut handle, t, &ctx.auth).await?;
+    authenticate(&mut handle, t, &ctx.auth)
+        .await
+        .map_err(|e| with_farewell(e, &farewell))?;
     Ok(handle)
+}
+
+/// An error that ended with the server hanging up, with what it said.
+fn with_farewell(e: HostError, farewell: &Mutex<Option<String>>) -> HostError {
+    let Some(said) = farewell.lock().ok().and_then(|s| s.clone()) else {
+        return e;
+    };
+    match e {
+        HostError::Auth { user, host, detail } => HostError::Auth {
+            user,
+            host,
+            detail: format!("{detail}; the server hung up saying: {said}"),
+        },
+        HostError::Disconnected { host } | HostError::Protocol { host, .. } => {
+            HostError::Protocol {
+                host,
+                cause: format!("the server hung up saying: {said}"),
+            }
+        }
+        other => other,
+    }
+}
+
+/// The host key algorithms for a known_hosts key type (`ssh-rsa` keys sign
+/// with SHA-2 nowadays).
+fn algorithms_for(key_type: &str) -> Vec<Algorithm> {
+    match key_type {
+        "ssh-rsa" => vec![
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha512),
+            },
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha256),
+            },
+        ],
+        other => other.parse().into_iter().collect(),
+    }
+}
+
+/// `cfg` asking first for the host key types known for this host, as
+/// OpenSSH does: a host pinned with its RSA or ECDSA key then shows that
+/// key, not an Ed25519 key nobody has seen.
+fn known_types_first(cfg: &Arc<client::Config>, known: &[String]) -> Arc<client::Config> {
+    let mut order: Vec<Algorithm> = Vec::new();
+    for a in known.iter().flat_map(|t| algorithms_for(t)) {
+        if !order.contains(&a) {
+            order.push(a);
+        }
+    }
+    if order.is_empty() || cfg.preferred.key.starts_with(&order) {
+        return cfg.clone();
+    }
+    for a in cfg.preferred.key.iter() {
+        if !order.contains(a) {
+            order.push(a.clone());
+        }
+    }
+    Arc::new(client::Config {
+        // SshId is not Clone.
+        client_id: match &cfg.client_id {
+            russh::SshId::Standard(s) => russh::SshId::Standard(s.clone()),
+            russh::SshId::Raw(s) => russh::SshId::Raw(s.clone()),
+        },
+        limits: cfg.limits.clone(),
+        window_size: cfg.window_size,
+        maximum_packet_size: cfg.maximum_packet_size,
+        channel_buffer_size: cfg.channel_buffer_size,
+        preferred: russh::Preferred {
+            key: std::borrow::Cow::Owned(order),
+            ..cfg.preferred.clone()
+        },
+        inactivity_timeout: cfg.inactivity_timeout,
+        keepalive_interval: cfg.keepalive_interval,
+        keepalive_max: cfg.keepalive_max,
+        anonymous: cfg.anonymous,
+        gex: cfg.gex.clone(),
+        nodelay: cfg.nodelay,
+    })
 }
 
 pub(crate) fn map_russh_error(host: &str, addr: &str, e: russh::Error) -> HostError {
@@ -230,9 +349,10 @@ pub(crate) fn map_russh_error(host: &str, addr: &str, e: russh::Error) -> HostEr
             addr: addr.into(),
             cause: "no answer to keepalives".into(),
         },
+        // russh's messages can quote what the server sent.
         other => HostError::Protocol {
             host: host.into(),
-            cause: other.to_string(),
+            cause: server_text(&other.to_string()),
         },
     }
 }
@@ -243,5 +363,31 @@ pub fn display_addr(host: &str, port: u16) -> String {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_key_types_go_first_and_nothing_is_lost() {
+        let base = super::super::host_task::russh_config(None);
+        let rsa = known_types_first(&base, &["ssh-rsa".into()]);
+        assert!(matches!(
+            rsa.preferred.key[0],
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha512)
+            }
+        ));
+        assert_eq!(rsa.preferred.key.len(), base.preferred.key.len());
+        let ecdsa = known_types_first(&base, &["ecdsa-sha2-nistp256".into()]);
+        assert!(matches!(ecdsa.preferred.key[0], Algorithm::Ecdsa { .. }));
+        // Nothing known, or already first: the shared config is reused.
+        assert!(Arc::ptr_eq(&known_types_first(&base, &[]), &base));
+        assert!(Arc::ptr_eq(
+            &known_types_first(&base, &["ssh-ed25519".into()]),
+            &base
+        ));
     }
 }

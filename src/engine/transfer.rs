@@ -2,14 +2,16 @@
 //!
 //! 1. the source is opened (and so known readable) first;
 //! 2. data goes to `.NAME.sshdeck-part` beside the destination, with many
-//!    requests in flight;
+//!    requests in flight; a part file left by an earlier attempt is resumed
+//!    only once its bytes are proven to be a prefix of the source;
 //! 3. the part file is fsynced (when the server can), its size checked,
 //!    and its SHA-256 compared with the source's when a hash is available;
-//! 4. mode and mtime are copied, then the part is renamed over the
+//! 4. mode and mtime are set, then the part is renamed over the
 //!    destination in one step.
 //!
 //! A failure or cancel leaves the destination untouched and the part file
-//! in place, so the next attempt resumes from it.
+//! in place, so the next attempt resumes from it. On this machine every
+//! write goes through [`LocalDir`], which never follows a symlink.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
@@ -23,8 +25,9 @@ use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
+use super::local_dest::{LocalDir, PartFile, check_name, local_mode};
 use super::sftp::{CHUNK, IN_FLIGHT, Sftp};
-use crate::text::sanitize::is_mangled_name;
+use crate::text::sanitize::{is_mangled_name, server_text, visible_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Overwrite {
@@ -39,19 +42,24 @@ pub enum Overwrite {
 
 #[derive(Debug, Clone, Copy)]
 pub struct TransferOpts {
-    /// Continue from an existing part file.
+    /// Continue from an existing part file (once it is proven a prefix).
     pub resume: bool,
-    /// Copy permission bits and mtime.
+    /// Keep the source's permission bits exactly (never more than 0777).
+    /// Without it they are masked by the local umask, as OpenSSH's sftp
+    /// does. The mtime is always kept: `SkipSame` relies on it.
     pub preserve: bool,
     pub overwrite: Overwrite,
+    /// Compare SHA-256 sums after copying (sizes are always checked).
+    pub verify: bool,
 }
 
 impl Default for TransferOpts {
     fn default() -> Self {
         TransferOpts {
             resume: true,
-            preserve: true,
+            preserve: false,
             overwrite: Overwrite::Always,
+            verify: true,
         }
     }
 }
@@ -60,7 +68,7 @@ impl Default for TransferOpts {
 pub enum Verified {
     /// Sizes match and both SHA-256 sums match.
     Sha256(String),
-    /// No remote checksum tool: sizes match.
+    /// No remote checksum tool (or `--no-verify`): sizes match.
     SizeOnly,
 }
 
@@ -70,6 +78,9 @@ pub enum Outcome {
         bytes: u64,
         resumed_from: u64,
         verified: Verified,
+        /// Something the user should hear about, such as a part file that
+        /// could not be resumed.
+        note: Option<String>,
     },
     /// `Overwrite::SkipSame` found the same file already there.
     Skipped,
@@ -77,29 +88,33 @@ pub enum Outcome {
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum TransferError {
-    #[error("{}: {cause}", path.display())]
+    #[error("{}: {cause}", visible_name(&path.to_string_lossy()))]
     Local { path: PathBuf, cause: String },
-    #[error("{host}:{path}: {cause}")]
+    #[error("{host}:{}: {cause}", visible_name(path))]
     Remote {
         host: String,
         path: String,
         cause: String,
     },
-    #[error("{what} mismatch after copying {path}: {detail}; the destination was left untouched")]
+    #[error(
+        "{what} mismatch after copying {}: {detail}; the destination was left untouched",
+        visible_name(path)
+    )]
     Mismatch {
         path: String,
         what: &'static str,
         detail: String,
     },
-    #[error("{path} already exists")]
+    #[error("{} already exists", visible_name(path))]
     Exists { path: String },
     #[error("cancelled; the part file is kept for resuming")]
     Cancelled,
 }
 
-/// Computes the SHA-256 of a remote file (e.g. by running `sha256sum`);
-/// `None` when the host cannot.
-pub type RemoteHasher<'a> = &'a (dyn Fn(String) -> BoxFuture<'static, Option<String>> + Sync);
+/// Computes the SHA-256 of a remote file, or of its first `len` bytes
+/// (e.g. by running `sha256sum`); `None` when the host cannot.
+pub type RemoteHasher<'a> =
+    &'a (dyn Fn(String, Option<u64>) -> BoxFuture<'static, Option<String>> + Sync);
 
 /// `dir/.NAME.sshdeck-part`
 pub fn part_name(name: &str) -> String {
@@ -163,17 +178,17 @@ fn mangled_check(sftp: &Sftp, remote: &str, local: Option<&Path>) -> Result<(), 
     Ok(())
 }
 
-fn describe_sftp(e: &russh_sftp::client::error::Error) -> String {
+pub fn describe_sftp(e: &russh_sftp::client::error::Error) -> String {
     use russh_sftp::client::error::Error as E;
     use russh_sftp::protocol::StatusCode as S;
     match e {
         E::Status(s) => match s.status_code {
             S::NoSuchFile => "no such file or directory".into(),
             S::PermissionDenied => "permission denied".into(),
-            _ if !s.error_message.is_empty() => s.error_message.clone(),
+            _ if !s.error_message.is_empty() => server_text(&s.error_message),
             _ => s.status_code.to_string(),
         },
-        other => other.to_string(),
+        other => server_text(&other.to_string()),
     }
 }
 
@@ -198,6 +213,31 @@ async fn hash_prefix(file: &mut tokio::fs::File, len: u64, h: &mut Sha256) -> st
         left -= n as u64;
     }
     Ok(())
+}
+
+/// Whether an earlier attempt's `len` bytes can be kept: this side's hash
+/// of them (`ours`, so far) must equal the other side's hash of the same
+/// range. `Err` says why not, for the user.
+async fn proven_prefix(
+    ours: &Sha256,
+    theirs: Option<BoxFuture<'static, Option<String>>>,
+) -> Result<(), &'static str> {
+    let Some(theirs) = theirs else {
+        return Err("it cannot be checked against the source (no checksum tool there)");
+    };
+    let ours = data_encoding::HEXLOWER.encode(&ours.clone().finalize());
+    match theirs.await {
+        Some(t) if t == ours => Ok(()),
+        Some(_) => Err("its bytes differ from the source's"),
+        None => Err("it cannot be checked against the source (no checksum tool there)"),
+    }
+}
+
+fn restart_note(part: &str, why: &str) -> String {
+    format!(
+        "{}: the part file from an earlier attempt was not used ({why}); started over",
+        visible_name(part)
+    )
 }
 
 /// Copy a local file to `remote` on one host.
@@ -232,14 +272,43 @@ pub async fn upload(
     let (dir, name) = split_remote(remote);
     let part = remote_join(dir, &part_name(name));
     let rerr = remote_err(sftp, &part);
-    let start = if opts.resume {
-        match sftp.stat(&part).await.map_err(&rerr)? {
-            Some(a) => a.size.filter(|&s| s <= size).unwrap_or(0),
-            None => 0,
+    let mut hasher = Sha256::new();
+    let mut note = None;
+    let mut start = 0;
+    let earlier = sftp.lstat(&part).await.map_err(&rerr)?;
+    if let Some(a) = &earlier
+        && opts.resume
+    {
+        let len = a.size.unwrap_or(0);
+        let why = if !a.is_regular() {
+            Some("it is not a regular file")
+        } else if len > size {
+            Some("it is longer than the source")
+        } else if len == 0 {
+            None
+        } else {
+            hash_prefix(&mut src, len, &mut hasher)
+                .await
+                .map_err(&lerr)?;
+            let theirs = remote_hash.map(|f| f(part.clone(), None));
+            match proven_prefix(&hasher, theirs).await {
+                Ok(()) => {
+                    start = len;
+                    None
+                }
+                Err(why) => Some(why),
+            }
+        };
+        if let Some(why) = why {
+            note = Some(restart_note(&part, why));
+            hasher = Sha256::new();
         }
-    } else {
-        0
-    };
+    }
+    if earlier.is_some() && start == 0 {
+        // Start from nothing: whatever is there (even a link the server
+        // would follow) goes first.
+        let _ = sftp.raw().remove(part.as_str()).await;
+    }
     let mut flags = OpenFlags::WRITE | OpenFlags::CREATE;
     if start == 0 {
         flags |= OpenFlags::TRUNCATE;
@@ -257,16 +326,13 @@ pub async fn upload(
             host: sftp.host.clone(),
             path: part.clone(),
             cause: format!(
-                "cannot create the file ({}); is {dir} read-only, full, or not writable by this user?",
-                describe_sftp(&e)
+                "cannot create the file ({}); is {} read-only, full, or not writable by this user?",
+                describe_sftp(&e),
+                visible_name(dir)
             ),
         })?
         .handle;
-    let mut hasher = Sha256::new();
     if start > 0 {
-        hash_prefix(&mut src, start, &mut hasher)
-            .await
-            .map_err(&lerr)?;
         progress(start);
     }
     src.seek(std::io::SeekFrom::Start(start))
@@ -331,8 +397,8 @@ pub async fn upload(
         });
     }
     let local_sum = data_encoding::HEXLOWER.encode(&hasher.finalize());
-    let remote_sum = match remote_hash {
-        Some(f) => f(part.clone()).await,
+    let remote_sum = match remote_hash.filter(|_| opts.verify) {
+        Some(f) => f(part.clone(), None).await,
         None => None,
     };
     let verified = match compare_sums(local_sum, remote_sum, remote) {
@@ -343,18 +409,16 @@ pub async fn upload(
             return Err(e);
         }
     };
-    if opts.preserve {
-        let attrs = FileAttributes {
-            permissions: Some(meta_mode(&meta)),
-            mtime,
-            atime: mtime,
-            ..Default::default()
-        };
-        sftp.raw()
-            .setstat(part.as_str(), attrs)
-            .await
-            .map_err(&rerr)?;
-    }
+    let attrs = FileAttributes {
+        permissions: Some(local_mode(Some(meta_mode(&meta)), false, opts.preserve)),
+        mtime,
+        atime: mtime,
+        ..Default::default()
+    };
+    sftp.raw()
+        .setstat(part.as_str(), attrs)
+        .await
+        .map_err(&rerr)?;
     sftp.rename_over(&part, remote)
         .await
         .map_err(remote_err(sftp, remote))?;
@@ -362,6 +426,7 @@ pub async fn upload(
         bytes: size,
         resumed_from: start,
         verified,
+        note,
     })
 }
 
@@ -370,30 +435,38 @@ fn meta_mode(m: &std::fs::Metadata) -> u32 {
     m.permissions().mode() & 0o7777
 }
 
-/// Copy `remote` on one host to a local file.
+/// Copy `remote` on one host into `dest` as `name`.
+#[allow(clippy::too_many_arguments)]
 pub async fn download(
     sftp: &Sftp,
     remote: &str,
-    local: &Path,
+    dest: &LocalDir,
+    name: &str,
     opts: &TransferOpts,
     remote_hash: Option<RemoteHasher<'_>>,
     progress: &(dyn Fn(u64) + Sync),
     cancel: &CancellationToken,
 ) -> Result<Outcome, TransferError> {
-    let rerr = remote_err(sftp, remote);
+    if let Err(why) = check_name(name) {
+        return Err(TransferError::Local {
+            path: dest.display(name),
+            cause: why.into(),
+        });
+    }
     mangled_check(sftp, remote, None)?;
     // Open the source first: nothing local is touched if it is unreadable.
     let handle = sftp
         .raw()
         .open(remote, OpenFlags::READ, FileAttributes::default())
         .await
-        .map_err(&rerr)?
+        .map_err(remote_err(sftp, remote))?
         .handle;
+    let to = Dest { dir: dest, name };
     let result = download_open(
         sftp,
         remote,
         &handle,
-        local,
+        &to,
         opts,
         remote_hash,
         progress,
@@ -404,22 +477,123 @@ pub async fn download(
     result
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn download_open(
+/// [`download`] to a path the user chose; its directory is made when
+/// missing.
+pub async fn download_to(
     sftp: &Sftp,
     remote: &str,
-    handle: &str,
     local: &Path,
     opts: &TransferOpts,
     remote_hash: Option<RemoteHasher<'_>>,
     progress: &(dyn Fn(u64) + Sync),
     cancel: &CancellationToken,
 ) -> Result<Outcome, TransferError> {
+    let dir = local
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = local
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dest = LocalDir::open_root(dir).map_err(local_err(dir))?;
+    download(
+        sftp,
+        remote,
+        &dest,
+        &name,
+        opts,
+        remote_hash,
+        progress,
+        cancel,
+    )
+    .await
+}
+
+struct Dest<'a> {
+    dir: &'a LocalDir,
+    name: &'a str,
+}
+
+/// The part file to write into, resumed when an earlier attempt's bytes
+/// are proven to be the source's first bytes. Returns it with the offset
+/// to continue from, the hash of what it holds, and a note when an
+/// earlier part was not used.
+async fn open_local_part(
+    to: &Dest<'_>,
+    part: &str,
+    size: u64,
+    theirs: impl FnOnce(u64) -> Option<BoxFuture<'static, Option<String>>>,
+    resume: bool,
+) -> Result<(tokio::fs::File, u64, Sha256, Option<String>), TransferError> {
+    let perr = local_err_owned(to.dir.display(part));
+    if !resume {
+        to.dir.remove_file(part).map_err(&perr)?;
+    }
+    let (earlier, refused) = match to.dir.open_part(part).map_err(&perr)? {
+        PartFile::None => (None, None),
+        PartFile::Refused(why) => (None, Some(why)),
+        PartFile::Resumable(f) => (Some(f), None),
+    };
+    let shown = to.dir.display(part).to_string_lossy().into_owned();
+    let mut hasher = Sha256::new();
+    if let Some(f) = earlier {
+        let len = f.metadata().map_err(&perr)?.len();
+        let mut f = tokio::fs::File::from_std(f);
+        let why = if len > size {
+            Some("it is longer than the source")
+        } else if len == 0 {
+            None
+        } else {
+            hash_prefix(&mut f, len, &mut hasher).await.map_err(&perr)?;
+            match proven_prefix(&hasher, theirs(len)).await {
+                Ok(()) => {
+                    f.seek(std::io::SeekFrom::Start(len)).await.map_err(&perr)?;
+                    return Ok((f, len, hasher, None));
+                }
+                Err(why) => Some(why),
+            }
+        };
+        f.set_len(0).await.map_err(&perr)?;
+        f.seek(std::io::SeekFrom::Start(0)).await.map_err(&perr)?;
+        let note = why.map(|w| restart_note(&shown, w));
+        return Ok((f, 0, Sha256::new(), note));
+    }
+    let f = to.dir.create_new(part).map_err(&perr)?;
+    let note = refused.map(|w| restart_note(&shown, w));
+    Ok((tokio::fs::File::from_std(f), 0, hasher, note))
+}
+
+fn local_err_owned(path: PathBuf) -> impl Fn(std::io::Error) -> TransferError {
+    move |e| TransferError::Local {
+        path: path.clone(),
+        cause: e.to_string(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn download_open(
+    sftp: &Sftp,
+    remote: &str,
+    handle: &str,
+    to: &Dest<'_>,
+    opts: &TransferOpts,
+    remote_hash: Option<RemoteHasher<'_>>,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &CancellationToken,
+) -> Result<Outcome, TransferError> {
     let rerr = remote_err(sftp, remote);
-    let lerr = local_err(local);
+    let local = to.dir.display(to.name);
+    let lerr = local_err(&local);
     let attrs = sftp.raw().fstat(handle).await.map_err(&rerr)?.attrs;
     let size = attrs.size.unwrap_or(0);
-    if let Ok(existing) = std::fs::metadata(local) {
+    if let Some(existing) = to.dir.find(to.name).map_err(&lerr)? {
+        if existing.kind == rustix::fs::FileType::Directory {
+            return Err(TransferError::Local {
+                path: local.clone(),
+                cause: "a directory of that name is in the way".into(),
+            });
+        }
         match opts.overwrite {
             Overwrite::Never => {
                 return Err(TransferError::Exists {
@@ -427,111 +601,105 @@ async fn download_open(
                 });
             }
             Overwrite::SkipSame
-                if existing.len() == size && mtime_secs(&existing) == attrs.mtime =>
+                if existing.size == size && u32::try_from(existing.mtime).ok() == attrs.mtime =>
             {
                 return Ok(Outcome::Skipped);
             }
             _ => {}
         }
     }
-    let name = local
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let part = local.with_file_name(part_name(&name));
-    let perr = local_err(&part);
-    let start = if opts.resume {
-        std::fs::metadata(&part)
-            .map(|m| m.len())
-            .ok()
-            .filter(|&l| l <= size)
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    let mut out = {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut o = std::fs::OpenOptions::new();
-        o.write(true)
-            .read(true)
-            .create(true)
-            .truncate(start == 0)
-            .mode(0o600);
-        tokio::fs::File::from_std(o.open(&part).map_err(&perr)?)
-    };
-    let mut hasher = Sha256::new();
+    let part = part_name(to.name);
+    let perr = local_err_owned(to.dir.display(&part));
+    let theirs = |len: u64| remote_hash.map(|f| f(remote.to_string(), Some(len)));
+    let (mut out, start, mut hasher, note) =
+        open_local_part(to, &part, size, theirs, opts.resume).await?;
     if start > 0 {
-        hash_prefix(&mut out, start, &mut hasher)
-            .await
-            .map_err(&perr)?;
         progress(start);
     }
-    out.seek(std::io::SeekFrom::Start(start))
-        .await
-        .map_err(&perr)?;
-    // Ordered pipeline: many reads in flight, written in offset order.
+    // Ordered pipeline: many reads in flight, written in offset order. The
+    // last read asks for one byte more than the size the host gave, so a
+    // file longer than it said is noticed without another round trip.
     let offsets = (start..size).step_by(CHUNK as usize);
     let mut chunks = futures::stream::iter(offsets)
         .map(|off| {
             let len = (size - off).min(u64::from(CHUNK));
-            read_exact_at(sftp, handle, off, len)
+            let probe = off + len == size;
+            read_exact_at(sftp, handle, off, len + u64::from(probe))
         })
         .buffered(IN_FLIGHT);
     let mut written = start;
+    let mut longer = false;
     while let Some(chunk) = chunks.next().await {
         if cancel.is_cancelled() {
             let _ = out.flush().await;
             return Err(TransferError::Cancelled);
         }
-        let data = chunk.map_err(&rerr)?;
+        let mut data = chunk.map_err(&rerr)?;
+        if written + data.len() as u64 > size {
+            longer = true;
+            data.truncate((size - written) as usize);
+        }
         out.write_all(&data).await.map_err(&perr)?;
         hasher.update(&data);
         written += data.len() as u64;
         progress(data.len() as u64);
     }
+    if start == size {
+        // Nothing was read (an empty file, or all of it resumed): ask once.
+        longer = !read_exact_at(sftp, handle, size, 1)
+            .await
+            .map_err(&rerr)?
+            .is_empty();
+    }
     out.flush().await.map_err(&perr)?;
     out.sync_all().await.map_err(&perr)?;
-    drop(out);
-    let got = std::fs::metadata(&part).map_err(&perr)?.len();
-    if got != size || written != size {
+    let got = out.metadata().await.map_err(&perr)?.len();
+    if longer || got != size || written != size {
+        let _ = to.dir.remove_file(&part);
+        let detail = if longer {
+            format!(
+                "the host gave its size as {size} bytes but sent more; it changed while being copied, or the host is not telling the truth"
+            )
+        } else {
+            format!("the host gave its size as {size} bytes but sent {written}")
+        };
         return Err(TransferError::Mismatch {
             path: remote.into(),
             what: "size",
-            detail: format!("expected {size} bytes, got {got}"),
+            detail,
         });
     }
     let local_sum = data_encoding::HEXLOWER.encode(&hasher.finalize());
-    let remote_sum = match remote_hash {
-        Some(f) => f(remote.to_string()).await,
+    let remote_sum = match remote_hash.filter(|_| opts.verify) {
+        Some(f) => f(remote.to_string(), None).await,
         None => None,
     };
     let verified = match compare_sums(local_sum, remote_sum, remote) {
         Ok(v) => v,
         Err(e) => {
-            let _ = std::fs::remove_file(&part);
+            let _ = to.dir.remove_file(&part);
             return Err(e);
         }
     };
-    if opts.preserve {
+    let out = out.into_std().await;
+    {
         use std::os::unix::fs::PermissionsExt;
-        if let Some(mode) = attrs.permissions {
-            std::fs::set_permissions(&part, std::fs::Permissions::from_mode(mode & 0o7777))
-                .map_err(&perr)?;
-        }
+        let mode = local_mode(attrs.permissions, false, opts.preserve);
+        // On the open descriptor: no path, so no link, is involved.
+        out.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(&perr)?;
         if let Some(m) = attrs.mtime {
-            let f = std::fs::File::options()
-                .write(true)
-                .open(&part)
-                .map_err(&perr)?;
-            f.set_modified(UNIX_EPOCH + Duration::from_secs(u64::from(m)))
+            out.set_modified(UNIX_EPOCH + Duration::from_secs(u64::from(m)))
                 .map_err(&perr)?;
         }
     }
-    std::fs::rename(&part, local).map_err(&lerr)?;
+    drop(out);
+    to.dir.rename(&part, to.name).map_err(&lerr)?;
     Ok(Outcome::Copied {
         bytes: size,
         resumed_from: start,
         verified,
+        note,
     })
 }
 
@@ -553,22 +721,33 @@ fn compare_sums(
     }
 }
 
-/// Read exactly `len` bytes at `off` (servers may return short reads).
+/// Read up to `len` bytes at `off`: servers may return short reads, and
+/// fewer bytes come back only at the end of the file. A reply longer than
+/// what was asked is a protocol violation.
 async fn read_exact_at(
     sftp: &Sftp,
     handle: &str,
     off: u64,
     len: u64,
 ) -> Result<Vec<u8>, russh_sftp::client::error::Error> {
+    use russh_sftp::client::error::Error as E;
+    use russh_sftp::protocol::StatusCode;
     let mut buf = Vec::with_capacity(len as usize);
     while (buf.len() as u64) < len {
         let want = (len - buf.len() as u64) as u32;
-        let d = sftp
-            .raw()
-            .read(handle, off + buf.len() as u64, want)
-            .await?;
+        let d = match sftp.raw().read(handle, off + buf.len() as u64, want).await {
+            Ok(d) => d,
+            Err(E::Status(s)) if s.status_code == StatusCode::Eof => break,
+            Err(e) => return Err(e),
+        };
         if d.data.is_empty() {
             break;
+        }
+        if d.data.len() > want as usize {
+            return Err(E::UnexpectedBehavior(format!(
+                "the server sent {} bytes for a read of {want}",
+                d.data.len()
+            )));
         }
         buf.extend_from_slice(&d.data);
     }
@@ -580,20 +759,28 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// A shell command printing `HASH  NAME` for `path`. OpenSSL goes first:
-/// it uses the CPU's SHA instructions and is about 4x faster than
-/// coreutils' `sha256sum` on large files; the others are fallbacks.
-pub fn sha256_command(path: &str) -> String {
-    // A leading '-' would read as an option to openssl.
+/// A shell command printing `HASH  NAME` for `path`, or for its first
+/// `len` bytes. OpenSSL goes first: it uses the CPU's SHA instructions and
+/// is about 4x faster than coreutils' `sha256sum` on large files; the
+/// others are fallbacks.
+pub fn sha256_command(path: &str, len: Option<u64>) -> String {
+    // A leading '-' would read as an option.
     let p = if path.starts_with('-') {
         format!("./{path}")
     } else {
         path.to_string()
     };
     let q = shell_quote(&p);
-    format!(
-        "openssl dgst -sha256 -r {q} 2>/dev/null || sha256sum {q} 2>/dev/null || shasum -a 256 {q}"
-    )
+    match len {
+        None => format!(
+            "openssl dgst -sha256 -r {q} 2>/dev/null || sha256sum {q} 2>/dev/null || shasum -a 256 {q}"
+        ),
+        // A tool that is missing never reads the pipe, so the next one
+        // still gets every byte.
+        Some(n) => format!(
+            "head -c {n} {q} | {{ openssl dgst -sha256 -r 2>/dev/null || sha256sum 2>/dev/null || shasum -a 256; }}"
+        ),
+    }
 }
 
 /// Parse `sha256sum` output: the first field, if it is 64 hex digits.
@@ -627,7 +814,8 @@ mod tests {
             parse_sha256sum(format!("{sum} *x\n").as_bytes()),
             Some(sum.to_string())
         );
-        assert!(sha256_command("-x").contains("'./-x'"));
+        assert!(sha256_command("-x", None).contains("'./-x'"));
+        assert!(sha256_command("a b", Some(42)).starts_with("head -c 42 'a b' | {"));
         assert_eq!(
             compare_sums("ab".into(), Some("ab".into()), "p"),
             Ok(Verified::Sha256("ab".into()))

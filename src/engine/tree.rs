@@ -1,15 +1,25 @@
 //! Recursive copies: a pre-scan lists every directory, file and symlink
 //! (so totals are exact before the first byte moves), then directories are
 //! made, files copied with [`super::transfer`], and symlinks recreated.
+//!
+//! A host's listing is untrusted: a name that is empty, `.`, `..`, or holds
+//! `/` or NUL, or that appears twice in one directory, is refused with its
+//! host and name while the rest of the tree still copies. Symlinks are
+//! recreated as links and never followed; one that points outside the
+//! copied tree (absolute, or climbing above its top with `..`) is not
+//! created unless the user asked for such links (rsync's `--safe-links`).
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
 use russh_sftp::protocol::FileAttributes;
 use tokio_util::sync::CancellationToken;
 
+use super::local_dest::{LocalDir, check_name, link_stays_inside, local_mode};
 use super::sftp::Sftp;
 use super::transfer::{Outcome, RemoteHasher, TransferError, TransferOpts, download, upload};
+use crate::text::sanitize::{server_text, visible_name};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -24,6 +34,8 @@ pub struct Entry {
     pub rel: String,
     pub kind: Kind,
     pub mode: Option<u32>,
+    /// Seconds since the epoch, as listed.
+    pub mtime: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -31,6 +43,22 @@ pub struct Totals {
     pub files: usize,
     pub bytes: u64,
     pub skipped: usize,
+    /// Entries not copied because of what they are (a refused name, a
+    /// symlink in the way here); the rest of the tree was copied.
+    pub refused: Vec<TransferError>,
+    /// Things to tell the user that are not failures: a part file that
+    /// could not be resumed, a link left out as unsafe.
+    pub notes: Vec<String>,
+}
+
+impl Totals {
+    pub fn add(&mut self, b: &Totals) {
+        self.files += b.files;
+        self.bytes += b.bytes;
+        self.skipped += b.skipped;
+        self.refused.extend(b.refused.iter().cloned());
+        self.notes.extend(b.notes.iter().cloned());
+    }
 }
 
 pub fn total_bytes(entries: &[Entry]) -> u64 {
@@ -47,9 +75,23 @@ fn name_of(p: &str) -> &str {
     p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
 }
 
+/// `(parent, name)` of a relative path: `a/b/c` → `(a/b, c)`, `c` → `("", c)`.
+fn split_last(rel: &str) -> (&str, &str) {
+    rel.rsplit_once('/').unwrap_or(("", rel))
+}
+
+/// `parent/rel` on a host; `/` stays absolute and `""` stays relative.
+pub fn remote_child(parent: &str, rel: &str) -> String {
+    match parent.trim_end_matches('/') {
+        "" if parent.starts_with('/') => format!("/{rel}"),
+        "" => rel.to_string(),
+        p => format!("{p}/{rel}"),
+    }
+}
+
 /// List `src` (a file, or with `recursive` a directory tree).
 pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferError> {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::MetadataExt;
     let err = |p: &Path, e: std::io::Error| TransferError::Local {
         path: p.to_path_buf(),
         cause: e.to_string(),
@@ -69,7 +111,8 @@ pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferErr
     let mut stack = vec![(src.to_path_buf(), base)];
     while let Some((path, rel)) = stack.pop() {
         let m = std::fs::symlink_metadata(&path).map_err(|e| err(&path, e))?;
-        let mode = Some(m.permissions().mode() & 0o7777);
+        let mode = Some(m.mode() & 0o7777);
+        let mtime = u64::try_from(m.mtime()).ok();
         if m.file_type().is_symlink() {
             let target = std::fs::read_link(&path).map_err(|e| err(&path, e))?;
             out.push(Entry {
@@ -78,12 +121,14 @@ pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferErr
                     target: target.to_string_lossy().into_owned(),
                 },
                 mode: None,
+                mtime,
             });
         } else if m.is_dir() {
             out.push(Entry {
                 rel: rel.clone(),
                 kind: Kind::Dir,
                 mode,
+                mtime,
             });
             let mut children: Vec<_> = std::fs::read_dir(&path)
                 .map_err(|e| err(&path, e))?
@@ -100,6 +145,7 @@ pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferErr
                 rel,
                 kind: Kind::File { size: m.len() },
                 mode,
+                mtime,
             });
         }
         // Sockets, fifos and devices are not copied.
@@ -107,21 +153,36 @@ pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferErr
     Ok(out)
 }
 
-/// List a remote `src` the same way.
+/// A remote scan: what to copy, and the names refused on the way.
+#[derive(Debug, Default)]
+pub struct RemoteScan {
+    pub entries: Vec<Entry>,
+    pub refused: Vec<TransferError>,
+}
+
+/// List a remote `src` the same way, checking every name the host lists.
 pub async fn scan_remote(
     sftp: &Sftp,
     src: &str,
     recursive: bool,
-) -> Result<Vec<Entry>, TransferError> {
+) -> Result<RemoteScan, TransferError> {
     let rerr = |p: &str, e: russh_sftp::client::error::Error| TransferError::Remote {
         host: sftp.host.clone(),
         path: p.to_string(),
         cause: if super::sftp::is_no_such_file(&e) {
             "no such file or directory".into()
         } else {
-            e.to_string()
+            super::transfer::describe_sftp(&e)
         },
     };
+    let top_name = name_of(src);
+    if let Err(why) = check_name(top_name) {
+        return Err(TransferError::Remote {
+            host: sftp.host.clone(),
+            path: src.to_string(),
+            cause: format!("cannot be copied by that name ({why}); name the directory itself"),
+        });
+    }
     let top = sftp
         .lstat(src)
         .await
@@ -138,14 +199,15 @@ pub async fn scan_remote(
             cause: "is a directory (use -r to copy it recursively)".into(),
         });
     }
-    let mut out = Vec::new();
-    let mut stack = vec![(
-        src.trim_end_matches('/').to_string(),
-        name_of(src).to_string(),
-        top,
-    )];
+    let mut scan = RemoteScan::default();
+    let top_path = match src.trim_end_matches('/') {
+        "" => "/".to_string(),
+        p => p.to_string(),
+    };
+    let mut stack = vec![(top_path, top_name.to_string(), top)];
     while let Some((path, rel, attrs)) = stack.pop() {
         let mode = attrs.permissions.map(|p| p & 0o7777);
+        let mtime = attrs.mtime.map(u64::from);
         if attrs.is_symlink() {
             let target = sftp
                 .raw()
@@ -157,33 +219,51 @@ pub async fn scan_remote(
                 .first()
                 .map(|f| f.filename.clone())
                 .unwrap_or_default();
-            out.push(Entry {
+            scan.entries.push(Entry {
                 rel,
                 kind: Kind::Symlink { target },
                 mode: None,
+                mtime,
             });
         } else if attrs.is_dir() {
-            out.push(Entry {
+            scan.entries.push(Entry {
                 rel: rel.clone(),
                 kind: Kind::Dir,
                 mode,
+                mtime,
             });
             let mut children = sftp.list(&path).await.map_err(|e| rerr(&path, e))?;
             children.sort_by(|a, b| b.0.cmp(&a.0));
+            let mut seen = HashSet::new();
             for (name, a) in children {
-                stack.push((format!("{path}/{name}"), format!("{rel}/{name}"), a));
+                let child = remote_child(&path, &name);
+                let why = check_name(&name)
+                    .err()
+                    .or_else(|| (!seen.insert(name.clone())).then_some("it is listed twice"));
+                if let Some(why) = why {
+                    scan.refused.push(TransferError::Remote {
+                        host: sftp.host.clone(),
+                        path: child,
+                        cause: format!("not copied: a name from the host's listing that {}", {
+                            why.strip_prefix("the name ").unwrap_or(why)
+                        }),
+                    });
+                    continue;
+                }
+                stack.push((child, format!("{rel}/{name}"), a));
             }
         } else if attrs.is_regular() {
-            out.push(Entry {
+            scan.entries.push(Entry {
                 rel,
                 kind: Kind::File {
                     size: attrs.size.unwrap_or(0),
                 },
                 mode,
+                mtime,
             });
         }
     }
-    Ok(out)
+    Ok(scan)
 }
 
 /// Files copied at once over one session. Each keeps its own requests in
@@ -191,25 +271,65 @@ pub async fn scan_remote(
 /// beside them keeps the pipe full.
 pub const FILES_IN_PARALLEL: usize = 4;
 
-/// Destination paths of files already copied by this job, so a paused and
-/// resumed (or retried) job does not copy them again.
+/// What a copy did with one source, for a move to delete afterwards:
+/// only what was copied (and verified), and only if it has not changed
+/// since it was listed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Copied {
+    /// The source's path (local or on the host).
+    pub src: String,
+    pub kind: CopiedKind,
+    pub size: u64,
+    pub mtime: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CopiedKind {
+    File,
+    Link,
+    Dir,
+}
+
+/// What one host's job has done so far, kept across a pause and resume:
+/// destinations already copied (not copied again) and the sources behind
+/// them (for a move).
 #[derive(Debug, Default)]
-pub struct Ledger(std::sync::Mutex<std::collections::HashSet<String>>);
+pub struct Ledger {
+    done: std::sync::Mutex<HashSet<String>>,
+    copied: std::sync::Mutex<Vec<Copied>>,
+}
 
 impl Ledger {
     fn has(&self, path: &str) -> bool {
-        self.0.lock().is_ok_and(|s| s.contains(path))
+        self.done.lock().is_ok_and(|s| s.contains(path))
     }
-    fn add(&self, path: String) {
-        if let Ok(mut s) = self.0.lock() {
+
+    fn add(&self, path: String, source: Copied) {
+        if let Ok(mut s) = self.done.lock() {
             s.insert(path);
         }
+        self.record(source);
+    }
+
+    fn record(&self, source: Copied) {
+        if let Ok(mut c) = self.copied.lock()
+            && !c.contains(&source)
+        {
+            c.push(source);
+        }
+    }
+
+    /// Every source copied so far, in the order it was copied.
+    pub fn copied(&self) -> Vec<Copied> {
+        self.copied.lock().map(|c| c.clone()).unwrap_or_default()
     }
 }
 
 /// Everything a tree copy needs besides what to copy and where.
 pub struct CopyCtx<'a> {
     pub opts: &'a TransferOpts,
+    /// Symlinks pointing outside the copied tree are recreated too.
+    pub unsafe_links: bool,
     pub hasher: Option<RemoteHasher<'a>>,
     /// Called with every chunk of bytes moved (from many files at once).
     pub progress: &'a (dyn Fn(u64) + Sync),
@@ -238,6 +358,20 @@ fn file_size(e: &Entry) -> u64 {
     }
 }
 
+fn copied(src: String, e: &Entry) -> Copied {
+    let kind = match e.kind {
+        Kind::File { .. } => CopiedKind::File,
+        Kind::Symlink { .. } => CopiedKind::Link,
+        Kind::Dir => CopiedKind::Dir,
+    };
+    Copied {
+        src,
+        kind,
+        size: file_size(e),
+        mtime: e.mtime,
+    }
+}
+
 /// A file this job already copied before a pause: its bytes count again in
 /// this run's progress, and it is not copied twice.
 fn done_earlier(ctx: &CopyCtx<'_>, size: u64) -> Outcome {
@@ -246,6 +380,15 @@ fn done_earlier(ctx: &CopyCtx<'_>, size: u64) -> Outcome {
         bytes: size,
         resumed_from: size,
         verified: super::transfer::Verified::SizeOnly,
+        note: None,
+    }
+}
+
+/// Record a finished copy in the ledger (a skipped file is not "copied":
+/// a move keeps its source).
+fn settle(ctx: &CopyCtx<'_>, key: String, source: Copied, o: &Outcome) {
+    if let Outcome::Copied { .. } = o {
+        ctx.ledger.add(key, source);
     }
 }
 
@@ -255,11 +398,11 @@ async fn upload_one(
     sftp: &Sftp,
     src: PathBuf,
     dst: String,
-    size: u64,
+    entry: &Entry,
     ctx: &CopyCtx<'_>,
 ) -> Result<Outcome, TransferError> {
     if ctx.ledger.has(&dst) {
-        return Ok(done_earlier(ctx, size));
+        return Ok(done_earlier(ctx, file_size(entry)));
     }
     if ctx.cancel.is_cancelled() {
         return Err(TransferError::Cancelled);
@@ -275,20 +418,26 @@ async fn upload_one(
         ctx.cancel,
     )
     .await?;
-    ctx.ledger.add(dst);
+    settle(
+        ctx,
+        dst,
+        copied(src.to_string_lossy().into_owned(), entry),
+        &o,
+    );
     Ok(o)
 }
 
 async fn download_one(
     sftp: &Sftp,
     src: String,
-    dst: PathBuf,
-    size: u64,
+    dir: LocalDir,
+    name: String,
+    entry: &Entry,
     ctx: &CopyCtx<'_>,
 ) -> Result<Outcome, TransferError> {
-    let key = dst.to_string_lossy().into_owned();
+    let key = dir.display(&name).to_string_lossy().into_owned();
     if ctx.ledger.has(&key) {
-        return Ok(done_earlier(ctx, size));
+        return Ok(done_earlier(ctx, file_size(entry)));
     }
     if ctx.cancel.is_cancelled() {
         return Err(TransferError::Cancelled);
@@ -297,22 +446,24 @@ async fn download_one(
     let o = download(
         sftp,
         &src,
-        &dst,
+        &dir,
+        &name,
         ctx.opts,
         ctx.hasher,
         ctx.progress,
         ctx.cancel,
     )
     .await?;
-    ctx.ledger.add(key);
+    settle(ctx, key, copied(src, entry), &o);
     Ok(o)
 }
 
 fn count(t: &mut Totals, o: Outcome) {
     match o {
-        Outcome::Copied { bytes, .. } => {
+        Outcome::Copied { bytes, note, .. } => {
             t.files += 1;
             t.bytes += bytes;
+            t.notes.extend(note);
         }
         Outcome::Skipped => t.skipped += 1,
     }
@@ -329,18 +480,13 @@ pub async fn upload_entries(
     ctx: &CopyCtx<'_>,
 ) -> Result<Totals, TransferError> {
     let mut t = Totals::default();
-    let remote = |rel: &str| {
-        format!(
-            "{}/{}",
-            dest_dir.trim_end_matches('/'),
-            renamed(rel, rename)
-        )
-    };
+    let remote = |rel: &str| remote_child(dest_dir, &renamed(rel, rename));
     let rerr = |p: String, e: russh_sftp::client::error::Error| TransferError::Remote {
         host: sftp.host.clone(),
         path: p,
-        cause: e.to_string(),
+        cause: super::transfer::describe_sftp(&e),
     };
+    let source = |rel: &str| src_parent.join(rel).to_string_lossy().into_owned();
     sftp.mkdir_p(dest_dir)
         .await
         .map_err(|e| rerr(dest_dir.to_string(), e))?;
@@ -349,12 +495,12 @@ pub async fn upload_entries(
     for e in entries.iter().filter(|e| e.kind == Kind::Dir) {
         let dst = remote(&e.rel);
         sftp.mkdir_p(&dst).await.map_err(|x| rerr(dst.clone(), x))?;
+        ctx.ledger.record(copied(source(&e.rel), e));
     }
     let files = entries
         .iter()
         .filter(|e| matches!(e.kind, Kind::File { .. }))
-        .map(|e| (src_parent.join(&e.rel), remote(&e.rel), file_size(e)))
-        .map(|(src, dst, size)| upload_one(sftp, src, dst, size, ctx))
+        .map(|e| upload_one(sftp, src_parent.join(&e.rel), remote(&e.rel), e, ctx))
         // Collected so no iterator closure lives across an await (that
         // would make the future unusable with tokio::spawn).
         .collect::<Vec<_>>();
@@ -380,28 +526,35 @@ pub async fn upload_entries(
             .symlink(target.as_str(), dst.as_str())
             .await
             .map_err(|x| rerr(dst.clone(), x))?;
+        ctx.ledger.record(copied(source(&e.rel), e));
     }
     // Directory modes last: a read-only directory would refuse its files.
-    if ctx.opts.preserve {
-        for e in entries.iter().rev() {
-            if let (Kind::Dir, Some(mode)) = (&e.kind, e.mode) {
-                let attrs = FileAttributes {
-                    permissions: Some(mode),
-                    ..Default::default()
-                };
-                let dst = remote(&e.rel);
-                sftp.raw()
-                    .setstat(dst.as_str(), attrs)
-                    .await
-                    .map_err(|x| rerr(dst.clone(), x))?;
-            }
+    // As for files: the source's bits, less the umask unless preserving.
+    for e in entries.iter().rev() {
+        if let (Kind::Dir, Some(mode)) = (&e.kind, e.mode) {
+            let attrs = FileAttributes {
+                permissions: Some(local_mode(Some(mode), true, ctx.opts.preserve)),
+                ..Default::default()
+            };
+            let dst = remote(&e.rel);
+            sftp.raw()
+                .setstat(dst.as_str(), attrs)
+                .await
+                .map_err(|x| rerr(dst.clone(), x))?;
         }
     }
     Ok(t)
 }
 
+/// How deep below the copied tree's top a link sits (0: in the top
+/// directory itself), for judging where its target leads.
+fn link_depth(rel: &str) -> usize {
+    rel.matches('/').count().saturating_sub(1)
+}
+
 /// Copy scanned remote entries (from `src_parent`) into local `dest_dir`,
-/// the top-level entry named `rename` there when given.
+/// the top-level entry named `rename` there when given. Nothing is ever
+/// written outside `dest_dir`, nor through a symlink inside it.
 pub async fn download_entries(
     sftp: &Sftp,
     entries: &[Entry],
@@ -410,49 +563,78 @@ pub async fn download_entries(
     rename: Option<&str>,
     ctx: &CopyCtx<'_>,
 ) -> Result<Totals, TransferError> {
-    use std::os::unix::fs::PermissionsExt;
-    let lerr = |p: &Path, e: std::io::Error| TransferError::Local {
-        path: p.to_path_buf(),
+    let lerr = |p: PathBuf, e: std::io::Error| TransferError::Local {
+        path: p,
         cause: e.to_string(),
     };
     let mut t = Totals::default();
-    std::fs::create_dir_all(dest_dir).map_err(|e| lerr(dest_dir, e))?;
-    let parent = src_parent.trim_end_matches('/');
-    let local = |rel: &str| dest_dir.join(renamed(rel, rename));
+    let root = LocalDir::open_root(dest_dir).map_err(|e| lerr(dest_dir.to_path_buf(), e))?;
+    let source = |rel: &str| remote_child(src_parent, rel);
+    // Directories by their destination path; "" is the destination itself.
+    let mut dirs: HashMap<String, LocalDir> = HashMap::new();
+    dirs.insert(String::new(), root.clone());
     for e in entries.iter().filter(|e| e.kind == Kind::Dir) {
-        let dst = local(&e.rel);
-        std::fs::create_dir_all(&dst).map_err(|x| lerr(&dst, x))?;
+        let rel = renamed(&e.rel, rename);
+        let (parent, name) = split_last(&rel);
+        // A parent that could not be made was reported already.
+        let Some(parent) = dirs.get(parent) else {
+            continue;
+        };
+        // Made private-ish while filling; the umask applies as usual.
+        let mode = e.mode.unwrap_or(0o755) & 0o777 | 0o700;
+        match parent.subdir(&[name], mode) {
+            Ok(d) => {
+                dirs.insert(rel, d);
+                ctx.ledger.record(copied(source(&e.rel), e));
+            }
+            Err(x) => t.refused.push(lerr(root.path().join(&rel), x)),
+        }
     }
-    let files = entries
+    let mut files = Vec::new();
+    for e in entries
         .iter()
         .filter(|e| matches!(e.kind, Kind::File { .. }))
-        .map(|e| {
-            let src = if parent.is_empty() {
-                e.rel.clone()
-            } else {
-                format!("{parent}/{}", e.rel)
-            };
-            (src, local(&e.rel), file_size(e))
-        })
-        .map(|(src, dst, size)| download_one(sftp, src, dst, size, ctx))
-        .collect::<Vec<_>>();
+    {
+        let rel = renamed(&e.rel, rename);
+        let (parent, name) = split_last(&rel);
+        if let Some(dir) = dirs.get(parent) {
+            let (dir, name) = (dir.clone(), name.to_string());
+            files.push(download_one(sftp, source(&e.rel), dir, name, e, ctx));
+        }
+    }
     let mut running = futures::stream::iter(files).buffer_unordered(FILES_IN_PARALLEL);
     while let Some(r) = running.next().await {
         count(&mut t, r?);
     }
     for e in entries {
-        if let Kind::Symlink { target } = &e.kind {
-            let dst = local(&e.rel);
-            let _ = std::fs::remove_file(&dst);
-            std::os::unix::fs::symlink(target, &dst).map_err(|x| lerr(&dst, x))?;
+        let Kind::Symlink { target } = &e.kind else {
+            continue;
+        };
+        let rel = renamed(&e.rel, rename);
+        let (parent, name) = split_last(&rel);
+        let Some(dir) = dirs.get(parent) else {
+            continue;
+        };
+        if !ctx.unsafe_links && !link_stays_inside(target, link_depth(&rel)) {
+            t.notes.push(format!(
+                "{}:{}: symlink to {} left out: it points outside the copied tree \
+                 (--unsafe-links copies such links too, as links)",
+                sftp.host,
+                visible_name(&source(&e.rel)),
+                server_text(target)
+            ));
+            continue;
+        }
+        match dir.symlink(name, target) {
+            Ok(()) => ctx.ledger.record(copied(source(&e.rel), e)),
+            Err(x) => t.refused.push(lerr(dir.display(name), x)),
         }
     }
     if ctx.opts.preserve {
-        for e in entries.iter().rev() {
-            if let (Kind::Dir, Some(mode)) = (&e.kind, e.mode) {
-                let dst = local(&e.rel);
-                std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode))
-                    .map_err(|x| lerr(&dst, x))?;
+        for e in entries.iter().rev().filter(|e| e.kind == Kind::Dir) {
+            if let Some(d) = dirs.get(&renamed(&e.rel, rename)) {
+                d.chmod_self(local_mode(e.mode, true, true))
+                    .map_err(|x| lerr(d.path().to_path_buf(), x))?;
             }
         }
     }
@@ -512,5 +694,12 @@ mod tests {
         assert_eq!(renamed("proj/sub/b", Some("proj.1")), "proj.1/sub/b");
         assert_eq!(renamed("proj", Some("proj.1")), "proj.1");
         assert_eq!(renamed("proj/x", None), "proj/x");
+        assert_eq!(remote_child("/", "etc/x"), "/etc/x");
+        assert_eq!(remote_child("", "x"), "x");
+        assert_eq!(remote_child("/a/", "x"), "/a/x");
+        assert_eq!(split_last("a/b/c"), ("a/b", "c"));
+        assert_eq!(split_last("c"), ("", "c"));
+        assert_eq!(link_depth("top/link"), 0);
+        assert_eq!(link_depth("top/a/link"), 1);
     }
 }

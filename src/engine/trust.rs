@@ -20,9 +20,18 @@ pub struct TrustStore {
     cache: Mutex<HashMap<Vec<PathBuf>, Arc<KnownHosts>>>,
     /// Keys accepted "once": trusted for this process only.
     session: Mutex<HashSet<(String, Vec<u8>)>>,
+    /// Keys the user refused in this process: not asked about again.
+    rejected: Mutex<HashSet<(String, Vec<u8>)>>,
+    /// One question at a time per host name (see `decide`).
+    asking: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Serializes appends so concurrent saves never interleave lines.
     write_lock: Mutex<()>,
     reported_bad: Mutex<HashSet<(PathBuf, usize)>>,
+}
+
+enum Judged {
+    Trusted,
+    Unknown(PublicKey),
 }
 
 /// What the handshake needs to decide about one server key.
@@ -40,6 +49,8 @@ impl TrustStore {
             default_files,
             cache: Mutex::default(),
             session: Mutex::default(),
+            rejected: Mutex::default(),
+            asking: Mutex::default(),
             write_lock: Mutex::default(),
             reported_bad: Mutex::default(),
         }
@@ -77,6 +88,14 @@ impl TrustStore {
         Ok(kh)
     }
 
+    /// Key types the known_hosts files list for `host:port`, to offer
+    /// first in the handshake (see [`KnownHosts::known_key_types`]).
+    pub(crate) fn known_key_types(&self, files: &[PathBuf], host: &str, port: u16) -> Vec<String> {
+        self.view(files)
+            .map(|v| v.known_key_types(host, port).0)
+            .unwrap_or_default()
+    }
+
     /// Decide about `offered`, asking the user if the policy says so.
     pub(crate) async fn decide(
         &self,
@@ -84,65 +103,25 @@ impl TrustStore {
         offered: &PublicKeyOrCertificate,
     ) -> Result<(), HostError> {
         let name = known_hosts::lookup_name(req.host, req.port);
-        let view = self.view(req.files).map_err(|e| HostError::Trust {
-            host: name.clone(),
-            cause: e.to_string(),
-        })?;
-        let key: PublicKey = match offered {
-            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
-            PublicKeyOrCertificate::Certificate(cert) => {
-                match view.check_cert(req.host, req.port, cert) {
-                    Some(Verdict::Trusted) => return Ok(()),
-                    Some(Verdict::Revoked { file, line }) => {
-                        return Err(HostError::HostKeyRevoked {
-                            host: name,
-                            fingerprint: known_hosts::fingerprint(
-                                &cert.public_key().clone().into(),
-                            ),
-                            file,
-                            line,
-                        });
-                    }
-                    // Not CA-trusted: judge the certified key on its own.
-                    _ => cert.public_key().clone().into(),
-                }
-            }
+        let key = match self.judge(req, offered, &name)? {
+            Judged::Trusted => return Ok(()),
+            Judged::Unknown(key) => key,
         };
-        let fingerprint = known_hosts::fingerprint(&key);
-        match view.check(req.host, req.port, &key) {
-            Verdict::Trusted => return Ok(()),
-            Verdict::Revoked { file, line } => {
-                return Err(HostError::HostKeyRevoked {
-                    host: name,
-                    fingerprint,
-                    file,
-                    line,
-                });
-            }
-            Verdict::Changed {
-                file,
-                line,
-                expected_fingerprint,
-            } => {
-                // Never overridable from here: the user must edit the file.
-                return Err(HostError::HostKeyChanged {
-                    host: name,
-                    file,
-                    line,
-                    expected: expected_fingerprint,
-                    offered: fingerprint,
-                });
-            }
-            Verdict::Unknown => {}
-        }
-        let blob = key.to_bytes().unwrap_or_default();
-        if self
-            .session
+        // One question per host at a time: hosts that meet the same new
+        // key at once (N hosts behind one new jump host) wait for the
+        // first answer, then find the key saved or trusted for the
+        // session, or refused, and are not asked again.
+        let gate = self
+            .asking
             .lock()
-            .is_ok_and(|s| s.contains(&(name.clone(), blob.clone())))
-        {
+            .map(|mut m| m.entry(name.clone()).or_default().clone())
+            .unwrap_or_default();
+        let _turn = gate.lock().await;
+        if let Judged::Trusted = self.judge(req, offered, &name)? {
             return Ok(());
         }
+        let blob = key.to_bytes().unwrap_or_default();
+        let fingerprint = known_hosts::fingerprint(&key);
         let unknown = |why: &str| HostError::HostKeyUnknown {
             host: name.clone(),
             key_type: key.algorithm().as_str().to_string(),
@@ -150,6 +129,13 @@ impl TrustStore {
             files: req.files.to_vec(),
             why: why.to_string(),
         };
+        if self
+            .rejected
+            .lock()
+            .is_ok_and(|s| s.contains(&(name.clone(), blob.clone())))
+        {
+            return Err(unknown("rejected"));
+        }
         let save_to = req.files.first().cloned();
         match req.policy {
             HostKeyPolicy::Strict => Err(unknown("host key policy is strict")),
@@ -189,8 +175,82 @@ impl TrustStore {
                                 cause: format!("cannot save the key to {}: {e}", file.display()),
                             })
                     }
-                    _ => Err(unknown("rejected")),
+                    _ => {
+                        if let Ok(mut s) = self.rejected.lock() {
+                            s.insert((name.clone(), blob));
+                        }
+                        Err(unknown("rejected"))
+                    }
                 }
+            }
+        }
+    }
+
+    /// What the files (and this session's answers) say about `offered`:
+    /// trusted, refused (revoked, changed), or unknown with the plain key
+    /// to ask about.
+    fn judge(
+        &self,
+        req: &TrustRequest<'_>,
+        offered: &PublicKeyOrCertificate,
+        name: &str,
+    ) -> Result<Judged, HostError> {
+        let view = self.view(req.files).map_err(|e| HostError::Trust {
+            host: name.to_string(),
+            cause: e.to_string(),
+        })?;
+        let key: PublicKey = match offered {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
+            PublicKeyOrCertificate::Certificate(cert) => {
+                match view.check_cert(req.host, req.port, cert) {
+                    Some(Verdict::Trusted) => return Ok(Judged::Trusted),
+                    Some(Verdict::Revoked { file, line }) => {
+                        return Err(HostError::HostKeyRevoked {
+                            host: name.to_string(),
+                            fingerprint: known_hosts::fingerprint(
+                                &cert.public_key().clone().into(),
+                            ),
+                            file,
+                            line,
+                        });
+                    }
+                    // Not CA-trusted: judge the certified key on its own.
+                    _ => cert.public_key().clone().into(),
+                }
+            }
+        };
+        let fingerprint = known_hosts::fingerprint(&key);
+        match view.check(req.host, req.port, &key) {
+            Verdict::Trusted => Ok(Judged::Trusted),
+            Verdict::Revoked { file, line } => Err(HostError::HostKeyRevoked {
+                host: name.to_string(),
+                fingerprint,
+                file,
+                line,
+            }),
+            // Never overridable from here: the user must edit the file.
+            Verdict::Changed {
+                file,
+                line,
+                expected_fingerprint,
+            } => Err(HostError::HostKeyChanged {
+                host: name.to_string(),
+                file,
+                line,
+                expected: expected_fingerprint,
+                offered: fingerprint,
+            }),
+            Verdict::Unknown => {
+                let blob = key.to_bytes().unwrap_or_default();
+                let once = self
+                    .session
+                    .lock()
+                    .is_ok_and(|s| s.contains(&(name.to_string(), blob)));
+                Ok(if once {
+                    Judged::Trusted
+                } else {
+                    Judged::Unknown(key)
+                })
             }
         }
     }
@@ -207,7 +267,12 @@ impl TrustStore {
     pub fn save(&self, file: &Path, host: &str, port: u16, key: &PublicKey) -> std::io::Result<()> {
         let _guard = self.write_lock.lock();
         if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir)?;
+            // ~/.ssh is private: made 0700 when sshdeck is the one making it.
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
         }
         let mut f = std::fs::OpenOptions::new()
             .create(true)

@@ -208,6 +208,12 @@ impl AnsiParser {
                     }
                 }
                 c if c.is_control() => {}
+                // Shown as `\u{202e}`, not obeyed (see text::sanitize).
+                c if super::sanitize::is_bidi_control(c) => {
+                    for e in format!("\\u{{{:x}}}", c as u32).chars() {
+                        self.text(e, out);
+                    }
+                }
                 c => self.text(c, out),
             },
             State::Esc => match c {
@@ -418,6 +424,11 @@ mod tests {
         p.feed(b"abcdefghij\n", &mut |l| out.push(l.plain()));
         assert_eq!(out, ["abcd", "efgh", "ij"]);
         assert_eq!(plain(&[b"a\tb\n"]), ["a       b"]);
+    }
+
+    #[test]
+    fn bidi_overrides_are_shown_not_obeyed() {
+        assert_eq!(plain(&["a\u{202e}b".as_bytes()]), ["a\\u{202e}b"]);
     }
 
     #[test]

@@ -3,12 +3,39 @@
 //! A hostile or broken host can print escape sequences that move the cursor,
 //! clear the screen, retitle the window or write the clipboard (OSC 52).
 //! Everything that is not printable text or a tab is removed here, so only
-//! what we choose to draw ever reaches the terminal.
+//! what we choose to draw ever reaches the terminal. Bidirectional
+//! overrides and isolates (U+202A-U+202E, U+2066-U+2069), which reorder
+//! what is drawn after them ("Trojan Source"), are shown escaped as
+//! `\u{202e}`.
+
+/// A character that reorders the text after it when drawn.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn push_bidi_escaped(out: &mut String, c: char) {
+    out.push_str(&format!("\\u{{{:x}}}", c as u32));
+}
 
 /// [`sanitize_line`] for text that is already a string (remote file
 /// names, error messages quoting them).
 pub fn clean(text: &str) -> String {
     sanitize_line(text.as_bytes())
+}
+
+/// Longest server-chosen text shown: enough for any real message, too
+/// short to flood a terminal.
+pub const MAX_SERVER_TEXT: usize = 200;
+
+/// Text a server chose (an error message, a signal name, a prompt), made
+/// safe to show: no control or escape sequence, bidi overrides visible,
+/// and short.
+pub fn server_text(s: &str) -> String {
+    let cleaned = clean(s);
+    match cleaned.char_indices().nth(MAX_SERVER_TEXT) {
+        Some((at, _)) => format!("{}…", &cleaned[..at]),
+        None => cleaned,
+    }
 }
 
 /// A file name as `ls -b` would show it: controls become visible escapes
@@ -23,6 +50,7 @@ pub fn visible_name(name: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\x1b' => out.push_str("\\e"),
             c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if is_bidi_control(c) => push_bidi_escaped(&mut out, c),
             c => out.push(c),
         }
     }
@@ -63,6 +91,7 @@ pub fn sanitize_line(bytes: &[u8]) -> String {
             '\u{9b}' => skip_csi(&mut chars),
             '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
             c if c.is_control() => {}
+            c if is_bidi_control(c) => push_bidi_escaped(&mut out, c),
             c => out.push(c),
         }
     }
@@ -150,6 +179,11 @@ mod tests {
         assert_eq!(visible_name("\x1b[31mred"), "\\e[31mred");
         assert_eq!(visible_name("bell\x07\u{9b}"), "bell\\x07\\x9b");
         assert_eq!(visible_name("plain ✓.txt"), "plain ✓.txt");
+        assert_eq!(visible_name("a\u{202e}txt.exe"), "a\\u{202e}txt.exe");
+        assert_eq!(
+            sanitize_line("x\u{2066}y\u{2069}".as_bytes()),
+            "x\\u{2066}y\\u{2069}"
+        );
         assert!(is_mangled_name("caf\u{fffd}"));
         assert!(!is_mangled_name("café"));
     }
@@ -159,5 +193,14 @@ mod tests {
         assert_eq!(sanitize_line(b"ok\x1b]52;c;AAAA"), "ok");
         assert_eq!(sanitize_line(b"ok\x1b["), "ok");
         assert_eq!(sanitize_line(b"ok\x1b"), "ok");
+    }
+
+    #[test]
+    fn server_text_is_clean_short_and_shows_bidi_overrides() {
+        let t = server_text("bad\x1b[2J\x1b]52;c;eA==\x07 \u{202e}txt.exe");
+        assert!(!t.contains('\x1b') && !t.contains('\u{202e}'), "{t:?}");
+        assert!(t.contains("\\u{202e}"), "{t:?}");
+        let long = "x".repeat(5000);
+        assert!(server_text(&long).chars().count() <= MAX_SERVER_TEXT + 1);
     }
 }

@@ -12,6 +12,7 @@ use crate::app::Msg;
 use crate::app::files::state::Side;
 use crate::app::msg::{FileOp, Listing, TransferAction, TransferRequest};
 use crate::engine::fs::{FileSystem, LocalFs, RemoteFs};
+use crate::engine::local_dest::LocalDir;
 use crate::engine::queue::{JobView, QueueJob, TransferQueue};
 use crate::engine::transfer::{self, Overwrite, TransferOpts};
 use crate::engine::{HostId, HostLink};
@@ -306,17 +307,31 @@ async fn prepare_edit(link: Option<HostLink>, path: String) -> Result<EditSessio
         .prefix("sshdeck-edit-")
         .tempdir()
         .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    let name = path.rsplit('/').next().unwrap_or("file");
-    let local = dir.path().join(name);
+    // The name came from the host's listing: it is checked before use,
+    // and the copy can only land inside the new temporary directory.
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let dest = LocalDir::open_root(dir.path()).map_err(|e| e.to_string())?;
+    let local = dest.display(name);
+    // The edited copy goes back with the mode it came with.
     let opts = TransferOpts {
         resume: false,
+        preserve: true,
         ..TransferOpts::default()
     };
     let hasher = link.hasher();
     let cancel = CancellationToken::new();
-    let outcome = transfer::download(&sftp, &path, &local, &opts, Some(&hasher), &|_| {}, &cancel)
-        .await
-        .map_err(|e| e.to_string())?;
+    let outcome = transfer::download(
+        &sftp,
+        &path,
+        &dest,
+        name,
+        &opts,
+        Some(&hasher),
+        &|_| {},
+        &cancel,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let remote_sha = match outcome {
         transfer::Outcome::Copied {
             verified: transfer::Verified::Sha256(s),
@@ -353,7 +368,7 @@ async fn finish(s: &mut EditSession) -> Result<String, String> {
     // Same size and second: compare contents too, when the host can hash.
     if !changed && let Some(before) = &sha {
         changed = link
-            .sha256(s.remote.clone())
+            .sha256(s.remote.clone(), None)
             .await
             .is_some_and(|now| &now != before);
     }
@@ -371,6 +386,7 @@ async fn finish(s: &mut EditSession) -> Result<String, String> {
     }
     let opts = TransferOpts {
         resume: false,
+        preserve: true,
         overwrite: Overwrite::Always,
         ..TransferOpts::default()
     };

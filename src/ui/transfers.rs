@@ -163,13 +163,26 @@ fn host_lines(t: &JobView) -> Vec<Line<'static>> {
                 } else {
                     String::new()
                 };
-                Line::from(vec![
+                let mut spans = vec![
                     Span::raw(label),
                     Span::styled(
                         format!("✓ {} files, {}{skipped}", tot.files, human_bytes(tot.bytes)),
                         Style::new().fg(OK),
                     ),
-                ])
+                ];
+                // The first note is what the user most needs (a restart, a
+                // link left out); the rest are counted.
+                if let Some(first) = tot.notes.first() {
+                    let more = match tot.notes.len() {
+                        1 => String::new(),
+                        n => format!(" (+{} more)", n - 1),
+                    };
+                    spans.push(Span::styled(
+                        format!("  note: {}{more}", clean(first)),
+                        Style::new().fg(MUTED),
+                    ));
+                }
+                Line::from(spans)
             }
             None => {
                 let total = h.total.max(h.done);

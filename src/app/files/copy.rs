@@ -179,11 +179,11 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
                 sources,
                 dest,
                 recursive: true,
-                verify: true,
                 opts: TransferOpts {
                     overwrite,
                     ..TransferOpts::default()
                 },
+                unsafe_links: false,
                 per_host_dir: fan_in,
                 renames,
             },

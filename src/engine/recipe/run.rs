@@ -209,8 +209,8 @@ async fn copy(
         sources: sources.to_vec(),
         dest: dest.to_string(),
         recursive: true,
-        verify: true,
         opts: TransferOpts::default(),
+        unsafe_links: false,
         per_host_dir,
         renames: Default::default(),
     };
