@@ -4,8 +4,13 @@ mod support;
 
 use std::process::Output;
 
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+
 use support::farm::{Farm, closed_port};
-use support::{sshdeck_cmd, sshdeck_farm};
+use support::pty::{Pty, output_within};
+use support::{fake_sudo, sshdeck_cmd, sshdeck_farm};
 
 fn sshdeck(farm: &Farm, args: &[&str]) -> Output {
     sshdeck_farm(farm).args(args).output().expect("run sshdeck")
@@ -280,4 +285,129 @@ fn unreadable_known_hosts_lines_are_reported_with_file_and_line() {
         "reported once: {err}"
     );
     assert!(text(&out.stdout).ends_with(": fine\n"));
+}
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// `sshdeck run` fed `input` through a pipe, as `… | sshdeck run` is.
+fn run_with_input(farm: &Farm, args: &[&str], input: &[u8]) -> Output {
+    let mut c = sshdeck_farm(farm);
+    c.args(args).stdin(Stdio::piped());
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let deadline = std::time::Instant::now() + LIMIT;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sshdeck run did not end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    writer.join().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_command_that_reads_input_never_waits_for_input_that_cannot_come() {
+    let farm = Farm::start(2);
+    let args = ["run", "-H", &farm.host_list(), "--", "cat; echo done"];
+    // No input (closed, or /dev/null): end-of-input at once.
+    let mut c = sshdeck_farm(&farm);
+    c.args(args).stdin(Stdio::null());
+    let out = output_within(c, LIMIT);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).matches(": done").count(), 2);
+    // A terminal: nobody types a fleet's input there, so it is not read.
+    let mut c = sshdeck_farm(&farm);
+    c.args(args);
+    let mut pty = Pty::spawn(c);
+    assert_eq!(pty.wait(LIMIT), 0, "{}", pty.text());
+    // The labels are coloured on a terminal; the progress line says "done," too.
+    assert_eq!(pty.text().matches(" done\r\n").count(), 2, "{}", pty.text());
+}
+
+#[test]
+fn piped_input_goes_to_every_host_then_end_of_input() {
+    let farm = Farm::start(3);
+    let hosts = farm.host_list();
+    let script = b"echo from-script $((6*7))\necho \"port ${SSH_CONNECTION##* }\"\n";
+    let out = run_with_input(&farm, &["run", "-H", &hosts, "--", "bash -s"], script);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for i in 0..3 {
+        let label = farm.label(i);
+        assert!(
+            stdout.contains(&format!("{label}: from-script 42\n")),
+            "{stdout}"
+        );
+        let port = farm.hosts[i].port;
+        assert!(
+            stdout.contains(&format!("{label}: port {port}\n")),
+            "{stdout}"
+        );
+    }
+    // Megabytes arrive whole on every host (read once, shared).
+    let big: Vec<u8> = (0..3u32 << 20).map(|i| (i * 7 % 256) as u8).collect();
+    let want = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(&big);
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let out = run_with_input(&farm, &["run", "-b", "-H", &hosts, "--", "sha256sum"], &big);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.matches(&want).count(),
+        1,
+        "one group of three: {stdout}"
+    );
+    assert!(
+        stdout.contains("(3)") || stdout.contains("3 hosts"),
+        "{stdout}"
+    );
+    // -n: the input is not sent.
+    let out = run_with_input(
+        &farm,
+        &["run", "-n", "-H", &hosts, "--", "cat; echo done"],
+        b"not for them\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("not for them"), "{stdout}");
+    assert_eq!(stdout.matches(": done").count(), 3, "{stdout}");
+}
+
+#[test]
+fn with_sudo_the_input_follows_the_password() {
+    let farm = Farm::start(2);
+    farm.install_tool("sudo", &fake_sudo("Sud0-pass"));
+    let script = farm.root.join("script.sh");
+    std::fs::write(&script, "echo script-ran $((2+3))\n").unwrap();
+    // Not --batch: the sudo password is asked on the terminal.
+    let mut c = std::process::Command::new(support::sshdeck_bin());
+    c.env("XDG_CONFIG_HOME", farm.root.join("xdg"))
+        .env("HOME", &farm.root)
+        .env_remove("SSH_AUTH_SOCK")
+        .arg("--known-hosts")
+        .arg(&farm.known_hosts)
+        .arg("-i")
+        .arg(&farm.client_key)
+        .args(["run", "--sudo", "-H", &farm.host_list(), "--", "bash -s"]);
+    let input = std::fs::File::open(&script).unwrap();
+    let mut pty = Pty::spawn_with_stdin(c, Some(Stdio::from(input)));
+    pty.wait_for("Secret", LIMIT);
+    pty.send("Sud0-pass\r");
+    assert_eq!(pty.wait(LIMIT), 0, "{}", pty.text());
+    assert_eq!(
+        pty.text().matches("script-ran 5").count(),
+        2,
+        "{}",
+        pty.text()
+    );
+    assert!(!pty.text().contains("Sud0-pass"));
 }

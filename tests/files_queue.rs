@@ -298,3 +298,76 @@ async fn queue_pauses_resumes_and_cancels() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!farm.hosts[0].files().join("c/big.bin").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_deletes_only_what_every_host_got_and_nothing_changed_or_skipped() {
+    let mut farm = Farm::start(2);
+    let (e, ids) = farm_engine_drained(&farm);
+    let links: Vec<HostLink> = ids.iter().map(|&i| e.link(i)).collect();
+    let (q, mut views) = TransferQueue::new();
+    let src = farm.root.join("outbox");
+    std::fs::create_dir_all(&src).unwrap();
+    for f in ["same", "changes", "plain"] {
+        std::fs::write(src.join(f), format!("{f}\n")).unwrap();
+    }
+    // "same" is already on both hosts, same size and mtime: skipped, so kept.
+    let mtime = std::fs::metadata(src.join("same"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    for h in &farm.hosts {
+        let there = h.files().join("outbox");
+        std::fs::create_dir_all(&there).unwrap();
+        std::fs::write(there.join("same"), "same\n").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(there.join("same"))
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+    }
+    farm.kill(1);
+    let mut put = spec(
+        Direction::Put,
+        vec![src.to_string_lossy().into_owned()],
+        Path::new("."),
+        false,
+    );
+    put.opts.overwrite = Overwrite::SkipSame;
+    let id = q.submit(QueueJob {
+        title: "move outbox".into(),
+        spec: put,
+        hosts: links,
+        remove_sources: true,
+    });
+    let v = wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Failed, "{v:?}");
+    for f in ["same", "changes", "plain"] {
+        assert!(src.join(f).exists(), "{f} went though host 1 has nothing");
+    }
+    // While host 1 is down, "changes" changes; the retry copies the new
+    // version there, so no version of it is on both hosts.
+    std::fs::write(src.join("changes"), "changed, and longer\n").unwrap();
+    farm.restart(1);
+    q.resume(id);
+    let v = wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Done, "{v:?}");
+    assert!(
+        !src.join("plain").exists(),
+        "copied everywhere, unchanged: removed"
+    );
+    assert!(src.join("same").exists(), "skipped as the same: kept");
+    assert_eq!(
+        std::fs::read_to_string(src.join("changes")).unwrap(),
+        "changed, and longer\n"
+    );
+    let note = v.note.unwrap_or_default();
+    assert!(note.contains("changes: kept"), "{note}");
+    assert!(src.is_dir(), "not empty, so the directory stays");
+}

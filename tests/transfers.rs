@@ -378,3 +378,99 @@ async fn read_only_destination_gives_a_clear_error() {
     .unwrap_err();
     assert!(matches!(err, TransferError::Local { .. }), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part_files_are_resumed_only_when_proven_to_be_the_sources_first_bytes() {
+    const MIB: usize = 1 << 20;
+    let farm = Farm::start(1);
+    let (e, ids) = farm_engine_drained(&farm);
+    let sftp = e.sftp(ids[0]).await.unwrap();
+    let hasher = e.remote_hasher(ids[0]);
+    let bytes = data(3 * MIB, 11);
+    let garbage = data(MIB, 99);
+    let opts = TransferOpts::default();
+    let cancel = CancellationToken::new();
+    let outcome = |r: Result<Outcome, TransferError>| match r {
+        Ok(Outcome::Copied {
+            resumed_from, note, ..
+        }) => (resumed_from, note.unwrap_or_default()),
+        other => panic!("{other:?}"),
+    };
+
+    // Download: the part is here, the source there.
+    let src = farm.root.join("src.bin");
+    std::fs::write(&src, &bytes).unwrap();
+    let src = src.to_str().unwrap();
+    let down = farm.root.join("down");
+    std::fs::create_dir_all(&down).unwrap();
+    let dst = down.join("dst.bin");
+    let part = down.join(part_name("dst.bin"));
+    for (what, held, hash, resumed, note) in [
+        ("a true prefix", &bytes[..MIB], true, MIB, ""),
+        (
+            "other bytes",
+            &garbage[..],
+            true,
+            0,
+            "its bytes differ from the source's",
+        ),
+        (
+            "nothing to check with",
+            &bytes[..MIB],
+            false,
+            0,
+            "cannot be checked",
+        ),
+    ] {
+        let _ = std::fs::remove_file(&dst);
+        std::fs::write(&part, held).unwrap();
+        let h = hash.then_some(&hasher as _);
+        let r = download_to(&sftp, src, &dst, &opts, h, &no_progress, &cancel).await;
+        let (from, said) = outcome(r);
+        assert_eq!(from, resumed as u64, "{what}: {said}");
+        assert!(said.contains(note), "{what}: {said:?}");
+        assert!(
+            std::fs::read(&dst).unwrap() == bytes,
+            "{what}: not byte-exact"
+        );
+        assert!(!part.exists(), "{what}");
+    }
+
+    // Upload: the part is on the host, the source here.
+    let local = farm.root.join("local.bin");
+    std::fs::write(&local, &bytes).unwrap();
+    let up = farm.root.join("up");
+    std::fs::create_dir_all(&up).unwrap();
+    let remote = up.join("dst.bin");
+    let remote_part = up.join(part_name("dst.bin"));
+    for (what, held, resumed, note) in [
+        ("a true prefix", &bytes[..MIB], MIB, ""),
+        (
+            "other bytes",
+            &garbage[..],
+            0,
+            "its bytes differ from the source's",
+        ),
+    ] {
+        let _ = std::fs::remove_file(&remote);
+        std::fs::write(&remote_part, held).unwrap();
+        let r = upload(
+            &sftp,
+            &local,
+            remote.to_str().unwrap(),
+            &opts,
+            Some(&hasher),
+            &no_progress,
+            &cancel,
+        )
+        .await;
+        let (from, said) = outcome(r);
+        assert_eq!(from, resumed as u64, "{what}: {said}");
+        assert!(said.contains(note), "{what}: {said:?}");
+        assert!(
+            std::fs::read(&remote).unwrap() == bytes,
+            "{what}: not byte-exact"
+        );
+        assert!(!remote_part.exists(), "{what}");
+    }
+}

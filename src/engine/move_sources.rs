@@ -127,17 +127,32 @@ pub async fn remove_remote(sftp: &Sftp, copied: &[Copied]) -> Removal {
     r
 }
 
-/// The sources every ledger has (a put's local file goes only once every
-/// host has it).
-pub fn copied_everywhere(ledgers: &[Vec<Copied>]) -> Vec<Copied> {
+/// The sources every ledger has, as they were when copied (a put's local
+/// file goes only once every host has that very version), and a note for
+/// each one kept because some host does not.
+pub fn copied_everywhere(ledgers: &[Vec<Copied>]) -> (Vec<Copied>, Vec<String>) {
     let Some((first, rest)) = ledgers.split_first() else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    first
+    let everywhere: Vec<Copied> = first
         .iter()
         .filter(|c| rest.iter().all(|l| l.contains(c)))
         .cloned()
-        .collect()
+        .collect();
+    let mut kept: Vec<String> = Vec::new();
+    for c in ledgers.iter().flatten() {
+        let file = c.kind != CopiedKind::Dir;
+        if file && !everywhere.iter().any(|e| e.src == c.src) {
+            let note = format!(
+                "local:{}: kept, not every host has this version of it",
+                visible_name(&c.src)
+            );
+            if !kept.contains(&note) {
+                kept.push(note);
+            }
+        }
+    }
+    (everywhere, kept)
 }
 
 #[cfg(test)]
@@ -186,8 +201,12 @@ mod tests {
             size: 1,
             mtime: None,
         };
-        let both = copied_everywhere(&[vec![c("a"), c("b")], vec![c("b")]]);
+        let (both, kept) = copied_everywhere(&[vec![c("a"), c("b")], vec![c("b")]]);
         assert_eq!(both, vec![c("b")]);
-        assert!(copied_everywhere(&[]).is_empty());
+        assert_eq!(
+            kept,
+            ["local:a: kept, not every host has this version of it"]
+        );
+        assert!(copied_everywhere(&[]).0.is_empty());
     }
 }

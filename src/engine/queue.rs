@@ -391,10 +391,11 @@ async fn remove_sources(s: &Slot) -> Option<String> {
     let ledgers: Vec<Vec<Copied>> = s.ledgers.iter().map(|l| l.copied()).collect();
     match s.job.spec.dir {
         Direction::Put => {
-            let everywhere = copied_everywhere(&ledgers);
+            let (everywhere, kept) = copied_everywhere(&ledgers);
             removal = tokio::task::spawn_blocking(move || move_sources::remove_local(&everywhere))
                 .await
                 .unwrap_or_default();
+            removal.kept.extend(kept);
         }
         Direction::Get => {
             for (link, copied) in s.job.hosts.iter().zip(&ledgers) {

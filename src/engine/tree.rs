@@ -234,20 +234,33 @@ pub async fn scan_remote(
             });
             let mut children = sftp.list(&path).await.map_err(|e| rerr(&path, e))?;
             children.sort_by(|a, b| b.0.cmp(&a.0));
-            let mut seen = HashSet::new();
+            // A name listed twice is ambiguous: neither copy is taken.
+            let mut times: HashMap<&str, usize> = HashMap::new();
+            for (name, _) in &children {
+                *times.entry(name.as_str()).or_default() += 1;
+            }
+            let twice: HashSet<String> = times
+                .into_iter()
+                .filter(|&(_, n)| n > 1)
+                .map(|(name, _)| name.to_string())
+                .collect();
             for (name, a) in children {
                 let child = remote_child(&path, &name);
                 let why = check_name(&name)
                     .err()
-                    .or_else(|| (!seen.insert(name.clone())).then_some("it is listed twice"));
+                    .or_else(|| twice.contains(&name).then_some("the name is listed twice"));
                 if let Some(why) = why {
-                    scan.refused.push(TransferError::Remote {
-                        host: sftp.host.clone(),
-                        path: child,
-                        cause: format!("not copied: a name from the host's listing that {}", {
-                            why.strip_prefix("the name ").unwrap_or(why)
-                        }),
-                    });
+                    if !scan
+                        .refused
+                        .iter()
+                        .any(|r| matches!(r, TransferError::Remote { path, .. } if *path == child))
+                    {
+                        scan.refused.push(TransferError::Remote {
+                            host: sftp.host.clone(),
+                            path: child,
+                            cause: format!("not copied: {why}"),
+                        });
+                    }
                     continue;
                 }
                 stack.push((child, format!("{rel}/{name}"), a));

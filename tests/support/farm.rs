@@ -31,6 +31,9 @@ pub struct FarmOptions {
     /// Sign every host key with a CA (`ca_ed25519` in the farm root) and
     /// serve the certificate; principal 127.0.0.1.
     pub host_ca: bool,
+    /// More host keys per host besides Ed25519 (`rsa`, `ecdsa`), served
+    /// too; known_hosts still lists the Ed25519 one.
+    pub extra_host_keys: Vec<&'static str>,
 }
 
 pub struct Farm {
@@ -201,6 +204,17 @@ impl Farm {
                     );
                 }
             }
+            for ty in &opts.extra_host_keys {
+                let extra = dir.join(format!("host_{ty}"));
+                if !extra.exists() {
+                    run_ok(
+                        Command::new("ssh-keygen")
+                            .args(["-q", "-t", ty, "-N", "", "-C", "farm", "-f"])
+                            .arg(&extra),
+                        "ssh-keygen (extra host key)",
+                    );
+                }
+            }
             let host_key_pub = std::fs::read_to_string(dir.join("host_ed25519.pub"))
                 .expect("host pub")
                 .split_whitespace()
@@ -249,7 +263,7 @@ impl Farm {
              Subsystem sftp internal-sftp -d {files}\n\
              AcceptEnv *\n\
              SetEnv HOME={home} SSHDECK_FILES={files} PATH={bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin\n\
-             {cert}",
+             {extra}{cert}",
             port = h.port,
             key = h.dir.join("host_ed25519").display(),
             ak = self.root.join("authorized_keys").display(),
@@ -257,6 +271,12 @@ impl Farm {
             bin = self.root.join("bin").display(),
             files = h.files().display(),
             pw = if self.opts.password_auth { "yes" } else { "no" },
+            extra = self
+                .opts
+                .extra_host_keys
+                .iter()
+                .map(|ty| format!("HostKey {}\n", h.dir.join(format!("host_{ty}")).display()))
+                .collect::<String>(),
             cert = if self.opts.host_ca {
                 format!(
                     "HostCertificate {}\n",
@@ -347,6 +367,17 @@ impl Farm {
         let path = self.root.join("bin").join(name);
         std::fs::write(&path, script).expect("tool");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+
+    /// `TYPE BASE64` of host `i`'s key of type `ty` (`ed25519`, or one of
+    /// `extra_host_keys`).
+    pub fn host_key_pub_of(&self, i: usize, ty: &str) -> String {
+        std::fs::read_to_string(self.hosts[i].dir.join(format!("host_{ty}.pub")))
+            .expect("host key of that type")
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     pub fn label(&self, i: usize) -> String {

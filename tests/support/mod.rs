@@ -2,6 +2,8 @@
 
 pub mod farm;
 pub mod fault;
+pub mod hostile;
+pub mod pty;
 pub mod tmux;
 
 use std::collections::HashMap;
@@ -103,10 +105,18 @@ pub async fn collect(
     runs
 }
 
+/// The binary under test: this build's, or `$SSHDECK_BIN` (to show that a
+/// test fails on an older build).
+pub fn sshdeck_bin() -> std::path::PathBuf {
+    std::env::var_os("SSHDECK_BIN")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_sshdeck").into())
+}
+
 /// The real sshdeck binary, kept away from the developer's own config,
 /// ssh_config, keys and agent, and never prompting on their terminal.
 pub fn sshdeck_cmd(farm: &Farm) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sshdeck"));
+    let mut c = Command::new(sshdeck_bin());
     c.env("XDG_CONFIG_HOME", farm.root.join("xdg"))
         .env("HOME", &farm.root)
         .env_remove("SSH_AUTH_SOCK")
