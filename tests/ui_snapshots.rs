@@ -206,3 +206,60 @@ fn password_dialog_shows_only_bullets() {
     assert!(!screen.contains("s3cret"));
     insta::assert_snapshot!(screen);
 }
+
+/// What a hostile host can put on screen: its keyboard-interactive texts,
+/// an error quoting it, a signal name of its choosing, and output. Nothing
+/// of it may act on the terminal, and bidi overrides show as `\u{202e}`.
+#[test]
+fn a_hostile_hosts_texts_are_drawn_harmless_80x24() {
+    const EVIL: &str = "\x1b[2J\x1b]52;c;cHduZWQ=\x07\x1b]0;pwned\x07\u{202e}";
+    let mut s = state(3, 80, 24);
+    start(&mut s, "id");
+    ev(
+        &mut s,
+        0,
+        EventKind::Exit {
+            status: ExitStatus::Signal {
+                name: format!("{EVIL}KILL"),
+                core_dumped: false,
+            },
+            elapsed: Duration::from_millis(40),
+        },
+    );
+    ev(
+        &mut s,
+        1,
+        EventKind::Failed {
+            error: HostError::Protocol {
+                host: "web02".into(),
+                cause: format!("{EVIL}the server said no"),
+            },
+            elapsed: Duration::from_millis(5),
+        },
+    );
+    ev(
+        &mut s,
+        2,
+        EventKind::Stdout(Bytes::from(format!("{EVIL}uid=0(root)\n"))),
+    );
+    update(
+        &mut s,
+        Msg::Prompt {
+            id: 1,
+            question: Question::KeyboardInteractive {
+                user: "ops".into(),
+                host: "web03".into(),
+                name: format!("{EVIL}Login"),
+                instructions: format!("{EVIL}Type the code"),
+                prompts: vec![(format!("{EVIL}Code: "), false)],
+            },
+        },
+    );
+    let screen = draw(&s, 80, 24);
+    for bad in ['\x1b', '\x07', '\u{202e}'] {
+        assert!(!screen.contains(bad), "{bad:?} on screen:\n{screen}");
+    }
+    assert!(!screen.contains("pwned") && !screen.contains("cHduZWQ="));
+    assert!(screen.contains("\\u{202e}Type the code"), "{screen}");
+    insta::assert_snapshot!(screen);
+}

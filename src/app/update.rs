@@ -1,6 +1,7 @@
 //! The pure update: `update(state, msg) -> effects`. No IO happens here, so
 //! every behaviour can be tested by feeding messages and reading state.
 
+use crate::text::sanitize::clean;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::files;
@@ -105,7 +106,7 @@ fn on_engine(s: &mut AppState, ev: Event) {
         if let EventKind::Failed { error, .. } = &ev.kind
             && is_connection_failure(error)
         {
-            s.hosts[h].state = HostState::Failed(error.to_string());
+            s.hosts[h].state = HostState::Failed(clean(&error.to_string()));
         }
         return;
     }
@@ -116,24 +117,27 @@ fn on_engine(s: &mut AppState, ev: Event) {
         EventKind::Disconnected => s.hosts[h].state = HostState::Disconnected,
         EventKind::Stdout(d) => s.outputs[h].push(false, &d),
         EventKind::Stderr(d) => s.outputs[h].push(true, &d),
-        EventKind::Warning(w) => s.status = Some(format!("{}: {w}", s.hosts[h].label)),
+        EventKind::Warning(w) => s.status = Some(format!("{}: {}", s.hosts[h].label, clean(&w))),
         EventKind::Exit { status, elapsed } => {
             s.outputs[h].finish();
             s.hosts[h].last = Some(LastRun {
-                result: RunResult::Exit(status),
+                result: RunResult::Exit(status.cleaned()),
                 elapsed: Some(elapsed),
             });
             finished(s, current);
         }
         EventKind::Failed { error, elapsed } => {
             s.outputs[h].finish();
+            // Errors can quote what a host said: stored cleaned, so no
+            // screen ever draws it raw.
+            let cause = clean(&error.to_string());
             if is_connection_failure(&error) {
-                s.hosts[h].state = HostState::Failed(error.to_string());
+                s.hosts[h].state = HostState::Failed(cause.clone());
             }
             s.hosts[h].last = Some(LastRun {
                 result: RunResult::Failed {
                     kind: error.kind().to_string(),
-                    cause: error.to_string(),
+                    cause,
                 },
                 elapsed: Some(elapsed),
             });

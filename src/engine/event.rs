@@ -32,6 +32,21 @@ impl ExitStatus {
     }
 }
 
+impl ExitStatus {
+    /// The same status with a signal name a host chose made safe to show
+    /// (the engine already cleans it; this keeps states built elsewhere
+    /// safe too).
+    pub fn cleaned(self) -> ExitStatus {
+        match self {
+            ExitStatus::Signal { name, core_dumped } => ExitStatus::Signal {
+                name: crate::text::sanitize::server_text(&name),
+                core_dumped,
+            },
+            code => code,
+        }
+    }
+}
+
 impl std::fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
