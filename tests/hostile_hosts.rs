@@ -661,3 +661,41 @@ fn sshdeck_makes_a_private_ssh_directory_when_it_saves_the_first_key() {
     assert_eq!(mode(&home.join(".ssh")), 0o700);
     assert!(home.join(".ssh/known_hosts").exists());
 }
+
+#[test]
+fn with_real_sshd_a_link_that_becomes_a_directory_is_not_followed() {
+    let farm = Farm::start(1);
+    let outside = farm.root.join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let d = farm.hosts[0].files().join("d");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("ok.txt"), "fine").unwrap();
+    std::os::unix::fs::symlink(&outside, d.join("sub")).unwrap();
+    let dest = farm.root.join("dest");
+    let get = |extra: &[&str]| {
+        let mut c = sshdeck_farm(&farm);
+        c.args(["get", "-r", "-H", &farm.host_list()])
+            .args(extra)
+            .arg("d")
+            .arg(&dest);
+        output_within(c, LIMIT)
+    };
+    let out = get(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mine = dest.join(farm.label(0)).join("d");
+    assert!(mine.join("sub").symlink_metadata().is_err(), "an unsafe link was made");
+    assert!(text(&out.stderr).contains("points outside the copied tree"));
+    let out = get(&["--unsafe-links"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_link(mine.join("sub")).unwrap(), outside);
+    // On the host the link becomes a directory with a file in it.
+    std::fs::remove_file(d.join("sub")).unwrap();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::fs::write(d.join("sub/evil"), "planted").unwrap();
+    let out = get(&["--unsafe-links"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("sub: is a symbolic link here"), "{err}");
+    assert!(std::fs::read_dir(&outside).unwrap().next().is_none(), "wrote outside");
+    assert_eq!(std::fs::read_to_string(mine.join("ok.txt")).unwrap(), "fine");
+}
