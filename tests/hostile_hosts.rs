@@ -683,7 +683,10 @@ fn with_real_sshd_a_link_that_becomes_a_directory_is_not_followed() {
     let out = get(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let mine = dest.join(farm.label(0)).join("d");
-    assert!(mine.join("sub").symlink_metadata().is_err(), "an unsafe link was made");
+    assert!(
+        mine.join("sub").symlink_metadata().is_err(),
+        "an unsafe link was made"
+    );
     assert!(text(&out.stderr).contains("points outside the copied tree"));
     let out = get(&["--unsafe-links"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -696,6 +699,12 @@ fn with_real_sshd_a_link_that_becomes_a_directory_is_not_followed() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("sub: is a symbolic link here"), "{err}");
-    assert!(std::fs::read_dir(&outside).unwrap().next().is_none(), "wrote outside");
-    assert_eq!(std::fs::read_to_string(mine.join("ok.txt")).unwrap(), "fine");
+    assert!(
+        std::fs::read_dir(&outside).unwrap().next().is_none(),
+        "wrote outside"
+    );
+    assert_eq!(
+        std::fs::read_to_string(mine.join("ok.txt")).unwrap(),
+        "fine"
+    );
 }
