@@ -322,6 +322,20 @@ fn a_command_that_reads_input_never_waits_for_input_that_cannot_come() {
     let out = output_within(c, LIMIT);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).matches(": done").count(), 2);
+    // On a PTY, sshd does not pass end-of-input on: ^D says it.
+    let mut c = sshdeck_farm(&farm);
+    c.args([
+        "run",
+        "--pty",
+        "-H",
+        &farm.host_list(),
+        "--",
+        "cat; echo done",
+    ])
+    .stdin(Stdio::null());
+    let out = output_within(c, LIMIT);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).matches(": done").count(), 2);
     // A terminal: nobody types a fleet's input there, so it is not read.
     let mut c = sshdeck_farm(&farm);
     c.args(args);

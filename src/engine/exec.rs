@@ -31,6 +31,8 @@ pub(crate) struct ExecRun {
     pub log: Option<ExecLog>,
     /// What the command reads; `None` is end-of-input at once.
     pub stdin: Option<StdinFeed>,
+    /// The command runs on a PTY (end-of-input is then ^D).
+    pub pty: bool,
     /// Set by [`ExecRun::stream`]; start with `Input::Released`.
     pub input: Input,
 }
@@ -64,17 +66,33 @@ impl Input {
 /// Send the input to the channel, then end-of-input, from a task of its
 /// own: a command that does not read its input must not stop us reading
 /// its output. `done` stops the task when the command has ended.
-fn release(channel: &russh::Channel<Msg>, feed: Option<StdinFeed>, done: &CancellationToken) {
+///
+/// On a PTY, sshd does not pass the channel's end-of-input on (a terminal
+/// has no such thing), so the terminal's own end-of-file character, ^D,
+/// follows the input: twice after a line without newline, since the first
+/// only hands that line over.
+fn release(
+    channel: &russh::Channel<Msg>,
+    feed: Option<StdinFeed>,
+    pty: bool,
+    done: &CancellationToken,
+) {
     use tokio::io::AsyncWriteExt;
     let mut writer = channel.make_writer();
     let done = done.clone();
     tokio::spawn(async move {
         let send = async {
+            let mut ends_line = true;
             if let Some(feed) = feed {
                 let mut r = feed.reader();
                 while let Some(chunk) = r.next().await {
                     writer.write_all(&chunk).await?;
+                    ends_line = chunk.ends_with(b"\n");
                 }
+            }
+            if pty {
+                let eof: &[u8] = if ends_line { b"\x04" } else { b"\x04\x04" };
+                writer.write_all(eof).await?;
             }
             // Shutting the writer down sends end-of-input.
             writer.shutdown().await
@@ -194,7 +212,7 @@ impl ExecRun {
                 at: tokio::time::Instant::now() + PROMPTS_SETTLE,
             };
         } else {
-            release(&channel, feed, &input_done);
+            release(&channel, feed, self.pty, &input_done);
         }
         let mut status: Option<ExitStatus> = None;
         // `Close` is an orderly end; the channel vanishing (`None`) without
@@ -217,7 +235,7 @@ impl ExecRun {
                 }
                 _ = sleep_until(self.input.release_at()) => {
                     if let Input::Held { feed, .. } = std::mem::replace(&mut self.input, Input::Released) {
-                        release(&channel, feed, &input_done);
+                        release(&channel, feed, self.pty, &input_done);
                     }
                     continue;
                 }

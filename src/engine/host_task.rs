@@ -194,6 +194,7 @@ impl Worker {
             answer: self.answerer(job, opts.sudo),
             log,
             stdin: opts.stdin.clone(),
+            pty: opts.pty,
             input: super::exec::Input::Released,
         };
         tracing::debug!(host = %self.target.label, job = job.0, "exec");
