@@ -76,6 +76,10 @@ fn groups_and_tags_select_hosts() {
         &[
             "-c",
             cfg.to_str().unwrap(),
+            // The support's `-F none` keeps the machine's ssh_config out;
+            // here config.toml's must count, so it is named again.
+            "-F",
+            ssh_cfg.to_str().unwrap(),
             "run",
             "-H",
             "@pair!beta,@odd",
@@ -135,7 +139,17 @@ fn hosts_lists_the_resolved_inventory() {
         ),
     )
     .unwrap();
-    let out = sshdeck(&farm, &["-c", cfg.to_str().unwrap(), "hosts", "--json"]);
+    let out = sshdeck(
+        &farm,
+        &[
+            "-c",
+            cfg.to_str().unwrap(),
+            "-F",
+            ssh_cfg.to_str().unwrap(),
+            "hosts",
+            "--json",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON array");
     let arr = v.as_array().unwrap();

@@ -407,7 +407,7 @@ fn with_sudo_the_input_follows_the_password() {
     c.env("XDG_CONFIG_HOME", farm.root.join("xdg"))
         .env("HOME", &farm.root)
         .env_remove("SSH_AUTH_SOCK")
-        .arg("--known-hosts")
+        .args(["-F", "none", "--known-hosts"])
         .arg(&farm.known_hosts)
         .arg("-i")
         .arg(&farm.client_key)

@@ -63,7 +63,7 @@ impl Setup {
             .env("XDG_CONFIG_HOME", self.root().join("xdg"))
             .env("XDG_STATE_HOME", self.root().join("state"))
             .env_remove("SSH_AUTH_SOCK")
-            .arg("--known-hosts")
+            .args(["-F", "none", "--known-hosts"])
             .arg(&self.kh)
             .arg("-i")
             .arg(&self.key);
@@ -617,7 +617,7 @@ fn hosts_behind_one_new_jump_host_ask_once_and_save_one_line() {
     c.env("HOME", &farm.root)
         .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
         .env_remove("SSH_AUTH_SOCK")
-        .arg("--known-hosts")
+        .args(["-F", "none", "--known-hosts"])
         .arg(&farm.known_hosts)
         .arg("-i")
         .arg(&farm.client_key)
@@ -653,7 +653,14 @@ fn sshdeck_makes_a_private_ssh_directory_when_it_saves_the_first_key() {
     c.env("HOME", &home)
         .env("XDG_CONFIG_HOME", home.join("xdg"))
         .env_remove("SSH_AUTH_SOCK")
-        .args(["--batch", "--host-key-policy", "accept-new", "-i"])
+        .args([
+            "--batch",
+            "-F",
+            "none",
+            "--host-key-policy",
+            "accept-new",
+            "-i",
+        ])
         .arg(&farm.client_key)
         .args(["run", "-H", &farm.host_list(), "--", "true"]);
     let out = output_within(c, LIMIT);

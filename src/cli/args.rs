@@ -7,7 +7,13 @@ use clap::{Args, Parser, Subcommand};
 use crate::engine::HostKeyPolicy;
 
 #[derive(Debug, Parser)]
-#[command(name = "sshdeck", version, about = "Work on many SSH hosts at once")]
+#[command(
+    name = "sshdeck",
+    version,
+    about = "Work on many SSH hosts at once",
+    // A flag given twice takes the last value, as ssh's options do.
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -55,6 +61,10 @@ pub struct GlobalArgs {
     /// Do not offer ssh-agent keys
     #[arg(long = "no-agent", global = true)]
     pub no_agent: bool,
+    /// Compress every connection (zlib), as `ssh -C`; ssh_config's
+    /// Compression sets it per host
+    #[arg(short = 'C', long = "compression", global = true)]
+    pub compression: bool,
     /// Log engine events (connections, commands, shells, prompts answered)
     /// to FILE, for debugging; secrets are never logged
     #[arg(long = "log", global = true, value_name = "FILE")]

@@ -14,7 +14,7 @@ use crate::engine::target::home_dir;
 use crate::engine::{EngineConfig, HostKeyPolicy, Prompt, Prompter};
 use crate::inventory::config::{self, Config};
 use crate::inventory::resolve::{Inventory, Overrides};
-use crate::inventory::ssh_config::SshConfigFile;
+use crate::inventory::ssh_config::SshConfig;
 
 pub struct Setup {
     pub inventory: Inventory,
@@ -33,20 +33,29 @@ pub fn inventory(g: &GlobalArgs) -> Result<Inventory, CliError> {
             None => Config::default(),
         },
     };
-    let ssh = match (&g.ssh_config, &config.defaults.ssh_config) {
-        (Some(p), _) | (None, Some(p)) if is_none(p) => None,
-        (Some(p), _) => SshConfigFile::load(p, true)?,
-        (None, Some(p)) => SshConfigFile::load(p, true)?,
-        (None, None) => match home_dir() {
-            Some(h) => SshConfigFile::load(&h.join(".ssh/config"), false)?,
-            None => None,
-        },
+    // Like `ssh -F`: a named file alone (or `none`); otherwise
+    // ~/.ssh/config then /etc/ssh/ssh_config. ~ is $HOME here, so a test
+    // or a sandbox can point sshdeck at its own.
+    let explicit = g
+        .ssh_config
+        .as_ref()
+        .or(config.defaults.ssh_config.as_ref());
+    let user_default = home_dir().map(|h| h.join(".ssh/config"));
+    let ssh = if explicit.is_some_and(|p| is_none(p)) {
+        None
+    } else {
+        Some(SshConfig::load(
+            explicit.map(|p| p.as_path()),
+            user_default.as_deref(),
+        )?)
     };
     let overrides = Overrides {
         user: g.user.clone(),
         port: g.port,
         jump: g.jump.clone(),
         policy: g.host_key_policy,
+        known_hosts: !g.known_hosts.is_empty(),
+        compression: g.compression,
     };
     Ok(Inventory::new(config, ssh, overrides))
 }

@@ -12,13 +12,13 @@ use russh::MethodSet;
 use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
-use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey};
+use russh::keys::{Certificate, HashAlg, PrivateKeyWithHashAlg, PublicKey};
 
 use super::error::HostError;
 use super::keys::{KeyState, KeyStore};
 use super::prompt::{Answer, Prompter, Question, Secret};
 use super::ssh::ClientHandler;
-use super::target::Target;
+use super::target::{AgentChoice, Target};
 use crate::text::sanitize::server_text;
 
 /// OpenSSH's default identity files, in its order.
@@ -129,6 +129,37 @@ impl Chain<'_> {
     }
 }
 
+/// An authentication method sshdeck knows, by its SSH name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    PublicKey,
+    KeyboardInteractive,
+    Password,
+}
+
+/// The methods to try, in order: PreferredAuthentications when set
+/// (unknown names such as gssapi-with-mic are passed over), else
+/// OpenSSH's order.
+fn method_order(preferred: &[String]) -> Vec<Method> {
+    let all = [
+        Method::PublicKey,
+        Method::KeyboardInteractive,
+        Method::Password,
+    ];
+    if preferred.is_empty() {
+        return all.to_vec();
+    }
+    preferred
+        .iter()
+        .filter_map(|m| match m.as_str() {
+            "publickey" => Some(Method::PublicKey),
+            "keyboard-interactive" => Some(Method::KeyboardInteractive),
+            "password" => Some(Method::Password),
+            _ => None,
+        })
+        .collect()
+}
+
 pub(crate) async fn authenticate(
     handle: &mut Handle<ClientHandler>,
     t: &Target,
@@ -143,14 +174,79 @@ pub(crate) async fn authenticate(
         rsa_hash: None,
     };
     let files = identity_list(t, shared);
+    // BatchMode on this host: no question, whatever the engine could ask.
+    let can_ask = shared.prompter.can_ask() && !t.opts.batch;
+    for method in method_order(&t.opts.preferred_auth) {
+        let step = match method {
+            Method::PublicKey => public_keys(&mut c, shared, &files).await?,
+            _ if !can_ask => Step::Next,
+            secret => {
+                if c.remaining.is_none() {
+                    // Learn what the server accepts before asking anything.
+                    let r = c
+                        .handle
+                        .authenticate_none(&t.user)
+                        .await
+                        .map_err(|e| c.fail(e.to_string()))?;
+                    if let Step::Done = c.result(r) {
+                        return Ok(());
+                    }
+                }
+                match secret {
+                    Method::KeyboardInteractive if c.allows(MethodKind::KeyboardInteractive) => {
+                        keyboard_interactive(&mut c, shared).await?
+                    }
+                    Method::Password if c.allows(MethodKind::Password) => {
+                        password(&mut c, shared).await?
+                    }
+                    _ => Step::Next,
+                }
+            }
+        };
+        if let Step::Done = step {
+            return Ok(());
+        }
+    }
+    Err(c.fail(failure_detail(&c, &files, can_ask)))
+}
 
-    if let Some(sock) = &shared.agent
-        && matches!(
-            try_agent(&mut c, sock, &files, t.opts.identities_only).await?,
-            Step::Done
-        )
+/// The agent this host uses: its IdentityAgent, else the engine's.
+fn agent_socket<'a>(t: &'a Target, shared: &'a AuthShared) -> Option<&'a Path> {
+    match &t.opts.agent {
+        Some(AgentChoice::Off) => None,
+        Some(AgentChoice::Socket(p)) => Some(p),
+        None => shared.agent.as_deref(),
+    }
+}
+
+/// User certificates for `key`: `KEY-cert.pub` beside its file, and every
+/// CertificateFile that certifies this key.
+fn certificates_for(t: &Target, file: Option<&Path>, key: &PublicKey) -> Vec<Certificate> {
+    let beside = file.map(|f| {
+        let mut p = f.as_os_str().to_owned();
+        p.push("-cert.pub");
+        PathBuf::from(p)
+    });
+    beside
+        .iter()
+        .chain(t.opts.certificate_files.iter())
+        .filter_map(|p| russh::keys::load_openssh_certificate(p).ok())
+        .filter(|c| c.public_key() == key.key_data())
+        .collect()
+}
+
+/// Every public key: the agent's, in-memory keys, identity files (each
+/// with its certificates first).
+async fn public_keys(
+    c: &mut Chain<'_>,
+    shared: &AuthShared,
+    files: &[PathBuf],
+) -> Result<Step, HostError> {
+    let t = c.t;
+    if let Some(sock) = agent_socket(t, shared)
+        && let Step::Done = try_agent(c, sock, files, t.opts.identities_only).await?
     {
-        return Ok(());
+        return Ok(Step::Done);
     }
     for key in &shared.memory_keys {
         let hash = c.rsa_hash(key.public_key()).await;
@@ -161,17 +257,29 @@ pub(crate) async fn authenticate(
             .map_err(|e| c.fail(e.to_string()))?;
         c.tried.push("in-memory key".into());
         if let Step::Done = c.result(r) {
-            return Ok(());
+            return Ok(Step::Done);
         }
     }
-    for path in &files {
+    let can_ask = shared.prompter.can_ask() && !t.opts.batch;
+    for path in files {
         if !c.allows(MethodKind::PublicKey) {
             break;
         }
-        match shared.keys.get(path, &shared.prompter).await {
+        match shared.keys.get(path, &shared.prompter, !can_ask).await {
             KeyState::Missing => {}
             KeyState::Unusable(why) => c.notes.push(format!("skipped {} ({why})", path.display())),
             KeyState::Ready(key) => {
+                for cert in certificates_for(t, Some(path), key.public_key()) {
+                    let r = c
+                        .handle
+                        .authenticate_openssh_cert(&t.user, key.clone(), cert)
+                        .await
+                        .map_err(|e| c.fail(e.to_string()))?;
+                    c.tried.push(format!("{} (certificate)", path.display()));
+                    if let Step::Done = c.result(r) {
+                        return Ok(Step::Done);
+                    }
+                }
                 let hash = c.rsa_hash(key.public_key()).await;
                 let r = c
                     .handle
@@ -180,33 +288,12 @@ pub(crate) async fn authenticate(
                     .map_err(|e| c.fail(e.to_string()))?;
                 c.tried.push(path.display().to_string());
                 if let Step::Done = c.result(r) {
-                    return Ok(());
+                    return Ok(Step::Done);
                 }
             }
         }
     }
-    if shared.prompter.can_ask() {
-        if c.remaining.is_none() {
-            // Learn what the server accepts before asking the user anything.
-            let r = c
-                .handle
-                .authenticate_none(&t.user)
-                .await
-                .map_err(|e| c.fail(e.to_string()))?;
-            if let Step::Done = c.result(r) {
-                return Ok(());
-            }
-        }
-        if c.allows(MethodKind::KeyboardInteractive)
-            && matches!(keyboard_interactive(&mut c, shared).await?, Step::Done)
-        {
-            return Ok(());
-        }
-        if c.allows(MethodKind::Password) && matches!(password(&mut c, shared).await?, Step::Done) {
-            return Ok(());
-        }
-    }
-    Err(c.fail(failure_detail(&c, shared, &files)))
+    Ok(Step::Next)
 }
 
 fn identity_list(t: &Target, shared: &AuthShared) -> Vec<PathBuf> {
@@ -244,8 +331,17 @@ async fn try_agent(
     };
     let mut offered = 0;
     for id in ids {
-        let AgentIdentity::PublicKey { key, .. } = id else {
-            continue;
+        // A certificate the agent holds, or one from CertificateFile for a
+        // key it holds, goes before the plain key.
+        let (key, certs) = match id {
+            AgentIdentity::PublicKey { key, .. } => {
+                let certs = certificates_for(c.t, None, &key);
+                (key, certs)
+            }
+            AgentIdentity::Certificate { certificate, .. } => (
+                PublicKey::from(certificate.public_key().clone()),
+                vec![certificate],
+            ),
         };
         if identities_only && !allowed.iter().any(|a| a.key_data() == key.key_data()) {
             continue;
@@ -255,6 +351,16 @@ async fn try_agent(
         }
         let hash = c.rsa_hash(&key).await;
         offered += 1;
+        for cert in certs {
+            if let Ok(r) = c
+                .handle
+                .authenticate_certificate_with(&c.t.user, cert, hash, &mut agent)
+                .await
+                && let Step::Done = c.result(r)
+            {
+                return Ok(Step::Done);
+            }
+        }
         match c
             .handle
             .authenticate_publickey_with(&c.t.user, key, hash, &mut agent)
@@ -389,7 +495,7 @@ async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostEr
     Ok(Step::Next)
 }
 
-fn failure_detail(c: &Chain<'_>, shared: &AuthShared, files: &[PathBuf]) -> String {
+fn failure_detail(c: &Chain<'_>, files: &[PathBuf], can_ask: bool) -> String {
     let mut d = if c.tried.is_empty() {
         let listed: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
         format!(
@@ -404,7 +510,7 @@ fn failure_detail(c: &Chain<'_>, shared: &AuthShared, files: &[PathBuf]) -> Stri
         d.push_str(&format!("; server accepts: {}", names.join(",")));
         let wants_secret =
             r.contains(&MethodKind::Password) || r.contains(&MethodKind::KeyboardInteractive);
-        if wants_secret && !shared.prompter.can_ask() {
+        if wants_secret && !can_ask {
             d.push_str(" (it would take a password, but sshdeck cannot ask in batch mode)");
         }
     }

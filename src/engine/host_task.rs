@@ -396,11 +396,16 @@ pub(crate) async fn run(
     shared: Arc<Shared>,
     mut cmds: mpsc::UnboundedReceiver<HostCmd>,
 ) {
-    // Share the engine's config unless this host sets its own keepalive.
-    let russh_cfg = match target.opts.keepalive {
-        Some(k) => russh_config(Some(k)),
-        None => shared.ctx.russh.clone(),
-    };
+    // Share the engine's config unless this host sets its own keepalive,
+    // keepalive count or compression.
+    let o = &target.opts;
+    let russh_cfg =
+        if o.keepalive.is_some() || o.keepalive_max.is_some_and(|m| m != 3) || o.compression {
+            let keepalive = o.keepalive.or(shared.ctx.russh.keepalive_interval);
+            russh_config_with(keepalive, o.keepalive_max.unwrap_or(3), o.compression)
+        } else {
+            shared.ctx.russh.clone()
+        };
     let mut w = Worker {
         id,
         target,
@@ -459,6 +464,17 @@ pub(crate) async fn run(
 }
 
 pub(crate) fn russh_config(keepalive: Option<Duration>) -> Arc<russh::client::Config> {
+    russh_config_with(keepalive, 3, false)
+}
+
+/// The client config for keepalives every `keepalive`, giving up after
+/// `keepalive_max` unanswered ones (ServerAliveCountMax), and zlib
+/// compression offered first when `compress` (ssh's `-C`).
+pub(crate) fn russh_config_with(
+    keepalive: Option<Duration>,
+    keepalive_max: u32,
+    compress: bool,
+) -> Arc<russh::client::Config> {
     // Offer host-certificate algorithms first, as OpenSSH does; a server
     // without a certificate just uses its plain key.
     let preferred = russh::Preferred {
@@ -472,13 +488,23 @@ pub(crate) fn russh_config(keepalive: Option<Duration>) -> Arc<russh::client::Co
             },
         ]),
         cipher: std::borrow::Cow::Borrowed(cipher_order()),
+        compression: std::borrow::Cow::Borrowed(if compress {
+            // OpenSSH's sshd offers only the delayed form by default.
+            &[
+                russh::compression::ZLIB_LEGACY,
+                russh::compression::ZLIB,
+                russh::compression::NONE,
+            ]
+        } else {
+            &[russh::compression::NONE]
+        }),
         ..Default::default()
     };
     Arc::new(russh::client::Config {
         keepalive_interval: keepalive,
-        // Three unanswered keepalives mean the host is gone (OpenSSH's
-        // ServerAliveCountMax default).
-        keepalive_max: 3,
+        // Unanswered keepalives that mean the host is gone (OpenSSH's
+        // ServerAliveCountMax, 3 by default).
+        keepalive_max: keepalive_max as usize,
         nodelay: true,
         // Messages queued per channel before russh stops reading that
         // connection: bounds memory per flooding host (16 x 32 KiB).

@@ -31,11 +31,21 @@ const PASSPHRASE_TRIES: usize = 3;
 impl KeyStore {
     /// Load `path` once. Concurrent callers for the same key wait for the
     /// first one, so 500 hosts produce one passphrase prompt, not 500.
-    pub async fn get(&self, path: &Path, prompter: &Prompter) -> KeyState {
+    ///
+    /// With `no_questions` (BatchMode on this host), a key not loaded yet
+    /// is read without asking, and that answer is not kept: another host
+    /// may still ask for the passphrase.
+    pub async fn get(&self, path: &Path, prompter: &Prompter, no_questions: bool) -> KeyState {
         let cell = match self.cells.lock() {
             Ok(mut m) => m.entry(path.to_path_buf()).or_default().clone(),
             Err(_) => return KeyState::Unusable("internal lock poisoned".into()),
         };
+        if no_questions {
+            return match cell.get() {
+                Some(state) => state.clone(),
+                None => load(path, &Prompter::batch()).await,
+            };
+        }
         cell.get_or_init(|| load(path, prompter)).await.clone()
     }
 }

@@ -154,7 +154,13 @@ impl KnownHosts {
     /// answering with an unknown type no longer has the key we pinned:
     /// that is never quietly pinned again.
     pub fn check(&self, host: &str, port: u16, key: &PublicKey) -> Verdict {
-        let name = lookup_name(host, port);
+        self.check_name(&lookup_name(host, port), key)
+    }
+
+    /// [`Self::check`] by the name to look up (`[host]:port`, or a
+    /// HostKeyAlias).
+    pub fn check_name(&self, name: &str, key: &PublicKey) -> Verdict {
+        let name = name.to_string();
         let Ok(blob) = key.to_bytes() else {
             return Verdict::Unknown;
         };
@@ -205,10 +211,13 @@ impl KnownHosts {
     /// as OpenSSH does, so a host pinned with an RSA or ECDSA key is
     /// not met with its Ed25519 key instead.
     pub fn known_key_types(&self, host: &str, port: u16) -> (Vec<String>, bool) {
-        let name = lookup_name(host, port);
+        self.known_key_types_name(&lookup_name(host, port))
+    }
+
+    pub fn known_key_types_name(&self, name: &str) -> (Vec<String>, bool) {
         let mut types: Vec<String> = Vec::new();
         let mut ca = false;
-        for e in self.entries.iter().filter(|e| e.matches(&name)) {
+        for e in self.entries.iter().filter(|e| e.matches(name)) {
             match e.marker {
                 Marker::None if !types.contains(&e.key_type) => types.push(e.key_type.clone()),
                 Marker::CertAuthority => ca = true,
@@ -226,7 +235,19 @@ impl KnownHosts {
     /// revoked; `None` when no CA applies, so the caller falls back to the
     /// certified plain key, as OpenSSH does.
     pub fn check_cert(&self, host: &str, port: u16, cert: &Certificate) -> Option<Verdict> {
-        let name = lookup_name(host, port);
+        self.check_cert_name(&lookup_name(host, port), host, cert)
+    }
+
+    /// [`Self::check_cert`] by the name to look up, and the name the
+    /// certificate must list as a principal.
+    pub fn check_cert_name(
+        &self,
+        name: &str,
+        principal: &str,
+        cert: &Certificate,
+    ) -> Option<Verdict> {
+        let name = name.to_string();
+        let host = principal;
         let ca_blob = PublicKey::from(cert.signature_key().clone())
             .to_bytes()
             .ok()?;
@@ -263,15 +284,20 @@ impl KnownHosts {
 
 /// One known_hosts line for `key`, as `ssh` writes it (unhashed).
 pub fn format_entry(host: &str, port: u16, key: &PublicKey) -> String {
+    format_entry_name(&lookup_name(host, port), key, None)
+}
+
+/// A known_hosts line for the lookup name `name`; with a salt, the name is
+/// hashed as `ssh-keygen -H` (and HashKnownHosts) does.
+pub fn format_entry_name(name: &str, key: &PublicKey, salt: Option<&[u8]>) -> String {
     let b64 = key
         .to_bytes()
         .map(|b| BASE64.encode(&b))
         .unwrap_or_default();
-    format!(
-        "{} {} {b64}",
-        lookup_name(host, port),
-        key.algorithm().as_str()
-    )
+    let field = salt
+        .and_then(|s| hash_name(s, name))
+        .unwrap_or_else(|| name.to_string());
+    format!("{field} {} {b64}", key.algorithm().as_str())
 }
 
 impl Entry {

@@ -51,7 +51,7 @@ pub use link::HostLink;
 pub use prompt::{Answer, HostKeyDecision, Prompt, Prompter, Question};
 pub use shell::{ShellHandle, ShellSpec};
 pub use ssh::display_addr;
-pub use target::{HostKeyPolicy, HostOptions, Target};
+pub use target::{AgentChoice, HostKeyPolicy, HostOptions, Target};
 pub use trust::TrustStore;
 
 use host_task::{HostCmd, Shared};

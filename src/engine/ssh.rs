@@ -21,6 +21,10 @@ use crate::text::sanitize::server_text;
 pub(crate) struct ClientHandler {
     host: String,
     port: u16,
+    /// HostKeyAlias, BatchMode and HashKnownHosts for this host.
+    alias: Option<String>,
+    batch: bool,
+    hash_known_hosts: bool,
     files: Vec<std::path::PathBuf>,
     policy: HostKeyPolicy,
     trust: Arc<TrustStore>,
@@ -73,9 +77,12 @@ impl client::Handler for ClientHandler {
         let req = TrustRequest {
             host: &self.host,
             port: self.port,
+            alias: self.alias.as_deref(),
             files: &self.files,
             policy: self.policy,
             prompter: &self.prompter,
+            batch: self.batch,
+            hash: self.hash_known_hosts,
         };
         match self.trust.decide(&req, offered).await {
             Ok(()) => Ok(true),
@@ -98,11 +105,13 @@ pub(crate) struct ConnectContext {
     pub connect_timeout: Duration,
 }
 
-/// An authenticated connection, plus the jump-host connections it runs
-/// through (they must live as long as it does).
+/// An authenticated connection, plus the jump-host connections or the
+/// ProxyCommand it runs through (they must live as long as it does).
 pub(crate) struct Connection {
     pub handle: Handle<ClientHandler>,
     _hops: Vec<Handle<ClientHandler>>,
+    /// Killed when the connection is dropped.
+    _proxy: Option<tokio::process::Child>,
 }
 
 impl Connection {
@@ -119,7 +128,8 @@ pub(crate) async fn connect(
     // Each hop gets the full timeout: a two-hop chain legitimately takes
     // three handshakes.
     let per_hop = t.opts.connect_timeout.unwrap_or(ctx.connect_timeout);
-    let limit = per_hop * (1 + t.opts.jump.len() as u32);
+    let attempts = t.opts.connection_attempts.unwrap_or(1).max(1);
+    let limit = per_hop * (1 + t.opts.jump.len() as u32) * attempts;
     match tokio::time::timeout(limit, connect_chain(ctx, t, cfg)).await {
         Ok(r) => r,
         Err(_) => Err(HostError::ConnectTimeout {
@@ -146,6 +156,16 @@ async fn connect_chain(
         })?;
         hops.push(h);
     }
+    // ProxyJump wins over ProxyCommand (the resolver keeps only the first
+    // one set, and `-J` always counts first).
+    if let (None, Some(cmd)) = (hops.last(), &t.opts.proxy_command) {
+        let (handle, child) = connect_command(ctx, t, cmd, cfg).await?;
+        return Ok(Connection {
+            handle,
+            _hops: hops,
+            _proxy: Some(child),
+        });
+    }
     let handle = match hops.last() {
         None => connect_tcp(ctx, t, cfg).await?,
         Some(prev) => connect_through(ctx, prev, t, cfg).await?,
@@ -153,7 +173,89 @@ async fn connect_chain(
     Ok(Connection {
         handle,
         _hops: hops,
+        _proxy: None,
     })
+}
+
+/// Connect through a ProxyCommand: the shell runs it (`exec`, as OpenSSH
+/// does), and its standard input and output carry the SSH connection.
+/// What it writes to stderr is kept (the last lines) for the error, and
+/// logged; it never reaches the terminal.
+async fn connect_command(
+    ctx: &ConnectContext,
+    t: &Target,
+    cmd: &str,
+    cfg: Arc<client::Config>,
+) -> Result<(Handle<ClientHandler>, tokio::process::Child), HostError> {
+    use tokio::io::AsyncBufReadExt;
+    let addr = display_addr(&t.host, t.port);
+    let shell = std::env::var("SHELL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "/bin/sh".into());
+    let mut child = tokio::process::Command::new(shell)
+        .arg("-c")
+        .arg(format!("exec {cmd}"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| HostError::Network {
+            addr: addr.clone(),
+            cause: format!("cannot start ProxyCommand {cmd:?}: {e}"),
+        })?;
+    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(HostError::Network {
+            addr,
+            cause: "ProxyCommand: no pipes".into(),
+        });
+    };
+    let said = Arc::new(Mutex::new(Vec::<String>::new()));
+    if let Some(stderr) = child.stderr.take() {
+        let (said, host) = (said.clone(), t.label.clone());
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let line = server_text(&line);
+                tracing::info!(host = %host, "ProxyCommand: {line}");
+                if let Ok(mut v) = said.lock() {
+                    if v.len() == 3 {
+                        v.remove(0);
+                    }
+                    v.push(line);
+                }
+            }
+        });
+    }
+    match handshake(ctx, t, tokio::io::join(stdout, stdin), cfg).await {
+        Ok(h) => Ok((h, child)),
+        Err(e) => {
+            // Give its last words a moment to arrive.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let said = said.lock().map(|v| v.join(" / ")).unwrap_or_default();
+            let exited = child.try_wait().ok().flatten();
+            Err(match (exited, e) {
+                (
+                    Some(status),
+                    HostError::Disconnected { .. }
+                    | HostError::Network { .. }
+                    | HostError::Protocol { .. },
+                ) => HostError::Network {
+                    addr,
+                    cause: format!(
+                        "ProxyCommand {cmd:?} ended ({status}){}",
+                        if said.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {said}")
+                        }
+                    ),
+                },
+                (_, e) => e,
+            })
+        }
+    }
 }
 
 async fn connect_tcp(
@@ -171,13 +273,22 @@ async fn connect_tcp(
         .collect();
     let mut last_err = None;
     let mut stream = None;
-    for sa in addrs {
-        match TcpStream::connect(sa).await {
-            Ok(s) => {
-                stream = Some(s);
-                break;
+    // ConnectionAttempts: every address, again a second later, as ssh does.
+    for attempt in 0..t.opts.connection_attempts.unwrap_or(1).max(1) {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        for sa in &addrs {
+            match TcpStream::connect(sa).await {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last_err = Some(e),
             }
-            Err(e) => last_err = Some(e),
+        }
+        if stream.is_some() {
+            break;
         }
     }
     let stream = match (stream, last_err) {
@@ -234,6 +345,9 @@ where
     let handler = ClientHandler {
         host: t.host.clone(),
         port: t.port,
+        alias: t.opts.host_key_alias.clone(),
+        batch: t.opts.batch,
+        hash_known_hosts: t.opts.hash_known_hosts,
         files,
         policy: t.opts.policy.unwrap_or(ctx.policy),
         trust: ctx.trust.clone(),
@@ -242,7 +356,11 @@ where
         farewell: farewell.clone(),
     };
     let addr = display_addr(&t.host, t.port);
-    let known = ctx.trust.known_key_types(&handler.files, &t.host, t.port);
+    let lookup = match &t.opts.host_key_alias {
+        Some(a) => a.to_ascii_lowercase(),
+        None => super::known_hosts::lookup_name(&t.host, t.port),
+    };
+    let known = ctx.trust.known_key_types(&handler.files, &lookup);
     let cfg = known_types_first(&cfg, &known);
     let mut handle = match client::connect_stream(cfg, stream, handler).await {
         Ok(h) => h,

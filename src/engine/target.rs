@@ -27,6 +27,15 @@ impl HostKeyPolicy {
     }
 }
 
+/// Which ssh-agent a host uses (ssh_config's IdentityAgent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentChoice {
+    /// `IdentityAgent none`: no agent for this host.
+    Off,
+    /// This socket instead of `$SSH_AUTH_SOCK`.
+    Socket(PathBuf),
+}
+
 /// Per-host connection settings, mostly from ssh_config. Empty fields fall
 /// back to the engine's defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,14 +44,38 @@ pub struct HostOptions {
     pub identity_files: Vec<PathBuf>,
     /// Offer only `identity_files` (and agent keys matching them).
     pub identities_only: bool,
+    /// CertificateFile: user certificates, offered with the key they
+    /// certify (a `KEY-cert.pub` beside an identity file is found too).
+    pub certificate_files: Vec<PathBuf>,
     /// ProxyJump hops, nearest first.
     pub jump: Vec<Target>,
+    /// ProxyCommand, tokens expanded: run by the shell, its standard input
+    /// and output carry the connection. Unused when there are jump hops.
+    pub proxy_command: Option<String>,
     pub connect_timeout: Option<Duration>,
     /// ServerAliveInterval.
     pub keepalive: Option<Duration>,
-    /// UserKnownHostsFile; replaces the engine's list when non-empty.
+    /// ServerAliveCountMax: unanswered keepalives before giving up.
+    pub keepalive_max: Option<u32>,
+    /// ConnectionAttempts: tries to open the TCP connection, a second apart.
+    pub connection_attempts: Option<u32>,
+    /// UserKnownHostsFile then GlobalKnownHostsFile; replaces the engine's
+    /// list when non-empty. New keys are saved in the first.
     pub known_hosts: Vec<PathBuf>,
+    /// HostKeyAlias: the name looked up (and saved) in known_hosts.
+    pub host_key_alias: Option<String>,
     pub policy: Option<HostKeyPolicy>,
+    /// Compression (zlib), as ssh's `-C`.
+    pub compression: bool,
+    /// IdentityAgent; `None` uses the engine's agent.
+    pub agent: Option<AgentChoice>,
+    /// PreferredAuthentications, in order (`publickey`,
+    /// `keyboard-interactive`, `password`); empty is OpenSSH's order.
+    pub preferred_auth: Vec<String>,
+    /// BatchMode: never ask anything for this host.
+    pub batch: bool,
+    /// HashKnownHosts: new known_hosts lines are saved hashed.
+    pub hash_known_hosts: bool,
 }
 
 /// A host the engine can connect to.

@@ -38,9 +38,30 @@ enum Judged {
 pub(crate) struct TrustRequest<'a> {
     pub host: &'a str,
     pub port: u16,
+    /// HostKeyAlias: looked up (and saved) instead of `[host]:port`.
+    pub alias: Option<&'a str>,
     pub files: &'a [PathBuf],
     pub policy: HostKeyPolicy,
     pub prompter: &'a Prompter,
+    /// BatchMode for this host: nothing is asked.
+    pub batch: bool,
+    /// HashKnownHosts: save new keys with the name hashed.
+    pub hash: bool,
+}
+
+impl TrustRequest<'_> {
+    /// The name known_hosts lines are matched against.
+    pub fn name(&self) -> String {
+        match self.alias {
+            Some(a) => a.to_ascii_lowercase(),
+            None => known_hosts::lookup_name(self.host, self.port),
+        }
+    }
+
+    /// The name a host certificate must list.
+    fn principal(&self) -> &str {
+        self.alias.unwrap_or(self.host)
+    }
 }
 
 impl TrustStore {
@@ -88,11 +109,11 @@ impl TrustStore {
         Ok(kh)
     }
 
-    /// Key types the known_hosts files list for `host:port`, to offer
-    /// first in the handshake (see [`KnownHosts::known_key_types`]).
-    pub(crate) fn known_key_types(&self, files: &[PathBuf], host: &str, port: u16) -> Vec<String> {
+    /// Key types the known_hosts files list under `name`, to offer first
+    /// in the handshake (see [`KnownHosts::known_key_types`]).
+    pub(crate) fn known_key_types(&self, files: &[PathBuf], name: &str) -> Vec<String> {
         self.view(files)
-            .map(|v| v.known_key_types(host, port).0)
+            .map(|v| v.known_key_types_name(name).0)
             .unwrap_or_default()
     }
 
@@ -102,7 +123,7 @@ impl TrustStore {
         req: &TrustRequest<'_>,
         offered: &PublicKeyOrCertificate,
     ) -> Result<(), HostError> {
-        let name = known_hosts::lookup_name(req.host, req.port);
+        let name = req.name();
         let key = match self.judge(req, offered, &name)? {
             Judged::Trusted => return Ok(()),
             Judged::Unknown(key) => key,
@@ -141,14 +162,14 @@ impl TrustStore {
             HostKeyPolicy::Strict => Err(unknown("host key policy is strict")),
             HostKeyPolicy::AcceptNew => {
                 let file = save_to.ok_or_else(|| unknown("no known_hosts file to save it in"))?;
-                self.save(&file, req.host, req.port, &key)
+                self.save(&file, &name, &key, req.hash)
                     .map_err(|e| HostError::Trust {
                         host: name.clone(),
                         cause: format!("cannot save the new key to {}: {e}", file.display()),
                     })
             }
             HostKeyPolicy::Ask => {
-                if !req.prompter.can_ask() {
+                if req.batch || !req.prompter.can_ask() {
                     return Err(unknown(
                         "cannot ask in batch mode; use --host-key-policy accept-new or add it to known_hosts",
                     ));
@@ -169,7 +190,7 @@ impl TrustStore {
                     Answer::HostKey(HostKeyDecision::AcceptAndSave) => {
                         let file =
                             save_to.ok_or_else(|| unknown("no known_hosts file to save it in"))?;
-                        self.save(&file, req.host, req.port, &key)
+                        self.save(&file, &name, &key, req.hash)
                             .map_err(|e| HostError::Trust {
                                 host: name.clone(),
                                 cause: format!("cannot save the key to {}: {e}", file.display()),
@@ -202,7 +223,7 @@ impl TrustStore {
         let key: PublicKey = match offered {
             PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
             PublicKeyOrCertificate::Certificate(cert) => {
-                match view.check_cert(req.host, req.port, cert) {
+                match view.check_cert_name(name, req.principal(), cert) {
                     Some(Verdict::Trusted) => return Ok(Judged::Trusted),
                     Some(Verdict::Revoked { file, line }) => {
                         return Err(HostError::HostKeyRevoked {
@@ -220,7 +241,7 @@ impl TrustStore {
             }
         };
         let fingerprint = known_hosts::fingerprint(&key);
-        match view.check(req.host, req.port, &key) {
+        match view.check_name(name, &key) {
             Verdict::Trusted => Ok(Judged::Trusted),
             Verdict::Revoked { file, line } => Err(HostError::HostKeyRevoked {
                 host: name.to_string(),
@@ -263,8 +284,16 @@ impl TrustStore {
         }
     }
 
-    /// Append `key` for `host:port` in OpenSSH's format (so `ssh` trusts it too).
-    pub fn save(&self, file: &Path, host: &str, port: u16, key: &PublicKey) -> std::io::Result<()> {
+    /// Append `key` for the lookup name `name` (`[host]:port` or an alias)
+    /// in OpenSSH's format, so `ssh` trusts it too; `hash` hides the name
+    /// as HashKnownHosts does.
+    pub fn save(
+        &self,
+        file: &Path,
+        name: &str,
+        key: &PublicKey,
+        hash: bool,
+    ) -> std::io::Result<()> {
         let _guard = self.write_lock.lock();
         if let Some(dir) = file.parent() {
             // ~/.ssh is private: made 0700 when sshdeck is the one making it.
@@ -280,7 +309,20 @@ impl TrustStore {
             .open(file)?;
         // Start on a fresh line even if the file lacks a final newline.
         let needs_nl = std::fs::read(file).is_ok_and(|b| !b.is_empty() && !b.ends_with(b"\n"));
-        let line = known_hosts::format_entry(host, port, key);
+        let salt: Option<[u8; 20]> = if hash {
+            let mut salt = [0u8; 20];
+            // SAFETY: a writable buffer of the given length.
+            let n = unsafe { libc::getrandom(salt.as_mut_ptr().cast(), salt.len(), 0) };
+            if n != salt.len() as isize {
+                return Err(std::io::Error::other(
+                    "no randomness for a hashed known_hosts name",
+                ));
+            }
+            Some(salt)
+        } else {
+            None
+        };
+        let line = known_hosts::format_entry_name(name, key, salt.as_ref().map(|s| &s[..]));
         if needs_nl {
             writeln!(f)?;
         }

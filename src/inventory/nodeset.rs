@@ -114,7 +114,8 @@ impl NodeSet {
     }
 }
 
-/// Expand `expr` into names.
+/// Expand `expr` into names. Brackets holding a `:` are IPv6 addresses,
+/// not ranges: `web1,[::1]:22,admin@[fe80::1%eth0]:2222` is three hosts.
 pub fn expand(expr: &str, groups: &dyn Groups) -> Result<NodeSet, NodeSetError> {
     let mut stack = Vec::new();
     Parser {
@@ -205,7 +206,14 @@ impl Parser<'_> {
                 .map(|c| c + open)
                 .ok_or_else(|| self.err(offset + open, "'[' is never closed"))?;
             parts.push(vec![rest[..open].to_string()]);
-            parts.push(self.ranges(&rest[open + 1..close], offset + open + 1)?);
+            let inside = &rest[open + 1..close];
+            if inside.contains(':') {
+                // An IPv6 address (`[::1]`, `[fe80::1%eth0]`), not a range:
+                // kept with its brackets, as a host spec writes it.
+                parts.push(vec![format!("[{inside}]")]);
+            } else {
+                parts.push(self.ranges(inside, offset + open + 1)?);
+            }
             offset += close + 1;
             rest = &rest[close + 1..];
         }
@@ -500,5 +508,17 @@ mod tests {
         back.sort();
         orig.sort();
         assert_eq!(back, orig);
+    }
+
+    #[test]
+    fn ipv6_addresses_in_brackets_are_hosts_not_ranges() {
+        assert_eq!(ex("[::1]"), ["[::1]"]);
+        assert_eq!(ex("web1,[::1]:22"), ["web1", "[::1]:22"]);
+        assert_eq!(
+            ex("user@[fe80::1%eth0]:22,n[1-2]"),
+            ["user@[fe80::1%eth0]:22", "n1", "n2"]
+        );
+        let folded = fold(&["u@[::1]:2201", "u@[::1]:2202"]);
+        assert_eq!(ex(&folded), ["u@[::1]:2201", "u@[::1]:2202"]);
     }
 }

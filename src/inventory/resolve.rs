@@ -10,10 +10,11 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::config::Config;
+use super::config::ConfigError;
 use super::hostspec::{HostSpec, HostSpecError};
 use super::nodeset::{self, Groups, NodeSetError};
-use super::ssh_config::{SshConfigFile, SshParams};
-use crate::engine::{HostKeyPolicy, HostOptions, Target};
+use super::ssh_config::{Query, Resolved, SshConfig, Strict};
+use crate::engine::{AgentChoice, HostKeyPolicy, HostOptions, Target};
 
 /// Command-line overrides that apply to every host.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +24,10 @@ pub struct Overrides {
     /// `-J`: replaces every host's ProxyJump.
     pub jump: Option<String>,
     pub policy: Option<HostKeyPolicy>,
+    /// `--known-hosts` was given: it wins over ssh_config's files.
+    pub known_hosts: bool,
+    /// `-C`: compress every connection.
+    pub compression: bool,
 }
 
 #[derive(Debug, Error)]
@@ -41,6 +46,8 @@ pub enum ResolveError {
         hop: String,
         cause: HostSpecError,
     },
+    #[error(transparent)]
+    SshConfig(#[from] ConfigError),
 }
 
 /// Where an inventory host was defined.
@@ -66,7 +73,9 @@ pub struct HostInfo {
 
 pub struct Inventory {
     config: Config,
-    ssh: Option<SshConfigFile>,
+    ssh: Option<SshConfig>,
+    /// ssh_config's concrete host names, for quick lookups.
+    ssh_names: std::collections::HashSet<String>,
     overrides: Overrides,
     groups: BTreeMap<String, String>,
 }
@@ -81,11 +90,16 @@ impl Groups for InventoryGroups<'_> {
 }
 
 impl Inventory {
-    pub fn new(config: Config, ssh: Option<SshConfigFile>, overrides: Overrides) -> Inventory {
+    pub fn new(config: Config, ssh: Option<SshConfig>, overrides: Overrides) -> Inventory {
+        let ssh_names = ssh
+            .as_ref()
+            .map(|s| s.concrete_hosts().iter().cloned().collect())
+            .unwrap_or_default();
         let mut inv = Inventory {
             groups: config.group_map(),
             config,
             ssh,
+            ssh_names,
             overrides,
         };
         // Each tag becomes a group unless a real group has that name.
@@ -115,9 +129,11 @@ impl Inventory {
             .map(|h| (h.name.get_ref().clone(), h.tags.clone()))
             .collect();
         if let Some(ssh) = &self.ssh {
+            let mut seen: std::collections::HashSet<String> =
+                v.iter().map(|(n, _)| n.clone()).collect();
             for name in ssh.concrete_hosts() {
-                if !v.iter().any(|(n, _)| n == &name) {
-                    v.push((name, vec!["ssh_config".to_string()]));
+                if seen.insert(name.clone()) {
+                    v.push((name.clone(), vec!["ssh_config".to_string()]));
                 }
             }
         }
@@ -129,22 +145,7 @@ impl Inventory {
         if selector.trim().is_empty() {
             return Err(ResolveError::NoHosts);
         }
-        let names = match nodeset::expand(selector, &InventoryGroups(self)) {
-            Ok(set) => set.into_vec(),
-            // `[::1]:22` is valid as a host but not as a node set; accept a
-            // plain list of such specs rather than reporting a bracket error.
-            Err(e) => {
-                let items: Vec<String> = selector.split(',').map(str::to_string).collect();
-                if items
-                    .iter()
-                    .all(|i| i.contains("]:") && HostSpec::parse(i).is_ok())
-                {
-                    items
-                } else {
-                    return Err(e.into());
-                }
-            }
-        };
+        let names = nodeset::expand(selector, &InventoryGroups(self))?.into_vec();
         let mut out: Vec<Target> = Vec::new();
         for name in names {
             let t = self.target(&name)?;
@@ -170,10 +171,7 @@ impl Inventory {
             .iter()
             .map(|t| {
                 let entry = self.config.host(&t.label);
-                let from_ssh = self
-                    .ssh
-                    .as_ref()
-                    .is_some_and(|s| s.concrete_hosts().contains(&t.label));
+                let from_ssh = self.ssh_names.contains(&t.label);
                 let (tags, source) = match (entry, from_ssh) {
                     (Some(e), _) => (e.tags.clone(), Source::Config),
                     (None, true) => (vec!["ssh_config".to_string()], Source::SshConfig),
@@ -197,22 +195,36 @@ impl Inventory {
         self.target_inner(item, true)
     }
 
-    fn ssh_params(&self, alias: &str) -> SshParams {
-        self.ssh
-            .as_ref()
-            .map(|s| s.resolve(alias))
-            .unwrap_or_default()
+    /// What ssh_config says, asked as `ssh` would be: with what the command
+    /// line (and sshdeck's own settings, which rank above ssh_config)
+    /// already decided.
+    fn ssh_resolve(&self, q: &Query) -> Result<Option<Resolved>, ResolveError> {
+        match &self.ssh {
+            Some(s) => Ok(Some(s.resolve(q)?)),
+            None => Ok(None),
+        }
     }
 
     fn target_inner(&self, item: &str, with_jump: bool) -> Result<Target, ResolveError> {
         let spec = HostSpec::parse(item)?;
         let entry = self.config.host(&spec.host);
-        let ssh = self.ssh_params(&spec.host);
         let d = &self.config.defaults;
         let ov = &self.overrides;
+        let jump_flag = ov
+            .jump
+            .clone()
+            .or_else(|| entry.and_then(|e| e.jump.clone()));
+        let query = Query {
+            host: spec.host.clone(),
+            user: spec.user.clone().or_else(|| ov.user.clone()),
+            port: spec.port.or(ov.port),
+            jump: jump_flag.clone(),
+        };
+        let ssh = self.ssh_resolve(&query)?;
+        let ssh = ssh.as_ref();
         let host = entry
             .and_then(|e| e.address.clone())
-            .or_else(|| ssh.host_name.clone())
+            .or_else(|| ssh.map(|s| s.hostname.clone()))
             .unwrap_or_else(|| spec.host.clone());
         // An explicit user@ or :port in the item beats the global flags, the
         // way `ssh -l other user@host` keeps `user`.
@@ -220,7 +232,7 @@ impl Inventory {
             .port
             .or(ov.port)
             .or(entry.and_then(|e| e.port))
-            .or(ssh.port)
+            .or(ssh.and_then(|s| s.port))
             .or(d.port)
             .unwrap_or(22);
         let user = spec
@@ -228,28 +240,36 @@ impl Inventory {
             .clone()
             .or_else(|| ov.user.clone())
             .or_else(|| entry.and_then(|e| e.user.clone()))
-            .or_else(|| ssh.user.clone())
+            .or_else(|| ssh.and_then(|s| s.user.clone()))
             .or_else(|| d.user.clone())
             .unwrap_or_else(crate::engine::target::local_user);
-        let known_name = entry.is_some()
-            || self
-                .ssh
-                .as_ref()
-                .is_some_and(|s| s.concrete_hosts().iter().any(|h| h == &spec.host));
+        let known_name = entry.is_some() || self.ssh_names.contains(&spec.host);
         let label = if known_name && spec.user.is_none() && spec.port.is_none() {
             spec.host.clone()
         } else {
             format!("{user}@{}", crate::engine::display_addr(&host, port))
         };
+        let mut opts = match ssh {
+            Some(s) => host_options(s, ov).map_err(|e| {
+                ResolveError::SshConfig(ConfigError::Io {
+                    path: "ssh_config".into(),
+                    cause: format!("{}: {e}", spec.host),
+                })
+            })?,
+            None => HostOptions::default(),
+        };
         let mut identity_files: Vec<_> =
             entry.map(|e| e.identity_files.clone()).unwrap_or_default();
-        identity_files.extend(ssh.identity_files.iter().cloned());
-        let jump_spec: Vec<String> = match ov.jump.as_ref().or(entry.and_then(|e| e.jump.as_ref()))
-        {
-            Some(j) => split_jumps(j),
-            None => ssh.proxy_jump.clone(),
+        identity_files.append(&mut opts.identity_files);
+        opts.identity_files = identity_files;
+        opts.compression |= ov.compression;
+        let jump_spec: Vec<String> = match jump_flag {
+            Some(j) => split_jumps(&j),
+            None => ssh
+                .and_then(|s| s.proxy_jump.as_deref())
+                .map(split_jumps)
+                .unwrap_or_default(),
         };
-        let mut jump = Vec::new();
         if with_jump {
             for hop in &jump_spec {
                 let t = self.target_inner(hop, false).map_err(|e| match e {
@@ -260,7 +280,7 @@ impl Inventory {
                     },
                     other => other,
                 })?;
-                jump.push(t);
+                opts.jump.push(t);
             }
         }
         Ok(Target {
@@ -268,22 +288,63 @@ impl Inventory {
             host,
             port,
             user,
-            opts: HostOptions {
-                identity_files,
-                identities_only: ssh.identities_only,
-                jump,
-                connect_timeout: ssh.connect_timeout,
-                keepalive: ssh.server_alive_interval,
-                known_hosts: ssh.user_known_hosts.clone(),
-                // The command-line flag is applied engine-wide and wins.
-                policy: if ov.policy.is_some() {
-                    None
-                } else {
-                    ssh.policy
-                },
-            },
+            opts,
         })
     }
+}
+
+/// The engine's per-host settings from what ssh_config resolved.
+fn host_options(s: &Resolved, ov: &Overrides) -> Result<HostOptions, String> {
+    let paths = |files: &[String]| -> Result<Vec<std::path::PathBuf>, String> {
+        files.iter().map(|f| s.expand_path(f)).collect()
+    };
+    let secs = |n: u64| (n > 0).then(|| std::time::Duration::from_secs(n));
+    Ok(HostOptions {
+        identity_files: paths(&s.identity_files)?,
+        identities_only: s.identities_only,
+        certificate_files: paths(&s.certificate_files)?,
+        jump: Vec::new(),
+        proxy_command: s.proxy_command_line().transpose()?,
+        connect_timeout: s.connect_timeout.and_then(secs),
+        keepalive: secs(s.server_alive_interval),
+        keepalive_max: Some(s.server_alive_count_max),
+        connection_attempts: Some(s.connection_attempts),
+        // `--known-hosts` on the command line wins, as `-o` would in ssh.
+        known_hosts: if ov.known_hosts {
+            Vec::new()
+        } else {
+            s.known_hosts_paths().unwrap_or_default()
+        },
+        host_key_alias: s.host_key_alias.clone(),
+        // The command-line flag is applied engine-wide and wins.
+        policy: if ov.policy.is_some() {
+            None
+        } else {
+            match s.strict {
+                Strict::Yes => Some(HostKeyPolicy::Strict),
+                Strict::AcceptNew => Some(HostKeyPolicy::AcceptNew),
+                // sshdeck never goes below accept-new: a changed key is
+                // always refused, whatever ssh_config says.
+                Strict::No => Some(HostKeyPolicy::AcceptNew),
+                Strict::Ask => None,
+            }
+        },
+        compression: s.compression,
+        agent: s.identity_agent.as_deref().map(|a| match a {
+            "none" => AgentChoice::Off,
+            "SSH_AUTH_SOCK" | "$SSH_AUTH_SOCK" => std::env::var_os("SSH_AUTH_SOCK")
+                .map(|p| AgentChoice::Socket(p.into()))
+                .unwrap_or(AgentChoice::Off),
+            path => AgentChoice::Socket(path.into()),
+        }),
+        preferred_auth: s
+            .preferred_authentications
+            .as_deref()
+            .map(|p| p.split(',').map(|m| m.trim().to_string()).collect())
+            .unwrap_or_default(),
+        batch: s.batch_mode,
+        hash_known_hosts: s.hash_known_hosts,
+    })
 }
 
 fn split_jumps(s: &str) -> Vec<String> {

@@ -114,13 +114,15 @@ pub fn sshdeck_bin() -> std::path::PathBuf {
 }
 
 /// The real sshdeck binary, kept away from the developer's own config,
-/// ssh_config, keys and agent, and never prompting on their terminal.
+/// ssh_config (the machine's /etc/ssh/ssh_config too: `-F none`, which a
+/// test's own `-F FILE` overrides), keys and agent, and never prompting on
+/// their terminal.
 pub fn sshdeck_cmd(farm: &Farm) -> Command {
     let mut c = Command::new(sshdeck_bin());
     c.env("XDG_CONFIG_HOME", farm.root.join("xdg"))
         .env("HOME", &farm.root)
         .env_remove("SSH_AUTH_SOCK")
-        .arg("--batch");
+        .args(["--batch", "-F", "none"]);
     c
 }
 
