@@ -185,8 +185,12 @@ pub struct HostsArgs {
     /// Node set to list, e.g. web[01-04],@db [default: every named host]
     pub selector: Option<String>,
     /// Print one JSON array of host objects
-    #[arg(long)]
+    #[arg(long, conflicts_with = "ssh_g")]
     pub json: bool,
+    /// Print how ssh_config resolves each named host, in `ssh -G`'s words,
+    /// for the directives sshdeck honours
+    #[arg(short = 'G', long = "show-ssh-config")]
+    pub ssh_g: bool,
 }
 
 #[derive(Debug, Args)]
@@ -235,4 +239,17 @@ pub struct RunArgs {
     /// The command, after `--`; its words are joined with spaces, as ssh does
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap checks flags for clashes only when a command is parsed; check
+    /// every subcommand now, not when a user first types it.
+    #[test]
+    fn every_flag_is_unambiguous() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

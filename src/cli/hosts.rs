@@ -9,6 +9,9 @@ use super::setup;
 
 pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     let inv = setup::inventory(g)?;
+    if a.ssh_g {
+        return dump_ssh_config(&inv, g, a);
+    }
     let targets = match &a.selector {
         Some(s) => inv.select(s)?,
         None => inv.all().unwrap_or_default(),
@@ -72,6 +75,45 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     for row in &table {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         print(&mut out, &cells);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sshdeck hosts -G NAMES`: each name's ssh_config resolution in `ssh -G`'s
+/// words, for the directives sshdeck honours, to compare with OpenSSH.
+fn dump_ssh_config(
+    inv: &crate::inventory::resolve::Inventory,
+    g: &GlobalArgs,
+    a: &HostsArgs,
+) -> Result<ExitCode, CliError> {
+    use crate::inventory::hostspec::HostSpec;
+    use crate::inventory::ssh_config::Query;
+    let Some(ssh) = inv.ssh_config() else {
+        return Err(CliError::BadArg(
+            "no ssh_config is read (-F none): nothing to resolve".into(),
+        ));
+    };
+    let Some(selector) = &a.selector else {
+        return Err(CliError::BadArg(
+            "-G needs host names: sshdeck hosts -G web1,db2".into(),
+        ));
+    };
+    let names = crate::inventory::nodeset::expand(selector, &crate::inventory::nodeset::NoGroups)
+        .map_err(|e| CliError::BadArg(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    for name in names.iter() {
+        let spec = HostSpec::parse(name).map_err(|e| CliError::BadArg(format!("host {e}")))?;
+        let q = Query {
+            host: spec.host.clone(),
+            user: spec.user.clone().or_else(|| g.user.clone()),
+            port: spec.port.or(g.port),
+            jump: g.jump.clone(),
+        };
+        let r = ssh.resolve(&q)?;
+        let _ = writeln!(out, "host {}", spec.host);
+        for (k, v) in r.ssh_g() {
+            let _ = writeln!(out, "{k} {v}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

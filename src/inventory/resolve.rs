@@ -119,6 +119,11 @@ impl Inventory {
         &self.config
     }
 
+    /// The ssh_config files as read (none with `-F none`).
+    pub fn ssh_config(&self) -> Option<&SshConfig> {
+        self.ssh.as_ref()
+    }
+
     /// Every named host with its tags: config.toml first, then ssh_config's
     /// concrete `Host` entries not already defined.
     fn named_hosts(&self) -> Vec<(String, Vec<String>)> {

@@ -418,12 +418,58 @@ impl Resolved {
                 .map_or_else(|| "none".to_string(), |t| t.to_string()),
         ));
         if let Some(j) = &self.proxy_jump {
-            v.push(("proxyjump", j.clone()));
+            v.push(("proxyjump", jump_display(j)));
         } else if let Some(c) = &self.proxy_command {
             v.push(("proxycommand", c.clone()));
         }
         v
     }
+}
+
+/// A ProxyJump as `ssh -G` prints it: the hops before the last as written,
+/// the last one rebuilt (`ssh://` dropped, an address in brackets, the
+/// port only when given).
+fn jump_display(spec: &str) -> String {
+    let (extra, last) = match spec.rsplit_once(',') {
+        Some((e, l)) => (Some(e), l),
+        None => (None, spec),
+    };
+    let last = last
+        .strip_prefix("ssh://")
+        .unwrap_or(last)
+        .trim_end_matches('/');
+    let (user, host_port) = match last.rsplit_once('@') {
+        Some((u, hp)) => (Some(u), hp),
+        None => (None, last),
+    };
+    let (host, port) = if let Some(rest) = host_port.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').unwrap_or((rest, ""));
+        (h, after.strip_prefix(':'))
+    } else {
+        match host_port.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        }
+    };
+    let host = if host.contains(':') || host.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let mut out = String::new();
+    if let Some(e) = extra {
+        out.push_str(e);
+        out.push(',');
+    }
+    if let Some(u) = user {
+        out.push_str(u);
+        out.push('@');
+    }
+    out.push_str(&host);
+    if let Some(p) = port.and_then(parse::port) {
+        out.push_str(&format!(":{p}"));
+    }
+    out
 }
 
 /// OpenSSH refuses a config others can write to.
