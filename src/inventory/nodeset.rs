@@ -114,7 +114,7 @@ impl NodeSet {
     }
 }
 
-/// Expand `expr` into names. Brackets holding a `:` are IPv6 addresses,
+/// Expand `expr` into names. Brackets holding a `:` or `.` are addresses,
 /// not ranges: `web1,[::1]:22,admin@[fe80::1%eth0]:2222` is three hosts.
 pub fn expand(expr: &str, groups: &dyn Groups) -> Result<NodeSet, NodeSetError> {
     let mut stack = Vec::new();
@@ -207,9 +207,9 @@ impl Parser<'_> {
                 .ok_or_else(|| self.err(offset + open, "'[' is never closed"))?;
             parts.push(vec![rest[..open].to_string()]);
             let inside = &rest[open + 1..close];
-            if inside.contains(':') {
-                // An IPv6 address (`[::1]`, `[fe80::1%eth0]`), not a range:
-                // kept with its brackets, as a host spec writes it.
+            if inside.contains([':', '.']) {
+                // An address (`[::1]`, `[fe80::1%eth0]`, `[10.0.0.1]`), not
+                // a range: kept with its brackets, as a host spec writes it.
                 parts.push(vec![format!("[{inside}]")]);
             } else {
                 parts.push(self.ranges(inside, offset + open + 1)?);
@@ -514,6 +514,7 @@ mod tests {
     fn ipv6_addresses_in_brackets_are_hosts_not_ranges() {
         assert_eq!(ex("[::1]"), ["[::1]"]);
         assert_eq!(ex("web1,[::1]:22"), ["web1", "[::1]:22"]);
+        assert_eq!(ex("[10.0.0.1]:2222"), ["[10.0.0.1]:2222"]);
         assert_eq!(
             ex("user@[fe80::1%eth0]:22,n[1-2]"),
             ["user@[fe80::1%eth0]:22", "n1", "n2"]

@@ -34,6 +34,12 @@ pub struct FarmOptions {
     /// More host keys per host besides Ed25519 (`rsa`, `ecdsa`), served
     /// too; known_hosts still lists the Ed25519 one.
     pub extra_host_keys: Vec<&'static str>,
+    /// Trust a user CA (`user_ca` in the farm root) instead of the client
+    /// key: only a certificate it signed gets in. The client key's
+    /// certificate is `client_ed25519-cert.pub` in `certs/`.
+    pub user_ca: bool,
+    /// Listen on `::1` too (known_hosts lists both addresses).
+    pub ipv6: bool,
 }
 
 pub struct Farm {
@@ -165,7 +171,34 @@ impl Farm {
             keygen(&ca);
         }
         let pubkey = std::fs::read_to_string(root.join("client_ed25519.pub")).expect("client pub");
-        std::fs::write(root.join("authorized_keys"), &pubkey).expect("authorized_keys");
+        // With a user CA, no plain key is authorized: only certificates.
+        let authorized = if opts.user_ca { String::new() } else { pubkey };
+        std::fs::write(root.join("authorized_keys"), authorized).expect("authorized_keys");
+        if opts.user_ca {
+            let ca = root.join("user_ca");
+            if !ca.exists() {
+                keygen(&ca);
+            }
+            std::fs::create_dir_all(root.join("certs")).expect("certs dir");
+            std::fs::copy(
+                root.join("client_ed25519.pub"),
+                root.join("certs/client_ed25519.pub"),
+            )
+            .expect("copy client pub");
+            let user =
+                String::from_utf8(Command::new("id").arg("-un").output().expect("id").stdout)
+                    .expect("utf8")
+                    .trim()
+                    .to_string();
+            run_ok(
+                Command::new("ssh-keygen")
+                    .args(["-q", "-s"])
+                    .arg(&ca)
+                    .args(["-I", "farm-user", "-n", &user])
+                    .arg(root.join("certs/client_ed25519.pub")),
+                "ssh-keygen -s (sign the client key)",
+            );
+        }
         let user = String::from_utf8(
             Command::new("id")
                 .arg("-un")
@@ -248,6 +281,7 @@ impl Farm {
         let cfg = format!(
             "Port {port}\n\
              ListenAddress 127.0.0.1\n\
+             {v6}\
              HostKey {key}\n\
              PidFile none\n\
              AuthorizedKeysFile {ak}\n\
@@ -263,7 +297,7 @@ impl Farm {
              Subsystem sftp internal-sftp -d {files}\n\
              AcceptEnv *\n\
              SetEnv HOME={home} SSHDECK_FILES={files} PATH={bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin\n\
-             {extra}{cert}",
+             {extra}{cert}{user_ca}",
             port = h.port,
             key = h.dir.join("host_ed25519").display(),
             ak = self.root.join("authorized_keys").display(),
@@ -271,12 +305,25 @@ impl Farm {
             bin = self.root.join("bin").display(),
             files = h.files().display(),
             pw = if self.opts.password_auth { "yes" } else { "no" },
+            v6 = if self.opts.ipv6 {
+                "ListenAddress ::1\n"
+            } else {
+                ""
+            },
             extra = self
                 .opts
                 .extra_host_keys
                 .iter()
                 .map(|ty| format!("HostKey {}\n", h.dir.join(format!("host_{ty}")).display()))
                 .collect::<String>(),
+            user_ca = if self.opts.user_ca {
+                format!(
+                    "TrustedUserCAKeys {}\n",
+                    self.root.join("user_ca.pub").display()
+                )
+            } else {
+                String::new()
+            },
             cert = if self.opts.host_ca {
                 format!(
                     "HostCertificate {}\n",
@@ -347,7 +394,14 @@ impl Farm {
         let text: String = self
             .hosts
             .iter()
-            .map(|h| format!("[127.0.0.1]:{} {}\n", h.port, h.host_key_pub))
+            .map(|h| {
+                let v6 = if self.opts.ipv6 {
+                    format!("[::1]:{} {}\n", h.port, h.host_key_pub)
+                } else {
+                    String::new()
+                };
+                format!("[127.0.0.1]:{} {}\n{v6}", h.port, h.host_key_pub)
+            })
             .collect();
         std::fs::write(&self.known_hosts, text).expect("known_hosts");
     }
