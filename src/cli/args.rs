@@ -4,7 +4,35 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use clap_complete::engine::ArgValueCompleter;
+
 use crate::engine::HostKeyPolicy;
+
+/// Shown by `--help` (and in the man page).
+pub const EXIT_CODES: &str = "\
+Exit status:
+  0    every host succeeded
+  1    at least one host failed (an exit status other than 0, a signal, a
+       connection or authentication failure, a refused file name)
+  2    bad usage or configuration (the message names the file and line)
+  130  interrupted by Ctrl-C (what finished is still reported)
+With `run -S`, the status is instead the largest exit status of the
+command on any host, 255 for a host where it could not run (as clush -S).";
+
+/// How every subcommand that works on hosts is told which: `-H` or `-a`
+/// (facts, recipe, tui and hosts also take the node set as an argument,
+/// as they did before `-H` was everywhere).
+#[derive(Debug, Args, Clone, Default)]
+pub struct HostSelection {
+    /// Hosts: a node set of names and [user@]host[:port]
+    /// (web[01-20]!web07,@db,admin@10.0.0.5:2222,[::1]:2222)
+    #[arg(short = 'H', long = "hosts", value_name = "HOSTS",
+          add = ArgValueCompleter::new(super::completions::complete_hosts))]
+    pub hosts: Option<String>,
+    /// Every named host (config.toml and ssh_config)
+    #[arg(short = 'a', long, conflicts_with = "hosts")]
+    pub all: bool,
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -12,7 +40,8 @@ use crate::engine::HostKeyPolicy;
     version,
     about = "Work on many SSH hosts at once",
     // A flag given twice takes the last value, as ssh's options do.
-    args_override_self = true
+    args_override_self = true,
+    after_long_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -22,7 +51,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct GlobalArgs {
     /// Config file [default: $XDG_CONFIG_HOME/sshdeck/config.toml]
     #[arg(short = 'c', long, global = true, value_name = "FILE")]
@@ -55,7 +84,8 @@ pub struct GlobalArgs {
     /// Jump through these hosts (ProxyJump syntax: host1,user@host2:port); "none" disables
     #[arg(short = 'J', long = "jump", global = true, value_name = "HOSTS")]
     pub jump: Option<String>,
-    /// OpenSSH client config to read [default: ~/.ssh/config]; "none" to ignore it
+    /// OpenSSH client config to read instead of ~/.ssh/config and
+    /// /etc/ssh/ssh_config (as `ssh -F`); "none" reads none
     #[arg(short = 'F', long = "ssh-config", global = true, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
     /// Do not offer ssh-agent keys
@@ -82,12 +112,15 @@ fn parse_policy(s: &str) -> Result<HostKeyPolicy, String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a command on many hosts and stream or gather the output
+    #[command(after_long_help = EXIT_CODES)]
     Run(RunArgs),
     /// List the resolved inventory: config.toml, ssh_config, groups
     Hosts(HostsArgs),
     /// Copy local files to many hosts: put -H HOSTS [-r] LOCAL... REMOTE_DIR
+    #[command(after_long_help = EXIT_CODES)]
     Put(CopyArgs),
     /// Copy files from many hosts into LOCAL_DIR/<host>/: get -H HOSTS [-r] REMOTE... LOCAL_DIR
+    #[command(after_long_help = EXIT_CODES)]
     Get(CopyArgs),
     /// Open the TUI on a selection of hosts (default: every named host)
     Tui(TuiArgs),
@@ -97,11 +130,26 @@ pub enum Command {
     Facts(FactsArgs),
     /// Run a recipe from the config on each host (no NAME: list recipes)
     Recipe(RecipeArgs),
+    /// Print a shell completion script: source <(sshdeck completions bash)
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): sshdeck man | man -l -
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh or fish
+    #[arg(value_parser = ["bash", "zsh", "fish"])]
+    pub shell: String,
 }
 
 #[derive(Debug, Args)]
 pub struct FactsArgs {
-    /// Hosts: a node set, @group or @tag (default: every named host)
+    /// Without -H: every named host
+    #[command(flatten)]
+    pub hosts: HostSelection,
+    /// The hosts, as a node set (the same as -H; kept for old scripts)
+    #[arg(hide = true, conflicts_with_all = ["hosts", "all"])]
     pub selector: Option<String>,
     /// Print JSON: [{"host", "facts": {...}, "errors": {...}}]
     #[arg(long)]
@@ -115,7 +163,11 @@ pub struct FactsArgs {
 pub struct RecipeArgs {
     /// The recipe's name in the config; without it, recipes are listed
     pub name: Option<String>,
-    /// Hosts: a node set, @group or @tag (default: every named host)
+    /// Without -H: every named host
+    #[command(flatten)]
+    pub hosts: HostSelection,
+    /// The hosts, as a node set (the same as -H; kept for old scripts)
+    #[arg(hide = true, conflicts_with_all = ["hosts", "all"])]
     pub selector: Option<String>,
     /// Show each host's expanded steps; connect to nothing
     #[arg(short = 'n', long = "dry-run")]
@@ -127,12 +179,11 @@ pub struct RecipeArgs {
 
 #[derive(Debug, Args)]
 pub struct CopyArgs {
-    /// Hosts: a node set of names and [user@]host[:port]
-    #[arg(short = 'H', long = "hosts", value_name = "HOSTS")]
-    pub hosts: Option<String>,
-    /// Every named host
-    #[arg(short = 'a', long, conflicts_with = "hosts")]
-    pub all: bool,
+    #[command(flatten)]
+    pub hosts: HostSelection,
+    /// Print one JSON object per host result, then a summary (NDJSON)
+    #[arg(long)]
+    pub json: bool,
     /// Copy directories recursively (symlinks are recreated as links, never followed)
     #[arg(short = 'r', long)]
     pub recursive: bool,
@@ -157,7 +208,11 @@ pub struct CopyArgs {
 
 #[derive(Debug, Args)]
 pub struct TuiArgs {
-    /// Node set to open with, pre-selected, e.g. @web or web[01-04]
+    /// Without -H: every named host; with it, those, pre-selected
+    #[command(flatten)]
+    pub hosts: HostSelection,
+    /// The hosts, as a node set (the same as -H; kept for old scripts)
+    #[arg(hide = true, conflicts_with_all = ["hosts", "all"])]
     pub selector: Option<String>,
     #[command(flatten)]
     pub record: RecordArgs,
@@ -182,7 +237,11 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct HostsArgs {
-    /// Node set to list, e.g. web[01-04],@db [default: every named host]
+    /// Without -H: every named host
+    #[command(flatten)]
+    pub hosts: HostSelection,
+    /// The hosts, as a node set (the same as -H)
+    #[arg(hide = true, conflicts_with_all = ["hosts", "all"])]
     pub selector: Option<String>,
     /// Print one JSON array of host objects
     #[arg(long, conflicts_with = "ssh_g")]
@@ -195,12 +254,12 @@ pub struct HostsArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Hosts: a node set of names and [user@]host[:port] (web[01-20]!web07,@db,admin@10.0.0.5:2222)
-    #[arg(short = 'H', long = "hosts", value_name = "HOSTS")]
-    pub hosts: Option<String>,
-    /// Every named host (config.toml and ssh_config)
-    #[arg(short = 'a', long, conflicts_with = "hosts")]
-    pub all: bool,
+    #[command(flatten)]
+    pub hosts: HostSelection,
+    /// Exit with the largest exit status of the command on any host (255
+    /// where it could not run), as clush -S
+    #[arg(short = 'S', long = "max-exit")]
+    pub max_exit: bool,
     /// Gather: group hosts by exit status and identical output, print once per group
     #[arg(short = 'b', long, conflicts_with = "json")]
     pub gather: bool,

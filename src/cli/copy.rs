@@ -18,16 +18,12 @@ use crate::engine::HostId;
 pub use crate::engine::copy_job::Direction;
 use crate::engine::copy_job::{self, CopyError, CopySpec, HostProgress};
 use crate::engine::transfer::{Overwrite, TransferOpts};
-use crate::engine::tree::Ledger;
+use crate::engine::tree::{Ledger, Totals};
 use crate::text::human_bytes;
 
 pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCode, CliError> {
     let setup = setup::prepare(g)?;
-    let targets = if a.all {
-        setup.inventory.all()?
-    } else {
-        setup.inventory.select(a.hosts.as_deref().unwrap_or(""))?
-    };
+    let targets = setup::select(&setup.inventory, &a.hosts, None, false)?;
     let (sources, dest) = a.paths.split_at(a.paths.len() - 1);
     let spec = CopySpec {
         dir,
@@ -71,29 +67,69 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
             r
         }));
     }
-    let tty = std::io::stderr().is_terminal();
+    let tty = std::io::stderr().is_terminal() && !a.json;
     let started = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let all = futures::future::join_all(tasks);
     tokio::pin!(all);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let mut interrupted = false;
     let results = loop {
         tokio::select! {
             r = &mut all => break r,
             _ = tick.tick() => if tty { draw_progress(&progress, &hosts_done, started, dir) },
-            _ = &mut ctrl_c => cancel.cancel(),
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                cancel.cancel();
+            }
         }
     };
     if tty {
         eprint!("\r\x1b[K");
     }
+    // Each host's totals (also when some entries were refused) and error.
+    let results: Vec<(Option<Totals>, Option<String>)> = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(Ok(t)) => (Some(t), None),
+            Ok(Err(e)) => {
+                let why = clean(&e.to_string());
+                match e {
+                    CopyError::Incomplete(t) => (Some(t), Some(why)),
+                    _ => (None, Some(why)),
+                }
+            }
+            Err(e) => (None, Some(format!("internal error: {e}"))),
+        })
+        .collect();
+    let failed = if a.json {
+        report_json(&labels, &results, dir)
+    } else {
+        report_text(&labels, &results)
+    };
+    if interrupted {
+        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One host's totals (when it copied anything) and its error, if it failed.
+type HostResult = (Option<Totals>, Option<String>);
+
+/// One line per host for people (failures and notes on stderr); returns
+/// how many hosts failed.
+fn report_text(labels: &[String], results: &[HostResult]) -> usize {
     let mut failed = 0;
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
-    for (label, r) in labels.iter().zip(results) {
-        match r {
-            Ok(Ok(t)) => {
+    for (label, (totals, error)) in labels.iter().zip(results) {
+        match (totals, error) {
+            (Some(t), None) => {
                 let skipped = if t.skipped > 0 {
                     format!(", {} unchanged", t.skipped)
                 } else {
@@ -105,26 +141,47 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
                     t.files,
                     human_bytes(t.bytes)
                 );
-                print_notes(&mut err, label, &t.notes);
             }
-            Ok(Err(e)) => {
+            (_, Some(e)) => {
                 failed += 1;
-                let _ = writeln!(err, "{label}: FAILED: {}", clean(&e.to_string()));
-                if let CopyError::Incomplete(t) = &e {
-                    print_notes(&mut err, label, &t.notes);
-                }
+                let _ = writeln!(err, "{label}: FAILED: {e}");
             }
-            Err(e) => {
-                failed += 1;
-                let _ = writeln!(err, "{label}: FAILED: internal error: {e}");
-            }
+            (None, None) => {}
+        }
+        if let Some(t) = totals {
+            print_notes(&mut err, label, &t.notes);
         }
     }
     if failed > 0 {
         let _ = writeln!(err, "sshdeck: {failed} of {} hosts failed", labels.len());
-        return Ok(ExitCode::from(1));
     }
-    Ok(ExitCode::SUCCESS)
+    failed
+}
+
+/// `--json`: one object per host, then a summary, each on its own line.
+fn report_json(labels: &[String], results: &[HostResult], dir: Direction) -> usize {
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    for (label, (totals, error)) in labels.iter().zip(results) {
+        let mut v = serde_json::json!({"host": label, "ok": error.is_none()});
+        if let Some(t) = totals {
+            v["files"] = t.files.into();
+            v["bytes"] = t.bytes.into();
+            v["unchanged"] = t.skipped.into();
+            v["notes"] = t.notes.clone().into();
+        }
+        if let Some(e) = error {
+            failed += 1;
+            v["error"] = e.clone().into();
+        }
+        let _ = writeln!(out, "{v}");
+    }
+    let op = if dir == Direction::Put { "put" } else { "get" };
+    let summary = serde_json::json!({
+        "summary": {"op": op, "hosts": labels.len(), "failed": failed}
+    });
+    let _ = writeln!(out, "{summary}");
+    failed
 }
 
 /// Notes are not failures (a part file that could not be resumed, a link

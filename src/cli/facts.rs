@@ -40,10 +40,7 @@ pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> 
         }
         config.scheduled_named(&a.only)
     };
-    let targets = match &a.selector {
-        Some(s) => setup.inventory.select(s)?,
-        None => setup.inventory.all()?,
-    };
+    let targets = setup::select(&setup.inventory, &a.hosts, a.selector.as_deref(), true)?;
     let (mut engine, paused) = setup::headless_engine(setup);
     let mut rows: Vec<HostFacts> = Vec::new();
     let (runner, mut reports) = FactsRunner::new(scheduled);
@@ -61,12 +58,16 @@ pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> 
     let mut progress = Progress::new(rows.len(), tty, paused);
     let mut left: Vec<usize> = vec![per_host; rows.len()];
     let mut got = 0;
+    let mut interrupted = false;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     while got < expected {
         let r = tokio::select! {
             r = reports.recv() => r,
-            _ = &mut ctrl_c => break,
+            _ = &mut ctrl_c => {
+                interrupted = true;
+                break;
+            }
         };
         let Some(r) = r else { break };
         got += 1;
@@ -101,6 +102,9 @@ pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> 
         }
     }
     print(&rows, a.json)?;
+    if interrupted {
+        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
+    }
     let failed: Vec<&HostFacts> = rows.iter().filter(|r| !r.errors.is_empty()).collect();
     if failed.is_empty() {
         return Ok(ExitCode::SUCCESS);

@@ -12,10 +12,7 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     if a.ssh_g {
         return dump_ssh_config(&inv, g, a);
     }
-    let targets = match &a.selector {
-        Some(s) => inv.select(s)?,
-        None => inv.all().unwrap_or_default(),
-    };
+    let targets = setup::select(&inv, &a.hosts, a.selector.as_deref(), true)?;
     let rows = inv.describe(&targets);
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -93,7 +90,7 @@ fn dump_ssh_config(
             "no ssh_config is read (-F none): nothing to resolve".into(),
         ));
     };
-    let Some(selector) = &a.selector else {
+    let Some(selector) = a.hosts.hosts.as_ref().or(a.selector.as_ref()) else {
         return Err(CliError::BadArg(
             "-G needs host names: sshdeck hosts -G web1,db2".into(),
         ));

@@ -2,6 +2,7 @@
 //! people (streaming lines, gathered groups) or for scripts (NDJSON).
 
 mod args;
+mod completions;
 mod copy;
 mod error;
 mod facts;
@@ -17,9 +18,13 @@ mod stream;
 mod tui;
 
 pub use args::{Cli, Command};
+pub use completions::handle_completion_request;
 pub use error::CliError;
 
 use std::process::ExitCode;
+
+/// Exit status after Ctrl-C, as shells report a SIGINT death (128 + 2).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Run the parsed command line; errors are printed here, once, plainly.
 /// One socket per connected host: a 1,000-host fleet needs more than the
@@ -63,12 +68,20 @@ pub fn main(cli: Cli) -> ExitCode {
             Some(Command::Put(a)) => copy::copy(&cli.global, a, copy::Direction::Put).await,
             Some(Command::Get(a)) => copy::copy(&cli.global, a, copy::Direction::Get).await,
             Some(Command::Tui(a)) => {
-                tui::tui(&cli.global, a.selector.as_deref(), a.record.record.clone()).await
+                tui::tui(
+                    &cli.global,
+                    &a.hosts,
+                    a.selector.as_deref(),
+                    a.record.record.clone(),
+                )
+                .await
             }
             Some(Command::Demo(a)) => {
                 tui::demo(usize::from(a.hosts), a.record.record.clone()).await
             }
-            None => tui::tui(&cli.global, None, None).await,
+            Some(Command::Completions(a)) => completions::print(&a.shell),
+            Some(Command::Man) => completions::man(),
+            None => tui::tui(&cli.global, &args::HostSelection::default(), None, None).await,
         }
     });
     // Host tasks may still be closing connections; don't wait for them.

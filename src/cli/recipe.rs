@@ -33,10 +33,7 @@ pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError
             format!("no recipe named {name:?} (known: {})", known.join(", "))
         }));
     };
-    let targets = match &a.selector {
-        Some(s) => setup.inventory.select(s)?,
-        None => setup.inventory.all()?,
-    };
+    let targets = setup::select(&setup.inventory, &a.hosts, a.selector.as_deref(), true)?;
     let date = Vars::today();
     let vars = |t: &Target| Vars::new(&t.label, &t.user, &date);
     if a.dry_run {
@@ -70,10 +67,15 @@ pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError
     let mut elapsed = vec![0f64; labels.len()];
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let mut interrupted = false;
     loop {
         let ev = tokio::select! {
             ev = rx.recv() => ev,
-            _ = &mut ctrl_c => { cancel.cancel(); continue; }
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                cancel.cancel();
+                continue;
+            }
         };
         let Some(ev) = ev else { break };
         let HostId(h) = ev.host;
@@ -131,6 +133,9 @@ pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError
     }
     progress.clear();
     summary(&recipe, &labels, &done, &failure, &elapsed);
+    if interrupted {
+        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
+    }
     let failed = failure.iter().filter(|f| f.is_some()).count();
     if failed > 0 {
         eprintln!(

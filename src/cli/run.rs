@@ -50,11 +50,7 @@ const DRAIN_BATCH: usize = 512;
 
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     let mut setup = setup::prepare(g)?;
-    let targets = if a.all {
-        setup.inventory.all()?
-    } else {
-        setup.inventory.select(a.hosts.as_deref().unwrap_or(""))?
-    };
+    let targets = setup::select(&setup.inventory, &a.hosts, None, false)?;
     let timeout = match a.timeout {
         Some(t) => Some(seconds(t, "--timeout")?),
         None => setup.command_timeout,
@@ -165,11 +161,33 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
         g.print(&labels, &outcomes, color);
     }
     let failed = summarize(&mut printer, &labels, &outcomes, a.json);
-    Ok(if failed == 0 && !interrupted {
+    if interrupted {
+        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
+    }
+    if a.max_exit {
+        return Ok(ExitCode::from(max_exit(&outcomes)));
+    }
+    Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `-S`: the largest exit status on any host; 255 (as ssh's own) where
+/// the command could not run, died of a signal, or never reported.
+fn max_exit(outcomes: &[Option<Outcome>]) -> u8 {
+    outcomes
+        .iter()
+        .map(|o| match o {
+            Some(Outcome::Exit {
+                status: ExitStatus::Code(c),
+                ..
+            }) => u8::try_from(*c).unwrap_or(255),
+            _ => 255,
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// This process's input, for every host: read once, shared. `None` (so

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::CliError;
-use super::args::GlobalArgs;
+use super::args::{GlobalArgs, HostSelection};
 use crate::engine::auth::default_identity_paths;
 use crate::engine::target::home_dir;
 use crate::engine::{EngineConfig, HostKeyPolicy, Prompt, Prompter};
@@ -58,6 +58,24 @@ pub fn inventory(g: &GlobalArgs) -> Result<Inventory, CliError> {
         compression: g.compression,
     };
     Ok(Inventory::new(config, ssh, overrides))
+}
+
+/// The hosts a command was given: `-a`, `-H` (or the old positional node
+/// set), else every named host when `all_by_default`, else an error that
+/// says how to name them.
+pub fn select(
+    inv: &Inventory,
+    sel: &HostSelection,
+    positional: Option<&str>,
+    all_by_default: bool,
+) -> Result<Vec<crate::engine::Target>, CliError> {
+    let given = sel.hosts.as_deref().or(positional);
+    Ok(match (sel.all, given) {
+        (true, _) => inv.all()?,
+        (false, Some(s)) => inv.select(s)?,
+        (false, None) if all_by_default => inv.all().unwrap_or_default(),
+        (false, None) => inv.select("")?,
+    })
 }
 
 fn is_none(p: &Path) -> bool {

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use super::CliError;
-use super::args::GlobalArgs;
+use super::args::{GlobalArgs, HostSelection};
 use super::setup;
 use crate::demo::DemoFarm;
 use crate::engine::{EngineConfig, HostKeyPolicy, Prompter, Target};
@@ -32,15 +32,14 @@ fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> CliError + '_ {
 
 pub async fn tui(
     g: &GlobalArgs,
-    selector: Option<&str>,
+    sel: &HostSelection,
+    positional: Option<&str>,
     record: Option<std::path::PathBuf>,
 ) -> Result<ExitCode, CliError> {
     need_terminal()?;
     let mut setup = setup::prepare(g)?;
-    let targets = match selector {
-        Some(s) => setup.inventory.select(s)?,
-        None => setup.inventory.all().unwrap_or_default(),
-    };
+    let targets = setup::select(&setup.inventory, sel, positional, true)?;
+    let selector = sel.hosts.as_deref().or(positional);
     let rows = setup.inventory.describe(&targets);
     let hosts: Vec<(Target, Vec<String>)> = targets
         .into_iter()

@@ -119,6 +119,13 @@ impl Inventory {
         &self.config
     }
 
+    /// Every host name and `@group` (tags included), for completion.
+    pub fn names_and_groups(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.named_hosts().into_iter().map(|(n, _)| n).collect();
+        v.extend(self.groups.keys().map(|g| format!("@{g}")));
+        v
+    }
+
     /// The ssh_config files as read (none with `-F none`).
     pub fn ssh_config(&self) -> Option<&SshConfig> {
         self.ssh.as_ref()

@@ -1,0 +1,80 @@
+//! Shell completions and the manual page, both drawn from the clap
+//! definition so they cannot drift from the real flags. Completion is
+//! dynamic: the shell asks sshdeck itself (`SSHDECK_COMPLETE=bash sshdeck
+//! -- words…`), so `-H` completes the names and `@groups` of the user's
+//! own inventory.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+use clap_complete::engine::CompletionCandidate;
+use clap_complete::env::{CompleteEnv, Shells};
+
+use super::CliError;
+use super::args::Cli;
+
+/// The variable that turns a run of sshdeck into a completion request.
+pub const COMPLETE_VAR: &str = "SSHDECK_COMPLETE";
+
+/// Answer a completion request and exit, when this run is one.
+pub fn handle_completion_request() {
+    CompleteEnv::with_factory(Cli::command)
+        .var(COMPLETE_VAR)
+        .complete();
+}
+
+/// `sshdeck completions SHELL`: the script to source or install.
+pub fn print(shell: &str) -> Result<ExitCode, CliError> {
+    let shells = Shells::builtins();
+    let completer = shells
+        .completer(shell)
+        .ok_or_else(|| CliError::BadArg(format!("no completions for {shell:?}")))?;
+    let mut out = Vec::new();
+    completer
+        .write_registration(COMPLETE_VAR, "sshdeck", "sshdeck", "sshdeck", &mut out)
+        .map_err(|e| CliError::Io {
+            what: "writing the completion script".into(),
+            cause: e,
+        })?;
+    write_stdout(&out)
+}
+
+/// `sshdeck man`: the manual page, in roff.
+pub fn man() -> Result<ExitCode, CliError> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut out)
+        .map_err(|e| CliError::Io {
+            what: "writing the manual page".into(),
+            cause: e,
+        })?;
+    write_stdout(&out)
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<ExitCode, CliError> {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = stdout.write_all(bytes);
+    let _ = stdout.flush();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `-H` values: the last item of the node set being typed, completed from
+/// the inventory's host names and `@groups`, the items before it kept.
+pub fn complete_hosts(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(current) = current.to_str() else {
+        return Vec::new();
+    };
+    let cut = current.rfind([',', '!', '&', '^']).map_or(0, |i| i + 1);
+    let (done, partial) = current.split_at(cut);
+    let Ok(inv) = super::setup::inventory(&super::args::GlobalArgs::default()) else {
+        return Vec::new();
+    };
+    inv.names_and_groups()
+        .into_iter()
+        .filter(|n| n.starts_with(partial))
+        .map(|n| CompletionCandidate::new(format!("{done}{n}")))
+        .collect()
+}
