@@ -46,7 +46,7 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
     };
     // Local sources are scanned before any connection: a typo fails fast.
     let local_scans =
-        Arc::new(copy_job::scan_local_sources(&spec).map_err(|e| CliError::BadArg(e.to_string()))?);
+        Arc::new(copy_job::prepare(&spec).map_err(|e| CliError::BadArg(e.to_string()))?);
     let (mut engine, _asking) = setup::headless_engine(setup);
     let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
     let ids: Vec<HostId> = targets.into_iter().map(|t| engine.add_host(t)).collect();

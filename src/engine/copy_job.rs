@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::HostError;
 use super::link::HostLink;
+use super::transfer::source::SourceCache;
 use super::transfer::{RemoteHasher, TransferError, TransferOpts};
 use super::tree::{self, CopyCtx, Entry, Ledger, Totals};
 use crate::text::file_stem;
@@ -98,30 +99,45 @@ impl HostProgress {
     }
 }
 
-/// Scan local sources (put) before any connection: a typo fails fast.
-pub fn scan_local_sources(spec: &CopySpec) -> Result<Vec<(PathBuf, Vec<Entry>)>, TransferError> {
+/// What every host of one job shares: the local sources, scanned once
+/// (put) before any connection so a typo fails fast, and the files being
+/// read, so each is read and hashed once however many hosts it goes to.
+#[derive(Default)]
+pub struct Prepared {
+    pub scans: Vec<(PathBuf, Vec<Entry>)>,
+    pub sources: SourceCache,
+}
+
+/// Scan the local sources of a put (nothing for a get).
+pub fn prepare(spec: &CopySpec) -> Result<Prepared, TransferError> {
     if spec.dir == Direction::Get {
-        return Ok(Vec::new());
+        return Ok(Prepared::default());
     }
-    spec.sources
+    let scans = spec
+        .sources
         .iter()
         .map(|s| {
             let p = PathBuf::from(s);
             tree::scan_local(&p, spec.recursive).map(|e| (p, e))
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(Prepared {
+        scans,
+        sources: SourceCache::default(),
+    })
 }
 
 fn name_of(p: &str) -> &str {
     p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
 }
 
-/// Run `spec` on one host. `local_scans` comes from
-/// [`scan_local_sources`]; `ledger` remembers finished files across a pause.
+/// Run `spec` on one host. `prepared` comes from [`prepare`] and is
+/// shared by every host of the job; `ledger` remembers finished files
+/// across a pause.
 pub async fn host_copy(
     link: &HostLink,
     spec: &CopySpec,
-    local_scans: &[(PathBuf, Vec<Entry>)],
+    prepared: &Prepared,
     progress: &HostProgress,
     ledger: &Ledger,
     cancel: &CancellationToken,
@@ -145,6 +161,7 @@ pub async fn host_copy(
     };
     let ctx = CopyCtx {
         opts: &spec.opts,
+        sources: &prepared.sources,
         unsafe_links: spec.unsafe_links,
         hasher,
         progress: &add,
@@ -155,10 +172,14 @@ pub async fn host_copy(
     let mut totals = Totals::default();
     match spec.dir {
         Direction::Put => {
-            let total: u64 = local_scans.iter().map(|(_, e)| tree::total_bytes(e)).sum();
+            let total: u64 = prepared
+                .scans
+                .iter()
+                .map(|(_, e)| tree::total_bytes(e))
+                .sum();
             progress.total.store(total, Ordering::Relaxed);
             progress.done.store(0, Ordering::Relaxed);
-            for (src, entries) in local_scans {
+            for (src, entries) in &prepared.scans {
                 let parent = src
                     .parent()
                     .filter(|p| !p.as_os_str().is_empty())

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::copy_job::{self, CopyError, CopySpec, Direction, HostProgress};
 use super::link::HostLink;
 use super::move_sources::{self, Removal, copied_everywhere};
-use super::tree::{Copied, Entry, Ledger, Totals};
+use super::tree::{Copied, Ledger, Totals};
 
 pub type TransferId = u64;
 
@@ -312,14 +312,14 @@ fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
     let cancel = s.cancel.clone();
     tokio::spawn(async move {
         let spec = job.spec.clone();
-        let scans = tokio::task::spawn_blocking(move || copy_job::scan_local_sources(&spec)).await;
+        let scans = tokio::task::spawn_blocking(move || copy_job::prepare(&spec)).await;
         let scans = scans.unwrap_or_else(|e| {
             Err(super::transfer::TransferError::Local {
                 path: PathBuf::from("."),
                 cause: format!("scanning failed: {e}"),
             })
         });
-        let scans: Arc<Vec<(PathBuf, Vec<Entry>)>> = match scans {
+        let scans: Arc<copy_job::Prepared> = match scans {
             Ok(s) => Arc::new(s),
             Err(e) => {
                 // A local source that cannot be read fails every host it was for.

@@ -18,7 +18,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::local_dest::{LocalDir, check_name, link_stays_inside, local_mode};
 use super::sftp::Sftp;
-use super::transfer::{Outcome, RemoteHasher, TransferError, TransferOpts, download, upload};
+use super::transfer::source::SourceCache;
+use super::transfer::{
+    Outcome, RemoteHasher, TransferError, TransferOpts, Upload, download, upload_shared,
+};
 use crate::text::sanitize::{server_text, visible_name};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -341,6 +344,8 @@ impl Ledger {
 /// Everything a tree copy needs besides what to copy and where.
 pub struct CopyCtx<'a> {
     pub opts: &'a TransferOpts,
+    /// Files being read for this job's hosts (each is read once).
+    pub sources: &'a SourceCache,
     /// Symlinks pointing outside the copied tree are recreated too.
     pub unsafe_links: bool,
     pub hasher: Option<RemoteHasher<'a>>,
@@ -421,16 +426,14 @@ async fn upload_one(
         return Err(TransferError::Cancelled);
     }
     (ctx.on_file)(&dst);
-    let o = upload(
-        sftp,
-        &src,
-        &dst,
-        ctx.opts,
-        ctx.hasher,
-        ctx.progress,
-        ctx.cancel,
-    )
-    .await?;
+    let up = Upload {
+        sources: ctx.sources,
+        opts: ctx.opts,
+        remote_hash: ctx.hasher,
+        progress: ctx.progress,
+        cancel: ctx.cancel,
+    };
+    let o = upload_shared(sftp, &src, &dst, &up).await?;
     settle(
         ctx,
         dst,

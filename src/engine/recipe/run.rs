@@ -214,7 +214,7 @@ async fn copy(
         per_host_dir,
         renames: Default::default(),
     };
-    let scans = copy_job::scan_local_sources(&spec).map_err(|e| (e.to_string(), Vec::new()))?;
+    let scans = copy_job::prepare(&spec).map_err(|e| (e.to_string(), Vec::new()))?;
     let progress = HostProgress::default();
     let ledger = Ledger::default();
     let t = copy_job::host_copy(link, &spec, &scans, &progress, &ledger, cancel)

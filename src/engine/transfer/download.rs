@@ -1,0 +1,340 @@
+//! Getting one remote file into a local directory: the host starts hashing
+//! its file as the download starts, many reads are in flight, and a thread
+//! of its own writes (and hashes) the pieces in order into an exclusive
+//! part file that is renamed into place only once both sums agree.
+
+use std::io::{Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use russh_sftp::protocol::{FileAttributes, OpenFlags};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use super::checksum::{compare_sums, hash_prefix, hex, proven_prefix};
+use super::sink::Sink;
+use super::{
+    Outcome, Overwrite, RemoteHasher, TransferError, TransferOpts, local_err, mangled_check,
+    part_name, remote_err, restart_note,
+};
+use crate::engine::local_dest::{LocalDir, PartFile, check_name, local_mode};
+use crate::engine::sftp::{CHUNK, IN_FLIGHT, Sftp};
+
+/// Copy `remote` on one host into `dest` as `name`.
+#[allow(clippy::too_many_arguments)]
+pub async fn download(
+    sftp: &Sftp,
+    remote: &str,
+    dest: &LocalDir,
+    name: &str,
+    opts: &TransferOpts,
+    remote_hash: Option<RemoteHasher<'_>>,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &CancellationToken,
+) -> Result<Outcome, TransferError> {
+    if let Err(why) = check_name(name) {
+        return Err(TransferError::Local {
+            path: dest.display(name),
+            cause: why.into(),
+        });
+    }
+    mangled_check(sftp, remote, None)?;
+    // Open the source first: nothing local is touched if it is unreadable.
+    let handle = sftp
+        .raw()
+        .open(remote, OpenFlags::READ, FileAttributes::default())
+        .await
+        .map_err(remote_err(sftp, remote))?
+        .handle;
+    let to = Dest { dir: dest, name };
+    let result = download_open(
+        sftp,
+        remote,
+        &handle,
+        &to,
+        opts,
+        remote_hash,
+        progress,
+        cancel,
+    )
+    .await;
+    let _ = sftp.raw().close(handle.as_str()).await;
+    result
+}
+
+/// [`download`] to a path the user chose; its directory is made when
+/// missing.
+pub async fn download_to(
+    sftp: &Sftp,
+    remote: &str,
+    local: &Path,
+    opts: &TransferOpts,
+    remote_hash: Option<RemoteHasher<'_>>,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &CancellationToken,
+) -> Result<Outcome, TransferError> {
+    let dir = local
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = local
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dest = LocalDir::open_root(dir).map_err(local_err(dir))?;
+    download(
+        sftp,
+        remote,
+        &dest,
+        &name,
+        opts,
+        remote_hash,
+        progress,
+        cancel,
+    )
+    .await
+}
+
+struct Dest<'a> {
+    dir: &'a LocalDir,
+    name: &'a str,
+}
+
+fn local_err_owned(path: PathBuf) -> impl Fn(std::io::Error) -> TransferError {
+    move |e| TransferError::Local {
+        path: path.clone(),
+        cause: e.to_string(),
+    }
+}
+
+/// The part file to write into, positioned where writing goes on:
+/// resumed when an earlier attempt's bytes are proven to be the source's
+/// first bytes. With it: the offset, the hash of what it holds (when
+/// resumed), and a note when an earlier part was not used.
+async fn open_local_part(
+    to: &Dest<'_>,
+    part: &str,
+    size: u64,
+    theirs: impl FnOnce(u64) -> Option<BoxFuture<'static, Option<String>>>,
+    resume: bool,
+) -> Result<(std::fs::File, u64, Option<Sha256>, Option<String>), TransferError> {
+    let perr = local_err_owned(to.dir.display(part));
+    if !resume {
+        to.dir.remove_file(part).map_err(&perr)?;
+    }
+    let (earlier, refused) = match to.dir.open_part(part).map_err(&perr)? {
+        PartFile::None => (None, None),
+        PartFile::Refused(why) => (None, Some(why)),
+        PartFile::Resumable(f) => (Some(f), None),
+    };
+    let shown = to.dir.display(part).to_string_lossy().into_owned();
+    if let Some(mut f) = earlier {
+        let len = f.metadata().map_err(&perr)?.len();
+        let why = if len > size {
+            Some("it is longer than the source")
+        } else if len == 0 {
+            None
+        } else {
+            let ours = hash_prefix(&f, len).await.map_err(&perr)?;
+            match proven_prefix(&ours, theirs(len)).await {
+                Ok(()) => {
+                    f.seek(SeekFrom::Start(len)).map_err(&perr)?;
+                    return Ok((f, len, Some(ours), None));
+                }
+                Err(why) => Some(why),
+            }
+        };
+        f.set_len(0).map_err(&perr)?;
+        f.seek(SeekFrom::Start(0)).map_err(&perr)?;
+        let note = why.map(|w| restart_note(&shown, w));
+        return Ok((f, 0, None, note));
+    }
+    let f = to.dir.create_new(part).map_err(&perr)?;
+    let note = refused.map(|w| restart_note(&shown, w));
+    Ok((f, 0, None, note))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn download_open(
+    sftp: &Sftp,
+    remote: &str,
+    handle: &str,
+    to: &Dest<'_>,
+    opts: &TransferOpts,
+    remote_hash: Option<RemoteHasher<'_>>,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &CancellationToken,
+) -> Result<Outcome, TransferError> {
+    let rerr = remote_err(sftp, remote);
+    let local = to.dir.display(to.name);
+    let lerr = local_err(&local);
+    let attrs = sftp.raw().fstat(handle).await.map_err(&rerr)?.attrs;
+    let size = attrs.size.unwrap_or(0);
+    if let Some(existing) = to.dir.find(to.name).map_err(&lerr)? {
+        if existing.kind == rustix::fs::FileType::Directory {
+            return Err(TransferError::Local {
+                path: local.clone(),
+                cause: "a directory of that name is in the way".into(),
+            });
+        }
+        match opts.overwrite {
+            Overwrite::Never => {
+                return Err(TransferError::Exists {
+                    path: local.display().to_string(),
+                });
+            }
+            Overwrite::SkipSame
+                if existing.size == size && u32::try_from(existing.mtime).ok() == attrs.mtime =>
+            {
+                return Ok(Outcome::Skipped);
+            }
+            _ => {}
+        }
+    }
+    let part = part_name(to.name);
+    let perr = local_err_owned(to.dir.display(&part));
+    let theirs = |len: u64| remote_hash.map(|f| f(remote.to_string(), Some(len)));
+    let (out, start, prefix, note) = open_local_part(to, &part, size, theirs, opts.resume).await?;
+    // The host hashes its file while we fetch it, instead of after: by the
+    // time the last piece is written its answer is usually in.
+    let theirs = match remote_hash.filter(|_| opts.verify) {
+        Some(f) => Some(tokio::spawn(f(remote.to_string(), None))),
+        None => None,
+    };
+    let hasher = (opts.verify && remote_hash.is_some()).then(|| prefix.unwrap_or_else(Sha256::new));
+    let sink = Sink::spawn(out, hasher).map_err(&perr)?;
+    if start > 0 {
+        progress(start);
+    }
+    // Ordered pipeline: many reads in flight, written in offset order. The
+    // last read asks for one byte more than the size the host gave, so a
+    // file longer than it said is noticed without another round trip.
+    let offsets = (start..size).step_by(CHUNK as usize);
+    let mut chunks = futures::stream::iter(offsets)
+        .map(|off| {
+            let len = (size - off).min(u64::from(CHUNK));
+            let probe = off + len == size;
+            read_exact_at(sftp, handle, off, len + u64::from(probe))
+        })
+        .buffered(IN_FLIGHT);
+    let mut fetched = start;
+    let mut longer = false;
+    let mut broken = false;
+    while let Some(chunk) = chunks.next().await {
+        if cancel.is_cancelled() {
+            let _ = sink.finish().await;
+            return Err(TransferError::Cancelled);
+        }
+        let mut data = match chunk {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = sink.finish().await;
+                return Err(rerr(e));
+            }
+        };
+        if fetched + data.len() as u64 > size {
+            longer = true;
+            data.truncate((size - fetched) as usize);
+        }
+        fetched += data.len() as u64;
+        let n = data.len() as u64;
+        if sink.write(data).await.is_err() {
+            broken = true;
+            break;
+        }
+        progress(n);
+    }
+    drop(chunks);
+    if start == size && !broken {
+        // Nothing was read (an empty file, or all of it resumed): ask once.
+        longer = !read_exact_at(sftp, handle, size, 1)
+            .await
+            .map_err(&rerr)?
+            .is_empty();
+    }
+    let written = sink.finish().await.map_err(&perr)?;
+    let got = written.file.metadata().map_err(&perr)?.len();
+    if longer || got != size || fetched != size {
+        let _ = to.dir.remove_file(&part);
+        let detail = if longer {
+            format!(
+                "the host gave its size as {size} bytes but sent more; it changed while being copied, or the host is not telling the truth"
+            )
+        } else {
+            format!("the host gave its size as {size} bytes but sent {fetched}")
+        };
+        return Err(TransferError::Mismatch {
+            path: remote.into(),
+            what: "size",
+            detail,
+        });
+    }
+    let verified = match (written.digest, theirs) {
+        (Some(ours), Some(theirs)) => {
+            let theirs = theirs.await.ok().flatten();
+            match compare_sums(hex(&ours), theirs, remote) {
+                Ok(v) => v,
+                Err(e) => {
+                    let _ = to.dir.remove_file(&part);
+                    return Err(e);
+                }
+            }
+        }
+        _ => super::Verified::SizeOnly,
+    };
+    let out = written.file;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = local_mode(attrs.permissions, false, opts.preserve);
+        // On the open descriptor: no path, so no link, is involved.
+        out.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(&perr)?;
+        if let Some(m) = attrs.mtime {
+            out.set_modified(UNIX_EPOCH + Duration::from_secs(u64::from(m)))
+                .map_err(&perr)?;
+        }
+    }
+    drop(out);
+    to.dir.rename(&part, to.name).map_err(&lerr)?;
+    Ok(Outcome::Copied {
+        bytes: size,
+        resumed_from: start,
+        verified,
+        note,
+    })
+}
+
+/// Read up to `len` bytes at `off`: servers may return short reads, and
+/// fewer bytes come back only at the end of the file. A reply longer than
+/// what was asked is a protocol violation.
+async fn read_exact_at(
+    sftp: &Sftp,
+    handle: &str,
+    off: u64,
+    len: u64,
+) -> Result<Vec<u8>, russh_sftp::client::error::Error> {
+    use russh_sftp::client::error::Error as E;
+    use russh_sftp::protocol::StatusCode;
+    let mut buf = Vec::with_capacity(len as usize);
+    while (buf.len() as u64) < len {
+        let want = (len - buf.len() as u64) as u32;
+        let d = match sftp.raw().read(handle, off + buf.len() as u64, want).await {
+            Ok(d) => d,
+            Err(E::Status(s)) if s.status_code == StatusCode::Eof => break,
+            Err(e) => return Err(e),
+        };
+        if d.data.is_empty() {
+            break;
+        }
+        if d.data.len() > want as usize {
+            return Err(E::UnexpectedBehavior(format!(
+                "the server sent {} bytes for a read of {want}",
+                d.data.len()
+            )));
+        }
+        buf.extend_from_slice(&d.data);
+    }
+    Ok(buf)
+}

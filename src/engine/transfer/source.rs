@@ -1,0 +1,309 @@
+//! A local file read once, for every host it goes to.
+//!
+//! A put to twenty hosts used to read and hash the file twenty times; the
+//! hashing alone was a quarter of the client's CPU. Here one thread reads
+//! the file in order, in `CHUNK`-sized pieces kept as shared [`Bytes`], and
+//! computes its SHA-256 as it goes. Each host's upload takes the pieces by
+//! index. The thread reads ahead of the fastest host by a few pieces and
+//! keeps a window behind it; a host that falls out of that window reads
+//! what it needs itself, so a slow or stuck host never holds up the
+//! others, and memory stays bounded whatever the host count.
+
+use std::collections::{HashMap, VecDeque};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+/// Pieces read ahead of the fastest host.
+const AHEAD: u64 = 16;
+/// Pieces kept behind the fastest host for the others (with 128 KiB
+/// pieces, 32 MiB).
+const BEHIND: u64 = 256;
+
+struct State {
+    /// `window[0]` is piece `base`.
+    window: VecDeque<Bytes>,
+    base: u64,
+    /// The next piece the reader thread will read.
+    next: u64,
+    /// The furthest piece any host has asked for.
+    fastest: u64,
+    /// Hosts still reading; the thread stops when none is left.
+    readers: usize,
+    digest: Option<[u8; 32]>,
+    error: Option<String>,
+}
+
+pub struct SharedSource {
+    path: PathBuf,
+    file: Arc<std::fs::File>,
+    pub size: u64,
+    chunk: u64,
+    mtime: Option<std::time::SystemTime>,
+    state: Mutex<State>,
+    /// Wakes the reader thread (room to read ahead, or nobody left).
+    thread_wake: Condvar,
+    /// Wakes hosts waiting for a piece or the digest.
+    ready: Notify,
+}
+
+/// One host's hold on a source: while any is alive, the reader runs.
+pub struct SourceReader {
+    pub source: Arc<SharedSource>,
+}
+
+impl Drop for SourceReader {
+    fn drop(&mut self) {
+        if let Ok(mut st) = self.source.state.lock() {
+            st.readers = st.readers.saturating_sub(1);
+        }
+        self.source.thread_wake.notify_all();
+    }
+}
+
+impl SharedSource {
+    fn open(path: &Path, chunk: u32) -> std::io::Result<Arc<SharedSource>> {
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        let source = Arc::new(SharedSource {
+            path: path.to_path_buf(),
+            file: Arc::new(file),
+            size: meta.len(),
+            chunk: u64::from(chunk),
+            mtime: meta.modified().ok(),
+            state: Mutex::new(State {
+                window: VecDeque::new(),
+                base: 0,
+                next: 0,
+                fastest: 0,
+                // The opener is the first reader: the thread must not see
+                // "nobody left" before it is counted.
+                readers: 1,
+                digest: None,
+                error: None,
+            }),
+            thread_wake: Condvar::new(),
+            ready: Notify::new(),
+        });
+        let weak = Arc::downgrade(&source);
+        std::thread::Builder::new()
+            .name("sshdeck-source".into())
+            .spawn(move || read_ahead(weak))?;
+        Ok(source)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn file(&self) -> &std::fs::File {
+        &self.file
+    }
+
+    fn pieces(&self) -> u64 {
+        self.size.div_ceil(self.chunk)
+    }
+
+    /// The bytes of piece `i` (the last one may be short).
+    pub async fn piece(&self, i: u64) -> std::io::Result<Bytes> {
+        loop {
+            let waiting = self.ready.notified();
+            // Decided under the lock, acted on after it (a std guard must
+            // not live across an await).
+            let behind = {
+                let mut st = self.state.lock().map_err(|_| poisoned())?;
+                if i > st.fastest {
+                    st.fastest = i;
+                    self.thread_wake.notify_all();
+                }
+                if let Some(e) = &st.error {
+                    return Err(std::io::Error::other(e.clone()));
+                }
+                if i >= st.base && i < st.base + st.window.len() as u64 {
+                    return Ok(st.window[(i - st.base) as usize].clone());
+                }
+                i < st.base
+            };
+            if behind {
+                // Fallen out of the window: read it here.
+                return self.read_piece(i).await;
+            }
+            waiting.await;
+        }
+    }
+
+    async fn read_piece(&self, i: u64) -> std::io::Result<Bytes> {
+        let (file, chunk, size) = (self.file.clone(), self.chunk, self.size);
+        tokio::task::spawn_blocking(move || read_at(&file, i, chunk, size))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
+    /// The SHA-256 of the whole file, once the reader has read it all.
+    pub async fn digest(&self) -> std::io::Result<[u8; 32]> {
+        loop {
+            let waiting = self.ready.notified();
+            {
+                let mut st = self.state.lock().map_err(|_| poisoned())?;
+                if let Some(d) = st.digest {
+                    return Ok(d);
+                }
+                if let Some(e) = &st.error {
+                    return Err(std::io::Error::other(e.clone()));
+                }
+                // Whoever asks for the digest needs every piece read.
+                st.fastest = self.pieces();
+                self.thread_wake.notify_all();
+            }
+            waiting.await;
+        }
+    }
+}
+
+fn poisoned() -> std::io::Error {
+    std::io::Error::other("a transfer thread panicked")
+}
+
+/// Piece `i` of `file`, read where it lies; short only at the end.
+fn read_at(file: &std::fs::File, i: u64, chunk: u64, size: u64) -> std::io::Result<Bytes> {
+    let off = i * chunk;
+    let len = chunk.min(size.saturating_sub(off)) as usize;
+    let mut buf = vec![0u8; len];
+    let mut filled = 0;
+    while filled < len {
+        match file.read_at(&mut buf[filled..], off + filled as u64) {
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "file changed size while being read ({size} → {} bytes)",
+                        off + filled as u64
+                    ),
+                ));
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// The reader thread: read pieces in order, up to `AHEAD` past the
+/// fastest host, hashing each; drop pieces more than `BEHIND` behind it.
+fn read_ahead(source: Weak<SharedSource>) {
+    let mut hasher = Sha256::new();
+    loop {
+        let Some(s) = source.upgrade() else { return };
+        let want = {
+            let Ok(mut st) = s.state.lock() else { return };
+            loop {
+                if st.readers == 0 || st.error.is_some() {
+                    return;
+                }
+                if st.next >= s.pieces() {
+                    st.digest = Some(std::mem::take(&mut hasher).finalize().into());
+                    s.ready.notify_waiters();
+                    return;
+                }
+                if st.next <= st.fastest + AHEAD {
+                    break st.next;
+                }
+                match s.thread_wake.wait(st) {
+                    Ok(g) => st = g,
+                    Err(_) => return,
+                }
+            }
+        };
+        let piece = read_at(&s.file, want, s.chunk, s.size);
+        let Ok(mut st) = s.state.lock() else { return };
+        match piece {
+            Ok(b) => {
+                hasher.update(&b);
+                st.window.push_back(b);
+                st.next += 1;
+                while st.base + BEHIND < st.fastest && !st.window.is_empty() {
+                    st.window.pop_front();
+                    st.base += 1;
+                }
+            }
+            Err(e) => st.error = Some(e.to_string()),
+        }
+        drop(st);
+        s.ready.notify_waiters();
+    }
+}
+
+/// Sources open for one job, by path: every host of the job putting the
+/// same file shares one reader.
+#[derive(Default)]
+pub struct SourceCache(Mutex<HashMap<PathBuf, Weak<SharedSource>>>);
+
+impl SourceCache {
+    /// A reader of `path`, shared with other hosts reading it now when the
+    /// file is unchanged since they opened it.
+    pub fn reader(&self, path: &Path, chunk: u32) -> std::io::Result<SourceReader> {
+        let meta = std::fs::metadata(path)?;
+        let mut map = self.0.lock().map_err(|_| poisoned())?;
+        map.retain(|_, w| w.strong_count() > 0);
+        let shared = map.get(path).and_then(Weak::upgrade).filter(|s| {
+            s.size == meta.len() && s.mtime == meta.modified().ok() && s.chunk == u64::from(chunk)
+        });
+        let source = match shared {
+            Some(s) => {
+                if let Ok(mut st) = s.state.lock() {
+                    st.readers += 1;
+                }
+                s
+            }
+            None => {
+                let s = SharedSource::open(path, chunk)?;
+                map.insert(path.to_path_buf(), Arc::downgrade(&s));
+                s
+            }
+        };
+        Ok(SourceReader { source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hosts_share_one_read_and_one_hash() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        let data: Vec<u8> = (0..1_000_003u32).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&p, &data).unwrap();
+        let cache = SourceCache::default();
+        let a = cache.reader(&p, 4096).unwrap();
+        let b = cache.reader(&p, 4096).unwrap();
+        assert!(Arc::ptr_eq(&a.source, &b.source), "one reader for both");
+        let pieces = a.source.pieces();
+        let mut got = Vec::new();
+        for i in 0..pieces {
+            got.extend_from_slice(&a.source.piece(i).await.unwrap());
+        }
+        assert_eq!(got, data);
+        // b starts late: its first pieces left the window; it still gets them.
+        let mut late = Vec::new();
+        for i in 0..pieces {
+            late.extend_from_slice(&b.source.piece(i).await.unwrap());
+        }
+        assert_eq!(late, data);
+        let want: [u8; 32] = Sha256::digest(&data).into();
+        assert_eq!(a.source.digest().await.unwrap(), want);
+        drop((a, b));
+        // A changed file gets a reader of its own.
+        let c = cache.reader(&p, 4096).unwrap();
+        std::fs::write(&p, b"shorter").unwrap();
+        let e = cache.reader(&p, 4096).unwrap();
+        assert!(!Arc::ptr_eq(&c.source, &e.source));
+        assert_eq!(&e.source.piece(0).await.unwrap()[..], b"shorter");
+    }
+}
