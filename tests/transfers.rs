@@ -280,7 +280,13 @@ async fn sshd_killed_mid_upload_leaves_destination_and_resumes_byte_exact() {
             resumed_from,
             verified: Verified::Sha256(_),
             ..
-        } => assert_eq!(resumed_from, kept),
+        } => {
+            // sshd may have stored a little more after the part was measured.
+            assert!(
+                resumed_from >= kept && resumed_from > 0,
+                "{resumed_from} < {kept}"
+            )
+        }
         other => panic!("{other:?}"),
     }
     assert!(

@@ -123,7 +123,7 @@ pub fn prepare(spec: &CopySpec) -> Result<Prepared, TransferError> {
         .collect::<Result<_, _>>()?;
     Ok(Prepared {
         scans,
-        sources: SourceCache::default(),
+        sources: SourceCache::new(spec.opts.verify),
     })
 }
 

@@ -14,11 +14,30 @@ use super::sftp_raw::EndWatch;
 pub use super::sftp_raw::Raw;
 
 /// Requests in flight per transfer. Loopback and LAN links need many to
-/// fill the pipe; each is at most `CHUNK` bytes.
-pub const IN_FLIGHT: usize = 64;
-/// Bytes per read/write request (OpenSSH's sftp uses 32 KiB; servers
-/// accept up to 256 KiB packets).
-pub const CHUNK: u32 = 128 * 1024;
+/// fill the pipe; each is at most `CHUNK` bytes, so about 8 MiB are in
+/// flight per file.
+pub const IN_FLIGHT: usize = 32;
+/// Bytes per read/write request. OpenSSH's sftp uses 32 KiB; its server
+/// takes messages up to 256 KiB (reads up to 255 KiB), and larger
+/// requests halve the server's per-request work against 128 KiB
+/// (measured in BENCHMARKS.md, issue 18).
+pub const CHUNK: u32 = 252 * 1024;
+
+/// Bytes of file data in flight (sent and not yet acknowledged, or asked
+/// for and not yet here) across every transfer of the process, in KiB.
+/// Each transfer keeps up to `IN_FLIGHT` requests going, which one host
+/// needs to fill a fast link; a fan-out to hundreds of hosts would
+/// otherwise hold hundreds of times that. The semaphore is fair, so the
+/// budget is shared evenly among the hosts waiting for it.
+static IN_FLIGHT_KIB: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(96 * 1024);
+
+/// Hold `bytes` of the in-flight budget until the permit is dropped.
+pub async fn in_flight(bytes: usize) -> Option<tokio::sync::SemaphorePermit<'static>> {
+    let kib = u32::try_from(bytes.div_ceil(1024))
+        .unwrap_or(u32::MAX)
+        .max(1);
+    IN_FLIGHT_KIB.acquire_many(kib).await.ok()
+}
 
 pub struct Sftp {
     raw: RawSftpSession,

@@ -20,7 +20,7 @@ use super::{
     part_name, remote_err, restart_note,
 };
 use crate::engine::local_dest::{LocalDir, PartFile, check_name, local_mode};
-use crate::engine::sftp::{CHUNK, IN_FLIGHT, Sftp};
+use crate::engine::sftp::{CHUNK, IN_FLIGHT, Sftp, in_flight};
 
 /// Copy `remote` on one host into `dest` as `name`.
 #[allow(clippy::too_many_arguments)]
@@ -199,10 +199,9 @@ async fn download_open(
     let (out, start, prefix, note) = open_local_part(to, &part, size, theirs, opts.resume).await?;
     // The host hashes its file while we fetch it, instead of after: by the
     // time the last piece is written its answer is usually in.
-    let theirs = match remote_hash.filter(|_| opts.verify) {
-        Some(f) => Some(tokio::spawn(f(remote.to_string(), None))),
-        None => None,
-    };
+    let theirs = remote_hash
+        .filter(|_| opts.verify)
+        .map(|f| tokio::spawn(f(remote.to_string(), None)));
     let hasher = (opts.verify && remote_hash.is_some()).then(|| prefix.unwrap_or_else(Sha256::new));
     let sink = Sink::spawn(out, hasher).map_err(&perr)?;
     if start > 0 {
@@ -216,7 +215,10 @@ async fn download_open(
         .map(|off| {
             let len = (size - off).min(u64::from(CHUNK));
             let probe = off + len == size;
-            read_exact_at(sftp, handle, off, len + u64::from(probe))
+            async move {
+                let _permit = in_flight(len as usize).await;
+                read_exact_at(sftp, handle, off, len + u64::from(probe)).await
+            }
         })
         .buffered(IN_FLIGHT);
     let mut fetched = start;

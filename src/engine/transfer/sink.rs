@@ -22,7 +22,7 @@ pub struct Sink {
 
 /// Pieces queued for the thread at most: the network keeps running while
 /// the disk is briefly slower.
-const QUEUE: usize = 32;
+const QUEUE: usize = 8;
 
 impl Sink {
     /// Write to `file` from where it stands; `hasher` (holding what the

@@ -18,11 +18,10 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-/// Pieces read ahead of the fastest host.
-const AHEAD: u64 = 16;
-/// Pieces kept behind the fastest host for the others (with 128 KiB
-/// pieces, 32 MiB).
-const BEHIND: u64 = 256;
+/// Bytes read ahead of the fastest host.
+const AHEAD_BYTES: u64 = 4 << 20;
+/// Bytes kept behind the fastest host for the others.
+const BEHIND_BYTES: u64 = 16 << 20;
 
 struct State {
     /// `window[0]` is piece `base`.
@@ -35,6 +34,8 @@ struct State {
     /// Hosts still reading; the thread stops when none is left.
     readers: usize,
     digest: Option<[u8; 32]>,
+    /// Every piece has been read.
+    finished: bool,
     error: Option<String>,
 }
 
@@ -66,7 +67,7 @@ impl Drop for SourceReader {
 }
 
 impl SharedSource {
-    fn open(path: &Path, chunk: u32) -> std::io::Result<Arc<SharedSource>> {
+    fn open(path: &Path, chunk: u32, hash: bool) -> std::io::Result<Arc<SharedSource>> {
         let file = std::fs::File::open(path)?;
         let meta = file.metadata()?;
         let source = Arc::new(SharedSource {
@@ -84,6 +85,7 @@ impl SharedSource {
                 // "nobody left" before it is counted.
                 readers: 1,
                 digest: None,
+                finished: false,
                 error: None,
             }),
             thread_wake: Condvar::new(),
@@ -92,7 +94,7 @@ impl SharedSource {
         let weak = Arc::downgrade(&source);
         std::thread::Builder::new()
             .name("sshdeck-source".into())
-            .spawn(move || read_ahead(weak))?;
+            .spawn(move || read_ahead(weak, hash))?;
         Ok(source)
     }
 
@@ -152,6 +154,9 @@ impl SharedSource {
                 if let Some(d) = st.digest {
                     return Ok(d);
                 }
+                if st.finished {
+                    return Err(std::io::Error::other("this job does not hash its files"));
+                }
                 if let Some(e) = &st.error {
                     return Err(std::io::Error::other(e.clone()));
                 }
@@ -195,8 +200,8 @@ fn read_at(file: &std::fs::File, i: u64, chunk: u64, size: u64) -> std::io::Resu
 
 /// The reader thread: read pieces in order, up to `AHEAD` past the
 /// fastest host, hashing each; drop pieces more than `BEHIND` behind it.
-fn read_ahead(source: Weak<SharedSource>) {
-    let mut hasher = Sha256::new();
+fn read_ahead(source: Weak<SharedSource>, hash: bool) {
+    let mut hasher = hash.then(Sha256::new);
     loop {
         let Some(s) = source.upgrade() else { return };
         let want = {
@@ -206,11 +211,12 @@ fn read_ahead(source: Weak<SharedSource>) {
                     return;
                 }
                 if st.next >= s.pieces() {
-                    st.digest = Some(std::mem::take(&mut hasher).finalize().into());
+                    st.digest = hasher.take().map(|h| h.finalize().into());
+                    st.finished = true;
                     s.ready.notify_waiters();
                     return;
                 }
-                if st.next <= st.fastest + AHEAD {
+                if st.next <= st.fastest + AHEAD_BYTES / s.chunk {
                     break st.next;
                 }
                 match s.thread_wake.wait(st) {
@@ -223,10 +229,12 @@ fn read_ahead(source: Weak<SharedSource>) {
         let Ok(mut st) = s.state.lock() else { return };
         match piece {
             Ok(b) => {
-                hasher.update(&b);
+                if let Some(h) = hasher.as_mut() {
+                    h.update(&b);
+                }
                 st.window.push_back(b);
                 st.next += 1;
-                while st.base + BEHIND < st.fastest && !st.window.is_empty() {
+                while st.base + BEHIND_BYTES / s.chunk < st.fastest && !st.window.is_empty() {
                     st.window.pop_front();
                     st.base += 1;
                 }
@@ -240,15 +248,32 @@ fn read_ahead(source: Weak<SharedSource>) {
 
 /// Sources open for one job, by path: every host of the job putting the
 /// same file shares one reader.
-#[derive(Default)]
-pub struct SourceCache(Mutex<HashMap<PathBuf, Weak<SharedSource>>>);
+pub struct SourceCache {
+    open: Mutex<HashMap<PathBuf, Weak<SharedSource>>>,
+    /// The job verifies its copies: sources compute their SHA-256 (a
+    /// quarter of a put's CPU, saved when nobody will compare it).
+    hash: bool,
+}
+
+impl Default for SourceCache {
+    fn default() -> Self {
+        SourceCache::new(true)
+    }
+}
 
 impl SourceCache {
+    pub fn new(hash: bool) -> Self {
+        SourceCache {
+            open: Mutex::default(),
+            hash,
+        }
+    }
+
     /// A reader of `path`, shared with other hosts reading it now when the
     /// file is unchanged since they opened it.
     pub fn reader(&self, path: &Path, chunk: u32) -> std::io::Result<SourceReader> {
         let meta = std::fs::metadata(path)?;
-        let mut map = self.0.lock().map_err(|_| poisoned())?;
+        let mut map = self.open.lock().map_err(|_| poisoned())?;
         map.retain(|_, w| w.strong_count() > 0);
         let shared = map.get(path).and_then(Weak::upgrade).filter(|s| {
             s.size == meta.len() && s.mtime == meta.modified().ok() && s.chunk == u64::from(chunk)
@@ -261,7 +286,7 @@ impl SourceCache {
                 s
             }
             None => {
-                let s = SharedSource::open(path, chunk)?;
+                let s = SharedSource::open(path, chunk, self.hash)?;
                 map.insert(path.to_path_buf(), Arc::downgrade(&s));
                 s
             }
@@ -278,11 +303,14 @@ mod tests {
     async fn hosts_share_one_read_and_one_hash() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("f");
-        let data: Vec<u8> = (0..1_000_003u32).map(|i| (i % 253) as u8).collect();
+        // Longer than the window behind the fastest reader, so the late one
+        // must read some pieces itself.
+        let len = (BEHIND_BYTES + 2 * AHEAD_BYTES + 12_345) as u32;
+        let data: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
         std::fs::write(&p, &data).unwrap();
         let cache = SourceCache::default();
-        let a = cache.reader(&p, 4096).unwrap();
-        let b = cache.reader(&p, 4096).unwrap();
+        let a = cache.reader(&p, 1 << 20).unwrap();
+        let b = cache.reader(&p, 1 << 20).unwrap();
         assert!(Arc::ptr_eq(&a.source, &b.source), "one reader for both");
         let pieces = a.source.pieces();
         let mut got = Vec::new();
@@ -291,6 +319,10 @@ mod tests {
         }
         assert_eq!(got, data);
         // b starts late: its first pieces left the window; it still gets them.
+        assert!(
+            a.source.state.lock().unwrap().base > 0,
+            "nothing was dropped"
+        );
         let mut late = Vec::new();
         for i in 0..pieces {
             late.extend_from_slice(&b.source.piece(i).await.unwrap());
@@ -300,10 +332,14 @@ mod tests {
         assert_eq!(a.source.digest().await.unwrap(), want);
         drop((a, b));
         // A changed file gets a reader of its own.
-        let c = cache.reader(&p, 4096).unwrap();
+        let c = cache.reader(&p, 1 << 20).unwrap();
         std::fs::write(&p, b"shorter").unwrap();
-        let e = cache.reader(&p, 4096).unwrap();
+        let e = cache.reader(&p, 1 << 20).unwrap();
         assert!(!Arc::ptr_eq(&c.source, &e.source));
         assert_eq!(&e.source.piece(0).await.unwrap()[..], b"shorter");
+        // A job that does not verify does not hash.
+        let quiet = SourceCache::new(false).reader(&p, 1 << 20).unwrap();
+        quiet.source.piece(0).await.unwrap();
+        assert!(quiet.source.digest().await.is_err());
     }
 }

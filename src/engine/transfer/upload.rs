@@ -16,7 +16,7 @@ use super::{
     mangled_check, mtime_secs, part_name, remote_err, remote_join, restart_note, split_remote,
 };
 use crate::engine::local_dest::local_mode;
-use crate::engine::sftp::{CHUNK, IN_FLIGHT, Sftp};
+use crate::engine::sftp::{CHUNK, IN_FLIGHT, Sftp, in_flight};
 use crate::text::sanitize::visible_name;
 
 /// Copy a local file to `remote` on one host.
@@ -29,7 +29,7 @@ pub async fn upload(
     progress: &(dyn Fn(u64) + Sync),
     cancel: &CancellationToken,
 ) -> Result<Outcome, TransferError> {
-    let sources = SourceCache::default();
+    let sources = SourceCache::new(opts.verify);
     let ctx = Upload {
         sources: &sources,
         opts,
@@ -148,22 +148,33 @@ pub async fn upload_shared(
         let mut next = start / chunk;
         let pieces = size.div_ceil(chunk);
         loop {
-            while next < pieces && pending.len() < IN_FLIGHT {
-                if ctx.cancel.is_cancelled() {
-                    return Err(TransferError::Cancelled);
+            let more = next < pieces && pending.len() < IN_FLIGHT;
+            // Waiting for room in the shared budget must not stop us
+            // collecting our own acknowledgements, which is what frees it.
+            tokio::select! {
+                permit = in_flight(chunk as usize), if more => {
+                    if ctx.cancel.is_cancelled() {
+                        return Err(TransferError::Cancelled);
+                    }
+                    let piece = src.piece(next).await.map_err(&lerr)?;
+                    // Resuming mid-piece: only what the part lacks.
+                    let at = start.max(next * chunk);
+                    let data = piece.slice((at - next * chunk) as usize..).to_vec();
+                    let n = data.len() as u64;
+                    let h = handle.as_str();
+                    pending.push(async move {
+                        let r = sftp.raw().write(h, at, data).await.map(|_| n);
+                        drop(permit);
+                        r
+                    });
+                    next += 1;
                 }
-                let piece = src.piece(next).await.map_err(&lerr)?;
-                // Resuming mid-piece: only what the part lacks.
-                let at = start.max(next * chunk);
-                let data = piece.slice((at - next * chunk) as usize..).to_vec();
-                let n = data.len() as u64;
-                let h = handle.as_str();
-                pending.push(async move { sftp.raw().write(h, at, data).await.map(|_| n) });
-                next += 1;
-            }
-            match pending.next().await {
-                Some(r) => (ctx.progress)(r.map_err(&rerr)?),
-                None => break,
+                done = pending.next(), if !pending.is_empty() => {
+                    if let Some(r) = done {
+                        (ctx.progress)(r.map_err(&rerr)?);
+                    }
+                }
+                else => break,
             }
         }
         let now = src.file().metadata().map_err(&lerr)?.len();
