@@ -715,3 +715,36 @@ fn with_real_sshd_a_link_that_becomes_a_directory_is_not_followed() {
         "fine"
     );
 }
+
+#[test]
+fn a_large_put_is_checked_part_by_part_and_a_bad_part_is_refused() {
+    let s = hostile(Tree::default(), Behaviour::default());
+    let local = s.root().join("big.bin");
+    let data: Vec<u8> = (0..(70u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&local, &data).unwrap();
+    let put = || {
+        let mut c = s.batch();
+        c.args(["put", "-H", &s.label()]).arg(&local).arg(".");
+        output_within(c, LIMIT)
+    };
+    let out = put();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(s.host.with(|t, _| t.data("big.bin")) == Some(data.clone()));
+    // The host now answers wrongly for the parts after the first: the copy
+    // is refused, naming the range, and the old file stays.
+    s.host.with(|_, b| b.lie_about_later_parts = true);
+    std::fs::write(&local, &data[1..]).unwrap();
+    let out = put();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // The first part is fine; a later one (about 64 MiB in) is not.
+    assert!(
+        err.contains("SHA-256 mismatch") && err.contains("(bytes 6"),
+        "{err}"
+    );
+    assert!(!err.contains("(bytes 0-"), "{err}");
+    assert!(
+        s.host.with(|t, _| t.data("big.bin")) == Some(data),
+        "the destination changed"
+    );
+}

@@ -164,7 +164,7 @@ async fn a_300_mib_file_round_trips() {
     let progress = |n: u64| {
         sent.fetch_add(n, Ordering::Relaxed);
     };
-    upload(
+    let up = upload(
         &sftp,
         &local,
         remote.to_str().unwrap(),
@@ -175,6 +175,17 @@ async fn a_300_mib_file_round_trips() {
     )
     .await
     .unwrap();
+    // 300 MiB is checked by the host in five parts, each as it is stored.
+    assert!(
+        matches!(
+            up,
+            Outcome::Copied {
+                verified: Verified::Sha256Parts(5),
+                ..
+            }
+        ),
+        "{up:?}"
+    );
     assert_eq!(
         sent.load(Ordering::Relaxed),
         bytes.len() as u64,
@@ -278,7 +289,7 @@ async fn sshd_killed_mid_upload_leaves_destination_and_resumes_byte_exact() {
     match out {
         Outcome::Copied {
             resumed_from,
-            verified: Verified::Sha256(_),
+            verified: Verified::Sha256(_) | Verified::Sha256Parts(_),
             ..
         } => {
             // sshd may have stored a little more after the part was measured.

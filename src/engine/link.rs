@@ -59,8 +59,12 @@ impl HostLink {
     /// SHA-256 of a remote file (or of its first `len` bytes) by the
     /// host's own tool, or `None` when the host has none (transfers then
     /// check sizes only, and part files cannot be resumed).
-    pub fn sha256(&self, path: String, len: Option<u64>) -> BoxFuture<'static, Option<String>> {
-        let run = self.capture(transfer::sha256_command(&path, len));
+    pub fn sha256(
+        &self,
+        path: String,
+        range: Option<std::ops::Range<u64>>,
+    ) -> BoxFuture<'static, Option<String>> {
+        let run = self.capture(transfer::sha256_command(&path, range));
         Box::pin(async move {
             match run.await {
                 Ok(c) if c.success() => transfer::parse_sha256sum(&c.stdout),
@@ -72,9 +76,11 @@ impl HostLink {
     /// [`Self::sha256`] in the shape transfers take.
     pub fn hasher(
         &self,
-    ) -> impl Fn(String, Option<u64>) -> BoxFuture<'static, Option<String>> + Sync + Send + use<>
-    {
+    ) -> impl Fn(String, Option<std::ops::Range<u64>>) -> BoxFuture<'static, Option<String>>
+    + Sync
+    + Send
+    + use<> {
         let link = self.clone();
-        move |path, len| link.sha256(path, len)
+        move |path, range| link.sha256(path, range)
     }
 }

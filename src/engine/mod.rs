@@ -257,7 +257,10 @@ impl Engine {
     pub fn remote_hasher(
         &self,
         host: HostId,
-    ) -> impl Fn(String, Option<u64>) -> futures::future::BoxFuture<'static, Option<String>>
+    ) -> impl Fn(
+        String,
+        Option<std::ops::Range<u64>>,
+    ) -> futures::future::BoxFuture<'static, Option<String>>
     + Sync
     + Send
     + use<> {

@@ -202,6 +202,9 @@ pub struct Behaviour {
     pub posix_rename: bool,
     /// Refuse plain renames whose source is a part file.
     pub fail_part_rename: bool,
+    /// Hash a range other than the start of a file wrongly: the host does
+    /// not have what was sent.
+    pub lie_about_later_parts: bool,
 }
 
 struct State {
@@ -315,12 +318,43 @@ impl Conn {
 
     /// Answer a command: checksums from the tree, and a few hostile acts.
     fn run(&self, command: &str) -> Reply {
-        let tree = self.state.lock().unwrap().tree.clone();
+        // Only the file a command names is looked at (a clone of the
+        // whole tree would copy every file for every command).
+        let data = |path: &str| self.state.lock().unwrap().tree.data(path);
         let quoted = |s: &str| {
             let start = s.find('\'')? + 1;
             let end = start + s[start..].find('\'')?;
             Some(s[start..end].to_string())
         };
+        if let Some(rest) = command.strip_prefix("tail -c +") {
+            // `tail -c +FROM 'path' | head -c LEN | …`
+            let from: usize = rest
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            let len: usize = rest
+                .split("head -c ")
+                .nth(1)
+                .and_then(|r| r.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let path = quoted(rest).unwrap_or_default();
+            let lie = self.behaviour().lie_about_later_parts;
+            return match data(&path) {
+                Some(d) => {
+                    let a = (from - 1).min(d.len());
+                    let b = (a + len).min(d.len());
+                    let sum = if lie {
+                        hex(b"not what you sent")
+                    } else {
+                        hex(&d[a..b])
+                    };
+                    Reply::out(format!("{sum} *stdin\n"))
+                }
+                None => Reply::fail(1, "no such file"),
+            };
+        }
         if let Some(rest) = command.strip_prefix("head -c ") {
             let n: usize = rest
                 .split(' ')
@@ -328,14 +362,14 @@ impl Conn {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
             let path = quoted(rest).unwrap_or_default();
-            return match tree.data(&path) {
+            return match data(&path) {
                 Some(d) => Reply::out(format!("{} *stdin\n", hex(&d[..n.min(d.len())]))),
                 None => Reply::fail(1, "no such file"),
             };
         }
         if command.starts_with("openssl dgst") {
             let path = quoted(command).unwrap_or_default();
-            return match tree.data(&path) {
+            return match data(&path) {
                 Some(d) => Reply::out(format!("{} *{path}\n", hex(&d))),
                 None => Reply::fail(1, "no such file"),
             };

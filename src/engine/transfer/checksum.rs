@@ -2,6 +2,7 @@
 //! else `sha256sum` or `shasum`), the local hash of a file's first bytes
 //! for proving a part file, and the verdict when both sums are in.
 
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
 use futures::future::BoxFuture;
@@ -82,7 +83,7 @@ pub fn shell_quote(s: &str) -> String {
 /// `len` bytes. OpenSSL goes first: it uses the CPU's SHA instructions and
 /// is about 4x faster than coreutils' `sha256sum` on large files; the
 /// others are fallbacks.
-pub fn sha256_command(path: &str, len: Option<u64>) -> String {
+pub fn sha256_command(path: &str, range: Option<Range<u64>>) -> String {
     // A leading '-' would read as an option.
     let p = if path.starts_with('-') {
         format!("./{path}")
@@ -90,14 +91,20 @@ pub fn sha256_command(path: &str, len: Option<u64>) -> String {
         path.to_string()
     };
     let q = shell_quote(&p);
-    match len {
+    // A tool that is missing never reads the pipe, so the next one still
+    // gets every byte.
+    let tools =
+        "{ openssl dgst -sha256 -r 2>/dev/null || sha256sum 2>/dev/null || shasum -a 256; }";
+    match range {
         None => format!(
             "openssl dgst -sha256 -r {q} 2>/dev/null || sha256sum {q} 2>/dev/null || shasum -a 256 {q}"
         ),
-        // A tool that is missing never reads the pipe, so the next one
-        // still gets every byte.
-        Some(n) => format!(
-            "head -c {n} {q} | {{ openssl dgst -sha256 -r 2>/dev/null || sha256sum 2>/dev/null || shasum -a 256; }}"
+        Some(r) if r.start == 0 => format!("head -c {} {q} | {tools}", r.end),
+        // `tail -c +N` counts from 1 and seeks in a regular file.
+        Some(r) => format!(
+            "tail -c +{} {q} | head -c {} | {tools}",
+            r.start + 1,
+            r.end - r.start
         ),
     }
 }
@@ -129,7 +136,8 @@ mod tests {
             Some(sum.to_string())
         );
         assert!(sha256_command("-x", None).contains("'./-x'"));
-        assert!(sha256_command("a b", Some(42)).starts_with("head -c 42 'a b' | {"));
+        assert!(sha256_command("a b", Some(0..42)).starts_with("head -c 42 'a b' | {"));
+        assert!(sha256_command("f", Some(10..42)).starts_with("tail -c +11 'f' | head -c 32 | {"));
         assert_eq!(
             compare_sums("ab".into(), Some("ab".into()), "p"),
             Ok(Verified::Sha256("ab".into()))

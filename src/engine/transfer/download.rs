@@ -195,7 +195,7 @@ async fn download_open(
     }
     let part = part_name(to.name);
     let perr = local_err_owned(to.dir.display(&part));
-    let theirs = |len: u64| remote_hash.map(|f| f(remote.to_string(), Some(len)));
+    let theirs = |len: u64| remote_hash.map(|f| f(remote.to_string(), Some(0..len)));
     let (out, start, prefix, note) = open_local_part(to, &part, size, theirs, opts.resume).await?;
     // The host hashes its file while we fetch it, instead of after: by the
     // time the last piece is written its answer is usually in.

@@ -71,6 +71,9 @@ impl Default for TransferOpts {
 pub enum Verified {
     /// Sizes match and both SHA-256 sums match.
     Sha256(String),
+    /// Sizes match and the SHA-256 sums of each of this many parts match
+    /// (a large upload is checked part by part, as the parts are stored).
+    Sha256Parts(usize),
     /// No remote checksum tool (or `--no-verify`): sizes match.
     SizeOnly,
 }
@@ -114,10 +117,10 @@ pub enum TransferError {
     Cancelled,
 }
 
-/// Computes the SHA-256 of a remote file, or of its first `len` bytes
-/// (e.g. by running `sha256sum`); `None` when the host cannot.
+/// Computes the SHA-256 of a remote file, or of a byte range of it (e.g.
+/// by running `sha256sum`); `None` when the host cannot.
 pub type RemoteHasher<'a> =
-    &'a (dyn Fn(String, Option<u64>) -> BoxFuture<'static, Option<String>> + Sync);
+    &'a (dyn Fn(String, Option<std::ops::Range<u64>>) -> BoxFuture<'static, Option<String>> + Sync);
 
 /// `dir/.NAME.sshdeck-part`
 pub fn part_name(name: &str) -> String {

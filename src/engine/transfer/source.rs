@@ -22,6 +22,10 @@ use tokio::sync::Notify;
 const AHEAD_BYTES: u64 = 4 << 20;
 /// Bytes kept behind the fastest host for the others.
 const BEHIND_BYTES: u64 = 16 << 20;
+/// A file is verified in parts of about this size: each part's hash is
+/// asked of the host as soon as the part is stored, while the rest is
+/// still on its way (see `upload`).
+const PART_BYTES: u64 = 64 << 20;
 
 struct State {
     /// `window[0]` is piece `base`.
@@ -33,7 +37,8 @@ struct State {
     fastest: u64,
     /// Hosts still reading; the thread stops when none is left.
     readers: usize,
-    digest: Option<[u8; 32]>,
+    /// SHA-256 of each part read so far (see [`SharedSource::part_bytes`]).
+    parts: Vec<[u8; 32]>,
     /// Every piece has been read.
     finished: bool,
     error: Option<String>,
@@ -84,7 +89,7 @@ impl SharedSource {
                 // The opener is the first reader: the thread must not see
                 // "nobody left" before it is counted.
                 readers: 1,
-                digest: None,
+                parts: Vec::new(),
                 finished: false,
                 error: None,
             }),
@@ -145,24 +150,34 @@ impl SharedSource {
             .map_err(std::io::Error::other)?
     }
 
-    /// The SHA-256 of the whole file, once the reader has read it all.
-    pub async fn digest(&self) -> std::io::Result<[u8; 32]> {
+    /// The size of the parts the file is hashed in: a whole number of
+    /// pieces.
+    pub fn part_bytes(&self) -> u64 {
+        (PART_BYTES / self.chunk).max(1) * self.chunk
+    }
+
+    /// The SHA-256 of part `k` (the bytes from `k * part_bytes()`), once
+    /// the reader has read it. With one part, that is the file's hash.
+    pub async fn part_digest(&self, k: usize) -> std::io::Result<[u8; 32]> {
         loop {
             let waiting = self.ready.notified();
             {
                 let mut st = self.state.lock().map_err(|_| poisoned())?;
-                if let Some(d) = st.digest {
-                    return Ok(d);
-                }
-                if st.finished {
-                    return Err(std::io::Error::other("this job does not hash its files"));
+                if let Some(d) = st.parts.get(k) {
+                    return Ok(*d);
                 }
                 if let Some(e) = &st.error {
                     return Err(std::io::Error::other(e.clone()));
                 }
-                // Whoever asks for the digest needs every piece read.
-                st.fastest = self.pieces();
-                self.thread_wake.notify_all();
+                if st.finished {
+                    return Err(std::io::Error::other("this job does not hash its files"));
+                }
+                // Whoever asks for a part's hash needs that part read.
+                let end = ((k as u64 + 1) * self.part_bytes() / self.chunk).min(self.pieces());
+                if end > st.fastest {
+                    st.fastest = end;
+                    self.thread_wake.notify_all();
+                }
             }
             waiting.await;
         }
@@ -202,6 +217,7 @@ fn read_at(file: &std::fs::File, i: u64, chunk: u64, size: u64) -> std::io::Resu
 /// fastest host, hashing each; drop pieces more than `BEHIND` behind it.
 fn read_ahead(source: Weak<SharedSource>, hash: bool) {
     let mut hasher = hash.then(Sha256::new);
+    let mut in_part = 0u64;
     loop {
         let Some(s) = source.upgrade() else { return };
         let want = {
@@ -211,7 +227,12 @@ fn read_ahead(source: Weak<SharedSource>, hash: bool) {
                     return;
                 }
                 if st.next >= s.pieces() {
-                    st.digest = hasher.take().map(|h| h.finalize().into());
+                    // The last part (or the only one, of an empty file).
+                    if let Some(h) = hasher.take()
+                        && (in_part > 0 || st.parts.is_empty())
+                    {
+                        st.parts.push(h.finalize().into());
+                    }
                     st.finished = true;
                     s.ready.notify_waiters();
                     return;
@@ -231,6 +252,11 @@ fn read_ahead(source: Weak<SharedSource>, hash: bool) {
             Ok(b) => {
                 if let Some(h) = hasher.as_mut() {
                     h.update(&b);
+                    in_part += b.len() as u64;
+                    if in_part == s.part_bytes() {
+                        st.parts.push(std::mem::take(h).finalize().into());
+                        in_part = 0;
+                    }
                 }
                 st.window.push_back(b);
                 st.next += 1;
@@ -329,7 +355,7 @@ mod tests {
         }
         assert_eq!(late, data);
         let want: [u8; 32] = Sha256::digest(&data).into();
-        assert_eq!(a.source.digest().await.unwrap(), want);
+        assert_eq!(a.source.part_digest(0).await.unwrap(), want);
         drop((a, b));
         // A changed file gets a reader of its own.
         let c = cache.reader(&p, 1 << 20).unwrap();
@@ -340,6 +366,6 @@ mod tests {
         // A job that does not verify does not hash.
         let quiet = SourceCache::new(false).reader(&p, 1 << 20).unwrap();
         quiet.source.piece(0).await.unwrap();
-        assert!(quiet.source.digest().await.is_err());
+        assert!(quiet.source.part_digest(0).await.is_err());
     }
 }

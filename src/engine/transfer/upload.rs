@@ -9,11 +9,17 @@ use futures::stream::FuturesUnordered;
 use russh_sftp::protocol::{FileAttributes, OpenFlags};
 use tokio_util::sync::CancellationToken;
 
+use std::ops::Range;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
 use super::checksum::{compare_sums, hash_prefix, hex, proven_prefix};
-use super::source::SourceCache;
+use super::source::{SharedSource, SourceCache};
 use super::{
-    Outcome, Overwrite, RemoteHasher, TransferError, TransferOpts, describe_sftp, local_err,
-    mangled_check, mtime_secs, part_name, remote_err, remote_join, restart_note, split_remote,
+    Outcome, Overwrite, RemoteHasher, TransferError, TransferOpts, Verified, describe_sftp,
+    local_err, mangled_check, mtime_secs, part_name, remote_err, remote_join, restart_note,
+    split_remote,
 };
 use crate::engine::local_dest::local_mode;
 use crate::engine::sftp::{CHUNK, IN_FLIGHT, Sftp, in_flight};
@@ -146,6 +152,9 @@ pub async fn upload_shared(
         let chunk = u64::from(CHUNK);
         let mut pending = FuturesUnordered::new();
         let mut next = start / chunk;
+        let mut checks = remote_hash
+            .filter(|_| opts.verify)
+            .map(|f| PartChecks::new(f, &part, size, start, src.part_bytes()));
         let pieces = size.div_ceil(chunk);
         loop {
             let more = next < pieces && pending.len() < IN_FLIGHT;
@@ -163,7 +172,7 @@ pub async fn upload_shared(
                     let n = data.len() as u64;
                     let h = handle.as_str();
                     pending.push(async move {
-                        let r = sftp.raw().write(h, at, data).await.map(|_| n);
+                        let r = sftp.raw().write(h, at, data).await.map(|_| (at, n));
                         drop(permit);
                         r
                     });
@@ -171,7 +180,11 @@ pub async fn upload_shared(
                 }
                 done = pending.next(), if !pending.is_empty() => {
                     if let Some(r) = done {
-                        (ctx.progress)(r.map_err(&rerr)?);
+                        let (at, n) = r.map_err(&rerr)?;
+                        (ctx.progress)(n);
+                        if let Some(c) = checks.as_mut() {
+                            c.stored(at, n);
+                        }
                     }
                 }
                 else => break,
@@ -187,11 +200,11 @@ pub async fn upload_shared(
         if sftp.fsync {
             sftp.raw().fsync(handle.as_str()).await.map_err(&rerr)?;
         }
-        Ok(())
+        Ok(checks)
     }
     .await;
     let _ = sftp.raw().close(handle.as_str()).await;
-    result?;
+    let checks = result?;
 
     let got = sftp.stat(&part).await.map_err(&rerr)?.and_then(|a| a.size);
     if got != Some(size) {
@@ -201,24 +214,16 @@ pub async fn upload_shared(
             detail: format!("expected {size} bytes, the part file has {got:?}"),
         });
     }
-    let verified = if opts.verify {
-        // Only the host can say what it stored, so its hash comes after
-        // the last write; ours was made once, while the file was read.
-        let ours = hex(&src.digest().await.map_err(&lerr)?);
-        let theirs = match remote_hash {
-            Some(f) => f(part.clone(), None).await,
-            None => None,
-        };
-        match compare_sums(ours, theirs, remote) {
+    let verified = match checks {
+        Some(c) => match c.verdict(src, remote).await {
             Ok(v) => v,
             Err(e) => {
                 // The part is wrong: remove it so a retry starts clean.
                 let _ = sftp.raw().remove(part.as_str()).await;
                 return Err(e);
             }
-        }
-    } else {
-        super::Verified::SizeOnly
+        },
+        None => Verified::SizeOnly,
     };
     drop(reader);
     let attrs = FileAttributes {
@@ -240,6 +245,114 @@ pub async fn upload_shared(
         verified,
         note,
     })
+}
+
+/// Concurrent hash commands per upload: sshd allows ten sessions per
+/// connection (MaxSessions), shared with SFTP, commands and collectors.
+const CHECKS_AT_ONCE: usize = 2;
+
+/// The host's confirmation of what it stored, part by part. Only the host
+/// can say what it stored, so its hash of a part is asked for once every
+/// write into that part is acknowledged, while the next parts are still
+/// being sent: most of the hashing is done by the time the last byte
+/// lands. Ours come from the shared source, made once as it read the file.
+struct PartChecks<'a> {
+    hasher: RemoteHasher<'a>,
+    path: String,
+    size: u64,
+    /// Bytes before this were proven before the upload resumed.
+    start: u64,
+    part_bytes: u64,
+    stored: Vec<u64>,
+    asked: Vec<Option<tokio::task::JoinHandle<Option<String>>>>,
+    limit: Arc<Semaphore>,
+}
+
+impl<'a> PartChecks<'a> {
+    fn new(hasher: RemoteHasher<'a>, path: &str, size: u64, start: u64, part_bytes: u64) -> Self {
+        let parts = size.div_ceil(part_bytes).max(1) as usize;
+        PartChecks {
+            hasher,
+            path: path.to_string(),
+            size,
+            start,
+            part_bytes,
+            stored: vec![0; parts],
+            asked: (0..parts).map(|_| None).collect(),
+            limit: Arc::new(Semaphore::new(CHECKS_AT_ONCE)),
+        }
+    }
+
+    fn range(&self, k: usize) -> Range<u64> {
+        let from = k as u64 * self.part_bytes;
+        from..(from + self.part_bytes).min(self.size)
+    }
+
+    /// Bytes of part `k` this upload writes.
+    fn to_write(&self, k: usize) -> u64 {
+        let r = self.range(k);
+        r.end.saturating_sub(r.start.max(self.start))
+    }
+
+    /// `n` bytes at `at` are stored: once a part is complete, ask for it.
+    fn stored(&mut self, at: u64, n: u64) {
+        let k = (at / self.part_bytes) as usize;
+        let Some(s) = self.stored.get_mut(k) else {
+            return;
+        };
+        *s += n;
+        if *s == self.to_write(k) {
+            self.ask(k);
+        }
+    }
+
+    fn ask(&mut self, k: usize) {
+        let run = (self.hasher)(self.path.clone(), Some(self.range(k)));
+        let limit = self.limit.clone();
+        self.asked[k] = Some(tokio::spawn(async move {
+            let _turn = limit.acquire_owned().await;
+            run.await
+        }));
+    }
+
+    /// Every part compared. Parts wholly before `start` were proven when
+    /// the upload resumed; an empty file is asked about once.
+    async fn verdict(
+        mut self,
+        src: &SharedSource,
+        remote: &str,
+    ) -> Result<Verified, TransferError> {
+        if self.size == 0 {
+            self.ask(0);
+        }
+        let parts = self.asked.len();
+        let mut size_only = false;
+        let mut whole = None;
+        for (k, asked) in std::mem::take(&mut self.asked).into_iter().enumerate() {
+            let Some(asked) = asked else { continue };
+            let ours = hex(&src.part_digest(k).await.map_err(|e| TransferError::Local {
+                path: src.path().to_path_buf(),
+                cause: e.to_string(),
+            })?);
+            let theirs = asked.await.ok().flatten();
+            let r = self.range(k);
+            let what = if parts == 1 {
+                remote.to_string()
+            } else {
+                format!("{remote} (bytes {}-{})", r.start, r.end)
+            };
+            match compare_sums(ours, theirs, &what)? {
+                Verified::SizeOnly => size_only = true,
+                Verified::Sha256(s) => whole = Some(s),
+                Verified::Sha256Parts(_) => {}
+            }
+        }
+        Ok(match (size_only, parts, whole) {
+            (true, _, _) => Verified::SizeOnly,
+            (false, 1, Some(s)) if self.start == 0 => Verified::Sha256(s),
+            _ => Verified::Sha256Parts(parts),
+        })
+    }
 }
 
 fn meta_mode(m: &std::fs::Metadata) -> u32 {
