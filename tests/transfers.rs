@@ -491,3 +491,57 @@ async fn part_files_are_resumed_only_when_proven_to_be_the_sources_first_bytes()
         assert!(!remote_part.exists(), "{what}");
     }
 }
+
+/// The host's shell does not start where its SFTP does (here sshd serves
+/// SFTP in the host's `files` directory, and commands run in another
+/// home): a relative path must still be hashed as the file SFTP wrote, not
+/// silently left unverified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relative_paths_are_verified_against_the_file_sftp_sees() {
+    let farm = Farm::start(1);
+    let (e, ids) = farm_engine_drained(&farm);
+    let sftp = e.sftp(ids[0]).await.unwrap();
+    let hasher = e.remote_hasher(ids[0]);
+    let bytes = data((70 << 20) + 3, 5);
+    let local = farm.root.join("rel.src");
+    std::fs::write(&local, &bytes).unwrap();
+    let cancel = CancellationToken::new();
+    let up = upload(
+        &sftp,
+        &local,
+        "rel.bin",
+        &TransferOpts::default(),
+        Some(&hasher),
+        &no_progress,
+        &cancel,
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            up,
+            Outcome::Copied {
+                verified: Verified::Sha256Parts(2),
+                ..
+            }
+        ),
+        "{up:?}"
+    );
+    assert!(std::fs::read(farm.hosts[0].files().join("rel.bin")).unwrap() == bytes);
+    let back = farm.root.join("rel.back");
+    let down = download_to(
+        &sftp,
+        "rel.bin",
+        &back,
+        &TransferOpts::default(),
+        Some(&hasher),
+        &no_progress,
+        &cancel,
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(&down, Outcome::Copied { verified: Verified::Sha256(s), .. } if *s == sha(&bytes)),
+        "{down:?}"
+    );
+}

@@ -115,6 +115,25 @@ impl Sftp {
         }
     }
 
+    /// `path` as the server resolves it, absolute. A shell command on the
+    /// host (a checksum) must be given this: its working directory need
+    /// not be where SFTP starts (`internal-sftp -d`, a chroot, a home
+    /// that differs), and a relative path would name another file there.
+    pub async fn absolute(&self, path: &str) -> Result<String, SftpError> {
+        if path.starts_with('/') {
+            return Ok(path.to_string());
+        }
+        let name = self.raw().realpath(path).await?;
+        name.files
+            .into_iter()
+            .next()
+            .map(|f| f.filename)
+            .filter(|p| p.starts_with('/'))
+            .ok_or(SftpError::UnexpectedBehavior(
+                "the server did not resolve the path".into(),
+            ))
+    }
+
     pub async fn lstat(&self, path: &str) -> Result<Option<FileAttributes>, SftpError> {
         match self.raw().lstat(path).await {
             Ok(a) => Ok(Some(a.attrs)),

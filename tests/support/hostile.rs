@@ -318,6 +318,11 @@ impl Conn {
 
     /// Answer a command: checksums from the tree, and a few hostile acts.
     fn run(&self, command: &str) -> Reply {
+        // `test -r 'path' && …`: the check, then the command.
+        let command = match command.strip_prefix("test -r ") {
+            Some(rest) => rest.split_once("&& ").map_or(rest, |(_, c)| c),
+            None => command,
+        };
         // Only the file a command names is looked at (a clone of the
         // whole tree would copy every file for every command).
         let data = |path: &str| self.state.lock().unwrap().tree.data(path);

@@ -99,10 +99,12 @@ pub fn sha256_command(path: &str, range: Option<Range<u64>>) -> String {
         None => format!(
             "openssl dgst -sha256 -r {q} 2>/dev/null || sha256sum {q} 2>/dev/null || shasum -a 256 {q}"
         ),
-        Some(r) if r.start == 0 => format!("head -c {} {q} | {tools}", r.end),
+        // A file that cannot be read fails the command, rather than
+        // hashing the empty output of a failed `head`.
+        Some(r) if r.start == 0 => format!("test -r {q} && head -c {} {q} | {tools}", r.end),
         // `tail -c +N` counts from 1 and seeks in a regular file.
         Some(r) => format!(
-            "tail -c +{} {q} | head -c {} | {tools}",
+            "test -r {q} && tail -c +{} {q} | head -c {} | {tools}",
             r.start + 1,
             r.end - r.start
         ),
@@ -136,8 +138,13 @@ mod tests {
             Some(sum.to_string())
         );
         assert!(sha256_command("-x", None).contains("'./-x'"));
-        assert!(sha256_command("a b", Some(0..42)).starts_with("head -c 42 'a b' | {"));
-        assert!(sha256_command("f", Some(10..42)).starts_with("tail -c +11 'f' | head -c 32 | {"));
+        assert!(
+            sha256_command("a b", Some(0..42)).starts_with("test -r 'a b' && head -c 42 'a b' | {")
+        );
+        assert!(
+            sha256_command("f", Some(10..42))
+                .starts_with("test -r 'f' && tail -c +11 'f' | head -c 32 | {")
+        );
         assert_eq!(
             compare_sums("ab".into(), Some("ab".into()), "p"),
             Ok(Verified::Sha256("ab".into()))

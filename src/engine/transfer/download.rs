@@ -195,13 +195,18 @@ async fn download_open(
     }
     let part = part_name(to.name);
     let perr = local_err_owned(to.dir.display(&part));
-    let theirs = |len: u64| remote_hash.map(|f| f(remote.to_string(), Some(0..len)));
+    // What the host's hash commands are given (see `Sftp::absolute`).
+    let hashed = match remote_hash {
+        Some(_) => sftp.absolute(remote).await.map_err(&rerr)?,
+        None => remote.to_string(),
+    };
+    let theirs = |len: u64| remote_hash.map(|f| f(hashed.clone(), Some(0..len)));
     let (out, start, prefix, note) = open_local_part(to, &part, size, theirs, opts.resume).await?;
     // The host hashes its file while we fetch it, instead of after: by the
     // time the last piece is written its answer is usually in.
     let theirs = remote_hash
         .filter(|_| opts.verify)
-        .map(|f| tokio::spawn(f(remote.to_string(), None)));
+        .map(|f| tokio::spawn(f(hashed.clone(), None)));
     let hasher = (opts.verify && remote_hash.is_some()).then(|| prefix.unwrap_or_else(Sha256::new));
     let sink = Sink::spawn(out, hasher).map_err(&perr)?;
     if start > 0 {

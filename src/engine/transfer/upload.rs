@@ -88,6 +88,11 @@ pub async fn upload_shared(
     let (dir, name) = split_remote(remote);
     let part = remote_join(dir, &part_name(name));
     let rerr = remote_err(sftp, &part);
+    // What the host's hash commands are given (see `Sftp::absolute`).
+    let hashed_part = match remote_hash {
+        Some(_) => remote_join(&sftp.absolute(dir).await.map_err(&rerr)?, &part_name(name)),
+        None => part.clone(),
+    };
     let mut note = None;
     let mut start = 0;
     let earlier = sftp.lstat(&part).await.map_err(&rerr)?;
@@ -104,7 +109,7 @@ pub async fn upload_shared(
         } else {
             // The part is there, the source here: each side hashes its own.
             let ours = hash_prefix(src.file(), len).await.map_err(&lerr)?;
-            let theirs = remote_hash.map(|f| f(part.clone(), None));
+            let theirs = remote_hash.map(|f| f(hashed_part.clone(), None));
             match proven_prefix(&ours, theirs).await {
                 Ok(()) => {
                     start = len;
@@ -154,7 +159,7 @@ pub async fn upload_shared(
         let mut next = start / chunk;
         let mut checks = remote_hash
             .filter(|_| opts.verify)
-            .map(|f| PartChecks::new(f, &part, size, start, src.part_bytes()));
+            .map(|f| PartChecks::new(f, &hashed_part, size, start, src.part_bytes()));
         let pieces = size.div_ceil(chunk);
         loop {
             let more = next < pieces && pending.len() < IN_FLIGHT;
