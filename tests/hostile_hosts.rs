@@ -720,7 +720,8 @@ fn with_real_sshd_a_link_that_becomes_a_directory_is_not_followed() {
 fn a_large_put_is_checked_part_by_part_and_a_bad_part_is_refused() {
     let s = hostile(Tree::default(), Behaviour::default());
     let local = s.root().join("big.bin");
-    let data: Vec<u8> = (0..(70u32 << 20)).map(|i| (i % 251) as u8).collect();
+    // Over one part (256 MiB), so the file is checked in two.
+    let data: Vec<u8> = (0..(260u32 << 20)).map(|i| (i % 251) as u8).collect();
     std::fs::write(&local, &data).unwrap();
     let put = || {
         let mut c = s.batch();
@@ -737,9 +738,9 @@ fn a_large_put_is_checked_part_by_part_and_a_bad_part_is_refused() {
     let out = put();
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    // The first part is fine; a later one (about 64 MiB in) is not.
+    // The first part is fine; the last one (about 256 MiB in) is not.
     assert!(
-        err.contains("SHA-256 mismatch") && err.contains("(bytes 6"),
+        err.contains("SHA-256 mismatch") && err.contains("(bytes 2686"),
         "{err}"
     );
     assert!(!err.contains("(bytes 0-"), "{err}");

@@ -331,6 +331,32 @@ impl Conn {
             let end = start + s[start..].find('\'')?;
             Some(s[start..end].to_string())
         };
+        if let Some(rest) = command.strip_prefix("{ { dd iflag=skip_bytes skip=") {
+            // `{ { dd … skip=FROM … && [head -c LEN |] …; } < 'path' || tail …; }`
+            let number = |s: &str| s.split(' ').next().and_then(|n| n.parse::<usize>().ok());
+            let from = number(rest).unwrap_or(0);
+            let seek_form = rest.split(" || tail").next().unwrap_or(rest);
+            let len = seek_form.split("head -c ").nth(1).and_then(number);
+            let path = seek_form
+                .split(" < ")
+                .nth(1)
+                .and_then(quoted)
+                .unwrap_or_default();
+            let lie = self.behaviour().lie_about_later_parts;
+            return match data(&path) {
+                Some(d) => {
+                    let a = from.min(d.len());
+                    let b = len.map_or(d.len(), |l| (a + l).min(d.len()));
+                    let sum = if lie {
+                        hex(b"not what you sent")
+                    } else {
+                        hex(&d[a..b])
+                    };
+                    Reply::out(format!("{sum} *stdin\n"))
+                }
+                None => Reply::fail(1, "no such file"),
+            };
+        }
         if let Some(rest) = command.strip_prefix("tail -c +") {
             // `tail -c +FROM 'path' | head -c LEN | …`
             let from: usize = rest

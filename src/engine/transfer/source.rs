@@ -24,8 +24,12 @@ const AHEAD_BYTES: u64 = 4 << 20;
 const BEHIND_BYTES: u64 = 16 << 20;
 /// A file is verified in parts of about this size: each part's hash is
 /// asked of the host as soon as the part is stored, while the rest is
-/// still on its way (see `upload`).
-const PART_BYTES: u64 = 64 << 20;
+/// still on its way (see `upload`). Every part but the last costs the host
+/// a pipe hop (see `checksum::sha256_command`), so parts are large: a
+/// file up to this size is hashed whole, by the tool reading it directly.
+/// Measured on a 20-host fan-out of 256 MiB: 11.8 s with 64 MiB parts,
+/// 10.5 s with 256 MiB; a 1 GiB put took the same time with either.
+const PART_BYTES: u64 = 256 << 20;
 
 struct State {
     /// `window[0]` is piece `base`.
@@ -151,9 +155,9 @@ impl SharedSource {
     }
 
     /// The size of the parts the file is hashed in: a whole number of
-    /// pieces.
+    /// pieces, rounded up so that a file of `PART_BYTES` is one part.
     pub fn part_bytes(&self) -> u64 {
-        (PART_BYTES / self.chunk).max(1) * self.chunk
+        PART_BYTES.div_ceil(self.chunk).max(1) * self.chunk
     }
 
     /// The SHA-256 of part `k` (the bytes from `k * part_bytes()`), once

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use super::checksum::{compare_sums, hash_prefix, hex, proven_prefix};
+use super::checksum::{TO_EOF, compare_sums, hash_prefix, hex, proven_prefix};
 use super::source::{SharedSource, SourceCache};
 use super::{
     Outcome, Overwrite, RemoteHasher, TransferError, TransferOpts, Verified, describe_sftp,
@@ -312,7 +312,13 @@ impl<'a> PartChecks<'a> {
     }
 
     fn ask(&mut self, k: usize) {
-        let run = (self.hasher)(self.path.clone(), Some(self.range(k)));
+        // The last part is hashed to the end of the file: no pipe for the
+        // host to copy through, and bytes past what we sent fail it too.
+        let mut range = self.range(k);
+        if k + 1 == self.asked.len() {
+            range.end = TO_EOF;
+        }
+        let run = (self.hasher)(self.path.clone(), Some(range));
         let limit = self.limit.clone();
         self.asked[k] = Some(tokio::spawn(async move {
             let _turn = limit.acquire_owned().await;
