@@ -280,16 +280,28 @@ async fn queue_pauses_resumes_and_cancels() {
     assert!(!dir.join(".big.bin.sshdeck-part").exists());
 
     // Cancel: the destination never appears, the part stays for a later try.
+    // Six files, so the job is still running when the cancel comes (one
+    // 64 MiB file can be done between two progress reports).
+    let many: Vec<String> = (0..6)
+        .map(|k| {
+            let p = farm.root.join(format!("big{k}.bin"));
+            std::fs::write(&p, &data).unwrap();
+            p.to_string_lossy().into_owned()
+        })
+        .collect();
+    let mut spec_c = put("c");
+    spec_c.sources = many;
     let id = q.submit(QueueJob {
         title: "big again".into(),
-        spec: put("c"),
+        spec: spec_c,
         hosts: vec![link],
         remove_sources: false,
     });
-    wait(&mut views, Duration::from_secs(60), |v| {
+    let v = wait(&mut views, Duration::from_secs(60), |v| {
         v.id == id && v.hosts[0].done > 0
     })
     .await;
+    assert!(!v.state.is_finished(), "done before it could be cancelled");
     q.cancel(id);
     let v = wait(&mut views, Duration::from_secs(30), |v| {
         v.id == id && v.state.is_finished()
@@ -297,7 +309,15 @@ async fn queue_pauses_resumes_and_cancels() {
     .await;
     assert_eq!(v.state, JobState::Cancelled);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!farm.hosts[0].files().join("c/big.bin").exists());
+    // Whatever is under a real name is whole; the rest never appeared.
+    let there: Vec<usize> = (0..6)
+        .filter(|k| farm.hosts[0].files().join(format!("c/big{k}.bin")).exists())
+        .collect();
+    assert!(there.len() < 6, "the cancel stopped nothing");
+    for k in there {
+        let got = std::fs::read(farm.hosts[0].files().join(format!("c/big{k}.bin"))).unwrap();
+        assert!(got == data, "big{k}.bin is not whole");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

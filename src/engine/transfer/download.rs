@@ -49,18 +49,29 @@ pub async fn download(
         .map_err(remote_err(sftp, remote))?
         .handle;
     let to = Dest { dir: dest, name };
-    let result = download_open(
-        sftp,
-        remote,
-        &handle,
-        &to,
-        opts,
-        remote_hash,
-        progress,
-        cancel,
-    )
-    .await;
-    let _ = sftp.raw().close(handle.as_str()).await;
+    // Cancel is heard at every await (the host's hash, a stalled read),
+    // not only between chunks; the part file stays for a later resume.
+    let result = tokio::select! {
+        biased;
+        r = download_open(
+            sftp,
+            remote,
+            &handle,
+            &to,
+            opts,
+            remote_hash,
+            progress,
+            cancel,
+        ) => r,
+        _ = cancel.cancelled() => Err(TransferError::Cancelled),
+    };
+    // A host that stopped answering must not hold a cancel up at the end.
+    let close = sftp.raw().close(handle.as_str());
+    if cancel.is_cancelled() {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), close).await;
+    } else {
+        let _ = close.await;
+    }
     result
 }
 

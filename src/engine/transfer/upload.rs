@@ -63,6 +63,23 @@ pub async fn upload_shared(
     remote: &str,
     ctx: &Upload<'_>,
 ) -> Result<Outcome, TransferError> {
+    // Cancel is heard at every await, not only between requests: after the
+    // last write an upload waits for acknowledgements, the sync and the
+    // host's hash, any of which a loaded or stuck host can drag out. What
+    // was stored stays in the part file, for a later resume.
+    tokio::select! {
+        biased;
+        r = upload_inner(sftp, local, remote, ctx) => r,
+        _ = ctx.cancel.cancelled() => Err(TransferError::Cancelled),
+    }
+}
+
+async fn upload_inner(
+    sftp: &Sftp,
+    local: &Path,
+    remote: &str,
+    ctx: &Upload<'_>,
+) -> Result<Outcome, TransferError> {
     let (opts, remote_hash) = (ctx.opts, ctx.remote_hash);
     let lerr = local_err(local);
     mangled_check(sftp, remote, Some(local))?;
