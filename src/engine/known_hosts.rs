@@ -4,6 +4,7 @@
 //! refusal must name the exact file and line, and later the trust model needs
 //! markers (`@revoked`, `@cert-authority`), wildcards and several files.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -66,6 +67,14 @@ pub struct KnownHosts {
     entries: Vec<Entry>,
     files: Vec<PathBuf>,
     pub bad_lines: Vec<BadLine>,
+    /// Entries whose every pattern is a plain name (no wildcard, no
+    /// negation, not hashed), by name. A fleet's known_hosts is one such
+    /// line per host; scanning all of them for every host made connecting
+    /// N hosts cost N² matches (7.5% of the CPU at 5,000 hosts).
+    by_name: HashMap<String, Vec<usize>>,
+    /// The other entries, which every lookup still tries in turn (a hashed
+    /// name can only be tested, as OpenSSH does, line by line).
+    scanned: Vec<usize>,
 }
 
 /// The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise.
@@ -128,14 +137,39 @@ impl KnownHosts {
                 continue;
             }
             match parse_line(line) {
-                Ok((marker, patterns, key_type, key_blob)) => self.entries.push(Entry {
-                    file: file.clone(),
-                    line: line_no,
-                    marker,
-                    patterns,
-                    key_type,
-                    key_blob,
-                }),
+                Ok((marker, patterns, key_type, key_blob)) => {
+                    let at = self.entries.len();
+                    let plain: Option<Vec<&String>> = patterns
+                        .iter()
+                        .map(|p| match p {
+                            Pattern::Plain {
+                                pat,
+                                negated: false,
+                            } if !pat.contains(['*', '?']) => Some(pat),
+                            _ => None,
+                        })
+                        .collect();
+                    match plain {
+                        Some(names) if !names.is_empty() => {
+                            for n in names {
+                                let list = self.by_name.entry(n.clone()).or_default();
+                                // One line naming a host twice is one candidate.
+                                if list.last() != Some(&at) {
+                                    list.push(at);
+                                }
+                            }
+                        }
+                        _ => self.scanned.push(at),
+                    }
+                    self.entries.push(Entry {
+                        file: file.clone(),
+                        line: line_no,
+                        marker,
+                        patterns,
+                        key_type,
+                        key_blob,
+                    })
+                }
                 Err(reason) => self.bad_lines.push(BadLine {
                     file: path.to_path_buf(),
                     line: line_no,
@@ -143,6 +177,26 @@ impl KnownHosts {
                 }),
             }
         }
+    }
+
+    /// Entries that match `name`, in file order.
+    fn matching<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+        let mut at: Vec<usize> = self
+            .by_name
+            .get(name)
+            .map(|v| v.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .chain(
+                self.scanned
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.entries[i].matches(name)),
+            )
+            .collect();
+        at.sort_unstable();
+        at.into_iter().map(|i| &self.entries[i])
     }
 
     /// Decide whether `key` is acceptable for `host:port`.
@@ -166,9 +220,8 @@ impl KnownHosts {
         };
         let key_type = key.algorithm().as_str().to_string();
         let matching: Vec<&Entry> = self
-            .entries
-            .iter()
-            .filter(|e| e.marker != Marker::CertAuthority && e.matches(&name))
+            .matching(&name)
+            .filter(|e| e.marker != Marker::CertAuthority)
             .collect();
         if let Some(e) = matching
             .iter()
@@ -217,7 +270,7 @@ impl KnownHosts {
     pub fn known_key_types_name(&self, name: &str) -> (Vec<String>, bool) {
         let mut types: Vec<String> = Vec::new();
         let mut ca = false;
-        for e in self.entries.iter().filter(|e| e.matches(name)) {
+        for e in self.matching(name) {
             match e.marker {
                 Marker::None if !types.contains(&e.key_type) => types.push(e.key_type.clone()),
                 Marker::CertAuthority => ca = true,
@@ -411,6 +464,45 @@ pub fn wildcard_match(pat: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_name_index_finds_what_a_scan_of_every_line_finds() {
+        let k = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        let text = format!(
+            "a.example ssh-ed25519 {k}\n\
+             [127.0.1.1]:2222,b.example ssh-ed25519 {k}\n\
+             *.example ssh-ed25519 {k}\n\
+             !c.example,*.example ssh-ed25519 {k}\n\
+             a.example,a.example ssh-ed25519 {k}\n\
+             |1|F1E1KeoE/eEWhi10WpGv4OdiO6Y=|3988QV0VE8wmZL7suNrYQLITLCg= ssh-ed25519 {k}\n\
+             @cert-authority *.example ssh-ed25519 {k}\n\
+             d?.example ssh-ed25519 {k}\n"
+        );
+        let kh = KnownHosts::parse(Path::new("kh"), &text);
+        assert!(kh.bad_lines.is_empty(), "{:?}", kh.bad_lines);
+        for name in [
+            "a.example",
+            "b.example",
+            "c.example",
+            "d1.example",
+            "[127.0.1.1]:2222",
+            "127.0.1.1",
+            "nowhere",
+        ] {
+            let indexed: Vec<usize> = kh.matching(name).map(|e| e.line).collect();
+            let scanned: Vec<usize> = kh
+                .entries
+                .iter()
+                .filter(|e| e.matches(name))
+                .map(|e| e.line)
+                .collect();
+            assert_eq!(indexed, scanned, "{name}");
+        }
+        assert_eq!(
+            kh.matching("a.example").map(|e| e.line).collect::<Vec<_>>(),
+            [1, 3, 4, 5, 7]
+        );
+    }
+
     use super::*;
 
     const ED_A: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";

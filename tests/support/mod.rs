@@ -2,6 +2,7 @@
 
 pub mod farm;
 pub mod fault;
+pub mod fleet;
 pub mod hostile;
 pub mod pty;
 pub mod tmux;

@@ -1,0 +1,298 @@
+//! The simulated fleet (`tests/support/fleet.rs`): many SSH hosts from one
+//! process. At 200 hosts in every CI run, so it keeps working; the scale
+//! runs (1,000 to 10,000 hosts, the fleet in a process of its own so only
+//! sshdeck is measured) are ignored here and run by `scripts/bench-fleet`.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use sshdeck::engine::{Engine, ExecOptions, ExitStatus, HostId, Target};
+use support::fleet::{Fault, Faults, Fleet, name_of};
+use support::{collect, engine_config};
+
+fn target(fleet: &Fleet, i: usize) -> Target {
+    Target::new(
+        fleet.label(i),
+        fleet.addrs[i].to_string(),
+        fleet.port,
+        "fleet",
+    )
+}
+
+fn start(n: usize, faults: Faults) -> (tempfile::TempDir, Fleet) {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = Fleet::start(dir.path(), n, faults, 1).expect("fleet starts");
+    (dir, fleet)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_simulated_hosts_answer_as_themselves_and_stay_connected() {
+    let n = 200;
+    // Every 50th host is down, every 40th (that is not) hangs.
+    let faults = Faults(vec![(50, Fault::Down), (40, Fault::Hang)]);
+    let (_dir, fleet) = start(n, faults.clone());
+    let (mut engine, mut rx) =
+        Engine::new(engine_config(&[fleet.known_hosts()], &fleet.client_key()));
+    let ids: Vec<HostId> = (0..n).map(|i| engine.add_host(target(&fleet, i))).collect();
+    let down = |i: usize| (i + 1).is_multiple_of(50);
+    let hangs = |i: usize| !down(i) && (i + 1).is_multiple_of(40);
+    let opts = ExecOptions {
+        timeout: Some(Duration::from_secs(3)),
+        ..Default::default()
+    };
+    engine.exec(&ids, "hostname", &opts);
+    let runs = collect(&mut rx, &ids, Duration::from_secs(120)).await;
+    for (i, id) in ids.iter().enumerate() {
+        let r = &runs[id];
+        if down(i) {
+            assert!(r.error.is_some(), "host {i} is down but answered");
+        } else if hangs(i) {
+            assert!(r.exit.is_none() && r.stdout.is_empty(), "host {i}: {r:?}");
+        } else {
+            assert_eq!(
+                r.stdout,
+                format!("{}\n", name_of(i)).into_bytes(),
+                "host {i}"
+            );
+            assert_eq!(r.exit, Some(ExitStatus::Code(0)), "host {i}");
+        }
+    }
+
+    // A second command over the same connections: no host reconnects,
+    // and the fleet's hosts differ as a real fleet's do.
+    engine.exec(&ids, "check", &opts);
+    let runs = collect(&mut rx, &ids, Duration::from_secs(120)).await;
+    let failing = ids
+        .iter()
+        .filter(|id| runs[id].exit == Some(ExitStatus::Code(2)))
+        .count();
+    // Every 7th host fails its check, unless it is down or hung.
+    let want = (0..n)
+        .filter(|&i| (i + 1).is_multiple_of(7) && !down(i) && !hangs(i))
+        .count();
+    assert_eq!(failing, want, "failing checks");
+    let up: Vec<HostId> = ids
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !down(*i) && !hangs(*i))
+        .map(|(_, id)| *id)
+        .collect();
+    engine.exec(&up, "uname -r", &ExecOptions::default());
+    let runs = collect(&mut rx, &up, Duration::from_secs(60)).await;
+    let mut kernels: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+    for id in &up {
+        assert_eq!(runs[id].connects, 0, "{id:?} reconnected");
+        *kernels.entry(runs[id].stdout.clone()).or_default() += 1;
+    }
+    assert_eq!(kernels.len(), 3, "{kernels:?}");
+}
+
+#[test]
+fn a_simulated_fleet_through_the_real_binary() {
+    let n = 200;
+    let (dir, fleet) = start(n, Faults(vec![(100, Fault::Down)]));
+    let hosts: Vec<String> = (0..n)
+        .map(|i| format!("fleet@{}", fleet.label(i)))
+        .collect();
+    let t0 = Instant::now();
+    let out = std::process::Command::new(support::sshdeck_bin())
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .env_remove("SSH_AUTH_SOCK")
+        .args(["--batch", "-F", "none", "--known-hosts"])
+        .arg(fleet.known_hosts())
+        .arg("-i")
+        .arg(fleet.client_key())
+        .args(["run", "-b", "-H", &hosts.join(","), "--", "check"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // 2 hosts down, 28 failing their check (every 7th), 170 fine.
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("ok"), "{stdout}");
+    assert!(
+        stdout.contains("disk 93% full") || stderr.contains("disk 93% full"),
+        "{stdout}\n{stderr}"
+    );
+    let refused = format!("{stdout}{stderr}").matches("refused").count();
+    assert!(
+        refused >= 2,
+        "the two down hosts are not reported:\n{stdout}\n{stderr}"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(120));
+}
+
+/// Hosts for the scale run, from `SSHDECK_FLEET_HOSTS` (default 10,000).
+fn scale_hosts() -> usize {
+    std::env::var("SSHDECK_FLEET_HOSTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn cpu_secs() -> f64 {
+    // SAFETY: a zeroed rusage is valid for getrusage to fill.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// The fleet in processes of its own (so this process's CPU and memory
+/// are the engine's alone), 5,000 hosts each: a process holds two
+/// descriptors per host.
+struct FleetProcs {
+    children: Vec<std::process::Child>,
+    labels: Vec<(String, String, u16)>,
+    known_hosts: std::path::PathBuf,
+    key: std::path::PathBuf,
+}
+
+impl FleetProcs {
+    fn start(root: &std::path::Path, n: usize) -> FleetProcs {
+        use std::io::BufRead;
+        let bin = std::env::var_os("SSHDECK_FLEET_BIN")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("target/release/examples/fleet")
+            });
+        assert!(
+            bin.exists(),
+            "{} missing: cargo build --release --example fleet",
+            bin.display()
+        );
+        let (mut children, mut labels, mut known) = (Vec::new(), Vec::new(), String::new());
+        for (s, first) in (0..n).step_by(5000).enumerate() {
+            let dir = root.join(format!("shard{s}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            if s > 0 {
+                std::fs::copy(
+                    root.join("shard0/client_ed25519"),
+                    dir.join("client_ed25519"),
+                )
+                .unwrap();
+            }
+            let mut c = std::process::Command::new(&bin)
+                .arg((n - first).min(5000).to_string())
+                .arg(&dir)
+                .args(["--first", &first.to_string()])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            std::io::BufReader::new(c.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            assert!(line.starts_with("ready"), "shard {s}: {line:?}");
+            children.push(c);
+            for l in std::fs::read_to_string(dir.join("hosts")).unwrap().lines() {
+                let (addr, port) = l.rsplit_once(':').unwrap();
+                labels.push((l.to_string(), addr.to_string(), port.parse().unwrap()));
+            }
+            known.push_str(&std::fs::read_to_string(dir.join("known_hosts")).unwrap());
+        }
+        let known_hosts = root.join("known_hosts");
+        std::fs::write(&known_hosts, known).unwrap();
+        FleetProcs {
+            children,
+            labels,
+            known_hosts,
+            key: root.join("shard0/client_ed25519"),
+        }
+    }
+}
+
+impl Drop for FleetProcs {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "scale run: scripts/bench-fleet"]
+async fn the_engine_at_fleet_scale() {
+    let n = scale_hosts();
+    // SAFETY: raising our own soft limit to the hard one.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+        lim.rlim_cur = lim.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+    }
+    let dir = tempfile::tempdir_in("/dev/shm").unwrap_or_else(|_| tempfile::tempdir().unwrap());
+    let fleet = FleetProcs::start(dir.path(), n);
+    let rss_before = status_kib("VmRSS:");
+    let cpu_before = cpu_secs();
+    let (mut engine, mut rx) = Engine::new(engine_config(&[fleet.known_hosts.clone()], &fleet.key));
+    let ids: Vec<HostId> = fleet
+        .labels
+        .iter()
+        .map(|(label, addr, port)| {
+            engine.add_host(Target::new(label.clone(), addr.clone(), *port, "fleet"))
+        })
+        .collect();
+    let t0 = Instant::now();
+    engine.exec(&ids, "hostname", &ExecOptions::default());
+    let runs = collect(&mut rx, &ids, Duration::from_secs(600)).await;
+    let wall = t0.elapsed();
+    let cpu = cpu_secs() - cpu_before;
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(
+            runs[id].stdout,
+            format!("{}\n", name_of(i)).into_bytes(),
+            "host {i}: {:?}",
+            runs[id].error
+        );
+    }
+    drop(runs);
+    // Idle: every connection open, nothing running.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss_idle = status_kib("VmRSS:");
+    let per_host = rss_idle.saturating_sub(rss_before) as f64 / n as f64;
+    let cpu_again = cpu_secs();
+    let t1 = Instant::now();
+    engine.exec(&ids, "true", &ExecOptions::default());
+    let runs = collect(&mut rx, &ids, Duration::from_secs(600)).await;
+    let again = t1.elapsed();
+    let cpu_again = cpu_secs() - cpu_again;
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(
+            runs[id].exit,
+            Some(ExitStatus::Code(0)),
+            "host {i}: {:?}",
+            runs[id].error
+        );
+        assert_eq!(runs[id].connects, 0, "host {i} reconnected");
+    }
+    println!(
+        "FLEET engine hosts={n} connect+run={:.2}s cpu={:.2}s cpu_per_host={:.3}ms \
+         rerun={:.2}s rerun_cpu={:.2}s rss_before={rss_before}KiB rss_idle={rss_idle}KiB \
+         per_idle_host={per_host:.0}KiB peak={}KiB",
+        wall.as_secs_f64(),
+        cpu,
+        cpu / n as f64 * 1000.0,
+        again.as_secs_f64(),
+        cpu_again,
+        status_kib("VmHWM:"),
+    );
+}
