@@ -243,7 +243,10 @@ async fn the_engine_at_fleet_scale() {
     let fleet = FleetProcs::start(dir.path(), n);
     let rss_before = status_kib("VmRSS:");
     let cpu_before = cpu_secs();
-    let (mut engine, mut rx) = Engine::new(engine_config(&[fleet.known_hosts.clone()], &fleet.key));
+    let (mut engine, mut rx) = Engine::new(engine_config(
+        std::slice::from_ref(&fleet.known_hosts),
+        &fleet.key,
+    ));
     let ids: Vec<HostId> = fleet
         .labels
         .iter()
