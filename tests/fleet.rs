@@ -126,6 +126,62 @@ fn a_simulated_fleet_through_the_real_binary() {
     assert!(t0.elapsed() < Duration::from_secs(120));
 }
 
+#[test]
+// The child is reaped by wait4 (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn gathering_two_hundred_hosts_printing_the_same_mebibyte() {
+    let n = 200;
+    let (dir, fleet) = start(n, Faults::default());
+    let hosts: Vec<String> = (0..n)
+        .map(|i| format!("fleet@{}", fleet.label(i)))
+        .collect();
+    let mut c = std::process::Command::new(support::sshdeck_bin());
+    c.env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .env_remove("SSH_AUTH_SOCK")
+        .args(["--batch", "-F", "none", "--known-hosts"])
+        .arg(fleet.known_hosts())
+        .arg("-i")
+        .arg(fleet.client_key())
+        .args([
+            "run",
+            "-b",
+            "-H",
+            &hosts.join(","),
+            "--",
+            "cat /var/log/big",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut s).unwrap();
+        s
+    });
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is valid; the pid is our child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
+    let out = reader.join().unwrap();
+    assert_eq!(status, 0);
+    // One group of all 200 hosts, the log printed once, whole.
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.contains("(200) exit 0"),
+        "{}",
+        &text[..text.len().min(500)]
+    );
+    let log = String::from_utf8(support::fleet::big_log()).unwrap();
+    assert_eq!(text.matches(log.lines().last().unwrap()).count(), 1);
+    assert!(text.contains(log.trim_end()));
+    // Held once: 200 MiB of output would show here.
+    let peak_mib = usage.ru_maxrss / 1024;
+    assert!(peak_mib < 120, "peak RSS {peak_mib} MiB");
+}
+
 /// Hosts for the scale run, from `SSHDECK_FLEET_HOSTS` (default 10,000).
 fn scale_hosts() -> usize {
     std::env::var("SSHDECK_FLEET_HOSTS")

@@ -5,62 +5,69 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::run::Outcome;
+use super::shared_output::{Finished, SharedOutputs};
 use crate::inventory::nodeset;
 use crate::text::sanitize::sanitize_line;
 
-/// Output kept per stream per host. Past this the host is marked truncated:
-/// gathering must not let one chatty host eat the machine's memory.
+/// Output kept of one distinct result per stream. Past this its hosts are
+/// marked truncated (still grouped by a hash of everything they sent).
 const CAP: usize = 8 * 1024 * 1024;
-
-#[derive(Default)]
-struct Captured {
-    streams: [Vec<u8>; 2],
-    truncated: bool,
-}
+/// Output kept for all distinct results together, per stream: hosts that
+/// agree share one copy, so this bounds only how many *different* outputs
+/// can be shown. Past it a host is grouped by hash, its output not kept.
+const BUDGET: usize = 64 * 1024 * 1024;
 
 pub struct Gatherer {
-    hosts: Vec<Captured>,
+    streams: [SharedOutputs; 2],
+    hosts: usize,
+}
+
+/// One host's two streams, finished.
+struct Captured {
+    streams: [Finished; 2],
 }
 
 impl Gatherer {
     pub fn new(n: usize) -> Self {
         Gatherer {
-            hosts: (0..n).map(|_| Captured::default()).collect(),
+            streams: [
+                SharedOutputs::new(n, CAP, BUDGET),
+                SharedOutputs::new(n, CAP, BUDGET),
+            ],
+            hosts: n,
         }
     }
 
     pub fn output(&mut self, host: usize, stderr: bool, data: &[u8]) {
-        let c = &mut self.hosts[host];
-        let buf = &mut c.streams[usize::from(stderr)];
-        let room = CAP.saturating_sub(buf.len());
-        buf.extend_from_slice(&data[..data.len().min(room)]);
-        if data.len() > room {
-            c.truncated = true;
-        }
+        self.streams[usize::from(stderr)].push(host, data);
     }
 
     /// Groups in a stable order: successes first, then by outcome text, then
-    /// larger groups first.
-    fn groups<'a>(
-        &'a self,
-        outcomes: &'a [Option<Outcome>],
-    ) -> Vec<(String, &'a Captured, Vec<usize>)> {
-        // Key: (failed?, outcome text, stdout, stderr, truncated).
-        type Key<'k> = (bool, String, &'k [u8], &'k [u8], bool);
-        let mut map: BTreeMap<Key<'a>, Vec<usize>> = BTreeMap::new();
-        for (i, c) in self.hosts.iter().enumerate() {
+    /// larger groups first. Hosts group by a hash of all they sent.
+    fn groups(&self, outcomes: &[Option<Outcome>]) -> Vec<(String, Captured, Vec<usize>)> {
+        // Key: (failed?, outcome text, per stream: hash, length, truncated, dropped).
+        type Key = (bool, String, [([u8; 32], u64, bool, bool); 2]);
+        let mut map: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+        for i in 0..self.hosts {
             let (ok, what) = match outcomes.get(i).and_then(Option::as_ref) {
                 Some(o) => (o.ok(), o.describe()),
                 None => (false, "no result".to_string()),
             };
-            map.entry((!ok, what, &c.streams[0], &c.streams[1], c.truncated))
+            let key = |s: usize| {
+                let f = self.streams[s].finish(i);
+                (f.digest, f.len, f.truncated, f.dropped)
+            };
+            map.entry((!ok, what, [key(0), key(1)]))
                 .or_default()
                 .push(i);
         }
         let mut groups: Vec<_> = map
             .into_iter()
-            .map(|((_, what, ..), hosts)| {
-                let c = &self.hosts[hosts[0]];
+            .map(|((_, what, _), hosts)| {
+                let first = hosts[0];
+                let c = Captured {
+                    streams: [self.streams[0].finish(first), self.streams[1].finish(first)],
+                };
                 (what, c, hosts)
             })
             .collect();
@@ -72,6 +79,12 @@ impl Gatherer {
                 .then(a.0.cmp(&b.0))
         });
         groups
+    }
+
+    /// Bytes held for every host's output together.
+    #[cfg(test)]
+    pub fn stored_bytes(&self) -> usize {
+        self.streams.iter().map(SharedOutputs::stored_bytes).sum()
     }
 
     pub fn print(&self, labels: &[String], outcomes: &[Option<Outcome>], color: bool) {
@@ -96,13 +109,34 @@ impl Gatherer {
                 hosts.len()
             );
             let _ = writeln!(out, "{tint}---------------{reset}");
-            print_lines(&mut out, &cap.streams[0]);
-            if !cap.streams[1].is_empty() {
-                let _ = writeln!(out, "{red}[stderr]{reset}");
-                print_lines(&mut out, &cap.streams[1]);
-            }
-            if cap.truncated {
-                let _ = writeln!(out, "[output truncated at {} MiB per stream]", CAP >> 20);
+            for (s, f) in cap.streams.iter().enumerate() {
+                if f.len == 0 {
+                    continue;
+                }
+                if s == 1 {
+                    let _ = writeln!(out, "{red}[stderr]{reset}");
+                }
+                if f.dropped {
+                    // Too many different outputs to keep them all.
+                    let _ = writeln!(
+                        out,
+                        "[{} bytes not kept: the hosts' different outputs passed {} MiB; \
+                         grouped by SHA-256 {}]",
+                        f.len,
+                        BUDGET >> 20,
+                        &data_encoding::HEXLOWER.encode(&f.digest)[..16]
+                    );
+                    continue;
+                }
+                print_lines(&mut out, self.streams[s].bytes(f));
+                if f.truncated {
+                    let _ = writeln!(
+                        out,
+                        "[output truncated at {} MiB of {} bytes]",
+                        CAP >> 20,
+                        f.len
+                    );
+                }
             }
         }
         let _ = out.flush();
@@ -164,13 +198,19 @@ mod tests {
     }
 
     #[test]
-    fn capture_is_capped() {
-        let mut g = Gatherer::new(1);
+    fn capture_is_capped_and_shared() {
+        let mut g = Gatherer::new(3);
         let chunk = vec![b'x'; 1 << 20];
         for _ in 0..10 {
-            g.output(0, false, &chunk);
+            for h in 0..3 {
+                g.output(h, false, &chunk);
+            }
         }
-        assert_eq!(g.hosts[0].streams[0].len(), CAP);
-        assert!(g.hosts[0].truncated);
+        // Three hosts, one copy, no more than the cap.
+        assert_eq!(g.stored_bytes(), CAP);
+        let groups = g.groups(&[exit(0), exit(0), exit(0)]);
+        assert_eq!(groups.len(), 1);
+        assert!(groups[0].1.streams[0].truncated);
+        assert_eq!(groups[0].1.streams[0].len, 10 << 20);
     }
 }

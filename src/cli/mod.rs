@@ -14,6 +14,7 @@ mod prompt;
 mod recipe;
 mod run;
 mod setup;
+mod shared_output;
 mod stream;
 mod tui;
 

@@ -9,7 +9,7 @@
 //!
 //! Hosts differ so that gathering means something: `uname -r` gives one of
 //! three kernels, `cat /etc/role` one of four roles, and `check` fails on
-//! every seventh host. Faults are per host, chosen at start: down (nothing
+//! every seventh host; `cat /var/log/big` is the same 1 MiB everywhere. Faults are per host, chosen at start: down (nothing
 //! listens), a slow handshake, commands that hang, and a flood.
 
 #![allow(dead_code)]
@@ -291,6 +291,8 @@ pub fn answer(i: usize, command: &str) -> Answer {
         ["hostname"] => Answer::out(format!("{}\n", name_of(i))),
         ["uname", "-r"] => Answer::out(format!("{}\n", KERNELS[i % KERNELS.len()])),
         ["cat", "/etc/role"] => Answer::out(format!("{}\n", ROLES[i % ROLES.len()])),
+        // The same 1 MiB on every host: what gathering must keep once.
+        ["cat", "/var/log/big"] => Answer::out(big_log()),
         ["cat", path] => Answer::fail(1, &format!("cat: {path}: No such file or directory\n")),
         ["check"] if (i + 1).is_multiple_of(7) => Answer::fail(2, "check: disk 93% full\n"),
         ["check"] => Answer::out("ok\n"),
@@ -301,6 +303,17 @@ pub fn answer(i: usize, command: &str) -> Answer {
         },
         [cmd, ..] => Answer::fail(127, &format!("sh: 1: {cmd}: not found\n")),
     }
+}
+
+/// 1 MiB of log lines, the same on every host.
+pub fn big_log() -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 << 20);
+    let mut n = 0;
+    while out.len() < (1 << 20) - 64 {
+        out.extend_from_slice(format!("{n:08} kernel: the same line on every host\n").as_bytes());
+        n += 1;
+    }
+    out
 }
 
 struct Conn {
