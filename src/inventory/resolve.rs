@@ -78,6 +78,10 @@ pub struct Inventory {
     ssh_names: std::collections::HashSet<String>,
     overrides: Overrides,
     groups: BTreeMap<String, String>,
+    /// Config hosts by name, first one wins (as a scan would find it):
+    /// resolving N hosts by scanning the list for each was N² name
+    /// compares, 70% of `sshdeck hosts` at 10,000 hosts.
+    host_index: std::collections::HashMap<String, usize>,
 }
 
 /// `@name` looks up config groups first, then tags.
@@ -95,8 +99,13 @@ impl Inventory {
             .as_ref()
             .map(|s| s.concrete_hosts().iter().cloned().collect())
             .unwrap_or_default();
+        let mut host_index = std::collections::HashMap::new();
+        for (i, h) in config.hosts.iter().enumerate() {
+            host_index.entry(h.name.get_ref().clone()).or_insert(i);
+        }
         let mut inv = Inventory {
             groups: config.group_map(),
+            host_index,
             config,
             ssh,
             ssh_names,
@@ -182,7 +191,7 @@ impl Inventory {
         targets
             .iter()
             .map(|t| {
-                let entry = self.config.host(&t.label);
+                let entry = self.host_entry(&t.label);
                 let from_ssh = self.ssh_names.contains(&t.label);
                 let (tags, source) = match (entry, from_ssh) {
                     (Some(e), _) => (e.tags.clone(), Source::Config),
@@ -217,9 +226,15 @@ impl Inventory {
         }
     }
 
+    fn host_entry(&self, name: &str) -> Option<&crate::inventory::config::HostEntry> {
+        self.host_index
+            .get(name)
+            .and_then(|&i| self.config.hosts.get(i))
+    }
+
     fn target_inner(&self, item: &str, with_jump: bool) -> Result<Target, ResolveError> {
         let spec = HostSpec::parse(item)?;
-        let entry = self.config.host(&spec.host);
+        let entry = self.host_entry(&spec.host);
         let d = &self.config.defaults;
         let ov = &self.overrides;
         let jump_flag = ov
