@@ -182,6 +182,43 @@ fn gathering_two_hundred_hosts_printing_the_same_mebibyte() {
     assert!(peak_mib < 120, "peak RSS {peak_mib} MiB");
 }
 
+/// Facts on 200 hosts whose commands each take 300 ms: 200 hosts x 3
+/// collectors at once would be 600 channels; the runner paces them.
+#[test]
+fn facts_collectors_are_paced_across_hosts() {
+    let n = 200;
+    let slow = Faults(vec![(1, Fault::SlowCommands(Duration::from_millis(300)))]);
+    let (dir, fleet) = start(n, slow);
+    let hosts: Vec<String> = (0..n)
+        .map(|i| format!("fleet@{}", fleet.label(i)))
+        .collect();
+    let out = std::process::Command::new(support::sshdeck_bin())
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .env_remove("SSH_AUTH_SOCK")
+        .args(["--batch", "-F", "none", "--known-hosts"])
+        .arg(fleet.known_hosts())
+        .arg("-i")
+        .arg(fleet.client_key())
+        .args([
+            "--concurrency",
+            "1000",
+            "facts",
+            "--json",
+            "-H",
+            &hosts.join(","),
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Every host reported (the fleet fails the collectors' commands).
+    assert_eq!(stdout.matches("\"host\"").count(), n, "{stdout}");
+    let most = fleet.commands.most();
+    assert!(most <= 256, "{most} collector commands ran at once");
+    assert!(most >= 100, "only {most} at once: not run in parallel");
+}
+
 /// Hosts for the scale run, from `SSHDECK_FLEET_HOSTS` (default 10,000).
 fn scale_hosts() -> usize {
     std::env::var("SSHDECK_FLEET_HOSTS")

@@ -41,6 +41,8 @@ pub enum Fault {
     Hang,
     /// Answers every command with this many bytes of output.
     Flood(u64),
+    /// Answers every command, but only after this long.
+    SlowCommands(Duration),
 }
 
 /// Which hosts get which fault: host `i` gets the first rule whose
@@ -63,6 +65,9 @@ pub struct Fleet {
     pub addrs: Vec<Ipv4Addr>,
     /// SFTP bytes written to the fleet so far, all hosts together.
     pub written: Arc<AtomicU64>,
+    /// Commands running now, and the most that ever ran at once, over
+    /// all hosts.
+    pub commands: Arc<Running>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -159,8 +164,10 @@ impl Fleet {
         std::fs::write(root.join("known_hosts"), known)?;
 
         let written = Arc::new(AtomicU64::new(0));
+        let commands = Arc::new(Running::default());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let w = written.clone();
+        let c = commands.clone();
         std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(threads.max(1))
@@ -186,6 +193,7 @@ impl Fleet {
                         client: client_pub.clone(),
                         fault,
                         written: w.clone(),
+                        commands: c.clone(),
                     };
                     tokio::spawn(serve(listener, config, host));
                 }
@@ -197,6 +205,7 @@ impl Fleet {
             port,
             addrs,
             written,
+            commands,
             _stop: stop,
         })
     }
@@ -219,12 +228,35 @@ impl Fleet {
     }
 }
 
+/// A count of commands in progress and its high-water mark.
+#[derive(Default)]
+pub struct Running {
+    now: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+impl Running {
+    fn start(&self) {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+    }
+
+    fn end(&self) {
+        self.now.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    pub fn most(&self) -> usize {
+        self.most.load(Ordering::SeqCst)
+    }
+}
+
 #[derive(Clone)]
 struct Host {
     index: usize,
     client: PublicKey,
     fault: Fault,
     written: Arc<AtomicU64>,
+    commands: Arc<Running>,
 }
 
 async fn serve(listener: tokio::net::TcpListener, config: Arc<server::Config>, host: Host) {
@@ -407,7 +439,21 @@ impl server::Handler for Conn {
         session.channel_success(channel)?;
         let handle = session.handle();
         let (index, fault) = (self.host.index, self.host.fault);
+        let running = self.host.commands.clone();
+        running.start();
         tokio::spawn(async move {
+            // Counted as running until the reply is sent (or the client
+            // goes away), also when it hangs.
+            struct Done(Arc<Running>);
+            impl Drop for Done {
+                fn drop(&mut self) {
+                    self.0.end();
+                }
+            }
+            let _done = Done(running);
+            if let Fault::SlowCommands(d) = fault {
+                tokio::time::sleep(d).await;
+            }
             let a = match fault {
                 Fault::Hang => return std::future::pending::<()>().await,
                 Fault::Flood(n) => {

@@ -17,6 +17,13 @@ use crate::engine::link::HostLink;
 /// connection (MaxSessions); shells, commands and SFTP need the rest.
 const PER_HOST: usize = 3;
 
+/// Collectors running at once over all hosts. 10,000 hosts connecting
+/// together would otherwise open 30,000 collector channels in the same
+/// second, all competing with the handshakes still under way; paced, the
+/// first hosts' facts arrive while the rest connect. The semaphore is
+/// fair, so hosts are served in the order they asked.
+const AT_ONCE: usize = 256;
+
 /// A collector with its schedule resolved.
 #[derive(Clone)]
 pub struct Scheduled {
@@ -48,6 +55,8 @@ pub struct FactsRunner {
     tx: mpsc::UnboundedSender<FactsReport>,
     watching: HashMap<HostId, CancellationToken>,
     root: CancellationToken,
+    /// Shared by every host's collectors (see [`AT_ONCE`]).
+    paced: Arc<Semaphore>,
 }
 
 impl FactsRunner {
@@ -59,6 +68,7 @@ impl FactsRunner {
             tx,
             watching: HashMap::new(),
             root: CancellationToken::new(),
+            paced: Arc::new(Semaphore::new(AT_ONCE)),
         };
         (runner, rx)
     }
@@ -89,6 +99,7 @@ impl FactsRunner {
             self.tx.clone(),
             true,
             token,
+            self.paced.clone(),
         ));
     }
 
@@ -105,6 +116,7 @@ impl FactsRunner {
             self.tx.clone(),
             false,
             self.root.child_token(),
+            self.paced.clone(),
         ));
     }
 
@@ -128,16 +140,18 @@ async fn run_host(
     tx: mpsc::UnboundedSender<FactsReport>,
     repeat: bool,
     cancel: CancellationToken,
+    paced: Arc<Semaphore>,
 ) {
     let slots = Arc::new(Semaphore::new(PER_HOST));
     let mut tasks = tokio::task::JoinSet::new();
     for s in collectors.iter().cloned() {
         let (link, tx, slots, cancel) = (link.clone(), tx.clone(), slots.clone(), cancel.clone());
+        let paced = paced.clone();
         tasks.spawn(async move {
             loop {
                 let report = tokio::select! {
                     _ = cancel.cancelled() => return,
-                    r = run_one(host, &link, &s, &slots) => r,
+                    r = run_one(host, &link, &s, &slots, &paced) => r,
                 };
                 if tx.send(report).is_err() || !repeat {
                     return;
@@ -152,8 +166,16 @@ async fn run_host(
     while tasks.join_next().await.is_some() {}
 }
 
-async fn run_one(host: HostId, link: &HostLink, s: &Scheduled, slots: &Semaphore) -> FactsReport {
+async fn run_one(
+    host: HostId,
+    link: &HostLink,
+    s: &Scheduled,
+    slots: &Semaphore,
+    paced: &Semaphore,
+) -> FactsReport {
+    // The host's own slot first: waiting for it must not hold a shared one.
     let _slot = slots.acquire().await;
+    let _turn = paced.acquire().await;
     let started = Instant::now();
     let result = collect(link, s.collector.as_ref(), s.timeout).await;
     if let Err(e) = &result {
