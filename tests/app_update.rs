@@ -442,6 +442,43 @@ fn gathered_view_groups_and_diffs() {
     assert_eq!(s.panes.gathered_cursor, 1);
 }
 
+/// Hosts are grouped by all they sent, not by what their scrollback (100
+/// lines here) still holds: a difference that scrolled away still splits.
+#[test]
+fn gathered_view_groups_by_the_whole_output() {
+    let mut s = state();
+    run(&mut s, "seq");
+    for h in 0..3 {
+        let text: String = (0..150)
+            .map(|i| {
+                if h == 2 && i == 5 {
+                    "five\n".to_string()
+                } else {
+                    format!("{i}\n")
+                }
+            })
+            .collect();
+        ev(&mut s, h, 1, EventKind::Stdout(Bytes::from(text)));
+        ev(
+            &mut s,
+            h,
+            1,
+            EventKind::Exit {
+                status: ExitStatus::Code(0),
+                elapsed: Duration::ZERO,
+            },
+        );
+    }
+    // The visible parts are the same...
+    assert_eq!(s.outputs[0].plain_text(), s.outputs[2].plain_text());
+    // ...the outputs are not.
+    let groups = sshdeck::app::gather::groups(&s);
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert_eq!(groups[0].hosts, vec![0, 1]);
+    assert_eq!(groups[1].hosts, vec![2]);
+    assert!(groups[0].partial && groups[1].partial);
+}
+
 #[test]
 fn output_search_moves_the_view() {
     let mut s = state();

@@ -160,6 +160,22 @@ fn gathered_view_80x24() {
     insta::assert_snapshot!(draw(&s, 80, 24));
 }
 
+/// Output longer than the scrollback (1,000 lines here): the group says it
+/// shows the end.
+#[test]
+fn gathered_view_of_long_output_80x24() {
+    let mut s = state(3, 80, 24);
+    start(&mut s, "journalctl -n 1200");
+    for h in 0..3 {
+        let text: String = (0..1200).map(|i| format!("line {i}\n")).collect();
+        ev(&mut s, h, EventKind::Stdout(Bytes::from(text)));
+        finish(&mut s, h, 0, 10);
+    }
+    s.focus = Focus::Output;
+    key(&mut s, KeyCode::Char('b'));
+    insta::assert_snapshot!(draw(&s, 80, 24));
+}
+
 #[test]
 fn help_overlay_200x60() {
     let mut s = state(3, 200, 60);

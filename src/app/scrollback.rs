@@ -3,6 +3,8 @@
 
 use std::collections::VecDeque;
 
+use sha2::{Digest, Sha256};
+
 use crate::text::ansi::{AnsiParser, StyledLine};
 
 /// Longest line kept, in characters; longer lines continue on the next one.
@@ -25,6 +27,12 @@ pub struct Scrollback {
     pub dropped: u64,
     /// Raw bytes received, for the pane title.
     pub received: u64,
+    /// SHA-256 of every byte received per stream (stdout, stderr): the
+    /// gathered view groups hosts by what they sent, not by the part of it
+    /// the ring still holds.
+    hashes: [Sha256; 2],
+    /// Both digests, fixed when the run ended.
+    finished: Option<[[u8; 32]; 2]>,
 }
 
 impl Scrollback {
@@ -40,11 +48,15 @@ impl Scrollback {
             ],
             dropped: 0,
             received: 0,
+            hashes: [Sha256::new(), Sha256::new()],
+            finished: None,
         }
     }
 
     pub fn push(&mut self, stderr: bool, data: &[u8]) {
         self.received += data.len() as u64;
+        self.hashes[usize::from(stderr)].update(data);
+        self.finished = None;
         let mut done = Vec::new();
         self.parsers[usize::from(stderr)].feed(data, &mut |l| done.push(l));
         for line in done {
@@ -54,6 +66,7 @@ impl Scrollback {
 
     /// End of a run: flush unfinished lines of both streams.
     pub fn finish(&mut self) {
+        self.finished = Some(self.digests());
         for stderr in [false, true] {
             let mut done = Vec::new();
             self.parsers[usize::from(stderr)].finish(&mut |l| done.push(l));
@@ -81,6 +94,8 @@ impl Scrollback {
         self.bytes = 0;
         self.dropped = 0;
         self.received = 0;
+        self.hashes = [Sha256::new(), Sha256::new()];
+        self.finished = None;
         self.parsers = [
             AnsiParser::new(MAX_LINE_CHARS),
             AnsiParser::new(MAX_LINE_CHARS),
@@ -120,6 +135,13 @@ impl Scrollback {
             s.push('\n');
         }
         s
+    }
+
+    /// SHA-256 of all stdout and all stderr received since the last
+    /// clear, however much of it the ring still holds.
+    pub fn digests(&self) -> [[u8; 32]; 2] {
+        self.finished
+            .unwrap_or_else(|| self.hashes.clone().map(|h| h.finalize().into()))
     }
 
     pub fn bytes_used(&self) -> usize {

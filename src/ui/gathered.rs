@@ -64,6 +64,13 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
                 lines.push(Line::from(Span::styled(format!("{tag} {text}"), style)));
             }
         } else {
+            if g.partial {
+                // Grouped by all it sent; only the end is still held.
+                lines.push(Line::from(Span::styled(
+                    "  (longer than the scrollback: its last lines)",
+                    Style::new().fg(MUTED),
+                )));
+            }
             for l in g
                 .text
                 .lines()
