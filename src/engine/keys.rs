@@ -41,10 +41,17 @@ impl KeyStore {
             Err(_) => return KeyState::Unusable("internal lock poisoned".into()),
         };
         if no_questions {
-            return match cell.get() {
-                Some(state) => state.clone(),
-                None => load(path, &Prompter::batch()).await,
-            };
+            if let Some(state) = cell.get() {
+                return state.clone();
+            }
+            let state = load(path, &Prompter::batch()).await;
+            // A key that needed no passphrase (or no file) is the same
+            // answer for every host: keep it, rather than reading and
+            // parsing the file again for each host.
+            if matches!(state, KeyState::Ready(_) | KeyState::Missing) {
+                let _ = cell.set(state.clone());
+            }
+            return state;
         }
         cell.get_or_init(|| load(path, prompter)).await.clone()
     }
@@ -88,4 +95,47 @@ async fn load(path: &Path, prompter: &Prompter) -> KeyState {
         }
     }
     KeyState::Unusable(format!("wrong passphrase, {PASSPHRASE_TRIES} times"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_plain_key_read_in_batch_mode_is_read_once() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("id_ed25519");
+        let key = PrivateKey::random(
+            &mut russh::keys::key::safe_rng(),
+            russh::keys::Algorithm::Ed25519,
+        )
+        .unwrap();
+        let pem = key
+            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+            .unwrap();
+        std::fs::write(&path, pem.as_bytes()).unwrap();
+        let store = KeyStore::default();
+        let batch = Prompter::batch();
+        assert!(matches!(
+            store.get(&path, &batch, true).await,
+            KeyState::Ready(_)
+        ));
+        // Gone from disk: the next host still gets the key read once.
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            store.get(&path, &batch, true).await,
+            KeyState::Ready(_)
+        ));
+        // A missing default identity is remembered too.
+        let none = d.path().join("id_rsa");
+        assert!(matches!(
+            store.get(&none, &batch, true).await,
+            KeyState::Missing
+        ));
+        std::fs::write(&none, pem.as_bytes()).unwrap();
+        assert!(matches!(
+            store.get(&none, &batch, true).await,
+            KeyState::Missing
+        ));
+    }
 }
