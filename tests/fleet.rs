@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use sshdeck::engine::{Engine, ExecOptions, ExitStatus, HostId, Target};
 use support::fleet::{Fault, Faults, Fleet, name_of};
-use support::{collect, engine_config};
+use support::{collect, cpu_secs, engine_config, status_kib};
 
 fn target(fleet: &Fleet, i: usize) -> Target {
     Target::new(
@@ -25,6 +25,32 @@ fn start(n: usize, faults: Faults) -> (tempfile::TempDir, Fleet) {
     let dir = tempfile::tempdir().unwrap();
     let fleet = Fleet::start(dir.path(), n, faults, 1).expect("fleet starts");
     (dir, fleet)
+}
+
+/// The real binary, kept away from the developer's own config, keys and
+/// agent, trusting the fleet's keys: `sshdeck BEFORE -H <every host> AFTER`.
+fn sshdeck_on(
+    dir: &tempfile::TempDir,
+    fleet: &Fleet,
+    before: &[&str],
+    after: &[&str],
+) -> std::process::Command {
+    let hosts: Vec<String> = (0..fleet.addrs.len())
+        .map(|i| format!("fleet@{}", fleet.label(i)))
+        .collect();
+    let mut c = std::process::Command::new(support::sshdeck_bin());
+    c.env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .env_remove("SSH_AUTH_SOCK")
+        .args(["--batch", "-F", "none", "--known-hosts"])
+        .arg(fleet.known_hosts())
+        .arg("-i")
+        .arg(fleet.client_key())
+        .args(before)
+        .args(["-H", &hosts.join(",")])
+        .args(after)
+        .stdin(std::process::Stdio::null());
+    c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,20 +119,8 @@ async fn two_hundred_simulated_hosts_answer_as_themselves_and_stay_connected() {
 fn a_simulated_fleet_through_the_real_binary() {
     let n = 200;
     let (dir, fleet) = start(n, Faults(vec![(100, Fault::Down)]));
-    let hosts: Vec<String> = (0..n)
-        .map(|i| format!("fleet@{}", fleet.label(i)))
-        .collect();
     let t0 = Instant::now();
-    let out = std::process::Command::new(support::sshdeck_bin())
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
-        .env_remove("SSH_AUTH_SOCK")
-        .args(["--batch", "-F", "none", "--known-hosts"])
-        .arg(fleet.known_hosts())
-        .arg("-i")
-        .arg(fleet.client_key())
-        .args(["run", "-b", "-H", &hosts.join(","), "--", "check"])
-        .stdin(std::process::Stdio::null())
+    let out = sshdeck_on(&dir, &fleet, &["run", "-b"], &["--", "check"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -132,27 +146,8 @@ fn a_simulated_fleet_through_the_real_binary() {
 fn gathering_two_hundred_hosts_printing_the_same_mebibyte() {
     let n = 200;
     let (dir, fleet) = start(n, Faults::default());
-    let hosts: Vec<String> = (0..n)
-        .map(|i| format!("fleet@{}", fleet.label(i)))
-        .collect();
-    let mut c = std::process::Command::new(support::sshdeck_bin());
-    c.env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
-        .env_remove("SSH_AUTH_SOCK")
-        .args(["--batch", "-F", "none", "--known-hosts"])
-        .arg(fleet.known_hosts())
-        .arg("-i")
-        .arg(fleet.client_key())
-        .args([
-            "run",
-            "-b",
-            "-H",
-            &hosts.join(","),
-            "--",
-            "cat /var/log/big",
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped());
+    let mut c = sshdeck_on(&dir, &fleet, &["run", "-b"], &["--", "cat /var/log/big"]);
+    c.stdout(std::process::Stdio::piped());
     let child = c.spawn().unwrap();
     let pid = child.id() as libc::pid_t;
     let mut stdout = child.stdout.unwrap();
@@ -191,28 +186,8 @@ fn facts_collectors_are_paced_across_hosts() {
     let n = 200;
     let slow = Faults(vec![(1, Fault::SlowCommands(Duration::from_secs(1)))]);
     let (dir, fleet) = start(n, slow);
-    let hosts: Vec<String> = (0..n)
-        .map(|i| format!("fleet@{}", fleet.label(i)))
-        .collect();
-    let out = std::process::Command::new(support::sshdeck_bin())
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
-        .env_remove("SSH_AUTH_SOCK")
-        .args(["--batch", "-F", "none", "--known-hosts"])
-        .arg(fleet.known_hosts())
-        .arg("-i")
-        .arg(fleet.client_key())
-        .args([
-            "--concurrency",
-            "1000",
-            "facts",
-            "--json",
-            "-H",
-            &hosts.join(","),
-        ])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let facts = ["--concurrency", "1000", "facts", "--json"];
+    let out = sshdeck_on(&dir, &fleet, &facts, &[]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     // Every host reported (the fleet fails the collectors' commands).
     assert_eq!(stdout.matches("\"host\"").count(), n, "{stdout}");
@@ -228,25 +203,6 @@ fn scale_hosts() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000)
-}
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn cpu_secs() -> f64 {
-    // SAFETY: a zeroed rusage is valid for getrusage to fill.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
-    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    t(u.ru_utime) + t(u.ru_stime)
 }
 
 /// The fleet in processes of its own (so this process's CPU and memory
@@ -338,7 +294,7 @@ async fn the_engine_at_fleet_scale() {
     let dir = tempfile::tempdir_in("/dev/shm").unwrap_or_else(|_| tempfile::tempdir().unwrap());
     let fleet = FleetProcs::start(dir.path(), n);
     let rss_before = status_kib("VmRSS:");
-    let cpu_before = cpu_secs();
+    let cpu_before = cpu_secs(libc::RUSAGE_SELF);
     let (mut engine, mut rx) = Engine::new(engine_config(
         std::slice::from_ref(&fleet.known_hosts),
         &fleet.key,
@@ -354,7 +310,7 @@ async fn the_engine_at_fleet_scale() {
     engine.exec(&ids, "hostname", &ExecOptions::default());
     let runs = collect(&mut rx, &ids, Duration::from_secs(600)).await;
     let wall = t0.elapsed();
-    let cpu = cpu_secs() - cpu_before;
+    let cpu = cpu_secs(libc::RUSAGE_SELF) - cpu_before;
     for (i, id) in ids.iter().enumerate() {
         assert_eq!(
             runs[id].stdout,
@@ -368,12 +324,12 @@ async fn the_engine_at_fleet_scale() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_idle = status_kib("VmRSS:");
     let per_host = rss_idle.saturating_sub(rss_before) as f64 / n as f64;
-    let cpu_again = cpu_secs();
+    let cpu_again = cpu_secs(libc::RUSAGE_SELF);
     let t1 = Instant::now();
     engine.exec(&ids, "true", &ExecOptions::default());
     let runs = collect(&mut rx, &ids, Duration::from_secs(600)).await;
     let again = t1.elapsed();
-    let cpu_again = cpu_secs() - cpu_again;
+    let cpu_again = cpu_secs(libc::RUSAGE_SELF) - cpu_again;
     for (i, id) in ids.iter().enumerate() {
         assert_eq!(
             runs[id].exit,

@@ -17,30 +17,13 @@ use std::time::{Duration, Instant};
 use sshdeck::engine::{Engine, ExecOptions, HostId};
 use support::farm::{Farm, closed_port};
 use support::fault::FaultProxy;
-use support::{collect, engine_config, farm_target};
+use support::{collect, cpu_secs, engine_config, farm_target, status_kib};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap()
-}
-
-fn cpu_secs(who: i32) -> f64 {
-    // SAFETY: a zeroed rusage is valid for getrusage to fill.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(who, &mut u) };
-    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    t(u.ru_utime) + t(u.ru_stime)
 }
 
 fn expected_output(farm: &Farm, i: usize) -> Vec<u8> {

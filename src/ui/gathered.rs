@@ -19,7 +19,11 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(s.focus == Focus::Output))
-        .title(format!(" Gathered: {} groups · b back · d diff ", gs.len()));
+        .title(format!(
+            " Gathered: {} group{} · b back · d diff ",
+            gs.len(),
+            if gs.len() == 1 { "" } else { "s" }
+        ));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let mut lines: Vec<Line> = Vec::new();
@@ -67,7 +71,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             if g.partial {
                 // Grouped by all it sent; only the end is still held.
                 lines.push(Line::from(Span::styled(
-                    "  (longer than the scrollback: its last lines)",
+                    "  (longer than the scrollback; showing its last lines)",
                     Style::new().fg(MUTED),
                 )));
             }

@@ -15,7 +15,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -666,9 +666,4 @@ impl russh_sftp::server::Handler for Sink {
             _ => Err(StatusCode::OpUnsupported),
         }
     }
-}
-
-/// `addr` as a socket address on the fleet's port.
-pub fn socket(addr: Ipv4Addr, port: u16) -> SocketAddr {
-    SocketAddr::from((addr, port))
 }

@@ -199,3 +199,24 @@ done
 "#
     )
 }
+
+/// A field of /proc/self/status in KiB (`VmRSS:`, `VmHWM:`), 0 if absent.
+pub fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// User plus system CPU seconds of `who` (`libc::RUSAGE_SELF`, ...).
+pub fn cpu_secs(who: i32) -> f64 {
+    // SAFETY: a zeroed rusage is valid for getrusage to fill.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(who, &mut u) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
