@@ -15,6 +15,7 @@ pub fn on_report(s: &mut AppState, r: FactsReport) {
         return;
     };
     let prefix = format!("{}.", r.collector);
+    s.facts_rev = s.facts_rev.wrapping_add(1);
     match r.result {
         Ok(facts) => {
             host.facts.retain(|k, _| !k.starts_with(&prefix));
@@ -157,4 +158,40 @@ pub fn on_info_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     };
     s.overlay = Overlay::HostInfo { host, scroll };
     Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::app::state::Row;
+    use crate::engine::HostId;
+
+    fn load(host: usize, value: &str) -> FactsReport {
+        FactsReport {
+            host: HostId(host),
+            collector: "uptime".into(),
+            result: Ok(BTreeMap::from([("load1".to_string(), value.to_string())])),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// The host list is cached between frames; a new fact must still
+    /// re-sort a list sorted by that fact.
+    #[test]
+    fn a_new_fact_resorts_the_cached_rows() {
+        let hosts = vec![("a".into(), vec![]), ("b".into(), vec![])];
+        let mut s = AppState::new(hosts, BTreeMap::new(), 10);
+        s.sort = Sort::Column {
+            index: 0,
+            reversed: false,
+        };
+        on_report(&mut s, load(0, "2.0"));
+        on_report(&mut s, load(1, "1.0"));
+        assert_eq!(&s.rows()[..], &[Row::Host(0), Row::Host(1)]);
+        on_report(&mut s, load(1, "9.0"));
+        assert_eq!(&s.rows()[..], &[Row::Host(1), Row::Host(0)]);
+    }
 }

@@ -271,7 +271,7 @@ fn on_hosts_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             None => {}
         },
         KeyCode::Char('a') => {
-            for r in &rows {
+            for r in rows.iter() {
                 if let Row::Host(h) = r {
                     s.hosts[*h].selected = true;
                 }

@@ -1,7 +1,9 @@
 //! Everything the TUI shows, as plain data. The update functions change it;
 //! the ui module only reads it.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
 use std::time::Duration;
 
 use tui_textarea::TextArea;
@@ -186,6 +188,29 @@ pub struct AppState {
     /// The latest recipe run, shown in the output area while `show`.
     pub recipe: Option<RecipeRun>,
     pub palette: Palette,
+    /// Bumped whenever any host's facts change, so the cached rows know
+    /// when a fact-sorted list must be sorted again.
+    pub facts_rev: u64,
+    /// The host list as last laid out, and what it was laid out from.
+    /// A frame at 10,000 hosts then costs what a frame at 100 does.
+    rows_cache: RefCell<Option<RowsCache>>,
+}
+
+/// What `rows()` depends on besides the host labels and tags, which are
+/// fixed for the life of the state.
+#[derive(PartialEq)]
+struct RowsKey {
+    hosts: usize,
+    filter: String,
+    folded: BTreeSet<String>,
+    sort: Sort,
+    /// Only while sorting by a fact column; otherwise facts don't matter.
+    facts_rev: Option<u64>,
+}
+
+struct RowsCache {
+    key: RowsKey,
+    rows: Rc<[Row]>,
 }
 
 /// Host-list order inside each tag group.
@@ -252,7 +277,14 @@ impl AppState {
             commands: Vec::new(),
             recipe: None,
             palette: Palette::default(),
+            facts_rev: 0,
+            rows_cache: RefCell::new(None),
         }
+    }
+
+    /// How many hosts are selected, without building a list of them.
+    pub fn selected_count(&self) -> usize {
+        self.hosts.iter().filter(|h| h.selected).count()
     }
 
     pub fn selected(&self) -> Vec<usize> {
@@ -266,8 +298,31 @@ impl AppState {
     }
 
     /// The host list as shown: grouped by first tag (untagged last),
-    /// filtered, with folded groups collapsed.
-    pub fn rows(&self) -> Vec<Row> {
+    /// filtered, with folded groups collapsed. Laid out again only when
+    /// the filter, folds, sort or (for a fact sort) the facts changed.
+    pub fn rows(&self) -> Rc<[Row]> {
+        let key = RowsKey {
+            hosts: self.hosts.len(),
+            filter: self.filter.clone(),
+            folded: self.folded.clone(),
+            sort: self.sort,
+            facts_rev: matches!(self.sort, Sort::Column { .. }).then_some(self.facts_rev),
+        };
+        let mut cache = self.rows_cache.borrow_mut();
+        if let Some(c) = cache.as_ref()
+            && c.key == key
+        {
+            return Rc::clone(&c.rows);
+        }
+        let rows: Rc<[Row]> = self.layout_rows().into();
+        *cache = Some(RowsCache {
+            key,
+            rows: Rc::clone(&rows),
+        });
+        rows
+    }
+
+    fn layout_rows(&self) -> Vec<Row> {
         let mut by_tag: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         let mut untagged = Vec::new();
         for (i, h) in self.hosts.iter().enumerate() {

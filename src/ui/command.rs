@@ -13,7 +13,7 @@ use crate::app::state::Focus;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let focused = s.focus == Focus::Command;
-    let n = s.selected().len();
+    let n = s.selected_count();
     let title = match n {
         0 => " Command · select hosts first ".to_string(),
         1 => " Command · Enter runs on 1 host · Alt-Enter new line ".to_string(),

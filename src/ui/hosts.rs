@@ -16,7 +16,7 @@ use crate::inventory::facts_config::Level;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let focused = s.focus == Focus::Hosts;
-    let title = format!(" Hosts {}/{} ", s.selected().len(), s.hosts.len());
+    let title = format!(" Hosts {}/{} ", s.selected_count(), s.hosts.len());
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))

@@ -30,7 +30,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         tab("Files", s.view == View::Files),
         tab("Shells", s.view == View::Shells),
         Span::styled(
-            format!(" {} selected ", s.selected().len()),
+            format!(" {} selected ", s.selected_count()),
             Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
         ),
         Span::raw("· "),

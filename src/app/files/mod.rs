@@ -31,7 +31,7 @@ pub fn side_label(s: &AppState, side: Side) -> String {
             .get(h)
             .map_or_else(|| format!("host #{h}"), |r| r.label.clone()),
         Side::Selected => {
-            let n = s.selected().len();
+            let n = s.selected_count();
             format!("{n} selected host{}", if n == 1 { "" } else { "s" })
         }
     }
