@@ -50,7 +50,7 @@ fn main() {
             })
             .collect();
         let mut s = AppState::new(hosts, BTreeMap::new(), 1000);
-        update(&mut s, Msg::Resize(200, 60));
+        let _ = update(&mut s, Msg::Resize(200, 60));
         let idle = per_frame(&s, 50);
         s.filter = "f0".into();
         let filtered = per_frame(&s, 50);

@@ -20,7 +20,7 @@ fn state() -> AppState {
     let mut groups = BTreeMap::new();
     groups.insert("webs".to_string(), "web[1-2]".to_string());
     let mut s = AppState::new(hosts, groups, 100);
-    update(&mut s, Msg::Resize(120, 40));
+    let _ = update(&mut s, Msg::Resize(120, 40));
     s
 }
 
@@ -42,7 +42,7 @@ fn typ(s: &mut AppState, text: &str) {
 }
 
 fn ev(s: &mut AppState, host: usize, job: u64, kind: EventKind) {
-    update(
+    let _ = update(
         s,
         Msg::Engine(Event {
             host: HostId(host),
@@ -66,7 +66,7 @@ fn run(s: &mut AppState, cmd: &str) -> Vec<Effect> {
     s.focus = Focus::Command;
     typ(s, cmd);
     let fx = key(s, KeyCode::Enter);
-    update(s, Msg::JobStarted(JobId(1)));
+    let _ = update(s, Msg::JobStarted(JobId(1)));
     fx
 }
 
@@ -151,7 +151,7 @@ fn alt_enter_adds_a_line_and_history_recalls() {
     key(&mut s, KeyCode::Char('a'));
     s.focus = Focus::Command;
     typ(&mut s, "echo 1");
-    update(
+    let _ = update(
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)),
     );
@@ -159,7 +159,7 @@ fn alt_enter_adds_a_line_and_history_recalls() {
     assert_eq!(s.command.lines(), ["echo 1", "echo 2"]);
     let fx = key(&mut s, KeyCode::Enter);
     assert!(matches!(&fx[..], [Effect::Exec { command, .. }] if command == "echo 1\necho 2"));
-    update(&mut s, Msg::JobStarted(JobId(1)));
+    let _ = update(&mut s, Msg::JobStarted(JobId(1)));
     for h in 0..3 {
         ev(
             &mut s,
@@ -237,7 +237,7 @@ fn engine_events_drive_states_output_and_badges() {
     assert_eq!(s.running(), 0);
     // Events of an older job never count against the current one.
     run(&mut s, "y");
-    update(&mut s, Msg::JobStarted(JobId(2)));
+    let _ = update(&mut s, Msg::JobStarted(JobId(2)));
     ev(
         &mut s,
         0,
@@ -278,7 +278,7 @@ fn tab_cycles_focus_and_help_toggles() {
     assert_eq!(s.focus, Focus::Output);
     key(&mut s, KeyCode::Tab);
     assert_eq!(s.focus, Focus::Command);
-    update(
+    let _ = update(
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
     );
@@ -292,7 +292,7 @@ fn tab_cycles_focus_and_help_toggles() {
 #[test]
 fn host_key_dialog_answers() {
     let mut s = state();
-    update(
+    let _ = update(
         &mut s,
         Msg::Prompt {
             id: 7,
@@ -322,7 +322,7 @@ fn host_key_dialog_answers() {
 #[test]
 fn password_dialog_masks_and_answers() {
     let mut s = state();
-    update(
+    let _ = update(
         &mut s,
         Msg::Prompt {
             id: 1,
@@ -344,7 +344,7 @@ fn password_dialog_masks_and_answers() {
         ] => assert_eq!(pw.as_str(), "hunter2"),
         other => panic!("{other:?}"),
     }
-    update(
+    let _ = update(
         &mut s,
         Msg::Prompt {
             id: 2,
@@ -374,7 +374,7 @@ fn mouse_click_selects_and_wheel_scrolls() {
         row: 4,
         modifiers: KeyModifiers::NONE,
     };
-    update(&mut s, Msg::Mouse(click));
+    let _ = update(&mut s, Msg::Mouse(click));
     assert_eq!(s.focus, Focus::Hosts);
     assert_eq!(names(&s), ["web1"]);
     run(&mut s, "seq 100");
@@ -392,7 +392,7 @@ fn mouse_click_selects_and_wheel_scrolls() {
         row: 3,
         modifiers: KeyModifiers::NONE,
     };
-    update(&mut s, Msg::Mouse(wheel));
+    let _ = update(&mut s, Msg::Mouse(wheel));
     assert_eq!(s.panes.scroll.get(&0), Some(&3));
 }
 
@@ -521,7 +521,7 @@ mod files_tab {
     }
 
     fn listed(s: &mut AppState, pane: usize, request: u64, dir: &str, names: &[(&str, FileKind)]) {
-        update(
+        let _ = update(
             s,
             Msg::Listed {
                 pane,
@@ -677,7 +677,7 @@ mod files_tab {
             }],
             note: None,
         };
-        update(&mut s, Msg::Transfer(job.clone()));
+        let _ = update(&mut s, Msg::Transfer(job.clone()));
         key(&mut s, KeyCode::Char('t'));
         let e = key(&mut s, KeyCode::Char('p'));
         assert!(matches!(
@@ -728,6 +728,6 @@ fn clicking_the_tab_labels_switches_tabs() {
     );
     let why = s.files.panes[1].error.clone().unwrap_or_default();
     assert!(why.contains("no hosts selected"), "{why}");
-    update(&mut s, click(2));
+    let _ = update(&mut s, click(2));
     assert_eq!(s.view, sshdeck::app::state::View::Deck);
 }

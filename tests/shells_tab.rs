@@ -14,7 +14,7 @@ use sshdeck::engine::{Event, EventKind, ExitStatus, HostId, JobId};
 fn state(n: usize, w: u16, h: u16) -> AppState {
     let hosts = (1..=n).map(|i| (format!("node{i}"), Vec::new())).collect();
     let mut s = AppState::new(hosts, BTreeMap::new(), 100);
-    update(&mut s, Msg::Resize(w, h));
+    let _ = update(&mut s, Msg::Resize(w, h));
     s
 }
 
@@ -37,7 +37,7 @@ fn open(s: &mut AppState) -> Vec<Effect> {
     let effects = key(s, KeyCode::F(3));
     for (i, e) in effects.iter().enumerate() {
         if let Effect::OpenShell { id, .. } = e {
-            update(
+            let _ = update(
                 s,
                 Msg::ShellStarted {
                     id: *id,
@@ -52,7 +52,7 @@ fn open(s: &mut AppState) -> Vec<Effect> {
 fn output(s: &mut AppState, pane: usize, bytes: &[u8]) {
     let host = s.shells.panes[pane].host;
     let job = s.shells.panes[pane].job.unwrap();
-    update(
+    let _ = update(
         s,
         Msg::Engine(Event {
             host: HostId(host),
@@ -172,7 +172,7 @@ fn toggles_solo_zoom_and_ended_shells_choose_the_receivers() {
     assert_eq!(who(&mut s), vec![2]);
     prefix(&mut s, KeyCode::Char('z'));
     // A shell that ended takes no input.
-    update(
+    let _ = update(
         &mut s,
         Msg::Engine(Event {
             host: HostId(0),
@@ -187,7 +187,7 @@ fn toggles_solo_zoom_and_ended_shells_choose_the_receivers() {
     // Clicking a pane's title toggles its input.
     let rects = sshdeck::app::shell::pane_rects(&s);
     let (_, r) = rects[2];
-    update(
+    let _ = update(
         &mut s,
         Msg::Mouse(MouseEvent {
             kind: MouseEventKind::Down(MouseButton::Left),

@@ -48,7 +48,7 @@ fn files_tab(w: u16, h: u16) -> AppState {
         .map(|n| (n.to_string(), vec![]))
         .collect();
     let mut s = AppState::new(hosts, BTreeMap::new(), 100);
-    update(&mut s, Msg::Resize(w, h));
+    let _ = update(&mut s, Msg::Resize(w, h));
     key(&mut s, KeyCode::Char('a'));
     let effects = key(&mut s, KeyCode::F(2));
     assert_eq!(effects.len(), 2, "opening the tab lists both panes");
@@ -74,7 +74,7 @@ fn files_tab(w: u16, h: u16) -> AppState {
         (0, "/home/me/project", local, None),
         (1, "/srv/app", remote, Some("web01".to_string())),
     ] {
-        update(
+        let _ = update(
             &mut s,
             Msg::Listed {
                 pane,
@@ -126,7 +126,7 @@ fn files_tab_with_marks_and_transfers_120x32() {
         bytes: 300 * MIB,
         ..Totals::default()
     };
-    update(
+    let _ = update(
         &mut s,
         Msg::Transfer(job(
             1,
@@ -139,7 +139,7 @@ fn files_tab_with_marks_and_transfers_120x32() {
             4,
         )),
     );
-    update(
+    let _ = update(
         &mut s,
         Msg::Transfer(job(
             2,
@@ -192,8 +192,8 @@ fn drop_hint_while_dragging_80x24() {
         })
     };
     // Row 4 is the second entry (border, header, first entry above it).
-    update(&mut s, mouse(MouseEventKind::Down(MouseButton::Left), 5, 3));
-    update(
+    let _ = update(&mut s, mouse(MouseEventKind::Down(MouseButton::Left), 5, 3));
+    let _ = update(
         &mut s,
         mouse(MouseEventKind::Drag(MouseButton::Left), 50, 8),
     );
@@ -214,7 +214,7 @@ fn files_help_80x30() {
 #[test]
 fn quit_dialog_fits_its_wrapped_lines_80x24() {
     let mut s = files_tab(80, 24);
-    update(
+    let _ = update(
         &mut s,
         Msg::Transfer(job(3, JobState::Running, vec![host("web01", MIB, None)], 1)),
     );

@@ -20,7 +20,7 @@ fn state(n: usize, w: u16, h: u16) -> AppState {
         })
         .collect();
     let mut s = AppState::new(hosts, BTreeMap::new(), 1000);
-    update(&mut s, Msg::Resize(w, h));
+    let _ = update(&mut s, Msg::Resize(w, h));
     s
 }
 
@@ -31,11 +31,11 @@ fn draw(s: &AppState, w: u16, h: u16) -> String {
 }
 
 fn key(s: &mut AppState, code: KeyCode) {
-    update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    let _ = update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 
 fn ev(s: &mut AppState, host: usize, kind: EventKind) {
-    update(
+    let _ = update(
         s,
         Msg::Engine(Event {
             host: HostId(host),
@@ -53,7 +53,7 @@ fn start(s: &mut AppState, cmd: &str) {
         key(s, KeyCode::Char(c));
     }
     key(s, KeyCode::Enter);
-    update(s, Msg::JobStarted(JobId(1)));
+    let _ = update(s, Msg::JobStarted(JobId(1)));
     for h in 0..s.hosts.len() {
         ev(s, h, EventKind::Connecting);
         ev(s, h, EventKind::Connected);
@@ -186,7 +186,7 @@ fn help_overlay_200x60() {
 #[test]
 fn host_key_dialog_80x24() {
     let mut s = state(3, 80, 24);
-    update(
+    let _ = update(
         &mut s,
         Msg::Prompt {
             id: 1,
@@ -204,7 +204,7 @@ fn host_key_dialog_80x24() {
 #[test]
 fn password_dialog_shows_only_bullets() {
     let mut s = state(2, 80, 24);
-    update(
+    let _ = update(
         &mut s,
         Msg::Prompt {
             id: 1,
@@ -258,7 +258,7 @@ fn a_hostile_hosts_texts_are_drawn_harmless_80x24() {
         2,
         EventKind::Stdout(Bytes::from(format!("{EVIL}uid=0(root)\n"))),
     );
-    update(
+    let _ = update(
         &mut s,
         Msg::Prompt {
             id: 1,

@@ -18,7 +18,7 @@ fn state(n: usize, w: u16, h: u16) -> AppState {
     let hosts = (1..=n).map(|i| (format!("node{i:02}"), vec![])).collect();
     let mut s = AppState::new(hosts, BTreeMap::new(), 100);
     s.facts_enabled = true;
-    update(&mut s, Msg::Resize(w, h));
+    let _ = update(&mut s, Msg::Resize(w, h));
     s
 }
 
@@ -54,7 +54,7 @@ fn facts(s: &mut AppState, h: usize, collector: &str, kv: &[(&str, &str)]) {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    update(
+    let _ = update(
         s,
         Msg::Facts(FactsReport {
             host: HostId(h),
@@ -66,7 +66,7 @@ fn facts(s: &mut AppState, h: usize, collector: &str, kv: &[(&str, &str)]) {
 }
 
 fn failed(s: &mut AppState, h: usize, collector: &str, e: FactError) {
-    update(
+    let _ = update(
         s,
         Msg::Facts(FactsReport {
             host: HostId(h),
@@ -257,7 +257,7 @@ fn palette_filters_and_runs_saved_commands() {
 }
 
 fn step(s: &mut AppState, h: usize, i: usize, state: StepState) {
-    update(
+    let _ = update(
         s,
         Msg::Recipe(RecipeEvent {
             host: HostId(h),

@@ -12,6 +12,7 @@ use super::shell;
 use super::state::{AppState, HostState, LastRun, Overlay, PromptView, RunResult, View};
 use crate::engine::{Event, EventKind, HostError, Question};
 
+#[must_use = "the runner must apply every effect: a dropped one is a shell never told its size, a job never started"]
 pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Engine(ev) => {

@@ -146,7 +146,9 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         } else {
             Duration::from_secs(1)
         };
-        let mut effects = Vec::new();
+        // Effects of effects (a resize after Ctrl-Z tells the shells their
+        // new size) join the same queue, so none is dropped.
+        let mut effects = std::collections::VecDeque::new();
         tokio::select! {
             biased;
             ev = input.next() => {
@@ -184,7 +186,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                         input = EventStream::new();
                         files.finish_edit(session, r);
                         let size = guard.term.size()?;
-                        app::update(&mut state, Msg::Resize(size.width, size.height));
+                        effects.extend(app::update(&mut state, Msg::Resize(size.width, size.height)));
                     }
                     None => {}
                 }
@@ -223,7 +225,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
             }
             _ = tokio::time::sleep(wait) => {}
         }
-        for eff in effects {
+        while let Some(eff) = effects.pop_front() {
             match eff {
                 Effect::Quit => break 'main,
                 Effect::Exec {
@@ -234,14 +236,14 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                     let ids: Vec<_> = hosts.iter().map(|&h| HostId(h)).collect();
                     opts.log_dir = record.clone();
                     let job = engine.exec(&ids, &command, &opts);
-                    app::update(&mut state, Msg::JobStarted(job));
+                    effects.extend(app::update(&mut state, Msg::JobStarted(job)));
                 }
                 eff @ (Effect::OpenShell { .. }
                 | Effect::ShellInput { .. }
                 | Effect::ShellResize { .. }
                 | Effect::CloseShell { .. }) => {
                     if let Some(msg) = shells.apply(&mut engine, eff) {
-                        app::update(&mut state, msg);
+                        effects.extend(app::update(&mut state, msg));
                     }
                 }
                 Effect::Cancel(job) => engine.cancel(job),
@@ -257,7 +259,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                 }
                 Effect::Save { host } => {
                     let msg = save_output(&state, host);
-                    app::update(&mut state, Msg::Status(msg));
+                    effects.extend(app::update(&mut state, Msg::Status(msg)));
                 }
                 Effect::List {
                     pane,
@@ -279,7 +281,10 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                 Effect::Suspend => {
                     guard.suspend()?;
                     let size = guard.term.size()?;
-                    app::update(&mut state, Msg::Resize(size.width, size.height));
+                    effects.extend(app::update(
+                        &mut state,
+                        Msg::Resize(size.width, size.height),
+                    ));
                 }
             }
             dirty = true;
