@@ -1,10 +1,19 @@
 //! sshdeck: work on many SSH hosts at once.
 //!
-//! - [`engine`]: connections, authentication, host keys, remote commands.
-//!   No UI code; commands go in and events come out over channels.
-//! - [`inventory`]: where hosts come from (command line, config).
+//! - [`engine`]: connections, authentication, host keys, remote commands,
+//!   SFTP and transfers. No UI code; commands go in and events come out
+//!   over channels, one tokio task per host.
+//! - [`inventory`]: where hosts come from: the command line, config.toml
+//!   (with its facts, recipes and `[keys]`), ssh_config, node sets.
+//! - [`app`]: the TUI's state and its pure update (Msg → effects), with
+//!   the keymap that drives keys, help and hints. No IO.
+//! - [`ui`]: a pure render of the app state, one file per pane.
+//! - [`tui`]: the runner: terminal, event loop, and the IO behind each
+//!   effect (files, shells, facts, recipes, the history file).
 //! - [`cli`]: the headless commands built on the engine.
+//! - [`demo`]: the embedded SSH hosts `sshdeck demo` runs against.
 //! - [`text`]: making remote output safe and line-shaped.
+//! - [`logging`]: the log file (never secrets).
 
 pub mod app;
 pub mod cli;

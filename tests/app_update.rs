@@ -134,7 +134,11 @@ fn enter_fans_out_to_the_selection() {
     );
     let fx = run(&mut s, "uptime");
     match fx.as_slice() {
-        [Effect::Exec { hosts, command, .. }] => {
+        [
+            Effect::Exec { hosts, command, .. },
+            Effect::SaveHistory(saved),
+        ] => {
+            assert_eq!(saved, command, "the command run is the one kept");
             assert_eq!(hosts, &vec![0, 1, 2]);
             // "uptime" was still in the box from the refused attempt.
             assert_eq!(command, "uptimeuptime");
@@ -158,7 +162,9 @@ fn alt_enter_adds_a_line_and_history_recalls() {
     typ(&mut s, "echo 2");
     assert_eq!(s.command.lines(), ["echo 1", "echo 2"]);
     let fx = key(&mut s, KeyCode::Enter);
-    assert!(matches!(&fx[..], [Effect::Exec { command, .. }] if command == "echo 1\necho 2"));
+    assert!(
+        matches!(&fx[..], [Effect::Exec { command, .. }, Effect::SaveHistory(_)] if command == "echo 1\necho 2")
+    );
     let _ = update(&mut s, Msg::JobStarted(JobId(1)));
     for h in 0..3 {
         ev(
@@ -730,4 +736,115 @@ fn clicking_the_tab_labels_switches_tabs() {
     assert!(why.contains("no hosts selected"), "{why}");
     let _ = update(&mut s, click(2));
     assert_eq!(s.view, sshdeck::app::state::View::Deck);
+}
+
+/// Run `cmd` on all three hosts; web2 exits 1, db1 cannot connect.
+fn ran_with_failures(s: &mut AppState, cmd: &str) {
+    run(s, cmd);
+    ev(s, 0, 1, EventKind::Stdout(Bytes::from_static(b"ok\n")));
+    ev(
+        s,
+        0,
+        1,
+        EventKind::Exit {
+            status: ExitStatus::Code(0),
+            elapsed: Duration::ZERO,
+        },
+    );
+    ev(
+        s,
+        1,
+        1,
+        EventKind::Exit {
+            status: ExitStatus::Code(1),
+            elapsed: Duration::ZERO,
+        },
+    );
+    ev(
+        s,
+        2,
+        1,
+        EventKind::Failed {
+            error: HostError::Cancelled,
+            elapsed: Duration::ZERO,
+        },
+    );
+}
+
+#[test]
+fn rerun_failed_runs_the_last_command_on_exactly_the_failed_hosts() {
+    let mut s = state();
+    ran_with_failures(&mut s, "systemctl restart app");
+    s.focus = Focus::Hosts;
+    let fx = key(&mut s, KeyCode::Char('R'));
+    match fx.as_slice() {
+        [Effect::Exec { hosts, command, .. }, ..] => {
+            assert_eq!(hosts, &vec![1, 2]);
+            assert_eq!(command, "systemctl restart app");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(names(&s), ["web2", "db1"]);
+    // Nothing failed: R says so and runs nothing.
+    let _ = update(&mut s, Msg::JobStarted(JobId(2)));
+    for h in [1, 2] {
+        ev(
+            &mut s,
+            h,
+            2,
+            EventKind::Exit {
+                status: ExitStatus::Code(0),
+                elapsed: Duration::ZERO,
+            },
+        );
+    }
+    assert!(key(&mut s, KeyCode::Char('R')).is_empty());
+    assert!(s.status.as_deref().unwrap_or("").contains("no host failed"));
+}
+
+#[test]
+fn the_gathered_view_selects_a_group_or_everything_outside_the_largest() {
+    let mut s = state();
+    ran_with_failures(&mut s, "check");
+    s.focus = Focus::Output;
+    key(&mut s, KeyCode::Char('b'));
+    // Three groups of one: the cursor's group is the first.
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.selected().len(), 1);
+    assert_eq!(s.focus, Focus::Command);
+    s.focus = Focus::Output;
+    key(&mut s, KeyCode::Char('o'));
+    assert_eq!(s.selected().len(), 2, "everyone but the largest group");
+    // The selection is what the next command runs on.
+    s.focus = Focus::Command;
+    typ(&mut s, "uptime");
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(matches!(&fx[..], [Effect::Exec { hosts, .. }, ..] if hosts.len() == 2));
+}
+
+#[test]
+fn ctrl_r_finds_older_commands_and_a_leading_space_is_not_saved() {
+    let mut s = state();
+    s.history = vec![
+        "df -h".into(),
+        "systemctl status nginx".into(),
+        "uptime".into(),
+    ];
+    s.focus = Focus::Command;
+    ctrl(&mut s, 'r');
+    typ(&mut s, "st");
+    assert_eq!(s.command.lines(), ["systemctl status nginx"]);
+    // Esc keeps the match to edit.
+    key(&mut s, KeyCode::Esc);
+    assert!(s.history_search.is_none());
+    assert_eq!(s.command.lines(), ["systemctl status nginx"]);
+    // A command typed with a leading space runs but is not kept.
+    s.command = sshdeck::app::state::new_command_area();
+    s.focus = Focus::Hosts;
+    key(&mut s, KeyCode::Char('a'));
+    s.focus = Focus::Command;
+    typ(&mut s, " export TOKEN=hunter2");
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(matches!(&fx[..], [Effect::Exec { .. }]), "{fx:?}");
+    assert!(!s.history.iter().any(|c| c.contains("hunter2")));
 }

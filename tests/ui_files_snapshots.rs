@@ -221,6 +221,6 @@ fn quit_dialog_fits_its_wrapped_lines_80x24() {
     assert!(key(&mut s, KeyCode::Char('q')).is_empty(), "asks first");
     let screen = draw(&s);
     // The long transfer line wraps; the box grows so the question still shows.
-    assert!(screen.contains("transfer(s) are not finished"), "{screen}");
+    assert!(screen.contains("1 transfer is not finished"), "{screen}");
     assert!(screen.contains("Quit anyway?  y / n"), "{screen}");
 }

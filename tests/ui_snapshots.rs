@@ -176,6 +176,50 @@ fn gathered_view_of_long_output_80x24() {
     insta::assert_snapshot!(draw(&s, 80, 24));
 }
 
+/// Enter on a group in the gathered view selects exactly its hosts and
+/// moves to the command pane, so the next command runs there.
+#[test]
+fn gathered_view_with_a_selected_group_80x24() {
+    let mut s = state(6, 80, 24);
+    start(&mut s, "systemctl is-active nginx");
+    for h in 0..6 {
+        let (text, code): (&[u8], u32) = if h == 1 || h == 4 {
+            (b"failed\n", 3)
+        } else {
+            (b"active\n", 0)
+        };
+        ev(&mut s, h, EventKind::Stdout(Bytes::from_static(text)));
+        finish(&mut s, h, code, 10);
+    }
+    s.focus = Focus::Output;
+    key(&mut s, KeyCode::Char('b'));
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Enter);
+    let picked: Vec<&str> = s
+        .selected()
+        .into_iter()
+        .map(|h| s.hosts[h].label.as_str())
+        .collect();
+    assert_eq!(picked, ["web02", "web05"]);
+    assert_eq!(s.focus, Focus::Command);
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("runs on 2 hosts"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+/// The help at 80x24, filtered as typed and scrolled: every line fits.
+#[test]
+fn help_overlay_scrolled_80x24() {
+    let mut s = state(3, 80, 24);
+    key(&mut s, KeyCode::Char('?'));
+    for _ in 0..30 {
+        key(&mut s, KeyCode::Down);
+    }
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("31-"), "scrolled: {screen}");
+    insta::assert_snapshot!(screen);
+}
+
 #[test]
 fn help_overlay_200x60() {
     let mut s = state(3, 200, 60);

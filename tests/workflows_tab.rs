@@ -332,7 +332,7 @@ fn a_recipe_runs_from_the_palette_and_shows_each_hosts_steps() {
     step(&mut s, 3, 2, StepState::Skipped);
     assert_eq!(
         s.status.as_deref(),
-        Some("recipe hpc failed on 1 of 4 host(s)")
+        Some("recipe hpc failed on 1 of 4 hosts")
     );
     // Esc goes back to the panes; r brings the view back.
     key(&mut s, KeyCode::Esc);

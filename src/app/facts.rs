@@ -2,7 +2,7 @@
 //! start being watched when they connect, the list sorts by a fact column,
 //! and `i` shows all of a host's facts.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use super::keymap::Action;
 
 use super::msg::Effect;
 use super::state::{AppState, HostState, Overlay, Sort};
@@ -65,7 +65,10 @@ pub fn refresh(s: &mut AppState, hosts: Vec<usize>) -> Vec<Effect> {
             host.facts_watched = true;
         }
     }
-    s.status = Some(format!("collecting facts on {} host(s)", hosts.len()));
+    s.status = Some(format!(
+        "collecting facts on {}",
+        crate::text::count(hosts.len(), "host", "hosts")
+    ));
     vec![Effect::WatchFacts { hosts }]
 }
 
@@ -135,29 +138,33 @@ pub fn info_lines(s: &AppState, h: usize) -> Vec<(String, String, bool)> {
     lines
 }
 
-pub fn on_info_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+pub fn on_info_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     let Overlay::HostInfo { host, scroll } = s.overlay else {
-        return Vec::new();
+        return None;
     };
     let n = info_lines(s, host).len();
     let page = usize::from(s.size.1.saturating_sub(8)).max(1);
     let max = n.saturating_sub(page);
-    let scroll = match k.code {
-        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('i') | KeyCode::Enter => {
+    let scroll = match a {
+        Action::Close => {
             s.overlay = Overlay::None;
-            return Vec::new();
+            return Some(Vec::new());
         }
-        KeyCode::Char('r') => return refresh(s, vec![host]),
-        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
-        KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(max),
-        KeyCode::PageUp => scroll.saturating_sub(page),
-        KeyCode::PageDown => (scroll + page).min(max),
-        KeyCode::Home => 0,
-        KeyCode::End => max,
-        _ => scroll,
+        Action::Refresh => return Some(refresh(s, vec![host])),
+        Action::Help => {
+            super::help::open(s);
+            return Some(Vec::new());
+        }
+        Action::Up => scroll.saturating_sub(1),
+        Action::Down => (scroll + 1).min(max),
+        Action::PageUp => scroll.saturating_sub(page),
+        Action::PageDown => (scroll + page).min(max),
+        Action::Top => 0,
+        Action::Bottom => max,
+        _ => return None,
     };
     s.overlay = Overlay::HostInfo { host, scroll };
-    Vec::new()
+    Some(Vec::new())
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use similar::{ChangeTag, TextDiff};
 
-use super::state::{AppState, RunResult};
+use super::keymap::Action;
+use super::msg::Effect;
+use super::state::{AppState, Focus, RunResult};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -56,6 +58,51 @@ pub fn groups(s: &AppState) -> Vec<Group> {
             .then(a.outcome.cmp(&b.outcome))
     });
     out
+}
+
+/// Keys in the gathered view: move between groups, diff, and act on a
+/// group by selecting its hosts for the next command.
+pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
+    let groups = groups(s);
+    let cursor = s.panes.gathered_cursor.min(groups.len().saturating_sub(1));
+    match a {
+        Action::Up => s.panes.gathered_cursor = cursor.saturating_sub(1),
+        Action::Down => s.panes.gathered_cursor = (cursor + 1).min(groups.len().saturating_sub(1)),
+        Action::Diff => s.panes.show_diff = !s.panes.show_diff,
+        Action::SelectResult => {
+            let Some(g) = groups.get(cursor) else {
+                s.status = Some("no results to select yet".into());
+                return Some(Vec::new());
+            };
+            select_only(s, &g.hosts);
+            s.status = Some(format!("the {} group is selected", g.outcome));
+        }
+        Action::SelectOutliers => {
+            let others: Vec<usize> = groups
+                .iter()
+                .skip(1)
+                .flat_map(|g| g.hosts.iter().copied())
+                .collect();
+            if others.is_empty() {
+                s.status = Some("every host has the same result".into());
+                return Some(Vec::new());
+            }
+            select_only(s, &others);
+            s.status = Some("the hosts outside the largest group are selected".into());
+        }
+        _ => return None,
+    }
+    Some(Vec::new())
+}
+
+/// Select exactly `hosts` and put the cursor in the command pane, so the
+/// next command goes there.
+fn select_only(s: &mut AppState, hosts: &[usize]) {
+    let set: std::collections::HashSet<usize> = hosts.iter().copied().collect();
+    for (i, h) in s.hosts.iter_mut().enumerate() {
+        h.selected = set.contains(&i);
+    }
+    s.focus = Focus::Command;
 }
 
 /// Lines of `other` compared with `base`: ('-', line) only in base,

@@ -4,6 +4,9 @@
 pub mod facts;
 pub mod files;
 pub mod gather;
+pub mod help;
+pub mod hosts;
+pub mod keymap;
 pub mod keys;
 pub mod layout;
 pub mod mouse;

@@ -145,6 +145,8 @@ pub enum Effect {
         host: usize,
     },
     Suspend,
+    /// Keep a command in the history file (the runner appends it).
+    SaveHistory(String),
     Quit,
     /// List `dir` (None: the side's start directory) for a files pane.
     /// `hosts` are the side's hosts (the first is listed).

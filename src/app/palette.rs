@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use tui_textarea::TextArea;
 
+use super::keymap::{Action as KeyAction, Context};
 use super::msg::Effect;
 use super::state::{AppState, Overlay, View, fuzzy_match};
 
@@ -29,6 +30,7 @@ pub enum Action {
     SelectAll,
     SelectNone,
     Gathered,
+    RerunFailed,
     Help,
     Quit,
 }
@@ -66,50 +68,116 @@ pub fn entries(s: &AppState) -> Vec<Entry> {
             action: Action::Command(cmd.clone()),
         });
     }
-    let mut action = |name: &str, detail: &str, action: Action| {
+    // The keys named in details come from the keymap, so a rebinding
+    // shows here too.
+    let key = |ctx: Context, a: KeyAction, what: &str| match s.keymap.first_key(ctx, a) {
+        Some(k) if what.is_empty() => format!("({k})"),
+        Some(k) => format!("{what} ({k})"),
+        None => what.to_string(),
+    };
+    let mut action = |name: &str, detail: String, action: Action| {
         v.push(Entry {
             kind: "action",
             name: name.into(),
-            detail: detail.into(),
+            detail,
             action,
         })
     };
+    if s.job.is_some() {
+        action(
+            "rerun on failed",
+            key(
+                Context::Main,
+                KeyAction::RerunFailed,
+                "the last command again, on the hosts where it failed",
+            ),
+            Action::RerunFailed,
+        );
+    }
     action(
         "collect facts",
-        "on the selected hosts, now",
+        key(
+            Context::Hosts,
+            KeyAction::Facts,
+            "on the selected hosts, now",
+        ),
         Action::RefreshFacts,
     );
     action(
         "host info",
-        "every fact of the host under the cursor (i)",
+        key(
+            Context::Hosts,
+            KeyAction::Info,
+            "every fact of the host under the cursor",
+        ),
         Action::HostInfo,
     );
     for (i, c) in s.columns.iter().enumerate() {
-        action(&format!("sort by {}", c.title), &c.fact, Action::SortBy(i));
+        action(
+            &format!("sort by {}", c.title),
+            c.fact.clone(),
+            Action::SortBy(i),
+        );
     }
-    action("sort by inventory order", "", Action::SortInventory);
+    action(
+        "sort by inventory order",
+        String::new(),
+        Action::SortInventory,
+    );
     if s.recipe.is_some() {
         action(
             "recipe progress",
-            "show the last recipe run (r)",
+            key(
+                Context::Main,
+                KeyAction::RecipeView,
+                "show the last recipe run",
+            ),
             Action::ShowRecipe,
         );
     }
-    action("files", "the SFTP file browser (F2)", Action::Files);
+    action(
+        "files",
+        key(
+            Context::Global,
+            KeyAction::ToggleFiles,
+            "the SFTP file browser",
+        ),
+        Action::Files,
+    );
     action(
         "shells",
-        "shells on the selected hosts (F3)",
+        key(
+            Context::Global,
+            KeyAction::Shells,
+            "shells on the selected hosts",
+        ),
         Action::Shells,
     );
-    action("select all", "(a)", Action::SelectAll);
-    action("select none", "(n)", Action::SelectNone);
+    action(
+        "select all",
+        key(Context::Hosts, KeyAction::SelectAll, ""),
+        Action::SelectAll,
+    );
+    action(
+        "select none",
+        key(Context::Hosts, KeyAction::SelectNone, ""),
+        Action::SelectNone,
+    );
     action(
         "gathered view",
-        "hosts grouped by output (b)",
+        key(Context::Main, KeyAction::Gather, "hosts grouped by output"),
         Action::Gathered,
     );
-    action("help", "every key (?)", Action::Help);
-    action("quit", "(q)", Action::Quit);
+    action(
+        "help",
+        key(Context::Main, KeyAction::Help, "every key"),
+        Action::Help,
+    );
+    action(
+        "quit",
+        key(Context::Main, KeyAction::Quit, ""),
+        Action::Quit,
+    );
     v
 }
 
@@ -221,9 +289,10 @@ fn run(s: &mut AppState, a: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Help => {
-            s.overlay = Overlay::Help;
+            super::help::open(s);
             Vec::new()
         }
+        Action::RerunFailed => super::keys::rerun_failed(s),
         Action::Quit => super::keys::quit(s),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use super::keymap::Action;
 
 use super::msg::Effect;
 use super::state::AppState;
@@ -86,7 +86,10 @@ pub fn start(s: &mut AppState, name: &str) -> Vec<Effect> {
         cursor: 0,
         cancelled: false,
     });
-    s.status = Some(format!("recipe {name} started on {} host(s)", hosts.len()));
+    s.status = Some(format!(
+        "recipe {name} started on {}",
+        crate::text::count(hosts.len(), "host", "hosts")
+    ));
     vec![Effect::RunRecipe {
         name: name.to_string(),
         hosts,
@@ -112,31 +115,38 @@ pub fn on_event(s: &mut AppState, ev: RecipeEvent) {
     if run.running() == 0 {
         let (n, failed) = (run.hosts.len(), run.failed());
         s.status = Some(if failed == 0 {
-            format!("recipe {} done on {n} host(s)", run.name)
+            format!(
+                "recipe {} done on {}",
+                run.name,
+                crate::text::count(n, "host", "hosts")
+            )
         } else {
-            format!("recipe {} failed on {failed} of {n} host(s)", run.name)
+            format!(
+                "recipe {} failed on {failed} of {}",
+                run.name,
+                crate::text::count(n, "host", "hosts")
+            )
         });
     }
 }
 
 /// Keys while the recipe view has the output area: move, cancel, hide.
-/// Returns None for keys it does not use.
-pub fn on_key(s: &mut AppState, k: KeyEvent) -> Option<Vec<Effect>> {
+/// None for actions it does not take (the Hosts tab's then apply).
+pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     let run = s.recipe.as_mut().filter(|r| r.show)?;
     let n = run.hosts.len();
-    match k.code {
-        KeyCode::Up | KeyCode::Char('k') => run.cursor = run.cursor.saturating_sub(1),
-        KeyCode::Down | KeyCode::Char('j') => {
-            run.cursor = (run.cursor + 1).min(n.saturating_sub(1))
-        }
-        KeyCode::Home => run.cursor = 0,
-        KeyCode::End => run.cursor = n.saturating_sub(1),
-        KeyCode::Esc | KeyCode::Char('r') => run.show = false,
-        KeyCode::Char('x') if run.running() > 0 => {
+    match a {
+        Action::Up => run.cursor = run.cursor.saturating_sub(1),
+        Action::Down => run.cursor = (run.cursor + 1).min(n.saturating_sub(1)),
+        Action::Top => run.cursor = 0,
+        Action::Bottom => run.cursor = n.saturating_sub(1),
+        Action::Back => run.show = false,
+        Action::CancelRecipe if run.running() > 0 => {
             run.cancelled = true;
             s.status = Some(format!("cancelling recipe {}", run.name));
             return Some(vec![Effect::CancelRecipe]);
         }
+        Action::CancelRecipe => s.status = Some(format!("recipe {} is not running", run.name)),
         _ => return None,
     }
     Some(Vec::new())

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tui_textarea::TextArea;
 
 use super::files::state::FilesView;
+use super::keymap::{Action, Keymap};
 use super::options::CommandOptions;
 use super::palette::Palette;
 use super::recipe::RecipeRun;
@@ -165,6 +166,8 @@ pub struct AppState {
     pub history: Vec<String>,
     /// Position while browsing history; None = editing a new command.
     pub history_pos: Option<usize>,
+    /// Ctrl-R in the command pane: searching the history.
+    pub history_search: Option<super::hosts::command::HistorySearch>,
     pub job: Option<Job>,
     pub panes: Panes,
     pub prompts: VecDeque<PromptView>,
@@ -188,6 +191,13 @@ pub struct AppState {
     /// The latest recipe run, shown in the output area while `show`.
     pub recipe: Option<RecipeRun>,
     pub palette: Palette,
+    /// Every key binding: defaults plus the config's `[keys]`.
+    pub keymap: Keymap,
+    /// The `?` overlay's filter and scroll.
+    pub help: HelpView,
+    /// The action the last key did, if any (tests check that every key
+    /// the help lists reaches its action).
+    pub last_action: Option<Action>,
     /// Bumped whenever any host's facts change, so the cached rows know
     /// when a fact-sorted list must be sorted again.
     pub facts_rev: u64,
@@ -211,6 +221,14 @@ struct RowsKey {
 struct RowsCache {
     key: RowsKey,
     rows: Rc<[Row]>,
+}
+
+/// The help overlay: what is typed to filter it, and how far it is
+/// scrolled.
+#[derive(Debug, Clone, Default)]
+pub struct HelpView {
+    pub filter: String,
+    pub scroll: usize,
 }
 
 /// Host-list order inside each tag group.
@@ -260,6 +278,7 @@ impl AppState {
             command: new_command_area(),
             history: Vec::new(),
             history_pos: None,
+            history_search: None,
             job: None,
             panes: Panes::default(),
             prompts: VecDeque::new(),
@@ -277,6 +296,9 @@ impl AppState {
             commands: Vec::new(),
             recipe: None,
             palette: Palette::default(),
+            keymap: Keymap::default(),
+            help: HelpView::default(),
+            last_action: None,
             facts_rev: 0,
             rows_cache: RefCell::new(None),
         }

@@ -2,9 +2,10 @@
 //! every behaviour can be tested by feeding messages and reading state.
 
 use crate::text::sanitize::clean;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use super::files;
+use super::keymap::{Action, Context};
 use super::keys;
 use super::mouse;
 use super::msg::{Effect, Msg};
@@ -89,7 +90,8 @@ fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     // Ctrl-Z suspends (dialogs come back after resume), except in shells,
     // where it is the hosts' job control; Ctrl-] Ctrl-Z suspends there.
     let in_shells = s.view == View::Shells && s.overlay == Overlay::None;
-    if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) && !in_shells {
+    if !in_shells && s.keymap.lookup(Context::Global, &k) == Some(Action::Suspend) {
+        s.last_action = Some(Action::Suspend);
         return vec![Effect::Suspend];
     }
     if !s.prompts.is_empty() {

@@ -66,6 +66,11 @@ pub async fn tui(
         config.saved_commands(),
     );
     let facts_on_start = d.facts_on_start.unwrap_or(false);
+    // Checked when the config was read; this cannot fail here, but an
+    // error still reads well.
+    let keymap = config
+        .keymap()
+        .map_err(|e| CliError::BadArg(format!("[keys]: {}", e.msg)))?;
     // The TUI answers questions itself, in dialogs.
     if !g.batch && setup.prompts.is_none() {
         let (p, rx) = Prompter::channel();
@@ -86,6 +91,8 @@ pub async fn tui(
         facts_on_start,
         recipes,
         commands,
+        keymap,
+        history: crate::tui::history::default_path(),
     })
     .await
     .map_err(io_err("terminal"))?;
@@ -130,6 +137,8 @@ pub async fn demo(n: usize, record: Option<std::path::PathBuf>) -> Result<ExitCo
     let work = tempfile::tempdir().map_err(io_err("demo scratch directory"))?;
     let recipes = demo_recipes(work.path()).map_err(io_err("demo recipe inputs"))?;
     let defaults = crate::inventory::config::Config::default();
+    // The user's key rebindings apply in the demo as everywhere.
+    let keymap = demo_keymap()?;
     run(TuiSetup {
         engine,
         prompts: Some(prompts),
@@ -151,11 +160,27 @@ pub async fn demo(n: usize, record: Option<std::path::PathBuf>) -> Result<ExitCo
             ),
             ("who and where".into(), "id; hostname; pwd".into()),
         ],
+        keymap,
+        // Commands typed in the demo are the user's too: Up finds them in
+        // the next run, demo or not.
+        history: crate::tui::history::default_path(),
     })
     .await
     .map_err(io_err("terminal"))?;
     drop(farm);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The keymap of the user's config.toml, if it has one; the demo uses
+/// none of the config's hosts.
+fn demo_keymap() -> Result<crate::app::keymap::Keymap, CliError> {
+    let Some(path) = crate::inventory::config::default_path() else {
+        return Ok(Default::default());
+    };
+    let config = crate::inventory::config::Config::load(&path, false)?;
+    config
+        .keymap()
+        .map_err(|e| CliError::BadArg(format!("{}: [keys]: {}", path.display(), e.msg)))
 }
 
 /// The demo's recipe: an input and a job script go up, the job runs and

@@ -32,6 +32,9 @@ pub struct Config {
     /// Saved commands for the command palette.
     #[serde(default)]
     pub commands: Vec<super::recipes_config::CommandEntry>,
+    /// Key rebindings, per keymap context.
+    #[serde(default)]
+    pub keys: super::keys_config::KeysSection,
 }
 
 /// `[[expect]] pattern = "\\[sudo\\] password for .*:" secret = "sudo"`
@@ -152,6 +155,9 @@ impl Config {
             let offset = e.span().map_or(0, |s| s.start);
             invalid(offset, e.message().to_string())
         })?;
+        if let Err(e) = cfg.keymap() {
+            return Err(invalid(e.at, e.msg));
+        }
         let mut seen = std::collections::HashMap::new();
         for h in &cfg.hosts {
             let name = h.name.get_ref();

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod facts_config;
 pub mod hostspec;
+pub mod keys_config;
 pub mod nodeset;
 pub mod recipes_config;
 pub mod resolve;

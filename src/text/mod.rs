@@ -4,6 +4,15 @@ pub mod ansi;
 pub mod lines;
 pub mod sanitize;
 
+/// A count with its noun: "1 host", "3 hosts", "0 hosts".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// A label as a safe file name: no path separators, no leading dot.
 pub fn file_stem(label: &str) -> String {
     let s: String = label

@@ -227,8 +227,14 @@ fn describe(op: &FileOp) -> String {
     match op {
         FileOp::Mkdir(p) => format!("mkdir {}", name(p)),
         FileOp::Rename { from, to } => format!("rename {} → {}", name(from), name(to)),
-        FileOp::Chmod { paths, mode } => format!("chmod {mode:o} on {} item(s)", paths.len()),
-        FileOp::Delete(paths) => format!("delete {} item(s)", paths.len()),
+        FileOp::Chmod { paths, mode } => format!(
+            "chmod {mode:o} on {}",
+            crate::text::count(paths.len(), "item", "items")
+        ),
+        FileOp::Delete(paths) => format!(
+            "delete {}",
+            crate::text::count(paths.len(), "item", "items")
+        ),
     }
 }
 

@@ -6,6 +6,7 @@
 //! a second and only when something changed.
 
 mod files_io;
+pub mod history;
 pub mod shell_io;
 mod terminal;
 pub mod workflow_io;
@@ -52,6 +53,10 @@ pub struct TuiSetup {
     /// Recipes and saved commands for the palette.
     pub recipes: Vec<crate::engine::recipe::Recipe>,
     pub commands: Vec<(String, String)>,
+    /// The keymap, with the config's rebindings.
+    pub keymap: crate::app::keymap::Keymap,
+    /// Where commands are saved across runs; None keeps them in memory.
+    pub history: Option<std::path::PathBuf>,
 }
 
 pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
@@ -69,6 +74,8 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         facts_on_start,
         recipes,
         commands,
+        keymap,
+        history,
     } = setup;
     // The engine's queue is small: when the screen falls behind a flood,
     // hosts wait (SSH flow control) instead of our memory growing.
@@ -92,6 +99,13 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     state.columns = columns;
     state.recipes = recipes;
     state.commands = commands;
+    state.keymap = keymap;
+    if let Some(path) = &history {
+        match history::load(path) {
+            Ok(h) => state.history = h,
+            Err(e) => state.status = Some(format!("history {}: {e}", path.display())),
+        }
+    }
     if facts_on_start && state.facts_enabled {
         let all: Vec<usize> = (0..state.hosts.len()).collect();
         for h in &all {
@@ -103,8 +117,12 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     let bad = trust.take_new_bad_lines(trust.default_files());
     if let Some(first) = bad.first() {
         state.status = Some(format!(
-            "{} unreadable known_hosts line(s) ignored, first {}:{}: {}",
-            bad.len(),
+            "{} ignored, first {}:{}: {}",
+            crate::text::count(
+                bad.len(),
+                "unreadable known_hosts line",
+                "unreadable known_hosts lines"
+            ),
             first.file.display(),
             first.line,
             first.reason
@@ -278,6 +296,13 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                 Effect::Transfer(req) => files.transfer(req),
                 Effect::TransferCtl { id, action } => files.control(id, action),
                 Effect::Edit { host, path } => files.start_edit(host, path),
+                Effect::SaveHistory(command) => {
+                    if let Some(path) = &history
+                        && let Err(e) = history::append(path, &command)
+                    {
+                        state.status = Some(format!("history {}: {e}", path.display()));
+                    }
+                }
                 Effect::Suspend => {
                     guard.suspend()?;
                     let size = guard.term.size()?;

@@ -9,16 +9,24 @@ use ratatui::text::{Line, Span};
 
 use super::style::{WARN, border};
 use crate::app::AppState;
+use crate::app::help::key_name;
+use crate::app::keymap::{Action, Context};
 use crate::app::state::Focus;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let focused = s.focus == Focus::Command;
     let n = s.selected_count();
+    let key = |a| key_name(s, Context::Command, a);
     let title = match n {
         0 => " Command · select hosts first ".to_string(),
-        1 => " Command · Enter runs on 1 host · Alt-Enter new line ".to_string(),
-        n => format!(" Command · Enter runs on {n} hosts · Alt-Enter new line "),
+        n => format!(
+            " Command · {} runs on {} · {} new line ",
+            key(Action::Run),
+            crate::text::count(n, "host", "hosts"),
+            key(Action::Newline)
+        ),
     };
+    let options = key(Action::Options);
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))
@@ -26,11 +34,11 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     // Options in force are always visible: nothing runs with a hidden sudo.
     let opts = s.options.summary();
     block = if opts.is_empty() {
-        block.title_bottom(Line::from(" Ctrl-O options ").right_aligned())
+        block.title_bottom(Line::from(format!(" {options} options ")).right_aligned())
     } else {
         block.title_bottom(
             Line::from(Span::styled(
-                format!(" {opts} · Ctrl-O "),
+                format!(" {opts} · {options} "),
                 Style::new().fg(WARN).add_modifier(Modifier::BOLD),
             ))
             .right_aligned(),

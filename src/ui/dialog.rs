@@ -164,22 +164,30 @@ fn masked(p: &PromptView, i: usize) -> Line<'static> {
 
 pub fn confirm_quit(f: &mut Frame, s: &AppState, area: Rect) {
     let mut text = Vec::new();
-    if s.running() > 0 {
-        text.push(Line::from(format!(
-            "{} hosts are still running a command.",
-            s.running()
-        )));
+    let running = s.running();
+    if running > 0 {
+        text.push(Line::from(if running == 1 {
+            "1 host is still running a command.".to_string()
+        } else {
+            format!("{running} hosts are still running a command.")
+        }));
     }
     let transfers = s.files.active_transfers();
-    if transfers > 0 {
+    if transfers == 1 {
+        text.push(Line::from(
+            "1 transfer is not finished; its part files stay, and the same copy resumes from them.",
+        ));
+    } else if transfers > 1 {
         text.push(Line::from(format!(
-            "{transfers} transfer(s) are not finished; their part files stay, and the same copy resumes from them."
+            "{transfers} transfers are not finished; their part files stay, and the same copies resume from them."
         )));
     }
     let shells = crate::app::shell::live(s);
-    if shells > 0 {
+    if shells == 1 {
+        text.push(Line::from("1 shell is open; it will be closed."));
+    } else if shells > 1 {
         text.push(Line::from(format!(
-            "{shells} shell(s) are open; they will be closed."
+            "{shells} shells are open; they will be closed."
         )));
     }
     text.push(Line::from(""));

@@ -54,8 +54,8 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         }
         FileDialog::ConfirmDelete { names } => {
             let mut lines = vec![Line::from(format!(
-                "Delete {} item(s) from {} in {}? Directories go with everything in them.",
-                names.len(),
+                "Delete {} from {} in {}? Directories go with everything in them.",
+                crate::text::count(names.len(), "item", "items"),
                 side_label(s, pane.side),
                 visible_name(&pane.cwd)
             ))];
@@ -106,8 +106,8 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
                 lines.push(Line::from(""));
                 lines.push(Line::from(Span::styled(
                     format!(
-                        "{} more conflict(s): O S R N (upper case) answer all of them",
-                        p.conflicts.len() - 1
+                        "{} more: O S R N (upper case) answer all of them",
+                        crate::text::count(p.conflicts.len() - 1, "conflict", "conflicts")
                     ),
                     Style::new().fg(MUTED),
                 )));

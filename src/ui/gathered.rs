@@ -20,9 +20,13 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         .borders(Borders::ALL)
         .border_style(border(s.focus == Focus::Output))
         .title(format!(
-            " Gathered: {} group{} · b back · d diff ",
-            gs.len(),
-            if gs.len() == 1 { "" } else { "s" }
+            " Gathered: {} · {} back ",
+            crate::text::count(gs.len(), "group", "groups"),
+            crate::app::help::key_name(
+                s,
+                crate::app::keymap::Context::Main,
+                crate::app::keymap::Action::Gather
+            )
         ));
     let inner = block.inner(area);
     f.render_widget(block, area);

@@ -1,4 +1,5 @@
-//! The `?` overlay: every binding, from the same table the keys use.
+//! The `?` overlay: every binding, from the same table the keys use,
+//! wrapped to fit and scrolled.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,52 +7,65 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::style::ACCENT;
+use super::style::{ACCENT, MUTED};
 use crate::app::AppState;
-use crate::app::files::keys::help_lines as files_help;
-use crate::app::keys::help_lines;
-use crate::app::state::View;
+use crate::app::help::{KEYS_COL, Row, geometry, rows, visible};
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
-    // The files tab shows the global keys, then its own.
-    let table: Vec<&(&str, &str)> = match s.view {
-        View::Deck => help_lines().iter().collect(),
-        View::Files => help_lines()
-            .iter()
-            .take_while(|(k, _)| !k.is_empty())
-            .filter(|(k, _)| !k.starts_with("Tab"))
-            .chain(std::iter::once(&("", "")))
-            .chain(files_help().iter())
-            .collect(),
-        View::Shells => std::iter::once(&("Shells", ""))
-            .chain(crate::app::shell::help_lines().iter())
-            .collect(),
-    };
-    let lines: Vec<Line> = table
-        .into_iter()
-        .map(|(k, what)| {
-            if what.is_empty() {
-                Line::from(Span::styled(
-                    k.to_string(),
-                    Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
-                ))
-            } else {
-                Line::from(vec![
-                    Span::styled(format!("  {k:<20}"), Style::new().fg(ACCENT)),
-                    Span::raw(*what),
-                ])
-            }
+    let size = (area.width, area.height);
+    let all = rows(s, size);
+    let room = visible(size);
+    let first = s.help.scroll.min(all.len().saturating_sub(room));
+    let lines: Vec<Line> = all
+        .iter()
+        .skip(first)
+        .take(room)
+        .map(|r| match r {
+            Row::Heading(h) => Line::from(Span::styled(
+                h.to_string(),
+                Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+            )),
+            Row::Entry { keys, help } => Line::from(vec![
+                Span::styled(
+                    format!("  {keys:<w$}", w = KEYS_COL - 2),
+                    Style::new().fg(ACCENT),
+                ),
+                Span::raw(help.clone()),
+            ]),
         })
         .collect();
-    let w = 72.min(area.width);
-    let h = (lines.len() as u16 + 2).min(area.height);
+    let (w, h) = geometry(size);
     let r = centered(area, w, h);
+    let position = if all.is_empty() {
+        " no key matches ".to_string()
+    } else {
+        format!(
+            " {}-{} of {} ",
+            first + 1,
+            (first + room).min(all.len()),
+            all.len()
+        )
+    };
+    let bottom = if s.help.filter.is_empty() {
+        Line::from(Span::styled(
+            " type to filter · ↑↓ PgUp PgDn scroll ",
+            Style::new().fg(MUTED),
+        ))
+    } else {
+        Line::from(vec![
+            Span::styled(" filter: ", Style::new().fg(ACCENT)),
+            Span::raw(s.help.filter.clone()),
+            Span::styled("█ ", Style::new().fg(ACCENT)),
+        ])
+    };
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" Keys · Esc closes "),
+                .title(" Keys · Esc closes ")
+                .title(Line::from(position).right_aligned())
+                .title_bottom(bottom),
         ),
         r,
     );

@@ -11,6 +11,8 @@ use super::help::centered;
 use super::style::{ACCENT, BAD, MUTED};
 use crate::app::AppState;
 use crate::app::facts::info_lines;
+use crate::app::help::key_name;
+use crate::app::keymap::{Action, Context};
 
 pub fn render(f: &mut Frame, s: &AppState, host: usize, scroll: usize, area: Rect) {
     let Some(row) = s.hosts.get(host) else {
@@ -58,9 +60,11 @@ pub fn render(f: &mut Frame, s: &AppState, host: usize, scroll: usize, area: Rec
             Style::new().add_modifier(Modifier::BOLD),
         ),
         Span::raw(format!(
-            "· {} facts, {} failed · r refresh · Esc closes ",
-            row.facts.len(),
-            row.fact_errors.len()
+            "· {}, {} failed · {} refresh · {} closes ",
+            crate::text::count(row.facts.len(), "fact", "facts"),
+            row.fact_errors.len(),
+            key_name(s, Context::Info, Action::Refresh),
+            key_name(s, Context::Info, Action::Close)
         )),
     ]);
     f.render_widget(Clear, r);

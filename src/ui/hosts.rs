@@ -71,8 +71,14 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             "No hosts. Add them to ~/.ssh/config or the sshdeck config, or try `sshdeck demo`.",
             Style::new().fg(MUTED),
         )));
+        // The only text here: wrapped, not cut at the pane's edge.
+        f.render_widget(
+            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
+    } else {
+        f.render_widget(Paragraph::new(lines), inner);
     }
-    f.render_widget(Paragraph::new(lines), inner);
     if let Some((kind @ (LineInput::Filter | LineInput::Group), area_input)) = &s.input {
         let label = if *kind == LineInput::Filter {
             "filter"
@@ -174,18 +180,18 @@ fn host_line(s: &AppState, h: usize, width: usize, with_facts: bool) -> Line<'st
         }
     };
     let mark = if host.selected { "[x]" } else { "[ ]" };
-    let (result, rcolor) = match host.last.as_ref().map(|l| (&l.result, l.elapsed)) {
-        None => (String::new(), MUTED),
-        Some((RunResult::Running, _)) => ("…".to_string(), WARN),
+    let (code, elapsed, rcolor) = match host.last.as_ref().map(|l| (&l.result, l.elapsed)) {
+        None => (String::new(), None, MUTED),
+        Some((RunResult::Running, _)) => ("…".to_string(), None, WARN),
         Some((RunResult::Exit(st), el)) => {
             let code = match st {
                 crate::engine::ExitStatus::Code(c) => c.to_string(),
                 crate::engine::ExitStatus::Signal { name, .. } => format!("SIG{name}"),
             };
             let c = if st.success() { OK } else { BAD };
-            (format!("{code} {}", fmt_elapsed(el)), c)
+            (code, el, c)
         }
-        Some((RunResult::Failed { kind, .. }, el)) => (format!("{kind} {}", fmt_elapsed(el)), BAD),
+        Some((RunResult::Failed { kind, .. }, el)) => (kind.clone(), el, BAD),
     };
     let facts = if with_facts {
         fact_spans(s, h)
@@ -193,6 +199,22 @@ fn host_line(s: &AppState, h: usize, width: usize, with_facts: bool) -> Line<'st
         Vec::new()
     };
     let facts_w: usize = facts.iter().map(|sp| sp.content.chars().count()).sum();
+    // In a narrow list the time goes first, then the result is shortened
+    // with an ellipsis: never cut mid-word at the border.
+    let room = width.saturating_sub(7 + facts_w + 4);
+    let full = match elapsed {
+        Some(_) => format!("{code} {}", fmt_elapsed(elapsed)),
+        None => code.clone(),
+    };
+    let result = if full.chars().count() <= room {
+        full
+    } else if code.chars().count() <= room {
+        code
+    } else {
+        let mut c: String = code.chars().take(room.saturating_sub(1)).collect();
+        c.push('…');
+        c
+    };
     let name_w = width
         .saturating_sub(7 + result.chars().count() + facts_w)
         .max(4);

@@ -10,6 +10,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::hosts::fmt_elapsed;
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border, from_ansi};
 use crate::app::AppState;
+use crate::app::help::key_name;
+use crate::app::keymap::{Action, Context};
 use crate::app::layout::AppLayout;
 use crate::app::scrollback::OutLine;
 use crate::app::state::{Focus, LineInput, RunResult};
@@ -23,18 +25,40 @@ pub fn render(f: &mut Frame, s: &AppState, lay: &AppLayout) {
             .borders(Borders::ALL)
             .border_style(border(focused))
             .title(" Output ");
+        let key = |c, a| key_name(s, c, a);
         let hint = vec![
             Line::from(""),
-            Line::from("  1. Select hosts: Space, a (all), g (group or node set)"),
-            Line::from("  2. Type a command below and press Enter"),
-            Line::from("  3. Watch every host here; b groups identical results"),
+            Line::from(format!(
+                "1. Select hosts: {}, {} (all), {} (group or node set)",
+                key(Context::Hosts, Action::Select),
+                key(Context::Hosts, Action::SelectAll),
+                key(Context::Hosts, Action::SelectGroup)
+            )),
+            Line::from(format!(
+                "2. Type a command below and press {}",
+                key(Context::Command, Action::Run)
+            )),
+            Line::from(format!(
+                "3. Watch every host here; {} groups identical results",
+                key(Context::Main, Action::Gather)
+            )),
             Line::from(""),
             Line::from(Span::styled(
-                "  Tab moves focus · ? shows every key",
+                format!(
+                    "{} moves focus · {} shows every key",
+                    key(Context::Main, Action::FocusNext),
+                    key(Context::Main, Action::Help)
+                ),
                 Style::new().fg(MUTED),
             )),
         ];
-        f.render_widget(Paragraph::new(hint).block(block), area);
+        // Wrapped, so nothing is cut in a narrow pane.
+        f.render_widget(
+            Paragraph::new(hint)
+                .wrap(ratatui::widgets::Wrap { trim: false })
+                .block(block.padding(ratatui::widgets::Padding::horizontal(1))),
+            area,
+        );
         return;
     };
     let done = job.targets.len() - job.running.min(job.targets.len());

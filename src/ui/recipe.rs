@@ -10,6 +10,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
+use crate::app::help::key_name;
+use crate::app::keymap::{Action, Context};
 use crate::app::recipe::{Cell, RecipeRun};
 use crate::app::state::Focus;
 use crate::text::fmt_secs;
@@ -20,13 +22,15 @@ const CELL: usize = 11;
 pub fn render(f: &mut Frame, s: &AppState, run: &RecipeRun, area: Rect) {
     let done = run.hosts.len() - run.running();
     let title = format!(
-        " Recipe {} · {done}/{} hosts done{} · x cancel · Esc panes ",
+        " Recipe {} · {done}/{} done{} · {} cancel · {} panes ",
         run.name,
-        run.hosts.len(),
+        crate::text::count(run.hosts.len(), "host", "hosts"),
         match run.failed() {
             0 => String::new(),
             n => format!(", {n} failed"),
-        }
+        },
+        key_name(s, Context::Recipe, Action::CancelRecipe),
+        key_name(s, Context::Recipe, Action::Back)
     );
     let block = Block::default()
         .borders(Borders::ALL)

@@ -8,7 +8,8 @@ use ratatui::widgets::Paragraph;
 
 use super::style::{ACCENT, MUTED, WARN};
 use crate::app::AppState;
-use crate::app::state::{Focus, View};
+use crate::app::help::{help_key, hints};
+use crate::app::state::View;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     // The two tabs, the current one highlighted; F2 switches.
@@ -33,43 +34,72 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             format!(" {} selected ", s.selected_count()),
             Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
         ),
-        Span::raw("· "),
     ];
     let running = s.running();
     if running > 0 {
+        spans.push(Span::raw("· "));
         spans.push(Span::styled(
             format!("{running} running "),
             Style::new().fg(WARN),
         ));
-        spans.push(Span::raw("· "));
-    }
-    if let Some(m) = &s.status {
-        spans.push(Span::styled(format!("{m} "), Style::new().fg(WARN)));
-        spans.push(Span::raw("· "));
     }
     let active = s.files.active_transfers();
     if active > 0 {
+        spans.push(Span::raw("· "));
         spans.push(Span::styled(
-            format!("{active} transfer(s) "),
+            format!("{} ", crate::text::count(active, "transfer", "transfers")),
             Style::new().fg(WARN),
         ));
-        spans.push(Span::raw("· "));
     }
-    let hints = if s.view == View::Shells {
-        "typing goes to every shell with input on · Ctrl-] ? keys · F3 back"
-    } else if s.view == View::Files {
-        "Tab pane · F5 copy · F6 move · F7 mkdir · F8 delete · o side · t transfers · F2 hosts · ? help"
+    // `? help` is always shown; the message gets what is left after it,
+    // and hints fill the rest, dropped from the least useful end.
+    let width = usize::from(area.width);
+    let help = help_key(s).map(|k| format!("· {k} help"));
+    let help_w = help.as_ref().map_or(0, |h| h.chars().count());
+    let used: usize = spans.iter().map(|sp| sp.content.chars().count()).sum();
+    let mut room = width.saturating_sub(used + help_w);
+    if let Some(m) = &s.status {
+        let text = fit(&format!("· {m} "), room);
+        room = room.saturating_sub(text.chars().count());
+        spans.push(Span::styled(text, Style::new().fg(WARN)));
+    }
+    let mut hint_text = String::new();
+    let hint_list = if s.view == View::Shells {
+        vec![
+            ("F3".to_string(), "back"),
+            (String::new(), "keys go to every shell with input on"),
+        ]
     } else {
-        match s.focus {
-            Focus::Hosts => {
-                "Space select · a all · / filter · g group · Tab focus · F2 files · ? help · q quit"
-            }
-            Focus::Output => "arrows panes · z zoom · PgUp/PgDn · / search · b gather · ? help",
-            Focus::Command => {
-                "Enter run · Alt-Enter newline · Up history · Tab focus · Ctrl-X cancel"
-            }
-        }
+        hints(s)
     };
-    spans.push(Span::styled(hints, Style::new().fg(MUTED)));
+    for (key, label) in hint_list {
+        let piece = if key.is_empty() {
+            format!("· {label} ")
+        } else {
+            format!("· {key} {label} ")
+        };
+        // A hint that does not fit is skipped; a shorter one after it may.
+        if hint_text.chars().count() + piece.chars().count() > room {
+            continue;
+        }
+        hint_text.push_str(&piece);
+    }
+    spans.push(Span::styled(hint_text, Style::new().fg(MUTED)));
+    if let Some(h) = help {
+        spans.push(Span::styled(h, Style::new().fg(ACCENT)));
+    }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `text` cut to `room` characters, with an ellipsis when cut.
+fn fit(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    if room < 4 {
+        return String::new();
+    }
+    let mut out: String = text.chars().take(room - 2).collect();
+    out.push_str("… ");
+    out
 }

@@ -10,6 +10,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
+use crate::app::help::key_name;
+use crate::app::keymap::{Action, Context};
 use crate::engine::queue::{HostView, JobState, JobView};
 use crate::text::human_bytes;
 use crate::text::sanitize::{clean, visible_name};
@@ -25,10 +27,18 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     } else {
         " Transfers ".to_string()
     };
+    let key = |c, a| key_name(s, c, a);
     let hint = if focused {
-        " p pause/resume · x cancel · R retry failed · D clear finished · Esc back "
+        format!(
+            " {} pause/resume · {} cancel · {} retry failed · {} clear finished · {} back ",
+            key(Context::Transfers, Action::Pause),
+            key(Context::Transfers, Action::Cancel),
+            key(Context::Transfers, Action::Retry),
+            key(Context::Transfers, Action::ClearDone),
+            key(Context::Transfers, Action::Close)
+        )
     } else {
-        " t: manage "
+        format!(" {}: manage ", key(Context::Files, Action::Transfers))
     };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -41,7 +51,11 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     if s.files.transfers.is_empty() {
         lines.push(Line::from(Span::styled(
-            "no transfers: F5 copies, F6 moves, or drag entries onto the other pane",
+            format!(
+                "no transfers: {} copies, {} moves, or drag entries onto the other pane",
+                key(Context::Files, Action::Copy),
+                key(Context::Files, Action::Move)
+            ),
             Style::new().fg(MUTED),
         )));
     }
@@ -166,7 +180,11 @@ fn host_lines(t: &JobView) -> Vec<Line<'static>> {
                 let mut spans = vec![
                     Span::raw(label),
                     Span::styled(
-                        format!("✓ {} files, {}{skipped}", tot.files, human_bytes(tot.bytes)),
+                        format!(
+                            "✓ {}, {}{skipped}",
+                            crate::text::count(tot.files, "file", "files"),
+                            human_bytes(tot.bytes)
+                        ),
                         Style::new().fg(OK),
                     ),
                 ];

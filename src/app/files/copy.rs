@@ -191,7 +191,10 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
             remove_sources: p.remove_sources,
         }));
     }
-    s.status = Some(format!("queued: {} job(s) (t: transfers)", out.len()));
+    s.status = Some(format!(
+        "queued: {}",
+        crate::text::count(out.len(), "transfer", "transfers")
+    ));
     out
 }
 

@@ -1,57 +1,21 @@
-//! Keys in the files view. The bindings are listed in `help_lines`, which
-//! the `?` overlay shows.
+//! The files tab's actions (the keymap binds them) and its dialogs'
+//! keys, which are typed text and stay hand-written.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_textarea::{CursorMove, TextArea};
 
 use super::state::{ConflictAction, FileDialog, InputKind, Side};
 use super::{copy, hosts_of, list, op_path, path_in, refresh_all};
+use crate::app::keymap::Action;
 use crate::app::msg::{Effect, FileOp, TransferAction};
 use crate::app::state::AppState;
 use crate::engine::fs::{join, parent};
 use crate::engine::queue::JobState;
 
-pub fn help_lines() -> &'static [(&'static str, &'static str)] {
-    &[
-        ("Files (F2)", ""),
-        ("Tab", "other pane"),
-        ("Enter / Backspace", "open directory / go up"),
-        ("Space / a / u", "mark / mark all / unmark all"),
-        ("F5 or c", "copy marked (or current) to the other pane"),
-        ("F6 or m", "move to the other pane"),
-        (
-            "mouse drag",
-            "drop entries on the other pane to copy (Shift: move)",
-        ),
-        ("F7 or N", "new directory"),
-        ("F8 or Delete", "delete, recursively, after confirming"),
-        ("r / p", "rename / chmod (octal)"),
-        (
-            "F4 or e",
-            "edit in $EDITOR (remote: uploaded back atomically)",
-        ),
-        ("o", "what this pane shows: local, a host, selected hosts"),
-        ("g / Tab in it", "go to a path / complete it"),
-        ("'", "recent directories"),
-        (
-            "s / S / .",
-            "sort by name, size, mtime / reverse / hidden files",
-        ),
-        ("/", "filter"),
-        ("Ctrl-R", "list again"),
-        ("t", "transfers panel: p pause/resume, x cancel, R retry"),
-    ]
-}
-
-pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
-    if s.files.dialog.is_some() {
-        return on_dialog_key(s, k);
-    }
-    if s.files.transfers_focused {
-        return on_transfers_key(s, k);
-    }
-    if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('r') {
-        return refresh_all(s);
+/// The file panes' actions.
+pub fn on_action(s: &mut AppState, act: Action) -> Option<Vec<Effect>> {
+    if act == Action::Reload {
+        return Some(refresh_all(s));
     }
     let a = s.files.active;
     // A page is the pane's entry rows (border and column header excluded).
@@ -59,65 +23,62 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         crate::app::layout::files_layout(s, ratatui::layout::Rect::new(0, 0, s.size.0, s.size.1));
     let page = usize::from(lay.panes[a].height.saturating_sub(3)).max(1);
     let n = s.files.panes[a].visible().len();
+    let last = n.saturating_sub(1);
     let pane = &mut s.files.panes[a];
-    match k.code {
-        KeyCode::Tab | KeyCode::BackTab => s.files.active = 1 - a,
-        KeyCode::Up | KeyCode::Char('k') => pane.cursor = pane.cursor.saturating_sub(1),
-        KeyCode::Down | KeyCode::Char('j') => {
-            pane.cursor = (pane.cursor + 1).min(n.saturating_sub(1))
-        }
-        KeyCode::PageUp => pane.cursor = pane.cursor.saturating_sub(page),
-        KeyCode::PageDown => pane.cursor = (pane.cursor + page).min(n.saturating_sub(1)),
-        KeyCode::Home => pane.cursor = 0,
-        KeyCode::End => pane.cursor = n.saturating_sub(1),
-        KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
+    match act {
+        Action::Help => crate::app::help::open(s),
+        Action::Quit => return Some(crate::app::keys::quit(s)),
+        Action::OtherPane => s.files.active = 1 - a,
+        Action::Up => pane.cursor = pane.cursor.saturating_sub(1),
+        Action::Down => pane.cursor = (pane.cursor + 1).min(last),
+        Action::PageUp => pane.cursor = pane.cursor.saturating_sub(page),
+        Action::PageDown => pane.cursor = (pane.cursor + page).min(last),
+        Action::Top => pane.cursor = 0,
+        Action::Bottom => pane.cursor = last,
+        Action::Open => {
             if let Some(e) = pane.current()
                 && e.is_dir_like()
             {
                 let dir = join(&pane.cwd, &e.name);
-                return list(s, a, Some(dir));
+                return Some(list(s, a, Some(dir)));
             }
         }
-        KeyCode::Backspace | KeyCode::Left | KeyCode::Char('h')
-            if !pane.cwd.is_empty() && pane.cwd != "/" =>
-        {
-            let up = parent(&pane.cwd);
-            return list(s, a, Some(up));
+        Action::Parent => {
+            if !pane.cwd.is_empty() && pane.cwd != "/" {
+                let up = parent(&pane.cwd);
+                return Some(list(s, a, Some(up)));
+            }
         }
-        KeyCode::Char(' ') | KeyCode::Insert => {
+        Action::Mark => {
             if let Some(name) = pane.current().map(|e| e.name.clone()) {
                 if !pane.marked.remove(&name) {
                     pane.marked.insert(name);
                 }
-                pane.cursor = (pane.cursor + 1).min(n.saturating_sub(1));
+                pane.cursor = (pane.cursor + 1).min(last);
             }
         }
-        KeyCode::Char('a') => {
+        Action::MarkAll => {
             let names: Vec<String> = pane.visible().iter().map(|e| e.name.clone()).collect();
             pane.marked.extend(names);
         }
-        KeyCode::Char('u') => pane.marked.clear(),
-        KeyCode::F(5) | KeyCode::Char('c') => {
+        Action::UnmarkAll => pane.marked.clear(),
+        Action::Copy | Action::Move => {
             let names = pane.chosen().into_iter().map(|e| e.name).collect();
-            return copy::start(s, a, names, false);
+            return Some(copy::start(s, a, names, act == Action::Move));
         }
-        KeyCode::F(6) | KeyCode::Char('m') => {
-            let names = pane.chosen().into_iter().map(|e| e.name).collect();
-            return copy::start(s, a, names, true);
-        }
-        KeyCode::F(7) | KeyCode::Char('N') => open_input(s, InputKind::Mkdir, ""),
-        KeyCode::F(8) | KeyCode::Delete => {
+        Action::Mkdir => open_input(s, InputKind::Mkdir, ""),
+        Action::Delete => {
             let names: Vec<String> = pane.chosen().into_iter().map(|e| e.name).collect();
             if !names.is_empty() {
                 s.files.dialog = Some(FileDialog::ConfirmDelete { names });
             }
         }
-        KeyCode::Char('r') => {
+        Action::Rename => {
             if let Some(name) = pane.current().map(|e| e.name.clone()) {
                 open_input(s, InputKind::Rename { from: name.clone() }, &name);
             }
         }
-        KeyCode::Char('p') => {
+        Action::Chmod => {
             let chosen = pane.chosen();
             if let Some(first) = chosen.first() {
                 let mode = format!("{:o}", first.mode);
@@ -125,9 +86,9 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
                 open_input(s, InputKind::Chmod { names }, &mode);
             }
         }
-        KeyCode::F(4) | KeyCode::Char('e') => return edit(s),
-        KeyCode::Char('o') => s.files.dialog = Some(FileDialog::PickSide { cursor: 0 }),
-        KeyCode::Char('g') => {
+        Action::Edit => return Some(edit(s)),
+        Action::Side => s.files.dialog = Some(FileDialog::PickSide { cursor: 0 }),
+        Action::Goto => {
             let cwd = pane.cwd.clone();
             open_input(
                 s,
@@ -135,33 +96,36 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
                 &format!("{}/", cwd.trim_end_matches('/')),
             );
         }
-        KeyCode::Char('\'') => s.files.dialog = Some(FileDialog::Recent { cursor: 0 }),
-        KeyCode::Char('s') => {
+        Action::Recent => s.files.dialog = Some(FileDialog::Recent { cursor: 0 }),
+        Action::Sort => {
             pane.sort = pane.sort.next();
             s.status = Some(format!("sorted by {}", pane.sort.label()));
         }
-        KeyCode::Char('S') => pane.reverse = !pane.reverse,
-        KeyCode::Char('.') => {
+        Action::SortReverse => pane.reverse = !pane.reverse,
+        Action::Hidden => {
             pane.show_hidden = !pane.show_hidden;
             pane.clamp_cursor();
         }
-        KeyCode::Char('/') => {
+        Action::Filter => {
             let f = pane.filter.clone();
             open_input(s, InputKind::Filter, &f);
         }
-        KeyCode::Esc if !pane.filter.is_empty() => {
+        Action::ClearFilter => {
+            if pane.filter.is_empty() {
+                return Some(crate::app::keys::toggle_view(s));
+            }
             pane.filter.clear();
         }
-        KeyCode::Char('t') => {
+        Action::Transfers => {
             if s.files.transfers.is_empty() {
                 s.status = Some("no transfers yet: F5 copies, F6 moves".into());
             } else {
                 s.files.transfers_focused = true;
             }
         }
-        _ => {}
+        _ => return None,
     }
-    Vec::new()
+    Some(Vec::new())
 }
 
 fn open_input(s: &mut AppState, kind: InputKind, initial: &str) {
@@ -197,7 +161,8 @@ fn edit(s: &mut AppState) -> Vec<Effect> {
     }]
 }
 
-fn on_transfers_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+/// The transfers panel's actions.
+pub fn on_transfers_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     let n = s.files.transfers.len();
     let id = s.files.selected_transfer();
     let state = s
@@ -209,36 +174,34 @@ fn on_transfers_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         Some(id) => vec![Effect::TransferCtl { id, action }],
         None => Vec::new(),
     };
-    match k.code {
-        KeyCode::Esc | KeyCode::Char('t') | KeyCode::Tab => s.files.transfers_focused = false,
-        KeyCode::Up | KeyCode::Char('k') => {
-            s.files.transfer_cursor = s.files.transfer_cursor.saturating_sub(1)
-        }
-        KeyCode::Down | KeyCode::Char('j') => {
+    match a {
+        Action::Close => s.files.transfers_focused = false,
+        Action::Up => s.files.transfer_cursor = s.files.transfer_cursor.saturating_sub(1),
+        Action::Down => {
             s.files.transfer_cursor = (s.files.transfer_cursor + 1).min(n.saturating_sub(1))
         }
-        KeyCode::Char('p') | KeyCode::Char(' ') => {
-            return match state {
+        Action::Pause => {
+            return Some(match state {
                 Some(JobState::Paused) => ctl(TransferAction::Resume),
                 Some(JobState::Running | JobState::Queued) => ctl(TransferAction::Pause),
                 _ => Vec::new(),
-            };
+            });
         }
-        KeyCode::Char('x') | KeyCode::Delete => return ctl(TransferAction::Cancel),
-        KeyCode::Char('R') if state == Some(JobState::Failed) => {
-            return ctl(TransferAction::Resume);
+        Action::Cancel => return Some(ctl(TransferAction::Cancel)),
+        Action::Retry if state == Some(JobState::Failed) => {
+            return Some(ctl(TransferAction::Resume));
         }
-        KeyCode::Char('D') => {
-            // Clear finished jobs from the list.
+        Action::Retry => s.status = Some("only a failed transfer can be retried".into()),
+        Action::ClearDone => {
             s.files.transfers.retain(|t| !t.state.is_finished());
             s.files.transfer_cursor = 0;
         }
-        _ => {}
+        _ => return None,
     }
-    Vec::new()
+    Some(Vec::new())
 }
 
-fn on_dialog_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+pub fn on_dialog_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     let Some(dialog) = s.files.dialog.take() else {
         return Vec::new();
     };

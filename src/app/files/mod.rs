@@ -142,11 +142,21 @@ pub fn on_transfer(s: &mut AppState, v: JobView) -> Vec<Effect> {
             .count();
         s.status = Some(match (v.state, failed) {
             (crate::engine::queue::JobState::Cancelled, _) => format!("{}: cancelled", v.title),
-            (_, 0) => format!("{}: done on {} host(s)", v.title, v.hosts.len()),
-            (_, n) => format!(
-                "{}: failed on {n} of {} host(s) (t: transfers)",
+            (_, 0) => format!(
+                "{}: done on {}",
                 v.title,
-                v.hosts.len()
+                crate::text::count(v.hosts.len(), "host", "hosts")
+            ),
+            (_, n) => format!(
+                "{}: failed on {n} of {} ({} shows why)",
+                v.title,
+                crate::text::count(v.hosts.len(), "host", "hosts"),
+                s.keymap
+                    .first_key(
+                        crate::app::keymap::Context::Files,
+                        crate::app::keymap::Action::Transfers
+                    )
+                    .unwrap_or_else(|| "the transfers panel".into())
             ),
         });
     }

@@ -13,34 +13,15 @@ pub mod state;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
+use super::keymap::Action;
 use super::layout::{contains, grid};
 use super::msg::Effect;
-use super::state::{AppState, Overlay, Row, View};
+use super::state::{AppState, Row, View};
 use crate::engine::{Event, EventKind, JobId};
 use state::{SCROLLBACK, ShellPane};
 
 /// Smallest shell pane (columns, rows), borders included.
 pub const MIN_SHELL: (u16, u16) = (30, 8);
-
-/// The keys after the Ctrl-] prefix, for the help overlay.
-pub fn help_lines() -> &'static [(&'static str, &'static str)] {
-    &[
-        ("F3", "back to the hosts tab (shells stay open)"),
-        ("(any key)", "typed into every shell whose input is on"),
-        ("Ctrl-] then:", ""),
-        ("  Space", "input on/off for the focused shell"),
-        ("  a / s / i", "input on for all / solo focused / invert"),
-        ("  ← → ↑ ↓, 1-9", "focus another shell"),
-        ("  z", "zoom one shell (only it gets input)"),
-        ("  PgUp / PgDn", "scroll the focused shell back / forward"),
-        ("  o", "open shells for newly selected hosts"),
-        ("  r / x", "reopen / close the focused shell"),
-        ("  ]", "send Ctrl-] itself"),
-        ("  Ctrl-Z", "suspend sshdeck"),
-        ("  ?", "this help"),
-        ("mouse", "click a title: input on/off; wheel: scroll back"),
-    ]
-}
 
 /// The tab's area: everything above the status bar.
 pub fn area(s: &AppState) -> Rect {
@@ -237,53 +218,58 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     }
 }
 
-/// The key after Ctrl-].
+/// The key after Ctrl-]: digits focus a shell; the rest is the keymap's.
 fn on_command(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
-    let n = s.shells.panes.len();
-    let v = &mut s.shells;
-    match k.code {
-        KeyCode::Char(']') => return broadcast(s, |_| Some(vec![0x1d])),
-        KeyCode::Char('z') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-            return vec![Effect::Suspend];
-        }
-        KeyCode::Char('z') => {
-            v.zoomed = !v.zoomed;
+    if let KeyCode::Char(c @ '1'..='9') = k.code
+        && k.modifiers.is_empty()
+    {
+        let i = (c as usize) - ('1' as usize);
+        if i < s.shells.panes.len() {
+            s.shells.focused = i;
             return sync(s);
         }
-        KeyCode::Char(' ') => {
+        return Vec::new();
+    }
+    super::keys::dispatch(s, super::keymap::Context::Shells, k).unwrap_or_default()
+}
+
+/// The shells tab's actions, after the prefix.
+pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
+    let v = &mut s.shells;
+    match a {
+        Action::SendPrefix => return Some(broadcast(s, |_| Some(vec![0x1d]))),
+        Action::Suspend => return Some(vec![Effect::Suspend]),
+        Action::Zoom => {
+            v.zoomed = !v.zoomed;
+            return Some(sync(s));
+        }
+        Action::InputToggle => {
             if let Some(p) = v.panes.get_mut(v.focused) {
                 p.input = !p.input;
             }
         }
-        KeyCode::Char('a') => v.panes.iter_mut().for_each(|p| p.input = true),
-        KeyCode::Char('i') => v.panes.iter_mut().for_each(|p| p.input = !p.input),
-        KeyCode::Char('s') => {
+        Action::InputAll => v.panes.iter_mut().for_each(|p| p.input = true),
+        Action::InputInvert => v.panes.iter_mut().for_each(|p| p.input = !p.input),
+        Action::InputSolo => {
             let f = v.focused;
             for (i, p) in v.panes.iter_mut().enumerate() {
                 p.input = i == f;
             }
         }
-        KeyCode::Left | KeyCode::Char('h') | KeyCode::BackTab => move_focus(s, -1),
-        KeyCode::Right | KeyCode::Char('l') | KeyCode::Tab => move_focus(s, 1),
-        KeyCode::Up | KeyCode::Char('k') => move_focus_rows(s, -1),
-        KeyCode::Down | KeyCode::Char('j') => move_focus_rows(s, 1),
-        KeyCode::Char(c @ '1'..='9') => {
-            let i = (c as usize) - ('1' as usize);
-            if i < n {
-                s.shells.focused = i;
-                return sync(s);
-            }
-        }
-        KeyCode::PageUp => scroll(s, None, half_page(s) as isize),
-        KeyCode::PageDown => scroll(s, None, -(half_page(s) as isize)),
-        KeyCode::Char('o') => return open_for_selection(s),
-        KeyCode::Char('x') => return close_focused(s),
-        KeyCode::Char('r') => return reopen_focused(s),
-        KeyCode::Char('?') => s.overlay = Overlay::Help,
-        KeyCode::Char('q') | KeyCode::F(3) => s.view = View::Deck,
-        _ => {}
+        Action::Left => move_focus(s, -1),
+        Action::Right => move_focus(s, 1),
+        Action::Up => move_focus_rows(s, -1),
+        Action::Down => move_focus_rows(s, 1),
+        Action::PageUp => scroll(s, None, half_page(s) as isize),
+        Action::PageDown => scroll(s, None, -(half_page(s) as isize)),
+        Action::OpenShells => return Some(open_for_selection(s)),
+        Action::Close => return Some(close_focused(s)),
+        Action::Reopen => return Some(reopen_focused(s)),
+        Action::Help => super::help::open(s),
+        Action::Back => s.view = View::Deck,
+        _ => return None,
     }
-    Vec::new()
+    Some(Vec::new())
 }
 
 fn half_page(s: &AppState) -> usize {

@@ -1,0 +1,270 @@
+//! The `?` overlay as data: every binding of the keymap, the sections that
+//! apply where the user is first, filtered as they type.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keymap::{Action, Context, Key, notes};
+use super::msg::Effect;
+use super::state::{AppState, Focus, Overlay, View};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelpLine {
+    Heading(&'static str),
+    Entry { keys: String, help: String },
+}
+
+/// Where the keyboard is now, for the help's order and the status hints.
+pub fn context(s: &AppState) -> Context {
+    if matches!(s.overlay, Overlay::HostInfo { .. }) {
+        return Context::Info;
+    }
+    match s.view {
+        View::Shells => Context::Shells,
+        View::Files if s.files.transfers_focused => Context::Transfers,
+        View::Files => Context::Files,
+        View::Deck => match s.focus {
+            Focus::Command => Context::Command,
+            Focus::Hosts => Context::Hosts,
+            Focus::Output if s.recipe.as_ref().is_some_and(|r| r.show) => Context::Recipe,
+            Focus::Output if s.panes.gathered => Context::Gathered,
+            Focus::Output => Context::Output,
+        },
+    }
+}
+
+/// The contexts in the order the overlay lists them: where the user is,
+/// what is active with it, then everything else.
+fn order(here: Context) -> Vec<Context> {
+    let mut out: Vec<Context> = here.stack().to_vec();
+    if here == Context::Recipe {
+        out.insert(1, Context::Main);
+    }
+    for c in Context::ALL {
+        if !out.contains(c) {
+            out.push(*c);
+        }
+    }
+    out
+}
+
+/// Every line of the overlay, with the filter applied: a line matches when
+/// its keys or its text contain the filter (any case); a heading shows when
+/// any of its lines match.
+pub fn lines(s: &AppState) -> Vec<HelpLine> {
+    let needle = s.help.filter.to_lowercase();
+    let mut out = Vec::new();
+    for ctx in order(context(s)) {
+        // The shells' notes (the prefix itself, passthrough) read first.
+        let notes_first = ctx == Context::Shells;
+        let mut section: Vec<HelpLine> = s
+            .keymap
+            .bindings()
+            .iter()
+            .filter(|b| b.ctx == ctx && !b.keys.is_empty())
+            .map(|b| HelpLine::Entry {
+                keys: b
+                    .keys
+                    .iter()
+                    .map(Key::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                help: b.help.to_string(),
+            })
+            .collect();
+        let notes = notes()
+            .iter()
+            .filter(|n| n.ctx == ctx)
+            .map(|n| HelpLine::Entry {
+                keys: n.keys.to_string(),
+                help: n.help.to_string(),
+            });
+        if notes_first {
+            section.splice(0..0, notes);
+        } else {
+            section.extend(notes);
+        }
+        section.retain(|l| match l {
+            HelpLine::Entry { keys, help } => {
+                needle.is_empty()
+                    || keys.to_lowercase().contains(&needle)
+                    || help.to_lowercase().contains(&needle)
+            }
+            HelpLine::Heading(_) => true,
+        });
+        if !section.is_empty() {
+            out.push(HelpLine::Heading(ctx.title()));
+            out.extend(section);
+        }
+    }
+    out
+}
+
+/// The overlay's box in a terminal of `size`: (width, height).
+pub fn geometry(size: (u16, u16)) -> (u16, u16) {
+    (size.0.min(100), size.1.saturating_sub(2).max(3))
+}
+
+/// Width of the keys column, indent included.
+pub const KEYS_COL: usize = 22;
+
+/// One screen row of the overlay: a heading, or keys (first row of an
+/// entry only) and a piece of its help, wrapped to the box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Heading(&'static str),
+    Entry { keys: String, help: String },
+}
+
+/// The overlay's rows at terminal `size`: long help wraps under itself, so
+/// nothing is cut at 80 columns.
+pub fn rows(s: &AppState, size: (u16, u16)) -> Vec<Row> {
+    let inner = usize::from(geometry(size).0.saturating_sub(2));
+    let text_w = inner.saturating_sub(KEYS_COL).max(10);
+    let mut out = Vec::new();
+    for l in lines(s) {
+        match l {
+            HelpLine::Heading(h) => out.push(Row::Heading(h)),
+            HelpLine::Entry { keys, help } => {
+                let mut first = true;
+                for piece in wrap(&help, text_w) {
+                    out.push(Row::Entry {
+                        keys: if first { keys.clone() } else { String::new() },
+                        help: piece,
+                    });
+                    first = false;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How many rows the overlay shows at once.
+pub fn visible(size: (u16, u16)) -> usize {
+    usize::from(geometry(size).1.saturating_sub(2)).max(1)
+}
+
+/// Greedy word wrap; a word longer than the width is split.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !line.is_empty() {
+                out.push(std::mem::take(&mut line));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            out.push(head);
+        }
+        let need = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if need > width && !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+/// The status bar's hints where the user is: (key, label), most specific
+/// context first. Keys come from the keymap, so a rebinding shows.
+pub fn hints(s: &AppState) -> Vec<(String, &'static str)> {
+    let here = context(s);
+    let mut stack = here.stack().to_vec();
+    if here == Context::Recipe {
+        stack.insert(1, Context::Main);
+    }
+    let mut out = Vec::new();
+    for ctx in stack {
+        for b in s.keymap.bindings().iter().filter(|b| b.ctx == ctx) {
+            if let (Some(label), Some(k)) = (b.hint, b.keys.first()) {
+                out.push((k.to_string(), label));
+            }
+        }
+    }
+    out
+}
+
+/// The key that opens this help from where the user is (`?`, or F1 in
+/// the command pane, where `?` is text).
+pub fn help_key(s: &AppState) -> Option<String> {
+    let here = context(s);
+    if here == Context::Shells {
+        return s
+            .keymap
+            .first_key(Context::Shells, Action::Help)
+            .map(|k| format!("Ctrl-] {k}"));
+    }
+    let mut stack = here.stack().to_vec();
+    if here == Context::Recipe {
+        stack.insert(1, Context::Main);
+    }
+    stack
+        .iter()
+        .find_map(|c| {
+            s.keymap
+                .bindings()
+                .iter()
+                .find(|b| b.ctx == *c && b.action == Action::Help && !b.keys.is_empty())
+        })
+        .and_then(|b| b.keys.first())
+        .map(|k| k.to_string())
+}
+
+/// The first key of `action` in `ctx` (or its stack), for texts on
+/// screen, so a rebinding shows everywhere.
+pub fn key_name(s: &AppState, ctx: Context, action: Action) -> String {
+    s.keymap
+        .first_key(ctx, action)
+        .unwrap_or_else(|| "(unbound)".to_string())
+}
+
+/// Open the overlay, fresh.
+pub fn open(s: &mut AppState) {
+    s.help = Default::default();
+    s.overlay = Overlay::Help;
+}
+
+/// Keys while the overlay is up: typing filters; arrows and pages scroll;
+/// Esc clears the filter, then closes; `?` or F1 closes.
+pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+    let page = visible(s.size);
+    let h = &mut s.help;
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    match k.code {
+        KeyCode::Esc if !h.filter.is_empty() => {
+            h.filter.clear();
+            h.scroll = 0;
+        }
+        KeyCode::Esc | KeyCode::F(1) => s.overlay = Overlay::None,
+        KeyCode::Char('?') if h.filter.is_empty() => s.overlay = Overlay::None,
+        KeyCode::Char('c') if ctrl => s.overlay = Overlay::None,
+        KeyCode::Up => h.scroll = h.scroll.saturating_sub(1),
+        KeyCode::Down => h.scroll += 1,
+        KeyCode::PageUp => h.scroll = h.scroll.saturating_sub(page),
+        KeyCode::PageDown => h.scroll += page,
+        KeyCode::Home => h.scroll = 0,
+        KeyCode::End => h.scroll = usize::MAX / 2,
+        KeyCode::Backspace => {
+            h.filter.pop();
+            h.scroll = 0;
+        }
+        KeyCode::Char(c) if !ctrl => {
+            h.filter.push(c);
+            h.scroll = 0;
+        }
+        _ => {}
+    }
+    // Never past the last screenful, so Up moves at once after End.
+    let n = rows(s, s.size).len();
+    s.help.scroll = s.help.scroll.min(n.saturating_sub(visible(s.size)));
+    Vec::new()
+}

@@ -1,0 +1,200 @@
+//! The command pane's actions: run on the selected hosts, history (Up,
+//! Down and Ctrl-R search), options, leaving the pane.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::keymap::Action;
+use crate::app::msg::Effect;
+use crate::app::state::{AppState, Focus, Job, LastRun, RunResult, new_command_area};
+
+pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
+    match a {
+        Action::Run => return Some(run_command(s)),
+        Action::Newline => s.command.insert_newline(),
+        Action::Options => {
+            s.options.editing = Some(0);
+            s.options.error = None;
+        }
+        Action::Leave => s.focus = Focus::Hosts,
+        Action::FocusNext => s.focus = Focus::Hosts,
+        Action::FocusPrev => s.focus = Focus::Output,
+        // On the first line only: elsewhere Up moves the cursor.
+        Action::HistoryPrev if s.command.cursor().0 == 0 && !s.history.is_empty() => {
+            let pos = match s.history_pos {
+                None => s.history.len() - 1,
+                Some(p) => p.saturating_sub(1),
+            };
+            s.history_pos = Some(pos);
+            set_command(s, &s.history[pos].clone());
+        }
+        Action::HistoryNext
+            if s.command.cursor().0 + 1 >= s.command.lines().len() && s.history_pos.is_some() =>
+        {
+            match s.history_pos {
+                Some(p) if p + 1 < s.history.len() => {
+                    s.history_pos = Some(p + 1);
+                    set_command(s, &s.history[p + 1].clone());
+                }
+                _ => {
+                    s.history_pos = None;
+                    set_command(s, "");
+                }
+            }
+        }
+        Action::HistorySearch => {
+            s.history_search = Some(HistorySearch::default());
+            if s.history.is_empty() {
+                s.status = Some("no history yet: commands you run are kept".into());
+            }
+        }
+        _ => return None,
+    }
+    Some(Vec::new())
+}
+
+/// Ctrl-R: an incremental search back through the history, as in bash.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistorySearch {
+    pub query: String,
+    /// Index into the history of the match shown; None = no match.
+    pub hit: Option<usize>,
+}
+
+/// The newest entry before `before` that contains `query`.
+fn find(history: &[String], query: &str, before: usize) -> Option<usize> {
+    let q = query.to_lowercase();
+    (0..before.min(history.len()))
+        .rev()
+        .find(|&i| history[i].to_lowercase().contains(&q))
+}
+
+/// Keys while Ctrl-R is searching: type to search, Ctrl-R for an older
+/// match, Enter runs the match, Esc or arrows keep it to edit, Ctrl-G
+/// gives up.
+pub fn on_search_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+    let Some(mut search) = s.history_search.take() else {
+        return Vec::new();
+    };
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    match k.code {
+        KeyCode::Char('r') if ctrl => {
+            let before = search.hit.unwrap_or(s.history.len());
+            match find(&s.history, &search.query, before) {
+                Some(i) => search.hit = Some(i),
+                None => s.status = Some(format!("no older command contains {:?}", search.query)),
+            }
+        }
+        KeyCode::Char('g') | KeyCode::Char('c') if ctrl => {
+            set_command(s, "");
+            return Vec::new();
+        }
+        KeyCode::Enter => {
+            if let Some(i) = search.hit {
+                set_command(s, &s.history[i].clone());
+                return run_command(s);
+            }
+            return Vec::new();
+        }
+        KeyCode::Esc | KeyCode::Left | KeyCode::Right | KeyCode::Up | KeyCode::Down => {
+            if let Some(i) = search.hit {
+                set_command(s, &s.history[i].clone());
+            }
+            return Vec::new();
+        }
+        KeyCode::Backspace => {
+            search.query.pop();
+            search.hit = find(&s.history, &search.query, s.history.len());
+        }
+        KeyCode::Char(c) if !ctrl => {
+            search.query.push(c);
+            search.hit = find(&s.history, &search.query, s.history.len());
+        }
+        _ => {}
+    }
+    let shown = search.hit.map(|i| s.history[i].clone()).unwrap_or_default();
+    set_command(s, &shown);
+    s.history_search = Some(search);
+    Vec::new()
+}
+
+pub fn set_command(s: &mut AppState, text: &str) {
+    let mut t = new_command_area();
+    t.insert_str(text);
+    s.command = t;
+}
+
+/// Run `text` on the selected hosts as if typed in the command pane.
+pub fn run_text(s: &mut AppState, text: &str) -> Vec<Effect> {
+    set_command(s, text);
+    run_command(s)
+}
+
+/// Run `command` on exactly `hosts`, selecting them (rerun on failed).
+pub fn run_on(s: &mut AppState, hosts: &[usize], command: &str) -> Vec<Effect> {
+    for (i, h) in s.hosts.iter_mut().enumerate() {
+        h.selected = hosts.contains(&i);
+    }
+    run_text(s, command)
+}
+
+pub fn run_command(s: &mut AppState) -> Vec<Effect> {
+    let command = s.command.lines().join("\n");
+    if command.trim().is_empty() {
+        return Vec::new();
+    }
+    let hosts = s.selected();
+    if hosts.is_empty() {
+        s.status =
+            Some("no hosts selected: Space selects, a selects all, g selects a group".into());
+        return Vec::new();
+    }
+    let opts = match s.options.to_exec() {
+        Ok(o) => o,
+        Err(e) => {
+            s.status = Some(format!("command options: {e} (Ctrl-O)"));
+            return Vec::new();
+        }
+    };
+    if s.running() > 0 {
+        s.status = Some("a command is still running: wait, or Ctrl-X to cancel it".into());
+        return Vec::new();
+    }
+    let mut save = None;
+    // A leading space keeps a command out of the saved history, as
+    // bash's ignorespace does; it still runs.
+    if !command.starts_with(' ') {
+        s.history.retain(|c| c != &command);
+        s.history.push(command.clone());
+        save = Some(Effect::SaveHistory(command.clone()));
+    }
+    s.history_pos = None;
+    set_command(s, "");
+    for &h in &hosts {
+        s.outputs[h].clear();
+        s.hosts[h].last = Some(LastRun {
+            result: RunResult::Running,
+            elapsed: None,
+        });
+    }
+    s.job = Some(Job {
+        id: None,
+        command: command.clone(),
+        targets: hosts.clone(),
+        running: hosts.len(),
+    });
+    s.panes = crate::app::state::Panes {
+        gathered: s.panes.gathered,
+        ..Default::default()
+    };
+    s.status = None;
+    if let Some(r) = s.recipe.as_mut() {
+        r.show = false;
+    }
+    let mut effects = vec![Effect::Exec {
+        hosts,
+        command,
+        opts,
+    }];
+    effects.extend(save);
+    effects
+}

@@ -1,0 +1,181 @@
+//! The host list's actions: move, select (hosts, groups, node sets),
+//! filter, fold tag groups, sort by facts, host info.
+
+use tui_textarea::{CursorMove, TextArea};
+
+use crate::app::keymap::Action;
+use crate::app::layout::layout;
+use crate::app::msg::Effect;
+use crate::app::state::{AppState, LineInput, Overlay, Row, fuzzy_match};
+
+pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
+    let rows = s.rows();
+    let n = rows.len();
+    let last = n.saturating_sub(1);
+    let page = usize::from(
+        layout(s, ratatui::layout::Rect::new(0, 0, s.size.0, s.size.1))
+            .hosts
+            .height
+            .saturating_sub(2),
+    )
+    .max(1);
+    let shown =
+        |s: &AppState, i: usize| s.filter.is_empty() || fuzzy_match(&s.filter, &s.hosts[i].label);
+    match a {
+        Action::Up => s.cursor = s.cursor.saturating_sub(1),
+        Action::Down => s.cursor = (s.cursor + 1).min(last),
+        Action::PageUp => s.cursor = s.cursor.saturating_sub(page),
+        Action::PageDown => s.cursor = (s.cursor + page).min(last),
+        Action::Top => s.cursor = 0,
+        Action::Bottom => s.cursor = last,
+        Action::Select => match rows.get(s.cursor) {
+            Some(Row::Host(h)) => s.hosts[*h].selected = !s.hosts[*h].selected,
+            Some(Row::Group { tag, .. }) => {
+                let members: Vec<usize> = (0..s.hosts.len())
+                    .filter(|&i| s.hosts[i].tags.first().map_or(tag.is_empty(), |t| t == tag))
+                    .filter(|&i| shown(s, i))
+                    .collect();
+                let all = members.iter().all(|&i| s.hosts[i].selected);
+                for i in members {
+                    s.hosts[i].selected = !all;
+                }
+            }
+            None => {}
+        },
+        Action::SelectAll => {
+            // Hosts in folded groups count as shown: the group is.
+            for i in 0..s.hosts.len() {
+                if shown(s, i) {
+                    s.hosts[i].selected = true;
+                }
+            }
+        }
+        Action::SelectNone => s.hosts.iter_mut().for_each(|h| h.selected = false),
+        Action::Info => open_host_info(s),
+        Action::Sort => crate::app::facts::cycle_sort(s),
+        Action::SortReverse => crate::app::facts::reverse_sort(s),
+        Action::Facts => {
+            let hosts = s.selected();
+            return Some(crate::app::facts::refresh(s, hosts));
+        }
+        Action::Filter => open_input(s, LineInput::Filter, &s.filter.clone()),
+        Action::SelectGroup => open_input(s, LineInput::Group, ""),
+        Action::ClearFilter => s.filter.clear(),
+        Action::Toggle | Action::Fold | Action::Unfold => match rows.get(s.cursor) {
+            Some(Row::Group { tag, folded, .. }) => {
+                let fold = match a {
+                    Action::Fold => true,
+                    Action::Unfold => false,
+                    _ => !folded,
+                };
+                if fold {
+                    s.folded.insert(tag.clone());
+                } else {
+                    s.folded.remove(tag);
+                }
+            }
+            Some(Row::Host(h)) if a == Action::Toggle => {
+                s.hosts[*h].selected = !s.hosts[*h].selected;
+            }
+            _ => {}
+        },
+        _ => return None,
+    }
+    let n = s.rows().len();
+    s.cursor = s.cursor.min(n.saturating_sub(1));
+    Some(Vec::new())
+}
+
+/// `i`: the facts of the host under the cursor.
+pub fn open_host_info(s: &mut AppState) {
+    match s.rows().get(s.cursor) {
+        Some(Row::Host(h)) => {
+            s.overlay = Overlay::HostInfo {
+                host: *h,
+                scroll: 0,
+            }
+        }
+        _ => s.status = Some("move the cursor to a host to see its facts".into()),
+    }
+}
+
+pub fn open_input(s: &mut AppState, kind: LineInput, initial: &str) {
+    let mut t = TextArea::new(vec![initial.to_string()]);
+    t.move_cursor(CursorMove::End);
+    s.input = Some((kind, t));
+}
+
+/// Typing in the line at the bottom of the host list: a filter (applied
+/// as you type), a node set to select, or text to find in the output.
+pub fn on_line_input(s: &mut AppState, k: crossterm::event::KeyEvent) -> Vec<Effect> {
+    use crossterm::event::KeyCode;
+    let Some((kind, mut area)) = s.input.take() else {
+        return Vec::new();
+    };
+    match k.code {
+        KeyCode::Esc => {
+            if kind == LineInput::Filter {
+                s.filter.clear();
+            }
+            return Vec::new();
+        }
+        KeyCode::Enter => {
+            let text = area.lines().first().cloned().unwrap_or_default();
+            match kind {
+                LineInput::Filter => s.filter = text,
+                LineInput::Group => select_nodeset(s, &text),
+                LineInput::Search => {
+                    s.panes.search = (!text.is_empty()).then_some(text);
+                    super::output::search_step(s, true);
+                }
+            }
+            return Vec::new();
+        }
+        _ => {
+            area.input(k);
+        }
+    }
+    if kind == LineInput::Filter {
+        s.filter = area.lines().first().cloned().unwrap_or_default();
+        s.cursor = 0;
+    }
+    s.input = Some((kind, area));
+    Vec::new()
+}
+
+/// `g`: add every host named by a node set (with @groups and @tags).
+fn select_nodeset(s: &mut AppState, expr: &str) {
+    if expr.trim().is_empty() {
+        return;
+    }
+    let mut groups = s.groups.clone();
+    for h in &s.hosts {
+        for t in &h.tags {
+            let e = groups.entry(t.clone()).or_default();
+            if !groups_contains(e, &h.label) {
+                if !e.is_empty() {
+                    e.push(',');
+                }
+                e.push_str(&h.label);
+            }
+        }
+    }
+    match crate::inventory::nodeset::expand(expr, &groups) {
+        Ok(set) => {
+            let names: Vec<String> = set.into_vec();
+            let mut hit = 0;
+            for h in &mut s.hosts {
+                if names.iter().any(|n| n == &h.label) {
+                    h.selected = true;
+                    hit += 1;
+                }
+            }
+            s.status = Some(format!("{expr}: selected {hit} of {} names", names.len()));
+        }
+        Err(e) => s.status = Some(e.to_string()),
+    }
+}
+
+fn groups_contains(list: &str, name: &str) -> bool {
+    list.split(',').any(|n| n == name)
+}

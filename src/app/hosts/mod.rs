@@ -1,0 +1,6 @@
+//! The Hosts tab: the host list, the command pane and the output panes.
+//! Each file holds one pane's actions; keys reach them through the keymap.
+
+pub mod command;
+pub mod list;
+pub mod output;

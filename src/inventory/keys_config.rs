@@ -1,0 +1,45 @@
+//! `[keys.<context>]` in config.toml: rebind any action of the keymap,
+//! e.g. `[keys.hosts] select = ["x", "Insert"]`. Checked when the config
+//! is read, so a mistake names its file:line before the TUI starts.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::config::Config;
+use crate::app::keymap::{Keymap, Override, OverrideError};
+
+/// One key or a list of them; an empty list unbinds the action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Context name → action name → keys.
+pub type KeysSection = BTreeMap<String, BTreeMap<Spanned<String>, Spanned<KeyList>>>;
+
+impl Config {
+    /// The keymap with this config's rebindings; an error carries the byte
+    /// offset of the entry at fault.
+    pub fn keymap(&self) -> Result<Keymap, OverrideError> {
+        let mut overrides = Vec::new();
+        for (ctx, actions) in &self.keys {
+            for (action, keys) in actions {
+                let keys = match keys.get_ref() {
+                    KeyList::One(k) => vec![k.clone()],
+                    KeyList::Many(v) => v.clone(),
+                };
+                overrides.push(Override {
+                    ctx: ctx.clone(),
+                    action: action.get_ref().clone(),
+                    keys,
+                    at: action.span().start,
+                });
+            }
+        }
+        Keymap::with_overrides(&overrides)
+    }
+}

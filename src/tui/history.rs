@@ -1,0 +1,157 @@
+//! The command history file: one JSON string per line (so multi-line
+//! commands survive), appended as commands run, deduplicated when read.
+//! Several sshdeck processes may append at once; each write is one line
+//! with O_APPEND, so none is lost, and the file is compacted only when it
+//! has grown to twice what is kept.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Commands kept; older ones are dropped at compaction.
+pub const KEEP: usize = 5_000;
+
+/// `$XDG_STATE_HOME/sshdeck/history`, else `~/.local/state/sshdeck/history`.
+pub fn default_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| crate::engine::target::home_dir().map(|h| h.join(".local").join("state")))?;
+    Some(base.join("sshdeck").join("history"))
+}
+
+/// The saved commands, oldest first, each once (its latest use counts).
+/// A missing file is an empty history; a line that is not a JSON string is
+/// skipped (a crash mid-write leaves at most one such line).
+pub fn load(path: &Path) -> io::Result<Vec<String>> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let all: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<String>(l).ok())
+        .collect();
+    let lines = text.lines().count();
+    let kept = dedup(all);
+    if lines > 2 * KEEP {
+        rewrite(path, &kept)?;
+    }
+    Ok(kept)
+}
+
+fn dedup(all: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<String> = all
+        .into_iter()
+        .rev()
+        .filter(|c| seen.insert(c.clone()))
+        .take(KEEP)
+        .collect();
+    out.reverse();
+    out
+}
+
+/// Append one command, creating the file 0600 in a 0700 directory.
+pub fn append(path: &Path, command: &str) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        make_private_dir(dir)?;
+    }
+    let mut line = serde_json::to_string(command).map_err(io::Error::other)?;
+    line.push('\n');
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    // A file made by an older version or another tool may be wider open.
+    let perms = f.metadata()?.permissions();
+    if perms.mode() & 0o077 != 0 {
+        f.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(line.as_bytes())
+}
+
+fn make_private_dir(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Replace the file with `kept`, atomically, still 0600.
+fn rewrite(path: &Path, kept: &[String]) -> io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut f = OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    let mut text = String::new();
+    for c in kept {
+        text.push_str(&serde_json::to_string(c).map_err(io::Error::other)?);
+        text.push('\n');
+    }
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_dedups_and_keeps_multiline_commands() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("state/sshdeck/history");
+        for c in [
+            "uptime",
+            "for i in 1 2; do\n  echo $i\ndone",
+            "df -h",
+            "uptime",
+        ] {
+            append(&path, c).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let h = load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            h,
+            vec!["for i in 1 2; do\n  echo $i\ndone", "df -h", "uptime"]
+        );
+        let mode = |p: &Path| {
+            fs::metadata(p)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0)
+        };
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap_or(&path)), 0o700);
+    }
+
+    #[test]
+    fn a_torn_line_is_skipped_and_a_long_file_is_compacted() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("history");
+        let mut text = String::new();
+        for i in 0..(2 * KEEP + 10) {
+            text.push_str(&format!("\"cmd {}\"\n", i % (KEEP + 5)));
+        }
+        text.push_str("\"torn");
+        fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let h = load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(h.len(), KEEP);
+        assert_eq!(
+            h.last().map(String::as_str),
+            Some(format!("cmd {}", (2 * KEEP + 9) % (KEEP + 5)).as_str())
+        );
+        let lines = fs::read_to_string(&path)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        assert_eq!(lines, KEEP);
+    }
+}

@@ -1,0 +1,233 @@
+//! The keymap is the one source of keys: every action has help, and every
+//! key the help lists reaches its action through dispatch, in a state
+//! where that context has the keyboard.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use sshdeck::app::help;
+use sshdeck::app::keymap::{Context, Key, Keymap};
+use sshdeck::app::recipe::{Cell, RecipeRun};
+use sshdeck::app::state::{Focus, Overlay, View};
+use sshdeck::app::{AppState, Effect, Msg, update};
+use sshdeck::engine::{Event, EventKind, ExitStatus, HostId, JobId};
+
+/// Three hosts that ran `uptime`: two agree, one failed.
+fn ran() -> AppState {
+    let hosts = vec![
+        ("web1".to_string(), vec!["web".to_string()]),
+        ("web2".to_string(), vec!["web".to_string()]),
+        ("db1".to_string(), vec!["db".to_string()]),
+    ];
+    let mut s = AppState::new(hosts, BTreeMap::new(), 100);
+    let _ = update(&mut s, Msg::Resize(120, 40));
+    s.hosts.iter_mut().for_each(|h| h.selected = true);
+    s.focus = Focus::Command;
+    for c in "uptime".chars() {
+        let _ = update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        );
+    }
+    let _ = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let _ = update(&mut s, Msg::JobStarted(JobId(1)));
+    for (h, out, code) in [
+        (0, "up 3 days\n", 0),
+        (1, "up 3 days\n", 0),
+        (2, "boom\n", 1),
+    ] {
+        let ev = |kind| {
+            Msg::Engine(Event {
+                host: HostId(h),
+                job: JobId(1),
+                kind,
+            })
+        };
+        let _ = update(&mut s, ev(EventKind::Stdout(Bytes::from(out))));
+        let _ = update(
+            &mut s,
+            ev(EventKind::Exit {
+                status: ExitStatus::Code(code),
+                elapsed: Duration::from_millis(5),
+            }),
+        );
+    }
+    s.history = vec!["df -h".into(), "uptime".into()];
+    s.recipe = Some(RecipeRun {
+        name: "deploy".into(),
+        steps: vec![("run".into(), "true".into())],
+        hosts: vec![0],
+        cells: vec![vec![Cell::Pending]],
+        show: false,
+        cursor: 0,
+        cancelled: false,
+    });
+    s.status = None;
+    s
+}
+
+/// A state where `ctx` has the keyboard.
+fn in_context(ctx: Context) -> AppState {
+    let mut s = ran();
+    match ctx {
+        Context::Global | Context::Main | Context::Hosts => s.focus = Focus::Hosts,
+        Context::Command => {
+            s.focus = Focus::Command;
+            // Browsing the history, so Down has somewhere to go.
+            s.history_pos = Some(0);
+        }
+        Context::Output => s.focus = Focus::Output,
+        Context::Gathered => {
+            s.focus = Focus::Output;
+            s.panes.gathered = true;
+        }
+        Context::Recipe => {
+            s.focus = Focus::Output;
+            if let Some(r) = s.recipe.as_mut() {
+                r.show = true;
+            }
+        }
+        Context::Info => s.overlay = Overlay::HostInfo { host: 0, scroll: 0 },
+        Context::Files => s.view = View::Files,
+        Context::Transfers => {
+            s.view = View::Files;
+            s.files.transfers_focused = true;
+        }
+        Context::Shells => {
+            s.view = View::Shells;
+            s.shells.prefix = true;
+        }
+    }
+    assert!(ctx == Context::Global || ctx == Context::Main || help::context(&s) == ctx);
+    s
+}
+
+fn press(s: &mut AppState, k: Key) -> Vec<Effect> {
+    update(s, Msg::Key(KeyEvent::new(k.code, k.mods)))
+}
+
+#[test]
+fn every_listed_key_reaches_its_action() {
+    let map = Keymap::default();
+    let mut checked = 0;
+    for b in map.bindings() {
+        assert!(
+            !b.help.trim().is_empty(),
+            "{}.{} has no help text",
+            b.ctx.name(),
+            b.action.name()
+        );
+        for k in &b.keys {
+            let mut s = in_context(b.ctx);
+            let _ = press(&mut s, *k);
+            assert_eq!(
+                s.last_action,
+                Some(b.action),
+                "{k} in {} is listed as {} but dispatch did {:?}",
+                b.ctx.name(),
+                b.action.name(),
+                s.last_action
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 150, "only {checked} keys checked");
+}
+
+#[test]
+fn the_help_overlay_lists_every_binding() {
+    let mut s = ran();
+    s.overlay = Overlay::Help;
+    let lines = help::lines(&s);
+    for b in Keymap::default().bindings() {
+        let keys = b
+            .keys
+            .iter()
+            .map(Key::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            lines.iter().any(|l| matches!(l, help::HelpLine::Entry { keys: k, help } if *k == keys && help == b.help)),
+            "help misses {}.{} ({keys})",
+            b.ctx.name(),
+            b.action.name()
+        );
+    }
+}
+
+#[test]
+fn help_filters_as_you_type_and_scrolls_within_bounds() {
+    let mut s = ran();
+    s.focus = Focus::Hosts;
+    let _ = press(&mut s, Key::parse("?").unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(s.overlay, Overlay::Help);
+    let all = help::rows(&s, s.size).len();
+    for c in "again".chars() {
+        let _ = update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        );
+    }
+    let lines = help::lines(&s);
+    assert!(
+        lines.len() < all / 4,
+        "{} of {all} lines still shown",
+        lines.len()
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| matches!(l, help::HelpLine::Entry { keys, .. } if keys == "R"))
+    );
+    // Esc clears the filter first, then closes.
+    let _ = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+    );
+    assert_eq!(s.overlay, Overlay::Help);
+    assert!(s.help.filter.is_empty());
+    let _ = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::End, KeyModifiers::NONE)),
+    );
+    assert_eq!(s.help.scroll, all - help::visible(s.size));
+    let _ = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE)),
+    );
+    assert_eq!(s.help.scroll, all - help::visible(s.size) - 1);
+    let _ = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+    );
+    assert_eq!(s.overlay, Overlay::None);
+}
+
+#[test]
+fn a_rebound_key_dispatches_and_shows_in_hints_and_help() {
+    use sshdeck::app::keymap::Override;
+    let mut s = ran();
+    s.keymap = Keymap::with_overrides(&[Override {
+        ctx: "main".into(),
+        action: "gather".into(),
+        keys: vec!["G".into()],
+        at: 0,
+    }])
+    .unwrap_or_else(|e| panic!("{}", e.msg));
+    s.focus = Focus::Hosts;
+    let _ = press(&mut s, Key::parse("b").unwrap_or_else(|e| panic!("{e}")));
+    assert!(!s.panes.gathered, "the old key still works");
+    let _ = press(&mut s, Key::parse("G").unwrap_or_else(|e| panic!("{e}")));
+    assert!(s.panes.gathered);
+    assert!(
+        help::hints(&s)
+            .iter()
+            .any(|(k, l)| k == "G" && *l == "gather")
+    );
+    assert!(!help::hints(&s).iter().any(|(k, _)| k == "b"));
+}
