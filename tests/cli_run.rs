@@ -425,3 +425,81 @@ fn with_sudo_the_input_follows_the_password() {
     );
     assert!(!pty.text().contains("Sud0-pass"));
 }
+
+/// `--hosts-from-last` reuses the last run's results: the failed hosts,
+/// or the hosts outside the largest group of identical output.
+#[test]
+fn the_next_run_can_take_the_hosts_that_failed_or_differed() {
+    let farm = Farm::start(5);
+    let port = |i: usize| {
+        farm.label(i)
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Hosts 1 and 3 fail; host 2 prints something else. sshd tells the
+    // command its own port in SSH_CONNECTION's fourth field.
+    let check = format!(
+        "set -- $SSH_CONNECTION; case $4 in {}|{}) echo broken; exit 2;; {}) echo odd;; *) echo fine;; esac",
+        port(1),
+        port(3),
+        port(2)
+    );
+    let first = sshdeck(&farm, &["run", "-H", &farm.host_list(), "--", &check]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+
+    let again = sshdeck(
+        &farm,
+        &["run", "--hosts-from-last", "failed", "--", "echo again"],
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let out = text(&again.stdout);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    for i in [1, 3] {
+        assert!(out.contains(&format!("{}: again", farm.label(i))), "{out}");
+    }
+    // That run succeeded everywhere it ran, and is now the last run.
+    let none = sshdeck(
+        &farm,
+        &["run", "--hosts-from-last", "failed", "--", "echo x"],
+    );
+    assert!(none.status.success());
+    assert!(
+        text(&none.stderr).contains("nothing to do"),
+        "{}",
+        text(&none.stderr)
+    );
+    assert!(text(&none.stdout).is_empty());
+
+    let _ = sshdeck(&farm, &["run", "-H", &farm.host_list(), "--", &check]);
+    let differs = sshdeck(
+        &farm,
+        &["run", "--hosts-from-last", "differs", "--", "echo d"],
+    );
+    let out = text(&differs.stdout);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    // fine (0, 4) and broken (1, 3) are both two; the first seen is the
+    // largest.
+    for i in [0, 4] {
+        assert!(
+            !out.contains(&farm.label(i)),
+            "host {i} is in the largest group: {out}"
+        );
+    }
+    // A record from another user or a crash is refused with the file named.
+    let record = farm.root.join("state/sshdeck/last-run.json");
+    let mode = std::fs::metadata(&record).map(|m| {
+        use std::os::unix::fs::PermissionsExt;
+        m.permissions().mode() & 0o777
+    });
+    assert_eq!(mode.ok(), Some(0o600));
+    std::fs::write(&record, "{ not json").unwrap();
+    let bad = sshdeck(&farm, &["run", "--hosts-from-last", "all", "--", "true"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    assert!(
+        text(&bad.stderr).contains("last-run.json"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

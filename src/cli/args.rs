@@ -256,6 +256,11 @@ pub struct HostsArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub hosts: HostSelection,
+    /// Run on hosts of the last `sshdeck run`: failed, ok, differs (outside
+    /// the largest group of identical results) or all
+    #[arg(long = "hosts-from-last", value_name = "WHICH", value_enum,
+          conflicts_with_all = ["hosts", "all"])]
+    pub hosts_from_last: Option<super::last_run::FromLast>,
     /// Exit with the largest exit status of the command on any host (255
     /// where it could not run), as clush -S
     #[arg(short = 'S', long = "max-exit")]

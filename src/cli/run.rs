@@ -8,12 +8,14 @@ use std::time::Duration;
 use super::CliError;
 use super::args::{GlobalArgs, RunArgs};
 use super::gather::Gatherer;
+use super::last_run::{self, HostResult, LastRun};
 use super::outdir::OutDir;
 use super::progress::Progress;
 use super::setup::{self, seconds};
 use super::stream::{Format, StreamPrinter};
 use crate::engine::stdin_feed::StdinFeed;
 use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostError, HostId};
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -50,7 +52,26 @@ const DRAIN_BATCH: usize = 512;
 
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     let mut setup = setup::prepare(g)?;
-    let targets = setup::select(&setup.inventory, &a.hosts, None, false)?;
+    let record_path = last_run::default_path();
+    let targets = match a.hosts_from_last {
+        Some(which) => {
+            let path = record_path.as_deref().ok_or_else(|| {
+                CliError::BadArg("--hosts-from-last: no home or state directory".into())
+            })?;
+            let last = LastRun::load(path)?;
+            let labels = last.pick(which);
+            if labels.is_empty() {
+                eprintln!(
+                    "sshdeck: no {} host in the last run ({}): nothing to do",
+                    format!("{which:?}").to_lowercase(),
+                    clean(&last.command)
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            setup.inventory.select(&labels.join(","))?
+        }
+        None => setup::select(&setup.inventory, &a.hosts, None, false)?,
+    };
     let timeout = match a.timeout {
         Some(t) => Some(seconds(t, "--timeout")?),
         None => setup.command_timeout,
@@ -86,6 +107,9 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     }
     let mut progress = Progress::new(total, !a.json && std::io::stderr().is_terminal(), prompting);
     let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
+    // What each host printed, hashed as it arrives, so the next run can
+    // pick the hosts that differed (--hosts-from-last differs).
+    let mut digests: Vec<[Sha256; 2]> = (0..total).map(|_| Default::default()).collect();
     let mut finished = 0usize;
 
     let opts = ExecOptions {
@@ -131,9 +155,15 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
                     eprintln!("sshdeck: warning: {}: {w}", labels[host]);
                 }
                 EventKind::Stdout(data) => {
+                    if let Some(d) = digests.get_mut(host) {
+                        d[0].update(&data);
+                    }
                     output(&mut printer, &mut gatherer, &mut outdir, host, false, &data)?
                 }
                 EventKind::Stderr(data) => {
+                    if let Some(d) = digests.get_mut(host) {
+                        d[1].update(&data);
+                    }
                     output(&mut printer, &mut gatherer, &mut outdir, host, true, &data)?
                 }
                 EventKind::Exit { status, elapsed } => {
@@ -161,6 +191,15 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
         g.print(&labels, &outcomes, color);
     }
     let failed = summarize(&mut printer, &labels, &outcomes, a.json);
+    if let Some(path) = &record_path {
+        let record = record(&command, &labels, &outcomes, digests);
+        if let Err(e) = record.save(path) {
+            eprintln!(
+                "sshdeck: warning: cannot keep this run's results in {}: {e}",
+                path.display()
+            );
+        }
+    }
     if interrupted {
         return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
     }
@@ -172,6 +211,38 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// This run as `--hosts-from-last` reads it next time.
+fn record(
+    command: &str,
+    labels: &[String],
+    outcomes: &[Option<Outcome>],
+    digests: Vec<[Sha256; 2]>,
+) -> LastRun {
+    let hosts = labels
+        .iter()
+        .zip(outcomes)
+        .zip(digests)
+        .map(|((label, o), [out, err])| {
+            let mut both = Sha256::new();
+            both.update(out.finalize());
+            both.update(err.finalize());
+            HostResult {
+                label: label.clone(),
+                ok: o.as_ref().is_some_and(Outcome::ok),
+                outcome: o.as_ref().map_or("no result".to_string(), |o| match o {
+                    Outcome::Exit { status, .. } => status.to_string(),
+                    Outcome::Failed { error, .. } => error.kind().to_string(),
+                }),
+                digest: both.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+            }
+        })
+        .collect();
+    LastRun {
+        command: command.to_string(),
+        hosts,
+    }
 }
 
 /// `-S`: the largest exit status on any host; 255 (as ssh's own) where

@@ -125,6 +125,16 @@ pub fn local_user() -> String {
 }
 
 /// `$HOME` as OpenSSH resolves it: the environment first, then passwd.
+/// `$XDG_STATE_HOME/sshdeck`, else `~/.local/state/sshdeck`: where the
+/// history and the last run's results are kept.
+pub fn state_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home_dir().map(|h| h.join(".local").join("state")))?;
+    Some(base.join("sshdeck"))
+}
+
 pub fn home_dir() -> Option<PathBuf> {
     if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         return Some(h.into());

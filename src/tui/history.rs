@@ -14,11 +14,7 @@ pub const KEEP: usize = 5_000;
 
 /// `$XDG_STATE_HOME/sshdeck/history`, else `~/.local/state/sshdeck/history`.
 pub fn default_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| crate::engine::target::home_dir().map(|h| h.join(".local").join("state")))?;
-    Some(base.join("sshdeck").join("history"))
+    crate::engine::target::state_dir().map(|d| d.join("history"))
 }
 
 /// The saved commands, oldest first, each once (its latest use counts).
@@ -75,7 +71,7 @@ pub fn append(path: &Path, command: &str) -> io::Result<()> {
     f.write_all(line.as_bytes())
 }
 
-fn make_private_dir(dir: &Path) -> io::Result<()> {
+pub fn make_private_dir(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }

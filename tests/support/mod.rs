@@ -121,6 +121,7 @@ pub fn sshdeck_bin() -> std::path::PathBuf {
 pub fn sshdeck_cmd(farm: &Farm) -> Command {
     let mut c = Command::new(sshdeck_bin());
     c.env("XDG_CONFIG_HOME", farm.root.join("xdg"))
+        .env("XDG_STATE_HOME", farm.root.join("state"))
         .env("HOME", &farm.root)
         .env_remove("SSH_AUTH_SOCK")
         .args(["--batch", "-F", "none"]);
