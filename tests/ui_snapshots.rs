@@ -323,3 +323,50 @@ fn a_hostile_hosts_texts_are_drawn_harmless_80x24() {
     assert!(screen.contains("\\u{202e}Type the code"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// A timeout set in Ctrl-O goes with the command, shows in the command
+/// pane while set, and the pane of a host that hit it says so.
+#[test]
+fn a_command_timeout_is_set_in_ctrl_o_and_shown_when_it_fires_80x24() {
+    let mut s = state(2, 80, 24);
+    key(&mut s, KeyCode::Char('a'));
+    s.focus = Focus::Command;
+    let _ = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL)),
+    );
+    for _ in 0..5 {
+        key(&mut s, KeyCode::Down);
+    }
+    for c in "2s".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    key(&mut s, KeyCode::Enter);
+    for c in "sleep 60".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    let fx = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert!(
+        matches!(&fx[..], [sshdeck::app::Effect::Exec { opts, .. }, ..] if opts.timeout == Some(Duration::from_secs(2))),
+        "{fx:?}"
+    );
+    let _ = update(&mut s, Msg::JobStarted(JobId(1)));
+    ev(
+        &mut s,
+        0,
+        EventKind::Failed {
+            error: sshdeck::engine::HostError::CommandTimeout {
+                after: Duration::from_secs(2),
+            },
+            elapsed: Duration::from_secs(2),
+        },
+    );
+    finish(&mut s, 1, 0, 300);
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("✗ timeout · 2.0s"), "{screen}");
+    assert!(screen.contains("timeout 2.0s · Ctrl-O"), "{screen}");
+    insta::assert_snapshot!(screen);
+}

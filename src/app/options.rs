@@ -1,5 +1,5 @@
 //! Options for the commands typed in the command pane (Ctrl-O): login
-//! shell, PTY, sudo, environment and working directory. They stay set for
+//! shell, PTY, sudo, environment, working directory and a timeout. They stay set for
 //! the following commands until changed, and the command pane's title
 //! shows them, so a command never runs with options the user cannot see.
 
@@ -9,12 +9,13 @@ use crate::engine::ExecOptions;
 use crate::engine::command::parse_env;
 
 /// Rows of the options dialog.
-pub const ROWS: [&str; 5] = [
+pub const ROWS: [&str; 6] = [
     "login shell (bash -lc: reads the host's profile)",
     "allocate a PTY (stderr merges into stdout)",
     "run with sudo (password asked once)",
     "environment  NAME=VALUE ...",
     "directory",
+    "timeout  30, 90s, 5m (empty: none)",
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub struct CommandOptions {
     /// As typed: `NAME=VALUE` words; `NAME="a b"` for spaces.
     pub env: String,
     pub cwd: String,
+    /// As typed; starts as the config's `command_timeout`.
+    pub timeout: String,
     /// The dialog is open on this row.
     pub editing: Option<usize>,
     /// Why the last Enter did not close the dialog.
@@ -69,7 +72,9 @@ impl CommandOptions {
             .map(|w| parse_env(w).map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
         let cwd = self.cwd.trim();
+        let timeout = parse_timeout(&self.timeout)?;
         Ok(ExecOptions {
+            timeout,
             login: self.login,
             pty: self.pty,
             sudo: self.sudo,
@@ -97,6 +102,12 @@ impl CommandOptions {
         }
         if !self.cwd.trim().is_empty() {
             parts.push(format!("in {}", self.cwd.trim()));
+        }
+        if let Ok(Some(t)) = parse_timeout(&self.timeout) {
+            parts.push(format!(
+                "timeout {}",
+                crate::text::fmt_secs(t.as_secs_f64())
+            ));
         }
         parts.join(" · ")
     }
@@ -142,11 +153,33 @@ impl CommandOptions {
     }
 
     fn text(&mut self, row: usize) -> &mut String {
-        if row == 3 {
-            &mut self.env
-        } else {
-            &mut self.cwd
+        match row {
+            3 => &mut self.env,
+            4 => &mut self.cwd,
+            _ => &mut self.timeout,
         }
+    }
+}
+
+/// "30", "1.5", "90s", "5m", "1h"; empty for no timeout.
+pub fn parse_timeout(text: &str) -> Result<Option<std::time::Duration>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let (num, unit) = match t.char_indices().last() {
+        Some((i, 's')) => (&t[..i], 1.0),
+        Some((i, 'm')) => (&t[..i], 60.0),
+        Some((i, 'h')) => (&t[..i], 3600.0),
+        _ => (t, 1.0),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && n * unit < 1e9 => {
+            Ok(Some(std::time::Duration::from_secs_f64(n * unit)))
+        }
+        _ => Err(format!(
+            "timeout {t:?}: write seconds (30), or 90s, 5m, 1h; leave it empty for none"
+        )),
     }
 }
 
@@ -205,5 +238,33 @@ mod tests {
         assert_eq!(o.editing, None);
         assert!(o.to_exec().is_err());
         assert!(CommandOptions::default().summary().is_empty());
+    }
+
+    #[test]
+    fn a_timeout_is_read_in_seconds_minutes_or_hours() {
+        use std::time::Duration;
+        assert_eq!(parse_timeout(""), Ok(None));
+        assert_eq!(parse_timeout("30"), Ok(Some(Duration::from_secs(30))));
+        assert_eq!(parse_timeout("1.5s"), Ok(Some(Duration::from_millis(1500))));
+        assert_eq!(parse_timeout("5m"), Ok(Some(Duration::from_secs(300))));
+        for bad in ["0", "-3", "soon", "5 d", "nan"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+        let mut o = CommandOptions {
+            editing: Some(5),
+            ..Default::default()
+        };
+        typ(&mut o, "2m");
+        key(&mut o, KeyCode::Enter);
+        assert_eq!(o.editing, None);
+        assert_eq!(
+            o.to_exec().map(|e| e.timeout),
+            Ok(Some(Duration::from_secs(120)))
+        );
+        assert_eq!(o.summary(), "timeout 2m00s");
+        o.editing = Some(5);
+        typ(&mut o, "x");
+        key(&mut o, KeyCode::Enter);
+        assert_eq!(o.editing, Some(5), "a bad timeout keeps the dialog open");
     }
 }

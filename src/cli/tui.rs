@@ -93,6 +93,7 @@ pub async fn tui(
         commands,
         keymap,
         history: crate::tui::history::default_path(),
+        command_timeout: setup.command_timeout,
     })
     .await
     .map_err(io_err("terminal"))?;
@@ -164,6 +165,7 @@ pub async fn demo(n: usize, record: Option<std::path::PathBuf>) -> Result<ExitCo
         // Commands typed in the demo are the user's too: Up finds them in
         // the next run, demo or not.
         history: crate::tui::history::default_path(),
+        command_timeout: None,
     })
     .await
     .map_err(io_err("terminal"))?;

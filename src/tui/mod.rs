@@ -57,6 +57,8 @@ pub struct TuiSetup {
     pub keymap: crate::app::keymap::Keymap,
     /// Where commands are saved across runs; None keeps them in memory.
     pub history: Option<std::path::PathBuf>,
+    /// The config's `command_timeout`: the Ctrl-O timeout starts there.
+    pub command_timeout: Option<Duration>,
 }
 
 pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
@@ -76,6 +78,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         commands,
         keymap,
         history,
+        command_timeout,
     } = setup;
     // The engine's queue is small: when the screen falls behind a flood,
     // hosts wait (SSH flow control) instead of our memory growing.
@@ -100,6 +103,9 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     state.recipes = recipes;
     state.commands = commands;
     state.keymap = keymap;
+    if let Some(t) = command_timeout {
+        state.options.timeout = format!("{}", t.as_secs_f64());
+    }
     if let Some(path) = &history {
         match history::load(path) {
             Ok(h) => state.history = h,

@@ -26,7 +26,8 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             1 => check(o.pty),
             2 => check(o.sudo),
             3 => format!("{}{}", o.env, if i == row { "▏" } else { "" }),
-            _ => format!("{}{}", o.cwd, if i == row { "▏" } else { "" }),
+            4 => format!("{}{}", o.cwd, if i == row { "▏" } else { "" }),
+            _ => format!("{}{}", o.timeout, if i == row { "▏" } else { "" }),
         };
         let line = if i < 3 {
             Line::from(vec![Span::styled(
