@@ -1,7 +1,7 @@
 //! The secrets audit: the real binary authenticates with a password and an
 //! encrypted key's passphrase and answers a sudo prompt, all typed at its
-//! prompts in a terminal (tmux), with the debug log and per-host output
-//! logs on. Afterwards none of the three secrets may appear in any file it
+//! prompts in a terminal (tmux), headless and in the TUI's dialogs, with
+//! the debug log, per-host output logs and the command history on. Afterwards none of the three secrets may appear in any file it
 //! could have written (log, output logs, config and state directories,
 //! known_hosts, HOME) nor on the screen.
 
@@ -119,6 +119,45 @@ fn passwords_passphrases_and_sudo_secrets_are_never_written_anywhere() {
         "{screen2}"
     );
 
+    // 3. The TUI: the key's passphrase and sudo's password typed in its
+    // dialogs, the command typed in the command pane. The command lands in
+    // the history file; what the dialogs took must not.
+    let tui = format!(
+        "{env} {bin} --known-hosts {} --log {} -i {} tui -H {}",
+        farm.known_hosts.display(),
+        log.display(),
+        farm.client_key.display(),
+        farm.host_list()
+    );
+    let tmux3 = Tmux::start("audit3", &wrapped(&tui), 160, 40);
+    tmux3.wait_for("the host list", |s| s.contains("Hosts 2/2"));
+    tmux3.send(&["Tab"]);
+    tmux3.send(&["Tab"]);
+    tmux3.send(&["C-o"]);
+    tmux3.wait_for("options", |s| s.contains("Command options"));
+    tmux3.send(&["Down"]);
+    tmux3.send(&["Down"]);
+    tmux3.send(&["Space"]);
+    tmux3.send(&["Enter"]);
+    tmux3.type_text("id -un; echo tui-$((6*7))");
+    tmux3.send(&["Enter"]);
+    tmux3.wait_for("passphrase dialog", |s| {
+        s.contains("assphrase") && s.contains("Enter confirms")
+    });
+    tmux3.type_text(PASSPHRASE);
+    tmux3.send(&["Enter"]);
+    tmux3.wait_for("sudo dialog", |s| s.contains("Answer a prompt"));
+    tmux3.type_text(SUDO_SECRET);
+    tmux3.send(&["Enter"]);
+    let screen3 = tmux3.wait_for("both hosts ran it", |s| s.matches("tui-42").count() >= 2);
+    tmux3.send(&["Tab"]);
+    tmux3.send(&["q"]);
+    let end3 = tmux3.wait_for("the TUI ends", |s| s.contains("EXIT:"));
+    assert!(end3.contains("EXIT:0"), "{end3}");
+    let history = std::fs::read_to_string(root.join("state/sshdeck/history"))
+        .expect("the TUI's history file");
+    assert!(history.contains("echo tui-$((6*7))"), "{history}");
+
     // What was written is what we meant to write...
     let log_text = std::fs::read_to_string(&log).expect("the --log file");
     assert!(log_text.contains("answering prompt"), "{log_text}");
@@ -135,7 +174,7 @@ fn passwords_passphrases_and_sudo_secrets_are_never_written_anywhere() {
             let bytes = std::fs::read(f).unwrap_or_default();
             assert!(!contains(&bytes, secret), "{} holds a secret", f.display());
         }
-        for screen in [&screen1, &screen2] {
+        for screen in [&screen1, &screen2, &screen3] {
             assert!(!screen.contains(secret), "a secret was echoed: {screen}");
         }
     }

@@ -342,3 +342,86 @@ to = "{results}/{{host}}"
     tmux.send(&["q"]);
     assert_eq!(tmux.wait_exit(), "0");
 }
+
+/// `[keys]` in the config rebinds keys in the running binary, and the
+/// command history survives a restart (a leading space keeps a command out).
+#[test]
+fn a_rebound_key_works_and_history_lasts_across_two_runs_in_tmux() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(2);
+    let cfg = farm_config(&farm);
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("\n[keys.hosts]\nselect_all = \"A\"\n\n[keys.main]\ngather = [\"G\"]\n");
+    std::fs::write(&cfg, text).unwrap();
+    let state = farm.root.join("state");
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let launch = wrapped(&format!(
+        "export XDG_STATE_HOME={}; {bin} -c {} tui",
+        state.display(),
+        cfg.display()
+    ));
+
+    // First run: `a` no longer selects all; `A` does.
+    let tmux = Tmux::start("e2e-keys1", &launch, 140, 36);
+    tmux.wait_for("the host list", |s| s.contains("node1"));
+    tmux.send(&["a"]);
+    tmux.send(&["A"]);
+    let screen = tmux.wait_for("A selects all", |s| s.contains("Hosts 2/2"));
+    assert!(
+        screen.contains("A all"),
+        "the hint shows the new key: {screen}"
+    );
+    // The help shows the rebound key too.
+    tmux.send(&["?"]);
+    tmux.type_text("gathered");
+    let help = tmux.wait_for("help filtered", |s| s.contains("filter: gathered"));
+    assert!(help.contains("  G "), "{help}");
+    tmux.send(&["Escape"]);
+    tmux.send(&["Escape"]);
+    tmux.send(&["Tab"]);
+    tmux.send(&["Tab"]);
+    tmux.type_text("echo remembered-$((40+2))");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("both hosts ran it", |s| {
+        s.matches("remembered-42").count() >= 2
+    });
+    tmux.type_text(" echo not-kept-7");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("the second command ran", |s| {
+        s.matches("not-kept-7").count() >= 2
+    });
+    tmux.send(&["Tab"]);
+    tmux.send(&["G"]);
+    tmux.wait_for("G opens the gathered view", |s| {
+        s.contains("Gathered: 1 group")
+    });
+    tmux.send(&["q"]);
+    assert_eq!(tmux.wait_exit(), "0");
+
+    let history = state.join("sshdeck/history");
+    let saved = std::fs::read_to_string(&history).expect("the history file");
+    assert!(saved.contains("echo remembered-$((40+2))"), "{saved}");
+    assert!(!saved.contains("not-kept"), "{saved}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&history).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    // Second run: Up in the command pane brings the command back.
+    let tmux = Tmux::start("e2e-keys2", &launch, 140, 36);
+    tmux.wait_for("the host list", |s| s.contains("node1"));
+    tmux.send(&["A"]);
+    tmux.send(&["Tab"]);
+    tmux.send(&["Tab"]);
+    tmux.send(&["Up"]);
+    tmux.wait_for("history recalled", |s| {
+        s.contains("echo remembered-$((40+2))")
+    });
+    tmux.send(&["Enter"]);
+    tmux.wait_for("it runs again", |s| s.matches("remembered-42").count() >= 2);
+    tmux.send(&["Tab"]);
+    tmux.send(&["q"]);
+    assert_eq!(tmux.wait_exit(), "0");
+}

@@ -82,8 +82,15 @@ impl Drop for Tmux {
 
 /// Run `cmd` under a shell that prints its exit status afterwards and stays
 /// alive, so the test can read both the status and the restored screen.
+/// `cmd` in a shell that stays after it ends (so its exit can be read).
+/// sshdeck's state (history, last run) goes to a scratch directory unless
+/// `cmd` sets XDG_STATE_HOME itself: tests never touch the user's own.
 pub fn wrapped(cmd: &str) -> String {
-    format!("sh -c '{cmd}; echo EXIT:$?; sleep 60'")
+    let state = std::env::temp_dir().join(format!("sshdeck-e2e-state-{}", std::process::id()));
+    format!(
+        "sh -c 'export XDG_STATE_HOME={}; {cmd}; echo EXIT:$?; sleep 60'",
+        state.display()
+    )
 }
 
 pub fn tmux_available() -> bool {
