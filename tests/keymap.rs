@@ -231,3 +231,75 @@ fn a_rebound_key_dispatches_and_shows_in_hints_and_help() {
     );
     assert!(!help::hints(&s).iter().any(|(k, _)| k == "b"));
 }
+
+/// config.example.toml parses, and its list of contexts and actions is the
+/// keymap's: a renamed or added action must show there.
+#[test]
+fn the_example_config_lists_every_action_of_every_context() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let cfg =
+        sshdeck::inventory::config::Config::parse(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(cfg.keymap().is_ok());
+    // "#   hosts:     select select_all ..." and continuation lines.
+    let mut listed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current = String::new();
+    let section = text
+        .split_once("Contexts and their actions")
+        .map_or("", |(_, after)| after);
+    for line in section.lines() {
+        let Some(rest) = line.strip_prefix("#   ") else {
+            continue;
+        };
+        let words = match rest.split_once(':') {
+            Some((ctx, words)) if !ctx.starts_with(' ') => {
+                current = ctx.trim().to_string();
+                words
+            }
+            _ => rest,
+        };
+        let words = words.trim_start_matches(|c: char| c.is_whitespace());
+        let words = words
+            .strip_prefix("(after the Ctrl-] prefix)")
+            .unwrap_or(words);
+        listed
+            .entry(current.clone())
+            .or_default()
+            .extend(words.split_whitespace().map(String::from));
+    }
+    let map = Keymap::default();
+    for ctx in Context::ALL {
+        let mut want: Vec<String> = map
+            .bindings()
+            .iter()
+            .filter(|b| b.ctx == *ctx)
+            .map(|b| b.action.name().to_string())
+            .collect();
+        let mut got = listed.remove(ctx.name()).unwrap_or_default();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "config.example.toml's list for {}", ctx.name());
+    }
+    assert!(listed.is_empty(), "unknown contexts listed: {listed:?}");
+}
+
+/// A mistake in `[keys]` names the file and line, before anything starts.
+#[test]
+fn a_bad_keys_section_names_its_file_and_line() {
+    let path = std::path::Path::new("/etc/sshdeck-test.toml");
+    for (text, line, what) in [
+        ("[keys.hosts]\nselect = \"Hyper-x\"\n", 2, "not a key"),
+        ("\n[keys.hosts]\nzoom = \"z\"\n", 3, "not an action here"),
+        ("[keys.nowhere]\nselect = \"x\"\n", 2, "no such context"),
+        ("[keys.hosts]\nselect = \"q\"\n", 2, "active together"),
+    ] {
+        let err = sshdeck::inventory::config::Config::parse(path, text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(&format!("/etc/sshdeck-test.toml:{line}:")) && err.contains(what),
+            "{text:?} gave {err:?}"
+        );
+    }
+}
