@@ -510,6 +510,7 @@ fn output_search_moves_the_view() {
 /// The files tab, driven by messages: listings in, effects out.
 mod files_tab {
     use super::*;
+    use sshdeck::app::files::state::Side;
     use sshdeck::app::msg::{FileOp, Listing, TransferAction};
     use sshdeck::engine::copy_job::Direction;
     use sshdeck::engine::fs::{FileEntry, FileKind};
@@ -622,6 +623,45 @@ mod files_tab {
         assert_eq!(r.spec.sources, ["/tmp/l/a.txt"]);
         assert_eq!(r.spec.dest, ".", "relative to each host's home");
         assert!(!r.remove_sources);
+    }
+
+    /// A pane on one host, the other on the selected hosts: a copy goes
+    /// host to host (relayed), never back onto the source.
+    #[test]
+    fn copy_between_two_host_panes_goes_host_to_host() {
+        let mut s = open();
+        s.files.panes[0].side = Side::Host(1);
+        key(&mut s, KeyCode::Down);
+        let e = key(&mut s, KeyCode::F(5));
+        let [Effect::Transfer(r)] = e.as_slice() else {
+            panic!("{e:?}");
+        };
+        assert_eq!(r.relay_from, Some(1));
+        assert_eq!(r.hosts, [0, 2], "the source is not a destination");
+        assert_eq!(r.spec.sources, ["/tmp/l/a.txt"]);
+        assert!(
+            r.title.starts_with("copy web2 → 3 selected hosts"),
+            "{}",
+            r.title
+        );
+        // A move between hosts is refused with what to do instead.
+        assert!(key(&mut s, KeyCode::F(6)).is_empty());
+        assert!(
+            s.status
+                .as_deref()
+                .unwrap_or("")
+                .contains("copy (F5), then delete")
+        );
+        // Many hosts as the source: one at a time.
+        s.files.panes[0].side = Side::Selected;
+        s.files.panes[1].side = Side::Host(0);
+        assert!(key(&mut s, KeyCode::F(5)).is_empty());
+        assert!(
+            s.status
+                .as_deref()
+                .unwrap_or("")
+                .contains("one host at a time")
+        );
     }
 
     #[test]

@@ -138,6 +138,7 @@ async fn queue_fans_out_fans_in_and_moves() {
         spec: put,
         hosts: links.clone(),
         remove_sources: false,
+        relay: None,
     });
     let v = wait(&mut views, Duration::from_secs(60), |v| {
         v.id == id && v.state.is_finished()
@@ -164,6 +165,7 @@ async fn queue_fans_out_fans_in_and_moves() {
         spec: get,
         hosts: links.clone(),
         remove_sources: true,
+        relay: None,
     });
     let v = wait(&mut views, Duration::from_secs(60), |v| {
         v.id == id && v.state.is_finished()
@@ -199,6 +201,7 @@ async fn queue_fans_out_fans_in_and_moves() {
         spec: put,
         hosts: links,
         remove_sources: true,
+        relay: None,
     });
     let v = wait(&mut views, Duration::from_secs(60), |v| {
         v.id == id && v.state.is_finished()
@@ -244,6 +247,7 @@ async fn queue_pauses_resumes_and_cancels() {
         spec: put("p"),
         hosts: vec![link.clone()],
         remove_sources: false,
+        relay: None,
     });
     // Pause once some bytes moved; the part file stays, the file is absent.
     wait(&mut views, Duration::from_secs(60), |v| {
@@ -296,6 +300,7 @@ async fn queue_pauses_resumes_and_cancels() {
         spec: spec_c,
         hosts: vec![link],
         remove_sources: false,
+        relay: None,
     });
     let v = wait(&mut views, Duration::from_secs(60), |v| {
         v.id == id && v.hosts[0].done > 0
@@ -360,6 +365,7 @@ async fn a_move_deletes_only_what_every_host_got_and_nothing_changed_or_skipped(
         spec: put,
         hosts: links,
         remove_sources: true,
+        relay: None,
     });
     let v = wait(&mut views, Duration::from_secs(60), |v| {
         v.id == id && v.state.is_finished()
@@ -391,4 +397,134 @@ async fn a_move_deletes_only_what_every_host_got_and_nothing_changed_or_skipped(
     let note = v.note.unwrap_or_default();
     assert!(note.contains("changes: kept"), "{note}");
     assert!(src.is_dir(), "not empty, so the directory stays");
+}
+
+/// Host A → hosts B and C through sshdeck: byte-exact, verified, the
+/// spool gone afterwards. A part file B kept from an interrupted copy is
+/// resumed once it is proven a prefix; a wrong one is started over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_to_host_copies_are_exact_resume_and_leave_no_spool() {
+    use sshdeck::engine::queue::Relay;
+    let farm = Farm::start(3);
+    let (e, ids) = farm_engine_drained(&farm);
+    let links: Vec<HostLink> = ids.iter().map(|&id| e.link(id)).collect();
+    let (q, mut views) = TransferQueue::new();
+    let data: Vec<u8> = (0..24u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let a = farm.hosts[0].files();
+    std::fs::create_dir_all(a.join("src/sub")).unwrap();
+    std::fs::write(a.join("src/big.bin"), &data).unwrap();
+    std::fs::write(a.join("src/sub/small"), b"small").unwrap();
+    // B has most of big.bin from an earlier, interrupted copy; C has a part
+    // file with the wrong bytes.
+    for (h, prefix) in [(1, data[..10 << 20].to_vec()), (2, vec![0u8; 5 << 20])] {
+        let dst = farm.hosts[h].files().join("src");
+        std::fs::create_dir_all(&dst).unwrap();
+        std::fs::write(dst.join(".big.bin.sshdeck-part"), prefix).unwrap();
+    }
+    let cache = farm.root.join("cache");
+    let relay = Relay::in_dir(links[0].clone(), vec!["src".into()], &cache).expect("spool");
+    let spool = relay.spool.clone();
+    let id = q.submit(QueueJob {
+        title: "copy node0 → 2 hosts".into(),
+        spec: spec(Direction::Put, vec!["src".into()], Path::new("."), false),
+        hosts: vec![links[1].clone(), links[2].clone()],
+        remove_sources: false,
+        relay: Some(relay),
+    });
+    let v = wait(&mut views, Duration::from_secs(120), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Done, "{v:?}");
+    for h in [1, 2] {
+        let dst = farm.hosts[h].files().join("src");
+        assert!(
+            std::fs::read(dst.join("big.bin")).unwrap() == data,
+            "host {h}: big.bin differs"
+        );
+        assert_eq!(std::fs::read(dst.join("sub/small")).unwrap(), b"small");
+        assert!(!dst.join(".big.bin.sshdeck-part").exists());
+    }
+    let notes: Vec<&String> = v
+        .hosts
+        .iter()
+        .flat_map(|h| match &h.result {
+            Some(Ok(t)) => t.notes.iter().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect();
+    assert_eq!(
+        notes.len(),
+        1,
+        "only C's wrong part is started over: {notes:?}"
+    );
+    assert!(notes[0].contains("not used"), "{notes:?}");
+    assert!(
+        !spool.exists(),
+        "the spool is removed once every host has the files"
+    );
+    // The source host was only read.
+    assert!(std::fs::read(a.join("src/big.bin")).unwrap() == data);
+}
+
+/// A host-to-host copy cancelled halfway leaves nothing under the real
+/// name at the destination; copying again resumes and ends exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_host_to_host_copy_leaves_no_partial_file_and_resumes() {
+    use sshdeck::engine::queue::Relay;
+    let farm = Farm::start(2);
+    let (e, ids) = farm_engine_drained(&farm);
+    let links: Vec<HostLink> = ids.iter().map(|&id| e.link(id)).collect();
+    let (q, mut views) = TransferQueue::new();
+    let data: Vec<u8> = (0..96u32 << 20)
+        .map(|i| (i.wrapping_mul(40503) >> 7) as u8)
+        .collect();
+    std::fs::write(farm.hosts[0].files().join("image.raw"), &data).unwrap();
+    let cache = farm.root.join("cache");
+    let job = |relay| QueueJob {
+        title: "copy node0 → node1".into(),
+        spec: spec(
+            Direction::Put,
+            vec!["image.raw".into()],
+            Path::new("."),
+            false,
+        ),
+        hosts: vec![links[1].clone()],
+        remove_sources: false,
+        relay: Some(relay),
+    };
+    let relay = Relay::in_dir(links[0].clone(), vec!["image.raw".into()], &cache).unwrap();
+    let id = q.submit(job(relay));
+    // Wait until the put half is under way (its progress restarts at the
+    // put), then cancel.
+    let dst = farm.hosts[1].files();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !dst.join(".image.raw.sshdeck-part").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the put half never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    q.cancel(id);
+    let v = wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    if v.state == JobState::Cancelled {
+        assert!(
+            !dst.join("image.raw").exists(),
+            "a partial file under the real name"
+        );
+    }
+    let relay = Relay::in_dir(links[0].clone(), vec!["image.raw".into()], &cache).unwrap();
+    let id = q.submit(job(relay));
+    let v = wait(&mut views, Duration::from_secs(120), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Done, "{v:?}");
+    assert!(std::fs::read(dst.join("image.raw")).unwrap() == data);
 }

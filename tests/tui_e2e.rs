@@ -425,3 +425,116 @@ fn a_rebound_key_works_and_history_lasts_across_two_runs_in_tmux() {
     tmux.send(&["q"]);
     assert_eq!(tmux.wait_exit(), "0");
 }
+
+fn sha256_of(path: &std::path::Path) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    h.finalize().to_vec()
+}
+
+/// Point the files tab's left pane at node0 and the right pane at node1,
+/// keep only `name` in view on the left, and copy it across (F5).
+fn copy_node0_to_node1(tmux: &Tmux, name: &str) {
+    tmux.wait_for("the host list", |s| s.contains("node1"));
+    tmux.send(&["a"]);
+    tmux.send(&["F2"]);
+    tmux.wait_for("the files tab", |s| s.contains("2 selected hosts"));
+    // Rows of the side picker: local, the selected hosts, node0, node1.
+    tmux.send(&["o"]);
+    tmux.wait_for("the side picker", |s| s.contains("Show in this pane"));
+    tmux.send(&["Down", "Down", "Enter"]);
+    tmux.wait_for("node0 on the left", |s| s.contains(name));
+    tmux.send(&["Tab", "o"]);
+    tmux.wait_for("the side picker", |s| s.contains("Show in this pane"));
+    tmux.send(&["Down", "Down", "Down", "Enter"]);
+    tmux.send(&["Tab", "/"]);
+    tmux.type_text(name);
+    tmux.send(&["Enter"]);
+    tmux.send(&["F5"]);
+}
+
+/// Host to host in the files tab, killed mid-copy: the destination never
+/// has a partial file under its real name, and the next copy resumes and
+/// ends byte-exact.
+#[test]
+fn a_host_to_host_copy_killed_midway_leaves_no_partial_file_and_resumes_in_tmux() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(2);
+    let cfg = farm_config(&farm);
+    let src = farm.hosts[0].files().join("disk.img");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&src).unwrap();
+        let mut block = vec![0u8; 1 << 20];
+        for i in 0..384u32 {
+            for (j, b) in block.iter_mut().enumerate() {
+                *b = ((j as u32).wrapping_mul(31) ^ i.wrapping_mul(2_654_435_761)) as u8;
+            }
+            f.write_all(&block).unwrap();
+        }
+    }
+    let dst = farm.hosts[1].files().join("disk.img");
+    let part = farm.hosts[1].files().join(".disk.img.sshdeck-part");
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let launch = wrapped(&format!(
+        "export HOME={r} XDG_CACHE_HOME={r}/cache; {bin} -c {} tui",
+        cfg.display(),
+        r = farm.root.display()
+    ));
+
+    let tmux = Tmux::start("e2e-relay1", &launch, 140, 36);
+    copy_node0_to_node1(&tmux, "disk.img");
+    // Kill sshdeck outright once the destination's part file is growing.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while std::fs::metadata(&part).map_or(0, |m| m.len()) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the copy never reached node1: {}",
+            tmux.screen()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let pid = tmux.program_pid();
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tmux.wait_for("sshdeck is gone", |s| s.contains("EXIT:"));
+    let kept = std::fs::metadata(&part).map_or(0, |m| m.len());
+    assert!(!dst.exists(), "a partial file under the real name");
+    assert!(
+        kept > 0 && kept < std::fs::metadata(&src).unwrap().len(),
+        "killed after the copy finished ({kept} bytes): make the file larger"
+    );
+
+    // Again: the part file is proven a prefix and resumed.
+    let tmux = Tmux::start("e2e-relay2", &launch, 140, 36);
+    copy_node0_to_node1(&tmux, "disk.img");
+    let screen = tmux.wait_for("the copy done", |s| s.contains("done on 1 host"));
+    assert!(!screen.contains("started over"), "not resumed: {screen}");
+    assert_eq!(sha256_of(&dst), sha256_of(&src), "node1's copy differs");
+    assert!(!part.exists());
+    let spool = farm.root.join("cache/sshdeck/relay");
+    let left: Vec<_> = std::fs::read_dir(&spool)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "the spool is removed: {left:?}");
+    tmux.send(&["q"]);
+    assert_eq!(tmux.wait_exit(), "0");
+}

@@ -94,6 +94,9 @@ pub struct TransferRequest {
     /// Host indices: destinations of a put, sources of a get.
     pub hosts: Vec<usize>,
     pub remove_sources: bool,
+    /// A host-to-host copy: the sources are on this host, the destinations
+    /// are `hosts`.
+    pub relay_from: Option<usize>,
 }
 
 /// Side effects, carried out by the runner (never by the update).

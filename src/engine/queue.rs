@@ -36,6 +36,89 @@ pub struct QueueJob {
     /// (put: a file once every host has it; get: on each host, what came
     /// from it), and only if they have not changed since.
     pub remove_sources: bool,
+    /// A host-to-host copy: the sources are on this host. They are first
+    /// fetched (verified) into a private spool here, then put from it to
+    /// `hosts` like any put; the spool goes once every host has them.
+    pub relay: Option<Relay>,
+}
+
+/// Where a host-to-host copy reads from.
+pub struct Relay {
+    pub from: HostLink,
+    /// Paths on `from`.
+    pub sources: Vec<String>,
+    /// Private to this user (0700), named after the source host and paths,
+    /// so a retried or resumed copy finds what was already fetched.
+    pub spool: PathBuf,
+}
+
+impl Relay {
+    /// A relay spooling under the user's cache directory.
+    pub fn new(from: HostLink, sources: Vec<String>) -> std::io::Result<Relay> {
+        let base = super::target::cache_dir()
+            .ok_or_else(|| std::io::Error::other("no home directory for the relay spool"))?;
+        Relay::in_dir(from, sources, &base)
+    }
+
+    /// A relay spooling under `base/relay/`.
+    pub fn in_dir(
+        from: HostLink,
+        sources: Vec<String>,
+        base: &std::path::Path,
+    ) -> std::io::Result<Relay> {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(from.label.as_bytes());
+        for s in &sources {
+            h.update([0]);
+            h.update(s.as_bytes());
+        }
+        let id: String = h.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let spool = base.join("relay").join(id);
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&spool)?;
+        }
+        Ok(Relay {
+            from,
+            sources,
+            spool,
+        })
+    }
+
+    /// The put half: the same copy, from the spool.
+    fn put_spec(&self, spec: &CopySpec) -> CopySpec {
+        let mut put = spec.clone();
+        put.dir = Direction::Put;
+        put.sources = self
+            .sources
+            .iter()
+            .map(|s| {
+                let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+                self.spool.join(name).to_string_lossy().into_owned()
+            })
+            .collect();
+        put
+    }
+
+    /// The get half: every source into the spool. What is already there
+    /// and unchanged (size and mtime) is not fetched again.
+    fn get_spec(&self, spec: &CopySpec) -> CopySpec {
+        let mut get = spec.clone();
+        get.dir = Direction::Get;
+        get.sources = self.sources.clone();
+        get.dest = self.spool.to_string_lossy().into_owned();
+        get.per_host_dir = false;
+        get.renames = Default::default();
+        get.opts.overwrite = super::transfer::Overwrite::SkipSame;
+        get
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,8 +394,38 @@ fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
     let ledgers = s.ledgers.clone();
     let cancel = s.cancel.clone();
     tokio::spawn(async move {
-        let spec = job.spec.clone();
-        let scans = tokio::task::spawn_blocking(move || copy_job::prepare(&spec)).await;
+        // A host-to-host copy fetches first; a failure there fails every
+        // destination with its cause, and the spool keeps what came.
+        let spec = match &job.relay {
+            Some(relay) => match fetch(relay, &job.spec, &progress, &todo, &cancel).await {
+                Ok(()) => relay.put_spec(&job.spec),
+                Err(e) => {
+                    let why = e.to_string();
+                    let cancelled = e.is_cancelled();
+                    let results = todo
+                        .iter()
+                        .map(|&t| {
+                            t.then(|| {
+                                Err(if cancelled {
+                                    CopyError::Transfer(super::transfer::TransferError::Cancelled)
+                                } else {
+                                    CopyError::Transfer(super::transfer::TransferError::Local {
+                                        path: relay.spool.clone(),
+                                        cause: format!("fetching from {}: {why}", relay.from.label),
+                                    })
+                                })
+                            })
+                        })
+                        .collect();
+                    let _ = tx.send(Cmd::Finished(id, results));
+                    return;
+                }
+            },
+            None => job.spec.clone(),
+        };
+        let spec = Arc::new(spec);
+        let prep = spec.clone();
+        let scans = tokio::task::spawn_blocking(move || copy_job::prepare(&prep)).await;
         let scans = scans.unwrap_or_else(|e| {
             Err(super::transfer::TransferError::Local {
                 path: PathBuf::from("."),
@@ -332,21 +445,63 @@ fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
             }
         };
         let runs = job.hosts.iter().enumerate().map(|(i, link)| {
-            let (job, scans, cancel) = (job.clone(), scans.clone(), cancel.clone());
+            let (spec, scans, cancel) = (spec.clone(), scans.clone(), cancel.clone());
             let (progress, ledger, run) = (progress[i].clone(), ledgers[i].clone(), todo[i]);
             let link = link.clone();
             async move {
                 if !run {
                     return None;
                 }
-                let r = copy_job::host_copy(&link, &job.spec, &scans, &progress, &ledger, &cancel)
-                    .await;
+                let r =
+                    copy_job::host_copy(&link, &spec, &scans, &progress, &ledger, &cancel).await;
                 Some(r)
             }
         });
         let results = futures::future::join_all(runs).await;
         let _ = tx.send(Cmd::Finished(id, results));
     });
+}
+
+/// The fetch half of a host-to-host copy: the sources from the relay host
+/// into the spool, verified as any get. Every destination's progress shows
+/// it meanwhile ("from HOST: file"), so the panel never sits at zero.
+async fn fetch(
+    relay: &Relay,
+    spec: &CopySpec,
+    progress: &[Arc<HostProgress>],
+    todo: &[bool],
+    cancel: &CancellationToken,
+) -> Result<(), CopyError> {
+    let get = relay.get_spec(spec);
+    let fetching = Arc::new(HostProgress::default());
+    let ledger = Ledger::default();
+    let prepared = copy_job::Prepared::default();
+    let mirror = {
+        let (fetching, progress) = (fetching.clone(), progress.to_vec());
+        let todo = todo.to_vec();
+        let from = relay.from.label.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tick.tick().await;
+                let (done, total) = (
+                    fetching.done.load(Ordering::Relaxed),
+                    fetching.total.load(Ordering::Relaxed),
+                );
+                let current = format!("from {from}: {}", fetching.current_file());
+                for (p, _) in progress.iter().zip(&todo).filter(|(_, t)| **t) {
+                    p.done.store(done, Ordering::Relaxed);
+                    p.total.store(total, Ordering::Relaxed);
+                    if let Ok(mut c) = p.current.lock() {
+                        c.clone_from(&current);
+                    }
+                }
+            }
+        })
+    };
+    let r = copy_job::host_copy(&relay.from, &get, &prepared, &fetching, &ledger, cancel).await;
+    mirror.abort();
+    r.map(|_| ())
 }
 
 /// Record a run's results; for a move, delete the sources that were
@@ -370,6 +525,12 @@ async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
     s.stop_clock();
     if s.cancelling {
         s.state = JobState::Cancelled;
+        // Given up: the fetched copy goes (the destinations' part files
+        // stay, and a new copy resumes them against a fresh fetch).
+        if let Some(relay) = &s.job.relay {
+            let spool = relay.spool.clone();
+            let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(spool)).await;
+        }
         return;
     }
     let all_ok = s.results.iter().all(|r| matches!(r, Some(Ok(_))));
@@ -378,6 +539,12 @@ async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
     } else {
         JobState::Failed
     };
+    // Every destination has it: the spool has served. (A failed job keeps
+    // it, so a retry resumes from what was fetched.)
+    if all_ok && let Some(relay) = &s.job.relay {
+        let spool = relay.spool.clone();
+        let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(spool)).await;
+    }
     if s.job.remove_sources {
         s.note = remove_sources(s).await;
     }

@@ -135,6 +135,16 @@ pub fn state_dir() -> Option<PathBuf> {
     Some(base.join("sshdeck"))
 }
 
+/// `$XDG_CACHE_HOME/sshdeck`, else `~/.cache/sshdeck`: the spool of
+/// host-to-host copies.
+pub fn cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home_dir().map(|h| h.join(".cache")))?;
+    Some(base.join("sshdeck"))
+}
+
 pub fn home_dir() -> Option<PathBuf> {
     if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         return Some(h.into());

@@ -13,7 +13,7 @@ use crate::app::files::state::Side;
 use crate::app::msg::{FileOp, Listing, TransferAction, TransferRequest};
 use crate::engine::fs::{FileSystem, LocalFs, RemoteFs};
 use crate::engine::local_dest::LocalDir;
-use crate::engine::queue::{JobView, QueueJob, TransferQueue};
+use crate::engine::queue::{JobView, QueueJob, Relay, TransferQueue};
 use crate::engine::transfer::{self, Overwrite, TransferOpts};
 use crate::engine::{HostId, HostLink};
 
@@ -165,11 +165,25 @@ impl FilesIo {
 
     pub fn transfer(&self, req: TransferRequest) {
         let hosts = req.hosts.iter().filter_map(|&h| self.link(h)).collect();
+        let relay = match req.relay_from.and_then(|h| self.link(h)) {
+            Some(from) => match Relay::new(from, req.spec.sources.clone()) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    let _ = self.back.send(Back::Msg(Msg::Status(format!(
+                        "{}: cannot make the relay spool: {e}",
+                        req.title
+                    ))));
+                    return;
+                }
+            },
+            None => None,
+        };
         self.queue.submit(QueueJob {
             title: req.title,
             spec: req.spec,
             hosts,
             remove_sources: req.remove_sources,
+            relay,
         });
     }
 

@@ -26,8 +26,14 @@ pub fn start(
     }
     let to = 1 - from;
     let (a, b) = (s.files.panes[from].side, s.files.panes[to].side);
-    if let Err(why) = direction(a, b) {
+    if let Err(why) = route(a, b) {
         s.status = Some(why.into());
+        return Vec::new();
+    }
+    if remove_sources && matches!(route(a, b), Ok(Route::Relay { .. })) {
+        s.status = Some(
+            "moving between hosts is not offered: copy (F5), then delete on the source (F8)".into(),
+        );
         return Vec::new();
     }
     if s.files.panes[to].cwd.is_empty() {
@@ -64,13 +70,27 @@ pub fn start(
     Vec::new()
 }
 
-/// Local → remote is a put, remote → local a get.
-fn direction(from: Side, to: Side) -> Result<Direction, &'static str> {
+/// How a copy between two panes goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// Local → remote.
+    Put,
+    /// Remote → local.
+    Get,
+    /// One host → another host, or → the selected hosts: fetched here,
+    /// then put (see `engine::queue::Relay`).
+    Relay { from: usize },
+}
+
+fn route(from: Side, to: Side) -> Result<Route, &'static str> {
     match (from, to) {
         (Side::Local, Side::Local) => Err("both panes are local: point one at a host (o)"),
-        (Side::Local, _) => Ok(Direction::Put),
-        (_, Side::Local) => Ok(Direction::Get),
-        _ => Err("copies between two remote panes are not supported: get to a local pane first"),
+        (Side::Local, _) => Ok(Route::Put),
+        (_, Side::Local) => Ok(Route::Get),
+        (Side::Host(h), _) => Ok(Route::Relay { from: h }),
+        (Side::Selected, _) => Err(
+            "copy from one host at a time: point the source pane at that host (o), the other at the destination",
+        ),
     }
 }
 
@@ -116,17 +136,29 @@ type Group = (Overwrite, Vec<String>, BTreeMap<String, String>);
 fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
     let to = 1 - p.from;
     let (src, dst) = (&s.files.panes[p.from], &s.files.panes[to]);
-    let Ok(dir) = direction(src.side, dst.side) else {
+    let Ok(route) = route(src.side, dst.side) else {
         return Vec::new();
+    };
+    let (dir, relay_from) = match route {
+        Route::Put => (Direction::Put, None),
+        Route::Get => (Direction::Get, None),
+        Route::Relay { from } => (Direction::Put, Some(from)),
     };
     let remote_side = if dir == Direction::Put {
         dst.side
     } else {
         src.side
     };
-    let hosts = hosts_of(s, remote_side);
+    let mut hosts = hosts_of(s, remote_side);
+    // Host A → the selected hosts: A among them would copy onto itself.
+    if let Some(a) = relay_from {
+        hosts.retain(|&h| h != a);
+    }
     if hosts.is_empty() {
-        s.status = Some("no hosts selected for this copy".into());
+        s.status = Some(match relay_from {
+            Some(_) => "no destination: the only selected host is the source".into(),
+            None => "no hosts selected for this copy".into(),
+        });
         return Vec::new();
     }
     let answer_of = |n: &str| {
@@ -157,13 +189,21 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
         return Vec::new();
     }
     let verb = match (dir, p.remove_sources) {
+        _ if relay_from.is_some() => "copy",
         (Direction::Put, false) => "put",
         (Direction::Put, true) => "move to",
         (Direction::Get, false) => "get",
         (Direction::Get, true) => "move from",
     };
     let fan_in = dir == Direction::Get && src.side == Side::Selected;
-    let where_ = side_label(s, remote_side);
+    let where_ = match relay_from {
+        Some(_) => format!(
+            "{} → {}",
+            side_label(s, src.side),
+            side_label(s, remote_side)
+        ),
+        None => side_label(s, remote_side),
+    };
     let mut out = Vec::new();
     for (_, (overwrite, sources, renames)) in groups {
         let what = match sources.len() {
@@ -189,6 +229,7 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
             },
             hosts: hosts.clone(),
             remove_sources: p.remove_sources,
+            relay_from,
         }));
     }
     s.status = Some(format!(
