@@ -52,7 +52,7 @@ fn main() {
         let mut s = AppState::new(hosts, BTreeMap::new(), 1000);
         let _ = update(&mut s, Msg::Resize(200, 60));
         let idle = per_frame(&s, 50);
-        s.filter = "f0".into();
+        s.deck.filter = "f0".into();
         let filtered = per_frame(&s, 50);
         println!("| {n} | {idle:.2} | {filtered:.2} |");
     }

@@ -93,7 +93,7 @@ fn filter_narrows_and_a_selects_only_visible() {
     key(&mut s, KeyCode::Char('/'));
     typ(&mut s, "wb2");
     key(&mut s, KeyCode::Enter);
-    assert_eq!(s.filter, "wb2");
+    assert_eq!(s.deck.filter, "wb2");
     key(&mut s, KeyCode::Char('a'));
     assert_eq!(names(&s), ["web2"]);
 }
@@ -146,7 +146,7 @@ fn enter_fans_out_to_the_selection() {
         other => panic!("{other:?}"),
     }
     assert_eq!(s.running(), 3);
-    assert!(s.command.is_empty());
+    assert!(s.deck.command.is_empty());
 }
 
 #[test]
@@ -160,7 +160,7 @@ fn alt_enter_adds_a_line_and_history_recalls() {
         Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)),
     );
     typ(&mut s, "echo 2");
-    assert_eq!(s.command.lines(), ["echo 1", "echo 2"]);
+    assert_eq!(s.deck.command.lines(), ["echo 1", "echo 2"]);
     let fx = key(&mut s, KeyCode::Enter);
     assert!(
         matches!(&fx[..], [Effect::Exec { command, .. }, Effect::SaveHistory(_)] if command == "echo 1\necho 2")
@@ -178,10 +178,10 @@ fn alt_enter_adds_a_line_and_history_recalls() {
         );
     }
     key(&mut s, KeyCode::Up);
-    assert_eq!(s.command.lines(), ["echo 1", "echo 2"]);
+    assert_eq!(s.deck.command.lines(), ["echo 1", "echo 2"]);
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Down);
-    assert!(s.command.is_empty());
+    assert!(s.deck.command.is_empty());
 }
 
 #[test]
@@ -399,7 +399,7 @@ fn mouse_click_selects_and_wheel_scrolls() {
         modifiers: KeyModifiers::NONE,
     };
     let _ = update(&mut s, Msg::Mouse(wheel));
-    assert_eq!(s.panes.scroll.get(&0), Some(&3));
+    assert_eq!(s.deck.panes.scroll.get(&0), Some(&3));
 }
 
 #[test]
@@ -441,11 +441,11 @@ fn gathered_view_groups_and_diffs() {
     assert_eq!(groups[1].hosts, vec![2]);
     s.focus = Focus::Output;
     key(&mut s, KeyCode::Char('b'));
-    assert!(s.panes.gathered);
+    assert!(s.deck.panes.gathered);
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Char('d'));
-    assert!(s.panes.show_diff);
-    assert_eq!(s.panes.gathered_cursor, 1);
+    assert!(s.deck.panes.show_diff);
+    assert_eq!(s.deck.panes.gathered_cursor, 1);
 }
 
 /// Hosts are grouped by all they sent, not by what their scrollback (100
@@ -502,9 +502,9 @@ fn output_search_moves_the_view() {
     typ(&mut s, "line 10");
     key(&mut s, KeyCode::Enter);
     // Line 10 of 50 at the bottom of the view: 39 lines scrolled up.
-    assert_eq!(s.panes.scroll.get(&0), Some(&39));
+    assert_eq!(s.deck.panes.scroll.get(&0), Some(&39));
     key(&mut s, KeyCode::End);
-    assert_eq!(s.panes.scroll.get(&0), None);
+    assert_eq!(s.deck.panes.scroll.get(&0), None);
 }
 
 /// The files tab, driven by messages: listings in, effects out.
@@ -865,7 +865,7 @@ fn the_gathered_view_selects_a_group_or_everything_outside_the_largest() {
 #[test]
 fn ctrl_r_finds_older_commands_and_a_leading_space_is_not_saved() {
     let mut s = state();
-    s.history = vec![
+    s.deck.history = vec![
         "df -h".into(),
         "systemctl status nginx".into(),
         "uptime".into(),
@@ -873,18 +873,18 @@ fn ctrl_r_finds_older_commands_and_a_leading_space_is_not_saved() {
     s.focus = Focus::Command;
     ctrl(&mut s, 'r');
     typ(&mut s, "st");
-    assert_eq!(s.command.lines(), ["systemctl status nginx"]);
+    assert_eq!(s.deck.command.lines(), ["systemctl status nginx"]);
     // Esc keeps the match to edit.
     key(&mut s, KeyCode::Esc);
-    assert!(s.history_search.is_none());
-    assert_eq!(s.command.lines(), ["systemctl status nginx"]);
+    assert!(s.deck.history_search.is_none());
+    assert_eq!(s.deck.command.lines(), ["systemctl status nginx"]);
     // A command typed with a leading space runs but is not kept.
-    s.command = sshdeck::app::state::new_command_area();
+    s.deck.command = sshdeck::app::state::new_command_area();
     s.focus = Focus::Hosts;
     key(&mut s, KeyCode::Char('a'));
     s.focus = Focus::Command;
     typ(&mut s, " export TOKEN=hunter2");
     let fx = key(&mut s, KeyCode::Enter);
     assert!(matches!(&fx[..], [Effect::Exec { .. }]), "{fx:?}");
-    assert!(!s.history.iter().any(|c| c.contains("hunter2")));
+    assert!(!s.deck.history.iter().any(|c| c.contains("hunter2")));
 }

@@ -57,7 +57,7 @@ fn ran() -> AppState {
             }),
         );
     }
-    s.history = vec!["df -h".into(), "uptime".into()];
+    s.deck.history = vec!["df -h".into(), "uptime".into()];
     s.recipe = Some(RecipeRun {
         name: "deploy".into(),
         steps: vec![("run".into(), "true".into())],
@@ -79,12 +79,12 @@ fn in_context(ctx: Context) -> AppState {
         Context::Command => {
             s.focus = Focus::Command;
             // Browsing the history, so Down has somewhere to go.
-            s.history_pos = Some(0);
+            s.deck.history_pos = Some(0);
         }
         Context::Output => s.focus = Focus::Output,
         Context::Gathered => {
             s.focus = Focus::Output;
-            s.panes.gathered = true;
+            s.deck.panes.gathered = true;
         }
         Context::Recipe => {
             s.focus = Focus::Output;
@@ -221,9 +221,9 @@ fn a_rebound_key_dispatches_and_shows_in_hints_and_help() {
     .unwrap_or_else(|e| panic!("{}", e.msg));
     s.focus = Focus::Hosts;
     let _ = press(&mut s, Key::parse("b").unwrap_or_else(|e| panic!("{e}")));
-    assert!(!s.panes.gathered, "the old key still works");
+    assert!(!s.deck.panes.gathered, "the old key still works");
     let _ = press(&mut s, Key::parse("G").unwrap_or_else(|e| panic!("{e}")));
-    assert!(s.panes.gathered);
+    assert!(s.deck.panes.gathered);
     assert!(
         help::hints(&s)
             .iter()

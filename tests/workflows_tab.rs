@@ -245,7 +245,7 @@ fn palette_filters_and_runs_saved_commands() {
     insta::assert_snapshot!("palette_filtered_90x20", draw(&s, 90, 20));
     let e = key(&mut s, KeyCode::Enter);
     assert!(
-        matches!(&e[..], [Effect::Exec { hosts, command, .. }] if command == "du -xsh /var/* | sort -h" && hosts.len() == 3),
+        matches!(&e[..], [Effect::Exec { hosts, command, .. }, Effect::SaveHistory(_)] if command == "du -xsh /var/* | sort -h" && hosts.len() == 3),
         "{e:?}"
     );
     assert_eq!(s.overlay, Overlay::None);

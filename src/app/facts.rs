@@ -74,12 +74,12 @@ pub fn refresh(s: &mut AppState, hosts: Vec<usize>) -> Vec<Effect> {
 
 /// `o`: inventory order → each column (largest first) → inventory order.
 pub fn cycle_sort(s: &mut AppState) {
-    s.sort = match s.sort {
-        Sort::Inventory if !s.columns.is_empty() => Sort::Column {
+    s.deck.sort = match s.deck.sort {
+        Sort::Inventory if !s.deck.columns.is_empty() => Sort::Column {
             index: 0,
             reversed: false,
         },
-        Sort::Column { index, .. } if index + 1 < s.columns.len() => Sort::Column {
+        Sort::Column { index, .. } if index + 1 < s.deck.columns.len() => Sort::Column {
             index: index + 1,
             reversed: false,
         },
@@ -90,8 +90,8 @@ pub fn cycle_sort(s: &mut AppState) {
 
 /// `O`: the same column, the other way round.
 pub fn reverse_sort(s: &mut AppState) {
-    if let Sort::Column { index, reversed } = s.sort {
-        s.sort = Sort::Column {
+    if let Sort::Column { index, reversed } = s.deck.sort {
+        s.deck.sort = Sort::Column {
             index,
             reversed: !reversed,
         };
@@ -100,8 +100,8 @@ pub fn reverse_sort(s: &mut AppState) {
 }
 
 pub fn sort_by(s: &mut AppState, index: usize) {
-    if index < s.columns.len() {
-        s.sort = Sort::Column {
+    if index < s.deck.columns.len() {
+        s.deck.sort = Sort::Column {
             index,
             reversed: false,
         };
@@ -110,11 +110,11 @@ pub fn sort_by(s: &mut AppState, index: usize) {
 }
 
 fn announce_sort(s: &mut AppState) {
-    s.status = Some(match s.sort {
+    s.status = Some(match s.deck.sort {
         Sort::Inventory => "hosts in inventory order".into(),
         Sort::Column { index, reversed } => format!(
             "hosts sorted by {} ({} first)",
-            s.columns[index].title,
+            s.deck.columns[index].title,
             if reversed { "smallest" } else { "largest" }
         ),
     });
@@ -191,7 +191,7 @@ mod tests {
     fn a_new_fact_resorts_the_cached_rows() {
         let hosts = vec![("a".into(), vec![]), ("b".into(), vec![])];
         let mut s = AppState::new(hosts, BTreeMap::new(), 10);
-        s.sort = Sort::Column {
+        s.deck.sort = Sort::Column {
             index: 0,
             reversed: false,
         };

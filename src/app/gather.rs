@@ -25,7 +25,7 @@ pub struct Group {
 /// text shown is the first host's; one lookup per host, so 10,000 hosts
 /// group in one pass.
 pub fn groups(s: &AppState) -> Vec<Group> {
-    let Some(job) = &s.job else {
+    let Some(job) = &s.deck.job else {
         return Vec::new();
     };
     let mut out: Vec<Group> = Vec::new();
@@ -64,11 +64,17 @@ pub fn groups(s: &AppState) -> Vec<Group> {
 /// group by selecting its hosts for the next command.
 pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     let groups = groups(s);
-    let cursor = s.panes.gathered_cursor.min(groups.len().saturating_sub(1));
+    let cursor = s
+        .deck
+        .panes
+        .gathered_cursor
+        .min(groups.len().saturating_sub(1));
     match a {
-        Action::Up => s.panes.gathered_cursor = cursor.saturating_sub(1),
-        Action::Down => s.panes.gathered_cursor = (cursor + 1).min(groups.len().saturating_sub(1)),
-        Action::Diff => s.panes.show_diff = !s.panes.show_diff,
+        Action::Up => s.deck.panes.gathered_cursor = cursor.saturating_sub(1),
+        Action::Down => {
+            s.deck.panes.gathered_cursor = (cursor + 1).min(groups.len().saturating_sub(1))
+        }
+        Action::Diff => s.deck.panes.show_diff = !s.deck.panes.show_diff,
         Action::SelectResult => {
             let Some(g) = groups.get(cursor) else {
                 s.status = Some("no results to select yet".into());

@@ -26,7 +26,7 @@ pub fn context(s: &AppState) -> Context {
             Focus::Command => Context::Command,
             Focus::Hosts => Context::Hosts,
             Focus::Output if s.recipe.as_ref().is_some_and(|r| r.show) => Context::Recipe,
-            Focus::Output if s.panes.gathered => Context::Gathered,
+            Focus::Output if s.deck.panes.gathered => Context::Gathered,
             Focus::Output => Context::Output,
         },
     }

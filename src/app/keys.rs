@@ -40,11 +40,11 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     if s.view == View::Shells {
         return super::shell::on_key(s, k);
     }
-    if s.options.editing.is_some() {
-        s.options.on_key(k);
+    if s.deck.options.editing.is_some() {
+        s.deck.options.on_key(k);
         return Vec::new();
     }
-    if s.history_search.is_some() {
+    if s.deck.history_search.is_some() {
         return command::on_search_key(s, k);
     }
     if let Some(effects) = dispatch(s, Context::Global, k) {
@@ -53,12 +53,12 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     if s.view == View::Files {
         return on_files_key(s, k);
     }
-    if s.input.is_some() {
+    if s.deck.input.is_some() {
         return list::on_line_input(s, k);
     }
     if s.focus == Focus::Command {
         return dispatch(s, Context::Command, k).unwrap_or_else(|| {
-            s.command.input(k);
+            s.deck.command.input(k);
             Vec::new()
         });
     }
@@ -141,9 +141,9 @@ fn main_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
             Vec::new()
         }
         Action::Gather => {
-            s.panes.gathered = !s.panes.gathered;
-            s.panes.gathered_cursor = 0;
-            s.panes.show_diff = false;
+            s.deck.panes.gathered = !s.deck.panes.gathered;
+            s.deck.panes.gathered_cursor = 0;
+            s.deck.panes.show_diff = false;
             Vec::new()
         }
         Action::RerunFailed => rerun_failed(s),
@@ -155,7 +155,7 @@ fn main_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
 /// The hosts where the last command did not exit 0: a non-zero status, a
 /// signal, a timeout, or no connection.
 pub fn failed_hosts(s: &AppState) -> Vec<usize> {
-    let Some(job) = &s.job else {
+    let Some(job) = &s.deck.job else {
         return Vec::new();
     };
     job.targets
@@ -171,7 +171,7 @@ pub fn failed_hosts(s: &AppState) -> Vec<usize> {
 
 /// `R`: the last command again, on exactly the hosts where it failed.
 pub fn rerun_failed(s: &mut AppState) -> Vec<Effect> {
-    let Some(job) = &s.job else {
+    let Some(job) = &s.deck.job else {
         s.status = Some("nothing has run yet".into());
         return Vec::new();
     };
@@ -190,7 +190,7 @@ pub fn rerun_failed(s: &mut AppState) -> Vec<Effect> {
 
 /// F2: between the hosts/output tab and the files tab.
 pub fn toggle_view(s: &mut AppState) -> Vec<Effect> {
-    s.input = None;
+    s.deck.input = None;
     match s.view {
         View::Deck => {
             s.view = View::Files;
@@ -229,7 +229,7 @@ pub fn quit(s: &mut AppState) -> Vec<Effect> {
 }
 
 fn cancel(s: &mut AppState) -> Vec<Effect> {
-    match s.job.as_ref() {
+    match s.deck.job.as_ref() {
         Some(Job {
             id: Some(id),
             running,
@@ -249,12 +249,12 @@ pub fn on_paste(s: &mut AppState, text: &str) {
         }
         return;
     }
-    if let Some((_, area)) = s.input.as_mut() {
+    if let Some((_, area)) = s.deck.input.as_mut() {
         area.insert_str(text.lines().next().unwrap_or(""));
         return;
     }
     if s.focus == Focus::Command {
-        s.command.insert_str(text);
+        s.deck.command.insert_str(text);
     }
 }
 

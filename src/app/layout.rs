@@ -28,7 +28,7 @@ pub fn layout(s: &AppState, area: Rect) -> AppLayout {
         area.width,
         1.min(area.height),
     );
-    let cmd_lines = s.command.lines().len().clamp(1, 4) as u16;
+    let cmd_lines = s.deck.command.lines().len().clamp(1, 4) as u16;
     let cmd_h = (cmd_lines + 2).min(area.height.saturating_sub(1));
     let command = Rect::new(area.x, status.y.saturating_sub(cmd_h), area.width, cmd_h);
     let top_h = command.y.saturating_sub(area.y);
@@ -36,7 +36,7 @@ pub fn layout(s: &AppState, area: Rect) -> AppLayout {
     // Fact columns widen the list once there are facts to show, up to
     // half the screen.
     let hosts_w = if s.hosts.iter().any(|h| !h.facts.is_empty()) {
-        let extra: usize = s.columns.iter().map(fact_col_width).sum();
+        let extra: usize = s.deck.columns.iter().map(fact_col_width).sum();
         (base + extra as u16).min((area.width / 2).max(base))
     } else {
         base
@@ -63,11 +63,11 @@ pub fn fact_col_width(c: &super::state::Column) -> usize {
 }
 
 fn pane_grid(s: &AppState, output: Rect) -> (Vec<(usize, Rect)>, usize, usize, usize) {
-    let Some(job) = &s.job else {
+    let Some(job) = &s.deck.job else {
         return (Vec::new(), 1, 0, 1);
     };
     let n = job.targets.len();
-    if n == 0 || s.panes.gathered {
+    if n == 0 || s.deck.panes.gathered {
         return (Vec::new(), 1, 0, 1);
     }
     // Inside the output block's border.
@@ -77,7 +77,13 @@ fn pane_grid(s: &AppState, output: Rect) -> (Vec<(usize, Rect)>, usize, usize, u
         output.width.saturating_sub(2),
         output.height.saturating_sub(2),
     );
-    grid(inner, n, s.panes.focused, s.panes.zoomed, MIN_PANE)
+    grid(
+        inner,
+        n,
+        s.deck.panes.focused,
+        s.deck.panes.zoomed,
+        MIN_PANE,
+    )
 }
 
 /// `n` panes in `inner`: the page holding `focused`, as squarish as fits

@@ -51,7 +51,7 @@ pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
                 let idx = first + usize::from(row.saturating_sub(lay.hosts.y + 1));
                 let rows = s.rows();
                 if row > lay.hosts.y && idx < rows.len() {
-                    s.cursor = idx;
+                    s.deck.cursor = idx;
                     if let Row::Host(h) = rows[idx] {
                         s.hosts[h].selected = !s.hosts[h].selected;
                     }
@@ -61,7 +61,7 @@ pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
             } else if contains(lay.output, col, row) {
                 s.focus = Focus::Output;
                 if let Some((k, _)) = lay.panes.iter().find(|(_, r)| contains(*r, col, row)) {
-                    s.panes.focused = *k;
+                    s.deck.panes.focused = *k;
                 }
             }
         }
@@ -69,13 +69,13 @@ pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
             let up = matches!(m.kind, MouseEventKind::ScrollUp);
             if contains(lay.hosts, col, row) {
                 let n = s.rows().len();
-                s.cursor = if up {
-                    s.cursor.saturating_sub(3)
+                s.deck.cursor = if up {
+                    s.deck.cursor.saturating_sub(3)
                 } else {
-                    (s.cursor + 3).min(n.saturating_sub(1))
+                    (s.deck.cursor + 3).min(n.saturating_sub(1))
                 };
             } else if let Some((k, _)) = lay.panes.iter().find(|(_, r)| contains(*r, col, row)) {
-                let host = s.job.as_ref().and_then(|j| j.targets.get(*k).copied());
+                let host = s.deck.job.as_ref().and_then(|j| j.targets.get(*k).copied());
                 scroll(s, host, if up { WHEEL_LINES } else { -WHEEL_LINES });
             }
         }
@@ -87,5 +87,5 @@ pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
 /// First visible row of the host list, so the cursor stays on screen.
 pub fn host_list_offset(s: &AppState, area: Rect) -> usize {
     let visible = usize::from(area.height.saturating_sub(2)).max(1);
-    s.cursor.saturating_sub(visible - 1)
+    s.deck.cursor.saturating_sub(visible - 1)
 }

@@ -83,7 +83,7 @@ pub fn entries(s: &AppState) -> Vec<Entry> {
             action,
         })
     };
-    if s.job.is_some() {
+    if s.deck.job.is_some() {
         action(
             "rerun on failed",
             key(
@@ -112,7 +112,7 @@ pub fn entries(s: &AppState) -> Vec<Entry> {
         ),
         Action::HostInfo,
     );
-    for (i, c) in s.columns.iter().enumerate() {
+    for (i, c) in s.deck.columns.iter().enumerate() {
         action(
             &format!("sort by {}", c.title),
             c.fact.clone(),
@@ -256,7 +256,7 @@ fn run(s: &mut AppState, a: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::SortInventory => {
-            s.sort = super::state::Sort::Inventory;
+            s.deck.sort = super::state::Sort::Inventory;
             s.status = Some("hosts in inventory order".into());
             Vec::new()
         }
@@ -285,7 +285,7 @@ fn run(s: &mut AppState, a: Action) -> Vec<Effect> {
         }
         Action::Gathered => {
             s.view = View::Deck;
-            s.panes.gathered = !s.panes.gathered;
+            s.deck.panes.gathered = !s.deck.panes.gathered;
             Vec::new()
         }
         Action::Help => {

@@ -151,25 +151,60 @@ pub struct Panes {
     pub show_diff: bool,
 }
 
+/// The Hosts tab's own state, as `FilesView` and `ShellsView` are the
+/// other tabs': the host list (filter, folds, sort, cursor, the line
+/// input under it), the command pane (text, options, history) and the
+/// output of the last command.
+pub struct DeckView {
+    pub input: Option<(LineInput, TextArea<'static>)>,
+    pub filter: String,
+    /// Cursor in the visible rows of the host list.
+    pub cursor: usize,
+    pub folded: BTreeSet<String>,
+    /// Host-list columns showing facts, and how the list is sorted.
+    pub columns: Vec<Column>,
+    pub sort: Sort,
+    pub command: TextArea<'static>,
+    /// Options for the next command (Ctrl-O in the command pane).
+    pub options: CommandOptions,
+    pub history: Vec<String>,
+    /// Position while browsing history; None = editing a new command.
+    pub history_pos: Option<usize>,
+    /// Ctrl-R in the command pane: searching the history.
+    pub history_search: Option<super::hosts::command::HistorySearch>,
+    /// The last command run, and its output panes.
+    pub job: Option<Job>,
+    pub panes: Panes,
+}
+
+impl Default for DeckView {
+    fn default() -> Self {
+        DeckView {
+            input: None,
+            filter: String::new(),
+            cursor: 0,
+            folded: BTreeSet::new(),
+            columns: Column::defaults(),
+            sort: Sort::default(),
+            command: new_command_area(),
+            options: CommandOptions::default(),
+            history: Vec::new(),
+            history_pos: None,
+            history_search: None,
+            job: None,
+            panes: Panes::default(),
+        }
+    }
+}
+
 pub struct AppState {
     pub hosts: Vec<HostRow>,
     pub groups: BTreeMap<String, String>,
     pub outputs: Vec<Scrollback>,
     pub focus: Focus,
     pub overlay: Overlay,
-    pub input: Option<(LineInput, TextArea<'static>)>,
-    pub filter: String,
-    /// Cursor in the visible rows of the host list.
-    pub cursor: usize,
-    pub folded: BTreeSet<String>,
-    pub command: TextArea<'static>,
-    pub history: Vec<String>,
-    /// Position while browsing history; None = editing a new command.
-    pub history_pos: Option<usize>,
-    /// Ctrl-R in the command pane: searching the history.
-    pub history_search: Option<super::hosts::command::HistorySearch>,
-    pub job: Option<Job>,
-    pub panes: Panes,
+    /// The Hosts tab: host list, command pane, output panes.
+    pub deck: DeckView,
     pub prompts: VecDeque<PromptView>,
     /// A one-line message in the status bar (errors, "saved to ...").
     pub status: Option<String>,
@@ -178,11 +213,6 @@ pub struct AppState {
     pub view: View,
     pub files: FilesView,
     pub shells: ShellsView,
-    /// Options for the next command (Ctrl-O in the command pane).
-    pub options: CommandOptions,
-    /// Host-list columns showing facts, and how the list is sorted.
-    pub columns: Vec<Column>,
-    pub sort: Sort,
     /// Facts collectors are configured (else facts are never asked for).
     pub facts_enabled: bool,
     /// Recipes and saved commands, for the palette.
@@ -271,16 +301,7 @@ impl AppState {
             outputs,
             focus: Focus::Hosts,
             overlay: Overlay::None,
-            input: None,
-            filter: String::new(),
-            cursor: 0,
-            folded: BTreeSet::new(),
-            command: new_command_area(),
-            history: Vec::new(),
-            history_pos: None,
-            history_search: None,
-            job: None,
-            panes: Panes::default(),
+            deck: DeckView::default(),
             prompts: VecDeque::new(),
             status: None,
             size: (80, 24),
@@ -288,9 +309,6 @@ impl AppState {
             view: View::Deck,
             files: FilesView::default(),
             shells: ShellsView::default(),
-            options: CommandOptions::default(),
-            columns: Column::defaults(),
-            sort: Sort::default(),
             facts_enabled: false,
             recipes: Vec::new(),
             commands: Vec::new(),
@@ -316,7 +334,7 @@ impl AppState {
     }
 
     pub fn running(&self) -> usize {
-        self.job.as_ref().map_or(0, |j| j.running)
+        self.deck.job.as_ref().map_or(0, |j| j.running)
     }
 
     /// The host list as shown: grouped by first tag (untagged last),
@@ -325,10 +343,10 @@ impl AppState {
     pub fn rows(&self) -> Rc<[Row]> {
         let key = RowsKey {
             hosts: self.hosts.len(),
-            filter: self.filter.clone(),
-            folded: self.folded.clone(),
-            sort: self.sort,
-            facts_rev: matches!(self.sort, Sort::Column { .. }).then_some(self.facts_rev),
+            filter: self.deck.filter.clone(),
+            folded: self.deck.folded.clone(),
+            sort: self.deck.sort,
+            facts_rev: matches!(self.deck.sort, Sort::Column { .. }).then_some(self.facts_rev),
         };
         let mut cache = self.rows_cache.borrow_mut();
         if let Some(c) = cache.as_ref()
@@ -348,7 +366,7 @@ impl AppState {
         let mut by_tag: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         let mut untagged = Vec::new();
         for (i, h) in self.hosts.iter().enumerate() {
-            if !self.filter.is_empty() && !fuzzy_match(&self.filter, &h.label) {
+            if !self.deck.filter.is_empty() && !fuzzy_match(&self.deck.filter, &h.label) {
                 continue;
             }
             match h.tags.first() {
@@ -362,7 +380,7 @@ impl AppState {
         let mut rows = Vec::new();
         let grouped = !by_tag.is_empty();
         for (tag, hosts) in by_tag {
-            let folded = self.folded.contains(tag);
+            let folded = self.deck.folded.contains(tag);
             rows.push(Row::Group {
                 tag: tag.to_string(),
                 hosts: hosts.len(),
@@ -373,7 +391,7 @@ impl AppState {
             }
         }
         if grouped && !untagged.is_empty() {
-            let folded = self.folded.contains("");
+            let folded = self.deck.folded.contains("");
             rows.push(Row::Group {
                 tag: String::new(),
                 hosts: untagged.len(),
@@ -392,10 +410,10 @@ impl AppState {
     /// Order `hosts` by the sort column's value (hosts without it last,
     /// inventory order among equals).
     fn sort_hosts(&self, hosts: &mut [usize]) {
-        let Sort::Column { index, reversed } = self.sort else {
+        let Sort::Column { index, reversed } = self.deck.sort else {
             return;
         };
-        let Some(col) = self.columns.get(index) else {
+        let Some(col) = self.deck.columns.get(index) else {
             return;
         };
         let key = |h: usize| {
@@ -475,8 +493,8 @@ mod tests {
                 folded: false
             }
         );
-        s.folded.insert("db".into());
-        s.filter = "1".into();
+        s.deck.folded.insert("db".into());
+        s.deck.filter = "1".into();
         let rows = s.rows();
         assert_eq!(
             rows[0],

@@ -37,7 +37,7 @@ pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::JobStarted(id) => {
-            if let Some(job) = s.job.as_mut() {
+            if let Some(job) = s.deck.job.as_mut() {
                 job.id = Some(id);
             }
             Vec::new()
@@ -113,7 +113,7 @@ fn on_engine(s: &mut AppState, ev: Event) {
         }
         return;
     }
-    let current = s.job.as_ref().and_then(|j| j.id) == Some(ev.job);
+    let current = s.deck.job.as_ref().and_then(|j| j.id) == Some(ev.job);
     match ev.kind {
         EventKind::Connecting => s.hosts[h].state = HostState::Connecting,
         EventKind::Connected => s.hosts[h].state = HostState::Connected,
@@ -150,7 +150,7 @@ fn on_engine(s: &mut AppState, ev: Event) {
 }
 
 fn finished(s: &mut AppState, current: bool) {
-    if current && let Some(job) = s.job.as_mut() {
+    if current && let Some(job) = s.deck.job.as_mut() {
         job.running = job.running.saturating_sub(1);
     }
 }

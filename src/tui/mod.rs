@@ -99,16 +99,16 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     let mut state = AppState::new(rows, groups, scrollback);
     let mut workflows = workflow_io::WorkflowIo::new(facts, recipes.clone());
     state.facts_enabled = workflows.has_collectors();
-    state.columns = columns;
+    state.deck.columns = columns;
     state.recipes = recipes;
     state.commands = commands;
     state.keymap = keymap;
     if let Some(t) = command_timeout {
-        state.options.timeout = format!("{}", t.as_secs_f64());
+        state.deck.options.timeout = format!("{}", t.as_secs_f64());
     }
     if let Some(path) = &history {
         match history::load(path) {
-            Ok(h) => state.history = h,
+            Ok(h) => state.deck.history = h,
             Err(e) => state.status = Some(format!("history {}: {e}", path.display())),
         }
     }

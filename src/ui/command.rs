@@ -32,7 +32,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         .border_style(border(focused))
         .title(title);
     // Options in force are always visible: nothing runs with a hidden sudo.
-    let opts = s.options.summary();
+    let opts = s.deck.options.summary();
     block = if opts.is_empty() {
         block.title_bottom(Line::from(format!(" {options} options ")).right_aligned())
     } else {
@@ -46,5 +46,5 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     };
     let inner = block.inner(area);
     f.render_widget(block, area);
-    f.render_widget(&s.command, inner);
+    f.render_widget(&s.deck.command, inner);
 }

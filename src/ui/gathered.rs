@@ -37,7 +37,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             Style::new().fg(MUTED),
         )));
     }
-    let cursor = s.panes.gathered_cursor.min(gs.len().saturating_sub(1));
+    let cursor = s.deck.panes.gathered_cursor.min(gs.len().saturating_sub(1));
     for (i, g) in gs.iter().enumerate() {
         let names: Vec<&str> = g.hosts.iter().map(|&h| s.hosts[h].label.as_str()).collect();
         let divergent = i > 0;
@@ -62,7 +62,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             ),
             header,
         )));
-        if i == cursor && s.panes.show_diff && i > 0 {
+        if i == cursor && s.deck.panes.show_diff && i > 0 {
             for (tag, text) in diff(&gs[0].text, &g.text) {
                 let style = match tag {
                     '+' => Style::new().fg(OK),

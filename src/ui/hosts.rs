@@ -21,11 +21,11 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         .borders(Borders::ALL)
         .border_style(border(focused))
         .title(title);
-    if !s.filter.is_empty() {
-        block = block.title_bottom(format!(" filter: {} ", s.filter));
+    if !s.deck.filter.is_empty() {
+        block = block.title_bottom(format!(" filter: {} ", s.deck.filter));
     }
     let with_facts = s.hosts.iter().any(|h| !h.facts.is_empty());
-    if with_facts && !s.columns.is_empty() {
+    if with_facts && !s.deck.columns.is_empty() {
         block = block.title(column_titles(s).right_aligned());
     }
     let inner = block.inner(area);
@@ -38,7 +38,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         if lines.len() >= usize::from(inner.height) {
             break;
         }
-        let cursor = focused && i == s.cursor;
+        let cursor = focused && i == s.deck.cursor;
         let mut line = match row {
             Row::Group { tag, hosts, folded } => {
                 let arrow = if *folded { "▸" } else { "▾" };
@@ -79,7 +79,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     } else {
         f.render_widget(Paragraph::new(lines), inner);
     }
-    if let Some((kind @ (LineInput::Filter | LineInput::Group), area_input)) = &s.input {
+    if let Some((kind @ (LineInput::Filter | LineInput::Group), area_input)) = &s.deck.input {
         let label = if *kind == LineInput::Filter {
             "filter"
         } else {
@@ -107,11 +107,12 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
 /// column has an arrow.
 fn column_titles(s: &AppState) -> Line<'static> {
     let spans: Vec<Span> = s
+        .deck
         .columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let arrow = match s.sort {
+            let arrow = match s.deck.sort {
                 Sort::Column { index, reversed } if index == i => {
                     if reversed {
                         "▲"
@@ -138,7 +139,8 @@ fn column_titles(s: &AppState) -> Line<'static> {
 /// each column's thresholds.
 fn fact_spans(s: &AppState, h: usize) -> Vec<Span<'static>> {
     let host = &s.hosts[h];
-    s.columns
+    s.deck
+        .columns
         .iter()
         .map(|c| {
             let w = fact_col_width(c);

@@ -56,14 +56,14 @@ pub fn render(f: &mut Frame, s: &AppState) {
     hosts::render(f, s, lay.hosts);
     if let Some(run) = s.recipe.as_ref().filter(|r| r.show) {
         recipe::render(f, s, run, lay.output);
-    } else if s.panes.gathered {
+    } else if s.deck.panes.gathered {
         gathered::render(f, s, lay.output);
     } else {
         output::render(f, s, &lay);
     }
     command::render(f, s, lay.command);
     status::render(f, s, lay.status);
-    if s.options.editing.is_some() {
+    if s.deck.options.editing.is_some() {
         options::render(f, s, area);
     }
     overlays(f, s, area);

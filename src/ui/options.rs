@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::app::options::ROWS;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
-    let o = &s.options;
+    let o = &s.deck.options;
     let row = o.editing.unwrap_or(0);
     let mut lines = Vec::new();
     for (i, label) in ROWS.iter().enumerate() {

@@ -20,7 +20,7 @@ use crate::engine::ExitStatus;
 pub fn render(f: &mut Frame, s: &AppState, lay: &AppLayout) {
     let area = lay.output;
     let focused = s.focus == Focus::Output;
-    let Some(job) = &s.job else {
+    let Some(job) = &s.deck.job else {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(border(focused))
@@ -68,7 +68,7 @@ pub fn render(f: &mut Frame, s: &AppState, lay: &AppLayout) {
         done,
         job.targets.len()
     );
-    if lay.pages > 1 && !s.panes.zoomed {
+    if lay.pages > 1 && !s.deck.panes.zoomed {
         title.push_str(&format!("· page {}/{} ", lay.page + 1, lay.pages));
     }
     let block = Block::default()
@@ -80,9 +80,9 @@ pub fn render(f: &mut Frame, s: &AppState, lay: &AppLayout) {
         let Some(&h) = job.targets.get(*k) else {
             continue;
         };
-        pane(f, s, h, *r, focused && *k == s.panes.focused);
+        pane(f, s, h, *r, focused && *k == s.deck.panes.focused);
     }
-    if let Some((LineInput::Search, input)) = &s.input {
+    if let Some((LineInput::Search, input)) = &s.deck.input {
         let r = Rect::new(
             area.x + 1,
             area.bottom().saturating_sub(1),
@@ -123,7 +123,7 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
     let out = &s.outputs[h];
     let width = usize::from(inner.width).max(1);
     let height = usize::from(inner.height);
-    let offset = s.panes.scroll.get(&h).copied().unwrap_or(0);
+    let offset = s.deck.panes.scroll.get(&h).copied().unwrap_or(0);
     // Walk back from the newest line until the pane is full, wrapping each.
     let pending = if offset == 0 { out.pending() } else { None };
     let mut rows: Vec<Line> = Vec::with_capacity(height);

@@ -10,40 +10,41 @@ use crate::app::state::{AppState, Focus, Job, LastRun, RunResult, new_command_ar
 pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     match a {
         Action::Run => return Some(run_command(s)),
-        Action::Newline => s.command.insert_newline(),
+        Action::Newline => s.deck.command.insert_newline(),
         Action::Options => {
-            s.options.editing = Some(0);
-            s.options.error = None;
+            s.deck.options.editing = Some(0);
+            s.deck.options.error = None;
         }
         Action::Leave => s.focus = Focus::Hosts,
         Action::FocusNext => s.focus = Focus::Hosts,
         Action::FocusPrev => s.focus = Focus::Output,
         // On the first line only: elsewhere Up moves the cursor.
-        Action::HistoryPrev if s.command.cursor().0 == 0 && !s.history.is_empty() => {
-            let pos = match s.history_pos {
-                None => s.history.len() - 1,
+        Action::HistoryPrev if s.deck.command.cursor().0 == 0 && !s.deck.history.is_empty() => {
+            let pos = match s.deck.history_pos {
+                None => s.deck.history.len() - 1,
                 Some(p) => p.saturating_sub(1),
             };
-            s.history_pos = Some(pos);
-            set_command(s, &s.history[pos].clone());
+            s.deck.history_pos = Some(pos);
+            set_command(s, &s.deck.history[pos].clone());
         }
         Action::HistoryNext
-            if s.command.cursor().0 + 1 >= s.command.lines().len() && s.history_pos.is_some() =>
+            if s.deck.command.cursor().0 + 1 >= s.deck.command.lines().len()
+                && s.deck.history_pos.is_some() =>
         {
-            match s.history_pos {
-                Some(p) if p + 1 < s.history.len() => {
-                    s.history_pos = Some(p + 1);
-                    set_command(s, &s.history[p + 1].clone());
+            match s.deck.history_pos {
+                Some(p) if p + 1 < s.deck.history.len() => {
+                    s.deck.history_pos = Some(p + 1);
+                    set_command(s, &s.deck.history[p + 1].clone());
                 }
                 _ => {
-                    s.history_pos = None;
+                    s.deck.history_pos = None;
                     set_command(s, "");
                 }
             }
         }
         Action::HistorySearch => {
-            s.history_search = Some(HistorySearch::default());
-            if s.history.is_empty() {
+            s.deck.history_search = Some(HistorySearch::default());
+            if s.deck.history.is_empty() {
                 s.status = Some("no history yet: commands you run are kept".into());
             }
         }
@@ -72,14 +73,14 @@ fn find(history: &[String], query: &str, before: usize) -> Option<usize> {
 /// match, Enter runs the match, Esc or arrows keep it to edit, Ctrl-G
 /// gives up.
 pub fn on_search_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
-    let Some(mut search) = s.history_search.take() else {
+    let Some(mut search) = s.deck.history_search.take() else {
         return Vec::new();
     };
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     match k.code {
         KeyCode::Char('r') if ctrl => {
-            let before = search.hit.unwrap_or(s.history.len());
-            match find(&s.history, &search.query, before) {
+            let before = search.hit.unwrap_or(s.deck.history.len());
+            match find(&s.deck.history, &search.query, before) {
                 Some(i) => search.hit = Some(i),
                 None => s.status = Some(format!("no older command contains {:?}", search.query)),
             }
@@ -90,37 +91,40 @@ pub fn on_search_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Enter => {
             if let Some(i) = search.hit {
-                set_command(s, &s.history[i].clone());
+                set_command(s, &s.deck.history[i].clone());
                 return run_command(s);
             }
             return Vec::new();
         }
         KeyCode::Esc | KeyCode::Left | KeyCode::Right | KeyCode::Up | KeyCode::Down => {
             if let Some(i) = search.hit {
-                set_command(s, &s.history[i].clone());
+                set_command(s, &s.deck.history[i].clone());
             }
             return Vec::new();
         }
         KeyCode::Backspace => {
             search.query.pop();
-            search.hit = find(&s.history, &search.query, s.history.len());
+            search.hit = find(&s.deck.history, &search.query, s.deck.history.len());
         }
         KeyCode::Char(c) if !ctrl => {
             search.query.push(c);
-            search.hit = find(&s.history, &search.query, s.history.len());
+            search.hit = find(&s.deck.history, &search.query, s.deck.history.len());
         }
         _ => {}
     }
-    let shown = search.hit.map(|i| s.history[i].clone()).unwrap_or_default();
+    let shown = search
+        .hit
+        .map(|i| s.deck.history[i].clone())
+        .unwrap_or_default();
     set_command(s, &shown);
-    s.history_search = Some(search);
+    s.deck.history_search = Some(search);
     Vec::new()
 }
 
 pub fn set_command(s: &mut AppState, text: &str) {
     let mut t = new_command_area();
     t.insert_str(text);
-    s.command = t;
+    s.deck.command = t;
 }
 
 /// Run `text` on the selected hosts as if typed in the command pane.
@@ -138,7 +142,7 @@ pub fn run_on(s: &mut AppState, hosts: &[usize], command: &str) -> Vec<Effect> {
 }
 
 pub fn run_command(s: &mut AppState) -> Vec<Effect> {
-    let command = s.command.lines().join("\n");
+    let command = s.deck.command.lines().join("\n");
     if command.trim().is_empty() {
         return Vec::new();
     }
@@ -148,7 +152,7 @@ pub fn run_command(s: &mut AppState) -> Vec<Effect> {
             Some("no hosts selected: Space selects, a selects all, g selects a group".into());
         return Vec::new();
     }
-    let opts = match s.options.to_exec() {
+    let opts = match s.deck.options.to_exec() {
         Ok(o) => o,
         Err(e) => {
             s.status = Some(format!("command options: {e} (Ctrl-O)"));
@@ -163,11 +167,11 @@ pub fn run_command(s: &mut AppState) -> Vec<Effect> {
     // A leading space keeps a command out of the saved history, as
     // bash's ignorespace does; it still runs.
     if !command.starts_with(' ') {
-        s.history.retain(|c| c != &command);
-        s.history.push(command.clone());
+        s.deck.history.retain(|c| c != &command);
+        s.deck.history.push(command.clone());
         save = Some(Effect::SaveHistory(command.clone()));
     }
-    s.history_pos = None;
+    s.deck.history_pos = None;
     set_command(s, "");
     for &h in &hosts {
         s.outputs[h].clear();
@@ -176,14 +180,14 @@ pub fn run_command(s: &mut AppState) -> Vec<Effect> {
             elapsed: None,
         });
     }
-    s.job = Some(Job {
+    s.deck.job = Some(Job {
         id: None,
         command: command.clone(),
         targets: hosts.clone(),
         running: hosts.len(),
     });
-    s.panes = crate::app::state::Panes {
-        gathered: s.panes.gathered,
+    s.deck.panes = crate::app::state::Panes {
+        gathered: s.deck.panes.gathered,
         ..Default::default()
     };
     s.status = None;

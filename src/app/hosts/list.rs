@@ -19,16 +19,17 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
             .saturating_sub(2),
     )
     .max(1);
-    let shown =
-        |s: &AppState, i: usize| s.filter.is_empty() || fuzzy_match(&s.filter, &s.hosts[i].label);
+    let shown = |s: &AppState, i: usize| {
+        s.deck.filter.is_empty() || fuzzy_match(&s.deck.filter, &s.hosts[i].label)
+    };
     match a {
-        Action::Up => s.cursor = s.cursor.saturating_sub(1),
-        Action::Down => s.cursor = (s.cursor + 1).min(last),
-        Action::PageUp => s.cursor = s.cursor.saturating_sub(page),
-        Action::PageDown => s.cursor = (s.cursor + page).min(last),
-        Action::Top => s.cursor = 0,
-        Action::Bottom => s.cursor = last,
-        Action::Select => match rows.get(s.cursor) {
+        Action::Up => s.deck.cursor = s.deck.cursor.saturating_sub(1),
+        Action::Down => s.deck.cursor = (s.deck.cursor + 1).min(last),
+        Action::PageUp => s.deck.cursor = s.deck.cursor.saturating_sub(page),
+        Action::PageDown => s.deck.cursor = (s.deck.cursor + page).min(last),
+        Action::Top => s.deck.cursor = 0,
+        Action::Bottom => s.deck.cursor = last,
+        Action::Select => match rows.get(s.deck.cursor) {
             Some(Row::Host(h)) => s.hosts[*h].selected = !s.hosts[*h].selected,
             Some(Row::Group { tag, .. }) => {
                 let members: Vec<usize> = (0..s.hosts.len())
@@ -58,10 +59,10 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
             let hosts = s.selected();
             return Some(crate::app::facts::refresh(s, hosts));
         }
-        Action::Filter => open_input(s, LineInput::Filter, &s.filter.clone()),
+        Action::Filter => open_input(s, LineInput::Filter, &s.deck.filter.clone()),
         Action::SelectGroup => open_input(s, LineInput::Group, ""),
-        Action::ClearFilter => s.filter.clear(),
-        Action::Toggle | Action::Fold | Action::Unfold => match rows.get(s.cursor) {
+        Action::ClearFilter => s.deck.filter.clear(),
+        Action::Toggle | Action::Fold | Action::Unfold => match rows.get(s.deck.cursor) {
             Some(Row::Group { tag, folded, .. }) => {
                 let fold = match a {
                     Action::Fold => true,
@@ -69,9 +70,9 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
                     _ => !folded,
                 };
                 if fold {
-                    s.folded.insert(tag.clone());
+                    s.deck.folded.insert(tag.clone());
                 } else {
-                    s.folded.remove(tag);
+                    s.deck.folded.remove(tag);
                 }
             }
             Some(Row::Host(h)) if a == Action::Toggle => {
@@ -82,13 +83,13 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         _ => return None,
     }
     let n = s.rows().len();
-    s.cursor = s.cursor.min(n.saturating_sub(1));
+    s.deck.cursor = s.deck.cursor.min(n.saturating_sub(1));
     Some(Vec::new())
 }
 
 /// `i`: the facts of the host under the cursor.
 pub fn open_host_info(s: &mut AppState) {
-    match s.rows().get(s.cursor) {
+    match s.rows().get(s.deck.cursor) {
         Some(Row::Host(h)) => {
             s.overlay = Overlay::HostInfo {
                 host: *h,
@@ -102,30 +103,30 @@ pub fn open_host_info(s: &mut AppState) {
 pub fn open_input(s: &mut AppState, kind: LineInput, initial: &str) {
     let mut t = TextArea::new(vec![initial.to_string()]);
     t.move_cursor(CursorMove::End);
-    s.input = Some((kind, t));
+    s.deck.input = Some((kind, t));
 }
 
 /// Typing in the line at the bottom of the host list: a filter (applied
 /// as you type), a node set to select, or text to find in the output.
 pub fn on_line_input(s: &mut AppState, k: crossterm::event::KeyEvent) -> Vec<Effect> {
     use crossterm::event::KeyCode;
-    let Some((kind, mut area)) = s.input.take() else {
+    let Some((kind, mut area)) = s.deck.input.take() else {
         return Vec::new();
     };
     match k.code {
         KeyCode::Esc => {
             if kind == LineInput::Filter {
-                s.filter.clear();
+                s.deck.filter.clear();
             }
             return Vec::new();
         }
         KeyCode::Enter => {
             let text = area.lines().first().cloned().unwrap_or_default();
             match kind {
-                LineInput::Filter => s.filter = text,
+                LineInput::Filter => s.deck.filter = text,
                 LineInput::Group => select_nodeset(s, &text),
                 LineInput::Search => {
-                    s.panes.search = (!text.is_empty()).then_some(text);
+                    s.deck.panes.search = (!text.is_empty()).then_some(text);
                     super::output::search_step(s, true);
                 }
             }
@@ -136,10 +137,10 @@ pub fn on_line_input(s: &mut AppState, k: crossterm::event::KeyEvent) -> Vec<Eff
         }
     }
     if kind == LineInput::Filter {
-        s.filter = area.lines().first().cloned().unwrap_or_default();
-        s.cursor = 0;
+        s.deck.filter = area.lines().first().cloned().unwrap_or_default();
+        s.deck.cursor = 0;
     }
-    s.input = Some((kind, area));
+    s.deck.input = Some((kind, area));
     Vec::new()
 }
 

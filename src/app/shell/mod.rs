@@ -47,7 +47,7 @@ pub fn inner_size(r: Rect) -> (u16, u16) {
 /// hosts when none is open.
 pub fn enter(s: &mut AppState) -> Vec<Effect> {
     s.view = View::Shells;
-    s.input = None;
+    s.deck.input = None;
     s.shells.prefix = false;
     if s.shells.panes.iter().any(ShellPane::live) {
         return sync(s);
@@ -61,7 +61,7 @@ pub fn enter(s: &mut AppState) -> Vec<Effect> {
 pub fn open_for_selection(s: &mut AppState) -> Vec<Effect> {
     let mut hosts = s.selected();
     if hosts.is_empty()
-        && let Some(Row::Host(h)) = s.rows().get(s.cursor)
+        && let Some(Row::Host(h)) = s.rows().get(s.deck.cursor)
     {
         hosts.push(*h);
     }
