@@ -242,25 +242,38 @@ async fn queue_pauses_resumes_and_cancels() {
         s.opts.overwrite = Overwrite::Always;
         s
     };
-    let id = q.submit(QueueJob {
-        title: "big".into(),
-        spec: put("p"),
-        hosts: vec![link.clone()],
-        remove_sources: false,
-        relay: None,
-    });
     // Pause once some bytes moved; the part file stays, the file is absent.
-    wait(&mut views, Duration::from_secs(60), |v| {
-        v.id == id && v.hosts[0].done > 0
-    })
-    .await;
-    q.pause(id);
-    let v = wait(&mut views, Duration::from_secs(30), |v| {
-        v.state == JobState::Paused
-    })
-    .await;
+    // On a loaded machine the whole file can land between the progress
+    // report and the pause: then try again, into a fresh directory.
+    let mut attempt = 0;
+    let (id, v, dir) = loop {
+        attempt += 1;
+        let name = format!("p{attempt}");
+        let id = q.submit(QueueJob {
+            title: "big".into(),
+            spec: put(&name),
+            hosts: vec![link.clone()],
+            remove_sources: false,
+            relay: None,
+        });
+        wait(&mut views, Duration::from_secs(60), |v| {
+            v.id == id && v.hosts[0].done > 0
+        })
+        .await;
+        q.pause(id);
+        let v = wait(&mut views, Duration::from_secs(30), |v| {
+            v.id == id && (v.state == JobState::Paused || v.state.is_finished())
+        })
+        .await;
+        if v.state == JobState::Paused {
+            break (id, v, farm.hosts[0].files().join(&name));
+        }
+        assert!(
+            attempt < 5,
+            "every copy finished before it could be paused: {v:?}"
+        );
+    };
     assert!(v.hosts[0].result.is_none());
-    let dir = farm.hosts[0].files().join("p");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
         !dir.join("big.bin").exists(),

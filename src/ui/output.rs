@@ -104,11 +104,35 @@ pub fn render(f: &mut Frame, s: &AppState, lay: &AppLayout) {
 fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
     let host = &s.hosts[h];
     let (badge, color) = badge(s, h);
+    // The host's name and the badge share the top border: when both do
+    // not fit, the name is shortened with an ellipsis, never dropped.
+    // Both titles take their text plus a space each side; between them
+    // one space is enough.
+    let room = usize::from(r.width.saturating_sub(2)).saturating_sub(3);
+    let mut badge = badge;
+    if badge.chars().count() + 3 > room {
+        // Too narrow for name and badge: the badge loses its time first.
+        if let Some((head, _)) = badge.rsplit_once(" · ") {
+            badge = head.to_string();
+        }
+    }
+    if badge.chars().count() + 3 > room {
+        let keep = room.saturating_sub(4).max(1);
+        badge = badge.chars().take(keep).collect::<String>() + "…";
+    }
+    let label_room = room.saturating_sub(badge.chars().count()).max(3);
+    let label = if host.label.chars().count() > label_room {
+        let mut l: String = host.label.chars().take(label_room - 1).collect();
+        l.push('…');
+        l
+    } else {
+        host.label.clone()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))
         .title(Span::styled(
-            format!(" {} ", host.label),
+            format!(" {label} "),
             if focused {
                 Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
             } else {
