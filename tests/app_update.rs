@@ -876,6 +876,12 @@ fn ctrl_r_finds_older_commands_and_a_leading_space_is_not_saved() {
     assert_eq!(s.deck.command.lines(), ["systemctl status nginx"]);
     // Esc keeps the match to edit.
     key(&mut s, KeyCode::Esc);
+    assert_eq!(s.deck.command.lines(), ["systemctl status nginx"]);
+    // Ctrl-G gives up and puts back what was being typed.
+    ctrl(&mut s, 'r');
+    typ(&mut s, "df");
+    assert_eq!(s.deck.command.lines(), ["df -h"]);
+    ctrl(&mut s, 'g');
     assert!(s.deck.history_search.is_none());
     assert_eq!(s.deck.command.lines(), ["systemctl status nginx"]);
     // A command typed with a leading space runs but is not kept.
@@ -887,4 +893,19 @@ fn ctrl_r_finds_older_commands_and_a_leading_space_is_not_saved() {
     let fx = key(&mut s, KeyCode::Enter);
     assert!(matches!(&fx[..], [Effect::Exec { .. }]), "{fx:?}");
     assert!(!s.deck.history.iter().any(|c| c.contains("hunter2")));
+}
+
+#[test]
+fn rerun_failed_keeps_what_was_being_typed() {
+    let mut s = state();
+    ran_with_failures(&mut s, "make deploy");
+    s.focus = Focus::Command;
+    typ(&mut s, "half-typ");
+    s.focus = Focus::Hosts;
+    let fx = key(&mut s, KeyCode::Char('R'));
+    assert!(
+        matches!(&fx[..], [Effect::Exec { command, .. }, ..] if command == "make deploy"),
+        "{fx:?}"
+    );
+    assert_eq!(s.deck.command.lines(), ["half-typ"]);
 }

@@ -439,6 +439,14 @@ async fn host_to_host_copies_are_exact_resume_and_leave_no_spool() {
     let cache = farm.root.join("cache");
     let relay = Relay::in_dir(links[0].clone(), vec!["src".into()], &cache).expect("spool");
     let spool = relay.spool.clone();
+    // An earlier attempt left a file node0 no longer has: it must not
+    // reach the destinations.
+    std::fs::create_dir_all(spool.join("src")).unwrap();
+    std::fs::write(spool.join("src/deleted-since"), b"old").unwrap();
+    // The same copy started twice at once gets a spool of its own.
+    let twin = Relay::in_dir(links[0].clone(), vec!["src".into()], &cache).expect("spool");
+    assert_ne!(twin.spool, spool, "two live jobs must not share a spool");
+    drop(twin);
     let id = q.submit(QueueJob {
         title: "copy node0 → 2 hosts".into(),
         spec: spec(Direction::Put, vec!["src".into()], Path::new("."), false),
@@ -458,6 +466,10 @@ async fn host_to_host_copies_are_exact_resume_and_leave_no_spool() {
             "host {h}: big.bin differs"
         );
         assert_eq!(std::fs::read(dst.join("sub/small")).unwrap(), b"small");
+        assert!(
+            !dst.join("deleted-since").exists(),
+            "a stale spool file was sent"
+        );
         assert!(!dst.join(".big.bin.sshdeck-part").exists());
     }
     let notes: Vec<&String> = v

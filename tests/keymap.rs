@@ -303,3 +303,27 @@ fn a_bad_keys_section_names_its_file_and_line() {
         );
     }
 }
+
+/// The README's `[keys]` example is a config that loads.
+#[test]
+fn the_readmes_keys_example_loads() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let blocks: Vec<String> = text
+        .split("```toml")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .filter(|b| b.contains("[keys."))
+        .map(|b| {
+            b.lines()
+                .map(str::trim_start)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect();
+    assert!(!blocks.is_empty(), "the README shows a [keys] example");
+    for b in blocks {
+        sshdeck::inventory::config::Config::parse(&path, &b)
+            .unwrap_or_else(|e| panic!("the README's example does not load: {e}\n{b}"));
+    }
+}

@@ -104,8 +104,8 @@ pub fn geometry(size: (u16, u16)) -> (u16, u16) {
     (size.0.min(100), size.1.saturating_sub(2).max(3))
 }
 
-/// Width of the keys column, indent included.
-pub const KEYS_COL: usize = 22;
+/// Width of the keys column: indent, keys, and at least one space.
+pub const KEYS_COL: usize = 25;
 
 /// One screen row of the overlay: a heading, or keys (first row of an
 /// entry only) and a piece of its help, wrapped to the box.

@@ -62,9 +62,14 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
             let labels = last.pick(which);
             if labels.is_empty() {
                 eprintln!(
-                    "sshdeck: no {} host in the last run ({}): nothing to do",
-                    format!("{which:?}").to_lowercase(),
-                    clean(&last.command)
+                    "sshdeck: no host of the last run ({}) is {}: nothing to do",
+                    clean(&last.command),
+                    match which {
+                        last_run::FromLast::Failed => "failed",
+                        last_run::FromLast::Ok => "ok",
+                        last_run::FromLast::Differs => "outside its largest group",
+                        last_run::FromLast::All => "left",
+                    }
                 );
                 return Ok(ExitCode::SUCCESS);
             }

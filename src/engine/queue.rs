@@ -52,6 +52,17 @@ pub struct Relay {
     pub spool: PathBuf,
 }
 
+/// Spools in use by this process's jobs: two jobs copying the same files
+/// at once each get their own, so neither writes into, or deletes, the
+/// other's.
+static SPOOLS_IN_USE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 impl Relay {
     /// A relay spooling under the user's cache directory.
     pub fn new(from: HostLink, sources: Vec<String>) -> std::io::Result<Relay> {
@@ -77,7 +88,20 @@ impl Relay {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let spool = base.join("relay").join(id);
+        let spool = {
+            let mut used = SPOOLS_IN_USE
+                .lock()
+                .map_err(|_| std::io::Error::other("a transfer thread panicked"))?;
+            let free = (0..)
+                .map(|n| match n {
+                    0 => base.join("relay").join(&id),
+                    n => base.join("relay").join(format!("{id}-{n}")),
+                })
+                .find(|p| !used.contains(p))
+                .unwrap_or_else(|| base.join("relay").join(&id));
+            used.push(free.clone());
+            free
+        };
         {
             use std::os::unix::fs::DirBuilderExt;
             std::fs::DirBuilder::new()
@@ -90,6 +114,21 @@ impl Relay {
             sources,
             spool,
         })
+    }
+
+    /// The job is over and its spool removed: another job may use the name.
+    fn release(&self) {
+        if let Ok(mut v) = SPOOLS_IN_USE.lock() {
+            v.retain(|p| p != &self.spool);
+        }
+    }
+
+    /// Remove the spool and free its name; await the handle to know it
+    /// is gone.
+    fn discard(&self) -> tokio::task::JoinHandle<std::io::Result<()>> {
+        let spool = self.spool.clone();
+        self.release();
+        tokio::task::spawn_blocking(move || std::fs::remove_dir_all(spool))
     }
 
     /// The put half: the same copy, from the spool.
@@ -347,6 +386,13 @@ async fn actor(
                 s.cancel.cancel();
                 s.stop_clock();
                 s.state = JobState::Cancelled;
+                // Not running (queued or paused): no run will finish to
+                // clear the relay's spool, so clear it now.
+                if !s.in_flight
+                    && let Some(relay) = &s.job.relay
+                {
+                    drop(relay.discard());
+                }
                 Some(id)
             }),
             Cmd::Finished(id, results) => match slots.get_mut(&id) {
@@ -501,7 +547,69 @@ async fn fetch(
     };
     let r = copy_job::host_copy(&relay.from, &get, &prepared, &fetching, &ledger, cancel).await;
     mirror.abort();
-    r.map(|_| ())
+    r?;
+    prune_spool(relay).await
+}
+
+/// A spool reused from an earlier attempt may hold files the source host
+/// no longer has: they go, so the put sends exactly what the host has now.
+async fn prune_spool(relay: &Relay) -> Result<(), CopyError> {
+    let sftp = relay.from.sftp().await?;
+    let spool = relay.spool.clone();
+    let files = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        let mut dirs = vec![spool.clone()];
+        while let Some(d) = dirs.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => dirs.push(e.path()),
+                    Ok(_) => {
+                        if let Ok(rel) = e.path().strip_prefix(&spool) {
+                            out.push(rel.to_path_buf());
+                        }
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        out
+    })
+    .await
+    .unwrap_or_default();
+    for rel in files {
+        // Part files of the fetch are its own business.
+        if rel
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with(".sshdeck-part"))
+        {
+            continue;
+        }
+        let name = rel.to_string_lossy();
+        let top = name.split('/').next().unwrap_or("");
+        let src = relay
+            .sources
+            .iter()
+            .find(|s| s.trim_end_matches('/').rsplit('/').next() == Some(top));
+        let gone = match src {
+            None => true,
+            Some(src) => {
+                let parent = super::tree::remote_parent(src);
+                let remote = match parent.as_str() {
+                    "" => name.to_string(),
+                    p if p.ends_with('/') => format!("{p}{name}"),
+                    p => format!("{p}/{name}"),
+                };
+                matches!(sftp.stat(&remote).await, Ok(None))
+            }
+        };
+        if gone {
+            let _ = std::fs::remove_file(relay.spool.join(&rel));
+        }
+    }
+    Ok(())
 }
 
 /// Record a run's results; for a move, delete the sources that were
@@ -528,8 +636,7 @@ async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
         // Given up: the fetched copy goes (the destinations' part files
         // stay, and a new copy resumes them against a fresh fetch).
         if let Some(relay) = &s.job.relay {
-            let spool = relay.spool.clone();
-            let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(spool)).await;
+            let _ = relay.discard().await;
         }
         return;
     }
@@ -542,8 +649,7 @@ async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
     // Every destination has it: the spool has served. (A failed job keeps
     // it, so a retry resumes from what was fetched.)
     if all_ok && let Some(relay) = &s.job.relay {
-        let spool = relay.spool.clone();
-        let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(spool)).await;
+        let _ = relay.discard().await;
     }
     if s.job.remove_sources {
         s.note = remove_sources(s).await;

@@ -165,12 +165,18 @@ impl FilesIo {
 
     pub fn transfer(&self, req: TransferRequest) {
         let hosts = req.hosts.iter().filter_map(|&h| self.link(h)).collect();
-        let relay = match req.relay_from.and_then(|h| self.link(h)) {
-            Some(from) => match Relay::new(from, req.spec.sources.clone()) {
+        let relay = match req.relay_from {
+            // The sources are paths on that host: without it there is
+            // nothing to copy (never read them as local paths).
+            Some(h) => match self
+                .link(h)
+                .ok_or_else(|| std::io::Error::other("the source host is gone"))
+                .and_then(|from| Relay::new(from, req.spec.sources.clone()))
+            {
                 Ok(r) => Some(r),
                 Err(e) => {
                     let _ = self.back.send(Back::Msg(Msg::Status(format!(
-                        "{}: cannot make the relay spool: {e}",
+                        "{}: cannot start: {e}",
                         req.title
                     ))));
                     return;

@@ -27,7 +27,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             )),
             Row::Entry { keys, help } => Line::from(vec![
                 Span::styled(
-                    format!("  {keys:<w$}", w = KEYS_COL - 2),
+                    format!("  {keys:<w$} ", w = KEYS_COL - 3),
                     Style::new().fg(ACCENT),
                 ),
                 Span::raw(help.clone()),

@@ -87,6 +87,9 @@ fn route(from: Side, to: Side) -> Result<Route, &'static str> {
         (Side::Local, Side::Local) => Err("both panes are local: point one at a host (o)"),
         (Side::Local, _) => Ok(Route::Put),
         (_, Side::Local) => Ok(Route::Get),
+        (Side::Host(a), Side::Host(b)) if a == b => {
+            Err("both panes show the same host: point one at another host, or the local side (o)")
+        }
         (Side::Host(h), _) => Ok(Route::Relay { from: h }),
         (Side::Selected, _) => Err(
             "copy from one host at a time: point the source pane at that host (o), the other at the destination",

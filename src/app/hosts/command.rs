@@ -43,7 +43,10 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
             }
         }
         Action::HistorySearch => {
-            s.deck.history_search = Some(HistorySearch::default());
+            s.deck.history_search = Some(HistorySearch {
+                original: s.deck.command.lines().join("\n"),
+                ..Default::default()
+            });
             if s.deck.history.is_empty() {
                 s.status = Some("no history yet: commands you run are kept".into());
             }
@@ -59,6 +62,9 @@ pub struct HistorySearch {
     pub query: String,
     /// Index into the history of the match shown; None = no match.
     pub hit: Option<usize>,
+    /// What the pane held before the search: back on Ctrl-G, or when
+    /// nothing matched.
+    pub original: String,
 }
 
 /// The newest entry before `before` that contains `query`.
@@ -86,7 +92,7 @@ pub fn on_search_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             }
         }
         KeyCode::Char('g') | KeyCode::Char('c') if ctrl => {
-            set_command(s, "");
+            set_command(s, &search.original);
             return Vec::new();
         }
         KeyCode::Enter => {
@@ -94,11 +100,13 @@ pub fn on_search_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
                 set_command(s, &s.deck.history[i].clone());
                 return run_command(s);
             }
+            set_command(s, &search.original);
             return Vec::new();
         }
         KeyCode::Esc | KeyCode::Left | KeyCode::Right | KeyCode::Up | KeyCode::Down => {
-            if let Some(i) = search.hit {
-                set_command(s, &s.deck.history[i].clone());
+            match search.hit {
+                Some(i) => set_command(s, &s.deck.history[i].clone()),
+                None => set_command(s, &search.original),
             }
             return Vec::new();
         }
@@ -112,10 +120,10 @@ pub fn on_search_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         }
         _ => {}
     }
-    let shown = search
-        .hit
-        .map(|i| s.deck.history[i].clone())
-        .unwrap_or_default();
+    let shown = match search.hit {
+        Some(i) => s.deck.history[i].clone(),
+        None => search.original.clone(),
+    };
     set_command(s, &shown);
     s.deck.history_search = Some(search);
     Vec::new()
@@ -134,11 +142,16 @@ pub fn run_text(s: &mut AppState, text: &str) -> Vec<Effect> {
 }
 
 /// Run `command` on exactly `hosts`, selecting them (rerun on failed).
+/// What was being typed in the command pane stays there.
 pub fn run_on(s: &mut AppState, hosts: &[usize], command: &str) -> Vec<Effect> {
+    let set: std::collections::HashSet<usize> = hosts.iter().copied().collect();
     for (i, h) in s.hosts.iter_mut().enumerate() {
-        h.selected = hosts.contains(&i);
+        h.selected = set.contains(&i);
     }
-    run_text(s, command)
+    let typed = std::mem::replace(&mut s.deck.command, new_command_area());
+    let effects = run_text(s, command);
+    s.deck.command = typed;
+    effects
 }
 
 pub fn run_command(s: &mut AppState) -> Vec<Effect> {

@@ -48,6 +48,14 @@ impl Key {
         Key { code, mods }
     }
 
+    /// A key that types a character (no Ctrl or Alt).
+    pub fn is_text(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_))
+            && !self
+                .mods
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    }
+
     /// The key as pressed, in the same normal form `parse` gives: Shift
     /// is part of a character ('O', '?'), Ctrl letters are lower case, and
     /// Shift-Tab is BackTab whatever the terminal reported with it.
@@ -120,6 +128,13 @@ impl Key {
                 mods.remove(KeyModifiers::SHIFT);
                 KeyCode::BackTab
             }
+            KeyCode::Char(c)
+                if mods.contains(KeyModifiers::SHIFT) && !c.is_ascii_alphabetic() && c != ' ' =>
+            {
+                return Err(format!(
+                    "{text:?}: Shift with {c:?} is another character on each keyboard; write that character itself"
+                ));
+            }
             KeyCode::Char(c) if mods.contains(KeyModifiers::SHIFT) && c.is_ascii_alphabetic() => {
                 mods.remove(KeyModifiers::SHIFT);
                 if mods.contains(KeyModifiers::CONTROL) {
@@ -148,6 +163,7 @@ impl fmt::Display for Key {
         match self.code {
             KeyCode::BackTab => f.write_str("Shift-Tab"),
             KeyCode::F(n) => write!(f, "F{n}"),
+            KeyCode::Char(' ') => f.write_str("Space"),
             KeyCode::Char(c) if self.mods.contains(KeyModifiers::CONTROL) => {
                 write!(f, "{}", c.to_ascii_uppercase())
             }
@@ -193,6 +209,11 @@ mod tests {
             Ok(k(KeyCode::Enter, KeyModifiers::ALT))
         );
         assert!(Key::parse("F13").is_err());
+        assert!(Key::parse("Shift-1").is_err(), "terminals send '!' for it");
+        assert_eq!(
+            Key::parse("Ctrl-Space").map(|k| k.to_string()),
+            Ok("Ctrl-Space".to_string())
+        );
         assert!(Key::parse("Hyper-x").unwrap_err().contains("not a key"));
         assert!(Key::parse("").is_err());
     }

@@ -206,6 +206,16 @@ impl Keymap {
             for text in &o.keys {
                 let k = Key::parse(text)
                     .map_err(|e| err(format!("[keys.{}] {}: {e}", ctx.name(), o.action)))?;
+                // Global keys are heard before any text input, and the
+                // command pane is one: a plain character there could never
+                // be typed again.
+                if matches!(ctx, Context::Global | Context::Command) && k.is_text() {
+                    return Err(err(format!(
+                        "[keys.{}] {}: {k} is typed text here; use Ctrl-, Alt- or a function key",
+                        ctx.name(),
+                        o.action
+                    )));
+                }
                 if !keys.contains(&k) {
                     keys.push(k);
                 }
@@ -259,7 +269,10 @@ fn check_clashes(
             for b in bindings.iter().filter(|b| b.ctx == *c) {
                 for k in &b.keys {
                     match seen.get(k) {
-                        Some(other) if other.action != b.action => {
+                        // The same key in two contexts of one stack: the
+                        // first always wins, even for a same-named action
+                        // (global cancel is not the transfer panel's).
+                        Some(other) if (other.ctx, other.action) != (b.ctx, b.action) => {
                             let at = set_at
                                 .get(&(b.ctx, b.action))
                                 .or_else(|| set_at.get(&(other.ctx, other.action)))
@@ -354,6 +367,12 @@ mod tests {
         );
         let e = Keymap::with_overrides(&[o("hosts", "select", &["Hyper-x"], 9)]).unwrap_err();
         assert_eq!(e.at, 9);
+        // Plain characters cannot be global or command-pane keys.
+        let e = Keymap::with_overrides(&[o("global", "suspend", &["z"], 12)]).unwrap_err();
+        assert!(e.msg.contains("typed text"), "{}", e.msg);
+        // The transfer panel's cancel is not global cancel's.
+        let e = Keymap::with_overrides(&[o("transfers", "cancel", &["Ctrl-X"], 13)]).unwrap_err();
+        assert!(e.msg.contains("active together"), "{}", e.msg);
         // `a` is select_all in hosts; `q` is quit in main, active with hosts.
         for key in ["a", "q"] {
             let e = Keymap::with_overrides(&[o("hosts", "select", &[key], 11)]).unwrap_err();
