@@ -327,3 +327,17 @@ fn the_readmes_keys_example_loads() {
             .unwrap_or_else(|e| panic!("the README's example does not load: {e}\n{b}"));
     }
 }
+
+/// Help opened over host info goes back to host info when it closes.
+#[test]
+fn help_over_host_info_returns_to_it() {
+    let mut s = ran();
+    s.overlay = Overlay::HostInfo { host: 1, scroll: 0 };
+    let _ = press(&mut s, Key::parse("?").unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(s.overlay, Overlay::Help);
+    let _ = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+    );
+    assert_eq!(s.overlay, Overlay::HostInfo { host: 1, scroll: 0 });
+}

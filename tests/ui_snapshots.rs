@@ -370,3 +370,29 @@ fn a_command_timeout_is_set_in_ctrl_o_and_shown_when_it_fires_80x24() {
     assert!(screen.contains("timeout 2.0s · Ctrl-O"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// Ctrl-R in the command pane: the title says a search is on and how to
+/// leave it; the match is in the pane.
+#[test]
+fn history_search_shows_its_query_and_match_80x24() {
+    let mut s = state(2, 80, 24);
+    s.deck.history = vec!["df -h".into(), "systemctl status nginx".into()];
+    s.focus = Focus::Command;
+    let _ = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)),
+    );
+    for c in "ngi".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    let screen = draw(&s, 80, 24);
+    assert!(
+        screen.contains("History search: ngi · Ctrl-R older"),
+        "{screen}"
+    );
+    assert!(screen.contains("systemctl status nginx"), "{screen}");
+    for c in "zz".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    assert!(draw(&s, 80, 24).contains("ngizz (no match)"));
+}

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keymap::{Action, Context, Key, notes};
 use super::msg::Effect;
-use super::state::{AppState, Focus, Overlay, View};
+use super::state::{AppState, Focus, HelpView, Overlay, View};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HelpLine {
@@ -229,8 +229,20 @@ pub fn key_name(s: &AppState, ctx: Context, action: Action) -> String {
 
 /// Open the overlay, fresh.
 pub fn open(s: &mut AppState) {
-    s.help = Default::default();
+    let back = match &s.overlay {
+        Overlay::HostInfo { .. } => Some(Box::new(s.overlay.clone())),
+        _ => None,
+    };
+    s.help = HelpView {
+        back,
+        ..Default::default()
+    };
     s.overlay = Overlay::Help;
+}
+
+/// Close the overlay, back to what it was opened over.
+fn close(s: &mut AppState) {
+    s.overlay = s.help.back.take().map_or(Overlay::None, |b| *b);
 }
 
 /// Keys while the overlay is up: typing filters; arrows and pages scroll;
@@ -244,9 +256,9 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             h.filter.clear();
             h.scroll = 0;
         }
-        KeyCode::Esc | KeyCode::F(1) => s.overlay = Overlay::None,
-        KeyCode::Char('?') if h.filter.is_empty() => s.overlay = Overlay::None,
-        KeyCode::Char('c') if ctrl => s.overlay = Overlay::None,
+        KeyCode::Esc | KeyCode::F(1) => close(s),
+        KeyCode::Char('?') if h.filter.is_empty() => close(s),
+        KeyCode::Char('c') if ctrl => close(s),
         KeyCode::Up => h.scroll = h.scroll.saturating_sub(1),
         KeyCode::Down => h.scroll += 1,
         KeyCode::PageUp => h.scroll = h.scroll.saturating_sub(page),

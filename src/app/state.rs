@@ -259,6 +259,8 @@ struct RowsCache {
 pub struct HelpView {
     pub filter: String,
     pub scroll: usize,
+    /// The overlay help was opened over (host info), shown again on close.
+    pub back: Option<Box<Overlay>>,
 }
 
 /// Host-list order inside each tag group.

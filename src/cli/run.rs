@@ -86,6 +86,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
         return Err(CliError::BadArg("the command after `--` is empty".into()));
     }
     let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
+    let select_as: Vec<String> = targets.iter().map(|t| t.select_as.clone()).collect();
     let mut outdir = match &a.out_dir {
         Some(dir) => Some(OutDir::create(dir, &labels)?),
         None => None,
@@ -197,7 +198,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     }
     let failed = summarize(&mut printer, &labels, &outcomes, a.json);
     if let Some(path) = &record_path {
-        let record = record(&command, &labels, &outcomes, digests);
+        let record = record(&command, &select_as, &outcomes, digests);
         if let Err(e) = record.save(path) {
             eprintln!(
                 "sshdeck: warning: cannot keep this run's results in {}: {e}",

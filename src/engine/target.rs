@@ -83,6 +83,9 @@ pub struct HostOptions {
 pub struct Target {
     /// What the user calls it: the inventory name or `user@host:port`.
     pub label: String,
+    /// How to select it again (`-H`): the label, or for a named host given
+    /// with a user or port, `user@name:port`, so its config entry applies.
+    pub select_as: String,
     /// Address or DNS name to connect to.
     pub host: String,
     pub port: u16,
@@ -97,8 +100,10 @@ impl Target {
         port: u16,
         user: impl Into<String>,
     ) -> Self {
+        let label = label.into();
         Target {
-            label: label.into(),
+            select_as: label.clone(),
+            label,
             host: host.into(),
             port,
             user: user.into(),

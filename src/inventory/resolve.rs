@@ -310,8 +310,23 @@ impl Inventory {
                 opts.jump.push(t);
             }
         }
+        // A named host keeps its name, so selecting it again finds its
+        // config entry (identity files, jump) as well as the user and port.
+        let select_as = if known_name {
+            let mut s = spec.host.clone();
+            if let Some(u) = &spec.user {
+                s = format!("{u}@{s}");
+            }
+            if let Some(p) = spec.port {
+                s = format!("{s}:{p}");
+            }
+            s
+        } else {
+            label.clone()
+        };
         Ok(Target {
             label,
+            select_as,
             host,
             port,
             user,
@@ -409,6 +424,16 @@ mod tests {
         );
         assert_eq!(t[1].label, "admin@db:2222");
         assert_eq!(t[2].label, "ops@db2:22");
+        // Selected again the way it was named: a config host given with a
+        // user keeps its entry (its address, port and options).
+        let again = inv(BASE).select("admin@web1").unwrap().remove(0);
+        assert_eq!(again.label, "admin@10.0.0.1:2200");
+        assert_eq!(again.select_as, "admin@web1");
+        let back = inv(BASE).select(&again.select_as).unwrap().remove(0);
+        assert_eq!(
+            (back.host.as_str(), back.port, back.user.as_str()),
+            ("10.0.0.1", 2200, "admin")
+        );
     }
 
     #[test]

@@ -27,6 +27,20 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         ),
     };
     let options = key(Action::Options);
+    // While Ctrl-R searches, the title says so and how to leave.
+    let title = match &s.deck.history_search {
+        Some(h) => format!(
+            " History search: {}{} · {} older · Enter runs · Esc edits · Ctrl-G cancels ",
+            h.query,
+            if h.hit.is_none() && !h.query.is_empty() {
+                " (no match)"
+            } else {
+                ""
+            },
+            key(Action::HistorySearch)
+        ),
+        None => title,
+    };
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))

@@ -203,7 +203,9 @@ fn host_line(s: &AppState, h: usize, width: usize, with_facts: bool) -> Line<'st
     let facts_w: usize = facts.iter().map(|sp| sp.content.chars().count()).sum();
     // In a narrow list the time goes first, then the result is shortened
     // with an ellipsis: never cut mid-word at the border.
-    let room = width.saturating_sub(7 + facts_w + 4);
+    // The name keeps up to 10 characters before the result shrinks.
+    let name_min = host.label.chars().count().clamp(4, 10);
+    let room = width.saturating_sub(7 + facts_w + name_min);
     let full = match elapsed {
         Some(_) => format!("{code} {}", fmt_elapsed(elapsed)),
         None => code.clone(),
