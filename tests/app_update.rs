@@ -909,3 +909,46 @@ fn rerun_failed_keeps_what_was_being_typed() {
     );
     assert_eq!(s.deck.command.lines(), ["half-typ"]);
 }
+
+#[test]
+fn the_end_of_a_command_on_every_host_is_recorded_for_the_next_run() {
+    let mut s = state();
+    run(&mut s, "check");
+    ev(
+        &mut s,
+        0,
+        1,
+        EventKind::Exit {
+            status: ExitStatus::Code(0),
+            elapsed: Duration::ZERO,
+        },
+    );
+    ev(
+        &mut s,
+        1,
+        1,
+        EventKind::Exit {
+            status: ExitStatus::Code(2),
+            elapsed: Duration::ZERO,
+        },
+    );
+    let fx = update(
+        &mut s,
+        Msg::Engine(Event {
+            host: HostId(2),
+            job: JobId(1),
+            kind: EventKind::Failed {
+                error: HostError::Cancelled,
+                elapsed: Duration::ZERO,
+            },
+        }),
+    );
+    match fx.as_slice() {
+        [Effect::RecordRun { command, hosts }] => {
+            assert_eq!(command, "check");
+            let oks: Vec<(usize, bool)> = hosts.iter().map(|h| (h.0, h.1)).collect();
+            assert_eq!(oks, [(0, true), (1, false), (2, false)]);
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -401,6 +401,18 @@ fn a_rebound_key_works_and_history_lasts_across_two_runs_in_tmux() {
     tmux.send(&["q"]);
     assert_eq!(tmux.wait_exit(), "0");
 
+    // The TUI's last run is kept for `sshdeck run --hosts-from-last`,
+    // by the hosts' names.
+    let record =
+        std::fs::read_to_string(state.join("sshdeck/last-run.json")).expect("the TUI's run record");
+    assert!(
+        record.contains("\"node0\"") && record.contains("leading space"),
+        "{record}"
+    );
+    assert!(
+        !record.contains("not-kept"),
+        "a leading-space command's text was kept: {record}"
+    );
     let history = state.join("sshdeck/history");
     let saved = std::fs::read_to_string(&history).expect("the history file");
     assert!(saved.contains("echo remembered-$((40+2))"), "{saved}");

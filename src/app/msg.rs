@@ -150,6 +150,12 @@ pub enum Effect {
     Suspend,
     /// Keep a command in the history file (the runner appends it).
     SaveHistory(String),
+    /// The last command ended on every host: keep its results for
+    /// `--hosts-from-last`. Per host: index, ok, outcome, output digest.
+    RecordRun {
+        command: String,
+        hosts: Vec<(usize, bool, String, [u8; 32])>,
+    },
     Quit,
     /// List `dir` (None: the side's start directory) for a files pane.
     /// `hosts` are the side's hosts (the first is listed).

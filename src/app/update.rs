@@ -17,11 +17,17 @@ use crate::engine::{Event, EventKind, HostError, Question};
 pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Engine(ev) => {
-            let effects = match ev.kind {
+            let mut effects = match ev.kind {
                 EventKind::Connected => super::facts::on_connected(s, ev.host.0),
                 _ => Vec::new(),
             };
+            let was_running = s.running();
             on_engine(s, ev);
+            // The command just ended everywhere: keep its results, so
+            // `sshdeck run --hosts-from-last` can act on the TUI's runs too.
+            if was_running > 0 && s.running() == 0 {
+                effects.extend(record_run(s));
+            }
             effects
         }
         Msg::Facts(report) => {
@@ -147,6 +153,36 @@ fn on_engine(s: &mut AppState, ev: Event) {
             finished(s, current);
         }
     }
+}
+
+/// The last command's per-host results, for the run record.
+fn record_run(s: &AppState) -> Option<Effect> {
+    use sha2::{Digest, Sha256};
+    let job = s.deck.job.as_ref()?;
+    let hosts = job
+        .targets
+        .iter()
+        .map(|&h| {
+            let (ok, outcome) = match s.hosts[h].last.as_ref().map(|l| &l.result) {
+                Some(RunResult::Exit(st)) => (st.success(), st.to_string()),
+                Some(RunResult::Failed { kind, .. }) => (false, kind.clone()),
+                Some(RunResult::Running) | None => (false, "no result".to_string()),
+            };
+            let [out, err] = s.outputs[h].digests();
+            let mut both = Sha256::new();
+            both.update(out);
+            both.update(err);
+            (h, ok, outcome, both.finalize().into())
+        })
+        .collect();
+    // A leading space kept the command out of the history; its text stays
+    // out of the record too (only which hosts failed is kept).
+    let command = if job.command.starts_with(' ') {
+        "(a command typed with a leading space)".to_string()
+    } else {
+        job.command.clone()
+    };
+    Some(Effect::RecordRun { command, hosts })
 }
 
 fn finished(s: &mut AppState, current: bool) {

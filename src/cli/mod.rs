@@ -8,7 +8,7 @@ mod error;
 mod facts;
 mod gather;
 mod hosts;
-mod last_run;
+pub(crate) mod last_run;
 mod outdir;
 mod progress;
 mod prompt;

@@ -90,6 +90,8 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         .iter()
         .map(|(t, tags)| (t.label.clone(), tags.clone()))
         .collect();
+    // How each host is selected again, for the run record.
+    let select_as: Vec<String> = hosts.iter().map(|(t, _)| t.select_as.clone()).collect();
     for (t, _) in hosts {
         engine.add_host(t);
     }
@@ -302,6 +304,34 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                 Effect::Transfer(req) => files.transfer(req),
                 Effect::TransferCtl { id, action } => files.control(id, action),
                 Effect::Edit { host, path } => files.start_edit(host, path),
+                Effect::RecordRun { command, hosts } => {
+                    // The demo's hosts exist only in this process: nothing
+                    // to select again later.
+                    if let Some(path) = crate::cli::last_run::default_path()
+                        && session_keys.is_empty()
+                    {
+                        let record = crate::cli::last_run::LastRun {
+                            command,
+                            hosts: hosts
+                                .into_iter()
+                                .filter_map(|(h, ok, outcome, digest)| {
+                                    Some(crate::cli::last_run::HostResult {
+                                        label: select_as.get(h)?.clone(),
+                                        ok,
+                                        outcome,
+                                        digest: digest.iter().map(|b| format!("{b:02x}")).collect(),
+                                    })
+                                })
+                                .collect(),
+                        };
+                        if let Err(e) = record.save(&path) {
+                            state.status = Some(format!(
+                                "cannot keep this run's results in {}: {e}",
+                                path.display()
+                            ));
+                        }
+                    }
+                }
                 Effect::SaveHistory(command) => {
                     if let Some(path) = &history
                         && let Err(e) = history::append(path, &command)
