@@ -50,6 +50,27 @@ pub struct Relay {
     /// Private to this user (0700), named after the source host and paths,
     /// so a retried or resumed copy finds what was already fetched.
     pub spool: PathBuf,
+    /// An exclusive lock on `<spool>.lock` while the job lives, so another
+    /// sshdeck process copying the same files picks another spool.
+    _lock: std::fs::File,
+}
+
+/// An exclusive, non-blocking lock on `path` (created 0600), or None when
+/// another process holds it.
+fn try_lock(path: &std::path::Path) -> std::io::Result<Option<std::fs::File>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    match rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(Some(f)),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Spools in use by this process's jobs: two jobs copying the same files
@@ -88,31 +109,57 @@ impl Relay {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let spool = {
-            let mut used = SPOOLS_IN_USE
-                .lock()
-                .map_err(|_| std::io::Error::other("a transfer thread panicked"))?;
-            let free = (0..)
-                .map(|n| match n {
-                    0 => base.join("relay").join(&id),
-                    n => base.join("relay").join(format!("{id}-{n}")),
-                })
-                .find(|p| !used.contains(p))
-                .unwrap_or_else(|| base.join("relay").join(&id));
-            used.push(free.clone());
-            free
-        };
+        let relay_dir = base.join("relay");
         {
             use std::os::unix::fs::DirBuilderExt;
             std::fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
-                .create(&spool)?;
+                .create(&relay_dir)?;
+        }
+        let (spool, lock) = {
+            let mut used = SPOOLS_IN_USE
+                .lock()
+                .map_err(|_| std::io::Error::other("a transfer thread panicked"))?;
+            let mut found = None;
+            for n in 0..64 {
+                let p = match n {
+                    0 => relay_dir.join(&id),
+                    n => relay_dir.join(format!("{id}-{n}")),
+                };
+                if used.contains(&p) {
+                    continue;
+                }
+                // Held by another process: that one is using this spool.
+                if let Some(lock) = try_lock(&p.with_extension("lock"))? {
+                    found = Some((p, lock));
+                    break;
+                }
+            }
+            let (p, lock) = found.ok_or_else(|| {
+                std::io::Error::other("64 copies of these files are already running")
+            })?;
+            used.push(p.clone());
+            (p, lock)
+        };
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&spool)
+                .or_else(|e| {
+                    if e.kind() == std::io::ErrorKind::AlreadyExists {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })?;
         }
         Ok(Relay {
             from,
             sources,
             spool,
+            _lock: lock,
         })
     }
 
@@ -128,7 +175,12 @@ impl Relay {
     fn discard(&self) -> tokio::task::JoinHandle<std::io::Result<()>> {
         let spool = self.spool.clone();
         self.release();
-        tokio::task::spawn_blocking(move || std::fs::remove_dir_all(spool))
+        tokio::task::spawn_blocking(move || {
+            // The lock file goes too (this job still holds the lock, so no
+            // other process is using the name).
+            let _ = std::fs::remove_file(spool.with_extension("lock"));
+            std::fs::remove_dir_all(spool)
+        })
     }
 
     /// The put half: the same copy, from the spool.
@@ -694,4 +746,22 @@ async fn remove_sources(s: &Slot) -> Option<String> {
             errors.join("; ")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::try_lock;
+
+    /// The spool lock is exclusive across open files, as it is across
+    /// processes: a second holder is told no, and dropping frees it.
+    #[test]
+    fn a_held_spool_lock_is_refused_then_freed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("abc.lock");
+        let first = try_lock(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(first.is_some());
+        assert!(try_lock(&path).unwrap_or_else(|e| panic!("{e}")).is_none());
+        drop(first);
+        assert!(try_lock(&path).unwrap_or_else(|e| panic!("{e}")).is_some());
+    }
 }

@@ -2,7 +2,8 @@
 //! commands survive), appended as commands run, deduplicated when read.
 //! Several sshdeck processes may append at once; each write is one line
 //! with O_APPEND, so none is lost, and the file is compacted only when it
-//! has grown to twice what is kept.
+//! has grown to twice what is kept, under an exclusive lock that appends
+//! also take, so a compaction never drops another process's command.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -33,7 +34,16 @@ pub fn load(path: &Path) -> io::Result<Vec<String>> {
     let lines = text.lines().count();
     let kept = dedup(all);
     if lines > 2 * KEEP {
+        let _lock = lock(path)?;
+        // Read again under the lock: appends since the first read stay.
+        let text = fs::read_to_string(path)?;
+        let all = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<String>(l).ok())
+            .collect();
+        let kept = dedup(all);
         rewrite(path, &kept)?;
+        return Ok(kept);
     }
     Ok(kept)
 }
@@ -57,6 +67,7 @@ pub fn append(path: &Path, command: &str) -> io::Result<()> {
     }
     let mut line = serde_json::to_string(command).map_err(io::Error::other)?;
     line.push('\n');
+    let _lock = lock(path)?;
     let mut f = OpenOptions::new()
         .create(true)
         .append(true)
@@ -79,6 +90,19 @@ pub fn make_private_dir(dir: &Path) -> io::Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(dir)
+}
+
+/// An exclusive lock on `history.lock` beside the file, held until dropped.
+fn lock(path: &Path) -> io::Result<fs::File> {
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path.with_extension("lock"))?;
+    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)?;
+    Ok(f)
 }
 
 /// Replace the file with `kept`, atomically, still 0600.
