@@ -32,13 +32,21 @@ pub fn context(s: &AppState) -> Context {
     }
 }
 
-/// The contexts in the order the overlay lists them: where the user is,
-/// what is active with it, then everything else.
-fn order(here: Context) -> Vec<Context> {
-    let mut out: Vec<Context> = here.stack().to_vec();
+/// The contexts whose keys work where the user is, most specific first:
+/// the context's stack, and under the recipe view the Hosts tab's keys it
+/// does not shadow (see `keys::on_key`).
+fn active(here: Context) -> Vec<Context> {
+    let mut out = here.stack().to_vec();
     if here == Context::Recipe {
         out.insert(1, Context::Main);
     }
+    out
+}
+
+/// The contexts in the order the overlay lists them: where the user is,
+/// what is active with it, then everything else.
+fn order(here: Context) -> Vec<Context> {
+    let mut out = active(here);
     for c in Context::ALL {
         if !out.contains(c) {
             out.push(*c);
@@ -178,10 +186,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 /// context first. Keys come from the keymap, so a rebinding shows.
 pub fn hints(s: &AppState) -> Vec<(String, &'static str)> {
     let here = context(s);
-    let mut stack = here.stack().to_vec();
-    if here == Context::Recipe {
-        stack.insert(1, Context::Main);
-    }
+    let stack = active(here);
     let mut out = Vec::new();
     for ctx in stack {
         for b in s.keymap.bindings().iter().filter(|b| b.ctx == ctx) {
@@ -203,20 +208,16 @@ pub fn help_key(s: &AppState) -> Option<String> {
             .first_key(Context::Shells, Action::Help)
             .map(|k| format!("Ctrl-] {k}"));
     }
-    let mut stack = here.stack().to_vec();
-    if here == Context::Recipe {
-        stack.insert(1, Context::Main);
-    }
-    stack
-        .iter()
-        .find_map(|c| {
-            s.keymap
-                .bindings()
-                .iter()
-                .find(|b| b.ctx == *c && b.action == Action::Help && !b.keys.is_empty())
-        })
-        .and_then(|b| b.keys.first())
-        .map(|k| k.to_string())
+    // Each context on its own, most specific first: the recipe view's
+    // help is the Hosts tab's `?`, not the global F1.
+    active(here).iter().find_map(|c| {
+        s.keymap
+            .bindings()
+            .iter()
+            .find(|b| b.ctx == *c && b.action == Action::Help)
+            .and_then(|b| b.keys.first())
+            .map(Key::to_string)
+    })
 }
 
 /// The first key of `action` in `ctx` (or its stack), for texts on

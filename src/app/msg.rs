@@ -151,10 +151,11 @@ pub enum Effect {
     /// Keep a command in the history file (the runner appends it).
     SaveHistory(String),
     /// The last command ended on every host: keep its results for
-    /// `--hosts-from-last`. Per host: index, ok, outcome, output digest.
+    /// `--hosts-from-last`. Per host: index, ok, outcome, and the digests
+    /// of its stdout and stderr.
     RecordRun {
         command: String,
-        hosts: Vec<(usize, bool, String, [u8; 32])>,
+        hosts: Vec<(usize, bool, String, [[u8; 32]; 2])>,
     },
     Quit,
     /// List `dir` (None: the side's start directory) for a files pane.

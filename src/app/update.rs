@@ -157,7 +157,6 @@ fn on_engine(s: &mut AppState, ev: Event) {
 
 /// The last command's per-host results, for the run record.
 fn record_run(s: &AppState) -> Option<Effect> {
-    use sha2::{Digest, Sha256};
     let job = s.deck.job.as_ref()?;
     let hosts = job
         .targets
@@ -168,11 +167,7 @@ fn record_run(s: &AppState) -> Option<Effect> {
                 Some(RunResult::Failed { kind, .. }) => (false, kind.clone()),
                 Some(RunResult::Running) | None => (false, "no result".to_string()),
             };
-            let [out, err] = s.outputs[h].digests();
-            let mut both = Sha256::new();
-            both.update(out);
-            both.update(err);
-            (h, ok, outcome, both.finalize().into())
+            (h, ok, outcome, s.outputs[h].digests())
         })
         .collect();
     // A leading space kept the command out of the history; its text stays

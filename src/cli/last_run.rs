@@ -3,8 +3,6 @@
 //! `sshdeck run --hosts-from-last failed -- systemctl restart app`.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -41,6 +39,17 @@ pub struct HostResult {
     pub digest: String,
 }
 
+/// A host's output digest as the record keeps it: the SHA-256 of its
+/// stdout's and stderr's SHA-256, in hex. The headless run and the TUI
+/// both hash each stream as it arrives, so both give the same value.
+pub fn output_digest([out, err]: [[u8; 32]; 2]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut both = Sha256::new();
+    both.update(out);
+    both.update(err);
+    data_encoding::HEXLOWER.encode(&both.finalize())
+}
+
 pub fn default_path() -> Option<PathBuf> {
     crate::engine::target::state_dir().map(|d| d.join("last-run.json"))
 }
@@ -49,21 +58,8 @@ impl LastRun {
     /// Written whole to a temp file and renamed, 0600: a crash never leaves
     /// half a record, and other users cannot read what ran where.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            crate::tui::history::make_private_dir(dir)?;
-        }
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let text = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)?;
-        f.write_all(&text)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        crate::engine::private_file::write_atomic(path, &text)
     }
 
     pub fn load(path: &Path) -> Result<LastRun, CliError> {

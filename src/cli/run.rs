@@ -231,9 +231,7 @@ fn record(
         .zip(outcomes)
         .zip(digests)
         .map(|((label, o), [out, err])| {
-            let mut both = Sha256::new();
-            both.update(out.finalize());
-            both.update(err.finalize());
+            let digest = last_run::output_digest([out.finalize().into(), err.finalize().into()]);
             HostResult {
                 label: label.clone(),
                 ok: o.as_ref().is_some_and(Outcome::ok),
@@ -241,7 +239,7 @@ fn record(
                     Outcome::Exit { status, .. } => status.to_string(),
                     Outcome::Failed { error, .. } => error.kind().to_string(),
                 }),
-                digest: both.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+                digest,
             }
         })
         .collect();

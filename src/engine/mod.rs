@@ -18,6 +18,7 @@ pub mod known_hosts;
 pub mod link;
 pub mod local_dest;
 pub mod move_sources;
+pub mod private_file;
 pub mod prompt;
 pub mod queue;
 pub mod recipe;

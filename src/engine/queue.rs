@@ -55,24 +55,6 @@ pub struct Relay {
     _lock: std::fs::File,
 }
 
-/// An exclusive, non-blocking lock on `path` (created 0600), or None when
-/// another process holds it.
-fn try_lock(path: &std::path::Path) -> std::io::Result<Option<std::fs::File>> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    match rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(Some(f)),
-        Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Spools in use by this process's jobs: two jobs copying the same files
 /// at once each get their own, so neither writes into, or deletes, the
 /// other's.
@@ -105,18 +87,9 @@ impl Relay {
             h.update([0]);
             h.update(s.as_bytes());
         }
-        let id: String = h.finalize()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let id = data_encoding::HEXLOWER.encode(&h.finalize()[..8]);
         let relay_dir = base.join("relay");
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&relay_dir)?;
-        }
+        super::private_file::private_dir(&relay_dir)?;
         let (spool, lock) = {
             let mut used = SPOOLS_IN_USE
                 .lock()
@@ -131,7 +104,7 @@ impl Relay {
                     continue;
                 }
                 // Held by another process: that one is using this spool.
-                if let Some(lock) = try_lock(&p.with_extension("lock"))? {
+                if let Some(lock) = super::private_file::lock(&p.with_extension("lock"), false)? {
                     found = Some((p, lock));
                     break;
                 }
@@ -142,19 +115,7 @@ impl Relay {
             used.push(p.clone());
             (p, lock)
         };
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(&spool)
-                .or_else(|e| {
-                    if e.kind() == std::io::ErrorKind::AlreadyExists {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })?;
-        }
+        super::private_file::private_dir(&spool)?;
         Ok(Relay {
             from,
             sources,
@@ -746,22 +707,4 @@ async fn remove_sources(s: &Slot) -> Option<String> {
             errors.join("; ")
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::try_lock;
-
-    /// The spool lock is exclusive across open files, as it is across
-    /// processes: a second holder is told no, and dropping frees it.
-    #[test]
-    fn a_held_spool_lock_is_refused_then_freed() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("abc.lock");
-        let first = try_lock(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert!(first.is_some());
-        assert!(try_lock(&path).unwrap_or_else(|e| panic!("{e}")).is_none());
-        drop(first);
-        assert!(try_lock(&path).unwrap_or_else(|e| panic!("{e}")).is_some());
-    }
 }

@@ -7,8 +7,10 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+use crate::engine::private_file;
 
 /// Commands kept; older ones are dropped at compaction.
 pub const KEEP: usize = 5_000;
@@ -63,7 +65,7 @@ fn dedup(all: Vec<String>) -> Vec<String> {
 /// Append one command, creating the file 0600 in a 0700 directory.
 pub fn append(path: &Path, command: &str) -> io::Result<()> {
     if let Some(dir) = path.parent() {
-        make_private_dir(dir)?;
+        private_file::private_dir(dir)?;
     }
     let mut line = serde_json::to_string(command).map_err(io::Error::other)?;
     line.push('\n');
@@ -82,45 +84,19 @@ pub fn append(path: &Path, command: &str) -> io::Result<()> {
     f.write_all(line.as_bytes())
 }
 
-pub fn make_private_dir(dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-/// An exclusive lock on `history.lock` beside the file, held until dropped.
-fn lock(path: &Path) -> io::Result<fs::File> {
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path.with_extension("lock"))?;
-    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)?;
-    Ok(f)
-}
-
 /// Replace the file with `kept`, atomically, still 0600.
 fn rewrite(path: &Path, kept: &[String]) -> io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut f = OpenOptions::new()
-        .create_new(true)
-        .write(true)
-        .mode(0o600)
-        .open(&tmp)?;
     let mut text = String::new();
     for c in kept {
         text.push_str(&serde_json::to_string(c).map_err(io::Error::other)?);
         text.push('\n');
     }
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    fs::rename(&tmp, path)
+    private_file::write_atomic(path, text.as_bytes())
+}
+
+/// The lock appends and compaction share: `history.lock` beside the file.
+fn lock(path: &Path) -> io::Result<Option<fs::File>> {
+    private_file::lock(&path.with_extension("lock"), true)
 }
 
 #[cfg(test)]

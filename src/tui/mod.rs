@@ -319,7 +319,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                                         label: select_as.get(h)?.clone(),
                                         ok,
                                         outcome,
-                                        digest: digest.iter().map(|b| format!("{b:02x}")).collect(),
+                                        digest: crate::cli::last_run::output_digest(digest),
                                     })
                                 })
                                 .collect(),

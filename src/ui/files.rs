@@ -16,6 +16,31 @@ use crate::engine::fs::{FileEntry, FileKind};
 use crate::text::sanitize::{is_mangled_name, visible_name};
 use crate::text::{human_bytes, utc_minute};
 
+/// " side (listing host): /path " fitted to `room` columns: the listing
+/// note goes first, then the path keeps its end ("…/app/releases"), which
+/// says where you are.
+fn pane_title(side: &str, listing: Option<&str>, cwd: &str, room: usize) -> String {
+    let width = |t: &str| t.chars().count();
+    if let Some(from) = listing {
+        let full = format!(" {side} (listing {from}): {cwd} ");
+        if width(&full) <= room {
+            return full;
+        }
+    }
+    let head = format!(" {side}: ");
+    let path_room = room.saturating_sub(width(&head) + 1);
+    let path = if width(cwd) <= path_room {
+        cwd.to_string()
+    } else {
+        let tail: String = cwd
+            .chars()
+            .skip(width(cwd) - path_room.saturating_sub(1))
+            .collect();
+        format!("…{tail}")
+    };
+    format!("{head}{path} ")
+}
+
 pub fn render(f: &mut Frame, s: &AppState, idx: usize, area: Rect) {
     let p = &s.files.panes[idx];
     let active = s.files.active == idx && !s.files.transfers_focused;
@@ -24,11 +49,16 @@ pub fn render(f: &mut Frame, s: &AppState, idx: usize, area: Rect) {
         .drag
         .as_ref()
         .is_some_and(|d| d.from != idx && contains(area, d.at.0, d.at.1));
-    let mut title = format!(" {}", side_label(s, p.side));
-    if let (Side::Selected, Some(from)) = (p.side, &p.listed_from) {
-        title.push_str(&format!(" (listing {})", visible_name(from)));
-    }
-    title.push_str(&format!(": {} ", visible_name(&p.cwd)));
+    let listing = match (p.side, &p.listed_from) {
+        (Side::Selected, Some(from)) => Some(visible_name(from)),
+        _ => None,
+    };
+    let title = pane_title(
+        &side_label(s, p.side),
+        listing.as_deref(),
+        &visible_name(&p.cwd),
+        usize::from(area.width.saturating_sub(2)),
+    );
     let style = if drop_here {
         Style::new().fg(WARN).add_modifier(Modifier::BOLD)
     } else {
@@ -177,4 +207,24 @@ fn entry_line(p: &FilePane, e: &FileEntry, w: usize) -> Line<'static> {
         Span::styled(mark.to_string(), Style::new().fg(WARN)),
         Span::styled(rest.to_string(), style),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pane_title;
+
+    #[test]
+    fn a_narrow_pane_keeps_the_end_of_its_path() {
+        assert_eq!(
+            pane_title("3 selected hosts", Some("web01"), "/srv/app", 60),
+            " 3 selected hosts (listing web01): /srv/app "
+        );
+        assert_eq!(
+            pane_title("3 selected hosts", Some("web01"), "/srv/app", 38),
+            " 3 selected hosts: /srv/app "
+        );
+        let t = pane_title("local", None, "/home/me/projects/deep/tree", 20);
+        assert_eq!(t, " local: …/deep/tree ");
+        assert!(t.chars().count() <= 20);
+    }
 }

@@ -140,23 +140,21 @@ pub fn on_transfer(s: &mut AppState, v: JobView) -> Vec<Effect> {
             .iter()
             .filter(|h| matches!(h.result, Some(Err(_))))
             .count();
+        // The verdict first: a long title is what gets cut in a narrow
+        // status bar, never whether it worked.
+        let hosts = crate::text::count(v.hosts.len(), "host", "hosts");
         s.status = Some(match (v.state, failed) {
-            (crate::engine::queue::JobState::Cancelled, _) => format!("{}: cancelled", v.title),
-            (_, 0) => format!(
-                "{}: done on {}",
-                v.title,
-                crate::text::count(v.hosts.len(), "host", "hosts")
-            ),
+            (crate::engine::queue::JobState::Cancelled, _) => format!("cancelled: {}", v.title),
+            (_, 0) => format!("done on {hosts}: {}", v.title),
             (_, n) => format!(
-                "{}: failed on {n} of {} ({} shows why)",
-                v.title,
-                crate::text::count(v.hosts.len(), "host", "hosts"),
+                "failed on {n} of {hosts} ({} shows why): {}",
                 s.keymap
                     .first_key(
                         crate::app::keymap::Context::Files,
                         crate::app::keymap::Action::Transfers
                     )
-                    .unwrap_or_else(|| "the transfers panel".into())
+                    .unwrap_or_else(|| "the transfers panel".into()),
+                v.title
             ),
         });
     }

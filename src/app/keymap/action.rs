@@ -102,7 +102,6 @@ actions! {
     Hidden => "hidden",
     Reload => "reload",
     Transfers => "transfers",
-    CopyHosts => "copy_hosts",
     // The transfers panel.
     Pause => "pause",
     Retry => "retry",

@@ -336,6 +336,20 @@ mod tests {
         }
     }
 
+    /// An action no context binds is dead code and a name users could
+    /// never rebind.
+    #[test]
+    fn every_action_is_bound_somewhere() {
+        let b = defaults::bindings();
+        for a in Action::ALL {
+            assert!(
+                b.iter().any(|b| b.action == *a),
+                "{} is bound nowhere",
+                a.name()
+            );
+        }
+    }
+
     #[test]
     fn a_rebinding_replaces_the_keys() {
         use crossterm::event::{KeyCode, KeyModifiers};
