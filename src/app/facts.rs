@@ -11,11 +11,19 @@ use crate::text::sanitize::clean;
 
 /// A collector's report: its facts replace the ones it gave before.
 pub fn on_report(s: &mut AppState, r: FactsReport) {
+    // The fact the list is sorted by, if any: only a change of its value
+    // makes the cached host list stale (see `AppState::rows`).
+    let sorted_fact = match s.deck.sort {
+        Sort::Column { index, .. } => s.deck.columns.get(index).map(|c| c.fact.clone()),
+        Sort::Inventory => None,
+    };
     let Some(host) = s.hosts.get_mut(r.host.0) else {
         return;
     };
+    let before = sorted_fact
+        .as_ref()
+        .and_then(|f| host.facts.get(f).cloned());
     let prefix = format!("{}.", r.collector);
-    s.facts_rev = s.facts_rev.wrapping_add(1);
     match r.result {
         Ok(facts) => {
             host.facts.retain(|k, _| !k.starts_with(&prefix));
@@ -36,6 +44,11 @@ pub fn on_report(s: &mut AppState, r: FactsReport) {
             }
             host.fact_errors.insert(r.collector, e.to_string());
         }
+    }
+    if let Some(f) = &sorted_fact
+        && s.hosts[r.host.0].facts.get(f) != before.as_ref()
+    {
+        s.facts_rev = s.facts_rev.wrapping_add(1);
     }
 }
 
@@ -200,5 +213,9 @@ mod tests {
         assert_eq!(&s.rows()[..], &[Row::Host(0), Row::Host(1)]);
         on_report(&mut s, load(1, "9.0"));
         assert_eq!(&s.rows()[..], &[Row::Host(1), Row::Host(0)]);
+        // The same value again leaves the cached list as it is.
+        let rev = s.facts_rev;
+        on_report(&mut s, load(1, "9.0"));
+        assert_eq!(s.facts_rev, rev);
     }
 }

@@ -22,9 +22,10 @@ pub struct Gatherer {
     hosts: usize,
 }
 
-/// One host's two streams, finished.
+/// One host's two streams, finished, with their digests.
 struct Captured {
     streams: [Finished; 2],
+    digests: [[u8; 32]; 2],
 }
 
 impl Gatherer {
@@ -43,8 +44,13 @@ impl Gatherer {
     }
 
     /// Groups in a stable order: successes first, then by outcome text, then
-    /// larger groups first. Hosts group by a hash of all they sent.
-    fn groups(&self, outcomes: &[Option<Outcome>]) -> Vec<(String, Captured, Vec<usize>)> {
+    /// larger groups first. Hosts group by `digests`, the SHA-256 of all
+    /// they sent on each stream (the caller hashes as output arrives).
+    fn groups(
+        &self,
+        outcomes: &[Option<Outcome>],
+        digests: &[[[u8; 32]; 2]],
+    ) -> Vec<(String, Captured, Vec<usize>)> {
         // Key: (failed?, outcome text, per stream: hash, length, truncated, dropped).
         type Key = (bool, String, [([u8; 32], u64, bool, bool); 2]);
         let mut map: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
@@ -55,7 +61,8 @@ impl Gatherer {
             };
             let key = |s: usize| {
                 let f = self.streams[s].finish(i);
-                (f.digest, f.len, f.truncated, f.dropped)
+                let digest = digests.get(i).map_or([0; 32], |d| d[s]);
+                (digest, f.len, f.truncated, f.dropped)
             };
             map.entry((!ok, what, [key(0), key(1)]))
                 .or_default()
@@ -63,10 +70,11 @@ impl Gatherer {
         }
         let mut groups: Vec<_> = map
             .into_iter()
-            .map(|((_, what, _), hosts)| {
+            .map(|((_, what, keys), hosts)| {
                 let first = hosts[0];
                 let c = Captured {
                     streams: [self.streams[0].finish(first), self.streams[1].finish(first)],
+                    digests: [keys[0].0, keys[1].0],
                 };
                 (what, c, hosts)
             })
@@ -87,14 +95,20 @@ impl Gatherer {
         self.streams.iter().map(SharedOutputs::stored_bytes).sum()
     }
 
-    pub fn print(&self, labels: &[String], outcomes: &[Option<Outcome>], color: bool) {
+    pub fn print(
+        &self,
+        labels: &[String],
+        outcomes: &[Option<Outcome>],
+        digests: &[[[u8; 32]; 2]],
+        color: bool,
+    ) {
         let mut out = std::io::stdout().lock();
         let (bold, red, reset) = if color {
             ("\x1b[1m", "\x1b[31m", "\x1b[0m")
         } else {
             ("", "", "")
         };
-        for (what, cap, hosts) in self.groups(outcomes) {
+        for (what, cap, hosts) in self.groups(outcomes, digests) {
             let names: Vec<&str> = hosts.iter().map(|&i| labels[i].as_str()).collect();
             let tint = if what.starts_with("exit 0") {
                 bold
@@ -120,11 +134,12 @@ impl Gatherer {
                     // Too many different outputs to keep them all.
                     let _ = writeln!(
                         out,
-                        "[{} bytes not kept: the hosts' different outputs passed {} MiB; \
-                         grouped by SHA-256 {}]",
-                        f.len,
+                        "[{} of output not shown: the hosts sent more than {} MiB of \
+                         differing output in all; these hosts sent identical bytes \
+                         (SHA-256 {}…)]",
+                        crate::text::human_bytes(f.len),
                         BUDGET >> 20,
-                        &data_encoding::HEXLOWER.encode(&f.digest)[..16]
+                        &data_encoding::HEXLOWER.encode(&cap.digests[s])[..16]
                     );
                     continue;
                 }
@@ -132,9 +147,9 @@ impl Gatherer {
                 if f.truncated {
                     let _ = writeln!(
                         out,
-                        "[output truncated at {} MiB of {} bytes]",
+                        "[output truncated: the first {} MiB of {} shown]",
                         CAP >> 20,
-                        f.len
+                        crate::text::human_bytes(f.len)
                     );
                 }
             }
@@ -159,6 +174,38 @@ mod tests {
     use crate::engine::{ExitStatus, HostError};
     use std::time::Duration;
 
+    /// Output as `sshdeck run` hands it over: to the gatherer, and hashed
+    /// per host and stream.
+    struct Fed {
+        g: Gatherer,
+        hashes: Vec<[sha2::Sha256; 2]>,
+    }
+
+    impl Fed {
+        fn new(n: usize) -> Fed {
+            Fed {
+                g: Gatherer::new(n),
+                hashes: (0..n).map(|_| Default::default()).collect(),
+            }
+        }
+
+        fn output(&mut self, h: usize, stderr: bool, data: &[u8]) {
+            use sha2::Digest;
+            self.hashes[h][usize::from(stderr)].update(data);
+            self.g.output(h, stderr, data);
+        }
+
+        fn groups(&self, outcomes: &[Option<Outcome>]) -> Vec<(String, Captured, Vec<usize>)> {
+            use sha2::Digest;
+            let digests: Vec<[[u8; 32]; 2]> = self
+                .hashes
+                .iter()
+                .map(|[o, e]| [o.clone().finalize().into(), e.clone().finalize().into()])
+                .collect();
+            self.g.groups(outcomes, &digests)
+        }
+    }
+
     fn exit(c: u32) -> Option<Outcome> {
         Some(Outcome::Exit {
             status: ExitStatus::Code(c),
@@ -168,7 +215,7 @@ mod tests {
 
     #[test]
     fn groups_by_outcome_then_output() {
-        let mut g = Gatherer::new(5);
+        let mut g = Fed::new(5);
         for h in 0..4 {
             g.output(h, false, if h == 2 { b"other\n" } else { b"same\n" });
         }
@@ -199,7 +246,7 @@ mod tests {
 
     #[test]
     fn capture_is_capped_and_shared() {
-        let mut g = Gatherer::new(3);
+        let mut g = Fed::new(3);
         let chunk = vec![b'x'; 1 << 20];
         for _ in 0..10 {
             for h in 0..3 {
@@ -207,10 +254,28 @@ mod tests {
             }
         }
         // Three hosts, one copy, no more than the cap.
-        assert_eq!(g.stored_bytes(), CAP);
+        assert_eq!(g.g.stored_bytes(), CAP);
         let groups = g.groups(&[exit(0), exit(0), exit(0)]);
         assert_eq!(groups.len(), 1);
         assert!(groups[0].1.streams[0].truncated);
         assert_eq!(groups[0].1.streams[0].len, 10 << 20);
+    }
+
+    /// Past the cap nothing more is kept, but hosts whose output differs
+    /// there (same length) are still told apart, by the digest.
+    #[test]
+    fn outputs_that_differ_past_the_cap_are_apart() {
+        let mut g = Fed::new(2);
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..9 {
+            for h in 0..2 {
+                g.output(h, false, &chunk);
+            }
+        }
+        g.output(0, false, b"a");
+        g.output(1, false, b"b");
+        let groups = g.groups(&[exit(0), exit(0)]);
+        assert_eq!(groups.len(), 2, "the same first 8 MiB, then different");
+        assert!(groups.iter().all(|(_, c, _)| c.streams[0].truncated));
     }
 }

@@ -35,7 +35,8 @@ pub struct HostResult {
     pub ok: bool,
     /// "exit 3", "timeout", …
     pub outcome: String,
-    /// SHA-256 of everything the host printed (stdout, then stderr).
+    /// What the host printed, as `output_digest` hashes it: the SHA-256
+    /// of its stdout's and its stderr's SHA-256.
     pub digest: String,
 }
 

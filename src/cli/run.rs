@@ -193,12 +193,18 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     if let Some(dir) = outdir.as_mut() {
         dir.flush()?;
     }
+    // Every stream hashed once, as it arrived: gathering groups by these
+    // and the run record keeps them.
+    let digests: Vec<[[u8; 32]; 2]> = digests
+        .into_iter()
+        .map(|[o, e]| [o.finalize().into(), e.finalize().into()])
+        .collect();
     if let Some(g) = &gatherer {
-        g.print(&labels, &outcomes, color);
+        g.print(&labels, &outcomes, &digests, color);
     }
     let failed = summarize(&mut printer, &labels, &outcomes, a.json);
     if let Some(path) = &record_path {
-        let record = record(&command, &select_as, &outcomes, digests);
+        let record = record(&command, &select_as, &outcomes, &digests);
         if let Err(e) = record.save(path) {
             eprintln!(
                 "sshdeck: warning: cannot keep this run's results in {}: {e}",
@@ -224,14 +230,14 @@ fn record(
     command: &str,
     labels: &[String],
     outcomes: &[Option<Outcome>],
-    digests: Vec<[Sha256; 2]>,
+    digests: &[[[u8; 32]; 2]],
 ) -> LastRun {
     let hosts = labels
         .iter()
         .zip(outcomes)
         .zip(digests)
-        .map(|((label, o), [out, err])| {
-            let digest = last_run::output_digest([out.finalize().into(), err.finalize().into()]);
+        .map(|((label, o), d)| {
+            let digest = last_run::output_digest(*d);
             HostResult {
                 label: label.clone(),
                 ok: o.as_ref().is_some_and(Outcome::ok),

@@ -6,17 +6,17 @@
 //! first host past the end of a stored output extends it; a host whose
 //! bytes differ forks a new one at the first differing byte (hosts with the
 //! same output fork at the same byte, and find each other's fork there).
-//! Each host is also hashed whole, and groups are made by that hash, so a
-//! host is grouped by its full output even past what is kept.
+//! Hosts are grouped by a hash of their full output, which the caller
+//! keeps (`sshdeck run` hashes every stream once, for gathering and for
+//! its run record alike), so a host is grouped by all it sent even past
+//! what is kept here.
 //!
 //! What is stored is bounded: one output stops growing at `cap` (its hosts
 //! are then "truncated"), and all outputs together at `budget`; a host that
-//! would need more is only hashed, and its group says its output was not
+//! would need more is only counted, and its group says its output was not
 //! kept.
 
 use std::collections::HashMap;
-
-use sha2::{Digest, Sha256};
 
 /// Where one host stands.
 #[derive(Clone)]
@@ -27,17 +27,15 @@ struct Follow {
     at: usize,
     /// Bytes it has sent in all.
     len: u64,
-    hash: Sha256,
     /// Its output went past what a stored output may hold.
     truncated: bool,
     /// Nothing of it is stored any more (the budget ran out).
     dropped: bool,
 }
 
-/// One host's output once it is done: what to group by, what to show.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One host's output once it is done: what to show of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
-    pub digest: [u8; 32],
     pub len: u64,
     pub truncated: bool,
     pub dropped: bool,
@@ -62,7 +60,6 @@ impl SharedOutputs {
             rep: 0,
             at: 0,
             len: 0,
-            hash: Sha256::new(),
             truncated: false,
             dropped: false,
         };
@@ -86,7 +83,6 @@ impl SharedOutputs {
         let Some(f) = self.hosts.get_mut(host) else {
             return;
         };
-        f.hash.update(data);
         f.len += data.len() as u64;
         if f.dropped || f.truncated {
             return;
@@ -141,7 +137,7 @@ impl SharedOutputs {
             }
             // At the end of the stored output: extend it, within limits.
             let room = self.cap.saturating_sub(f.at).min(data.len());
-            if room < data.len() && room == 0 {
+            if room == 0 {
                 f.truncated = true;
                 return;
             }
@@ -164,7 +160,6 @@ impl SharedOutputs {
     pub fn finish(&self, host: usize) -> Finished {
         let f = &self.hosts[host];
         Finished {
-            digest: f.hash.clone().finalize().into(),
             len: f.len,
             truncated: f.truncated,
             dropped: f.dropped,
@@ -239,7 +234,7 @@ mod tests {
         for (h, want) in outputs.iter().enumerate() {
             let f = s.finish(h);
             assert_eq!(s.bytes(&f), &want[..], "host {h}");
-            assert_eq!(f.digest, <[u8; 32]>::from(Sha256::digest(want)), "host {h}");
+            assert_eq!(f.len, want.len() as u64, "host {h}");
         }
         assert_eq!(s.finish(0), s.finish(2));
         assert_eq!(s.finish(1), s.finish(3));
@@ -264,7 +259,6 @@ mod tests {
         for (h, out) in outputs.iter().enumerate() {
             let f = s.finish(h);
             assert_eq!(f.len, 10_000);
-            assert_eq!(f.digest, <[u8; 32]>::from(Sha256::digest(out)));
             if !f.dropped {
                 assert_eq!(s.bytes(&f), &out[..]);
             }
@@ -272,14 +266,14 @@ mod tests {
     }
 
     #[test]
-    fn an_output_stops_growing_at_the_cap_but_is_hashed_whole() {
+    fn an_output_stops_growing_at_the_cap_but_is_counted_whole() {
         let big = vec![b'x'; 10_000];
         let mut s = SharedOutputs::new(2, 4096, 1 << 20);
         feed(&mut s, &[big.clone(), big[..5000].to_vec()], 700);
         let (a, b) = (s.finish(0), s.finish(1));
         assert!(a.truncated && b.truncated);
         assert_eq!(s.bytes(&a).len(), 4096);
-        assert_ne!(a.digest, b.digest, "hashed past the cap");
+        assert_eq!((a.len, b.len), (10_000, 5000), "counted past the cap");
         assert_eq!(s.stored_bytes(), 4096);
     }
 }

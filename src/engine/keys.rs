@@ -23,6 +23,9 @@ pub enum KeyState {
 #[derive(Default)]
 pub struct KeyStore {
     cells: Mutex<HashMap<PathBuf, Arc<OnceCell<KeyState>>>>,
+    /// The same, answered without asking (BatchMode hosts): an encrypted
+    /// key is "unusable" there, which must not become every host's answer.
+    batch: Mutex<HashMap<PathBuf, Arc<OnceCell<KeyState>>>>,
 }
 
 /// Wrong passphrases allowed before we give up on a key (OpenSSH: 3).
@@ -33,27 +36,31 @@ impl KeyStore {
     /// first one, so 500 hosts produce one passphrase prompt, not 500.
     ///
     /// With `no_questions` (BatchMode on this host), a key not loaded yet
-    /// is read without asking, and that answer is not kept: another host
-    /// may still ask for the passphrase.
+    /// is read once for all such hosts without asking. That answer is kept
+    /// apart: a host that may ask still gets the passphrase question for
+    /// an encrypted key.
     pub async fn get(&self, path: &Path, prompter: &Prompter, no_questions: bool) -> KeyState {
-        let cell = match self.cells.lock() {
-            Ok(mut m) => m.entry(path.to_path_buf()).or_default().clone(),
-            Err(_) => return KeyState::Unusable("internal lock poisoned".into()),
+        let cell = |map: &Mutex<HashMap<PathBuf, Arc<OnceCell<KeyState>>>>| match map.lock() {
+            Ok(mut m) => Some(m.entry(path.to_path_buf()).or_default().clone()),
+            Err(_) => None,
         };
-        if no_questions {
-            if let Some(state) = cell.get() {
-                return state.clone();
-            }
-            let state = load(path, &Prompter::batch()).await;
-            // A key that needed no passphrase (or no file) is the same
-            // answer for every host: keep it, rather than reading and
-            // parsing the file again for each host.
-            if matches!(state, KeyState::Ready(_) | KeyState::Missing) {
-                let _ = cell.set(state.clone());
-            }
-            return state;
+        let (Some(asking), Some(batch)) = (cell(&self.cells), cell(&self.batch)) else {
+            return KeyState::Unusable("internal lock poisoned".into());
+        };
+        if !no_questions {
+            return asking.get_or_init(|| load(path, prompter)).await.clone();
         }
-        cell.get_or_init(|| load(path, prompter)).await.clone()
+        if let Some(state) = asking.get() {
+            return state.clone();
+        }
+        let no_asking = Prompter::batch();
+        let state = batch.get_or_init(|| load(path, &no_asking)).await.clone();
+        // A key that needed no passphrase (or no file) is the same answer
+        // for every host, asking or not.
+        if matches!(state, KeyState::Ready(_) | KeyState::Missing) {
+            let _ = asking.set(state.clone());
+        }
+        state
     }
 }
 

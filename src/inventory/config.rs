@@ -272,10 +272,6 @@ impl Config {
         Ok(cfg)
     }
 
-    pub fn host(&self, name: &str) -> Option<&HostEntry> {
-        self.hosts.iter().find(|h| h.name.get_ref() == name)
-    }
-
     /// Groups as plain name → expression, for node-set expansion.
     /// The `[[expect]]` rules, compiled (they were checked when parsed).
     pub fn expect_rules(&self) -> Vec<crate::engine::ExpectRule> {
@@ -337,7 +333,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.defaults.user.as_deref(), Some("ops"));
-        assert_eq!(c.host("web1").and_then(|h| h.port), Some(2222));
+        let web1 = c.hosts.iter().find(|h| h.name.get_ref() == "web1");
+        assert_eq!(web1.and_then(|h| h.port), Some(2222));
     }
 
     #[test]

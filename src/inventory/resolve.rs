@@ -78,8 +78,8 @@ pub struct Inventory {
     ssh_names: std::collections::HashSet<String>,
     overrides: Overrides,
     groups: BTreeMap<String, String>,
-    /// Config hosts by name, first one wins (as a scan would find it):
-    /// resolving N hosts by scanning the list for each was N² name
+    /// Config hosts by name (unique: the config refuses a name twice).
+    /// Resolving N hosts by scanning the list for each was N² name
     /// compares, 70% of `sshdeck hosts` at 10,000 hosts.
     host_index: std::collections::HashMap<String, usize>,
 }
@@ -313,14 +313,14 @@ impl Inventory {
         // A named host keeps its name, so selecting it again finds its
         // config entry (identity files, jump) as well as the user and port.
         let select_as = if known_name {
-            let mut s = spec.host.clone();
-            if let Some(u) = &spec.user {
-                s = format!("{u}@{s}");
+            let at = match spec.port {
+                Some(p) => crate::engine::display_addr(&spec.host, p),
+                None => spec.host.clone(),
+            };
+            match &spec.user {
+                Some(u) => format!("{u}@{at}"),
+                None => at,
             }
-            if let Some(p) = spec.port {
-                s = format!("{s}:{p}");
-            }
-            s
         } else {
             label.clone()
         };

@@ -4,6 +4,17 @@ pub mod ansi;
 pub mod lines;
 pub mod sanitize;
 
+/// `s` cut to `max` characters, an ellipsis marking the cut: the one way
+/// every screen shortens text that does not fit.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
 /// A count with its noun: "1 host", "3 hosts", "0 hosts".
 pub fn count(n: usize, one: &str, many: &str) -> String {
     if n == 1 {

@@ -16,29 +16,32 @@ use crate::engine::fs::{FileEntry, FileKind};
 use crate::text::sanitize::{is_mangled_name, visible_name};
 use crate::text::{human_bytes, utc_minute};
 
-/// " side (listing host): /path " fitted to `room` columns: the listing
-/// note goes first, then the path keeps its end ("…/app/releases"), which
-/// says where you are.
+/// " side (listing host): /path " fitted to `room` columns. The path keeps
+/// its end ("…/app/releases", which says where you are); the listing note
+/// stays while the path keeps at least a dozen characters beside it.
 fn pane_title(side: &str, listing: Option<&str>, cwd: &str, room: usize) -> String {
+    const PATH_MIN: usize = 12;
     let width = |t: &str| t.chars().count();
+    let fitted = |head: String| {
+        let path_room = room.saturating_sub(width(&head) + 1);
+        let path = if width(cwd) <= path_room {
+            cwd.to_string()
+        } else {
+            let keep = path_room.saturating_sub(1);
+            format!(
+                "…{}",
+                cwd.chars().skip(width(cwd) - keep).collect::<String>()
+            )
+        };
+        (format!("{head}{path} "), path_room)
+    };
     if let Some(from) = listing {
-        let full = format!(" {side} (listing {from}): {cwd} ");
-        if width(&full) <= room {
-            return full;
+        let (title, path_room) = fitted(format!(" {side} (listing {from}): "));
+        if path_room >= PATH_MIN.min(width(cwd)) {
+            return title;
         }
     }
-    let head = format!(" {side}: ");
-    let path_room = room.saturating_sub(width(&head) + 1);
-    let path = if width(cwd) <= path_room {
-        cwd.to_string()
-    } else {
-        let tail: String = cwd
-            .chars()
-            .skip(width(cwd) - path_room.saturating_sub(1))
-            .collect();
-        format!("…{tail}")
-    };
-    format!("{head}{path} ")
+    fitted(format!(" {side}: ")).0
 }
 
 pub fn render(f: &mut Frame, s: &AppState, idx: usize, area: Rect) {
@@ -154,11 +157,7 @@ fn row_text(w: usize, name: &str, size: &str, mode: &str, mtime: &str) -> String
     }
     let rest: usize = fixed.iter().map(|c| c.chars().count() + 1).sum();
     let name_w = w.saturating_sub(rest + 2).max(1);
-    let mut n: String = name.chars().take(name_w).collect();
-    if name.chars().count() > name_w && name_w > 1 {
-        n.pop();
-        n.push('…');
-    }
+    let n = crate::text::shorten(name, name_w);
     let mut out = format!("  {n:<name_w$}");
     for c in fixed {
         out.push(' ');
@@ -226,5 +225,14 @@ mod tests {
         let t = pane_title("local", None, "/home/me/projects/deep/tree", 20);
         assert_eq!(t, " local: …/deep/tree ");
         assert!(t.chars().count() <= 20);
+        // Room for the note and a dozen characters of path: both stay.
+        let t = pane_title(
+            "2 selected hosts",
+            Some("node0"),
+            "/tmp/farm-abc/host000/files",
+            50,
+        );
+        assert_eq!(t, " 2 selected hosts (listing node0): …host000/files ");
+        assert!(t.chars().count() <= 50);
     }
 }

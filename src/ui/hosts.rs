@@ -13,6 +13,7 @@ use crate::app::layout::fact_col_width;
 use crate::app::mouse::host_list_offset;
 use crate::app::state::{Focus, HostState, LineInput, Row, RunResult, Sort};
 use crate::inventory::facts_config::Level;
+use crate::text::shorten;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let focused = s.focus == Focus::Hosts;
@@ -162,7 +163,7 @@ fn fact_spans(s: &AppState, h: usize) -> Vec<Span<'static>> {
                 }
                 None => ("·".to_string(), Style::new().fg(MUTED)),
             };
-            let text = crate::engine::facts::shorten(&text, w - 1);
+            let text = shorten(&text, w - 1);
             Span::styled(format!("{text:>w$}"), style)
         })
         .collect()
@@ -212,23 +213,13 @@ fn host_line(s: &AppState, h: usize, width: usize, with_facts: bool) -> Line<'st
     };
     let result = if full.chars().count() <= room {
         full
-    } else if code.chars().count() <= room {
-        code
     } else {
-        let mut c: String = code.chars().take(room.saturating_sub(1)).collect();
-        c.push('…');
-        c
+        shorten(&code, room)
     };
     let name_w = width
         .saturating_sub(7 + result.chars().count() + facts_w)
         .max(4);
-    let name: String = if host.label.chars().count() > name_w {
-        let mut n: String = host.label.chars().take(name_w.saturating_sub(1)).collect();
-        n.push('…');
-        n
-    } else {
-        format!("{:name_w$}", host.label)
-    };
+    let name = format!("{:name_w$}", shorten(&host.label, name_w));
     let mut spans = vec![
         Span::styled(format!("{glyph} "), Style::new().fg(color)),
         Span::styled(

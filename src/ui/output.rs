@@ -116,18 +116,9 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
             badge = head.to_string();
         }
     }
-    if badge.chars().count() + 3 > room {
-        let keep = room.saturating_sub(4).max(1);
-        badge = badge.chars().take(keep).collect::<String>() + "…";
-    }
+    let badge = crate::text::shorten(&badge, room.saturating_sub(3).max(2));
     let label_room = room.saturating_sub(badge.chars().count()).max(3);
-    let label = if host.label.chars().count() > label_room {
-        let mut l: String = host.label.chars().take(label_room - 1).collect();
-        l.push('…');
-        l
-    } else {
-        host.label.clone()
-    };
+    let label = crate::text::shorten(&host.label, label_room);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))

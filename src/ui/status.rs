@@ -91,7 +91,8 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// `text` cut to `room` characters, with an ellipsis when cut.
+/// `text` (which ends in a space) cut to `room` characters; too little
+/// room for a word and an ellipsis shows nothing.
 fn fit(text: &str, room: usize) -> String {
     if text.chars().count() <= room {
         return text.to_string();
@@ -99,7 +100,5 @@ fn fit(text: &str, room: usize) -> String {
     if room < 4 {
         return String::new();
     }
-    let mut out: String = text.chars().take(room - 2).collect();
-    out.push_str("… ");
-    out
+    crate::text::shorten(text.trim_end(), room - 1) + " "
 }

@@ -134,15 +134,7 @@ pub fn last_line(bytes: &[u8]) -> String {
     shorten(line.trim(), 200)
 }
 
-/// `s` cut to `max` characters, an ellipsis marking the cut.
-pub fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-    t.push('…');
-    t
-}
+pub use crate::text::shorten;
 
 /// A fact's value as a number, for thresholds and sorting: `93%`, `1.5`,
 /// `12 GiB` all read as their leading number.
