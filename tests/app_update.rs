@@ -518,7 +518,7 @@ mod files_tab {
 
     fn entry(name: &str, kind: FileKind) -> FileEntry {
         FileEntry {
-            name: name.into(),
+            name: sshdeck::engine::name::Name::parse(name).unwrap(),
             kind,
             size: 10,
             mode: 0o644,
@@ -536,6 +536,7 @@ mod files_tab {
                 result: Ok(Listing {
                     dir: dir.into(),
                     entries: names.iter().map(|(n, k)| entry(n, *k)).collect(),
+                    refused: 0,
                     from: None,
                     home: Some("/home/u".into()),
                 }),
@@ -674,7 +675,8 @@ mod files_tab {
         let e = key(&mut s, KeyCode::Char('y'));
         assert!(matches!(
             e.as_slice(),
-            [Effect::FileOp { op: FileOp::Delete(p), .. }] if p == &["/tmp/l/a.txt".to_string()]
+            [Effect::FileOp { op: FileOp::Delete { dir, names }, .. }]
+                if dir == "/tmp/l" && names.len() == 1 && names[0] == "a.txt"
         ));
         key(&mut s, KeyCode::Char('p'));
         for _ in 0..3 {

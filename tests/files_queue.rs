@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sshdeck::engine::HostLink;
 use sshdeck::engine::copy_job::{CopySpec, Direction};
-use sshdeck::engine::fs::{FileKind, FileSystem, RemoteFs, join};
+use sshdeck::engine::fs::{FileKind, FileSystem, RemoteFs};
 use sshdeck::engine::queue::{JobState, JobView, QueueJob, TransferQueue};
 use sshdeck::engine::transfer::{Overwrite, TransferOpts};
 use support::farm::Farm;
@@ -28,6 +28,7 @@ fn spec(dir: Direction, sources: Vec<String>, dest: &Path, per_host_dir: bool) -
         unsafe_links: false,
         per_host_dir,
         renames: BTreeMap::new(),
+        only_listed: false,
     }
 }
 
@@ -66,13 +67,13 @@ async fn remote_file_system_operations() {
     std::fs::write(files.join("keep.txt"), b"keep me").unwrap();
     std::os::unix::fs::symlink(files.join("keep.txt"), files.join("link")).unwrap();
 
-    fs.mkdir(&join(&home, "d")).await.expect("mkdir");
+    fs.mkdir(&format!("{home}/d")).await.expect("mkdir");
     std::fs::create_dir_all(files.join("d/deep/er")).unwrap();
     std::fs::write(files.join("d/deep/er/f"), b"x").unwrap();
     // A symlink inside the tree to delete points outside it: never followed.
     std::os::unix::fs::symlink(files.join("keep.txt"), files.join("d/out")).unwrap();
 
-    let mut l = fs.list(&home).await.expect("list");
+    let mut l = fs.list(&home).await.expect("list").entries;
     l.sort_by(|a, b| a.name.cmp(&b.name));
     let kinds: Vec<(&str, FileKind)> = l.iter().map(|e| (e.name.as_str(), e.kind)).collect();
     assert_eq!(
@@ -85,31 +86,33 @@ async fn remote_file_system_operations() {
     );
     assert_eq!(l[1].size, 7);
 
-    fs.chmod(&join(&home, "keep.txt"), 0o600)
+    fs.chmod(&format!("{home}/keep.txt"), 0o600)
         .await
         .expect("chmod");
-    let st = fs.stat(&join(&home, "keep.txt")).await.unwrap().unwrap();
+    let st = fs.stat(&format!("{home}/keep.txt")).await.unwrap().unwrap();
     assert_eq!(st.mode, 0o600);
 
-    let clash = fs.rename(&join(&home, "d"), &join(&home, "keep.txt")).await;
+    let clash = fs
+        .rename(&format!("{home}/d"), &format!("{home}/keep.txt"))
+        .await;
     assert!(
         clash
             .expect_err("rename must not replace")
             .cause
             .contains("already exists")
     );
-    fs.rename(&join(&home, "d"), &join(&home, "e"))
+    fs.rename(&format!("{home}/d"), &format!("{home}/e"))
         .await
         .expect("rename");
 
-    fs.remove_all(&join(&home, "e"))
+    fs.remove_all(&format!("{home}/e"))
         .await
         .expect("recursive delete");
     assert!(!files.join("e").exists());
     assert_eq!(std::fs::read(files.join("keep.txt")).unwrap(), b"keep me");
 
     let err = fs
-        .list(&join(&home, "missing"))
+        .list(&format!("{home}/missing"))
         .await
         .expect_err("missing dir");
     assert_eq!(err.place, farm.label(0), "errors name the host: {err}");

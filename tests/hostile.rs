@@ -174,7 +174,8 @@ async fn file_names_with_newlines_escapes_and_bad_bytes() {
     let mut listed = fs
         .list(&dir_s)
         .await
-        .expect("listing a directory with odd names");
+        .expect("listing a directory with odd names")
+        .entries;
     listed.sort_by(|a, b| a.name.cmp(&b.name));
     assert_eq!(listed.len(), 4, "{listed:?}");
     for entry in &listed {

@@ -32,7 +32,7 @@ fn key(s: &mut AppState, code: KeyCode) -> Vec<Effect> {
 
 fn entry(name: &str, kind: FileKind, size: u64, mode: u32) -> FileEntry {
     FileEntry {
-        name: name.into(),
+        name: sshdeck::engine::name::Name::parse(name).unwrap(),
         kind,
         size,
         mode,
@@ -82,6 +82,7 @@ fn files_tab(w: u16, h: u16) -> AppState {
                 result: Ok(Listing {
                     dir: dir.into(),
                     entries,
+                    refused: 0,
                     from,
                     home: None,
                 }),

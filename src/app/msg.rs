@@ -6,6 +6,7 @@ use super::files::state::Side;
 use crate::engine::copy_job::CopySpec;
 use crate::engine::facts::FactsReport;
 use crate::engine::fs::FileEntry;
+use crate::engine::name::Name;
 use crate::engine::queue::{JobView, TransferId};
 use crate::engine::recipe::RecipeEvent;
 use crate::engine::{Answer, Event, JobId, Question};
@@ -58,6 +59,9 @@ pub enum Msg {
 pub struct Listing {
     pub dir: String,
     pub entries: Vec<FileEntry>,
+    /// Names the listing held that were refused at the boundary (not
+    /// shown, never acted on).
+    pub refused: usize,
     /// For the selected-hosts side: the host that was listed.
     pub from: Option<String>,
     /// The side's start (home) directory, when known.
@@ -66,17 +70,46 @@ pub struct Listing {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileOp {
-    Mkdir(String),
+    Mkdir {
+        dir: String,
+        name: Name,
+    },
     Rename {
-        from: String,
-        to: String,
+        dir: String,
+        from: Name,
+        to: Name,
     },
     Chmod {
-        paths: Vec<String>,
+        dir: String,
+        names: Vec<Name>,
         mode: u32,
     },
     /// Recursive; symlinks are removed, never followed.
-    Delete(Vec<String>),
+    Delete {
+        dir: String,
+        names: Vec<Name>,
+    },
+}
+
+impl FileOp {
+    /// The directory the operation works in, as every host reads it.
+    pub fn dir(&self) -> &str {
+        match self {
+            FileOp::Mkdir { dir, .. }
+            | FileOp::Rename { dir, .. }
+            | FileOp::Chmod { dir, .. }
+            | FileOp::Delete { dir, .. } => dir,
+        }
+    }
+
+    /// The names that must already be there (the ones a listing gave).
+    pub fn listed_names(&self) -> Vec<&Name> {
+        match self {
+            FileOp::Mkdir { .. } => Vec::new(),
+            FileOp::Rename { from, .. } => vec![from],
+            FileOp::Chmod { names, .. } | FileOp::Delete { names, .. } => names.iter().collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

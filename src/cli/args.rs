@@ -191,8 +191,9 @@ pub struct CopyArgs {
     /// without it they are masked by the umask. Modification times are always kept
     #[arg(long)]
     pub preserve: bool,
-    /// Also recreate symlinks that point outside the copied tree (absolute,
-    /// or climbing out with ..); by default they are left out and reported
+    /// Also recreate symlinks that resolve outside the copied tree (absolute,
+    /// climbing out with .., or through other links); by default they are
+    /// left out and reported
     #[arg(long = "unsafe-links")]
     pub unsafe_links: bool,
     /// Skip files whose destination has the same size and mtime

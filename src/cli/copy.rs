@@ -43,6 +43,7 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
         unsafe_links: a.unsafe_links,
         per_host_dir: true,
         renames: Default::default(),
+        only_listed: false,
     };
     // Local sources are scanned before any connection: a typo fails fast.
     let local_scans =

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::HostError;
 use super::link::HostLink;
+use super::name::Name;
 use super::transfer::source::SourceCache;
 use super::transfer::{RemoteHasher, TransferError, TransferOpts};
 use super::tree::{self, CopyCtx, Entry, Ledger, Totals};
@@ -39,7 +40,12 @@ pub struct CopySpec {
     pub per_host_dir: bool,
     /// Destination names for top-level sources, by source name (the
     /// "rename" answer to a conflict).
-    pub renames: BTreeMap<String, String>,
+    pub renames: BTreeMap<String, Name>,
+    /// Get: the sources were picked from one host's listing (a pane on
+    /// the selected hosts). Each host then copies only the names that its
+    /// own listing holds, and a name it lacks is skipped with a note for
+    /// that host instead of failing its job.
+    pub only_listed: bool,
 }
 
 #[derive(Debug, Error)]
@@ -131,6 +137,49 @@ fn name_of(p: &str) -> &str {
     p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
 }
 
+/// The sources that this host's own listing of their directory holds,
+/// and a note for each it lacks. A name listed by another host is never
+/// looked up here by itself: only what this host lists is copied (and,
+/// for a move, deleted) here.
+async fn listed_here<'s>(
+    sftp: &super::sftp::Sftp,
+    sources: &'s [String],
+) -> Result<(Vec<&'s String>, Vec<String>), TransferError> {
+    let mut listings: BTreeMap<String, std::collections::HashSet<Name>> = BTreeMap::new();
+    let (mut kept, mut notes) = (Vec::new(), Vec::new());
+    for src in sources {
+        let dir = tree::remote_parent(src);
+        if !listings.contains_key(&dir) {
+            let list_dir = if dir.is_empty() { "." } else { dir.as_str() };
+            let sifted = sftp
+                .list(list_dir)
+                .await
+                .map_err(|e| TransferError::Remote {
+                    host: sftp.host.clone(),
+                    path: list_dir.to_string(),
+                    cause: super::transfer::describe_sftp(&e),
+                })?;
+            listings.insert(
+                dir.clone(),
+                sifted.kept.into_iter().map(|(n, _)| n).collect(),
+            );
+        }
+        let here = listings
+            .get(&dir)
+            .is_some_and(|names| names.contains(name_of(src)));
+        if here {
+            kept.push(src);
+        } else {
+            notes.push(format!(
+                "{}:{}: not on this host; skipped",
+                sftp.host,
+                crate::text::sanitize::visible_name(src)
+            ));
+        }
+    }
+    Ok((kept, notes))
+}
+
 /// Run `spec` on one host. `prepared` comes from [`prepare`] and is
 /// shared by every host of the job; `ledger` remembers finished files
 /// across a pause.
@@ -185,15 +234,8 @@ pub async fn host_copy(
                     .filter(|p| !p.as_os_str().is_empty())
                     .unwrap_or(Path::new("."));
                 let rename = spec.renames.get(name_of(&src.to_string_lossy()));
-                let t = tree::upload_entries(
-                    &sftp,
-                    entries,
-                    parent,
-                    &spec.dest,
-                    rename.map(String::as_str),
-                    &ctx,
-                )
-                .await?;
+                let t =
+                    tree::upload_entries(&sftp, entries, parent, &spec.dest, rename, &ctx).await?;
                 totals.add(&t);
             }
         }
@@ -203,9 +245,16 @@ pub async fn host_copy(
             } else {
                 PathBuf::from(&spec.dest)
             };
+            let sources = if spec.only_listed {
+                let (kept, notes) = listed_here(&sftp, &spec.sources).await?;
+                totals.notes.extend(notes);
+                kept
+            } else {
+                spec.sources.iter().collect()
+            };
             // Pre-scan everything first, so the total is exact from the start.
             let mut scans = Vec::new();
-            for src in &spec.sources {
+            for src in sources {
                 let scan = tree::scan_remote(&sftp, src, spec.recursive).await?;
                 totals.refused.extend(scan.refused);
                 scans.push((src, scan.entries));
@@ -220,7 +269,7 @@ pub async fn host_copy(
                     &entries,
                     &tree::remote_parent(src),
                     &dest,
-                    rename.map(String::as_str),
+                    rename,
                     &ctx,
                 )
                 .await?;

@@ -8,7 +8,10 @@ use futures::future::BoxFuture;
 use russh_sftp::protocol::FileAttributes;
 use thiserror::Error;
 
+use super::name::{BadName, Name};
 use super::sftp::{Sftp, is_no_such_file};
+
+pub use super::name::join;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FileKind {
@@ -21,7 +24,8 @@ pub enum FileKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEntry {
-    pub name: String,
+    /// Checked at the listing's boundary: usable in a path as it is.
+    pub name: Name,
     pub kind: FileKind,
     pub size: u64,
     /// Permission bits (`0o7777`).
@@ -38,6 +42,14 @@ impl FileEntry {
     }
 }
 
+/// A directory's entries, and the names in it that were refused (shown
+/// escaped, with why) so the user learns they exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirList {
+    pub entries: Vec<FileEntry>,
+    pub refused: Vec<BadName>,
+}
+
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[error("{place}: {path}: {cause}")]
 pub struct FsError {
@@ -52,8 +64,9 @@ pub trait FileSystem: Send + Sync {
     fn place(&self) -> &str;
     /// Where browsing starts: the user's home directory.
     fn home(&self) -> BoxFuture<'_, Result<String, FsError>>;
-    /// Entries of `dir`, without `.` and `..`, unsorted.
-    fn list<'a>(&'a self, dir: &'a str) -> BoxFuture<'a, Result<Vec<FileEntry>, FsError>>;
+    /// Entries of `dir`, without `.` and `..`, unsorted; every name has
+    /// passed [`Name::parse`].
+    fn list<'a>(&'a self, dir: &'a str) -> BoxFuture<'a, Result<DirList, FsError>>;
     /// `lstat`; `None` when nothing is there.
     fn stat<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<Option<FileEntry>, FsError>>;
     fn mkdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<(), FsError>>;
@@ -62,17 +75,6 @@ pub trait FileSystem: Send + Sync {
     fn chmod<'a>(&'a self, path: &'a str, mode: u32) -> BoxFuture<'a, Result<(), FsError>>;
     /// Delete a file, a symlink (never its target) or a whole tree.
     fn remove_all<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<(), FsError>>;
-}
-
-/// `dir` + `/` + `name`, without doubling slashes.
-pub fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else if dir.ends_with('/') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}/{name}")
-    }
 }
 
 /// The parent of an absolute path (`/a/b` → `/a`, `/a` → `/`).
@@ -94,7 +96,7 @@ fn local_err(path: &str, e: std::io::Error) -> FsError {
     }
 }
 
-fn local_entry(name: String, meta: &std::fs::Metadata, path: &std::path::Path) -> FileEntry {
+fn local_entry(name: Name, meta: &std::fs::Metadata, path: &std::path::Path) -> FileEntry {
     use std::os::unix::fs::MetadataExt;
     let ft = meta.file_type();
     let kind = if ft.is_dir() {
@@ -141,10 +143,10 @@ impl FileSystem for LocalFs {
         })
     }
 
-    fn list<'a>(&'a self, dir: &'a str) -> BoxFuture<'a, Result<Vec<FileEntry>, FsError>> {
+    fn list<'a>(&'a self, dir: &'a str) -> BoxFuture<'a, Result<DirList, FsError>> {
         let d = dir.to_string();
         Box::pin(blocking(dir, move || {
-            let mut out = Vec::new();
+            let mut out = DirList::default();
             for e in std::fs::read_dir(&d)? {
                 let e = e?;
                 let path = e.path();
@@ -152,8 +154,19 @@ impl FileSystem for LocalFs {
                 let Ok(meta) = std::fs::symlink_metadata(&path) else {
                     continue;
                 };
-                let name = e.file_name().to_string_lossy().into_owned();
-                out.push(local_entry(name, &meta, &path));
+                // A name that is not UTF-8 would name another file once
+                // made lossy: it is shown as refused, never acted on.
+                let Some(raw) = e.file_name().to_str().map(str::to_string) else {
+                    out.refused.push(BadName {
+                        shown: e.file_name().to_string_lossy().into_owned(),
+                        why: "the name is not valid UTF-8",
+                    });
+                    continue;
+                };
+                match Name::parse(&raw) {
+                    Ok(name) => out.entries.push(local_entry(name, &meta, &path)),
+                    Err(bad) => out.refused.push(bad),
+                }
             }
             Ok(out)
         }))
@@ -164,13 +177,7 @@ impl FileSystem for LocalFs {
         Box::pin(blocking(path, move || {
             let pb = std::path::PathBuf::from(&p);
             match std::fs::symlink_metadata(&pb) {
-                Ok(m) => {
-                    let name = pb
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| p.clone());
-                    Ok(Some(local_entry(name, &m, &pb)))
-                }
+                Ok(m) => Ok(Some(local_entry(entry_name(&p)?, &m, &pb))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(e),
             }
@@ -249,8 +256,10 @@ impl RemoteFs {
                         .map_err(|e| self.err(&p, e))?;
                 } else {
                     let children = self.sftp.list(&p).await.map_err(|e| self.err(&p, e))?;
+                    // A refused name cannot be removed by name; the rmdir
+                    // of its directory then fails and says so.
                     stack.push((p.clone(), true));
-                    for (name, _) in children {
+                    for (name, _) in children.kept {
                         stack.push((join(&p, &name), false));
                     }
                 }
@@ -266,7 +275,19 @@ impl RemoteFs {
     }
 }
 
-pub fn remote_entry(name: String, a: &FileAttributes) -> FileEntry {
+/// The name of a path the user chose, for `stat`'s answer: its last
+/// component (`/` itself has none).
+fn entry_name(path: &str) -> std::io::Result<Name> {
+    Name::parse(
+        path.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(path),
+    )
+    .map_err(|b| std::io::Error::new(std::io::ErrorKind::InvalidInput, b.to_string()))
+}
+
+pub fn remote_entry(name: Name, a: &FileAttributes) -> FileEntry {
     let kind = if a.is_dir() {
         FileKind::Dir
     } else if a.is_symlink() {
@@ -307,11 +328,11 @@ impl FileSystem for RemoteFs {
         })
     }
 
-    fn list<'a>(&'a self, dir: &'a str) -> BoxFuture<'a, Result<Vec<FileEntry>, FsError>> {
+    fn list<'a>(&'a self, dir: &'a str) -> BoxFuture<'a, Result<DirList, FsError>> {
         Box::pin(async move {
-            let raw = self.sftp.list(dir).await.map_err(|e| self.err(dir, e))?;
-            let mut out = Vec::with_capacity(raw.len());
-            for (name, attrs) in raw {
+            let sifted = self.sftp.list(dir).await.map_err(|e| self.err(dir, e))?;
+            let mut out = Vec::with_capacity(sifted.kept.len());
+            for (name, attrs) in sifted.kept {
                 let mut e = remote_entry(name, &attrs);
                 if e.kind == FileKind::Symlink {
                     // One extra stat per symlink, to know if it leads to a directory.
@@ -320,13 +341,16 @@ impl FileSystem for RemoteFs {
                 }
                 out.push(e);
             }
-            Ok(out)
+            Ok(DirList {
+                entries: out,
+                refused: sifted.refused,
+            })
         })
     }
 
     fn stat<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<Option<FileEntry>, FsError>> {
         Box::pin(async move {
-            let name = path.rsplit('/').next().unwrap_or(path).to_string();
+            let name = entry_name(path).map_err(|e| self.err(path, e))?;
             match self.sftp.raw().lstat(path).await {
                 Ok(a) => Ok(Some(remote_entry(name, &a.attrs))),
                 Err(e) if is_no_such_file(&e) => Ok(None),
@@ -387,10 +411,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn joins_and_parents() {
-        assert_eq!(join("/a", "b"), "/a/b");
-        assert_eq!(join("/", "b"), "/b");
-        assert_eq!(join("", "b"), "b");
+    fn parents() {
         assert_eq!(parent("/a/b"), "/a");
         assert_eq!(parent("/a/b/"), "/a");
         assert_eq!(parent("/a"), "/");
@@ -402,10 +423,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let root = d.path().to_string_lossy().into_owned();
         let fs = LocalFs;
-        fs.mkdir(&join(&root, "sub")).await.unwrap();
+        fs.mkdir(&format!("{root}/sub")).await.unwrap();
         std::fs::write(d.path().join("sub/f"), b"abc").unwrap();
         std::os::unix::fs::symlink("sub", d.path().join("link")).unwrap();
-        let mut l = fs.list(&root).await.unwrap();
+        let mut l = fs.list(&root).await.unwrap().entries;
         l.sort_by(|a, b| a.name.cmp(&b.name));
         assert_eq!(l.len(), 2);
         assert_eq!(
@@ -414,17 +435,19 @@ mod tests {
         );
         assert_eq!(l[1].kind, FileKind::Dir);
         std::fs::write(d.path().join("g"), b"x").unwrap();
-        let clash = fs.rename(&join(&root, "g"), &join(&root, "sub")).await;
+        let clash = fs
+            .rename(&format!("{root}/g"), &format!("{root}/sub"))
+            .await;
         assert!(clash.unwrap_err().cause.contains("already exists"));
-        fs.chmod(&join(&root, "g"), 0o600).await.unwrap();
+        fs.chmod(&format!("{root}/g"), 0o600).await.unwrap();
         assert_eq!(
-            fs.stat(&join(&root, "g")).await.unwrap().unwrap().mode,
+            fs.stat(&format!("{root}/g")).await.unwrap().unwrap().mode,
             0o600
         );
         // Removing the link leaves its target alone.
-        fs.remove_all(&join(&root, "link")).await.unwrap();
+        fs.remove_all(&format!("{root}/link")).await.unwrap();
         assert!(d.path().join("sub/f").exists());
-        fs.remove_all(&join(&root, "sub")).await.unwrap();
-        assert!(fs.stat(&join(&root, "sub")).await.unwrap().is_none());
+        fs.remove_all(&format!("{root}/sub")).await.unwrap();
+        assert!(fs.stat(&format!("{root}/sub")).await.unwrap().is_none());
     }
 }

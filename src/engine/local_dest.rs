@@ -5,7 +5,8 @@
 //! carry `../../x`, a name with `/` in it, or a symlink that a later copy
 //! would walk through. So:
 //!
-//! - names are checked one by one ([`check_name`]); a bad one is refused;
+//! - names are checked one by one ([`check_name`], the one boundary in
+//!   [`super::name`]); a bad one is refused;
 //! - below the destination, every directory is opened relative to its
 //!   parent's descriptor with `O_NOFOLLOW` (`openat`), and every create,
 //!   rename, chmod and delete is made relative to such a descriptor. A
@@ -24,16 +25,7 @@ use std::sync::Arc;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-/// Why a name from a listing cannot be used on this side, or `Ok`.
-pub fn check_name(name: &str) -> Result<(), &'static str> {
-    match name {
-        "" => Err("the name is empty"),
-        "." | ".." => Err("the name is a path step (. or ..), not a file name"),
-        _ if name.contains('/') => Err("the name contains '/'"),
-        _ if name.contains('\0') => Err("the name contains a NUL byte"),
-        _ => Ok(()),
-    }
-}
+pub use super::name::check_name;
 
 /// A directory at or below the destination, held open.
 #[derive(Clone, Debug)]
@@ -312,70 +304,11 @@ impl LocalDir {
     }
 }
 
-/// The names of a relative path made of checked names (`a/b/c`), or why
-/// one of them is not usable.
-pub fn split_rel(rel: &str) -> Result<Vec<&str>, String> {
-    rel.split('/')
-        .map(|n| {
-            check_name(n)
-                .map(|()| n)
-                .map_err(|why| format!("{rel:?}: {why}"))
-        })
-        .collect()
-}
-
-/// A symlink target that stays inside the copied tree: relative, and never
-/// climbing above the tree's top (rsync's `--safe-links` rule). `depth` is
-/// how many directories below the top the link sits (0: in the top
-/// directory itself).
-pub fn link_stays_inside(target: &str, depth: usize) -> bool {
-    if target.is_empty() || target.starts_with('/') {
-        return false;
-    }
-    let mut level = depth as i64;
-    for part in target.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                level -= 1;
-                if level < 0 {
-                    return false;
-                }
-            }
-            _ => level += 1,
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
     use std::os::unix::ffi::OsStrExt;
-
-    #[test]
-    fn names_that_are_paths_are_refused() {
-        for bad in ["", ".", "..", "a/b", "../x", "a\0b", "/"] {
-            assert!(check_name(bad).is_err(), "{bad:?}");
-        }
-        for good in ["a", ".hidden", "..x", "a b", "x..", "\u{202e}txt"] {
-            assert!(check_name(good).is_ok(), "{good:?}");
-        }
-        assert!(split_rel("top/a/../b").is_err());
-        assert_eq!(split_rel("top/a/b").unwrap(), ["top", "a", "b"]);
-    }
-
-    #[test]
-    fn links_may_not_climb_out_of_the_tree() {
-        assert!(link_stays_inside("a.txt", 0));
-        assert!(link_stays_inside("../b", 1));
-        assert!(link_stays_inside("./x/../y", 0));
-        assert!(!link_stays_inside("../b", 0));
-        assert!(!link_stays_inside("/etc/passwd", 3));
-        assert!(!link_stays_inside("a/../../..", 1));
-        assert!(!link_stays_inside("", 1));
-    }
 
     #[test]
     fn modes_never_carry_setuid_setgid_or_sticky() {

@@ -18,6 +18,7 @@ pub mod known_hosts;
 pub mod link;
 pub mod local_dest;
 pub mod move_sources;
+pub mod name;
 pub mod private_file;
 pub mod prompt;
 pub mod queue;
@@ -33,6 +34,7 @@ pub mod stdin_feed;
 pub mod target;
 pub mod transfer;
 pub mod tree;
+pub mod tree_links;
 pub mod trust;
 
 use std::collections::HashMap;

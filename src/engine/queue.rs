@@ -219,7 +219,7 @@ pub struct JobView {
 }
 
 enum Cmd {
-    Submit(TransferId, QueueJob),
+    Submit(TransferId, Box<QueueJob>),
     Pause(TransferId),
     Resume(TransferId),
     Cancel(TransferId),
@@ -246,7 +246,7 @@ impl TransferQueue {
 
     pub fn submit(&self, job: QueueJob) -> TransferId {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let _ = self.cmds.send(Cmd::Submit(id, job));
+        let _ = self.cmds.send(Cmd::Submit(id, Box::new(job)));
         id
     }
 
@@ -345,7 +345,7 @@ async fn actor(
                 slots.insert(
                     id,
                     Slot {
-                        job: Arc::new(job),
+                        job: Arc::new(*job),
                         state: JobState::Queued,
                         progress: (0..n).map(|_| Arc::default()).collect(),
                         ledgers: (0..n).map(|_| Arc::default()).collect(),

@@ -10,8 +10,18 @@ use russh_sftp::protocol::{FileAttributes, StatusCode};
 use tokio_util::sync::CancellationToken;
 
 use super::error::HostError;
+use super::name::{RelPath, Sifted, sift};
 use super::sftp_raw::EndWatch;
 pub use super::sftp_raw::Raw;
+
+/// Most names one directory listing may hold. A real directory this large
+/// is rare (mail spools, HPC scratch); a host listing more is flooding,
+/// and each name costs memory here until the listing ends.
+pub const MAX_DIR_ENTRIES: usize = 250_000;
+/// A listing that gives no new name for this long is abandoned: nothing
+/// waits forever on a host that stopped answering (each request also has
+/// its own 60 s timeout).
+pub const LISTING_STALL: Duration = Duration::from_secs(30);
 
 /// Requests in flight per transfer. Loopback and LAN links need many to
 /// fill the pipe; each is at most `CHUNK` bytes, so about 8 MiB are in
@@ -192,28 +202,97 @@ impl Sftp {
         }
     }
 
-    /// Directory entries without `.` and `..`.
-    pub async fn list(&self, dir: &str) -> Result<Vec<(String, FileAttributes)>, SftpError> {
+    /// Directory entries, every name checked at the boundary (see
+    /// [`super::name`]): `.`, `..`, bad and twice-listed names are left out,
+    /// the bad ones reported in `refused`. A host cannot make this grow
+    /// without end: past [`MAX_DIR_ENTRIES`] names, or [`LISTING_STALL`]
+    /// without a new one, the listing fails with a message saying so.
+    pub async fn list(&self, dir: &str) -> Result<Sifted<FileAttributes>, SftpError> {
         let h = self.raw().opendir(dir).await?.handle;
+        let r = self.read_all(h.as_str()).await;
+        let _ = self.raw().close(h.as_str()).await;
+        r.map(sift)
+    }
+
+    async fn read_all(&self, h: &str) -> Result<Vec<(String, FileAttributes)>, SftpError> {
         let mut out = Vec::new();
+        let mut progress_at = tokio::time::Instant::now();
         loop {
-            match self.raw().readdir(h.as_str()).await {
-                Ok(name) => {
-                    for f in name.files {
-                        if f.filename != "." && f.filename != ".." {
-                            out.push((f.filename, f.attrs));
-                        }
+            let batch = tokio::time::timeout_at(progress_at + LISTING_STALL, self.raw().readdir(h));
+            match batch.await {
+                Err(_) => {
+                    return Err(SftpError::UnexpectedBehavior(format!(
+                        "the listing gave no new name for {} s; stopped reading it",
+                        LISTING_STALL.as_secs()
+                    )));
+                }
+                Ok(Ok(name)) => {
+                    // An empty batch is no progress: a host that answers
+                    // every READDIR with nothing (and never EOF) is stuck.
+                    if !name.files.is_empty() {
+                        progress_at = tokio::time::Instant::now();
+                    }
+                    out.extend(name.files.into_iter().map(|f| (f.filename, f.attrs)));
+                    if out.len() > MAX_DIR_ENTRIES {
+                        return Err(SftpError::UnexpectedBehavior(format!(
+                            "the directory lists more than {} names; stopped reading it",
+                            crate::text::thousands(MAX_DIR_ENTRIES as u64)
+                        )));
                     }
                 }
-                Err(SftpError::Status(s)) if s.status_code == StatusCode::Eof => break,
-                Err(e) => {
-                    let _ = self.raw().close(h.as_str()).await;
-                    return Err(e);
+                Ok(Err(SftpError::Status(s))) if s.status_code == StatusCode::Eof => {
+                    return Ok(out);
+                }
+                Ok(Err(e)) => return Err(e),
+            }
+        }
+    }
+
+    /// Make `base/rel` one name at a time, where missing, going through
+    /// nothing but real directories: SFTP has no O_NOFOLLOW, so each name
+    /// is checked with lstat before mkdir and before it is used. A link
+    /// standing there (made by an earlier copy, or by anyone) is refused,
+    /// never followed. `base` is the user's own choice and is not checked.
+    /// What remains is a race: a directory swapped for a link between the
+    /// check and the write (see the README).
+    pub async fn mkdir_below(&self, base: &str, rel: &RelPath) -> Result<(), SftpError> {
+        let mut path = base.trim_end_matches('/').to_string();
+        if path.is_empty() && base.starts_with('/') {
+            path.push('/');
+        }
+        for name in rel.names() {
+            if !path.is_empty() && !path.ends_with('/') {
+                path.push('/');
+            }
+            path.push_str(name);
+            let made = match self.lstat(&path).await? {
+                Some(a) if a.is_dir() => continue,
+                Some(a) => Err(if a.is_symlink() {
+                    "is a symbolic link here; sshdeck never writes through one"
+                } else {
+                    "is not a directory here"
+                }),
+                None => Ok(()),
+            };
+            if let Err(why) = made {
+                return Err(SftpError::UnexpectedBehavior(format!(
+                    "{}: {why}",
+                    crate::text::sanitize::visible_name(&path)
+                )));
+            }
+            if let Err(e) = self
+                .raw()
+                .mkdir(path.as_str(), FileAttributes::default())
+                .await
+            {
+                // Another file of the same copy may have made it meanwhile.
+                match self.lstat(&path).await? {
+                    Some(a) if a.is_dir() => {}
+                    _ => return Err(e),
                 }
             }
         }
-        let _ = self.raw().close(h.as_str()).await;
-        Ok(out)
+        Ok(())
     }
 
     /// Create `dir` and its missing parents.

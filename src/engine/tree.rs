@@ -2,26 +2,29 @@
 //! (so totals are exact before the first byte moves), then directories are
 //! made, files copied with [`super::transfer`], and symlinks recreated.
 //!
-//! A host's listing is untrusted: a name that is empty, `.`, `..`, or holds
-//! `/` or NUL, or that appears twice in one directory, is refused with its
-//! host and name while the rest of the tree still copies. Symlinks are
-//! recreated as links and never followed; one that points outside the
-//! copied tree (absolute, or climbing above its top with `..`) is not
-//! created unless the user asked for such links (rsync's `--safe-links`).
+//! A host's listing is untrusted: its names pass [`super::name`]'s checks
+//! (a refused one is reported with its host while the rest of the tree
+//! still copies), and a tree may not grow past [`MAX_TREE_ENTRIES`],
+//! [`MAX_DEPTH`] or [`MAX_REL_BYTES`] per path. Symlinks are recreated as
+//! links and never followed; one that resolves outside the copied tree
+//! ([`super::tree_links`]) is not created unless the user asked for such
+//! links (rsync's `--safe-links`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
 use russh_sftp::protocol::FileAttributes;
 use tokio_util::sync::CancellationToken;
 
-use super::local_dest::{LocalDir, check_name, link_stays_inside, local_mode};
+use super::local_dest::{LocalDir, local_mode};
+use super::name::{Name, RelPath};
 use super::sftp::Sftp;
 use super::transfer::source::SourceCache;
 use super::transfer::{
     Outcome, RemoteHasher, TransferError, TransferOpts, Upload, download, upload_shared,
 };
+use super::tree_links::TreeShape;
 use crate::text::sanitize::{server_text, visible_name};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +34,20 @@ pub enum Kind {
     Symlink { target: String },
 }
 
-/// One thing to copy; `rel` uses `/` and starts with the source's own name.
+/// Entries one host's tree may hold: each costs memory here until the
+/// copy ends, so a host listing without end is stopped with a message.
+pub const MAX_TREE_ENTRIES: usize = 1_000_000;
+/// Directories deep below the copied top. Real trees are far shallower;
+/// a host nesting deeper is making memory grow with depth squared.
+pub const MAX_DEPTH: usize = 256;
+/// Bytes of one path below the copied top (PATH_MAX): a longer one could
+/// not be opened by most tools at the destination anyway.
+pub const MAX_REL_BYTES: usize = 4096;
+
+/// One thing to copy; `rel` starts with the source's own name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub rel: String,
+    pub rel: RelPath,
     pub kind: Kind,
     pub mode: Option<u32>,
     /// Seconds since the epoch, as listed.
@@ -78,46 +91,68 @@ fn name_of(p: &str) -> &str {
     p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
 }
 
-/// `(parent, name)` of a relative path: `a/b/c` → `(a/b, c)`, `c` → `("", c)`.
-fn split_last(rel: &str) -> (&str, &str) {
-    rel.rsplit_once('/').unwrap_or(("", rel))
+/// Why a tree cannot grow by `rel`, or `Ok`: the bounds above.
+fn within_bounds(rel: &RelPath, entries: usize) -> Result<(), String> {
+    if entries >= MAX_TREE_ENTRIES {
+        Err(format!(
+            "the tree has more than {} entries; sshdeck stops there (copy a part of it)",
+            crate::text::thousands(MAX_TREE_ENTRIES as u64)
+        ))
+    } else if rel.len() > MAX_DEPTH {
+        Err(format!(
+            "the tree is more than {MAX_DEPTH} directories deep; sshdeck stops there"
+        ))
+    } else if rel.as_str().len() > MAX_REL_BYTES {
+        Err(format!(
+            "a path in the tree is longer than {MAX_REL_BYTES} bytes; sshdeck stops there"
+        ))
+    } else {
+        Ok(())
+    }
 }
 
-/// `parent/rel` on a host; `/` stays absolute and `""` stays relative.
-pub fn remote_child(parent: &str, rel: &str) -> String {
-    match parent.trim_end_matches('/') {
-        "" if parent.starts_with('/') => format!("/{rel}"),
-        "" => rel.to_string(),
-        p => format!("{p}/{rel}"),
-    }
+/// The checked name of a source the user named (`/srv/app/` → `app`).
+fn top_name(src: &str) -> Result<Name, String> {
+    Name::parse(name_of(src)).map_err(|b| {
+        format!(
+            "cannot be copied by that name ({}); name the directory itself",
+            b.why
+        )
+    })
 }
 
 /// List `src` (a file, or with `recursive` a directory tree).
 pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferError> {
     use std::os::unix::fs::MetadataExt;
-    let err = |p: &Path, e: std::io::Error| TransferError::Local {
+    let err = |p: &Path, cause: String| TransferError::Local {
         path: p.to_path_buf(),
-        cause: e.to_string(),
+        cause,
     };
-    let meta = std::fs::symlink_metadata(src).map_err(|e| err(src, e))?;
-    let base = src
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| ".".into());
+    let meta = std::fs::symlink_metadata(src).map_err(|e| err(src, e.to_string()))?;
+    let shown = src.to_string_lossy();
+    let base = match shown.trim_end_matches('/') {
+        "" | "." | ".." => std::fs::canonicalize(src)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default(),
+        _ => shown.into_owned(),
+    };
+    let top = RelPath::top(&top_name(&base).map_err(|why| err(src, why))?);
     let mut out = Vec::new();
     if meta.is_dir() && !recursive {
-        return Err(TransferError::Local {
-            path: src.to_path_buf(),
-            cause: "is a directory (use -r to copy it recursively)".into(),
-        });
+        return Err(err(
+            src,
+            "is a directory (use -r to copy it recursively)".into(),
+        ));
     }
-    let mut stack = vec![(src.to_path_buf(), base)];
+    let mut stack = vec![(src.to_path_buf(), top)];
     while let Some((path, rel)) = stack.pop() {
-        let m = std::fs::symlink_metadata(&path).map_err(|e| err(&path, e))?;
+        within_bounds(&rel, out.len()).map_err(|why| err(&path, why))?;
+        let m = std::fs::symlink_metadata(&path).map_err(|e| err(&path, e.to_string()))?;
         let mode = Some(m.mode() & 0o7777);
         let mtime = u64::try_from(m.mtime()).ok();
         if m.file_type().is_symlink() {
-            let target = std::fs::read_link(&path).map_err(|e| err(&path, e))?;
+            let target = std::fs::read_link(&path).map_err(|e| err(&path, e.to_string()))?;
             out.push(Entry {
                 rel,
                 kind: Kind::Symlink {
@@ -134,14 +169,20 @@ pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferErr
                 mtime,
             });
             let mut children: Vec<_> = std::fs::read_dir(&path)
-                .map_err(|e| err(&path, e))?
+                .map_err(|e| err(&path, e.to_string()))?
                 .filter_map(Result::ok)
                 .map(|d| d.file_name())
                 .collect();
             children.sort();
             for c in children.into_iter().rev() {
-                let name = c.to_string_lossy().into_owned();
-                stack.push((path.join(&c), format!("{rel}/{name}")));
+                // The host is given the name as text: one that is not
+                // UTF-8 would arrive as another name, so it is refused.
+                let name = c
+                    .to_str()
+                    .ok_or_else(|| "the name is not valid UTF-8".to_string())
+                    .and_then(|n| Name::parse(n).map_err(|b| b.why.to_string()))
+                    .map_err(|why| err(&path.join(&c), why))?;
+                stack.push((path.join(&c), rel.child(&name)));
             }
         } else if m.is_file() {
             out.push(Entry {
@@ -163,52 +204,48 @@ pub struct RemoteScan {
     pub refused: Vec<TransferError>,
 }
 
-/// List a remote `src` the same way, checking every name the host lists.
+/// List a remote `src` the same way; every name the host lists has passed
+/// the boundary ([`Sftp::list`]), and the tree stays within its bounds.
 pub async fn scan_remote(
     sftp: &Sftp,
     src: &str,
     recursive: bool,
 ) -> Result<RemoteScan, TransferError> {
-    let rerr = |p: &str, e: russh_sftp::client::error::Error| TransferError::Remote {
+    let fail = |p: &str, cause: String| TransferError::Remote {
         host: sftp.host.clone(),
         path: p.to_string(),
-        cause: if super::sftp::is_no_such_file(&e) {
-            "no such file or directory".into()
-        } else {
-            super::transfer::describe_sftp(&e)
-        },
+        cause,
     };
-    let top_name = name_of(src);
-    if let Err(why) = check_name(top_name) {
-        return Err(TransferError::Remote {
-            host: sftp.host.clone(),
-            path: src.to_string(),
-            cause: format!("cannot be copied by that name ({why}); name the directory itself"),
-        });
-    }
-    let top = sftp
+    let rerr = |p: &str, e: russh_sftp::client::error::Error| {
+        fail(
+            p,
+            if super::sftp::is_no_such_file(&e) {
+                "no such file or directory".into()
+            } else {
+                super::transfer::describe_sftp(&e)
+            },
+        )
+    };
+    let top = RelPath::top(&top_name(src).map_err(|why| fail(src, why))?);
+    let top_attrs = sftp
         .lstat(src)
         .await
         .map_err(|e| rerr(src, e))?
-        .ok_or_else(|| TransferError::Remote {
-            host: sftp.host.clone(),
-            path: src.to_string(),
-            cause: "no such file or directory".into(),
-        })?;
-    if top.is_dir() && !recursive {
-        return Err(TransferError::Remote {
-            host: sftp.host.clone(),
-            path: src.to_string(),
-            cause: "is a directory (use -r to copy it recursively)".into(),
-        });
+        .ok_or_else(|| fail(src, "no such file or directory".into()))?;
+    if top_attrs.is_dir() && !recursive {
+        return Err(fail(
+            src,
+            "is a directory (use -r to copy it recursively)".into(),
+        ));
     }
     let mut scan = RemoteScan::default();
     let top_path = match src.trim_end_matches('/') {
         "" => "/".to_string(),
         p => p.to_string(),
     };
-    let mut stack = vec![(top_path, top_name.to_string(), top)];
+    let mut stack = vec![(top_path, top, top_attrs)];
     while let Some((path, rel, attrs)) = stack.pop() {
+        within_bounds(&rel, scan.entries.len()).map_err(|why| fail(&path, why))?;
         let mode = attrs.permissions.map(|p| p & 0o7777);
         let mtime = attrs.mtime.map(u64::from);
         if attrs.is_symlink() {
@@ -236,37 +273,15 @@ pub async fn scan_remote(
                 mtime,
             });
             let mut children = sftp.list(&path).await.map_err(|e| rerr(&path, e))?;
-            children.sort_by(|a, b| b.0.cmp(&a.0));
-            // A name listed twice is ambiguous: neither copy is taken.
-            let mut times: HashMap<&str, usize> = HashMap::new();
-            for (name, _) in &children {
-                *times.entry(name.as_str()).or_default() += 1;
+            for bad in children.refused {
+                scan.refused.push(fail(
+                    &format!("{}/{}", path.trim_end_matches('/'), bad.shown),
+                    format!("not copied: {}", bad.why),
+                ));
             }
-            let twice: HashSet<String> = times
-                .into_iter()
-                .filter(|&(_, n)| n > 1)
-                .map(|(name, _)| name.to_string())
-                .collect();
-            for (name, a) in children {
-                let child = remote_child(&path, &name);
-                let why = check_name(&name)
-                    .err()
-                    .or_else(|| twice.contains(&name).then_some("the name is listed twice"));
-                if let Some(why) = why {
-                    if !scan
-                        .refused
-                        .iter()
-                        .any(|r| matches!(r, TransferError::Remote { path, .. } if *path == child))
-                    {
-                        scan.refused.push(TransferError::Remote {
-                            host: sftp.host.clone(),
-                            path: child,
-                            cause: format!("not copied: {why}"),
-                        });
-                    }
-                    continue;
-                }
-                stack.push((child, format!("{rel}/{name}"), a));
+            children.kept.sort_by(|a, b| b.0.cmp(&a.0));
+            for (name, a) in children.kept {
+                stack.push((super::name::join(&path, &name), rel.child(&name), a));
             }
         } else if attrs.is_regular() {
             scan.entries.push(Entry {
@@ -357,18 +372,6 @@ pub struct CopyCtx<'a> {
     pub ledger: &'a Ledger,
 }
 
-/// `rel` with its first component replaced by `rename` (the destination
-/// name chosen for a top-level source).
-pub fn renamed(rel: &str, rename: Option<&str>) -> String {
-    match rename {
-        None => rel.to_string(),
-        Some(n) => match rel.split_once('/') {
-            Some((_, rest)) => format!("{n}/{rest}"),
-            None => n.to_string(),
-        },
-    }
-}
-
 fn file_size(e: &Entry) -> u64 {
     match e.kind {
         Kind::File { size } => size,
@@ -446,18 +449,34 @@ async fn upload_one(
 async fn download_one(
     sftp: &Sftp,
     src: String,
-    dir: LocalDir,
+    root: &LocalDir,
+    parent: Vec<String>,
     name: String,
     entry: &Entry,
     ctx: &CopyCtx<'_>,
 ) -> Result<Outcome, TransferError> {
-    let key = dir.display(&name).to_string_lossy().into_owned();
+    let key = parent
+        .iter()
+        .fold(root.path().to_path_buf(), |p, n| p.join(n))
+        .join(&name)
+        .to_string_lossy()
+        .into_owned();
     if ctx.ledger.has(&key) {
         return Ok(done_earlier(ctx, file_size(entry)));
     }
     if ctx.cancel.is_cancelled() {
         return Err(TransferError::Cancelled);
     }
+    // Opened now, not when the tree was made: only the files in flight
+    // hold their directories open (a host serving 25,000 directories
+    // must not use up this process's descriptors).
+    let names: Vec<&str> = parent.iter().map(String::as_str).collect();
+    let dir = root
+        .subdir(&names, 0o700)
+        .map_err(|e| TransferError::Local {
+            path: PathBuf::from(&key),
+            cause: e.to_string(),
+        })?;
     (ctx.on_file)(&key);
     let o = download(
         sftp,
@@ -485,38 +504,85 @@ fn count(t: &mut Totals, o: Outcome) {
     }
 }
 
+/// The tree's shape for judging its links (see [`super::tree_links`]),
+/// with paths as they will be written.
+fn shape_of<'a>(written: &'a [(RelPath, &'a Entry)]) -> TreeShape<'a> {
+    let mut shape = TreeShape::new();
+    for (rel, e) in written {
+        match &e.kind {
+            Kind::Dir => shape.add_dir(rel),
+            Kind::Symlink { target } => shape.add_link(rel, target),
+            Kind::File { .. } => {}
+        }
+    }
+    shape
+}
+
+/// The note for a link left out because it resolves outside the tree.
+fn unsafe_link_note(place: &str, path: &str, target: &str) -> String {
+    format!(
+        "{place}:{}: symlink to {} left out: it resolves outside the copied tree \
+         (--unsafe-links copies such links too, as links)",
+        visible_name(path),
+        server_text(target)
+    )
+}
+
+/// Whether the directory holding `rel` was made (the top's is the
+/// destination itself).
+fn parent_made(made: &HashSet<&str>, rel: &RelPath) -> bool {
+    match rel.split_last().0 {
+        "" => true,
+        p => made.contains(p),
+    }
+}
+
 /// Copy scanned local entries (from `src_parent`) into `dest_dir` on the
-/// host, the top-level entry named `rename` there when given.
+/// host, the top-level entry named `rename` there when given. Below
+/// `dest_dir` nothing is written through a link that stands on the host
+/// (each directory is checked with lstat), and links that resolve outside
+/// the tree are left out unless `unsafe_links`.
 pub async fn upload_entries(
     sftp: &Sftp,
     entries: &[Entry],
     src_parent: &Path,
     dest_dir: &str,
-    rename: Option<&str>,
+    rename: Option<&Name>,
     ctx: &CopyCtx<'_>,
 ) -> Result<Totals, TransferError> {
     let mut t = Totals::default();
-    let remote = |rel: &str| remote_child(dest_dir, &renamed(rel, rename));
     let rerr = |p: String, e: russh_sftp::client::error::Error| TransferError::Remote {
         host: sftp.host.clone(),
         path: p,
         cause: super::transfer::describe_sftp(&e),
     };
-    let source = |rel: &str| src_parent.join(rel).to_string_lossy().into_owned();
+    let source = |e: &Entry| src_parent.join(e.rel.as_str());
+    let written: Vec<(RelPath, &Entry)> =
+        entries.iter().map(|e| (e.rel.renamed(rename), e)).collect();
+    // The destination is the user's own choice (links in it are theirs).
     sftp.mkdir_p(dest_dir)
         .await
         .map_err(|e| rerr(dest_dir.to_string(), e))?;
     // Directories first (the scan lists parents before children), so the
     // files can then go in parallel.
-    for e in entries.iter().filter(|e| e.kind == Kind::Dir) {
-        let dst = remote(&e.rel);
-        sftp.mkdir_p(&dst).await.map_err(|x| rerr(dst.clone(), x))?;
-        ctx.ledger.record(copied(source(&e.rel), e));
+    let mut made = HashSet::new();
+    for (rel, e) in written.iter().filter(|(_, e)| e.kind == Kind::Dir) {
+        if !parent_made(&made, rel) {
+            continue;
+        }
+        match sftp.mkdir_below(dest_dir, rel).await {
+            Ok(()) => {
+                made.insert(rel.as_str());
+                ctx.ledger
+                    .record(copied(source(e).to_string_lossy().into_owned(), e));
+            }
+            Err(x) => t.refused.push(rerr(rel.under(dest_dir), x)),
+        }
     }
-    let files = entries
+    let files = written
         .iter()
-        .filter(|e| matches!(e.kind, Kind::File { .. }))
-        .map(|e| upload_one(sftp, src_parent.join(&e.rel), remote(&e.rel), e, ctx))
+        .filter(|(rel, e)| matches!(e.kind, Kind::File { .. }) && parent_made(&made, rel))
+        .map(|(rel, e)| upload_one(sftp, source(e), rel.under(dest_dir), e, ctx))
         // Collected so no iterator closure lives across an await (that
         // would make the future unusable with tokio::spawn).
         .collect::<Vec<_>>();
@@ -524,17 +590,32 @@ pub async fn upload_entries(
     while let Some(r) = running.next().await {
         count(&mut t, r?);
     }
-    for e in entries {
+    let shape = shape_of(&written);
+    for (rel, e) in &written {
         let Kind::Symlink { target } = &e.kind else {
             continue;
         };
-        let dst = remote(&e.rel);
-        if sftp
-            .lstat(&dst)
-            .await
-            .map_err(|x| rerr(dst.clone(), x))?
-            .is_some()
-        {
+        if !parent_made(&made, rel) {
+            continue;
+        }
+        if !ctx.unsafe_links && !shape.stays_inside(rel) {
+            t.notes.push(unsafe_link_note(
+                "local",
+                &source(e).to_string_lossy(),
+                target,
+            ));
+            continue;
+        }
+        let dst = rel.under(dest_dir);
+        if let Some(a) = sftp.lstat(&dst).await.map_err(|x| rerr(dst.clone(), x))? {
+            if a.is_dir() {
+                t.refused.push(TransferError::Remote {
+                    host: sftp.host.clone(),
+                    path: dst,
+                    cause: "a directory stands there; the link was not made".into(),
+                });
+                continue;
+            }
             let _ = sftp.raw().remove(dst.as_str()).await;
         }
         // OpenSSH's order: target first, then the link's path.
@@ -542,17 +623,20 @@ pub async fn upload_entries(
             .symlink(target.as_str(), dst.as_str())
             .await
             .map_err(|x| rerr(dst.clone(), x))?;
-        ctx.ledger.record(copied(source(&e.rel), e));
+        ctx.ledger
+            .record(copied(source(e).to_string_lossy().into_owned(), e));
     }
     // Directory modes last: a read-only directory would refuse its files.
     // As for files: the source's bits, less the umask unless preserving.
-    for e in entries.iter().rev() {
-        if let (Kind::Dir, Some(mode)) = (&e.kind, e.mode) {
+    for (rel, e) in written.iter().rev() {
+        if let (Kind::Dir, Some(mode)) = (&e.kind, e.mode)
+            && made.contains(rel.as_str())
+        {
             let attrs = FileAttributes {
                 permissions: Some(local_mode(Some(mode), true, ctx.opts.preserve)),
                 ..Default::default()
             };
-            let dst = remote(&e.rel);
+            let dst = rel.under(dest_dir);
             sftp.raw()
                 .setstat(dst.as_str(), attrs)
                 .await
@@ -562,21 +646,25 @@ pub async fn upload_entries(
     Ok(t)
 }
 
-/// How deep below the copied tree's top a link sits (0: in the top
-/// directory itself), for judging where its target leads.
-fn link_depth(rel: &str) -> usize {
-    rel.matches('/').count().saturating_sub(1)
+/// The names of the directory holding `rel`, below the destination.
+fn parent_names(rel: &RelPath) -> Vec<&str> {
+    match rel.split_last().0 {
+        "" => Vec::new(),
+        p => p.split('/').collect(),
+    }
 }
 
 /// Copy scanned remote entries (from `src_parent`) into local `dest_dir`,
 /// the top-level entry named `rename` there when given. Nothing is ever
-/// written outside `dest_dir`, nor through a symlink inside it.
+/// written outside `dest_dir`, nor through a symlink inside it. Only the
+/// chains of directories to the files in flight are held open, never one
+/// descriptor per directory of the tree.
 pub async fn download_entries(
     sftp: &Sftp,
     entries: &[Entry],
     src_parent: &str,
     dest_dir: &Path,
-    rename: Option<&str>,
+    rename: Option<&Name>,
     ctx: &CopyCtx<'_>,
 ) -> Result<Totals, TransferError> {
     let lerr = |p: PathBuf, e: std::io::Error| TransferError::Local {
@@ -585,73 +673,72 @@ pub async fn download_entries(
     };
     let mut t = Totals::default();
     let root = LocalDir::open_root(dest_dir).map_err(|e| lerr(dest_dir.to_path_buf(), e))?;
-    let source = |rel: &str| remote_child(src_parent, rel);
-    // Directories by their destination path; "" is the destination itself.
-    let mut dirs: HashMap<String, LocalDir> = HashMap::new();
-    dirs.insert(String::new(), root.clone());
-    for e in entries.iter().filter(|e| e.kind == Kind::Dir) {
-        let rel = renamed(&e.rel, rename);
-        let (parent, name) = split_last(&rel);
-        // A parent that could not be made was reported already.
-        let Some(parent) = dirs.get(parent) else {
+    let source = |e: &Entry| e.rel.under(src_parent);
+    let written: Vec<(RelPath, &Entry)> =
+        entries.iter().map(|e| (e.rel.renamed(rename), e)).collect();
+    // Directories made, by their path below the destination.
+    let mut made = HashSet::new();
+    for (rel, e) in written.iter().filter(|(_, e)| e.kind == Kind::Dir) {
+        if !parent_made(&made, rel) {
+            // Its parent could not be made: reported already.
             continue;
-        };
+        }
         // Made private-ish while filling; the umask applies as usual.
         let mode = e.mode.unwrap_or(0o755) & 0o777 | 0o700;
-        match parent.subdir(&[name], mode) {
-            Ok(d) => {
-                dirs.insert(rel, d);
-                ctx.ledger.record(copied(source(&e.rel), e));
+        let names: Vec<&str> = rel.names().collect();
+        match root.subdir(&names, mode) {
+            Ok(_) => {
+                made.insert(rel.as_str());
+                ctx.ledger.record(copied(source(e), e));
             }
-            Err(x) => t.refused.push(lerr(root.path().join(&rel), x)),
+            Err(x) => t.refused.push(lerr(root.path().join(rel.as_str()), x)),
         }
     }
-    let mut files = Vec::new();
-    for e in entries
+    let files: Vec<_> = written
         .iter()
-        .filter(|e| matches!(e.kind, Kind::File { .. }))
-    {
-        let rel = renamed(&e.rel, rename);
-        let (parent, name) = split_last(&rel);
-        if let Some(dir) = dirs.get(parent) {
-            let (dir, name) = (dir.clone(), name.to_string());
-            files.push(download_one(sftp, source(&e.rel), dir, name, e, ctx));
-        }
-    }
+        .filter(|(rel, e)| matches!(e.kind, Kind::File { .. }) && parent_made(&made, rel))
+        .map(|(rel, e)| {
+            let parent = parent_names(rel).into_iter().map(str::to_string).collect();
+            let name = rel.split_last().1.to_string();
+            download_one(sftp, source(e), &root, parent, name, e, ctx)
+        })
+        .collect();
     let mut running = futures::stream::iter(files).buffer_unordered(FILES_IN_PARALLEL);
     while let Some(r) = running.next().await {
         count(&mut t, r?);
     }
-    for e in entries {
+    let shape = shape_of(&written);
+    for (rel, e) in &written {
         let Kind::Symlink { target } = &e.kind else {
             continue;
         };
-        let rel = renamed(&e.rel, rename);
-        let (parent, name) = split_last(&rel);
-        let Some(dir) = dirs.get(parent) else {
-            continue;
-        };
-        if !ctx.unsafe_links && !link_stays_inside(target, link_depth(&rel)) {
-            t.notes.push(format!(
-                "{}:{}: symlink to {} left out: it points outside the copied tree \
-                 (--unsafe-links copies such links too, as links)",
-                sftp.host,
-                visible_name(&source(&e.rel)),
-                server_text(target)
-            ));
+        if !parent_made(&made, rel) {
             continue;
         }
-        match dir.symlink(name, target) {
-            Ok(()) => ctx.ledger.record(copied(source(&e.rel), e)),
-            Err(x) => t.refused.push(lerr(dir.display(name), x)),
+        if !ctx.unsafe_links && !shape.stays_inside(rel) {
+            t.notes
+                .push(unsafe_link_note(&sftp.host, &source(e), target));
+            continue;
+        }
+        let made_link = root
+            .subdir(&parent_names(rel), 0o700)
+            .and_then(|d| d.symlink(rel.split_last().1, target));
+        match made_link {
+            Ok(()) => ctx.ledger.record(copied(source(e), e)),
+            Err(x) => t.refused.push(lerr(root.path().join(rel.as_str()), x)),
         }
     }
     if ctx.opts.preserve {
-        for e in entries.iter().rev().filter(|e| e.kind == Kind::Dir) {
-            if let Some(d) = dirs.get(&renamed(&e.rel, rename)) {
-                d.chmod_self(local_mode(e.mode, true, true))
-                    .map_err(|x| lerr(d.path().to_path_buf(), x))?;
+        for (rel, e) in written.iter().rev().filter(|(_, e)| e.kind == Kind::Dir) {
+            if !made.contains(rel.as_str()) {
+                continue;
             }
+            let names: Vec<&str> = rel.names().collect();
+            let d = root
+                .subdir(&names, 0o700)
+                .map_err(|x| lerr(root.path().join(rel.as_str()), x))?;
+            d.chmod_self(local_mode(e.mode, true, true))
+                .map_err(|x| lerr(d.path().to_path_buf(), x))?;
         }
     }
     Ok(t)
@@ -707,15 +794,25 @@ mod tests {
         assert_eq!(remote_parent("/x/y"), "/x");
         assert_eq!(remote_parent("/y"), "/");
         assert_eq!(remote_parent("y"), "");
-        assert_eq!(renamed("proj/sub/b", Some("proj.1")), "proj.1/sub/b");
-        assert_eq!(renamed("proj", Some("proj.1")), "proj.1");
-        assert_eq!(renamed("proj/x", None), "proj/x");
-        assert_eq!(remote_child("/", "etc/x"), "/etc/x");
-        assert_eq!(remote_child("", "x"), "x");
-        assert_eq!(remote_child("/a/", "x"), "/a/x");
-        assert_eq!(split_last("a/b/c"), ("a/b", "c"));
-        assert_eq!(split_last("c"), ("", "c"));
-        assert_eq!(link_depth("top/link"), 0);
-        assert_eq!(link_depth("top/a/link"), 1);
+    }
+
+    #[test]
+    fn a_tree_too_deep_or_too_long_is_stopped_with_a_reason() {
+        let n = Name::parse("d").unwrap();
+        let mut rel = RelPath::top(&n);
+        for _ in 0..MAX_DEPTH {
+            rel = rel.child(&n);
+        }
+        assert!(within_bounds(&rel, 0).unwrap_err().contains("deep"));
+        let long = Name::parse(&"x".repeat(255)).unwrap();
+        let mut rel = RelPath::top(&long);
+        for _ in 0..17 {
+            rel = rel.child(&long);
+        }
+        assert!(within_bounds(&rel, 0).unwrap_err().contains("longer"));
+        let ok = RelPath::top(&n);
+        assert!(within_bounds(&ok, 10).is_ok());
+        let full = within_bounds(&ok, MAX_TREE_ENTRIES).unwrap_err();
+        assert!(full.contains("1,000,000 entries"), "{full}");
     }
 }

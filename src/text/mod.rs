@@ -24,6 +24,19 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// A number with thousands separated by commas: `250,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A label as a safe file name: no path separators, no leading dot.
 pub fn file_stem(label: &str) -> String {
     let s: String = label
@@ -87,6 +100,15 @@ pub fn utc_minute(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(250_000), "250,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn sizes_and_times_for_people() {

@@ -11,8 +11,11 @@ use tokio_util::sync::CancellationToken;
 use crate::app::Msg;
 use crate::app::files::state::Side;
 use crate::app::msg::{FileOp, Listing, TransferAction, TransferRequest};
-use crate::engine::fs::{FileSystem, LocalFs, RemoteFs};
+use std::collections::HashSet;
+
+use crate::engine::fs::{FileSystem, LocalFs, RemoteFs, join};
 use crate::engine::local_dest::LocalDir;
+use crate::engine::name::Name;
 use crate::engine::queue::{JobView, QueueJob, Relay, TransferQueue};
 use crate::engine::transfer::{self, Overwrite, TransferOpts};
 use crate::engine::{HostId, HostLink};
@@ -80,10 +83,11 @@ impl FilesIo {
                             (h.clone(), Some(h))
                         }
                     };
-                    let entries = fs.list(&dir).await.map_err(|e| e.to_string())?;
+                    let listed = fs.list(&dir).await.map_err(|e| e.to_string())?;
                     Ok(Listing {
                         dir,
-                        entries,
+                        entries: listed.entries,
+                        refused: listed.refused.len(),
                         from,
                         home,
                     })
@@ -113,10 +117,11 @@ impl FilesIo {
             .await
             .unwrap_or_default();
             let mut candidates: Vec<String> = found
+                .entries
                 .into_iter()
                 .filter(|e| e.is_dir_like() && e.name.starts_with(&base))
                 .filter(|e| base.starts_with('.') || !e.name.starts_with('.'))
-                .map(|e| e.name)
+                .map(|e| e.name.as_str().to_string())
                 .collect();
             candidates.sort();
             let _ = back.send(Back::Msg(Msg::Completions { pane, candidates }));
@@ -149,7 +154,21 @@ impl FilesIo {
                 .iter()
                 .filter_map(|(l, r)| r.as_ref().err().map(|e| format!("{l}: {e}")))
                 .collect();
-            let message = if failed.is_empty() {
+            let skipped: Vec<String> = results
+                .iter()
+                .filter_map(|(l, r)| match r {
+                    Ok(names) if !names.is_empty() => Some(format!(
+                        "{l}: {} not there, skipped",
+                        names
+                            .iter()
+                            .map(|n| n.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                    _ => None,
+                })
+                .collect();
+            let mut message = if failed.is_empty() {
                 format!("{what}: done on {}", plural_hosts(results.len(), side))
             } else {
                 format!(
@@ -159,6 +178,9 @@ impl FilesIo {
                     failed.join("; ")
                 )
             };
+            if !skipped.is_empty() {
+                message = format!("{message}; {}", skipped.join("; "));
+            }
             let _ = back.send(Back::Msg(Msg::FileOpDone { message }));
         });
     }
@@ -243,39 +265,65 @@ fn plural_hosts(n: usize, side: Side) -> String {
 }
 
 fn describe(op: &FileOp) -> String {
-    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
     match op {
-        FileOp::Mkdir(p) => format!("mkdir {}", name(p)),
-        FileOp::Rename { from, to } => format!("rename {} → {}", name(from), name(to)),
-        FileOp::Chmod { paths, mode } => format!(
+        FileOp::Mkdir { name, .. } => format!("mkdir {name}"),
+        FileOp::Rename { from, to, .. } => format!("rename {from} → {to}"),
+        FileOp::Chmod { names, mode, .. } => format!(
             "chmod {mode:o} on {}",
-            crate::text::count(paths.len(), "item", "items")
+            crate::text::count(names.len(), "item", "items")
         ),
-        FileOp::Delete(paths) => format!(
+        FileOp::Delete { names, .. } => format!(
             "delete {}",
-            crate::text::count(paths.len(), "item", "items")
+            crate::text::count(names.len(), "item", "items")
         ),
     }
 }
 
-async fn run_op(fs: &dyn FileSystem, op: &FileOp) -> Result<(), String> {
+/// Run `op` on one side. The names came from one host's listing; each
+/// side acts only on the names its own listing of the directory holds
+/// (on the selected hosts, another host's name is never looked up by
+/// itself), and answers with the names it lacked.
+async fn run_op(fs: &dyn FileSystem, op: &FileOp) -> Result<Vec<Name>, String> {
+    let dir = op.dir();
+    let wanted = op.listed_names();
+    let here: HashSet<Name> = if wanted.is_empty() {
+        HashSet::new()
+    } else {
+        let listed = fs.list(dir).await.map_err(|e| e.to_string())?;
+        listed.entries.into_iter().map(|e| e.name).collect()
+    };
+    let missing: Vec<Name> = wanted
+        .into_iter()
+        .filter(|n| !here.contains(*n))
+        .cloned()
+        .collect();
+    let todo = |names: &[Name]| -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| here.contains(*n))
+            .map(|n| join(dir, n))
+            .collect()
+    };
     let r = match op {
-        FileOp::Mkdir(p) => fs.mkdir(p).await,
-        FileOp::Rename { from, to } => fs.rename(from, to).await,
-        FileOp::Chmod { paths, mode } => {
-            for p in paths {
-                fs.chmod(p, *mode).await.map_err(|e| e.to_string())?;
+        FileOp::Mkdir { name, .. } => fs.mkdir(&join(dir, name)).await,
+        FileOp::Rename { from, to, .. } if here.contains(from) => {
+            fs.rename(&join(dir, from), &join(dir, to)).await
+        }
+        FileOp::Rename { .. } => Ok(()),
+        FileOp::Chmod { names, mode, .. } => {
+            for p in todo(names) {
+                fs.chmod(&p, *mode).await.map_err(|e| e.to_string())?;
             }
             Ok(())
         }
-        FileOp::Delete(paths) => {
-            for p in paths {
-                fs.remove_all(p).await.map_err(|e| e.to_string())?;
+        FileOp::Delete { names, .. } => {
+            for p in todo(names) {
+                fs.remove_all(&p).await.map_err(|e| e.to_string())?;
             }
             Ok(())
         }
     };
-    r.map_err(|e| e.to_string())
+    r.map(|()| missing).map_err(|e| e.to_string())
 }
 
 /// Run `f` with the side's file system: local, or the host's SFTP session.

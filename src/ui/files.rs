@@ -127,6 +127,12 @@ fn footer(p: &FilePane, drop_here: bool) -> String {
     if p.show_hidden {
         parts.push("hidden shown".into());
     }
+    if p.refused > 0 {
+        parts.push(format!(
+            "{} not shown: unsafe",
+            crate::text::count(p.refused, "name", "names")
+        ));
+    }
     if !p.marked.is_empty() {
         let bytes: u64 = p
             .entries

@@ -11,15 +11,11 @@ use crate::app::msg::{Effect, TransferRequest};
 use crate::app::state::AppState;
 use crate::engine::copy_job::{CopySpec, Direction};
 use crate::engine::fs::join;
+use crate::engine::name::Name;
 use crate::engine::transfer::{Overwrite, TransferOpts};
 
 /// Start copying (or moving) `names` from pane `from` to the other pane.
-pub fn start(
-    s: &mut AppState,
-    from: usize,
-    names: Vec<String>,
-    remove_sources: bool,
-) -> Vec<Effect> {
+pub fn start(s: &mut AppState, from: usize, names: Vec<Name>, remove_sources: bool) -> Vec<Effect> {
     if names.is_empty() {
         s.status = Some("nothing to copy here".into());
         return Vec::new();
@@ -53,7 +49,7 @@ pub fn start(
         names
             .iter()
             .filter(|n| existing.contains(n.as_str()))
-            .cloned()
+            .map(|n| n.as_str().to_string())
             .collect()
     };
     let pending = PendingCopy {
@@ -110,9 +106,9 @@ pub fn answer(s: &mut AppState, action: Option<ConflictAction>, all: bool) -> Ve
     let mut taken: BTreeSet<String> = s.files.panes[to]
         .entries
         .iter()
-        .map(|e| e.name.clone())
+        .map(|e| e.name.as_str().to_string())
         .collect();
-    taken.extend(p.names.iter().cloned());
+    taken.extend(p.names.iter().map(|n| n.as_str().to_string()));
     let count = if all { p.conflicts.len() } else { 1 };
     for name in p.conflicts.drain(..count) {
         let a = match &action {
@@ -133,7 +129,7 @@ pub fn answer(s: &mut AppState, action: Option<ConflictAction>, all: bool) -> Ve
 }
 
 /// One job's worth: its overwrite policy, sources, and renames.
-type Group = (Overwrite, Vec<String>, BTreeMap<String, String>);
+type Group = (Overwrite, Vec<String>, BTreeMap<String, Name>);
 
 /// Queue the copy: one job per overwrite policy the answers need.
 fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
@@ -164,18 +160,25 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
         });
         return Vec::new();
     }
-    let answer_of = |n: &str| {
+    let answer_of = |n: &Name| {
         p.answers
             .iter()
-            .find(|(a, _)| a == n)
+            .find(|(a, _)| n == a.as_str())
             .map(|(_, a)| a.clone())
     };
     let mut groups: BTreeMap<u8, Group> = BTreeMap::new();
+    let mut unnamed = Vec::new();
     for name in &p.names {
         // Renamed copies go to free names, so they join the "always" job.
         let (key, ow, rename) = match answer_of(name) {
             None | Some(ConflictAction::Overwrite) => (0, Overwrite::Always, None),
-            Some(ConflictAction::Rename(n)) => (0, Overwrite::Always, Some(n)),
+            Some(ConflictAction::Rename(n)) => match Name::parse(&n) {
+                Ok(n) => (0, Overwrite::Always, Some(n)),
+                Err(bad) => {
+                    unnamed.push(format!("{name}: cannot be renamed to {bad}"));
+                    continue;
+                }
+            },
             Some(ConflictAction::SkipSame) => (1, Overwrite::SkipSame, None),
             Some(ConflictAction::Skip) => continue,
         };
@@ -184,11 +187,15 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
             .or_insert_with(|| (ow, Vec::new(), BTreeMap::new()));
         g.1.push(src.shared_path(&join(&src.cwd, name)));
         if let Some(n) = rename {
-            g.2.insert(name.clone(), n);
+            g.2.insert(name.as_str().to_string(), n);
         }
     }
     if groups.is_empty() {
-        s.status = Some("nothing left to copy".into());
+        s.status = Some(
+            unnamed
+                .pop()
+                .unwrap_or_else(|| "nothing left to copy".into()),
+        );
         return Vec::new();
     }
     let verb = match (dir, p.remove_sources) {
@@ -229,6 +236,9 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
                 unsafe_links: false,
                 per_host_dir: fan_in,
                 renames,
+                // Each selected host copies (and, for a move, deletes) only
+                // what its own listing holds.
+                only_listed: fan_in,
             },
             hosts: hosts.clone(),
             remove_sources: p.remove_sources,
@@ -236,8 +246,12 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
         }));
     }
     s.status = Some(format!(
-        "queued: {}",
-        crate::text::count(out.len(), "transfer", "transfers")
+        "queued: {}{}",
+        crate::text::count(out.len(), "transfer", "transfers"),
+        unnamed
+            .first()
+            .map(|u| format!(" ({u})"))
+            .unwrap_or_default()
     ));
     out
 }
@@ -248,9 +262,13 @@ mod tests {
     use crate::app::files::state::FilePane;
     use crate::engine::fs::{FileEntry, FileKind};
 
+    fn n(s: &str) -> Name {
+        Name::parse(s).unwrap()
+    }
+
     fn entry(name: &str) -> FileEntry {
         FileEntry {
-            name: name.into(),
+            name: n(name),
             kind: FileKind::File,
             size: 1,
             mode: 0o644,
@@ -289,7 +307,7 @@ mod tests {
     #[test]
     fn put_without_conflicts_goes_to_every_selected_host() {
         let mut s = app();
-        let e = start(&mut s, 0, vec!["b.txt".into()], false);
+        let e = start(&mut s, 0, vec![n("b.txt")], false);
         let r = requests(&e);
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].hosts, [0, 1]);
@@ -301,7 +319,7 @@ mod tests {
     #[test]
     fn conflicts_are_asked_and_answers_split_jobs() {
         let mut s = app();
-        let e = start(&mut s, 0, vec!["a.txt".into(), "b.txt".into()], true);
+        let e = start(&mut s, 0, vec![n("a.txt"), n("b.txt")], true);
         assert!(e.is_empty());
         assert!(matches!(s.files.dialog, Some(FileDialog::Conflict(_))));
         let e = answer(&mut s, Some(ConflictAction::SkipSame), false);
@@ -318,11 +336,11 @@ mod tests {
     #[test]
     fn rename_picks_a_free_name() {
         let mut s = app();
-        start(&mut s, 0, vec!["a.txt".into()], false);
+        start(&mut s, 0, vec![n("a.txt")], false);
         let e = answer(&mut s, Some(ConflictAction::Rename(String::new())), true);
         let r = requests(&e);
         assert_eq!(
-            r[0].spec.renames.get("a.txt").map(String::as_str),
+            r[0].spec.renames.get("a.txt").map(Name::as_str),
             Some("a.1.txt")
         );
     }
@@ -331,20 +349,20 @@ mod tests {
     fn selected_hosts_get_paths_relative_to_their_own_home() {
         let mut s = app();
         s.files.panes[1].home = Some("/srv".into());
-        let r = requests(&start(&mut s, 0, vec!["b.txt".into()], false))[0].clone();
+        let r = requests(&start(&mut s, 0, vec![n("b.txt")], false))[0].clone();
         assert_eq!(r.spec.dest, ".");
         s.files.panes[1].cwd = "/srv/www".into();
-        let r = requests(&start(&mut s, 0, vec!["b.txt".into()], false))[0].clone();
+        let r = requests(&start(&mut s, 0, vec![n("b.txt")], false))[0].clone();
         assert_eq!(r.spec.dest, "www");
         s.files.panes[1].cwd = "/etc".into();
-        let r = requests(&start(&mut s, 0, vec!["b.txt".into()], false))[0].clone();
+        let r = requests(&start(&mut s, 0, vec![n("b.txt")], false))[0].clone();
         assert_eq!(r.spec.dest, "/etc", "paths outside home stay absolute");
     }
 
     #[test]
     fn get_from_selected_fans_in_per_host() {
         let mut s = app();
-        let e = start(&mut s, 1, vec!["a.txt".into()], false);
+        let e = start(&mut s, 1, vec![n("a.txt")], false);
         let r = requests(&e);
         assert_eq!(r[0].spec.dir, Direction::Get);
         assert!(r[0].spec.per_host_dir);
@@ -355,7 +373,7 @@ mod tests {
     fn local_to_local_is_refused_with_a_reason() {
         let mut s = app();
         s.files.panes[1].side = Side::Local;
-        assert!(start(&mut s, 0, vec!["a.txt".into()], false).is_empty());
+        assert!(start(&mut s, 0, vec![n("a.txt")], false).is_empty());
         assert!(
             s.status
                 .as_deref()

@@ -5,11 +5,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_textarea::{CursorMove, TextArea};
 
 use super::state::{ConflictAction, FileDialog, InputKind, Side};
-use super::{copy, hosts_of, list, op_path, path_in, refresh_all};
+use super::{copy, hosts_of, list, op_dir, refresh_all, typed_path};
 use crate::app::keymap::Action;
 use crate::app::msg::{Effect, FileOp, TransferAction};
 use crate::app::state::AppState;
 use crate::engine::fs::{join, parent};
+use crate::engine::name::Name;
 use crate::engine::queue::JobState;
 
 /// The file panes' actions.
@@ -58,7 +59,7 @@ pub fn on_action(s: &mut AppState, act: Action) -> Option<Vec<Effect>> {
             }
         }
         Action::MarkAll => {
-            let names: Vec<String> = pane.visible().iter().map(|e| e.name.clone()).collect();
+            let names: Vec<Name> = pane.visible().iter().map(|e| e.name.clone()).collect();
             pane.marked.extend(names);
         }
         Action::UnmarkAll => pane.marked.clear(),
@@ -68,14 +69,15 @@ pub fn on_action(s: &mut AppState, act: Action) -> Option<Vec<Effect>> {
         }
         Action::Mkdir => open_input(s, InputKind::Mkdir, ""),
         Action::Delete => {
-            let names: Vec<String> = pane.chosen().into_iter().map(|e| e.name).collect();
+            let names: Vec<Name> = pane.chosen().into_iter().map(|e| e.name).collect();
             if !names.is_empty() {
                 s.files.dialog = Some(FileDialog::ConfirmDelete { names });
             }
         }
         Action::Rename => {
             if let Some(name) = pane.current().map(|e| e.name.clone()) {
-                open_input(s, InputKind::Rename { from: name.clone() }, &name);
+                let text = name.to_string();
+                open_input(s, InputKind::Rename { from: name }, &text);
             }
         }
         Action::Chmod => {
@@ -210,12 +212,14 @@ pub fn on_dialog_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             KeyCode::Char('y') => {
                 let a = s.files.active;
                 let side = s.files.panes[a].side;
-                let paths = names.iter().map(|n| op_path(s, a, n)).collect();
                 let hosts = hosts_of(s, side);
                 vec![Effect::FileOp {
                     side,
                     hosts,
-                    op: FileOp::Delete(paths),
+                    op: FileOp::Delete {
+                        dir: op_dir(s, a),
+                        names,
+                    },
                 }]
             }
             _ => Vec::new(),
@@ -328,7 +332,7 @@ fn on_input_key(
             let partial = if text.starts_with('/') {
                 text
             } else {
-                path_in(s, a, &text)
+                typed_path(s, a, &text)
             };
             return vec![Effect::Complete {
                 pane: a,
@@ -375,7 +379,7 @@ fn submit_input(s: &mut AppState, kind: InputKind, text: &str) -> Vec<Effect> {
             let dir = if text.starts_with('/') {
                 text.to_string()
             } else {
-                path_in(s, a, text)
+                typed_path(s, a, text)
             };
             let dir = dir.trim_end_matches('/');
             list(
@@ -388,14 +392,31 @@ fn submit_input(s: &mut AppState, kind: InputKind, text: &str) -> Vec<Effect> {
                 }),
             )
         }
-        InputKind::Mkdir if !text.is_empty() => op(FileOp::Mkdir(op_path(s, a, text))),
-        InputKind::Rename { from } if !text.is_empty() && text != from => op(FileOp::Rename {
-            from: op_path(s, a, &from),
-            to: op_path(s, a, text),
-        }),
+        InputKind::Mkdir | InputKind::Rename { .. } if !text.is_empty() => {
+            // A typed name passes the same check as a listed one: it is
+            // one name in this directory, never a path.
+            let name = match Name::parse(text) {
+                Ok(n) => n,
+                Err(bad) => {
+                    s.status = Some(format!("not a file name: {bad}"));
+                    return Vec::new();
+                }
+            };
+            let dir = op_dir(s, a);
+            match kind {
+                InputKind::Rename { from } if from == name => Vec::new(),
+                InputKind::Rename { from } => op(FileOp::Rename {
+                    dir,
+                    from,
+                    to: name,
+                }),
+                _ => op(FileOp::Mkdir { dir, name }),
+            }
+        }
         InputKind::Chmod { names } => match u32::from_str_radix(text, 8) {
             Ok(mode) if mode <= 0o7777 => op(FileOp::Chmod {
-                paths: names.iter().map(|n| op_path(s, a, n)).collect(),
+                dir: op_dir(s, a),
+                names,
                 mode,
             }),
             _ => {

@@ -9,7 +9,8 @@ pub mod state;
 
 use super::msg::{Effect, Listing};
 use super::state::AppState;
-use crate::engine::fs::{join, parent};
+use crate::engine::fs::parent;
+use crate::engine::name::Name;
 use crate::engine::queue::JobView;
 use state::Side;
 
@@ -110,11 +111,12 @@ pub fn on_listed(s: &mut AppState, pane: usize, request: u64, result: Result<Lis
                 p.remember(&cwd);
             } else {
                 p.entries = l.entries;
-                let names: std::collections::BTreeSet<String> =
-                    p.entries.iter().map(|e| e.name.clone()).collect();
+                let names: std::collections::BTreeSet<&Name> =
+                    p.entries.iter().map(|e| &e.name).collect();
                 p.marked.retain(|m| names.contains(m));
             }
             p.listed_from = l.from;
+            p.refused = l.refused;
             if l.home.is_some() {
                 p.home = l.home;
             }
@@ -165,14 +167,19 @@ pub fn on_transfer(s: &mut AppState, v: JobView) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The path of a name in a pane's directory (for browsing).
-pub fn path_in(s: &AppState, pane: usize, name: &str) -> String {
-    join(&s.files.panes[pane].cwd, name)
+/// A path the user typed, relative to a pane's directory. The user's own
+/// words may hold `/` and `..`: they name a place, they are no host's.
+pub fn typed_path(s: &AppState, pane: usize, typed: &str) -> String {
+    let cwd = &s.files.panes[pane].cwd;
+    match cwd.as_str() {
+        "" => typed.to_string(),
+        c if c.ends_with('/') => format!("{c}{typed}"),
+        c => format!("{c}/{typed}"),
+    }
 }
 
-/// The path of a name in a pane's directory as operations send it (see
-/// [`state::FilePane::shared_path`]).
-pub fn op_path(s: &AppState, pane: usize, name: &str) -> String {
+/// A pane's directory as operations send it.
+pub fn op_dir(s: &AppState, pane: usize) -> String {
     let p = &s.files.panes[pane];
-    p.shared_path(&join(&p.cwd, name))
+    p.shared_path(&p.cwd)
 }

@@ -11,6 +11,7 @@ use super::state::Drag;
 use crate::app::layout::{contains, files_layout, files_offset};
 use crate::app::msg::Effect;
 use crate::app::state::AppState;
+use crate::engine::name::Name;
 
 /// The pane and entry index under a point, if any.
 fn hit(s: &AppState, col: u16, row: u16) -> Option<(usize, Option<usize>)> {
@@ -67,7 +68,7 @@ pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             let p = &s.files.panes[d.from];
-            let names: Vec<String> = if p.marked.contains(&d.name) {
+            let names: Vec<Name> = if p.marked.contains(&d.name) {
                 p.chosen().into_iter().map(|e| e.name).collect()
             } else {
                 vec![d.name]

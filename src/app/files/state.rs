@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use tui_textarea::TextArea;
 
 use crate::engine::fs::{FileEntry, FileKind};
+use crate::engine::name::Name;
 use crate::engine::queue::{JobState, JobView, TransferId};
 
 /// What a pane shows.
@@ -57,7 +58,7 @@ pub struct FilePane {
     /// Index into [`FilePane::visible`].
     pub cursor: usize,
     /// Marked names in `cwd`.
-    pub marked: BTreeSet<String>,
+    pub marked: BTreeSet<Name>,
     pub sort: SortKey,
     pub reverse: bool,
     pub filter: String,
@@ -74,6 +75,8 @@ pub struct FilePane {
     pub home: Option<String>,
     /// Generation of the last listing asked for; older answers are dropped.
     pub request: u64,
+    /// Names in the listing refused as unsafe (not shown).
+    pub refused: usize,
 }
 
 impl FilePane {
@@ -89,6 +92,7 @@ impl FilePane {
             filter: String::new(),
             show_hidden: false,
             loading: false,
+            refused: 0,
             error: None,
             recent: Vec::new(),
             listed_from: None,
@@ -174,11 +178,11 @@ pub enum InputKind {
     Filter,
     Mkdir,
     Rename {
-        from: String,
+        from: Name,
     },
     /// Octal mode for these names.
     Chmod {
-        names: Vec<String>,
+        names: Vec<Name>,
     },
 }
 
@@ -187,7 +191,7 @@ pub enum InputKind {
 pub struct PendingCopy {
     /// Pane the sources are in.
     pub from: usize,
-    pub names: Vec<String>,
+    pub names: Vec<Name>,
     pub remove_sources: bool,
     /// Answers so far: (name, action).
     pub answers: Vec<(String, ConflictAction)>,
@@ -214,7 +218,7 @@ pub enum FileDialog {
         completions: Vec<String>,
     },
     ConfirmDelete {
-        names: Vec<String>,
+        names: Vec<Name>,
     },
     Conflict(PendingCopy),
     /// Choose what the active pane shows.
@@ -231,7 +235,7 @@ pub enum FileDialog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drag {
     pub from: usize,
-    pub name: String,
+    pub name: Name,
     /// Where the pointer is now (for the drop hint).
     pub at: (u16, u16),
 }
@@ -323,7 +327,7 @@ mod tests {
 
     fn e(name: &str, kind: FileKind, size: u64, mtime: u64) -> FileEntry {
         FileEntry {
-            name: name.into(),
+            name: Name::parse(name).unwrap(),
             kind,
             size,
             mode: 0o644,
@@ -366,7 +370,7 @@ mod tests {
         p.entries = vec![e("a", FileKind::File, 1, 1), e("b", FileKind::File, 1, 1)];
         p.cursor = 1;
         assert_eq!(p.chosen()[0].name, "b");
-        p.marked.insert("a".into());
+        p.marked.insert(Name::parse("a").unwrap());
         assert_eq!(p.chosen().len(), 1);
         assert_eq!(p.chosen()[0].name, "a");
     }

@@ -213,6 +213,7 @@ async fn copy(
         unsafe_links: false,
         per_host_dir,
         renames: Default::default(),
+        only_listed: false,
     };
     let scans = copy_job::prepare(&spec).map_err(|e| (e.to_string(), Vec::new()))?;
     let progress = HostProgress::default();
