@@ -148,6 +148,16 @@ async fn listed_here<'s>(
     let mut listings: BTreeMap<String, std::collections::HashSet<Name>> = BTreeMap::new();
     let (mut kept, mut notes) = (Vec::new(), Vec::new());
     for src in sources {
+        // Built from a checked name by the files tab; anything else (a
+        // `..` on the way) is not a name this host listed.
+        if src.split('/').any(|c| c == "..") || Name::parse(name_of(src)).is_err() {
+            notes.push(format!(
+                "{}:{}: not a name from a listing; skipped",
+                sftp.host,
+                crate::text::sanitize::visible_name(src)
+            ));
+            continue;
+        }
         let dir = tree::remote_parent(src);
         if !listings.contains_key(&dir) {
             let list_dir = if dir.is_empty() { "." } else { dir.as_str() };

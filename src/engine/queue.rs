@@ -455,9 +455,15 @@ fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
     tokio::spawn(async move {
         // A host-to-host copy fetches first; a failure there fails every
         // destination with its cause, and the spool keeps what came.
+        // What the fetch had to say (links left out on A's side) is told
+        // with every destination's result.
+        let mut fetched_notes = Vec::new();
         let spec = match &job.relay {
             Some(relay) => match fetch(relay, &job.spec, &progress, &todo, &cancel).await {
-                Ok(()) => relay.put_spec(&job.spec),
+                Ok(notes) => {
+                    fetched_notes = notes;
+                    relay.put_spec(&job.spec)
+                }
                 Err(e) => {
                     let why = e.to_string();
                     let cancelled = e.is_cancelled();
@@ -507,12 +513,19 @@ fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
             let (spec, scans, cancel) = (spec.clone(), scans.clone(), cancel.clone());
             let (progress, ledger, run) = (progress[i].clone(), ledgers[i].clone(), todo[i]);
             let link = link.clone();
+            let fetched_notes = fetched_notes.clone();
             async move {
                 if !run {
                     return None;
                 }
-                let r =
+                let mut r =
                     copy_job::host_copy(&link, &spec, &scans, &progress, &ledger, &cancel).await;
+                match &mut r {
+                    Ok(t) | Err(CopyError::Incomplete(t)) => {
+                        t.notes.splice(0..0, fetched_notes.iter().cloned());
+                    }
+                    Err(_) => {}
+                }
                 Some(r)
             }
         });
@@ -530,7 +543,7 @@ async fn fetch(
     progress: &[Arc<HostProgress>],
     todo: &[bool],
     cancel: &CancellationToken,
-) -> Result<(), CopyError> {
+) -> Result<Vec<String>, CopyError> {
     let get = relay.get_spec(spec);
     let fetching = Arc::new(HostProgress::default());
     let ledger = Ledger::default();
@@ -560,8 +573,9 @@ async fn fetch(
     };
     let r = copy_job::host_copy(&relay.from, &get, &prepared, &fetching, &ledger, cancel).await;
     mirror.abort();
-    r?;
-    prune_spool(relay).await
+    let fetched = r?;
+    prune_spool(relay).await?;
+    Ok(fetched.notes)
 }
 
 /// A spool reused from an earlier attempt may hold files the source host

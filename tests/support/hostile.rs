@@ -169,7 +169,7 @@ impl Tree {
     }
 
     /// [`Self::get`], the start directory included.
-    fn entry(&self, path: &str) -> Option<Entry> {
+    pub fn entry(&self, path: &str) -> Option<Entry> {
         let k = key(path);
         if k.is_empty() {
             return Some(root_entry(self));
@@ -205,6 +205,9 @@ pub struct Behaviour {
     /// Hash a range other than the start of a file wrongly: the host does
     /// not have what was sent.
     pub lie_about_later_parts: bool,
+    /// Listing a directory whose path ends in this never ends: every
+    /// READDIR answers a thousand new names, never EOF.
+    pub endless_listing: Option<String>,
 }
 
 struct State {
@@ -576,8 +579,13 @@ impl Conn {
 }
 
 enum Open {
-    File { path: String, write: bool },
+    File {
+        path: String,
+        write: bool,
+    },
     Dir(Option<Vec<File>>),
+    /// An endless listing, and how many names it has given so far.
+    Endless(u64),
 }
 
 struct Sftp {
@@ -815,6 +823,13 @@ impl russh_sftp::server::Handler for Sftp {
     }
 
     async fn opendir(&mut self, id: u32, path: String) -> Result<Handle, Self::Error> {
+        let endless = self.state.lock().unwrap().behaviour.endless_listing.clone();
+        if endless.is_some_and(|end| path.trim_end_matches('/').ends_with(&end)) {
+            return Ok(Handle {
+                id,
+                handle: self.handle(Open::Endless(0)),
+            });
+        }
         let e = self.resolve(&path).ok_or_else(no_such)?;
         let Node::Dir(children) = &e.node else {
             return Err(StatusReply::new(StatusCode::Failure).with_message("not a directory"));
@@ -846,6 +861,19 @@ impl russh_sftp::server::Handler for Sftp {
                 Some(files) => Ok(Name { id, files }),
                 None => Err(StatusReply::new(StatusCode::Eof)),
             },
+            Some(Open::Endless(given)) => {
+                let from = *given;
+                *given += 1000;
+                let attrs = FileAttributes {
+                    size: Some(1),
+                    permissions: Some(0o100644),
+                    ..Default::default()
+                };
+                let files = (from..from + 1000)
+                    .map(|i| File::new(format!("flood-{i:012}"), attrs.clone()))
+                    .collect();
+                Ok(Name { id, files })
+            }
             _ => Err(StatusReply::new(StatusCode::Failure).with_message("bad handle")),
         }
     }
@@ -887,6 +915,22 @@ impl russh_sftp::server::Handler for Sftp {
         Ok(Name {
             id,
             files: vec![File::dummy(format!("/{}", key(&path)))],
+        })
+    }
+
+    /// OpenSSH's argument order (the target first), as real clients send.
+    async fn symlink(
+        &mut self,
+        id: u32,
+        target: String,
+        linkpath: String,
+    ) -> Result<Status, Self::Error> {
+        self.tree(|t| match t.entry(&linkpath) {
+            Some(_) => Err(StatusReply::new(StatusCode::Failure).with_message("exists")),
+            None => {
+                t.link(&linkpath, &target);
+                Ok(ok(id))
+            }
         })
     }
 

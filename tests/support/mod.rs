@@ -4,6 +4,7 @@ pub mod farm;
 pub mod fault;
 pub mod fleet;
 pub mod hostile;
+pub mod hostile_cli;
 pub mod pty;
 pub mod tmux;
 
