@@ -84,6 +84,8 @@ fn dump_ssh_config(
     a: &HostsArgs,
 ) -> Result<ExitCode, CliError> {
     use crate::inventory::hostspec::HostSpec;
+    use crate::inventory::resolve::ResolveError;
+    use crate::inventory::shell_safe;
     use crate::inventory::ssh_config::Query;
     let Some(ssh) = inv.ssh_config() else {
         return Err(CliError::BadArg(
@@ -100,6 +102,11 @@ fn dump_ssh_config(
     let mut out = std::io::stdout().lock();
     for name in names.iter() {
         let spec = HostSpec::parse(name).map_err(|e| CliError::BadArg(format!("host {e}")))?;
+        // Resolving runs `Match exec`: the names are checked first.
+        shell_safe::check_spec(&spec, "-H").map_err(ResolveError::from)?;
+        if let Some(u) = &g.user {
+            shell_safe::check_user(u, "-l").map_err(ResolveError::from)?;
+        }
         let q = Query {
             host: spec.host.clone(),
             user: spec.user.clone().or_else(|| g.user.clone()),
