@@ -250,6 +250,11 @@ impl Inventory {
         self.target_inner(item, "-H", true)
     }
 
+    /// [`Inventory::target`] for a name that came from `origin`.
+    pub fn target_from(&self, item: &str, origin: &str) -> Result<Target, ResolveError> {
+        self.target_inner(item, origin, true)
+    }
+
     /// Resolve one name or `[user@]host[:port]` that came from `origin`,
     /// taken whole (no node-set expansion), with `user` and `port` fixed:
     /// how a recorded run is selected again, exactly as it ran.
@@ -260,10 +265,19 @@ impl Inventory {
         port: u16,
         origin: &str,
     ) -> Result<Target, ResolveError> {
-        let mut spec = HostSpec::parse(item)?;
+        let given = HostSpec::parse(item)?;
+        let named = given.user.is_none()
+            && given.port.is_none()
+            && (self.host_index.contains_key(&given.host) || self.ssh_names.contains(&given.host));
+        let mut spec = given.clone();
         spec.user = Some(user.to_string());
         spec.port = Some(port);
         let mut t = self.target_spec(spec, origin, true)?;
+        // Named as it was when selected: a config name stays its label
+        // though its user and port are now given.
+        if named {
+            t.label = given.host;
+        }
         t.select_as = item.to_string();
         Ok(t)
     }
