@@ -522,8 +522,8 @@ fn the_next_run_takes_the_recorded_targets_as_they_were() {
     .unwrap();
     let first = sshdeck(&farm, &["run", "-a", "--", "false"]);
     assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
-    let record = std::fs::read_to_string(farm.root.join("state/sshdeck/last-run.json"))
-        .unwrap_or_default();
+    let record =
+        std::fs::read_to_string(farm.root.join("state/sshdeck/last-run.json")).unwrap_or_default();
     assert!(record.contains("\"address\":\"127.0.0.1\""), "{record}");
 
     let again = sshdeck(
