@@ -11,6 +11,9 @@ use sshdeck::engine::KnownHosts;
 use sshdeck::engine::known_hosts::wildcard_match;
 use sshdeck::inventory::config::Config;
 use sshdeck::inventory::nodeset::{NoGroups, expand, fold};
+use sshdeck::inventory::shell_safe::{check_host, check_user};
+use sshdeck::inventory::ssh_config::tokens::{Local, Tokens, tilde};
+use sshdeck::inventory::ssh_config::{Query, SshConfig};
 use sshdeck::text::ansi::AnsiParser;
 use sshdeck::text::sanitize::{sanitize_line, visible_name};
 
@@ -80,4 +83,91 @@ pub fn sanitize(data: &[u8]) {
             assert!(s.text.chars().count() <= 256);
         }
     }
+}
+
+/// ssh_config: parsing never panics and its errors name the file; a
+/// parsed config resolves any host without panicking; a host or user name
+/// a shell would act on is refused before any `Match exec` could run.
+/// Inputs that could read other files (`Include`) or run commands (`exec`)
+/// are skipped: a fuzzer must never run what it invents, nor depend on
+/// the machine's files.
+pub fn ssh_config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("include") || lower.contains("exec") {
+        return;
+    }
+    let cfg = match SshConfig::parse(Path::new("/fuzz/ssh_config"), text) {
+        Ok(c) => c,
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains("/fuzz/ssh_config"), "{msg}");
+            return;
+        }
+    };
+    let mut hosts: Vec<String> = cfg.concrete_hosts().iter().take(8).cloned().collect();
+    hosts.extend(["web1", "10.0.0.1", "::1", "a$(touch x)", "-oProxyCommand=x"].map(String::from));
+    let users = [None, Some("ops"), Some("u;x")];
+    for (i, host) in hosts.iter().enumerate() {
+        let user = users[i % users.len()];
+        let q = Query {
+            host: host.clone(),
+            user: user.map(String::from),
+            port: None,
+            jump: None,
+        };
+        let r = cfg.resolve(&q);
+        if check_host(host, "").is_err() || user.is_some_and(|u| check_user(u, "").is_err()) {
+            assert!(r.is_err(), "{host:?} as {user:?} was resolved");
+            continue;
+        }
+        if let Ok(r) = r {
+            assert_eq!(r.host, *host);
+            let _ = r.ssh_g();
+            let _ = r.proxy_command_line();
+            let _ = r.known_hosts_paths();
+            for f in &r.identity_files {
+                let _ = r.expand_path(f);
+            }
+        }
+    }
+}
+
+/// `%` tokens: expansion never panics, is one left-to-right pass (a
+/// value is never expanded again, whatever it holds), `%%` is always a
+/// literal `%`, and text without `%` is left alone. The input is the
+/// template, then the host, user and original name, a line each.
+pub fn tokens(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.splitn(4, '\n');
+    let template = parts.next().unwrap_or("");
+    let host = parts.next().unwrap_or("h");
+    let user = parts.next().unwrap_or("u");
+    let orig = parts.next().unwrap_or("o");
+    let local = Local {
+        user: "me".into(),
+        home: "/home/me".into(),
+        uid: 1000,
+        hostname: "vm.example".into(),
+    };
+    let port = data.first().map_or(22, |&b| u16::from(b) + 1);
+    let t = Tokens::new(&local, host, port, user, orig, None);
+    let out = t.expand(template, false);
+    if !template.contains('%') {
+        assert_eq!(out.as_deref(), Ok(template));
+    }
+    let escaped = template.replace('%', "%%");
+    assert_eq!(t.expand(&escaped, false).as_deref(), Ok(template));
+    assert_eq!(t.expand("%h", false).as_deref(), Ok(host));
+    assert_eq!(t.expand("[%r:%p]", false), Ok(format!("[{user}:{port}]")));
+    // ProxyCommand's subset knows its tokens and no other.
+    let proxy = t.only("hknpr");
+    assert_eq!(proxy.expand("%n", false).as_deref(), Ok(orig));
+    assert!(proxy.expand("%d", false).is_err());
+    let _ = proxy.expand(template, false);
+    let _ = Tokens::host_only(host).expand(template, false);
+    let _ = t.expand(template, true);
+    let _ = tilde(template, &local);
 }

@@ -503,3 +503,33 @@ fn the_next_run_can_take_the_hosts_that_failed_or_differed() {
         text(&bad.stderr)
     );
 }
+
+/// A rerun takes the hosts the record kept, not their names expanded
+/// again: a config host literally named `zz[1-2]` is one host both times
+/// (before, the rerun went to `zz1` and `zz2`).
+#[test]
+fn the_next_run_takes_the_recorded_targets_as_they_were() {
+    let farm = Farm::start(1);
+    let cfg = farm.root.join("xdg/sshdeck/config.toml");
+    std::fs::create_dir_all(cfg.parent().unwrap_or(&farm.root)).unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[hosts]]\nname = \"zz[1-2]\"\naddress = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\n",
+            farm.hosts[0].port, farm.user
+        ),
+    )
+    .unwrap();
+    let first = sshdeck(&farm, &["run", "-a", "--", "false"]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    let record =
+        std::fs::read_to_string(farm.root.join("state/sshdeck/last-run.json")).unwrap_or_default();
+    assert!(record.contains("\"address\":\"127.0.0.1\""), "{record}");
+
+    let again = sshdeck(
+        &farm,
+        &["run", "--hosts-from-last", "failed", "--", "echo again"],
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout), "zz[1-2]: again\n");
+}

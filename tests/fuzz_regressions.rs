@@ -9,7 +9,7 @@ use sshdeck::inventory::nodeset::{NoGroups, expand};
 
 #[path = "../fuzz/props.rs"]
 mod props;
-use props::{config, known_hosts, nodeset, sanitize};
+use props::{config, known_hosts, nodeset, sanitize, ssh_config, tokens};
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -66,6 +66,34 @@ fn sanitize_seeds_and_past_crashes() {
     }
 }
 
+#[test]
+fn ssh_config_seeds_and_past_crashes() {
+    for s in seeds("ssh_config") {
+        // A seed the property skips would test nothing.
+        let text = String::from_utf8_lossy(&s).to_ascii_lowercase();
+        assert!(!text.contains("include") && !text.contains("exec"));
+        let parsed = sshdeck::inventory::ssh_config::SshConfig::parse(
+            Path::new("/seed"),
+            &String::from_utf8_lossy(&s),
+        );
+        assert!(parsed.is_ok(), "a seed should parse: {:?}", parsed.err());
+        ssh_config(&s);
+    }
+    for case in SSH_CONFIG_CRASHES {
+        ssh_config(case);
+    }
+}
+
+#[test]
+fn tokens_seeds_and_past_crashes() {
+    for s in seeds("tokens") {
+        tokens(&s);
+    }
+    for case in TOKENS_CRASHES {
+        tokens(case);
+    }
+}
+
 // Inputs the fuzzer crashed on (scripts/fuzz), each fixed since.
 const NODESET_CRASHES: &[&[u8]] = &[
     // An empty result folded to "", which is not an expression (the
@@ -75,3 +103,11 @@ const NODESET_CRASHES: &[&[u8]] = &[
 const CONFIG_CRASHES: &[&[u8]] = &[];
 const KNOWN_HOSTS_CRASHES: &[&[u8]] = &[];
 const SANITIZE_CRASHES: &[&[u8]] = &[];
+const SSH_CONFIG_CRASHES: &[&[u8]] = &[];
+const TOKENS_CRASHES: &[&[u8]] = &[
+    // Not crashes: edges worth keeping. A lone `%` at the end, a token in
+    // a value, and no lines at all.
+    b"100%\nh%r\n",
+    b"%h\n%h%%\n",
+    b"",
+];

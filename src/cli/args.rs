@@ -248,7 +248,8 @@ pub struct HostsArgs {
     #[arg(long, conflicts_with = "ssh_g")]
     pub json: bool,
     /// Print how ssh_config resolves each named host, in `ssh -G`'s words,
-    /// for the directives sshdeck honours
+    /// for the directives sshdeck honours (control characters escaped on a
+    /// terminal, raw into a pipe)
     #[arg(short = 'G', long = "show-ssh-config")]
     pub ssh_g: bool,
 }

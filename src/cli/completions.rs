@@ -72,8 +72,14 @@ pub fn complete_hosts(current: &OsStr) -> Vec<CompletionCandidate> {
     let Ok(inv) = super::setup::inventory(&super::args::GlobalArgs::default()) else {
         return Vec::new();
     };
+    // A candidate is typed into the user's shell and drawn on the
+    // terminal: names with controls, or that a shell would act on, are
+    // never offered (they would be refused as hosts anyway).
     inv.names_and_groups()
         .into_iter()
+        .filter(|n| {
+            crate::inventory::shell_safe::check_host(n.strip_prefix('@').unwrap_or(n), "").is_ok()
+        })
         .filter(|n| n.starts_with(partial))
         .map(|n| CompletionCandidate::new(format!("{done}{n}")))
         .collect()

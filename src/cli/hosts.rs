@@ -1,11 +1,12 @@
 //! `sshdeck hosts`: what the inventory resolves to, for people and scripts.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use super::CliError;
 use super::args::{GlobalArgs, HostsArgs};
 use super::setup;
+use crate::text::sanitize::visible_name;
 
 pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     let inv = setup::inventory(g)?;
@@ -18,7 +19,7 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     if a.json {
         let text = serde_json::to_string_pretty(&rows)
             .map_err(|e| CliError::BadArg(format!("cannot encode hosts as JSON: {e}")))?;
-        let _ = writeln!(out, "{text}");
+        let _ = writeln!(out, "{}", escape_json_controls(&text));
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
@@ -28,6 +29,9 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    // The table is for people, on a terminal or in a pager: every value
+    // from a config file is shown with its controls escaped, whatever
+    // stdout is. Scripts read `--json`, where JSON escapes them.
     let table: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
@@ -51,6 +55,7 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
             ]
+            .map(|cell| visible_name(&cell))
         })
         .collect();
     let head = ["NAME", "ADDRESS", "PORT", "USER", "JUMP", "TAGS", "SOURCE"];
@@ -76,6 +81,23 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// JSON with the characters serde_json leaves raw escaped as `\uXXXX`:
+/// C1 controls (U+0080-U+009F, which some terminals obey as escape
+/// sequences), DEL and bidi overrides. serde_json already escapes the C0
+/// controls, and these can only stand inside strings, so the value a
+/// script reads is the same.
+fn escape_json_controls(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if (c.is_control() && u32::from(c) >= 0x7f) || crate::text::sanitize::is_bidi_control(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `sshdeck hosts -G NAMES`: each name's ssh_config resolution in `ssh -G`'s
 /// words, for the directives sshdeck honours, to compare with OpenSSH.
 fn dump_ssh_config(
@@ -84,6 +106,8 @@ fn dump_ssh_config(
     a: &HostsArgs,
 ) -> Result<ExitCode, CliError> {
     use crate::inventory::hostspec::HostSpec;
+    use crate::inventory::resolve::ResolveError;
+    use crate::inventory::shell_safe;
     use crate::inventory::ssh_config::Query;
     let Some(ssh) = inv.ssh_config() else {
         return Err(CliError::BadArg(
@@ -98,8 +122,23 @@ fn dump_ssh_config(
     let names = crate::inventory::nodeset::expand(selector, &crate::inventory::nodeset::NoGroups)
         .map_err(|e| CliError::BadArg(e.to_string()))?;
     let mut out = std::io::stdout().lock();
+    // On a terminal, config values are shown with controls escaped, as
+    // server text is; piped, they stay exactly as `ssh -G` would print
+    // them, for scripts that compare the two.
+    let show = |v: &str| -> String {
+        if std::io::stdout().is_terminal() {
+            visible_name(v)
+        } else {
+            v.to_string()
+        }
+    };
     for name in names.iter() {
         let spec = HostSpec::parse(name).map_err(|e| CliError::BadArg(format!("host {e}")))?;
+        // Resolving runs `Match exec`: the names are checked first.
+        shell_safe::check_spec(&spec, "-H").map_err(ResolveError::from)?;
+        if let Some(u) = &g.user {
+            shell_safe::check_user(u, "-l").map_err(ResolveError::from)?;
+        }
         let q = Query {
             host: spec.host.clone(),
             user: spec.user.clone().or_else(|| g.user.clone()),
@@ -107,10 +146,24 @@ fn dump_ssh_config(
             jump: g.jump.clone(),
         };
         let r = ssh.resolve(&q)?;
-        let _ = writeln!(out, "host {}", spec.host);
+        let _ = writeln!(out, "host {}", show(&spec.host));
         for (k, v) in r.ssh_g() {
-            let _ = writeln!(out, "{k} {v}");
+            let _ = writeln!(out, "{k} {}", show(&v));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_keeps_its_value_without_raw_controls() {
+        let v = serde_json::json!({ "a": "x\u{1b}[2J\u{9b}31m\u{202e}\u{7f}y" });
+        let text = escape_json_controls(&serde_json::to_string(&v).unwrap_or_default());
+        assert!(!text.chars().any(|c| c.is_control()), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(back, v);
+    }
 }

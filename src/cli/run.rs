@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::CliError;
 use super::args::{GlobalArgs, RunArgs};
 use super::gather::Gatherer;
-use super::last_run::{self, HostResult, LastRun};
+use super::last_run::{self, HostResult, LastRun, RecordedTarget};
 use super::outdir::OutDir;
 use super::progress::Progress;
 use super::setup::{self, seconds};
@@ -59,8 +59,8 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
                 CliError::BadArg("--hosts-from-last: no home or state directory".into())
             })?;
             let last = LastRun::load(path)?;
-            let labels = last.pick(which);
-            if labels.is_empty() {
+            let picked = last.pick(which);
+            if picked.is_empty() {
                 eprintln!(
                     "sshdeck: no host of the last run ({}) is {}: nothing to do",
                     clean(&last.command),
@@ -73,7 +73,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            setup.inventory.select(&labels.join(","))?
+            last_run::targets(&setup.inventory, &picked, path)?
         }
         None => setup::select(&setup.inventory, &a.hosts, None, false)?,
     };
@@ -86,7 +86,11 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
         return Err(CliError::BadArg("the command after `--` is empty".into()));
     }
     let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
-    let select_as: Vec<String> = targets.iter().map(|t| t.select_as.clone()).collect();
+    // How each host was selected and where it ran, for the run record.
+    let ran_on: Vec<(String, RecordedTarget)> = targets
+        .iter()
+        .map(|t| (t.select_as.clone(), RecordedTarget::of(t)))
+        .collect();
     let mut outdir = match &a.out_dir {
         Some(dir) => Some(OutDir::create(dir, &labels)?),
         None => None,
@@ -204,7 +208,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     }
     let failed = summarize(&mut printer, &labels, &outcomes, a.json);
     if let Some(path) = &record_path {
-        let record = record(&command, &select_as, &outcomes, &digests);
+        let record = record(&command, &ran_on, &outcomes, &digests);
         if let Err(e) = record.save(path) {
             eprintln!(
                 "sshdeck: warning: cannot keep this run's results in {}: {e}",
@@ -228,18 +232,19 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
 /// This run as `--hosts-from-last` reads it next time.
 fn record(
     command: &str,
-    labels: &[String],
+    ran_on: &[(String, RecordedTarget)],
     outcomes: &[Option<Outcome>],
     digests: &[[[u8; 32]; 2]],
 ) -> LastRun {
-    let hosts = labels
+    let hosts = ran_on
         .iter()
         .zip(outcomes)
         .zip(digests)
-        .map(|((label, o), d)| {
+        .map(|(((label, target), o), d)| {
             let digest = last_run::output_digest(*d);
             HostResult {
                 label: label.clone(),
+                target: Some(target.clone()),
                 ok: o.as_ref().is_some_and(Outcome::ok),
                 outcome: o.as_ref().map_or("no result".to_string(), |o| match o {
                     Outcome::Exit { status, .. } => status.to_string(),

@@ -70,10 +70,21 @@ pub fn select(
     all_by_default: bool,
 ) -> Result<Vec<crate::engine::Target>, CliError> {
     let given = sel.hosts.as_deref().or(positional);
+    let origin = if sel.hosts.is_some() {
+        "-H"
+    } else {
+        "the hosts argument"
+    };
     Ok(match (sel.all, given) {
         (true, _) => inv.all()?,
-        (false, Some(s)) => inv.select(s)?,
-        (false, None) if all_by_default => inv.all().unwrap_or_default(),
+        (false, Some(s)) => inv.select_from(s, origin)?,
+        // No host at all is an empty list here; any other error (a name
+        // refused, a config host that does not resolve) is reported, not
+        // hidden behind an empty list.
+        (false, None) if all_by_default => match inv.all() {
+            Err(crate::inventory::resolve::ResolveError::NoHosts) => Vec::new(),
+            other => other?,
+        },
         (false, None) => inv.select("")?,
     })
 }

@@ -111,6 +111,8 @@ pub enum ConfigError {
         col: usize,
         msg: String,
     },
+    #[error(transparent)]
+    Unsafe(#[from] super::shell_safe::UnsafeName),
 }
 
 /// `$XDG_CONFIG_HOME/sshdeck/config.toml`, else `~/.config/sshdeck/config.toml`.
@@ -252,6 +254,7 @@ impl Config {
                 ));
             }
         }
+        check_shell_safe(&cfg).map_err(|(at, msg)| invalid(at, msg))?;
         super::facts_config::validate(&cfg)
             .and_then(|()| super::recipes_config::validate(&cfg))
             .map_err(|(at, msg)| invalid(at, msg))?;
@@ -296,6 +299,52 @@ impl Config {
             .map(|(k, v)| (k.clone(), v.get_ref().clone()))
             .collect()
     }
+}
+
+/// Every host and user name config.toml gives (hosts, their addresses,
+/// users and jumps, `[defaults] user`, the names groups expand to) may
+/// reach a shell through ssh_config's ProxyCommand or `Match exec`: they
+/// are refused here, at load, with the line, rather than when a host is
+/// picked. Errors are (byte offset, message).
+fn check_shell_safe(cfg: &Config) -> Result<(), (usize, String)> {
+    use super::hostspec::HostSpec;
+    use super::shell_safe::{check_host, check_spec, check_user};
+    let says = |e: super::shell_safe::UnsafeName| e.to_string();
+    if let Some(u) = &cfg.defaults.user {
+        check_user(u, "[defaults] user").map_err(|e| (0, says(e)))?;
+    }
+    for h in &cfg.hosts {
+        let at = h.name.span().start;
+        let shown = crate::text::sanitize::visible_name(h.name.get_ref());
+        check_host(h.name.get_ref(), &format!("host {shown:?}, its name"))
+            .map_err(|e| (at, says(e)))?;
+        if let Some(a) = &h.address {
+            check_host(a, &format!("host {shown:?}, address")).map_err(|e| (at, says(e)))?;
+        }
+        if let Some(u) = &h.user {
+            check_user(u, &format!("host {shown:?}, user")).map_err(|e| (at, says(e)))?;
+        }
+        for hop in h.jump.iter().flat_map(|j| j.split(',')) {
+            // A hop that does not parse is reported, with its reason, when
+            // the host is resolved.
+            if let Ok(spec) = HostSpec::parse(hop.trim()) {
+                check_spec(&spec, &format!("host {shown:?}, jump")).map_err(|e| (at, says(e)))?;
+            }
+        }
+    }
+    let groups = cfg.group_map();
+    for (name, set) in &cfg.groups {
+        let Ok(names) = super::nodeset::expand(set.get_ref(), &groups) else {
+            continue;
+        };
+        for item in names.iter() {
+            if let Ok(spec) = HostSpec::parse(item) {
+                check_spec(&spec, &format!("group {name:?}"))
+                    .map_err(|e| (set.span().start, says(e)))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `~/x` → `$HOME/x`, as OpenSSH does for paths in its config.

@@ -9,4 +9,5 @@ pub mod keys_config;
 pub mod nodeset;
 pub mod recipes_config;
 pub mod resolve;
+pub mod shell_safe;
 pub mod ssh_config;

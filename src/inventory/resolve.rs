@@ -13,6 +13,7 @@ use super::config::Config;
 use super::config::ConfigError;
 use super::hostspec::{HostSpec, HostSpecError};
 use super::nodeset::{self, Groups, NodeSetError};
+use super::shell_safe::{self, UnsafeName};
 use super::ssh_config::{Query, Resolved, SshConfig, Strict};
 use crate::engine::{AgentChoice, HostKeyPolicy, HostOptions, Target};
 
@@ -48,6 +49,8 @@ pub enum ResolveError {
     },
     #[error(transparent)]
     SshConfig(#[from] ConfigError),
+    #[error(transparent)]
+    Unsafe(#[from] UnsafeName),
 }
 
 /// Where an inventory host was defined.
@@ -161,15 +164,22 @@ impl Inventory {
         v
     }
 
-    /// Expand a selector such as `web[01-04]!web03,@db,admin@10.0.0.9:2222`.
+    /// Expand a selector such as `web[01-04]!web03,@db,admin@10.0.0.9:2222`
+    /// given with `-H`.
     pub fn select(&self, selector: &str) -> Result<Vec<Target>, ResolveError> {
+        self.select_from(selector, "-H")
+    }
+
+    /// [`Inventory::select`] for a selector that came from `origin` (a
+    /// flag, a file), which a refused name's message names.
+    pub fn select_from(&self, selector: &str, origin: &str) -> Result<Vec<Target>, ResolveError> {
         if selector.trim().is_empty() {
             return Err(ResolveError::NoHosts);
         }
         let names = nodeset::expand(selector, &InventoryGroups(self))?.into_vec();
         let mut out: Vec<Target> = Vec::new();
         for name in names {
-            let t = self.target(&name)?;
+            let t = self.target_inner(&name, origin, true)?;
             if !out.iter().any(|o| o.label == t.label) {
                 out.push(t);
             }
@@ -183,7 +193,30 @@ impl Inventory {
         if names.is_empty() {
             return Err(ResolveError::NoHosts);
         }
-        names.iter().map(|(n, _)| self.target(n)).collect()
+        names
+            .iter()
+            .map(|(n, _)| {
+                // Where the name was written is looked up only for a
+                // refusal: it is a scan, and there may be 10,000 names.
+                if let Err(mut e) = shell_safe::check_host(n, "") {
+                    e.origin = self.origin_of(n);
+                    return Err(e.into());
+                }
+                self.target_inner(n, "the inventory", true)
+            })
+            .collect()
+    }
+
+    /// Where a named host is defined, for messages: config.toml, or the
+    /// ssh_config file and line of its `Host` line.
+    fn origin_of(&self, name: &str) -> String {
+        if self.host_index.contains_key(name) {
+            return "config.toml".into();
+        }
+        self.ssh
+            .as_ref()
+            .and_then(|s| s.host_origin(name))
+            .unwrap_or_else(|| "ssh_config".into())
     }
 
     /// Rows for `sshdeck hosts`.
@@ -211,9 +244,42 @@ impl Inventory {
             .collect()
     }
 
-    /// Resolve one name or `[user@]host[:port]` into a target.
+    /// Resolve one name or `[user@]host[:port]` into a target, as given
+    /// on the command line (no node-set expansion).
     pub fn target(&self, item: &str) -> Result<Target, ResolveError> {
-        self.target_inner(item, true)
+        self.target_inner(item, "-H", true)
+    }
+
+    /// [`Inventory::target`] for a name that came from `origin`.
+    pub fn target_from(&self, item: &str, origin: &str) -> Result<Target, ResolveError> {
+        self.target_inner(item, origin, true)
+    }
+
+    /// Resolve one name or `[user@]host[:port]` that came from `origin`,
+    /// taken whole (no node-set expansion), with `user` and `port` fixed:
+    /// how a recorded run is selected again, exactly as it ran.
+    pub fn target_pinned(
+        &self,
+        item: &str,
+        user: &str,
+        port: u16,
+        origin: &str,
+    ) -> Result<Target, ResolveError> {
+        let given = HostSpec::parse(item)?;
+        let named = given.user.is_none()
+            && given.port.is_none()
+            && (self.host_index.contains_key(&given.host) || self.ssh_names.contains(&given.host));
+        let mut spec = given.clone();
+        spec.user = Some(user.to_string());
+        spec.port = Some(port);
+        let mut t = self.target_spec(spec, origin, true)?;
+        // Named as it was when selected: a config name stays its label
+        // though its user and port are now given.
+        if named {
+            t.label = given.host;
+        }
+        t.select_as = item.to_string();
+        Ok(t)
     }
 
     /// What ssh_config says, asked as `ssh` would be: with what the command
@@ -232,8 +298,28 @@ impl Inventory {
             .and_then(|&i| self.config.hosts.get(i))
     }
 
-    fn target_inner(&self, item: &str, with_jump: bool) -> Result<Target, ResolveError> {
+    fn target_inner(
+        &self,
+        item: &str,
+        origin: &str,
+        with_jump: bool,
+    ) -> Result<Target, ResolveError> {
         let spec = HostSpec::parse(item)?;
+        self.target_spec(spec, origin, with_jump)
+    }
+
+    fn target_spec(
+        &self,
+        spec: HostSpec,
+        origin: &str,
+        with_jump: bool,
+    ) -> Result<Target, ResolveError> {
+        // Before anything reads ssh_config: `Match exec` runs while it is
+        // read, with these names in its `%h` and `%r`.
+        shell_safe::check_spec(&spec, origin)?;
+        if let Some(u) = &self.overrides.user {
+            shell_safe::check_user(u, "-l")?;
+        }
         let entry = self.host_entry(&spec.host);
         let d = &self.config.defaults;
         let ov = &self.overrides;
@@ -298,15 +384,24 @@ impl Inventory {
                 .unwrap_or_default(),
         };
         if with_jump {
+            let hop_origin = if ov.jump.is_some() {
+                "-J".to_string()
+            } else if entry.is_some_and(|e| e.jump.is_some()) {
+                format!("config.toml, jump of {}", spec.host)
+            } else {
+                format!("ProxyJump of {} in ssh_config", spec.host)
+            };
             for hop in &jump_spec {
-                let t = self.target_inner(hop, false).map_err(|e| match e {
-                    ResolveError::Spec(cause) => ResolveError::Jump {
-                        host: label.clone(),
-                        hop: hop.clone(),
-                        cause,
-                    },
-                    other => other,
-                })?;
+                let t = self
+                    .target_inner(hop, &hop_origin, false)
+                    .map_err(|e| match e {
+                        ResolveError::Spec(cause) => ResolveError::Jump {
+                            host: label.clone(),
+                            hop: hop.clone(),
+                            cause,
+                        },
+                        other => other,
+                    })?;
                 opts.jump.push(t);
             }
         }
@@ -500,6 +595,57 @@ mod tests {
         assert!(e.to_string().contains("bad port \"abc\""), "{e}");
         let e = inv("").select("web[1-").unwrap_err();
         assert!(e.to_string().contains("column 4"), "{e}");
+    }
+
+    #[test]
+    fn names_a_shell_would_act_on_are_refused_with_their_origin() {
+        let e = inv(BASE).select("web1,a;b").unwrap_err().to_string();
+        assert!(e.starts_with("-H: host name \"a;b\" contains ';'"), "{e}");
+        let e = inv(BASE)
+            .select_from("x`id`@h", "the hosts argument")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("the hosts argument: user name \"x`id`\""),
+            "{e}"
+        );
+        let ov = Overrides {
+            jump: Some("j$(x)".into()),
+            ..Default::default()
+        };
+        let e = Inventory::new(cfg(BASE), None, ov)
+            .select("web1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("-J: host name \"j$(x)\""), "{e}");
+        let ov = Overrides {
+            user: Some("-oX".into()),
+            ..Default::default()
+        };
+        let e = Inventory::new(cfg(BASE), None, ov)
+            .select("web1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("-l: user name \"-oX\" starts with '-'"),
+            "{e}"
+        );
+        let e = Config::parse(Path::new("c"), "[groups]\ng = \"a,b$c\"\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.starts_with("c:2:") && e.contains("group \"g\": host name \"b$c\""),
+            "{e}"
+        );
+        let e = Config::parse(
+            Path::new("c"),
+            "[[hosts]]\nname = \"w\"\njump = \"ok,u|x@b\"\n",
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(e.contains("host \"w\", jump: user name \"u|x\""), "{e}");
     }
 
     #[test]

@@ -91,7 +91,16 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         .map(|(t, tags)| (t.label.clone(), tags.clone()))
         .collect();
     // How each host is selected again, for the run record.
-    let select_as: Vec<String> = hosts.iter().map(|(t, _)| t.select_as.clone()).collect();
+    // How each host was selected and where it runs, for the run record.
+    let ran_on: Vec<(String, crate::cli::last_run::RecordedTarget)> = hosts
+        .iter()
+        .map(|(t, _)| {
+            (
+                t.select_as.clone(),
+                crate::cli::last_run::RecordedTarget::of(t),
+            )
+        })
+        .collect();
     for (t, _) in hosts {
         engine.add_host(t);
     }
@@ -315,8 +324,10 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                             hosts: hosts
                                 .into_iter()
                                 .filter_map(|(h, ok, outcome, digest)| {
+                                    let (label, target) = ran_on.get(h)?;
                                     Some(crate::cli::last_run::HostResult {
-                                        label: select_as.get(h)?.clone(),
+                                        label: label.clone(),
+                                        target: Some(target.clone()),
                                         ok,
                                         outcome,
                                         digest: crate::cli::last_run::output_digest(digest),

@@ -39,6 +39,9 @@ pub struct SshConfig {
     files: Vec<(Class, Parsed)>,
     wants_final: bool,
     host_names: Vec<String>,
+    /// Where each of `host_names` was written: the file and line a
+    /// refused name's message points at.
+    host_locs: Vec<parse::Loc>,
     local: Local,
     exec: ExecCache,
     pub paths: Vec<PathBuf>,
@@ -125,6 +128,7 @@ impl SshConfig {
         let mut paths = Vec::new();
         let mut wants_final = false;
         let mut host_names = Vec::new();
+        let mut host_locs = Vec::new();
         let mut read = |path: &Path, kind: Kind, required: bool| -> Result<(), ConfigError> {
             if !required && !path.exists() {
                 return Ok(());
@@ -133,9 +137,10 @@ impl SshConfig {
             let mut r = Reader::new(kind);
             let parsed = r.read(path)?;
             wants_final |= r.wants_final;
-            for h in r.host_names {
+            for (h, loc) in r.host_names.into_iter().zip(r.host_locs) {
                 if !host_names.contains(&h) {
                     host_names.push(h);
+                    host_locs.push(loc);
                 }
             }
             let class = if kind == Kind::User {
@@ -161,6 +166,7 @@ impl SshConfig {
             files,
             wants_final,
             host_names,
+            host_locs,
             local: Local::read(),
             exec: ExecCache::default(),
             paths,
@@ -175,6 +181,7 @@ impl SshConfig {
             files: vec![(Class::User, parsed)],
             wants_final: r.wants_final,
             host_names: r.host_names,
+            host_locs: r.host_locs,
             local: Local::read(),
             exec: ExecCache::default(),
             paths: vec![path.to_path_buf()],
@@ -187,8 +194,22 @@ impl SshConfig {
         &self.host_names
     }
 
+    /// `FILE:LINE` of the `Host` line that named `name`, if one did.
+    pub fn host_origin(&self, name: &str) -> Option<String> {
+        let i = self.host_names.iter().position(|h| h == name)?;
+        let loc = self.host_locs.get(i)?;
+        Some(format!("{}:{}", loc.file.display(), loc.line))
+    }
+
     /// Resolve one host.
     pub fn resolve(&self, q: &Query) -> Result<Resolved, ConfigError> {
+        // The last line of defence: `Match exec` below runs the shell with
+        // these names in it. Callers check first, naming where the name
+        // came from; this catches a path that did not.
+        crate::inventory::shell_safe::check_host(&q.host, "ssh_config query")?;
+        if let Some(u) = &q.user {
+            crate::inventory::shell_safe::check_user(u, "ssh_config query")?;
+        }
         let mut o = Opts {
             user: q.user.clone(),
             port: q.port,

@@ -107,6 +107,8 @@ pub struct Reader {
     ignore_unknown: Vec<String>,
     /// Concrete `Host` names, in order: the hosts a user named.
     pub host_names: Vec<String>,
+    /// Where each of `host_names` was first written (same order).
+    pub host_locs: Vec<Loc>,
 }
 
 fn err(loc: &Loc, msg: impl Into<String>) -> ConfigError {
@@ -217,6 +219,7 @@ impl Reader {
             wants_final: false,
             ignore_unknown: Vec::new(),
             host_names: Vec::new(),
+            host_locs: Vec::new(),
         }
     }
 
@@ -327,6 +330,7 @@ impl Reader {
                 for p in &args {
                     if !p.contains(['*', '?', '!']) && !self.host_names.contains(p) {
                         self.host_names.push(p.clone());
+                        self.host_locs.push(loc.clone());
                     }
                 }
                 return Ok(Some(Item::Host(args)));
