@@ -691,3 +691,36 @@ async fn a_symlink_planted_at_the_spool_is_refused() {
     assert_eq!(std::fs::read(victim.join("keep")).unwrap(), b"mine");
     assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 1);
 }
+
+/// Editing a host's file: the local copy is the user's alone (0600 in a
+/// 0700 directory, whatever the host's mode), and the edited version goes
+/// back with the mode the host's file had.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_copy_is_private_and_goes_back_with_the_hosts_mode() {
+    use sshdeck::tui::edit_session;
+    use std::os::unix::fs::PermissionsExt;
+    let farm = Farm::start(1);
+    let (e, ids) = farm_engine_drained(&farm);
+    let link = e.link(ids[0]);
+    let a = farm.hosts[0].files();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for (name, host_mode) in [("notes.txt", 0o644), ("run.sh", 0o755)] {
+        std::fs::write(a.join(name), b"before\n").unwrap();
+        std::fs::set_permissions(a.join(name), std::fs::Permissions::from_mode(host_mode)).unwrap();
+        let mut s = edit_session::prepare(Some(link.clone()), name.into())
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&s.local).unwrap(), b"before\n");
+        assert_eq!(mode(&s.local), 0o600, "{name}: the local copy");
+        assert_eq!(
+            mode(s.local.parent().unwrap()),
+            0o700,
+            "{name}: its directory"
+        );
+        std::fs::write(&s.local, b"after\n").unwrap();
+        let said = s.finish().await.unwrap();
+        assert!(said.contains("saved"), "{said}");
+        assert_eq!(std::fs::read(a.join(name)).unwrap(), b"after\n");
+        assert_eq!(mode(&a.join(name)), host_mode, "{name}: the host's mode");
+    }
+}

@@ -5,6 +5,7 @@
 //! (within a time budget, input first), then render once, at most ~60 times
 //! a second and only when something changed.
 
+pub mod edit_session;
 mod files_io;
 pub mod history;
 pub mod shell_io;
