@@ -556,3 +556,174 @@ async fn a_cancelled_host_to_host_copy_leaves_no_partial_file_and_resumes() {
     assert_eq!(v.state, JobState::Done, "{v:?}");
     assert!(std::fs::read(dst.join("image.raw")).unwrap() == data);
 }
+
+/// Give `path` new bytes of the same length and its old mtime: a change
+/// that size and mtime alone do not show.
+fn change_in_place(path: &Path, bytes: &[u8]) {
+    let f = std::fs::File::open(path).unwrap();
+    let mtime = f.metadata().unwrap().modified().unwrap();
+    assert_eq!(f.metadata().unwrap().len(), bytes.len() as u64);
+    std::fs::write(path, bytes).unwrap();
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(mtime).unwrap();
+}
+
+/// A spool kept after a failed put holds what host A had then. Whether
+/// the same job is retried or a later one finds the spool, each kept file
+/// is used only once A's SHA-256 of it matches: B gets A's current bytes,
+/// and nothing A no longer has (files or directories).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_spool_is_checked_against_the_source_host_again() {
+    use sshdeck::engine::queue::Relay;
+    let farm = Farm::start(2);
+    let (e, ids) = farm_engine_drained(&farm);
+    let links: Vec<HostLink> = ids.iter().map(|&id| e.link(id)).collect();
+    let (q, mut views) = TransferQueue::new();
+    let a = farm.hosts[0].files();
+    let b = farm.hosts[1].files();
+    std::fs::create_dir_all(a.join("src/old-dir")).unwrap();
+    std::fs::write(a.join("src/f.txt"), b"version one\n").unwrap();
+    std::fs::write(a.join("src/old-dir/x"), b"x").unwrap();
+    // The put fails: a file on B where the directory goes.
+    std::fs::write(b.join("src"), b"in the way").unwrap();
+    let cache = farm.root.join("cache");
+    let job = |relay| QueueJob {
+        title: "copy node0 → node1".into(),
+        spec: spec(Direction::Put, vec!["src".into()], Path::new("."), false),
+        hosts: vec![links[1].clone()],
+        remove_sources: false,
+        relay: Some(relay),
+    };
+    let relay = Relay::in_dir(links[0].clone(), vec!["src".into()], &cache).unwrap();
+    let spool = relay.spool.clone();
+    let id = q.submit(job(relay));
+    let v = wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Failed, "{v:?}");
+    assert_eq!(
+        std::fs::read(spool.join("src/f.txt")).unwrap(),
+        b"version one\n",
+        "the failed job keeps its spool"
+    );
+    // A changes meanwhile, in a way size and mtime do not show, and drops
+    // a directory.
+    change_in_place(&a.join("src/f.txt"), b"version TWO\n");
+    std::fs::remove_dir_all(a.join("src/old-dir")).unwrap();
+    std::fs::remove_file(b.join("src")).unwrap();
+    q.resume(id);
+    let v = wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Done, "{v:?}");
+    assert_eq!(
+        std::fs::read(b.join("src/f.txt")).unwrap(),
+        b"version TWO\n",
+        "B got bytes A no longer has"
+    );
+    assert!(
+        !b.join("src/old-dir").exists(),
+        "a directory A dropped was sent"
+    );
+
+    // A later job (another process, say) finding a spool left behind.
+    let relay = Relay::in_dir(links[0].clone(), vec!["src".into()], &cache).unwrap();
+    let spool = relay.spool.clone();
+    std::fs::create_dir_all(spool.join("src/gone-dir")).unwrap();
+    std::fs::write(spool.join("src/gone-dir/y"), b"y").unwrap();
+    std::fs::copy(a.join("src/f.txt"), spool.join("src/f.txt")).unwrap();
+    let f = std::fs::File::options()
+        .write(true)
+        .open(spool.join("src/f.txt"))
+        .unwrap();
+    f.set_modified(
+        std::fs::metadata(a.join("src/f.txt"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+    )
+    .unwrap();
+    drop(f);
+    drop(relay);
+    change_in_place(&a.join("src/f.txt"), b"version 333\n");
+    std::fs::remove_dir_all(b.join("src")).unwrap();
+    let relay = Relay::in_dir(links[0].clone(), vec!["src".into()], &cache).unwrap();
+    assert_eq!(relay.spool, spool, "the kept spool is found again");
+    let id = q.submit(job(relay));
+    let v = wait(&mut views, Duration::from_secs(60), |v| {
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    assert_eq!(v.state, JobState::Done, "{v:?}");
+    assert_eq!(
+        std::fs::read(b.join("src/f.txt")).unwrap(),
+        b"version 333\n"
+    );
+    assert!(
+        !b.join("src/gone-dir").exists(),
+        "a stale spool directory was sent"
+    );
+    assert!(!spool.exists(), "the spool is removed once B has the files");
+}
+
+/// A symlink planted where the spool goes is refused with a clear error:
+/// no fetch writes through it, and nothing where it points is touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_planted_at_the_spool_is_refused() {
+    use sshdeck::engine::queue::Relay;
+    let farm = Farm::start(1);
+    let (e, ids) = farm_engine_drained(&farm);
+    let link = e.link(ids[0]);
+    let cache = farm.root.join("cache");
+    let relay = Relay::in_dir(link.clone(), vec!["src".into()], &cache).unwrap();
+    let spool = relay.spool.clone();
+    drop(relay);
+    std::fs::remove_dir_all(&spool).unwrap();
+    let victim = farm.root.join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::write(victim.join("keep"), b"mine").unwrap();
+    std::os::unix::fs::symlink(&victim, &spool).unwrap();
+    let err = Relay::in_dir(link, vec!["src".into()], &cache)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("symbolic link"), "{err:?}");
+    assert!(err.contains(&*spool.to_string_lossy()), "{err:?}");
+    assert_eq!(std::fs::read(victim.join("keep")).unwrap(), b"mine");
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 1);
+}
+
+/// Editing a host's file: the local copy is the user's alone (0600 in a
+/// 0700 directory, whatever the host's mode), and the edited version goes
+/// back with the mode the host's file had.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_copy_is_private_and_goes_back_with_the_hosts_mode() {
+    use sshdeck::tui::edit_session;
+    use std::os::unix::fs::PermissionsExt;
+    let farm = Farm::start(1);
+    let (e, ids) = farm_engine_drained(&farm);
+    let link = e.link(ids[0]);
+    let a = farm.hosts[0].files();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for (name, host_mode) in [("notes.txt", 0o644), ("run.sh", 0o755)] {
+        std::fs::write(a.join(name), b"before\n").unwrap();
+        std::fs::set_permissions(a.join(name), std::fs::Permissions::from_mode(host_mode)).unwrap();
+        let mut s = edit_session::prepare(Some(link.clone()), name.into())
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&s.local).unwrap(), b"before\n");
+        assert_eq!(mode(&s.local), 0o600, "{name}: the local copy");
+        assert_eq!(
+            mode(s.local.parent().unwrap()),
+            0o700,
+            "{name}: its directory"
+        );
+        std::fs::write(&s.local, b"after\n").unwrap();
+        let said = s.finish().await.unwrap();
+        assert!(said.contains("saved"), "{said}");
+        assert_eq!(std::fs::read(a.join(name)).unwrap(), b"after\n");
+        assert_eq!(mode(&a.join(name)), host_mode, "{name}: the host's mode");
+    }
+}

@@ -1,12 +1,13 @@
 //! sshdeck's own files under the user's state and cache directories
-//! (history, the last run, relay spools): directories 0700, files 0600,
-//! never through a symlink, replaced atomically, and locked against other
-//! sshdeck processes where two could write at once.
+//! (history, the last run, relay spools), and the files it makes for the
+//! user (saved panes): directories 0700, files 0600, never through a
+//! symlink, replaced atomically, and locked against other sshdeck
+//! processes where two could write at once.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `dir` and its missing parents, 0700.
 pub fn private_dir(dir: &Path) -> io::Result<()> {
@@ -36,6 +37,46 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()?;
     fs::rename(&tmp, path)
+}
+
+/// A new file at `path` for the user alone (0600), never replacing
+/// anything: a file, or a symlink planted at the name, is an error
+/// (`AlreadyExists`), so nothing is written through a link or over
+/// someone's file.
+pub fn create_new(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Write `bytes` to a new private file in `dir` named `stem.ext`, or
+/// `stem-1.ext`, `stem-2.ext`, … when that name is taken; the path used.
+pub fn write_new(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    for n in 0..100 {
+        let name = match n {
+            0 => format!("{stem}.{ext}"),
+            n => format!("{stem}-{n}.{ext}"),
+        };
+        let path = dir.join(name);
+        match create_new(&path) {
+            Ok(mut f) => {
+                f.write_all(bytes)?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!(
+            "{}: {stem}.{ext} and 99 more names are taken",
+            dir.display()
+        ),
+    ))
 }
 
 /// An exclusive lock on the file at `path` (created 0600), held until the
@@ -86,6 +127,30 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"))
                 .is_some()
         );
+    }
+
+    /// A new file is private, takes the next free name, and is never
+    /// written through a link planted at its name.
+    #[test]
+    fn new_files_are_private_and_never_replace_or_follow() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"mine").unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink(&victim, dir.path().join("pane.log"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let p = write_new(dir.path(), "pane", "log", b"out").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p, dir.path().join("pane-1.log"));
+        assert_eq!(fs::read(&p).unwrap_or_default(), b"out");
+        assert_eq!(
+            fs::metadata(&p)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0),
+            0o600
+        );
+        assert_eq!(fs::read(&victim).unwrap_or_default(), b"mine");
+        let q = write_new(dir.path(), "pane", "log", b"two").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(q, dir.path().join("pane-2.log"));
+        assert_eq!(fs::read(&p).unwrap_or_default(), b"out");
     }
 
     #[test]

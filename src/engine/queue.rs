@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::copy_job::{self, CopyError, CopySpec, Direction, HostProgress};
 use super::link::HostLink;
 use super::move_sources::{self, Removal, copied_everywhere};
+pub use super::relay::Relay;
 use super::tree::{Copied, Ledger, Totals};
 
 pub type TransferId = u64;
@@ -40,137 +41,6 @@ pub struct QueueJob {
     /// fetched (verified) into a private spool here, then put from it to
     /// `hosts` like any put; the spool goes once every host has them.
     pub relay: Option<Relay>,
-}
-
-/// Where a host-to-host copy reads from.
-pub struct Relay {
-    pub from: HostLink,
-    /// Paths on `from`.
-    pub sources: Vec<String>,
-    /// Private to this user (0700), named after the source host and paths,
-    /// so a retried or resumed copy finds what was already fetched.
-    pub spool: PathBuf,
-    /// An exclusive lock on `<spool>.lock` while the job lives, so another
-    /// sshdeck process copying the same files picks another spool.
-    _lock: std::fs::File,
-}
-
-/// Spools in use by this process's jobs: two jobs copying the same files
-/// at once each get their own, so neither writes into, or deletes, the
-/// other's.
-static SPOOLS_IN_USE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.release();
-    }
-}
-
-impl Relay {
-    /// A relay spooling under the user's cache directory.
-    pub fn new(from: HostLink, sources: Vec<String>) -> std::io::Result<Relay> {
-        let base = super::target::cache_dir()
-            .ok_or_else(|| std::io::Error::other("no home directory for the relay spool"))?;
-        Relay::in_dir(from, sources, &base)
-    }
-
-    /// A relay spooling under `base/relay/`.
-    pub fn in_dir(
-        from: HostLink,
-        sources: Vec<String>,
-        base: &std::path::Path,
-    ) -> std::io::Result<Relay> {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        h.update(from.label.as_bytes());
-        for s in &sources {
-            h.update([0]);
-            h.update(s.as_bytes());
-        }
-        let id = data_encoding::HEXLOWER.encode(&h.finalize()[..8]);
-        let relay_dir = base.join("relay");
-        super::private_file::private_dir(&relay_dir)?;
-        let (spool, lock) = {
-            let mut used = SPOOLS_IN_USE
-                .lock()
-                .map_err(|_| std::io::Error::other("a transfer thread panicked"))?;
-            let mut found = None;
-            for n in 0..64 {
-                let p = match n {
-                    0 => relay_dir.join(&id),
-                    n => relay_dir.join(format!("{id}-{n}")),
-                };
-                if used.contains(&p) {
-                    continue;
-                }
-                // Held by another process: that one is using this spool.
-                if let Some(lock) = super::private_file::lock(&p.with_extension("lock"), false)? {
-                    found = Some((p, lock));
-                    break;
-                }
-            }
-            let (p, lock) = found.ok_or_else(|| {
-                std::io::Error::other("64 copies of these files are already running")
-            })?;
-            used.push(p.clone());
-            (p, lock)
-        };
-        super::private_file::private_dir(&spool)?;
-        Ok(Relay {
-            from,
-            sources,
-            spool,
-            _lock: lock,
-        })
-    }
-
-    /// The job is over and its spool removed: another job may use the name.
-    fn release(&self) {
-        if let Ok(mut v) = SPOOLS_IN_USE.lock() {
-            v.retain(|p| p != &self.spool);
-        }
-    }
-
-    /// Remove the spool and free its name; await the handle to know it
-    /// is gone.
-    fn discard(&self) -> tokio::task::JoinHandle<std::io::Result<()>> {
-        let spool = self.spool.clone();
-        self.release();
-        tokio::task::spawn_blocking(move || {
-            // The lock file goes too (this job still holds the lock, so no
-            // other process is using the name).
-            let _ = std::fs::remove_file(spool.with_extension("lock"));
-            std::fs::remove_dir_all(spool)
-        })
-    }
-
-    /// The put half: the same copy, from the spool.
-    fn put_spec(&self, spec: &CopySpec) -> CopySpec {
-        let mut put = spec.clone();
-        put.dir = Direction::Put;
-        put.sources = self
-            .sources
-            .iter()
-            .map(|s| {
-                let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
-                self.spool.join(name).to_string_lossy().into_owned()
-            })
-            .collect();
-        put
-    }
-
-    /// The get half: every source into the spool. What is already there
-    /// and unchanged (size and mtime) is not fetched again.
-    fn get_spec(&self, spec: &CopySpec) -> CopySpec {
-        let mut get = spec.clone();
-        get.dir = Direction::Get;
-        get.sources = self.sources.clone();
-        get.dest = self.spool.to_string_lossy().into_owned();
-        get.per_host_dir = false;
-        get.renames = Default::default();
-        get.opts.overwrite = super::transfer::Overwrite::SkipSame;
-        get
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -465,7 +335,7 @@ fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
                     relay.put_spec(&job.spec)
                 }
                 Err(e) => {
-                    let why = e.to_string();
+                    let why = relay.shown(&e.to_string());
                     let cancelled = e.is_cancelled();
                     let results = todo
                         .iter()
@@ -571,72 +441,15 @@ async fn fetch(
             }
         })
     };
-    let r = copy_job::host_copy(&relay.from, &get, &prepared, &fetching, &ledger, cancel).await;
+    // What an earlier attempt left is checked against the host first.
+    let r = match relay.check_spool().await {
+        Ok(()) => {
+            copy_job::host_copy(&relay.from, &get, &prepared, &fetching, &ledger, cancel).await
+        }
+        Err(e) => Err(e),
+    };
     mirror.abort();
-    let fetched = r?;
-    prune_spool(relay).await?;
-    Ok(fetched.notes)
-}
-
-/// A spool reused from an earlier attempt may hold files the source host
-/// no longer has: they go, so the put sends exactly what the host has now.
-async fn prune_spool(relay: &Relay) -> Result<(), CopyError> {
-    let sftp = relay.from.sftp().await?;
-    let spool = relay.spool.clone();
-    let files = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        let mut dirs = vec![spool.clone()];
-        while let Some(d) = dirs.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in rd.flatten() {
-                match e.file_type() {
-                    Ok(t) if t.is_dir() => dirs.push(e.path()),
-                    Ok(_) => {
-                        if let Ok(rel) = e.path().strip_prefix(&spool) {
-                            out.push(rel.to_path_buf());
-                        }
-                    }
-                    Err(_) => {}
-                }
-            }
-        }
-        out
-    })
-    .await
-    .unwrap_or_default();
-    for rel in files {
-        // Part files of the fetch are its own business.
-        if rel
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().ends_with(".sshdeck-part"))
-        {
-            continue;
-        }
-        let name = rel.to_string_lossy();
-        let top = name.split('/').next().unwrap_or("");
-        let src = relay
-            .sources
-            .iter()
-            .find(|s| s.trim_end_matches('/').rsplit('/').next() == Some(top));
-        let gone = match src {
-            None => true,
-            Some(src) => {
-                let parent = super::tree::remote_parent(src);
-                let remote = match parent.as_str() {
-                    "" => name.to_string(),
-                    p if p.ends_with('/') => format!("{p}{name}"),
-                    p => format!("{p}/{name}"),
-                };
-                matches!(sftp.stat(&remote).await, Ok(None))
-            }
-        };
-        if gone {
-            let _ = std::fs::remove_file(relay.spool.join(&rel));
-        }
-    }
-    Ok(())
+    Ok(r?.notes)
 }
 
 /// Record a run's results; for a move, delete the sources that were
@@ -646,11 +459,20 @@ async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
     // Paused (or paused and already resumed): hosts stopped with
     // "cancelled" are not done and run again on resume.
     let paused = matches!(s.state, JobState::Paused | JobState::Queued);
+    // A relay's put reads the spool through a path of its own (see
+    // `Relay::put_spec`): the user is shown the spool's real path.
+    let shown = |text: String| match &s.job.relay {
+        Some(relay) => relay.shown(&text),
+        None => text,
+    };
     for (slot, r) in s.results.iter_mut().zip(results) {
         match r {
-            Some(Ok(t)) => *slot = Some(Ok(t)),
+            Some(Ok(mut t)) => {
+                t.notes = t.notes.into_iter().map(shown).collect();
+                *slot = Some(Ok(t));
+            }
             Some(Err(e)) if e.is_cancelled() && paused => {}
-            Some(Err(e)) => *slot = Some(Err(e.to_string())),
+            Some(Err(e)) => *slot = Some(Err(shown(e.to_string()))),
             None => {}
         }
     }

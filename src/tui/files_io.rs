@@ -2,11 +2,7 @@
 //! on the panes' sides, the transfer queue, and editing in $EDITOR. Every
 //! answer goes back to the loop as a message; nothing here blocks it.
 
-use std::path::PathBuf;
-
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use crate::app::Msg;
 use crate::app::files::state::Side;
@@ -14,28 +10,17 @@ use crate::app::msg::{FileOp, Listing, TransferAction, TransferRequest};
 use std::collections::HashSet;
 
 use crate::engine::fs::{FileSystem, LocalFs, RemoteFs, join};
-use crate::engine::local_dest::LocalDir;
 use crate::engine::name::Name;
 use crate::engine::queue::{JobView, QueueJob, Relay, TransferQueue};
-use crate::engine::transfer::{self, Overwrite, TransferOpts};
 use crate::engine::{HostId, HostLink};
+
+use super::edit_session::{self, EditSession};
 
 /// What background work hands back to the loop.
 pub enum Back {
     Msg(Msg),
     /// A file is ready to edit: the loop gives the terminal to $EDITOR.
     Edit(EditSession),
-}
-
-pub struct EditSession {
-    pub host: Option<HostLink>,
-    pub remote: String,
-    pub local: PathBuf,
-    /// Keeps the downloaded copy's directory alive until the edit ends.
-    temp_dir: Option<tempfile::TempDir>,
-    before: [u8; 32],
-    /// The remote file as downloaded: size, mtime and SHA-256.
-    seen: Option<(Option<u64>, Option<u32>, Option<String>)>,
 }
 
 pub struct FilesIo {
@@ -228,7 +213,7 @@ impl FilesIo {
         let link = host.and_then(|h| self.link(h));
         let back = self.back.clone();
         tokio::spawn(async move {
-            match prepare_edit(link, path).await {
+            match edit_session::prepare(link, path).await {
                 Ok(session) => {
                     let _ = back.send(Back::Edit(session));
                 }
@@ -246,7 +231,7 @@ impl FilesIo {
         tokio::spawn(async move {
             let message = match editor {
                 Err(e) => format!("editor failed: {e}"),
-                Ok(()) => match finish(&mut session).await {
+                Ok(()) => match session.finish().await {
                     Ok(m) => m,
                     Err(e) => e,
                 },
@@ -342,145 +327,6 @@ async fn with_fs<T>(
         }
         (_, None) => Err("no host for this pane".into()),
     }
-}
-
-fn sha256_of(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
-    let mut h = Sha256::new();
-    let mut f = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = std::io::Read::read(&mut f, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().into())
-}
-
-async fn prepare_edit(link: Option<HostLink>, path: String) -> Result<EditSession, String> {
-    let Some(link) = link else {
-        let local = PathBuf::from(&path);
-        let before = sha256_of(&local).map_err(|e| format!("{path}: {e}"))?;
-        return Ok(EditSession {
-            host: None,
-            remote: path,
-            local,
-            temp_dir: None,
-            before,
-            seen: None,
-        });
-    };
-    let sftp = link.sftp().await.map_err(|e| e.to_string())?;
-    let attrs = sftp
-        .stat(&path)
-        .await
-        .map_err(|e| format!("{}:{path}: {e}", link.label))?
-        .ok_or_else(|| format!("{}:{path}: no such file", link.label))?;
-    let dir = tempfile::Builder::new()
-        .prefix("sshdeck-edit-")
-        .tempdir()
-        .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    // The name came from the host's listing: it is checked before use,
-    // and the copy can only land inside the new temporary directory.
-    let name = path.rsplit('/').next().unwrap_or_default();
-    let dest = LocalDir::open_root(dir.path()).map_err(|e| e.to_string())?;
-    let local = dest.display(name);
-    // The edited copy goes back with the mode it came with.
-    let opts = TransferOpts {
-        resume: false,
-        preserve: true,
-        ..TransferOpts::default()
-    };
-    let hasher = link.hasher();
-    let cancel = CancellationToken::new();
-    let outcome = transfer::download(
-        &sftp,
-        &path,
-        &dest,
-        name,
-        &opts,
-        Some(&hasher),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let remote_sha = match outcome {
-        transfer::Outcome::Copied {
-            verified: transfer::Verified::Sha256(s),
-            ..
-        } => Some(s),
-        _ => None,
-    };
-    let before = sha256_of(&local).map_err(|e| e.to_string())?;
-    Ok(EditSession {
-        host: Some(link),
-        remote: path,
-        local,
-        temp_dir: Some(dir),
-        before,
-        seen: Some((attrs.size, attrs.mtime, remote_sha)),
-    })
-}
-
-async fn finish(s: &mut EditSession) -> Result<String, String> {
-    let after = sha256_of(&s.local).map_err(|e| e.to_string())?;
-    if after == s.before {
-        return Ok(format!("{}: not changed", s.remote));
-    }
-    let Some(link) = &s.host else {
-        return Ok(format!("{}: saved", s.remote));
-    };
-    let sftp = link.sftp().await.map_err(|e| e.to_string())?;
-    let now = sftp.stat(&s.remote).await.map_err(|e| e.to_string())?;
-    let (size, mtime, sha) = s.seen.clone().unwrap_or_default();
-    let mut changed = match &now {
-        Some(a) => a.size != size || a.mtime != mtime,
-        None => true,
-    };
-    // Same size and second: compare contents too, when the host can hash.
-    if !changed && let Some(before) = &sha {
-        changed = link
-            .sha256(s.remote.clone(), None)
-            .await
-            .is_some_and(|now| &now != before);
-    }
-    if changed {
-        // Keep the user's work: the temporary directory is not removed.
-        if let Some(d) = s.temp_dir.take() {
-            let _kept = d.keep();
-        }
-        return Err(format!(
-            "{}:{} changed on the host while you edited; not uploaded. Your version is kept at {}",
-            link.label,
-            s.remote,
-            s.local.display()
-        ));
-    }
-    let opts = TransferOpts {
-        resume: false,
-        preserve: true,
-        overwrite: Overwrite::Always,
-        ..TransferOpts::default()
-    };
-    let hasher = link.hasher();
-    let cancel = CancellationToken::new();
-    transfer::upload(
-        &sftp,
-        &s.local,
-        &s.remote,
-        &opts,
-        Some(&hasher),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    Ok(format!(
-        "{}:{} saved (uploaded atomically, SHA-256 verified)",
-        link.label, s.remote
-    ))
 }
 
 /// Run $VISUAL / $EDITOR (vi if neither is set) on `path`, waiting for it.

@@ -5,6 +5,7 @@
 //! (within a time budget, input first), then render once, at most ~60 times
 //! a second and only when something changed.
 
+pub mod edit_session;
 mod files_io;
 pub mod history;
 pub mod shell_io;
@@ -392,7 +393,9 @@ fn term_msg(ev: TermEvent) -> Option<Msg> {
     }
 }
 
-/// Write a pane's text to `./sshdeck-<host>-<unix time>.log`.
+/// Write a pane's text to `./sshdeck-<host>-<unix time>.log`: a new file
+/// for the user alone (0600; what a host printed may be secret), never
+/// over an existing file or through a link at that name.
 fn save_output(s: &AppState, host: usize) -> String {
     let Some(row) = s.hosts.get(host) else {
         return "no such host".into();
@@ -400,9 +403,19 @@ fn save_output(s: &AppState, host: usize) -> String {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let name = format!("sshdeck-{}-{stamp}.log", crate::text::file_stem(&row.label));
-    match std::fs::write(&name, s.outputs[host].plain_text()) {
-        Ok(()) => format!("saved {} lines to {name}", s.outputs[host].len()),
-        Err(e) => format!("cannot save {name}: {e}"),
+    let stem = format!("sshdeck-{}-{stamp}", crate::text::file_stem(&row.label));
+    let text = s.outputs[host].plain_text();
+    match crate::engine::private_file::write_new(
+        std::path::Path::new("."),
+        &stem,
+        "log",
+        text.as_bytes(),
+    ) {
+        Ok(path) => format!(
+            "saved {} lines to {}",
+            s.outputs[host].len(),
+            path.strip_prefix(".").unwrap_or(&path).display()
+        ),
+        Err(e) => format!("cannot save {stem}.log: {e}"),
     }
 }

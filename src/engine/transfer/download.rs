@@ -34,6 +34,46 @@ pub async fn download(
     progress: &(dyn Fn(u64) + Sync),
     cancel: &CancellationToken,
 ) -> Result<Outcome, TransferError> {
+    let to = Dest {
+        dir: dest,
+        name,
+        private: false,
+    };
+    download_into(sftp, remote, to, opts, remote_hash, progress, cancel).await
+}
+
+/// [`download`], the copy made 0600 whatever the host's mode: a copy for
+/// the user alone (a file to edit), which the host's mode must not open
+/// to other local users.
+#[allow(clippy::too_many_arguments)]
+pub async fn download_private(
+    sftp: &Sftp,
+    remote: &str,
+    dest: &LocalDir,
+    name: &str,
+    opts: &TransferOpts,
+    remote_hash: Option<RemoteHasher<'_>>,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &CancellationToken,
+) -> Result<Outcome, TransferError> {
+    let to = Dest {
+        dir: dest,
+        name,
+        private: true,
+    };
+    download_into(sftp, remote, to, opts, remote_hash, progress, cancel).await
+}
+
+async fn download_into(
+    sftp: &Sftp,
+    remote: &str,
+    to: Dest<'_>,
+    opts: &TransferOpts,
+    remote_hash: Option<RemoteHasher<'_>>,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &CancellationToken,
+) -> Result<Outcome, TransferError> {
+    let (dest, name) = (to.dir, to.name);
     if let Err(why) = check_name(name) {
         return Err(TransferError::Local {
             path: dest.display(name),
@@ -48,7 +88,6 @@ pub async fn download(
         .await
         .map_err(remote_err(sftp, remote))?
         .handle;
-    let to = Dest { dir: dest, name };
     // Cancel is heard at every await (the host's hash, a stalled read),
     // not only between chunks; the part file stays for a later resume.
     let result = tokio::select! {
@@ -111,6 +150,8 @@ pub async fn download_to(
 struct Dest<'a> {
     dir: &'a LocalDir,
     name: &'a str,
+    /// 0600, not the host's mode.
+    private: bool,
 }
 
 fn local_err_owned(path: PathBuf) -> impl Fn(std::io::Error) -> TransferError {
@@ -305,7 +346,10 @@ async fn download_open(
     let out = written.file;
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = local_mode(attrs.permissions, false, opts.preserve);
+        let mode = match to.private {
+            true => 0o600,
+            false => local_mode(attrs.permissions, false, opts.preserve),
+        };
         // On the open descriptor: no path, so no link, is involved.
         out.set_permissions(std::fs::Permissions::from_mode(mode))
             .map_err(&perr)?;

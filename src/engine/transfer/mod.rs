@@ -26,8 +26,8 @@ use futures::future::BoxFuture;
 use thiserror::Error;
 
 pub use checksum::{parse_sha256sum, sha256_command, shell_quote};
-pub use download::{download, download_to};
-pub use upload::{Upload, upload, upload_shared};
+pub use download::{download, download_private, download_to};
+pub use upload::{Upload, upload, upload_as, upload_shared};
 
 use super::sftp::Sftp;
 use crate::text::sanitize::{is_mangled_name, server_text, visible_name};

@@ -46,6 +46,35 @@ pub async fn upload(
     upload_shared(sftp, local, remote, &ctx).await
 }
 
+/// [`upload`], the host's copy given `mode` (never setuid, setgid or
+/// sticky) rather than the local file's: a private local copy (a file
+/// being edited) goes back with the mode the host's file had.
+#[allow(clippy::too_many_arguments)]
+pub async fn upload_as(
+    sftp: &Sftp,
+    local: &Path,
+    remote: &str,
+    mode: u32,
+    opts: &TransferOpts,
+    remote_hash: Option<RemoteHasher<'_>>,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &CancellationToken,
+) -> Result<Outcome, TransferError> {
+    let sources = SourceCache::new(opts.verify);
+    let ctx = Upload {
+        sources: &sources,
+        opts,
+        remote_hash,
+        progress,
+        cancel,
+    };
+    tokio::select! {
+        biased;
+        r = upload_inner(sftp, local, remote, Some(mode), &ctx) => r,
+        _ = cancel.cancelled() => Err(TransferError::Cancelled),
+    }
+}
+
 /// What an upload shares with the other uploads of its job.
 pub struct Upload<'a> {
     /// Local files being read, so every host of the job shares one read.
@@ -69,15 +98,17 @@ pub async fn upload_shared(
     // was stored stays in the part file, for a later resume.
     tokio::select! {
         biased;
-        r = upload_inner(sftp, local, remote, ctx) => r,
+        r = upload_inner(sftp, local, remote, None, ctx) => r,
         _ = ctx.cancel.cancelled() => Err(TransferError::Cancelled),
     }
 }
 
+/// `mode`: the host's copy's mode; `None` for the local file's.
 async fn upload_inner(
     sftp: &Sftp,
     local: &Path,
     remote: &str,
+    mode: Option<u32>,
     ctx: &Upload<'_>,
 ) -> Result<Outcome, TransferError> {
     let (opts, remote_hash) = (ctx.opts, ctx.remote_hash);
@@ -249,7 +280,10 @@ async fn upload_inner(
     };
     drop(reader);
     let attrs = FileAttributes {
-        permissions: Some(local_mode(Some(meta_mode(&meta)), false, opts.preserve)),
+        permissions: Some(match mode {
+            Some(m) => m & 0o777,
+            None => local_mode(Some(meta_mode(&meta)), false, opts.preserve),
+        }),
         mtime,
         atime: mtime,
         ..Default::default()
