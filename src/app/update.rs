@@ -191,7 +191,10 @@ fn finished(s: &mut AppState, current: bool) {
 fn is_connection_failure(e: &HostError) -> bool {
     !matches!(
         e,
-        HostError::CommandTimeout { .. } | HostError::Cancelled | HostError::NoExitStatus
+        HostError::CommandTimeout { .. }
+            | HostError::Cancelled
+            | HostError::NotStopped { .. }
+            | HostError::NoExitStatus
     )
 }
 

@@ -73,14 +73,14 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let all = futures::future::join_all(tasks);
     tokio::pin!(all);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    // Ctrl-C, SIGTERM and SIGHUP all stop the work on the hosts first.
+    let mut signals = super::stop_signals::StopSignals::new();
     let mut interrupted = false;
     let results = loop {
         tokio::select! {
             r = &mut all => break r,
             _ = tick.tick() => if tty { draw_progress(&progress, &hosts_done, started, dir) },
-            _ = &mut ctrl_c, if !interrupted => {
+            _ = signals.recv(), if !interrupted => {
                 interrupted = true;
                 cancel.cancel();
             }

@@ -59,12 +59,12 @@ pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> 
     let mut left: Vec<usize> = vec![per_host; rows.len()];
     let mut got = 0;
     let mut interrupted = false;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    // Ctrl-C, SIGTERM and SIGHUP all stop the work on the hosts first.
+    let mut signals = super::stop_signals::StopSignals::new();
     while got < expected {
         let r = tokio::select! {
             r = reports.recv() => r,
-            _ = &mut ctrl_c => {
+            _ = signals.recv() => {
                 interrupted = true;
                 break;
             }

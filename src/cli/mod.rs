@@ -16,6 +16,7 @@ mod recipe;
 mod run;
 mod setup;
 mod shared_output;
+mod stop_signals;
 mod stream;
 mod tui;
 

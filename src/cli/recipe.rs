@@ -65,13 +65,13 @@ pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError
     let mut done = vec![0usize; labels.len()];
     let mut failure: Vec<Option<(usize, String)>> = vec![None; labels.len()];
     let mut elapsed = vec![0f64; labels.len()];
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    // Ctrl-C, SIGTERM and SIGHUP all stop the work on the hosts first.
+    let mut signals = super::stop_signals::StopSignals::new();
     let mut interrupted = false;
     loop {
         let ev = tokio::select! {
             ev = rx.recv() => ev,
-            _ = &mut ctrl_c, if !interrupted => {
+            _ = signals.recv(), if !interrupted => {
                 interrupted = true;
                 cancel.cancel();
                 continue;

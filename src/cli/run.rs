@@ -136,18 +136,37 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     printer.set_job(job.0);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut interrupted = false;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    let mut signals = super::stop_signals::StopSignals::new();
 
     while finished < total {
         let first = tokio::select! {
             ev = events.recv() => ev,
             _ = tick.tick() => { progress.draw(); continue; }
-            _ = &mut ctrl_c, if !interrupted => {
-                // First Ctrl-C stops the job everywhere; hosts then report
-                // "cancelled" and we still print the summary.
+            what = signals.recv() => {
+                progress.clear();
+                if interrupted {
+                    // A second one: leave now, and say where the command
+                    // was not seen to stop.
+                    let left: Vec<&str> = (0..total)
+                        .filter(|&h| outcomes[h].is_none())
+                        .map(|h| labels[h].as_str())
+                        .collect();
+                    eprintln!(
+                        "sshdeck: {what} again: not waiting; the command may still be running on {}",
+                        left.join(", ")
+                    );
+                    break;
+                }
+                // The first stops the job on every host (TERM, then KILL);
+                // hosts then report "cancelled", or that the command may
+                // still run, and the summary is printed.
                 interrupted = true;
                 engine.cancel(job);
+                let running = total - finished;
+                eprintln!(
+                    "sshdeck: {what}: stopping the command on {running} {} (TERM, then KILL); again to leave without waiting",
+                    if running == 1 { "host" } else { "hosts" }
+                );
                 continue;
             }
         };

@@ -55,6 +55,7 @@ impl DemoServer {
                 channels: HashMap::new(),
                 ptys: HashMap::new(),
                 shells: HashMap::new(),
+                groups: HashMap::new(),
             };
             let config = self.config.clone();
             tokio::spawn(async move {
@@ -78,6 +79,9 @@ struct Session_ {
     /// PTYs requested (term, cols, rows), not yet started.
     ptys: HashMap<ChannelId, (String, u16, u16)>,
     shells: HashMap<ChannelId, super::pty::PtyShell>,
+    /// Each running command's process group (its own, so that killing it
+    /// never reaches sshdeck, which the demo's hosts live in).
+    groups: HashMap<ChannelId, i32>,
 }
 
 impl Session_ {
@@ -232,6 +236,7 @@ impl server::Handler for Session_ {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
+            .process_group(0)
             .spawn();
         // The channel runs a command, not SFTP: we do not need it kept.
         self.channels.remove(&channel);
@@ -240,6 +245,9 @@ impl server::Handler for Session_ {
             return Ok(());
         };
         session.channel_success(channel)?;
+        if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+            self.groups.insert(channel, pid);
+        }
         let handle = session.handle();
         let (tx, mut rx) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
         self.stdin.insert(channel, tx);
@@ -297,8 +305,20 @@ impl server::Handler for Session_ {
                 _ = feed => {}
             }
             let status = child.wait().await.ok();
-            let code = status.and_then(|s| s.code()).unwrap_or(255);
-            let _ = handle.exit_status_request(channel, code as u32).await;
+            // As sshd does: a command killed by a signal says which.
+            use std::os::unix::process::ExitStatusExt;
+            match status.and_then(|s| s.signal()) {
+                Some(sig) => {
+                    let name = signal_name(sig);
+                    let _ = handle
+                        .exit_signal_request(channel, name, false, String::new(), String::new())
+                        .await;
+                }
+                None => {
+                    let code = status.and_then(|s| s.code()).unwrap_or(255);
+                    let _ = handle.exit_status_request(channel, code as u32).await;
+                }
+            }
             let _ = handle.eof(channel).await;
             let _ = handle.close(channel).await;
         });
@@ -316,6 +336,31 @@ impl server::Handler for Session_ {
         }
         if let Some(shell) = self.shells.get_mut(&channel) {
             shell.write(data);
+        }
+        Ok(())
+    }
+
+    /// The SSH signal request, answered as OpenSSH does: the command's
+    /// whole process group gets it.
+    async fn signal(
+        &mut self,
+        channel: ChannelId,
+        signal: russh::Sig,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let sig = match signal {
+            russh::Sig::TERM => libc::SIGTERM,
+            russh::Sig::KILL => libc::SIGKILL,
+            russh::Sig::INT => libc::SIGINT,
+            russh::Sig::HUP => libc::SIGHUP,
+            _ => return Ok(()),
+        };
+        if let Some(group) = self.groups.get(&channel).copied().filter(|g| *g > 1) {
+            // SAFETY: killpg has no memory effects; the group is one this
+            // server made for the command (never ours, never 0 or 1).
+            unsafe {
+                libc::killpg(group, sig);
+            }
         }
         Ok(())
     }
@@ -342,6 +387,18 @@ impl server::Handler for Session_ {
         self.channels.remove(&channel);
         self.ptys.remove(&channel);
         self.shells.remove(&channel);
+        self.groups.remove(&channel);
         Ok(())
+    }
+}
+
+fn signal_name(sig: i32) -> russh::Sig {
+    match sig {
+        libc::SIGTERM => russh::Sig::TERM,
+        libc::SIGKILL => russh::Sig::KILL,
+        libc::SIGINT => russh::Sig::INT,
+        libc::SIGHUP => russh::Sig::HUP,
+        libc::SIGPIPE => russh::Sig::PIPE,
+        _ => russh::Sig::Custom(sig.to_string()),
     }
 }

@@ -80,6 +80,15 @@ pub enum HostError {
 
     #[error("cancelled")]
     Cancelled,
+
+    /// A stop (cancel or timeout) that the host did not confirm: the
+    /// command may still run there, and the user must be told so.
+    #[error("{cause}; may still be running on {host}: {why}")]
+    NotStopped {
+        cause: Box<HostError>,
+        host: String,
+        why: super::stop::NotStopped,
+    },
 }
 
 /// A short, stable word for summaries, JSON and grouping.
@@ -101,6 +110,7 @@ impl HostError {
             HostError::CommandTimeout { .. } => "timeout",
             HostError::NoExitStatus => "no-exit-status",
             HostError::Cancelled => "cancelled",
+            HostError::NotStopped { .. } => "may-still-run",
         }
     }
 }

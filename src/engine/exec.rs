@@ -1,5 +1,6 @@
 //! Running one command on one channel and streaming what it prints.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use russh::ChannelMsg;
@@ -12,7 +13,9 @@ use super::error::HostError;
 use super::event::{Event, EventKind, ExitStatus, HostId, JobId};
 use super::record::ExecLog;
 use super::redact::HOLD;
+use super::ssh::Connection;
 use super::stdin_feed::StdinFeed;
+use super::stop::{self, GroupSniffer};
 
 /// SSH_EXTENDED_DATA_STDERR from RFC 4254.
 const EXTENDED_STDERR: u32 = 1;
@@ -35,6 +38,11 @@ pub(crate) struct ExecRun {
     pub pty: bool,
     /// Set by [`ExecRun::stream`]; start with `Input::Released`.
     pub input: Input,
+    /// The connection, for the second channel that kills the command's
+    /// process group when it is stopped.
+    pub conn: Option<Arc<Connection>>,
+    /// Takes the process group report off the head of stdout.
+    pub group: GroupSniffer,
 }
 
 /// With expect rules, input waits until prompts have settled: a `sudo -S`
@@ -221,13 +229,11 @@ impl ExecRun {
             let msg = tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => {
-                    let _ = channel.close().await;
-                    return self.end_failed(HostError::Cancelled).await;
+                    return self.stop(channel, HostError::Cancelled).await;
                 }
                 _ = sleep_until(deadline) => {
-                    let _ = channel.close().await;
                     let after = self.timeout.unwrap_or_default();
-                    return self.end_failed(HostError::CommandTimeout { after }).await;
+                    return self.stop(channel, HostError::CommandTimeout { after }).await;
                 }
                 _ = tokio::time::sleep(HOLD), if self.answer.as_ref().is_some_and(Answerer::holding) => {
                     self.flush_held().await;
@@ -243,6 +249,7 @@ impl ExecRun {
             };
             match msg {
                 Some(ChannelMsg::Data { data }) => {
+                    let data = self.group.feed(data);
                     self.output(&channel, Stream::Stdout, data).await
                 }
                 Some(ChannelMsg::ExtendedData { data, ext }) if ext == EXTENDED_STDERR => {
@@ -276,6 +283,8 @@ impl ExecRun {
                 Some(_) => {}
             }
         };
+        let held = self.group.flush();
+        self.output(&channel, Stream::Stdout, held).await;
         match status {
             Some(status) => {
                 let elapsed = self.started.elapsed();
@@ -287,6 +296,31 @@ impl ExecRun {
             }
             None => self.end_failed(HostError::NoExitStatus).await,
         }
+    }
+}
+
+impl ExecRun {
+    /// Stop the command on its host (see [`stop`]): TERM, then KILL, each
+    /// by the SSH signal request and to its process group over a second
+    /// channel. Output that comes meanwhile is still shown. Only the
+    /// channel closing proves the stop; otherwise the host is reported
+    /// with why the command may still be running.
+    async fn stop(mut self, mut channel: russh::Channel<Msg>, cause: HostError) {
+        let held = self.group.flush();
+        self.output(&channel, Stream::Stdout, held).await;
+        let group = self.group.group();
+        let (verdict, tail) = stop::stop_channel(&mut channel, group, self.conn.clone()).await;
+        self.show(Stream::Stdout, tail.stdout.into()).await;
+        self.show(Stream::Stderr, tail.stderr.into()).await;
+        let error = match verdict {
+            Ok(()) => cause,
+            Err(why) => HostError::NotStopped {
+                cause: Box::new(cause),
+                host: self.host_name.clone(),
+                why,
+            },
+        };
+        self.end_failed(error).await
     }
 }
 

@@ -46,8 +46,10 @@ pub(crate) enum HostCmd {
     /// Run a short command and return its exit status and stdout.
     Capture {
         command: String,
-        /// Stop (close the channel) after this long.
+        /// Stop the command after this long.
         timeout: Option<Duration>,
+        /// Stop it when this is cancelled.
+        cancel: CancellationToken,
         reply: oneshot::Sender<Result<Captured, HostError>>,
     },
 }
@@ -91,7 +93,8 @@ struct Worker {
     target: Target,
     shared: Arc<Shared>,
     russh_cfg: Arc<russh::client::Config>,
-    conn: Option<Connection>,
+    /// Shared with running commands, which need it to stop themselves.
+    conn: Option<Arc<Connection>>,
     /// SFTP session on `conn`, opened on first use and reused.
     sftp: Option<Arc<Sftp>>,
     backoff: Backoff,
@@ -112,7 +115,7 @@ impl Worker {
 
     /// The live connection, connecting (with backoff) if there is none.
     async fn ensure(&mut self, job: JobId, cancel: &CancellationToken) -> Result<(), HostError> {
-        if self.conn.as_ref().is_none_or(Connection::is_closed) {
+        if self.conn.as_ref().is_none_or(|c| c.is_closed()) {
             self.conn = None;
             self.sftp = None;
             let wait = self.backoff.wait();
@@ -129,7 +132,7 @@ impl Worker {
             match result {
                 Ok(c) => {
                     self.backoff = Backoff::default();
-                    self.conn = Some(c);
+                    self.conn = Some(Arc::new(c));
                     self.emit(job, EventKind::Connected).await;
                 }
                 Err(e) => {
@@ -142,7 +145,7 @@ impl Worker {
         Ok(())
     }
 
-    fn conn(&self) -> Result<&Connection, HostError> {
+    fn conn(&self) -> Result<&Arc<Connection>, HostError> {
         self.conn.as_ref().ok_or(HostError::Disconnected {
             host: self.target.label.clone(),
         })
@@ -196,12 +199,19 @@ impl Worker {
             stdin: opts.stdin.clone(),
             pty: opts.pty,
             input: super::exec::Input::Released,
+            conn: None,
+            group: Default::default(),
         };
+        let mut run = run;
         tracing::debug!(host = %self.target.label, job = job.0, "exec");
-        let line = opts.wrap(&command);
+        // The process group is reported first, so a stop can kill it.
+        let line = format!("{}{}", super::stop::REPORT_GROUP, opts.wrap(&command));
         let started = match self.ensure(job, &cancel).await {
             Ok(()) => match self.conn() {
-                Ok(c) => start_exec(c, &line, opts.pty, &self.target).await,
+                Ok(c) => {
+                    run.conn = Some(c.clone());
+                    start_exec(c, &line, opts.pty, &self.target).await
+                }
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),
@@ -296,12 +306,18 @@ impl Worker {
         &mut self,
         command: &str,
         timeout: Option<Duration>,
+        cancel: CancellationToken,
         reply: oneshot::Sender<Result<Captured, HostError>>,
     ) {
-        let never = CancellationToken::new();
-        let started = match self.ensure(JobId(0), &never).await {
+        // The process group is reported first, so a stop can kill it.
+        let line = format!("{}{command}", super::stop::REPORT_GROUP);
+        let mut conn = None;
+        let started = match self.ensure(JobId(0), &cancel).await {
             Ok(()) => match self.conn() {
-                Ok(c) => start_exec(c, command, false, &self.target).await,
+                Ok(c) => {
+                    conn = Some(c.clone());
+                    start_exec(c, &line, false, &self.target).await
+                }
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),
@@ -310,8 +326,15 @@ impl Worker {
             Ok(ch) => {
                 // Helpers get no input: one that reads it ends at once.
                 let _ = ch.eof().await;
+                let host = self.target.label.clone();
                 tokio::spawn(async move {
-                    let _ = reply.send(read_captured(ch, timeout).await);
+                    let stop = Stop {
+                        timeout,
+                        cancel,
+                        conn,
+                        host,
+                    };
+                    let _ = reply.send(read_captured(ch, stop).await);
                 });
             }
             Err(e) => {
@@ -339,15 +362,25 @@ impl Captured {
     }
 }
 
+/// When and how a captured command is stopped.
+struct Stop {
+    timeout: Option<Duration>,
+    cancel: CancellationToken,
+    conn: Option<Arc<Connection>>,
+    host: String,
+}
+
 async fn read_captured(
     mut ch: russh::Channel<russh::client::Msg>,
-    timeout: Option<Duration>,
+    stop: Stop,
 ) -> Result<Captured, HostError> {
     let mut out = Captured::default();
+    let mut group = super::stop::GroupSniffer::default();
     let read = async {
         while let Some(msg) = ch.wait().await {
             match msg {
                 russh::ChannelMsg::Data { data } if out.stdout.len() < CAPTURE_LIMIT => {
+                    let data = group.feed(data);
                     out.stdout.extend_from_slice(&data)
                 }
                 russh::ChannelMsg::ExtendedData { data, .. }
@@ -373,18 +406,32 @@ async fn read_captured(
             }
         }
     };
-    match timeout {
-        None => read.await,
-        Some(after) => {
-            if tokio::time::timeout(after, read).await.is_err() {
-                // Closing the channel makes sshd hang up on the command
-                // (SIGHUP via its session), so nothing lingers remotely.
-                let _ = ch.close().await;
-                return Err(HostError::CommandTimeout { after });
-            }
+    let deadline = async {
+        match stop.timeout {
+            Some(after) => tokio::time::sleep(after).await,
+            None => std::future::pending().await,
         }
-    }
-    Ok(out)
+    };
+    let cause = tokio::select! {
+        _ = read => None,
+        _ = deadline => Some(HostError::CommandTimeout { after: stop.timeout.unwrap_or_default() }),
+        _ = stop.cancel.cancelled() => Some(HostError::Cancelled),
+    };
+    let Some(cause) = cause else {
+        out.stdout.extend_from_slice(&group.flush());
+        return Ok(out);
+    };
+    // Closing the channel alone leaves a command without a terminal
+    // running on the host: it is stopped there.
+    let (verdict, _) = super::stop::stop_channel(&mut ch, group.group(), stop.conn).await;
+    Err(match verdict {
+        Ok(()) => cause,
+        Err(why) => HostError::NotStopped {
+            cause: Box::new(cause),
+            host: stop.host,
+            why,
+        },
+    })
 }
 
 /// Most output kept per stream by `capture`; it is for short answers.
@@ -424,7 +471,7 @@ pub(crate) async fn run(
                 None => break,
             },
             _ = liveness.tick(), if w.conn.is_some() => {
-                if w.conn.as_ref().is_some_and(Connection::is_closed) {
+                if w.conn.as_ref().is_some_and(|c| c.is_closed()) {
                     w.conn = None;
                     w.sftp = None;
                     w.emit(JobId(0), EventKind::Disconnected).await;
@@ -451,8 +498,9 @@ pub(crate) async fn run(
             HostCmd::Capture {
                 command,
                 timeout,
+                cancel,
                 reply,
-            } => w.capture(&command, timeout, reply).await,
+            } => w.capture(&command, timeout, cancel, reply).await,
         }
     }
     if let Some(c) = w.conn {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use super::host_task::HostCmd;
 use super::sftp::Sftp;
@@ -46,10 +47,23 @@ impl HostLink {
         command: String,
         timeout: Option<std::time::Duration>,
     ) -> BoxFuture<'static, Result<Captured, HostError>> {
+        self.capture_until(command, timeout, CancellationToken::new())
+    }
+
+    /// [`Self::capture_for`], also stopped on the host when `cancel` is
+    /// cancelled (then `Cancelled`, or `NotStopped` when the host did not
+    /// confirm the stop).
+    pub fn capture_until(
+        &self,
+        command: String,
+        timeout: Option<std::time::Duration>,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'static, Result<Captured, HostError>> {
         let (tx, rx) = oneshot::channel();
         let _ = self.cmds.send(HostCmd::Capture {
             command,
             timeout,
+            cancel,
             reply: tx,
         });
         let host = self.label.clone();

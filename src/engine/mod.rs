@@ -33,6 +33,7 @@ pub mod shell;
 pub mod spool_dir;
 mod ssh;
 pub mod stdin_feed;
+pub mod stop;
 pub mod target;
 pub mod transfer;
 pub mod tree;

@@ -21,7 +21,8 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::app::{self, AppState, Effect, Msg};
-use crate::engine::{Answer, Engine, EngineConfig, HostId, Prompt, Target};
+use crate::engine::event::EventKind;
+use crate::engine::{Answer, Engine, EngineConfig, HostError, HostId, Prompt, Target};
 use terminal::TerminalGuard;
 
 pub use terminal::restore;
@@ -366,6 +367,10 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
             break;
         }
     }
+    // A command still running is stopped on its hosts before we go:
+    // leaving would only hang up on it, and sshd lets it run on.
+    let left_running = stop_running(&mut state, &mut engine, &mut events, &mut guard).await?;
+    workflows.cancel_recipe();
     // Close open shells and give them a moment to end, so recordings get
     // their last output and hosts see an orderly close.
     let mut open = shells.close_all();
@@ -377,8 +382,71 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
             _ => break,
         }
     }
+    // Said once the terminal is back, where it stays readable.
+    drop(guard);
+    for line in left_running {
+        eprintln!("sshdeck: {line}");
+    }
     Ok(())
 }
+
+/// Stop the deck's running command on every host, showing that it is
+/// being stopped, and return what to tell the user afterwards: each host
+/// where it may still run, and why.
+async fn stop_running(
+    state: &mut AppState,
+    engine: &mut Engine,
+    events: &mut mpsc::Receiver<crate::engine::Event>,
+    guard: &mut TerminalGuard,
+) -> std::io::Result<Vec<String>> {
+    let mut told = Vec::new();
+    let Some(job) = state
+        .deck
+        .job
+        .as_ref()
+        .filter(|j| j.running > 0)
+        .and_then(|j| j.id)
+    else {
+        return Ok(told);
+    };
+    engine.cancel(job);
+    let deadline = tokio::time::Instant::now() + STOP_WAIT;
+    while state.running() > 0 {
+        let n = state.running();
+        let status = format!(
+            "quitting: stopping the command on {} (TERM, then KILL)…",
+            crate::text::count(n, "host", "hosts")
+        );
+        state.status = Some(status);
+        guard.term.draw(|f| crate::ui::render(f, state))?;
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(ev)) => {
+                if let EventKind::Failed {
+                    error: e @ HostError::NotStopped { .. },
+                    ..
+                } = &ev.kind
+                {
+                    told.push(crate::text::sanitize::server_text(&e.to_string()));
+                }
+                // Quitting: what an event would start next is not wanted.
+                let _ = app::update(state, Msg::Engine(ev));
+            }
+            _ => break,
+        }
+    }
+    if let Some(j) = state.deck.job.as_ref().filter(|j| j.running > 0) {
+        told.push(format!(
+            "no answer from {} within {}s of the stop; the command may still be running there",
+            crate::text::count(j.running, "host", "hosts"),
+            STOP_WAIT.as_secs()
+        ));
+    }
+    Ok(told)
+}
+
+/// Longest quitting waits for commands to stop: TERM's and KILL's grace,
+/// and a second for the hosts to answer.
+const STOP_WAIT: Duration = Duration::from_secs(5);
 
 /// Longest we wait for shells to close when quitting.
 const SHELL_CLOSE_WAIT: Duration = Duration::from_millis(500);

@@ -167,9 +167,9 @@ pub fn confirm_quit(f: &mut Frame, s: &AppState, area: Rect) {
     let running = s.running();
     if running > 0 {
         text.push(Line::from(if running == 1 {
-            "1 host is still running a command.".to_string()
+            "1 host is still running a command: quitting stops it there (TERM, then KILL), and says so if it may still run.".to_string()
         } else {
-            format!("{running} hosts are still running a command.")
+            format!("{running} hosts are still running a command: quitting stops it on each (TERM, then KILL), and says where it may still run.")
         }));
     }
     let transfers = s.files.active_transfers();

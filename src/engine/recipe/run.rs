@@ -80,10 +80,9 @@ pub async fn run_on_host(
             },
         );
         let progress = |detail| send(i, StepState::Running { detail });
-        let result = tokio::select! {
-            r = run_step(&link, &step, own_dir, &cancel, &progress) => r,
-            _ = cancel.cancelled() => Err(("cancelled".to_string(), Vec::new())),
-        };
+        // Every step watches `cancel` itself, so a cancelled command is
+        // stopped on the host and its step says whether it was.
+        let result = run_step(&link, &step, own_dir, &cancel, &progress).await;
         match result {
             Ok((detail, output)) => send(
                 i,
@@ -123,7 +122,7 @@ async fn run_step(
     match step {
         Step::Run { command, timeout } => {
             let out = link
-                .capture_for(command.clone(), *timeout)
+                .capture_until(command.clone(), *timeout, cancel.clone())
                 .await
                 .map_err(|e| (e.to_string(), Vec::new()))?;
             if out.success() {
@@ -146,7 +145,7 @@ async fn run_step(
             command,
             timeout,
             every,
-        } => wait_until(link, command, *timeout, *every, progress).await,
+        } => wait_until(link, command, *timeout, *every, cancel, progress).await,
         Step::Put { sources, dest } => {
             copy(link, Direction::Put, sources, dest, false, cancel).await
         }
@@ -161,6 +160,7 @@ async fn wait_until(
     command: &str,
     timeout: Duration,
     every: Duration,
+    cancel: &CancellationToken,
     progress: &(dyn Fn(String) + Sync),
 ) -> StepResult {
     let started = Instant::now();
@@ -169,7 +169,7 @@ async fn wait_until(
         attempt += 1;
         let left = timeout.saturating_sub(started.elapsed());
         let last = match link
-            .capture_for(command.to_string(), Some(left.max(every)))
+            .capture_until(command.to_string(), Some(left.max(every)), cancel.clone())
             .await
         {
             Ok(out) if out.success() => {
@@ -192,7 +192,10 @@ async fn wait_until(
             return Err((error, Vec::new()));
         }
         progress(format!("waiting, attempt {attempt}"));
-        tokio::time::sleep(every).await;
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = cancel.cancelled() => return Err(("cancelled".to_string(), Vec::new())),
+        }
     }
 }
 
