@@ -954,3 +954,33 @@ fn the_end_of_a_command_on_every_host_is_recorded_for_the_next_run() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_question_whose_host_has_gone_leaves_the_screen_with_it() {
+    let mut s = state();
+    for (id, host) in [(7, "web1"), (8, "web2")] {
+        let _ = update(
+            &mut s,
+            Msg::Prompt {
+                id,
+                question: Question::HostKey {
+                    host: host.into(),
+                    key_type: "ssh-ed25519".into(),
+                    fingerprint: "SHA256:abc".into(),
+                    save_to: "/kh".into(),
+                },
+            },
+        );
+    }
+    let _ = update(&mut s, Msg::PromptGone(7));
+    let left: Vec<u64> = s.prompts.iter().map(|p| p.id).collect();
+    assert_eq!(left, [8], "only the withdrawn question goes");
+    let status = s.status.clone().unwrap_or_default();
+    assert!(
+        status.contains("web1") && status.contains("withdrawn"),
+        "{status}"
+    );
+    // An unknown id changes nothing.
+    let _ = update(&mut s, Msg::PromptGone(99));
+    assert_eq!(s.prompts.len(), 1);
+}

@@ -23,6 +23,9 @@ pub enum Msg {
         id: u64,
         question: Question,
     },
+    /// Nobody waits for question `id` any more (its host was cancelled,
+    /// or went away): its dialog leaves with it.
+    PromptGone(u64),
     /// The runner started the job requested by `Effect::Exec`.
     JobStarted(JobId),
     /// A message for the status bar (file saved, error...).

@@ -42,6 +42,10 @@ pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
             on_prompt(s, id, question);
             Vec::new()
         }
+        Msg::PromptGone(id) => {
+            on_prompt_gone(s, id);
+            Vec::new()
+        }
         Msg::JobStarted(id) => {
             if let Some(job) = s.deck.job.as_mut() {
                 job.id = Some(id);
@@ -196,6 +200,25 @@ fn is_connection_failure(e: &HostError) -> bool {
             | HostError::NotStopped { .. }
             | HostError::NoExitStatus
     )
+}
+
+fn on_prompt_gone(s: &mut AppState, id: u64) {
+    let Some(at) = s.prompts.iter().position(|p| p.id == id) else {
+        return;
+    };
+    if let Some(p) = s.prompts.remove(at) {
+        let who = match &p.question {
+            Question::HostKey { host, .. }
+            | Question::Password { host, .. }
+            | Question::KeyboardInteractive { host, .. } => host.clone(),
+            Question::Passphrase { key, .. } => key.display().to_string(),
+            Question::Secret { name, .. } => format!("secret {name:?}"),
+        };
+        s.status = Some(format!(
+            "the question for {} was withdrawn: nothing waits for it any more",
+            crate::text::sanitize::server_text(&who)
+        ));
+    }
 }
 
 fn on_prompt(s: &mut AppState, id: u64, question: Question) {

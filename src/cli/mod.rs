@@ -46,6 +46,12 @@ fn raise_open_files_limit() {
 
 pub fn main(cli: Cli) -> ExitCode {
     raise_open_files_limit();
+    // A panic while a secret is asked must not leave echo off either.
+    let earlier = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        prompt::restore_terminal();
+        earlier(info);
+    }));
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -87,6 +93,9 @@ pub fn main(cli: Cli) -> ExitCode {
             None => tui::tui(&cli.global, &args::HostSelection::default(), None, None).await,
         }
     });
+    // A question left unanswered (Ctrl-C, the hosts all done) must not
+    // leave the terminal without echo.
+    prompt::restore_terminal();
     // Host tasks may still be closing connections; don't wait for them.
     rt.shutdown_background();
     match result {

@@ -27,11 +27,23 @@ pub fn spawn_answerer(mut rx: mpsc::Receiver<Prompt>, busy: Arc<AtomicBool>) {
         while let Some(p) = rx.recv().await {
             busy.store(true, Ordering::SeqCst);
             let q = p.question;
-            let answer = tokio::task::spawn_blocking(move || ask(&q).unwrap_or(Answer::Cancel))
-                .await
-                .unwrap_or(Answer::Cancel);
+            let mut reply = p.reply;
+            let asking = tokio::task::spawn_blocking(move || ask(&q).unwrap_or(Answer::Cancel));
+            tokio::select! {
+                answer = asking => {
+                    let _ = reply.send(answer.unwrap_or(Answer::Cancel));
+                }
+                // Nobody waits for the answer any more (the host was
+                // stopped): the question leaves, and the terminal is
+                // given back as it was.
+                _ = reply.closed() => {
+                    restore_terminal();
+                    if let Ok(mut tty) = open_tty() {
+                        let _ = writeln!(tty, "(question withdrawn: nothing waits for the answer any more)");
+                    }
+                }
+            }
             busy.store(false, Ordering::SeqCst);
-            let _ = p.reply.send(answer);
         }
     });
 }
@@ -132,6 +144,64 @@ fn read_line(tty: &mut File, prompt: &str) -> std::io::Result<String> {
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
+/// The terminal's settings from before a secret was asked, while echo is
+/// off: put back by [`restore_terminal`] if sshdeck ends (a Ctrl-C, the
+/// last host finishing) before the answer came. Without that, the shell
+/// would get a terminal without echo, and the user's next keystrokes (the
+/// passphrase itself) would go to it unseen.
+static ECHO_OFF: std::sync::Mutex<Option<libc::termios>> = std::sync::Mutex::new(None);
+
+/// Put the terminal back as it was before a secret was asked, if one is
+/// being asked. Called on every way out of sshdeck.
+pub fn restore_terminal() {
+    let saved = ECHO_OFF.lock().ok().and_then(|mut s| s.take());
+    if let (Some(t), Ok(tty)) = (saved, open_tty()) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: tcsetattr on an open descriptor with settings read by
+        // tcgetattr from the same terminal.
+        unsafe {
+            libc::tcsetattr(tty.as_raw_fd(), libc::TCSANOW, &t);
+        }
+        // The prompt's line stays unfinished: end it.
+        let mut tty = tty;
+        let _ = writeln!(tty);
+    }
+}
+
+/// Read a line with echo off (the newline still shows), on the terminal.
 fn secret(prompt: &str) -> std::io::Result<Zeroizing<String>> {
-    rpassword::prompt_password(prompt).map(Zeroizing::new)
+    use std::os::fd::AsRawFd;
+    let mut tty = open_tty()?;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios is plain data; tcgetattr fills it or fails.
+    let mut before: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(fd, &mut before) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut quiet = before;
+    quiet.c_lflag &= !libc::ECHO;
+    quiet.c_lflag |= libc::ECHONL;
+    if let Ok(mut s) = ECHO_OFF.lock() {
+        *s = Some(before);
+    }
+    write!(tty, "{prompt}")?;
+    tty.flush()?;
+    // SAFETY: as above; `quiet` is `before` with echo cleared.
+    unsafe {
+        libc::tcsetattr(fd, libc::TCSAFLUSH, &quiet);
+    }
+    let mut line = Zeroizing::new(String::new());
+    let read = BufReader::new(tty.try_clone()?).read_line(&mut line);
+    // Back as it was, unless sshdeck's exit already did it.
+    if ECHO_OFF.lock().ok().and_then(|mut s| s.take()).is_some() {
+        // SAFETY: as above.
+        unsafe {
+            libc::tcsetattr(fd, libc::TCSANOW, &before);
+        }
+    }
+    read?;
+    while line.ends_with(['\n', '\r']) {
+        line.pop();
+    }
+    Ok(line)
 }

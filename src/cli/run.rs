@@ -115,6 +115,12 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     if let Some(rx) = setup.prompts.take() {
         super::prompt::spawn_answerer(rx, prompting.clone());
     }
+    // While a question is on the terminal, output that would go to the
+    // same terminal waits (the engine's queue holds it, then the hosts'
+    // windows): it must not write over "Trust it?" or a passphrase prompt.
+    let shares_tty = std::io::stdout().is_terminal() || std::io::stderr().is_terminal();
+    let asking = prompting.clone();
+    let holding = move || shares_tty && asking.load(std::sync::atomic::Ordering::SeqCst);
     let mut progress = Progress::new(total, !a.json && std::io::stderr().is_terminal(), prompting);
     let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
     // What each host printed, hashed as it arrives, so the next run can
@@ -140,7 +146,8 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
 
     while finished < total {
         let first = tokio::select! {
-            ev = events.recv() => ev,
+            // Once stopping, the question is moot: the hosts' reports go on.
+            ev = events.recv(), if interrupted || !holding() => ev,
             _ = tick.tick() => { progress.draw(); continue; }
             what = signals.recv() => {
                 progress.clear();
@@ -205,7 +212,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
                 }
             }
             handled += 1;
-            if handled < DRAIN_BATCH {
+            if handled < DRAIN_BATCH && (interrupted || !holding()) {
                 next = events.try_recv().ok();
             }
         }

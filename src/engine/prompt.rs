@@ -6,6 +6,8 @@
 //! no type here implements a Debug that would print them.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use zeroize::Zeroizing;
@@ -88,18 +90,85 @@ pub struct Prompt {
 #[derive(Clone, Default)]
 pub struct Prompter {
     tx: Option<mpsc::Sender<Prompt>>,
+    waits: Arc<UserWait>,
+}
+
+/// How long sshdeck has waited for the user, over all questions: while a
+/// question is open, connect timeouts do not run (see
+/// [`Prompter::waited`]). Every host's clock pauses, not only the asking
+/// host's: hosts wait on the same passphrase, and the CLI stops showing
+/// output while it asks.
+#[derive(Default)]
+struct UserWait {
+    inner: Mutex<WaitState>,
+}
+
+#[derive(Default)]
+struct WaitState {
+    open: usize,
+    since: Option<Instant>,
+    total: Duration,
+}
+
+/// Marks a question open while it lives.
+struct Asking<'a>(&'a UserWait);
+
+impl<'a> Asking<'a> {
+    fn new(w: &'a UserWait) -> Self {
+        if let Ok(mut s) = w.inner.lock() {
+            s.open += 1;
+            if s.open == 1 {
+                s.since = Some(Instant::now());
+            }
+        }
+        Asking(w)
+    }
+}
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.0.inner.lock() {
+            s.open = s.open.saturating_sub(1);
+            if s.open == 0
+                && let Some(t) = s.since.take()
+            {
+                s.total += t.elapsed();
+            }
+        }
+    }
 }
 
 impl Prompter {
     /// A prompter and the receiver the UI answers from.
     pub fn channel() -> (Prompter, mpsc::Receiver<Prompt>) {
         let (tx, rx) = mpsc::channel(16);
-        (Prompter { tx: Some(tx) }, rx)
+        let waits = Arc::default();
+        (
+            Prompter {
+                tx: Some(tx),
+                waits,
+            },
+            rx,
+        )
     }
 
     /// Nobody to ask: every question is declined.
     pub fn batch() -> Prompter {
-        Prompter { tx: None }
+        Prompter::default()
+    }
+
+    /// Time spent with a question open, in all: a clock that only runs
+    /// while sshdeck waits for the user.
+    pub fn waited(&self) -> Duration {
+        match self.waits.inner.lock() {
+            Ok(s) => s.total + s.since.map_or(Duration::ZERO, |t| t.elapsed()),
+            Err(_) => Duration::ZERO,
+        }
+    }
+
+    /// A question is open now.
+    pub fn is_waiting(&self) -> bool {
+        self.waits.inner.lock().is_ok_and(|s| s.open > 0)
     }
 
     pub fn can_ask(&self) -> bool {
@@ -110,10 +179,43 @@ impl Prompter {
         let Some(tx) = &self.tx else {
             return Answer::Cancel;
         };
+        let _open = Asking::new(&self.waits);
         let (reply, rx) = oneshot::channel();
         if tx.send(Prompt { question, reply }).await.is_err() {
             return Answer::Cancel;
         }
         rx.await.unwrap_or(Answer::Cancel)
+    }
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_wait_clock_runs_only_while_a_question_is_open() {
+        let (p, mut rx) = Prompter::channel();
+        assert!(!p.is_waiting());
+        assert_eq!(p.waited(), Duration::ZERO);
+        let asker = {
+            let p = p.clone();
+            tokio::spawn(async move {
+                p.ask(Question::Passphrase {
+                    key: "k".into(),
+                    retry: false,
+                })
+                .await
+            })
+        };
+        let q = rx.recv().await.expect("a question");
+        assert!(p.is_waiting());
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let _ = q.reply.send(Answer::Cancel);
+        let _ = asker.await;
+        assert!(!p.is_waiting());
+        let waited = p.waited();
+        assert!(waited >= Duration::from_millis(60), "{waited:?}");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(p.waited(), waited, "the clock ran with no question open");
     }
 }

@@ -130,14 +130,36 @@ pub(crate) async fn connect(
     let per_hop = t.opts.connect_timeout.unwrap_or(ctx.connect_timeout);
     let attempts = t.opts.connection_attempts.unwrap_or(1).max(1);
     let limit = per_hop * (1 + t.opts.jump.len() as u32) * attempts;
-    match tokio::time::timeout(limit, connect_chain(ctx, t, cfg)).await {
-        Ok(r) => r,
-        Err(_) => Err(HostError::ConnectTimeout {
-            addr: display_addr(&t.host, t.port),
-            after: limit,
-        }),
+    // The limit is on time the host takes, not on the user: while a
+    // question (host key, passphrase, password) is open, it does not run.
+    let prompter = &ctx.auth.prompter;
+    let asked_before = prompter.waited();
+    let started = tokio::time::Instant::now();
+    let chain = connect_chain(ctx, t, cfg);
+    tokio::pin!(chain);
+    loop {
+        let used = started
+            .elapsed()
+            .saturating_sub(prompter.waited().saturating_sub(asked_before));
+        let nap = if prompter.is_waiting() {
+            QUESTION_POLL
+        } else if used >= limit {
+            return Err(HostError::ConnectTimeout {
+                addr: display_addr(&t.host, t.port),
+                after: limit,
+            });
+        } else {
+            limit - used
+        };
+        tokio::select! {
+            r = &mut chain => return r,
+            _ = tokio::time::sleep(nap) => {}
+        }
     }
 }
+
+/// How often a connect timeout looks again while a question is open.
+const QUESTION_POLL: Duration = Duration::from_millis(200);
 
 async fn connect_chain(
     ctx: &ConnectContext,

@@ -262,6 +262,18 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
             }
             _ = tokio::time::sleep(wait) => {}
         }
+        // A question whose asker has gone (its host cancelled or failed)
+        // leaves the screen with it.
+        let gone: Vec<u64> = replies
+            .iter()
+            .filter(|(_, tx)| tx.is_closed())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            replies.remove(&id);
+            effects.extend(app::update(&mut state, Msg::PromptGone(id)));
+            dirty = true;
+        }
         while let Some(eff) = effects.pop_front() {
             match eff {
                 Effect::Quit => break 'main,

@@ -106,6 +106,18 @@ impl Pty {
         );
     }
 
+    /// Whether the terminal echoes what is typed (a prompt for a secret
+    /// turns it off; whoever reads the terminal next needs it back).
+    pub fn echoes(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        // SAFETY: termios is plain data; tcgetattr fills it or fails. On
+        // Linux the master side reports the terminal's settings.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        let r = unsafe { libc::tcgetattr(self.master.as_raw_fd(), &mut t) };
+        assert_eq!(r, 0, "tcgetattr: {}", std::io::Error::last_os_error());
+        t.c_lflag & libc::ECHO != 0
+    }
+
     /// Type `s`.
     pub fn send(&mut self, s: &str) {
         self.master.write_all(s.as_bytes()).unwrap();
