@@ -21,6 +21,13 @@ fn target(fleet: &Fleet, i: usize) -> Target {
     )
 }
 
+/// Connecting 200 hosts may wait on a busy machine: the fleet's tests
+/// measure answers, not handshake speed, so the connect timeout is long.
+fn paced(mut cfg: sshdeck::engine::EngineConfig) -> sshdeck::engine::EngineConfig {
+    cfg.connect_timeout = Duration::from_secs(120);
+    cfg
+}
+
 fn start(n: usize, faults: Faults) -> (tempfile::TempDir, Fleet) {
     let dir = tempfile::tempdir().unwrap();
     let fleet = Fleet::start(dir.path(), n, faults, 1).expect("fleet starts");
@@ -42,7 +49,16 @@ fn sshdeck_on(
     c.env("HOME", dir.path())
         .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
         .env_remove("SSH_AUTH_SOCK")
-        .args(["--batch", "-F", "none", "--known-hosts"])
+        // Hundreds of handshakes on a machine that may be busy with other
+        // tests (or a build): connecting is paced, not timed, here.
+        .args([
+            "--batch",
+            "-F",
+            "none",
+            "--connect-timeout",
+            "120",
+            "--known-hosts",
+        ])
         .arg(fleet.known_hosts())
         .arg("-i")
         .arg(fleet.client_key())
@@ -59,8 +75,10 @@ async fn two_hundred_simulated_hosts_answer_as_themselves_and_stay_connected() {
     // Every 50th host is down, every 40th (that is not) hangs.
     let faults = Faults(vec![(50, Fault::Down), (40, Fault::Hang)]);
     let (_dir, fleet) = start(n, faults.clone());
-    let (mut engine, mut rx) =
-        Engine::new(engine_config(&[fleet.known_hosts()], &fleet.client_key()));
+    let (mut engine, mut rx) = Engine::new(paced(engine_config(
+        &[fleet.known_hosts()],
+        &fleet.client_key(),
+    )));
     let ids: Vec<HostId> = (0..n).map(|i| engine.add_host(target(&fleet, i))).collect();
     let down = |i: usize| (i + 1).is_multiple_of(50);
     let hangs = |i: usize| !down(i) && (i + 1).is_multiple_of(40);
@@ -138,6 +156,35 @@ fn a_simulated_fleet_through_the_real_binary() {
         "the two down hosts are not reported:\n{stdout}\n{stderr}"
     );
     assert!(t0.elapsed() < Duration::from_secs(120));
+}
+
+/// A timeout stops the command on every host (the simulated hosts answer
+/// the SSH signal request as OpenSSH does, and `kill` of the group), and
+/// no host is left running it.
+#[test]
+fn a_timeout_stops_the_command_on_two_hundred_simulated_hosts() {
+    let n = 200;
+    let (dir, fleet) = start(n, Faults(Vec::new()));
+    let out = sshdeck_on(&dir, &fleet, &["run", "-t", "2"], &["--", "sleep 600"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches("command timed out after 2s").count(),
+        n,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("may still be running"), "{stderr}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while fleet.commands.now() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} hosts still run the command",
+            fleet.commands.now()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]

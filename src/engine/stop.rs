@@ -37,7 +37,7 @@ const KILL_SEND: Duration = Duration::from_secs(1);
 /// a new session, so its pid is the command's process group. Written in
 /// single quotes and run by `sh`, it reads the same in bash, zsh, dash,
 /// fish and csh, whichever the user's login shell is.
-pub(crate) const REPORT_GROUP: &str = "sh -c 'printf \"\\036sshdeck-pgid %s\\036\\n\" \"$PPID\"'; ";
+pub const REPORT_GROUP: &str = "sh -c 'printf \"\\036sshdeck-pgid %s\\036\\n\" \"$PPID\"'; ";
 
 /// What the report starts with, and its longest possible length.
 const MARK: &[u8] = b"\x1esshdeck-pgid ";

@@ -245,6 +245,11 @@ impl Running {
         self.now.fetch_sub(1, Ordering::SeqCst);
     }
 
+    /// Commands in progress now.
+    pub fn now(&self) -> usize {
+        self.now.load(Ordering::SeqCst)
+    }
+
     pub fn most(&self) -> usize {
         self.most.load(Ordering::SeqCst)
     }
@@ -273,6 +278,7 @@ async fn serve(listener: tokio::net::TcpListener, config: Arc<server::Config>, h
             let conn = Conn {
                 host,
                 channels: HashMap::new(),
+                running: Default::default(),
             };
             if let Ok(run) = server::run_stream(config, stream, conn).await {
                 let _ = run.await;
@@ -351,6 +357,50 @@ pub fn big_log() -> Vec<u8> {
 struct Conn {
     host: Host,
     channels: HashMap<ChannelId, Channel<Msg>>,
+    /// Commands in progress, by channel, as a shell's process groups: a
+    /// signal request or a `kill` of the group stops them.
+    running: Arc<std::sync::Mutex<HashMap<ChannelId, tokio::task::AbortHandle>>>,
+}
+
+/// The process group a channel's command is said to run in.
+fn group_of(channel: ChannelId) -> u32 {
+    1000 + u32::from(channel)
+}
+
+/// `sh -c 'kill -s SIG -- -GROUP'`, as sshdeck sends to stop a group.
+fn kill_request(command: &str) -> Option<u32> {
+    let rest = command.strip_prefix("sh -c 'kill -s ")?;
+    let (_, rest) = rest.split_once(" -- -")?;
+    rest.strip_suffix('\'')?.parse().ok()
+}
+
+impl Conn {
+    /// Stop a channel's command as a shell killed by a signal ends: the
+    /// exit signal, then the channel closes.
+    fn stop(&self, channel: ChannelId, handle: &russh::server::Handle) {
+        let task = self
+            .running
+            .lock()
+            .ok()
+            .and_then(|mut r| r.remove(&channel));
+        if let Some(task) = task {
+            task.abort();
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                let _ = handle
+                    .exit_signal_request(
+                        channel,
+                        russh::Sig::TERM,
+                        false,
+                        String::new(),
+                        String::new(),
+                    )
+                    .await;
+                let _ = handle.eof(channel).await;
+                let _ = handle.close(channel).await;
+            });
+        }
+    }
 }
 
 impl Conn {
@@ -438,10 +488,44 @@ impl server::Handler for Conn {
         self.channels.remove(&channel);
         session.channel_success(channel)?;
         let handle = session.handle();
+        // sshdeck's stop: `kill` of a group over a second channel.
+        if let Some(group) = kill_request(&command) {
+            let target = self
+                .running
+                .lock()
+                .ok()
+                .and_then(|r| r.keys().copied().find(|c| group_of(*c) == group));
+            if let Some(c) = target {
+                self.stop(c, &handle);
+            }
+            tokio::spawn(async move {
+                let _ = handle.exit_status_request(channel, 0).await;
+                let _ = handle.eof(channel).await;
+                let _ = handle.close(channel).await;
+            });
+            return Ok(());
+        }
+        // As a shell would: the command line's first part reports the
+        // process group, the rest is the command.
+        let (report, command) = match command.strip_prefix(sshdeck::engine::stop::REPORT_GROUP) {
+            Some(rest) => (true, rest.to_string()),
+            None => (false, command),
+        };
         let (index, fault) = (self.host.index, self.host.fault);
         let running = self.host.commands.clone();
         running.start();
-        tokio::spawn(async move {
+        let registry = self.running.clone();
+        // The command starts once it is registered, so it never
+        // unregisters before it was registered.
+        let (go, gate) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = gate.await;
+            if report {
+                let line = format!("\x1esshdeck-pgid {}\x1e\n", group_of(channel));
+                if handle.data(channel, line.into_bytes()).await.is_err() {
+                    return;
+                }
+            }
             // Counted as running until the reply is sent (or the client
             // goes away), also when it hangs.
             struct Done(Arc<Running>);
@@ -483,10 +567,33 @@ impl server::Handler for Conn {
             if !a.stderr.is_empty() {
                 let _ = handle.extended_data(channel, 1, a.stderr).await;
             }
+            if let Ok(mut r) = registry.lock() {
+                r.remove(&channel);
+            }
             let _ = handle.exit_status_request(channel, a.code).await;
             let _ = handle.eof(channel).await;
             let _ = handle.close(channel).await;
         });
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(channel, task.abort_handle());
+        }
+        let _ = go.send(());
+        Ok(())
+    }
+
+    /// The SSH signal request: the command's group gets it.
+    async fn signal(
+        &mut self,
+        channel: ChannelId,
+        signal: russh::Sig,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if matches!(
+            signal,
+            russh::Sig::TERM | russh::Sig::KILL | russh::Sig::INT
+        ) {
+            self.stop(channel, &session.handle());
+        }
         Ok(())
     }
 }
