@@ -519,6 +519,12 @@ impl server::Handler for Conn {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         let command = String::from_utf8_lossy(data).into_owned();
+        // Like a host whose shell never reports a process group: the
+        // command is what follows sshdeck's report prefix.
+        let command = command
+            .strip_prefix(sshdeck::engine::stop::REPORT_GROUP)
+            .map(str::to_string)
+            .unwrap_or(command);
         self.channels.remove(&channel);
         session.channel_success(channel)?;
         let handle = session.handle();
