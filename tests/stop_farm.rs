@@ -228,3 +228,42 @@ fn ctrl_x_and_quitting_in_the_tui_stop_the_command_on_the_hosts_in_tmux() {
     assert_eq!(tmux.wait_exit(), "0");
     assert_gone(&secs, "quitting");
 }
+
+#[test]
+fn an_interrupted_recipe_stops_its_running_step_on_the_hosts() {
+    let farm = Farm::start(2);
+    let cfg = farm_config(&farm);
+    let secs = unique_sleep();
+    // The second step would leave a mark; stopping the first must not
+    // let the recipe go on to it.
+    let mark = farm.root.join("second-step-ran");
+    let mut conf = std::fs::read_to_string(&cfg).expect("config");
+    conf.push_str(&format!(
+        "\n[[recipes]]\nname = \"slow\"\n\n[[recipes.steps]]\nrun = \"sleep {secs}\"\n\n[[recipes.steps]]\nrun = \"touch {}\"\n",
+        mark.display()
+    ));
+    std::fs::write(&cfg, conf).expect("write config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sshdeck"))
+        .env("HOME", &farm.root)
+        .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
+        .env_remove("SSH_AUTH_SOCK")
+        .args(["--batch", "-c"])
+        .arg(&cfg)
+        .args(["recipe", "slow", "-a"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sshdeck");
+    wait_started(&secs, 2);
+    // SAFETY: a signal to the child we started and have not reaped.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let out = child.wait_with_output().expect("wait sshdeck");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(!mark.exists(), "the recipe went on after the stop: {all}");
+    assert!(!all.contains("may still be running"), "{all}");
+    assert_gone(&secs, "a cancelled recipe step");
+}
