@@ -243,7 +243,7 @@ fn an_interrupted_recipe_stops_its_running_step_on_the_hosts() {
         mark.display()
     ));
     std::fs::write(&cfg, conf).expect("write config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sshdeck"))
+    let child = Command::new(env!("CARGO_BIN_EXE_sshdeck"))
         .env("HOME", &farm.root)
         .env("XDG_CONFIG_HOME", farm.root.join("xdg"))
         .env_remove("SSH_AUTH_SOCK")
