@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use sshdeck::demo::DemoServer;
+use sshdeck::demo::{DemoLogin, DemoServer};
 
 fn keygen(path: &std::path::Path) {
     let ok = Command::new("ssh-keygen")
@@ -56,7 +56,16 @@ async fn start() -> Demo {
         format!("[127.0.0.1]:{port} {}\n", host_pub.join(" ")),
     )
     .unwrap();
-    tokio::spawn(DemoServer::new(host_key, client_pub, scratch, "demo01".into()).serve(listener));
+    tokio::spawn(
+        DemoServer::new(
+            host_key,
+            client_pub,
+            scratch,
+            "demo01".into(),
+            DemoLogin::Key,
+        )
+        .serve(listener),
+    );
     Demo { dir, port }
 }
 

@@ -232,8 +232,20 @@ pub struct DemoArgs {
     /// How many demo hosts to start
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=200))]
     pub hosts: u16,
+    /// How the demo hosts let you in: key (the demo's own key, nothing
+    /// asked), password or keyboard-interactive (the password is "demo",
+    /// asked once and used for every host)
+    #[arg(long, value_enum, default_value_t = DemoLoginArg::Key)]
+    pub login: DemoLoginArg,
     #[command(flatten)]
     pub record: RecordArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoLoginArg {
+    Key,
+    Password,
+    KeyboardInteractive,
 }
 
 #[derive(Debug, Args)]

@@ -86,7 +86,14 @@ pub fn main(cli: Cli) -> ExitCode {
                 .await
             }
             Some(Command::Demo(a)) => {
-                tui::demo(usize::from(a.hosts), a.record.record.clone()).await
+                let login = match a.login {
+                    args::DemoLoginArg::Key => crate::demo::DemoLogin::Key,
+                    args::DemoLoginArg::Password => crate::demo::DemoLogin::Password,
+                    args::DemoLoginArg::KeyboardInteractive => {
+                        crate::demo::DemoLogin::KeyboardInteractive
+                    }
+                };
+                tui::demo(usize::from(a.hosts), login, a.record.record.clone()).await
             }
             Some(Command::Completions(a)) => completions::print(&a.shell),
             Some(Command::Man) => completions::man(),

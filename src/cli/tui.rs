@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use super::CliError;
 use super::args::{GlobalArgs, HostSelection};
 use super::setup;
-use crate::demo::DemoFarm;
+use crate::demo::{DemoFarm, DemoLogin};
 use crate::engine::{EngineConfig, HostKeyPolicy, Prompter, Target};
 use crate::tui::{TuiSetup, run};
 
@@ -100,19 +100,26 @@ pub async fn tui(
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn demo(n: usize, record: Option<std::path::PathBuf>) -> Result<ExitCode, CliError> {
+pub async fn demo(
+    n: usize,
+    login: DemoLogin,
+    record: Option<std::path::PathBuf>,
+) -> Result<ExitCode, CliError> {
     need_terminal()?;
-    let farm = DemoFarm::start(n)
+    let farm = DemoFarm::start(n, login)
         .await
         .map_err(|e| CliError::BadArg(format!("cannot start the demo hosts: {e}")))?;
     // Nothing from the user's ~/.ssh is used or written: the demo's keys
     // exist only in this process.
     let mut engine = EngineConfig::new(Vec::new(), Vec::new());
-    engine.memory_keys = vec![farm.client_key.clone()];
+    if login == DemoLogin::Key {
+        engine.memory_keys = vec![farm.client_key.clone()];
+    }
     engine.agent = None;
     engine.policy = HostKeyPolicy::Strict;
-    // Nothing to log in with is ever asked, but prompts in commands and
-    // shells (expect rules, --sudo) are.
+    // With keys nothing to log in with is asked; under --login password the
+    // password is asked once in a dialog, as on a real fleet. Prompts in
+    // commands and shells (expect rules, --sudo) are asked too.
     let (prompter, prompts) = Prompter::channel();
     engine.prompter = prompter;
     let user = crate::engine::target::local_user();

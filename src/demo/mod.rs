@@ -16,6 +16,21 @@ use tokio::net::TcpListener;
 
 pub use server::DemoServer;
 
+/// How the demo's hosts let the user in. Keys need nothing typed; the other
+/// two let a newcomer try sshdeck's password and keyboard-interactive
+/// prompts (asked once, reused for every host) with no real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoLogin {
+    Key,
+    Password,
+    KeyboardInteractive,
+}
+
+/// The one password the demo's hosts take under `--login password` or
+/// `--login keyboard-interactive`. It guards nothing: the hosts listen on
+/// 127.0.0.1 for this process's life only.
+pub const DEMO_PASSWORD: &str = "demo";
+
 pub struct DemoHost {
     pub name: String,
     pub port: u16,
@@ -49,7 +64,7 @@ fn random_key() -> Result<PrivateKey, DemoError> {
 impl DemoFarm {
     /// Start `n` hosts. They serve until the farm is dropped and the
     /// runtime shuts down.
-    pub async fn start(n: usize) -> Result<DemoFarm, DemoError> {
+    pub async fn start(n: usize, login: DemoLogin) -> Result<DemoFarm, DemoError> {
         let root = tempfile::Builder::new()
             .prefix("sshdeck-demo-")
             .tempdir()
@@ -77,6 +92,7 @@ impl DemoFarm {
                 client_key.public_key().clone(),
                 scratch.clone(),
                 name.clone(),
+                login,
             );
             tokio::spawn(server.serve(listener));
             let tags = vec![if i % 3 == 0 {

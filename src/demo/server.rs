@@ -8,14 +8,17 @@ use std::sync::Arc;
 
 use russh::keys::{PrivateKey, PublicKey};
 use russh::server::{self, Auth, Msg, Session};
-use russh::{Channel, ChannelId};
+use russh::{Channel, ChannelId, MethodKind, MethodSet};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+use super::{DEMO_PASSWORD, DemoLogin};
+
 pub struct DemoServer {
     config: Arc<server::Config>,
     client_key: PublicKey,
+    login: DemoLogin,
     scratch: PathBuf,
     name: String,
 }
@@ -26,6 +29,7 @@ impl DemoServer {
         client_key: PublicKey,
         scratch: PathBuf,
         name: String,
+        login: DemoLogin,
     ) -> Self {
         let config = server::Config {
             keys: vec![host_key],
@@ -36,6 +40,7 @@ impl DemoServer {
         DemoServer {
             config: Arc::new(config),
             client_key,
+            login,
             scratch,
             name,
         }
@@ -49,6 +54,7 @@ impl DemoServer {
             let _ = stream.set_nodelay(true);
             let handler = Session_ {
                 client_key: self.client_key.clone(),
+                login: self.login,
                 scratch: self.scratch.clone(),
                 name: self.name.clone(),
                 stdin: HashMap::new(),
@@ -70,6 +76,7 @@ impl DemoServer {
 /// Per-connection state: where each channel's stdin goes.
 struct Session_ {
     client_key: PublicKey,
+    login: DemoLogin,
     scratch: PathBuf,
     name: String,
     stdin: HashMap<ChannelId, mpsc::UnboundedSender<Option<Vec<u8>>>>,
@@ -114,6 +121,32 @@ impl Session_ {
     }
 }
 
+impl Session_ {
+    /// The demo's own key logs in only when the hosts were started for keys.
+    fn accept_key_if(&self, matches: bool) -> Auth {
+        if self.login == DemoLogin::Key && matches {
+            Auth::Accept
+        } else {
+            self.reject()
+        }
+    }
+
+    /// A refusal that names the one method these hosts take, so the client
+    /// moves on to it (as sshd's AuthenticationMethods does).
+    fn reject(&self) -> Auth {
+        let mut methods = MethodSet::empty();
+        methods.push(match self.login {
+            DemoLogin::Key => MethodKind::PublicKey,
+            DemoLogin::Password => MethodKind::Password,
+            DemoLogin::KeyboardInteractive => MethodKind::KeyboardInteractive,
+        });
+        Auth::Reject {
+            proceed_with_methods: Some(methods),
+            partial_success: false,
+        }
+    }
+}
+
 impl server::Handler for Session_ {
     type Error = russh::Error;
 
@@ -122,13 +155,7 @@ impl server::Handler for Session_ {
         _user: &str,
         offer: server::PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
-        Ok(
-            if offer.public_key.key_data() == self.client_key.key_data() {
-                Auth::Accept
-            } else {
-                Auth::reject()
-            },
-        )
+        Ok(self.accept_key_if(offer.public_key.key_data() == self.client_key.key_data()))
     }
 
     async fn auth_publickey(
@@ -136,10 +163,43 @@ impl server::Handler for Session_ {
         _user: &str,
         key: server::VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
-        Ok(if key.public_key.key_data() == self.client_key.key_data() {
-            Auth::Accept
-        } else {
-            Auth::reject()
+        Ok(self.accept_key_if(key.public_key.key_data() == self.client_key.key_data()))
+    }
+
+    async fn auth_password(&mut self, _user: &str, password: &str) -> Result<Auth, Self::Error> {
+        Ok(
+            if self.login == DemoLogin::Password && password == DEMO_PASSWORD {
+                Auth::Accept
+            } else {
+                self.reject()
+            },
+        )
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        _user: &str,
+        _submethods: &str,
+        response: Option<server::Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        if self.login != DemoLogin::KeyboardInteractive {
+            return Ok(self.reject());
+        }
+        Ok(match response {
+            // One question, as a PAM password prompt asks it.
+            None => Auth::Partial {
+                name: format!("{} (sshdeck demo)", self.name).into(),
+                instructions: format!("The demo password is \"{DEMO_PASSWORD}\".").into(),
+                prompts: vec![("Password: ".into(), false)].into(),
+            },
+            Some(mut answers) => {
+                let answer = answers.next().map(|b| b.as_ref().to_vec());
+                if answer.as_deref() == Some(DEMO_PASSWORD.as_bytes()) && answers.next().is_none() {
+                    Auth::Accept
+                } else {
+                    self.reject()
+                }
+            }
         })
     }
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use russh::MethodKind;
 use russh::MethodSet;
@@ -37,6 +37,10 @@ pub struct AuthShared {
     pub agent: Option<PathBuf>,
     pub prompter: Prompter,
     passwords: Mutex<HashMap<String, Secret>>,
+    /// One password question per user at a time: hosts that need the same
+    /// user's password wait here while the first one asks and tries it,
+    /// then take the answer from `passwords` instead of asking again.
+    password_gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl AuthShared {
@@ -53,7 +57,20 @@ impl AuthShared {
             agent,
             prompter,
             passwords: Mutex::default(),
+            password_gates: Mutex::default(),
         }
+    }
+
+    /// Wait for the right to ask for `user`'s password (see `password_gates`).
+    async fn password_gate(&self, user: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        let gate = self
+            .password_gates
+            .lock()
+            .ok()?
+            .entry(user.to_string())
+            .or_default()
+            .clone();
+        Some(gate.lock_owned().await)
     }
 
     fn cached_password(&self, user: &str) -> Option<Secret> {
@@ -401,12 +418,25 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
         .await
         .map_err(|e| c.fail(e.to_string()))?;
     c.tried.push("keyboard-interactive".into());
+    // Held from the first password-like prompt until this host knows
+    // whether the password works, so the user's other hosts wait for it.
+    let mut gate = None;
+    let mut used_cache = false;
+    let mut sent_password: Option<Secret> = None;
     for _ in 0..KBD_ROUNDS {
         match resp {
-            KeyboardInteractiveAuthResponse::Success => return Ok(Step::Done),
+            KeyboardInteractiveAuthResponse::Success => {
+                if let Some(pw) = sent_password {
+                    shared.remember_password(&user, Some(pw));
+                }
+                return Ok(Step::Done);
+            }
             KeyboardInteractiveAuthResponse::Failure {
                 remaining_methods, ..
             } => {
+                if sent_password.is_some() {
+                    shared.remember_password(&user, None);
+                }
                 c.remaining = Some(remaining_methods);
                 return Ok(Step::Next);
             }
@@ -415,12 +445,23 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
                 instructions,
                 prompts,
             } => {
+                // A lone hidden "Password:" prompt is the user's password:
+                // asked once per user, as for the password method.
+                let password_like = prompts.len() == 1
+                    && !prompts[0].echo
+                    && prompts[0].prompt.to_ascii_lowercase().contains("password");
+                if password_like && gate.is_none() {
+                    gate = shared.password_gate(&user).await;
+                }
+                let cached = if password_like && !used_cache {
+                    shared.cached_password(&user)
+                } else {
+                    None
+                };
                 let answers: Vec<Secret> = if prompts.is_empty() {
                     Vec::new()
-                } else if let (1, Some(pw)) = (prompts.len(), shared.cached_password(&user))
-                    && !prompts[0].echo
-                    && prompts[0].prompt.to_ascii_lowercase().contains("password")
-                {
+                } else if let Some(pw) = cached {
+                    used_cache = true;
                     vec![pw]
                 } else {
                     // All three are the server's words: cleaned here, so no
@@ -440,6 +481,9 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
                         _ => return Ok(Step::Next),
                     }
                 };
+                if password_like {
+                    sent_password = answers.first().cloned();
+                }
                 // russh takes plain Strings; they live only until sent.
                 let plain: Vec<String> = answers.iter().map(|s| s.as_str().to_owned()).collect();
                 resp = c
@@ -459,6 +503,9 @@ const PASSWORD_TRIES: usize = 3;
 async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostError> {
     let user = c.t.user.clone();
     c.tried.push("password".into());
+    // Held until this host knows whether the password works: the user's
+    // other hosts wait, then reuse it instead of asking again.
+    let _gate = shared.password_gate(&user).await;
     for attempt in 0..PASSWORD_TRIES {
         let pw = match (attempt, shared.cached_password(&user)) {
             (0, Some(pw)) => pw,

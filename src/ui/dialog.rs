@@ -120,8 +120,10 @@ pub fn prompt(f: &mut Frame, p: &PromptView, queued: usize, area: Rect) {
     if matches!(p.question, Question::HostKey { .. }) {
         footer = "o / s / r".into();
     }
-    if queued > 1 {
-        footer.push_str(&format!(" · {} more questions waiting", queued - 1));
+    match queued.saturating_sub(1) {
+        0 => {}
+        1 => footer.push_str(" · 1 more question waiting"),
+        n => footer.push_str(&format!(" · {n} more questions waiting")),
     }
     lines.push(Line::from(Span::styled(footer, Style::new().fg(MUTED))));
     framed(f, area, 76, lines, title, WARN);
