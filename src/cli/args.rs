@@ -151,7 +151,8 @@ pub struct FactsArgs {
     /// The hosts, as a node set (the same as -H; kept for old scripts)
     #[arg(hide = true, conflicts_with_all = ["hosts", "all"])]
     pub selector: Option<String>,
-    /// Print JSON: [{"host", "facts": {...}, "errors": {...}}]
+    /// Print one JSON array of {schema_version, host, facts, errors} (the
+    /// README's "JSON output" lists every command's fields)
     #[arg(long)]
     pub json: bool,
     /// Run only these collectors (comma-separated)
@@ -181,7 +182,8 @@ pub struct RecipeArgs {
 pub struct CopyArgs {
     #[command(flatten)]
     pub hosts: HostSelection,
-    /// Print one JSON object per host result, then a summary (NDJSON)
+    /// Print one JSON object per host result, then a summary (NDJSON; every
+    /// object has every field, see the README's "JSON output")
     #[arg(long)]
     pub json: bool,
     /// Copy directories recursively (symlinks are recreated as links, never followed)
@@ -282,7 +284,8 @@ pub struct RunArgs {
     /// Gather: group hosts by exit status and identical output, print once per group
     #[arg(short = 'b', long, conflicts_with = "json")]
     pub gather: bool,
-    /// Print one JSON object per event line (NDJSON), for scripts
+    /// Print one JSON object per event line (NDJSON), for scripts; every
+    /// object has every field (the README's "JSON output")
     #[arg(long)]
     pub json: bool,
     /// Also write each host's raw stdout and stderr to DIR/<host>.stdout/.stderr

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::CliError;
 use super::args::{CopyArgs, GlobalArgs};
+use super::json_out::{CopyLine, to_line};
 use super::setup;
 use crate::engine::HostId;
 pub use crate::engine::copy_job::Direction;
@@ -163,24 +164,27 @@ fn report_text(labels: &[String], results: &[HostResult]) -> usize {
 fn report_json(labels: &[String], results: &[HostResult], dir: Direction) -> usize {
     let mut out = std::io::stdout().lock();
     let mut failed = 0;
+    let op = if dir == Direction::Put { "put" } else { "get" };
     for (label, (totals, error)) in labels.iter().zip(results) {
-        let mut v = serde_json::json!({"host": label, "ok": error.is_none()});
+        let mut v = CopyLine::new("host", op);
+        v.host = Some(label);
+        v.ok = Some(error.is_none());
         if let Some(t) = totals {
-            v["files"] = t.files.into();
-            v["bytes"] = t.bytes.into();
-            v["unchanged"] = t.skipped.into();
-            v["notes"] = t.notes.clone().into();
+            v.files = Some(t.files as u64);
+            v.bytes = Some(t.bytes);
+            v.unchanged = Some(t.skipped as u64);
+            v.notes = Some(t.notes.clone());
         }
         if let Some(e) = error {
             failed += 1;
-            v["error"] = e.clone().into();
+            v.error = Some(e.clone());
         }
-        let _ = writeln!(out, "{v}");
+        let _ = writeln!(out, "{}", to_line(&v));
     }
-    let op = if dir == Direction::Put { "put" } else { "get" };
-    let summary = serde_json::json!({
-        "summary": {"op": op, "hosts": labels.len(), "failed": failed}
-    });
+    let mut summary = CopyLine::new("summary", op);
+    summary.hosts = Some(labels.len());
+    summary.failed = Some(failed);
+    let summary = to_line(&summary);
     let _ = writeln!(out, "{summary}");
     failed
 }

@@ -121,7 +121,14 @@ pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> 
 fn print(rows: &[HostFacts], json: bool) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     if json {
-        let text = serde_json::to_string_pretty(rows)
+        let items: Vec<_> = rows
+            .iter()
+            .map(|host| super::json_out::FactsItem {
+                schema_version: super::json_out::SCHEMA_VERSION,
+                host,
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&items)
             .map_err(|e| CliError::BadArg(format!("cannot encode facts as JSON: {e}")))?;
         let _ = writeln!(out, "{text}");
         return Ok(());

@@ -17,7 +17,14 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     let rows = inv.describe(&targets);
     let mut out = std::io::stdout().lock();
     if a.json {
-        let text = serde_json::to_string_pretty(&rows)
+        let items: Vec<_> = rows
+            .iter()
+            .map(|host| super::json_out::HostsItem {
+                schema_version: super::json_out::SCHEMA_VERSION,
+                host,
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&items)
             .map_err(|e| CliError::BadArg(format!("cannot encode hosts as JSON: {e}")))?;
         let _ = writeln!(out, "{}", escape_json_controls(&text));
         return Ok(ExitCode::SUCCESS);

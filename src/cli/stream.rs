@@ -2,7 +2,7 @@
 
 use std::io::{BufWriter, Stderr, Stdout, Write};
 
-use serde_json::json;
+use super::json_out::{RunLine, to_line};
 
 use super::run::Outcome;
 use crate::engine::ExitStatus;
@@ -56,8 +56,8 @@ impl StreamPrinter {
 
     pub fn state(&mut self, host: usize, state: &str) {
         if self.format == Format::Json {
-            let v = json!({"host": self.labels[host], "job": self.job, "event": state});
-            let _ = writeln!(self.out, "{v}");
+            let v = RunLine::new(state, self.job, Some(&self.labels[host]));
+            let _ = writeln!(self.out, "{}", to_line(&v));
         }
     }
 
@@ -98,34 +98,39 @@ impl StreamPrinter {
             s.finish(|line| write_line(*format, *color, *job, label, i == 1, line, out, err));
         }
         if *format == Format::Json {
-            let mut v = json!({"host": label, "job": *job});
-            match outcome {
+            let ms =
+                |e: &std::time::Duration| Some(u64::try_from(e.as_millis()).unwrap_or(u64::MAX));
+            let v = match outcome {
                 Outcome::Exit { status, elapsed } => {
-                    v["event"] = "exit".into();
+                    let mut v = RunLine::new("exit", *job, Some(label));
                     match status {
-                        ExitStatus::Code(c) => v["code"] = (*c).into(),
+                        ExitStatus::Code(c) => v.code = Some(i64::from(*c)),
                         ExitStatus::Signal { name, core_dumped } => {
-                            v["signal"] = name.as_str().into();
-                            v["core_dumped"] = (*core_dumped).into();
+                            v.signal = Some(name.as_str());
+                            v.core_dumped = Some(*core_dumped);
                         }
                     }
-                    v["elapsed_ms"] = (elapsed.as_millis() as u64).into();
+                    v.elapsed_ms = ms(elapsed);
+                    v
                 }
                 Outcome::Failed { error, elapsed } => {
-                    v["event"] = "failed".into();
-                    v["kind"] = error.kind().into();
-                    v["error"] = error.to_string().into();
-                    v["elapsed_ms"] = (elapsed.as_millis() as u64).into();
+                    let mut v = RunLine::new("failed", *job, Some(label));
+                    v.kind = Some(error.kind());
+                    v.error = Some(error.to_string());
+                    v.elapsed_ms = ms(elapsed);
+                    v
                 }
-            }
-            let _ = writeln!(out, "{v}");
+            };
+            let _ = writeln!(out, "{}", to_line(&v));
         }
     }
 
     pub fn summary(&mut self, hosts: usize, failed: usize) {
-        let v = json!({"event": "summary", "job": self.job, "hosts": hosts,
-                       "ok": hosts - failed, "failed": failed});
-        let _ = writeln!(self.out, "{v}");
+        let mut v = RunLine::new("summary", self.job, None);
+        v.hosts = Some(hosts);
+        v.ok = Some(hosts.saturating_sub(failed));
+        v.failed = Some(failed);
+        let _ = writeln!(self.out, "{}", to_line(&v));
     }
 
     pub fn flush(&mut self) {
@@ -150,10 +155,10 @@ fn write_line(
         Format::Json => {
             // JSON escapes every control character, so raw text is safe here
             // and scripts see exactly what the host printed.
-            let v = json!({"host": label, "job": job,
-                           "event": if stderr { "stderr" } else { "stdout" },
-                           "line": String::from_utf8_lossy(line)});
-            let _ = writeln!(out, "{v}");
+            let event = if stderr { "stderr" } else { "stdout" };
+            let mut v = RunLine::new(event, job, Some(label));
+            v.line = Some(String::from_utf8_lossy(line).into_owned());
+            let _ = writeln!(out, "{}", to_line(&v));
         }
         Format::Lines => {
             let text = sanitize_line(line);
