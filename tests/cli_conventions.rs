@@ -37,7 +37,7 @@ fn completion_scripts_man_page_and_exit_codes_in_help() {
     assert!(check.status.success(), "{}", text(&check.stderr));
     let man = text(&plain(&["man"]).stdout);
     assert!(
-        man.contains(".TH sshdeck 1") && man.contains("Exit status"),
+        man.contains(".TH sshdeck 1") && man.contains("EXIT STATUS"),
         "{man}"
     );
     for cmd in [&["--help"][..], &["run", "--help"], &["put", "--help"]] {
@@ -147,7 +147,10 @@ fn put_and_get_speak_json_too() {
             (Some(true), Some(1), Some(8))
         );
     }
-    assert_eq!(lines[2]["summary"]["failed"], 0);
+    assert_eq!(
+        (lines[2]["event"].as_str(), lines[2]["failed"].as_u64()),
+        (Some("summary"), Some(0))
+    );
     let dest = farm.root.join("back");
     let mut c = sshdeck_farm(&farm);
     c.args(["get", "--json", "-H", &farm.host_list(), "missing.txt"])
@@ -211,4 +214,51 @@ fn dash_s_returns_the_largest_exit_status_and_ctrl_c_exits_130() {
     let out = child.wait_with_output().unwrap();
     assert!(t0.elapsed() < Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+}
+
+/// Bash splits words at `@` (COMP_WORDBREAKS), so `-H @w<Tab>` used to
+/// reach sshdeck as `@` and `w` and complete nothing. The real script,
+/// sourced in bash, with sshdeck on PATH as the README says to install it.
+#[test]
+fn bash_completes_groups_after_an_at_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let xdg = dir.path().join("xdg/sshdeck");
+    std::fs::create_dir_all(&xdg).unwrap();
+    std::fs::write(
+        xdg.join("config.toml"),
+        "[groups]\nweb = \"web[1-2]\"\n[[hosts]]\nname = \"web1\"\n[[hosts]]\nname = \"web2\"\n[[hosts]]\nname = \"db1\"\n",
+    )
+    .unwrap();
+    let script = text(&plain(&["completions", "bash"]).stdout);
+    let bin_dir = sshdeck_bin()
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Bash calls the function with the command, its own current word and
+    // the word before; `@` is a word of its own there.
+    let complete = |line: &str, word: &str, before: &str| {
+        let probe = format!(
+            "{script}\nCOMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; COMP_TYPE=9\n\
+             _sshdeck_complete sshdeck '{word}' '{before}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\""
+        );
+        let out = Command::new("bash")
+            .args(["--norc", "-c", &probe])
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let mut v: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(complete("sshdeck run -H @w", "w", "@"), ["web"]);
+    assert_eq!(complete("sshdeck run -H db1,@w", "w", "@"), ["web"]);
+    assert_eq!(complete("sshdeck run -H we", "we", "-H"), ["web1", "web2"]);
 }

@@ -8,7 +8,28 @@ use clap_complete::engine::ArgValueCompleter;
 
 use crate::engine::HostKeyPolicy;
 
-/// Shown by `--help` (and in the man page).
+/// The exit statuses, for the man page's EXIT STATUS list.
+pub const EXIT_STATUSES: [(&str, &str); 4] = [
+    ("0", "every host succeeded"),
+    (
+        "1",
+        "at least one host failed (an exit status other than 0, a signal, a connection or authentication failure, a refused file name)",
+    ),
+    (
+        "2",
+        "bad usage or configuration (the message names the file and line)",
+    ),
+    (
+        "130",
+        "interrupted by Ctrl-C (what finished is still reported)",
+    ),
+];
+
+/// What `-S` changes, after the list.
+pub const EXIT_S_NOTE: &str = "With `run -S`, the status is instead the largest exit status of the command on any host, 255 for a host where it could not run (as clush -S).";
+
+/// Shown by `--help`: the same as `EXIT_STATUSES` and `EXIT_S_NOTE`
+/// (a test keeps them together; clap wants one constant here).
 pub const EXIT_CODES: &str = "\
 Exit status:
   0    every host succeeded
@@ -272,8 +293,9 @@ pub struct HostsArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub hosts: HostSelection,
-    /// Run on hosts of the last `sshdeck run`: failed, ok, differs (outside
-    /// the largest group of identical results) or all
+    /// Run on hosts of the last run (`sshdeck run`, or a command run in the
+    /// TUI): failed, ok, differs (outside the largest group of identical
+    /// results) or all
     #[arg(long = "hosts-from-last", value_name = "WHICH", value_enum,
           conflicts_with_all = ["hosts", "all"])]
     pub hosts_from_last: Option<super::last_run::FromLast>,

@@ -25,8 +25,47 @@ pub fn handle_completion_request() {
         .complete();
 }
 
+/// Bash's own registration. clap's uses `COMP_WORDS`, which bash splits
+/// at every character of `COMP_WORDBREAKS`, `@` and `:` included: `-H @w`
+/// then reaches sshdeck as the words `@` and `w`, and nothing completes.
+/// This one rebuilds the words from the line as typed (split at blanks
+/// only, so `@web`, `a,@db` and `host:22` stay whole), asks sshdeck, and
+/// hands bash each answer minus the part bash keeps before its own word.
+const BASH: &str = r#"
+_sshdeck_complete() {
+    local line=${COMP_LINE:0:COMP_POINT}
+    local -a words
+    IFS=$' \t\n' read -r -a words <<< "$line"
+    if [[ -z "$line" || "$line" =~ [[:space:]]$ ]]; then
+        words+=("")
+    fi
+    local cur=${words[${#words[@]}-1]}
+    # Bash replaces only its own word ($2): the part of ours before it stays.
+    local keep=${cur%"$2"}
+    local IFS=$'\013'
+    local -a reply
+    reply=( $( \
+        _CLAP_IFS="$IFS" \
+        _CLAP_COMPLETE_INDEX="$(( ${#words[@]} - 1 ))" \
+        _CLAP_COMPLETE_COMP_TYPE="${COMP_TYPE}" \
+        _CLAP_COMPLETE_SPACE=false \
+        SSHDECK_COMPLETE="bash" \
+        "sshdeck" -- "${words[@]}" \
+    ) ) || { COMPREPLY=(); return; }
+    COMPREPLY=()
+    local r
+    for r in "${reply[@]}"; do
+        COMPREPLY+=("${r#"$keep"}")
+    done
+}
+complete -o nospace -o bashdefault -F _sshdeck_complete sshdeck
+"#;
+
 /// `sshdeck completions SHELL`: the script to source or install.
 pub fn print(shell: &str) -> Result<ExitCode, CliError> {
+    if shell == "bash" {
+        return write_stdout(BASH.trim_start().as_bytes());
+    }
     let shells = Shells::builtins();
     let completer = shells
         .completer(shell)
@@ -43,13 +82,10 @@ pub fn print(shell: &str) -> Result<ExitCode, CliError> {
 
 /// `sshdeck man`: the manual page, in roff.
 pub fn man() -> Result<ExitCode, CliError> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut out)
-        .map_err(|e| CliError::Io {
-            what: "writing the manual page".into(),
-            cause: e,
-        })?;
+    let out = super::manpage::render(Cli::command()).map_err(|e| CliError::Io {
+        what: "writing the manual page".into(),
+        cause: e,
+    })?;
     write_stdout(&out)
 }
 

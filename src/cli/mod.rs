@@ -10,6 +10,7 @@ mod gather;
 mod hosts;
 mod json_out;
 pub(crate) mod last_run;
+mod manpage;
 mod outdir;
 mod progress;
 mod prompt;
