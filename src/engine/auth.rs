@@ -207,7 +207,14 @@ pub(crate) async fn authenticate(
             return Ok(());
         }
     }
-    Err(c.fail(failure_detail(&c, &files, can_ask)))
+    let why_not = (!can_ask).then(|| {
+        if t.opts.batch {
+            crate::engine::prompt::CANNOT_ASK_BATCH
+        } else {
+            shared.prompter.cannot_ask_why()
+        }
+    });
+    Err(c.fail(failure_detail(&c, &files, why_not)))
 }
 
 /// The agent this host uses: its IdentityAgent, else the engine's.
@@ -495,7 +502,8 @@ async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostEr
     Ok(Step::Next)
 }
 
-fn failure_detail(c: &Chain<'_>, files: &[PathBuf], can_ask: bool) -> String {
+/// `why_not`: why no password could be asked, when none could.
+fn failure_detail(c: &Chain<'_>, files: &[PathBuf], why_not: Option<&str>) -> String {
     let mut d = if c.tried.is_empty() {
         let listed: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
         format!(
@@ -510,8 +518,8 @@ fn failure_detail(c: &Chain<'_>, files: &[PathBuf], can_ask: bool) -> String {
         d.push_str(&format!("; server accepts: {}", names.join(",")));
         let wants_secret =
             r.contains(&MethodKind::Password) || r.contains(&MethodKind::KeyboardInteractive);
-        if wants_secret && !can_ask {
-            d.push_str(" (it would take a password, but sshdeck cannot ask in batch mode)");
+        if wants_secret && let Some(why) = why_not {
+            d.push_str(&format!(" (it would take a password, but {why})"));
         }
     }
     for n in &c.notes {

@@ -170,9 +170,16 @@ impl TrustStore {
             }
             HostKeyPolicy::Ask => {
                 if req.batch || !req.prompter.can_ask() {
-                    return Err(unknown(
-                        "cannot ask in batch mode; use --host-key-policy accept-new or add it to known_hosts",
-                    ));
+                    // BatchMode on the host is batch mode whatever the
+                    // terminal; otherwise the prompter knows why.
+                    let why = if req.batch {
+                        crate::engine::prompt::CANNOT_ASK_BATCH
+                    } else {
+                        req.prompter.cannot_ask_why()
+                    };
+                    return Err(unknown(&format!(
+                        "{why}; use --host-key-policy accept-new or add it to known_hosts"
+                    )));
                 }
                 let question = Question::HostKey {
                     host: name.clone(),
