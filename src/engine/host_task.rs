@@ -179,7 +179,7 @@ impl Worker {
         let mut warning = None;
         let log = opts.log_dir.as_ref().and_then(|dir| {
             let path = record::log_path(dir, &self.target.label);
-            ExecLog::open(&path, &command)
+            ExecLog::open(&path)
                 .map_err(|e| warning = Some(format!("cannot write {}: {e}", path.display())))
                 .ok()
         });
