@@ -97,8 +97,10 @@ pub struct GlobalArgs {
     /// Compression sets it per host
     #[arg(short = 'C', long = "compression", global = true)]
     pub compression: bool,
-    /// Log engine events (connections, commands, shells, prompts answered)
-    /// to FILE, for debugging; secrets are never logged
+    /// Log engine events to FILE, for debugging: each connection attempt,
+    /// auth result, host-key decision, command start and end, shell open
+    /// and close, transfer start and end, prompt answered; secrets are
+    /// never logged, nor a command typed with a leading space
     #[arg(long = "log", global = true, value_name = "FILE")]
     pub log: Option<PathBuf>,
 }

@@ -99,7 +99,12 @@ impl Chain<'_> {
         }
     }
 
-    fn result(&mut self, r: AuthResult) -> Step {
+    /// The server's answer to one attempt by `method` (which names the
+    /// method and the key file or agent, never a secret), logged for
+    /// `--log`.
+    fn result(&mut self, method: &str, r: AuthResult) -> Step {
+        let ok = matches!(r, AuthResult::Success);
+        tracing::info!(host = %self.t.label, user = %self.t.user, method, ok, "auth");
         match r {
             AuthResult::Success => Step::Done,
             AuthResult::Failure {
@@ -188,7 +193,7 @@ pub(crate) async fn authenticate(
                         .authenticate_none(&t.user)
                         .await
                         .map_err(|e| c.fail(e.to_string()))?;
-                    if let Step::Done = c.result(r) {
+                    if let Step::Done = c.result("none", r) {
                         return Ok(());
                     }
                 }
@@ -263,7 +268,7 @@ async fn public_keys(
             .await
             .map_err(|e| c.fail(e.to_string()))?;
         c.tried.push("in-memory key".into());
-        if let Step::Done = c.result(r) {
+        if let Step::Done = c.result("publickey (in-memory key)", r) {
             return Ok(Step::Done);
         }
     }
@@ -283,7 +288,8 @@ async fn public_keys(
                         .await
                         .map_err(|e| c.fail(e.to_string()))?;
                     c.tried.push(format!("{} (certificate)", path.display()));
-                    if let Step::Done = c.result(r) {
+                    let m = format!("publickey {} (certificate)", path.display());
+                    if let Step::Done = c.result(&m, r) {
                         return Ok(Step::Done);
                     }
                 }
@@ -294,7 +300,7 @@ async fn public_keys(
                     .await
                     .map_err(|e| c.fail(e.to_string()))?;
                 c.tried.push(path.display().to_string());
-                if let Step::Done = c.result(r) {
+                if let Step::Done = c.result(&format!("publickey {}", path.display()), r) {
                     return Ok(Step::Done);
                 }
             }
@@ -363,7 +369,7 @@ async fn try_agent(
                 .handle
                 .authenticate_certificate_with(&c.t.user, cert, hash, &mut agent)
                 .await
-                && let Step::Done = c.result(r)
+                && let Step::Done = c.result("publickey (ssh-agent certificate)", r)
             {
                 return Ok(Step::Done);
             }
@@ -374,7 +380,7 @@ async fn try_agent(
             .await
         {
             Ok(r) => {
-                if let Step::Done = c.result(r) {
+                if let Step::Done = c.result("publickey (ssh-agent)", r) {
                     return Ok(Step::Done);
                 }
             }
@@ -410,10 +416,14 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
     c.tried.push("keyboard-interactive".into());
     for _ in 0..KBD_ROUNDS {
         match resp {
-            KeyboardInteractiveAuthResponse::Success => return Ok(Step::Done),
+            KeyboardInteractiveAuthResponse::Success => {
+                tracing::info!(host = %c.t.label, user = %user, method = "keyboard-interactive", ok = true, "auth");
+                return Ok(Step::Done);
+            }
             KeyboardInteractiveAuthResponse::Failure {
                 remaining_methods, ..
             } => {
+                tracing::info!(host = %c.t.label, user = %user, method = "keyboard-interactive", ok = false, "auth");
                 c.remaining = Some(remaining_methods);
                 return Ok(Step::Next);
             }
@@ -486,7 +496,7 @@ async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostEr
             .authenticate_password(&user, pw.as_str())
             .await
             .map_err(|e| c.fail(e.to_string()))?;
-        match c.result(r) {
+        match c.result("password", r) {
             Step::Done => {
                 shared.remember_password(&user, Some(pw));
                 return Ok(Step::Done);

@@ -123,6 +123,21 @@ impl TrustStore {
         req: &TrustRequest<'_>,
         offered: &PublicKeyOrCertificate,
     ) -> Result<(), HostError> {
+        let r = self.decide_inner(req, offered).await;
+        // The decision for `--log`: trusted (known, accepted or saved), or
+        // refused with the reason (the fingerprint, never anything secret).
+        match &r {
+            Ok(()) => tracing::info!(host = %req.name(), "host key trusted"),
+            Err(e) => tracing::info!(host = %req.name(), "host key refused: {e}"),
+        }
+        r
+    }
+
+    async fn decide_inner(
+        &self,
+        req: &TrustRequest<'_>,
+        offered: &PublicKeyOrCertificate,
+    ) -> Result<(), HostError> {
         let name = req.name();
         let key = match self.judge(req, offered, &name)? {
             Judged::Trusted => return Ok(()),
