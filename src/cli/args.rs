@@ -78,16 +78,18 @@ pub struct GlobalArgs {
     #[arg(short = 'c', long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// known_hosts file to check host keys against; repeatable
-    /// [default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2, /etc/ssh/ssh_known_hosts]
+    /// [default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2, /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2]
     #[arg(long = "known-hosts", global = true, value_name = "FILE")]
     pub known_hosts: Vec<PathBuf>,
     /// Identity (private key) file; repeatable [default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa]
     #[arg(short = 'i', long = "identity", global = true, value_name = "FILE")]
     pub identity: Vec<PathBuf>,
-    /// Remote user for hosts that do not name one
+    /// Remote user for every host, over the config's and ssh_config's
+    /// (a user@ in -H still wins)
     #[arg(short = 'l', long = "user", global = true)]
     pub user: Option<String>,
-    /// Port for hosts that do not name one
+    /// Port for every host, over the config's and ssh_config's (a :port
+    /// in -H still wins)
     #[arg(short = 'p', long, global = true)]
     pub port: Option<u16>,
     /// Seconds allowed to connect and authenticate [default: 10]
@@ -116,8 +118,10 @@ pub struct GlobalArgs {
     /// Compression sets it per host
     #[arg(short = 'C', long = "compression", global = true)]
     pub compression: bool,
-    /// Log engine events (connections, commands, shells, prompts answered)
-    /// to FILE, for debugging; secrets are never logged
+    /// Log engine events to FILE, for debugging: each connection attempt,
+    /// auth result, host-key decision, command start and end, shell open
+    /// and close, transfer start and end, prompt answered; secrets are
+    /// never logged, nor a command typed with a leading space
     #[arg(long = "log", global = true, value_name = "FILE")]
     pub log: Option<PathBuf>,
 }
@@ -282,8 +286,9 @@ pub struct HostsArgs {
     /// Print one JSON array of host objects
     #[arg(long, conflicts_with = "ssh_g")]
     pub json: bool,
-    /// Print how ssh_config resolves each named host, in `ssh -G`'s words,
-    /// for the directives sshdeck honours (control characters escaped on a
+    /// Print how ssh_config resolves each named host (every host in the
+    /// inventory when none is named), in `ssh -G`'s words, for the
+    /// directives sshdeck honours (control characters escaped on a
     /// terminal, raw into a pipe)
     #[arg(short = 'G', long = "show-ssh-config")]
     pub ssh_g: bool,

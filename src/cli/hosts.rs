@@ -121,13 +121,23 @@ fn dump_ssh_config(
             "no ssh_config is read (-F none): nothing to resolve".into(),
         ));
     };
-    let Some(selector) = a.hosts.hosts.as_ref().or(a.selector.as_ref()) else {
-        return Err(CliError::BadArg(
-            "-G needs host names: sshdeck hosts -G web1,db2".into(),
-        ));
+    let names: Vec<String> = match a.hosts.hosts.as_ref().or(a.selector.as_ref()) {
+        Some(selector) if !a.hosts.all => {
+            crate::inventory::nodeset::expand(selector, &crate::inventory::nodeset::NoGroups)
+                .map_err(|e| CliError::BadArg(e.to_string()))?
+                .into_vec()
+        }
+        // No names (or -a): every host of the inventory, as the help says.
+        _ => {
+            let all = inv.host_names();
+            if all.is_empty() {
+                return Err(CliError::BadArg(
+                    "-G: the inventory names no host; name one: sshdeck hosts -G web1,db2".into(),
+                ));
+            }
+            all
+        }
     };
-    let names = crate::inventory::nodeset::expand(selector, &crate::inventory::nodeset::NoGroups)
-        .map_err(|e| CliError::BadArg(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     // On a terminal, config values are shown with controls escaped, as
     // server text is; piped, they stay exactly as `ssh -G` would print
@@ -139,7 +149,7 @@ fn dump_ssh_config(
             v.to_string()
         }
     };
-    for name in names.iter() {
+    for name in &names {
         let spec = HostSpec::parse(name).map_err(|e| CliError::BadArg(format!("host {e}")))?;
         // Resolving runs `Match exec`: the names are checked first.
         shell_safe::check_spec(&spec, "-H").map_err(ResolveError::from)?;

@@ -281,7 +281,13 @@ fn record(
         })
         .collect();
     LastRun {
-        command: command.to_string(),
+        // A command given with a leading space is kept nowhere, as in the
+        // TUI (bash's ignorespace): only which hosts failed is recorded.
+        command: if crate::engine::command::is_private(command) {
+            "(a command typed with a leading space)".to_string()
+        } else {
+            command.to_string()
+        },
         hosts,
     }
 }

@@ -149,7 +149,10 @@ pub fn prepare(g: &GlobalArgs) -> Result<Setup, CliError> {
         }
         engine.max_connecting = n;
     }
-    let prompts = if g.batch || !super::prompt::tty_available() {
+    let prompts = if g.batch {
+        None
+    } else if !super::prompt::tty_available() {
+        engine.prompter = Prompter::no_terminal();
         None
     } else {
         let (prompter, rx) = Prompter::channel();

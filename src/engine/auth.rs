@@ -116,7 +116,12 @@ impl Chain<'_> {
         }
     }
 
-    fn result(&mut self, r: AuthResult) -> Step {
+    /// The server's answer to one attempt by `method` (which names the
+    /// method and the key file or agent, never a secret), logged for
+    /// `--log`.
+    fn result(&mut self, method: &str, r: AuthResult) -> Step {
+        let ok = matches!(r, AuthResult::Success);
+        tracing::info!(host = %self.t.label, user = %self.t.user, method, ok, "auth");
         match r {
             AuthResult::Success => Step::Done,
             AuthResult::Failure {
@@ -205,7 +210,7 @@ pub(crate) async fn authenticate(
                         .authenticate_none(&t.user)
                         .await
                         .map_err(|e| c.fail(e.to_string()))?;
-                    if let Step::Done = c.result(r) {
+                    if let Step::Done = c.result("none", r) {
                         return Ok(());
                     }
                 }
@@ -224,7 +229,14 @@ pub(crate) async fn authenticate(
             return Ok(());
         }
     }
-    Err(c.fail(failure_detail(&c, &files, can_ask)))
+    let why_not = (!can_ask).then(|| {
+        if t.opts.batch {
+            crate::engine::prompt::CANNOT_ASK_BATCH
+        } else {
+            shared.prompter.cannot_ask_why()
+        }
+    });
+    Err(c.fail(failure_detail(&c, &files, why_not)))
 }
 
 /// The agent this host uses: its IdentityAgent, else the engine's.
@@ -273,7 +285,7 @@ async fn public_keys(
             .await
             .map_err(|e| c.fail(e.to_string()))?;
         c.tried.push("in-memory key".into());
-        if let Step::Done = c.result(r) {
+        if let Step::Done = c.result("publickey (in-memory key)", r) {
             return Ok(Step::Done);
         }
     }
@@ -293,7 +305,8 @@ async fn public_keys(
                         .await
                         .map_err(|e| c.fail(e.to_string()))?;
                     c.tried.push(format!("{} (certificate)", path.display()));
-                    if let Step::Done = c.result(r) {
+                    let m = format!("publickey {} (certificate)", path.display());
+                    if let Step::Done = c.result(&m, r) {
                         return Ok(Step::Done);
                     }
                 }
@@ -304,7 +317,7 @@ async fn public_keys(
                     .await
                     .map_err(|e| c.fail(e.to_string()))?;
                 c.tried.push(path.display().to_string());
-                if let Step::Done = c.result(r) {
+                if let Step::Done = c.result(&format!("publickey {}", path.display()), r) {
                     return Ok(Step::Done);
                 }
             }
@@ -373,7 +386,7 @@ async fn try_agent(
                 .handle
                 .authenticate_certificate_with(&c.t.user, cert, hash, &mut agent)
                 .await
-                && let Step::Done = c.result(r)
+                && let Step::Done = c.result("publickey (ssh-agent certificate)", r)
             {
                 return Ok(Step::Done);
             }
@@ -384,7 +397,7 @@ async fn try_agent(
             .await
         {
             Ok(r) => {
-                if let Step::Done = c.result(r) {
+                if let Step::Done = c.result("publickey (ssh-agent)", r) {
                     return Ok(Step::Done);
                 }
             }
@@ -429,6 +442,7 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
                 if let Some(pw) = sent_password {
                     shared.remember_password(&user, Some(pw));
                 }
+                tracing::info!(host = %c.t.label, user = %user, method = "keyboard-interactive", ok = true, "auth");
                 return Ok(Step::Done);
             }
             KeyboardInteractiveAuthResponse::Failure {
@@ -437,6 +451,7 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
                 if sent_password.is_some() {
                     shared.remember_password(&user, None);
                 }
+                tracing::info!(host = %c.t.label, user = %user, method = "keyboard-interactive", ok = false, "auth");
                 c.remaining = Some(remaining_methods);
                 return Ok(Step::Next);
             }
@@ -526,7 +541,7 @@ async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostEr
             .authenticate_password(&user, pw.as_str())
             .await
             .map_err(|e| c.fail(e.to_string()))?;
-        match c.result(r) {
+        match c.result("password", r) {
             Step::Done => {
                 shared.remember_password(&user, Some(pw));
                 return Ok(Step::Done);
@@ -542,7 +557,8 @@ async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostEr
     Ok(Step::Next)
 }
 
-fn failure_detail(c: &Chain<'_>, files: &[PathBuf], can_ask: bool) -> String {
+/// `why_not`: why no password could be asked, when none could.
+fn failure_detail(c: &Chain<'_>, files: &[PathBuf], why_not: Option<&str>) -> String {
     let mut d = if c.tried.is_empty() {
         let listed: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
         format!(
@@ -557,8 +573,8 @@ fn failure_detail(c: &Chain<'_>, files: &[PathBuf], can_ask: bool) -> String {
         d.push_str(&format!("; server accepts: {}", names.join(",")));
         let wants_secret =
             r.contains(&MethodKind::Password) || r.contains(&MethodKind::KeyboardInteractive);
-        if wants_secret && !can_ask {
-            d.push_str(" (it would take a password, but sshdeck cannot ask in batch mode)");
+        if wants_secret && let Some(why) = why_not {
+            d.push_str(&format!(" (it would take a password, but {why})"));
         }
     }
     for n in &c.notes {

@@ -11,6 +11,13 @@ use std::time::Duration;
 
 use super::transfer::shell_quote;
 
+/// A command typed with a leading space is private, as bash's
+/// `ignorespace`: it runs, but its text goes to no file (history, run
+/// record, `--log`).
+pub fn is_private(command: &str) -> bool {
+    command.starts_with(' ')
+}
+
 /// The prompt `--sudo` makes sudo print, whatever sudoers or the locale
 /// say, so the built-in expect rule always recognises it.
 pub const SUDO_PROMPT: &str = "[sudo] password for %u: ";

@@ -201,6 +201,36 @@ pub async fn host_copy(
     ledger: &Ledger,
     cancel: &CancellationToken,
 ) -> Result<Totals, CopyError> {
+    // Start and end of each host's transfer for `--log` (paths only).
+    let (verb, arrow) = match spec.dir {
+        Direction::Put => ("put", "to"),
+        Direction::Get => ("get", "into"),
+    };
+    let what =
+        crate::text::sanitize::clean(&format!("{} {arrow} {}", spec.sources.join(" "), spec.dest));
+    tracing::info!(host = %link.label, "transfer started: {verb} {what}");
+    let r = host_copy_inner(link, spec, prepared, progress, ledger, cancel).await;
+    match &r {
+        Ok(t) => tracing::info!(
+            host = %link.label,
+            "transfer ended: {verb} {what}: {} files, {} bytes, {} skipped",
+            t.files,
+            t.bytes,
+            t.skipped
+        ),
+        Err(e) => tracing::info!(host = %link.label, "transfer failed: {verb} {what}: {e}"),
+    }
+    r
+}
+
+async fn host_copy_inner(
+    link: &HostLink,
+    spec: &CopySpec,
+    prepared: &Prepared,
+    progress: &HostProgress,
+    ledger: &Ledger,
+    cancel: &CancellationToken,
+) -> Result<Totals, CopyError> {
     let sftp = tokio::select! {
         s = link.sftp() => s?,
         _ = cancel.cancelled() => return Err(TransferError::Cancelled.into()),

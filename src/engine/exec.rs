@@ -187,6 +187,15 @@ impl ExecRun {
     /// The log's last line, then the terminal event.
     async fn end(mut self, kind: EventKind) {
         self.flush_held().await;
+        match &kind {
+            EventKind::Exit { status, elapsed } => {
+                tracing::info!(host = %self.host_name, job = self.job.0, "command ended: {status} after {elapsed:.1?}")
+            }
+            EventKind::Failed { error, elapsed } => {
+                tracing::info!(host = %self.host_name, job = self.job.0, "command failed after {elapsed:.1?}: {error}")
+            }
+            _ => {}
+        }
         if let Some(log) = self.log.take() {
             let how = match &kind {
                 EventKind::Exit { status, elapsed } => format!("{status} after {elapsed:.1?}"),

@@ -123,6 +123,13 @@ impl Worker {
                 tokio::time::sleep(wait).await;
                 let _permit = self.shared.connect_slots.acquire().await;
                 self.emit(job, EventKind::Connecting).await;
+                tracing::info!(
+                    host = %self.target.label,
+                    address = %self.target.host,
+                    port = self.target.port,
+                    user = %self.target.user,
+                    "connecting"
+                );
                 connect(&self.shared.ctx, &self.target, self.russh_cfg.clone()).await
             };
             let result = tokio::select! {
@@ -131,11 +138,13 @@ impl Worker {
             };
             match result {
                 Ok(c) => {
+                    tracing::info!(host = %self.target.label, "connected");
                     self.backoff = Backoff::default();
                     self.conn = Some(Arc::new(c));
                     self.emit(job, EventKind::Connected).await;
                 }
                 Err(e) => {
+                    tracing::info!(host = %self.target.label, "connection failed: {e}");
                     self.backoff.failures += 1;
                     self.backoff.last = Some(Instant::now());
                     return Err(e);
@@ -179,7 +188,7 @@ impl Worker {
         let mut warning = None;
         let log = opts.log_dir.as_ref().and_then(|dir| {
             let path = record::log_path(dir, &self.target.label);
-            ExecLog::open(&path, &command)
+            ExecLog::open(&path)
                 .map_err(|e| warning = Some(format!("cannot write {}: {e}", path.display())))
                 .ok()
         });
@@ -203,7 +212,14 @@ impl Worker {
             group: Default::default(),
         };
         let mut run = run;
-        tracing::debug!(host = %self.target.label, job = job.0, "exec");
+        // The command is what the user typed: a private one (leading
+        // space) is logged without its text.
+        let shown = if super::command::is_private(&command) {
+            "(a command typed with a leading space)".to_string()
+        } else {
+            crate::text::sanitize::clean(&command)
+        };
+
         // The process group is reported first, so a stop can kill it.
         let line = format!("{}{}", super::stop::REPORT_GROUP, opts.wrap(&command));
         let started = match self.ensure(job, &cancel).await {
@@ -218,6 +234,7 @@ impl Worker {
         };
         match started {
             Ok(channel) => {
+                tracing::info!(host = %self.target.label, job = job.0, "command started: {shown}");
                 tokio::spawn(run.stream(channel));
             }
             Err(e) => {
@@ -255,6 +272,7 @@ impl Worker {
                 if !matches!(error, HostError::Cancelled) {
                     self.conn = None;
                 }
+                tracing::info!(host = %self.target.label, "shell not opened: {error}");
                 let elapsed = started.elapsed();
                 return self.emit(job, EventKind::Failed { error, elapsed }).await;
             }

@@ -53,7 +53,13 @@ impl KeyStore {
         if let Some(state) = asking.get() {
             return state.clone();
         }
-        let no_asking = Prompter::batch();
+        // Declining keeps the prompter's reason (no terminal); a host in
+        // BatchMode whose prompter could ask declines as batch mode.
+        let no_asking = if prompter.can_ask() {
+            Prompter::batch()
+        } else {
+            prompter.clone()
+        };
         let state = batch.get_or_init(|| load(path, &no_asking)).await.clone();
         // A key that needed no passphrase (or no file) is the same answer
         // for every host, asking or not.
@@ -76,10 +82,10 @@ async fn load(path: &Path, prompter: &Prompter) -> KeyState {
         Err(e) => return KeyState::Unusable(format!("not a usable private key ({e})")),
     }
     if !prompter.can_ask() {
-        return KeyState::Unusable(
-            "is passphrase-protected and sshdeck cannot ask (batch mode); load it into ssh-agent"
-                .into(),
-        );
+        return KeyState::Unusable(format!(
+            "is passphrase-protected and {}; load it into ssh-agent",
+            prompter.cannot_ask_why()
+        ));
     }
     for attempt in 0..PASSPHRASE_TRIES {
         let q = Question::Passphrase {

@@ -91,7 +91,16 @@ pub struct Prompt {
 pub struct Prompter {
     tx: Option<mpsc::Sender<Prompt>>,
     waits: Arc<UserWait>,
+    /// Without `tx`: stdin is not a terminal, as opposed to batch mode
+    /// asked for. The refusals say which, so a user who never gave
+    /// `--batch` is not told about it.
+    no_terminal: bool,
 }
+
+/// Why nobody could be asked, for refusals: batch mode.
+pub const CANNOT_ASK_BATCH: &str = "sshdeck cannot ask in batch mode";
+/// Why nobody could be asked, for refusals: no terminal.
+pub const CANNOT_ASK_NO_TTY: &str = "no terminal to ask on (stdin is not a terminal)";
 
 /// How long sshdeck has waited for the user, over all questions: while a
 /// question is open, connect timeouts do not run (see
@@ -147,6 +156,7 @@ impl Prompter {
             Prompter {
                 tx: Some(tx),
                 waits,
+                no_terminal: false,
             },
             rx,
         )
@@ -155,6 +165,26 @@ impl Prompter {
     /// Nobody to ask: every question is declined.
     pub fn batch() -> Prompter {
         Prompter::default()
+    }
+
+    /// Nobody to ask because stdin is not a terminal (no `--batch`):
+    /// every question is declined, and refusals say why.
+    pub fn no_terminal() -> Prompter {
+        Prompter {
+            no_terminal: true,
+            ..Prompter::default()
+        }
+    }
+
+    /// Why a question could not be asked: [`CANNOT_ASK_NO_TTY`] for a
+    /// prompter made by [`Prompter::no_terminal`], else
+    /// [`CANNOT_ASK_BATCH`].
+    pub fn cannot_ask_why(&self) -> &'static str {
+        if self.no_terminal && self.tx.is_none() {
+            CANNOT_ASK_NO_TTY
+        } else {
+            CANNOT_ASK_BATCH
+        }
     }
 
     /// Time spent with a question open, in all: a clock that only runs

@@ -2,20 +2,24 @@
 //! `asciinema play` replays them), command output as plain text logs.
 //!
 //! Both get output after secrets were masked, and never user input (which
-//! may hold passwords typed at a prompt). Files are created 0600: they can
+//! may hold passwords typed at a prompt, and a command typed with a leading
+//! space is meant to be kept nowhere). Files are created 0600: they can
 //! hold anything the hosts printed. A recording that cannot be written is
 //! reported once and then dropped; it never stops the session.
+//!
+//! Every event goes to the file as it comes: sshdeck may end by quitting
+//! with shells open, SIGTERM, SIGHUP or a panic, and a buffer that only a
+//! timer or `finish` emptied lost the last command's output on those ways
+//! out. Output arrives in chunks of up to a channel window, so a write per
+//! chunk costs little.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::text::ansi::AnsiParser;
-
-/// Write buffered events to disk at least this often.
-const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
 fn open_private(path: &Path, append: bool) -> std::io::Result<File> {
     if let Some(dir) = path.parent()
@@ -53,9 +57,9 @@ pub fn log_path(dir: &Path, host: &str) -> PathBuf {
 }
 
 pub struct Asciicast {
-    out: BufWriter<File>,
+    /// Unbuffered: each event is one write(2), on disk whatever ends us.
+    out: File,
     start: Instant,
-    last_flush: Instant,
     /// An incomplete UTF-8 character carried to the next chunk (the format
     /// stores output as JSON strings).
     tail: Vec<u8>,
@@ -70,7 +74,7 @@ impl Asciicast {
         term: &str,
         title: &str,
     ) -> std::io::Result<Self> {
-        let mut out = BufWriter::new(open_private(path, false)?);
+        let mut out = open_private(path, false)?;
         let header = serde_json::json!({
             "version": 2,
             "width": cols,
@@ -79,11 +83,10 @@ impl Asciicast {
             "title": title,
             "env": { "TERM": term },
         });
-        writeln!(out, "{header}")?;
+        out.write_all(format!("{header}\n").as_bytes())?;
         Ok(Asciicast {
             out,
             start: Instant::now(),
-            last_flush: Instant::now(),
             tail: Vec::new(),
             path: path.to_path_buf(),
         })
@@ -92,12 +95,9 @@ impl Asciicast {
     fn event(&mut self, code: &str, data: &str) -> std::io::Result<()> {
         let t = self.start.elapsed().as_secs_f64();
         let line = serde_json::json!([(t * 1e6).round() / 1e6, code, data]);
-        writeln!(self.out, "{line}")?;
-        if self.last_flush.elapsed() >= FLUSH_EVERY {
-            self.out.flush()?;
-            self.last_flush = Instant::now();
-        }
-        Ok(())
+        // One write per event, so a reader never meets half a line unless
+        // the disk filled.
+        self.out.write_all(format!("{line}\n").as_bytes())
     }
 
     pub fn output(&mut self, data: &[u8]) -> std::io::Result<()> {
@@ -121,34 +121,36 @@ impl Asciicast {
             let rest = String::from_utf8_lossy(&std::mem::take(&mut self.tail)).into_owned();
             self.event("o", &rest)?;
         }
-        self.out.flush()
+        Ok(())
     }
 }
 
 /// Plain text of one command's output on one host, appended to the host's
-/// log with a header and a footer line. Escape sequences are removed.
+/// log with a header and a footer line. Escape sequences are removed. The
+/// header says when, not what: the command is typed input, and one typed
+/// with a leading space must be kept nowhere.
 pub struct ExecLog {
-    out: BufWriter<File>,
+    /// Unbuffered, as [`Asciicast`]: each finished line is on disk at once.
+    out: File,
     stdout: AnsiParser,
     stderr: AnsiParser,
-    last_flush: Instant,
     pub path: PathBuf,
 }
 
 impl ExecLog {
-    pub fn open(path: &Path, command: &str) -> std::io::Result<Self> {
-        let mut out = BufWriter::new(open_private(path, true)?);
-        writeln!(
-            out,
-            "### {} UTC $ {}",
-            crate::text::utc_minute(unix_now()),
-            crate::text::sanitize::clean(command)
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        let mut out = open_private(path, true)?;
+        out.write_all(
+            format!(
+                "### {} UTC command started\n",
+                crate::text::utc_minute(unix_now())
+            )
+            .as_bytes(),
         )?;
         Ok(ExecLog {
             out,
             stdout: AnsiParser::new(16 * 1024),
             stderr: AnsiParser::new(16 * 1024),
-            last_flush: Instant::now(),
             path: path.to_path_buf(),
         })
     }
@@ -161,21 +163,16 @@ impl ExecLog {
             &mut self.stdout
         };
         parser.feed(data, &mut |l| lines.push(l.plain()));
-        for l in lines {
-            if stderr {
-                writeln!(self.out, "[stderr] {l}")?;
-            } else {
-                writeln!(self.out, "{l}")?;
-            }
-        }
-        if self.last_flush.elapsed() >= FLUSH_EVERY {
-            self.out.flush()?;
-            self.last_flush = Instant::now();
+        let prefix = if stderr { "[stderr] " } else { "" };
+        let text: String = lines.iter().map(|l| format!("{prefix}{l}\n")).collect();
+        if !text.is_empty() {
+            self.out.write_all(text.as_bytes())?;
         }
         Ok(())
     }
 
     pub fn finish(mut self, how: &str) -> std::io::Result<()> {
+        let mut text = String::new();
         for stderr in [false, true] {
             let mut lines = Vec::new();
             let parser = if stderr {
@@ -186,11 +183,11 @@ impl ExecLog {
             parser.finish(&mut |l| lines.push(l.plain()));
             for l in lines {
                 let prefix = if stderr { "[stderr] " } else { "" };
-                writeln!(self.out, "{prefix}{l}")?;
+                text.push_str(&format!("{prefix}{l}\n"));
             }
         }
-        writeln!(self.out, "### {how}")?;
-        self.out.flush()
+        text.push_str(&format!("### {how}\n"));
+        self.out.write_all(text.as_bytes())
     }
 }
 
@@ -237,8 +234,8 @@ mod tests {
     fn exec_log_appends_plain_text_per_command() {
         let dir = tempfile::tempdir().unwrap();
         let path = log_path(dir.path(), "db1");
-        for cmd in ["uptime", "df"] {
-            let mut l = ExecLog::open(&path, cmd).unwrap();
+        for _ in ["uptime", "df"] {
+            let mut l = ExecLog::open(&path).unwrap();
             l.output(false, b"\x1b[31mred\x1b[0m li").unwrap();
             l.output(false, b"ne\nlast").unwrap();
             l.output(true, b"oops\n").unwrap();
@@ -246,12 +243,31 @@ mod tests {
         }
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].starts_with("### ") && lines[0].ends_with("$ uptime"));
+        assert!(lines[0].starts_with("### ") && lines[0].ends_with(" UTC command started"));
         assert_eq!(
             &lines[1..5],
             ["red line", "[stderr] oops", "last", "### exit 0"]
         );
-        assert!(lines[5].ends_with("$ df"));
+        assert!(lines[5].ends_with(" UTC command started"));
         assert_eq!(lines.len(), 10);
+    }
+
+    /// A process that ends without `finish` or drop (exit, a signal's
+    /// default action, abort) still leaves every event received on disk.
+    #[test]
+    fn recordings_are_on_disk_before_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let cast = cast_path(dir.path(), "web1");
+        let mut c = Asciicast::create(&cast, 80, 24, "xterm", "web1").unwrap();
+        c.output(b"$ last-command\r\nlast-output\r\n").unwrap();
+        std::mem::forget(c);
+        let text = std::fs::read_to_string(&cast).unwrap();
+        assert!(text.contains("last-output"), "{text}");
+        let log = log_path(dir.path(), "web1");
+        let mut l = ExecLog::open(&log).unwrap();
+        l.output(false, b"line-one\n").unwrap();
+        std::mem::forget(l);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.ends_with("line-one\n"), "{text}");
     }
 }

@@ -123,6 +123,21 @@ impl TrustStore {
         req: &TrustRequest<'_>,
         offered: &PublicKeyOrCertificate,
     ) -> Result<(), HostError> {
+        let r = self.decide_inner(req, offered).await;
+        // The decision for `--log`: trusted (known, accepted or saved), or
+        // refused with the reason (the fingerprint, never anything secret).
+        match &r {
+            Ok(()) => tracing::info!(host = %req.name(), "host key trusted"),
+            Err(e) => tracing::info!(host = %req.name(), "host key refused: {e}"),
+        }
+        r
+    }
+
+    async fn decide_inner(
+        &self,
+        req: &TrustRequest<'_>,
+        offered: &PublicKeyOrCertificate,
+    ) -> Result<(), HostError> {
         let name = req.name();
         let key = match self.judge(req, offered, &name)? {
             Judged::Trusted => return Ok(()),
@@ -170,9 +185,16 @@ impl TrustStore {
             }
             HostKeyPolicy::Ask => {
                 if req.batch || !req.prompter.can_ask() {
-                    return Err(unknown(
-                        "cannot ask in batch mode; use --host-key-policy accept-new or add it to known_hosts",
-                    ));
+                    // BatchMode on the host is batch mode whatever the
+                    // terminal; otherwise the prompter knows why.
+                    let why = if req.batch {
+                        crate::engine::prompt::CANNOT_ASK_BATCH
+                    } else {
+                        req.prompter.cannot_ask_why()
+                    };
+                    return Err(unknown(&format!(
+                        "{why}; use --host-key-policy accept-new or add it to known_hosts"
+                    )));
                 }
                 let question = Question::HostKey {
                     host: name.clone(),

@@ -138,6 +138,12 @@ impl Inventory {
         v
     }
 
+    /// Every named host (config.toml, then ssh_config's concrete `Host`
+    /// entries), in that order.
+    pub fn host_names(&self) -> Vec<String> {
+        self.named_hosts().into_iter().map(|(n, _)| n).collect()
+    }
+
     /// The ssh_config files as read (none with `-F none`).
     pub fn ssh_config(&self) -> Option<&SshConfig> {
         self.ssh.as_ref()

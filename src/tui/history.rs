@@ -81,7 +81,31 @@ pub fn append(path: &Path, command: &str) -> io::Result<()> {
     if perms.mode() & 0o077 != 0 {
         f.set_permissions(fs::Permissions::from_mode(0o600))?;
     }
+    // A command run again right away is not written again: the file
+    // holds no consecutive repeats (the lock makes the check and the
+    // append one step for every sshdeck process).
+    if ends_with_line(path, line.as_bytes())? {
+        return Ok(());
+    }
     f.write_all(line.as_bytes())
+}
+
+/// Whether the file's last line is `line` (which ends in a newline): only
+/// its tail is read, so appending stays cheap however long the file is.
+fn ends_with_line(path: &Path, line: &[u8]) -> io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    let want = line.len() as u64;
+    if len < want {
+        return Ok(false);
+    }
+    // One byte more than the line, to see that a newline precedes it.
+    let start = len.saturating_sub(want + 1);
+    f.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::with_capacity((len - start) as usize);
+    f.take(len - start).read_to_end(&mut tail)?;
+    Ok(tail.ends_with(line) && (tail.len() == line.len() || tail[0] == b'\n'))
 }
 
 /// Replace the file with `kept`, atomically, still 0600.
@@ -127,6 +151,23 @@ mod tests {
         };
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(path.parent().unwrap_or(&path)), 0o700);
+    }
+
+    #[test]
+    fn a_command_repeated_at_once_is_written_once() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("history");
+        for c in ["uptime", "uptime", "df -h", "uptime", "uptime", "uptime"] {
+            append(&path, c).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(text, "\"uptime\"\n\"df -h\"\n\"uptime\"\n");
+        // A last line that only ends like the command (`"\"b"` and `"b"`)
+        // is another command.
+        append(&path, "\"b").unwrap_or_else(|e| panic!("{e}"));
+        append(&path, "b").unwrap_or_else(|e| panic!("{e}"));
+        let h = load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(h, vec!["df -h", "uptime", "\"b", "b"]);
     }
 
     #[test]

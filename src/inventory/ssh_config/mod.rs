@@ -103,6 +103,20 @@ pub const DEFAULT_IDENTITIES: &[&str] = &[
     "~/.ssh/id_dsa",
 ];
 
+/// UserKnownHostsFile when ssh_config sets none: under `$HOME`, the files
+/// sshdeck checks without ssh_config (cli::setup), so `hosts -G` prints
+/// what is really read. OpenSSH takes the password database's home here;
+/// the two differ only when `$HOME` was changed.
+fn default_user_known_hosts() -> Vec<String> {
+    let home = crate::engine::target::home_dir()
+        .map(|h| h.display().to_string())
+        .unwrap_or_else(|| "~".into());
+    vec![
+        format!("{home}/.ssh/known_hosts"),
+        format!("{home}/.ssh/known_hosts2"),
+    ]
+}
+
 fn default_global() -> Vec<String> {
     vec![
         "/etc/ssh/ssh_known_hosts".into(),
@@ -336,12 +350,10 @@ impl Resolved {
         if self.user_known_hosts.is_none() && self.global_known_hosts.is_none() {
             return None;
         }
-        let user = self.user_known_hosts.clone().unwrap_or_else(|| {
-            ["known_hosts", "known_hosts2"]
-                .iter()
-                .map(|f| format!("{}/.ssh/{f}", self.local.home))
-                .collect()
-        });
+        let user = self
+            .user_known_hosts
+            .clone()
+            .unwrap_or_else(default_user_known_hosts);
         let global = self
             .global_known_hosts
             .clone()
@@ -426,12 +438,10 @@ impl Resolved {
             .clone()
             .unwrap_or_else(default_global);
         v.push(("globalknownhostsfile", global.join(" ")));
-        let user = self.user_known_hosts.clone().unwrap_or_else(|| {
-            vec![
-                format!("{}/.ssh/known_hosts", self.local.home),
-                format!("{}/.ssh/known_hosts2", self.local.home),
-            ]
-        });
+        let user = self
+            .user_known_hosts
+            .clone()
+            .unwrap_or_else(default_user_known_hosts);
         v.push(("userknownhostsfile", user.join(" ")));
         v.push((
             "connecttimeout",
