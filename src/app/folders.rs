@@ -74,18 +74,15 @@ impl Folders {
                 continue;
             }
             match tags.first() {
-                Some(t) => {
-                    let f = folders.entry(t.clone()).or_default();
-                    f.push(i);
-                    // A tag joining a group's folder: keep inventory order.
-                    if f.len() > 1 && f[f.len() - 2] > i {
-                        f.sort_unstable();
-                    }
-                }
+                Some(t) => folders.entry(t.clone()).or_default().push(i),
                 None => ungrouped.push(i),
             }
         }
         let mut out: Vec<(String, Vec<usize>)> = folders.into_iter().collect();
+        // Tag hosts may have joined a group's folder: inventory order.
+        for (_, members) in &mut out {
+            members.sort_unstable();
+        }
         if !out.is_empty() && !ungrouped.is_empty() {
             out.push((UNGROUPED.to_string(), ungrouped));
         }

@@ -19,6 +19,8 @@ use crate::text::shorten;
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let focused = s.focus == Focus::Hosts;
     let title = format!(" Hosts {}/{} ", s.selected_count(), s.hosts.len());
+    // The column titles share the top border with this one.
+    let title_w = title.chars().count() + 1;
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))
@@ -38,7 +40,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             .skip(first)
             .take(usize::from(area.height.saturating_sub(2)));
         let widths: Vec<usize> = s.deck.columns.iter().map(fact_col_width).collect();
-        columns_that_fit(width, host_need(s, on_screen), &widths)
+        columns_that_fit(width, host_need(s, on_screen).max(title_w), &widths)
     } else {
         0
     };
