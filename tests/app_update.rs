@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use sshdeck::app::state::{Focus, HostState, Overlay, RunResult};
+use sshdeck::app::state::{Focus, HostState, Overlay, Row, RunResult};
 use sshdeck::app::{AppState, Effect, Msg, update};
 use sshdeck::engine::{
     Answer, Event, EventKind, ExitStatus, HostError, HostId, HostKeyDecision, JobId, Question,
@@ -117,6 +117,33 @@ fn g_selects_groups_tags_and_node_sets() {
         "{:?}",
         s.status
     );
+}
+
+#[test]
+fn a_config_group_is_a_folder_that_selects_and_folds() {
+    let mut s = state();
+    // [groups] webs = "web[1-2]" is a folder; db1 stays under its tag.
+    let folders: Vec<String> = s
+        .rows()
+        .iter()
+        .filter_map(|r| match r {
+            Row::Group { name, hosts, .. } => Some(format!("{name} ({hosts})")),
+            Row::Host(_) => None,
+        })
+        .collect();
+    assert_eq!(folders, ["db (1)", "webs (2)"]);
+    // Down to the webs folder; Space selects its hosts, again clears them.
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(names(&s), ["web1", "web2"]);
+    key(&mut s, KeyCode::Char(' '));
+    assert!(names(&s).is_empty());
+    // Enter folds it, then unfolds it.
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.rows().len(), 3);
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.rows().len(), 5);
 }
 
 #[test]

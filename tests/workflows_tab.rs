@@ -320,6 +320,13 @@ fn a_recipe_runs_from_the_palette_and_shows_each_hosts_steps() {
     insta::assert_snapshot!(draw(&s, 100, 20));
     let run = s.recipe.as_ref().unwrap();
     assert_eq!((run.running(), run.failed()), (2, 1));
+    // Narrower: the recipe's name gives way, its progress and keys stay.
+    let narrow = draw(&s, 80, 20);
+    let top = narrow.lines().next().unwrap();
+    assert!(
+        top.contains("R… · 2/4 hosts done, 1 failed · x cancel · Esc panes ┐"),
+        "{top}"
+    );
     // x cancels the recipe here, not a command.
     assert!(matches!(
         &key(&mut s, KeyCode::Char('x'))[..],

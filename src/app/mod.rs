@@ -3,6 +3,7 @@
 
 pub mod facts;
 pub mod files;
+pub mod folders;
 pub mod gather;
 pub mod help;
 pub mod hosts;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tui_textarea::TextArea;
 
 use super::files::state::FilesView;
+use super::folders::Folders;
 use super::keymap::{Action, Keymap};
 use super::options::CommandOptions;
 use super::palette::Palette;
@@ -116,11 +117,12 @@ pub enum Overlay {
     Palette,
 }
 
-/// A row of the host list: a tag header or a host.
+/// A row of the host list: a folder (a group or tag) or a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Row {
     Group {
-        tag: String,
+        /// The group or tag; "" for the hosts in neither.
+        name: String,
         hosts: usize,
         folded: bool,
     },
@@ -231,6 +233,9 @@ pub struct AppState {
     /// Bumped whenever any host's facts change, so the cached rows know
     /// when a fact-sorted list must be sorted again.
     pub facts_rev: u64,
+    /// The host list's folders, from the groups and tags, which are fixed
+    /// for the life of the state.
+    pub folders: Folders,
     /// The host list as last laid out, and what it was laid out from.
     /// A frame at 10,000 hosts then costs what a frame at 100 does.
     rows_cache: RefCell<Option<RowsCache>>,
@@ -263,7 +268,7 @@ pub struct HelpView {
     pub back: Option<Box<Overlay>>,
 }
 
-/// Host-list order inside each tag group.
+/// Host-list order inside each folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
     /// Inventory order.
@@ -296,8 +301,13 @@ impl AppState {
                 fact_errors: BTreeMap::new(),
                 facts_watched: false,
             })
-            .collect();
+            .collect::<Vec<HostRow>>();
+        let folders = Folders::new(
+            hosts.iter().map(|h| (h.label.as_str(), h.tags.as_slice())),
+            &groups,
+        );
         AppState {
+            folders,
             hosts,
             groups,
             outputs,
@@ -339,7 +349,7 @@ impl AppState {
         self.deck.job.as_ref().map_or(0, |j| j.running)
     }
 
-    /// The host list as shown: grouped by first tag (untagged last),
+    /// The host list as shown: in folders (see `super::folders`),
     /// filtered, with folded groups collapsed. Laid out again only when
     /// the filter, folds, sort or (for a fact sort) the facts changed.
     pub fn rows(&self) -> Rc<[Row]> {
@@ -365,45 +375,31 @@ impl AppState {
     }
 
     fn layout_rows(&self) -> Vec<Row> {
-        let mut by_tag: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        let mut untagged = Vec::new();
-        for (i, h) in self.hosts.iter().enumerate() {
-            if !self.deck.filter.is_empty() && !fuzzy_match(&self.deck.filter, &h.label) {
-                continue;
-            }
-            match h.tags.first() {
-                Some(t) => by_tag.entry(t.as_str()).or_default().push(i),
-                None => untagged.push(i),
-            }
-        }
-        for hosts in by_tag.values_mut().chain(std::iter::once(&mut untagged)) {
-            self.sort_hosts(hosts);
+        let shown = |i: &usize| {
+            self.deck.filter.is_empty() || fuzzy_match(&self.deck.filter, &self.hosts[*i].label)
+        };
+        if self.folders.0.is_empty() {
+            let mut hosts: Vec<usize> = (0..self.hosts.len()).filter(shown).collect();
+            self.sort_hosts(&mut hosts);
+            return hosts.into_iter().map(Row::Host).collect();
         }
         let mut rows = Vec::new();
-        let grouped = !by_tag.is_empty();
-        for (tag, hosts) in by_tag {
-            let folded = self.deck.folded.contains(tag);
+        for (name, members) in &self.folders.0 {
+            let mut hosts: Vec<usize> = members.iter().copied().filter(shown).collect();
+            if hosts.is_empty() {
+                continue;
+            }
+            let folded = self.deck.folded.contains(name);
             rows.push(Row::Group {
-                tag: tag.to_string(),
+                name: name.clone(),
                 hosts: hosts.len(),
                 folded,
             });
             if !folded {
+                self.sort_hosts(&mut hosts);
                 rows.extend(hosts.into_iter().map(Row::Host));
             }
         }
-        if grouped && !untagged.is_empty() {
-            let folded = self.deck.folded.contains("");
-            rows.push(Row::Group {
-                tag: String::new(),
-                hosts: untagged.len(),
-                folded,
-            });
-            if folded {
-                return rows;
-            }
-        }
-        rows.extend(untagged.into_iter().map(Row::Host));
         rows
     }
 }
@@ -490,7 +486,7 @@ mod tests {
         assert_eq!(
             rows[0],
             Row::Group {
-                tag: "db".into(),
+                name: "db".into(),
                 hosts: 1,
                 folded: false
             }
@@ -501,7 +497,7 @@ mod tests {
         assert_eq!(
             rows[0],
             Row::Group {
-                tag: "db".into(),
+                name: "db".into(),
                 hosts: 1,
                 folded: true
             }
@@ -509,12 +505,57 @@ mod tests {
         assert_eq!(
             rows[1],
             Row::Group {
-                tag: "web".into(),
+                name: "web".into(),
                 hosts: 1,
                 folded: false
             }
         );
         assert_eq!(rows[2], Row::Host(0));
         assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
+    fn a_config_group_is_a_folder_of_its_hosts_and_folds() {
+        let groups = [("web".to_string(), "web[1-2]".to_string())]
+            .into_iter()
+            .collect();
+        let mut s = AppState::new(
+            vec![
+                ("web1".into(), vec![]),
+                ("db1".into(), vec!["db".into()]),
+                ("web2".into(), vec!["prod".into()]),
+                ("lone".into(), vec![]),
+            ],
+            groups,
+            100,
+        );
+        let folder = |name: &str, hosts, folded| Row::Group {
+            name: name.into(),
+            hosts,
+            folded,
+        };
+        assert_eq!(
+            &s.rows()[..],
+            &[
+                folder("db", 1, false),
+                Row::Host(1),
+                folder("web", 2, false),
+                Row::Host(0),
+                Row::Host(2),
+                folder("", 1, false),
+                Row::Host(3),
+            ]
+        );
+        s.deck.folded.insert("web".into());
+        assert_eq!(
+            &s.rows()[..],
+            &[
+                folder("db", 1, false),
+                Row::Host(1),
+                folder("web", 2, true),
+                folder("", 1, false),
+                Row::Host(3),
+            ]
+        );
     }
 }

@@ -1,23 +1,26 @@
-//! The host list: tag groups, state glyphs, selection, last result, and the
+//! The host list: folders (groups and tags), state glyphs, selection, last result, and the
 //! failure cause on a detail line.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::fit::columns_that_fit;
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
 use crate::app::layout::fact_col_width;
 use crate::app::mouse::host_list_offset;
-use crate::app::state::{Focus, HostState, LineInput, Row, RunResult, Sort};
+use crate::app::state::{Focus, HostRow, HostState, LineInput, Row, RunResult, Sort};
 use crate::inventory::facts_config::Level;
 use crate::text::shorten;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let focused = s.focus == Focus::Hosts;
     let title = format!(" Hosts {}/{} ", s.selected_count(), s.hosts.len());
+    // The column titles share the top border with this one.
+    let title_w = title.chars().count() + 1;
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))
@@ -25,15 +28,27 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     if !s.deck.filter.is_empty() {
         block = block.title_bottom(format!(" filter: {} ", s.deck.filter));
     }
+    let rows = s.rows();
+    let first = host_list_offset(s, area);
+    let width = usize::from(area.width.saturating_sub(2));
     let with_facts = s.hosts.iter().any(|h| !h.facts.is_empty());
-    if with_facts && !s.deck.columns.is_empty() {
-        block = block.title(column_titles(s).right_aligned());
+    // Fact columns that fit beside what the rows on screen need of their
+    // own; the same for every row, so values stay under their titles.
+    let cols = if with_facts {
+        let on_screen = rows
+            .iter()
+            .skip(first)
+            .take(usize::from(area.height.saturating_sub(2)));
+        let widths: Vec<usize> = s.deck.columns.iter().map(fact_col_width).collect();
+        columns_that_fit(width, host_need(s, on_screen).max(title_w), &widths)
+    } else {
+        0
+    };
+    if cols > 0 {
+        block = block.title(column_titles(s, cols).right_aligned());
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let rows = s.rows();
-    let width = usize::from(inner.width);
-    let first = host_list_offset(s, area);
     let mut lines: Vec<Line> = Vec::new();
     for (i, row) in rows.iter().enumerate().skip(first) {
         if lines.len() >= usize::from(inner.height) {
@@ -41,15 +56,23 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         }
         let cursor = focused && i == s.deck.cursor;
         let mut line = match row {
-            Row::Group { tag, hosts, folded } => {
+            Row::Group {
+                name,
+                hosts,
+                folded,
+            } => {
                 let arrow = if *folded { "▸" } else { "▾" };
-                let name = if tag.is_empty() { "(untagged)" } else { tag };
+                let name = if name.is_empty() {
+                    crate::app::folders::UNGROUPED_TITLE
+                } else {
+                    name
+                };
                 Line::from(vec![Span::styled(
                     format!("{arrow} {name} ({hosts})"),
                     Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
                 )])
             }
-            Row::Host(h) => host_line(s, *h, width, with_facts),
+            Row::Host(h) => host_line(s, *h, width, cols),
         };
         if cursor {
             line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
@@ -104,13 +127,14 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     }
 }
 
-/// The column titles over the values, on the top border; the sorted
-/// column has an arrow.
-fn column_titles(s: &AppState) -> Line<'static> {
+/// The first `cols` column titles over the values, on the top border;
+/// the sorted column has an arrow.
+fn column_titles(s: &AppState, cols: usize) -> Line<'static> {
     let spans: Vec<Span> = s
         .deck
         .columns
         .iter()
+        .take(cols)
         .enumerate()
         .map(|(i, c)| {
             let arrow = match s.deck.sort {
@@ -136,13 +160,14 @@ fn column_titles(s: &AppState) -> Line<'static> {
     Line::from(spans)
 }
 
-/// A host's fact values, right-aligned under the titles and coloured by
-/// each column's thresholds.
-fn fact_spans(s: &AppState, h: usize) -> Vec<Span<'static>> {
+/// A host's values of the first `cols` fact columns, right-aligned under
+/// the titles and coloured by each column's thresholds.
+fn fact_spans(s: &AppState, h: usize, cols: usize) -> Vec<Span<'static>> {
     let host = &s.hosts[h];
     s.deck
         .columns
         .iter()
+        .take(cols)
         .map(|c| {
             let w = fact_col_width(c);
             let collector = c.fact.split('.').next().unwrap_or("");
@@ -169,7 +194,50 @@ fn fact_spans(s: &AppState, h: usize) -> Vec<Span<'static>> {
         .collect()
 }
 
-fn host_line(s: &AppState, h: usize, width: usize, with_facts: bool) -> Line<'static> {
+/// Columns a host row needs before any fact column: state glyph and
+/// mark (6), the name up to `NAME_KEPT`, a space, the result with its time.
+fn host_need<'a>(s: &AppState, rows: impl Iterator<Item = &'a Row>) -> usize {
+    let (mut name, mut result) = (4, 0);
+    for r in rows {
+        if let Row::Host(h) = r {
+            let host = &s.hosts[*h];
+            name = name.max(host.label.chars().count().min(NAME_KEPT));
+            let (code, elapsed, _) = result_parts(host);
+            result = result.max(full_result(&code, elapsed).chars().count());
+        }
+    }
+    6 + name + 1 + result
+}
+
+/// A name keeps up to this many characters before the result or a fact
+/// column takes its room; longer names are shortened with an ellipsis.
+const NAME_KEPT: usize = 10;
+
+/// The last result's code (or "…", or failure kind), time and colour.
+fn result_parts(host: &HostRow) -> (String, Option<std::time::Duration>, Color) {
+    match host.last.as_ref().map(|l| (&l.result, l.elapsed)) {
+        None => (String::new(), None, MUTED),
+        Some((RunResult::Running, _)) => ("…".to_string(), None, WARN),
+        Some((RunResult::Exit(st), el)) => {
+            let code = match st {
+                crate::engine::ExitStatus::Code(c) => c.to_string(),
+                crate::engine::ExitStatus::Signal { name, .. } => format!("SIG{name}"),
+            };
+            let c = if st.success() { OK } else { BAD };
+            (code, el, c)
+        }
+        Some((RunResult::Failed { kind, .. }, el)) => (kind.clone(), el, BAD),
+    }
+}
+
+fn full_result(code: &str, elapsed: Option<std::time::Duration>) -> String {
+    match elapsed {
+        Some(_) => format!("{code} {}", fmt_elapsed(elapsed)),
+        None => code.to_string(),
+    }
+}
+
+fn host_line(s: &AppState, h: usize, width: usize, cols: usize) -> Line<'static> {
     let host = &s.hosts[h];
     let (glyph, color) = if host.auth_needed {
         ("?", WARN)
@@ -183,34 +251,15 @@ fn host_line(s: &AppState, h: usize, width: usize, with_facts: bool) -> Line<'st
         }
     };
     let mark = if host.selected { "[x]" } else { "[ ]" };
-    let (code, elapsed, rcolor) = match host.last.as_ref().map(|l| (&l.result, l.elapsed)) {
-        None => (String::new(), None, MUTED),
-        Some((RunResult::Running, _)) => ("…".to_string(), None, WARN),
-        Some((RunResult::Exit(st), el)) => {
-            let code = match st {
-                crate::engine::ExitStatus::Code(c) => c.to_string(),
-                crate::engine::ExitStatus::Signal { name, .. } => format!("SIG{name}"),
-            };
-            let c = if st.success() { OK } else { BAD };
-            (code, el, c)
-        }
-        Some((RunResult::Failed { kind, .. }, el)) => (kind.clone(), el, BAD),
-    };
-    let facts = if with_facts {
-        fact_spans(s, h)
-    } else {
-        Vec::new()
-    };
+    let (code, elapsed, rcolor) = result_parts(host);
+    let facts = fact_spans(s, h, cols);
     let facts_w: usize = facts.iter().map(|sp| sp.content.chars().count()).sum();
     // In a narrow list the time goes first, then the result is shortened
     // with an ellipsis: never cut mid-word at the border.
-    // The name keeps up to 10 characters before the result shrinks.
-    let name_min = host.label.chars().count().clamp(4, 10);
+    // The name keeps up to NAME_KEPT characters before the result shrinks.
+    let name_min = host.label.chars().count().clamp(4, NAME_KEPT);
     let room = width.saturating_sub(7 + facts_w + name_min);
-    let full = match elapsed {
-        Some(_) => format!("{code} {}", fmt_elapsed(elapsed)),
-        None => code.clone(),
-    };
+    let full = full_result(&code, elapsed);
     let result = if full.chars().count() <= room {
         full
     } else {
@@ -229,7 +278,7 @@ fn host_line(s: &AppState, h: usize, width: usize, with_facts: bool) -> Line<'st
         Span::raw(name),
         Span::styled(format!(" {result}"), Style::new().fg(rcolor)),
     ];
-    if with_facts {
+    if !facts.is_empty() {
         // Push the values to the right edge, under their titles.
         let used: usize = spans.iter().map(|sp| sp.content.chars().count()).sum();
         let pad = width.saturating_sub(used + facts_w);

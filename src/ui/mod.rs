@@ -5,6 +5,7 @@ mod command;
 mod dialog;
 mod files;
 mod files_dialog;
+mod fit;
 mod gathered;
 mod help;
 mod host_info;

@@ -61,16 +61,7 @@ pub fn render(f: &mut Frame, s: &AppState, lay: &AppLayout) {
         );
         return;
     };
-    let done = job.targets.len() - job.running.min(job.targets.len());
-    let mut title = format!(
-        " {} · {}/{} done ",
-        one_line(&job.command, 40),
-        done,
-        job.targets.len()
-    );
-    if lay.pages > 1 && !s.deck.panes.zoomed {
-        title.push_str(&format!("· page {}/{} ", lay.page + 1, lay.pages));
-    }
+    let title = job_title(s, lay, job);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))
@@ -99,6 +90,18 @@ pub fn render(f: &mut Frame, s: &AppState, lay: &AppLayout) {
             r,
         );
     }
+}
+
+/// The output block's title: the command, shortened to leave room for
+/// its state (hosts done, the page) which is always shown whole.
+fn job_title(s: &AppState, lay: &AppLayout, job: &crate::app::state::Job) -> String {
+    let done = job.targets.len() - job.running.min(job.targets.len());
+    let mut state = format!("{done}/{} done", job.targets.len());
+    if lay.pages > 1 && !s.deck.panes.zoomed {
+        state.push_str(&format!(" · page {}/{}", lay.page + 1, lay.pages));
+    }
+    let width = usize::from(lay.output.width.saturating_sub(2));
+    super::fit::fit_title(&one_line(&job.command, 40), &state, width)
 }
 
 fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {

@@ -21,9 +21,9 @@ const CELL: usize = 11;
 
 pub fn render(f: &mut Frame, s: &AppState, run: &RecipeRun, area: Rect) {
     let done = run.hosts.len() - run.running();
-    let title = format!(
-        " Recipe {} · {done}/{} done{} · {} cancel · {} panes ",
-        run.name,
+    // The name gives way first: progress and keys stay whole.
+    let state = format!(
+        "{done}/{} done{} · {} cancel · {} panes",
         crate::text::count(run.hosts.len(), "host", "hosts"),
         match run.failed() {
             0 => String::new(),
@@ -31,6 +31,11 @@ pub fn render(f: &mut Frame, s: &AppState, run: &RecipeRun, area: Rect) {
         },
         key_name(s, Context::Recipe, Action::CancelRecipe),
         key_name(s, Context::Recipe, Action::Back)
+    );
+    let title = super::fit::fit_title(
+        &format!("Recipe {}", run.name),
+        &state,
+        usize::from(area.width.saturating_sub(2)),
     );
     let block = Block::default()
         .borders(Borders::ALL)

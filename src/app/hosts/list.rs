@@ -1,5 +1,5 @@
 //! The host list's actions: move, select (hosts, groups, node sets),
-//! filter, fold tag groups, sort by facts, host info.
+//! filter, fold folders (groups and tags), sort by facts, host info.
 
 use tui_textarea::{CursorMove, TextArea};
 
@@ -31,9 +31,12 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         Action::Bottom => s.deck.cursor = last,
         Action::Select => match rows.get(s.deck.cursor) {
             Some(Row::Host(h)) => s.hosts[*h].selected = !s.hosts[*h].selected,
-            Some(Row::Group { tag, .. }) => {
-                let members: Vec<usize> = (0..s.hosts.len())
-                    .filter(|&i| s.hosts[i].tags.first().map_or(tag.is_empty(), |t| t == tag))
+            Some(Row::Group { name, .. }) => {
+                let members: Vec<usize> = s
+                    .folders
+                    .members(name)
+                    .iter()
+                    .copied()
                     .filter(|&i| shown(s, i))
                     .collect();
                 let all = members.iter().all(|&i| s.hosts[i].selected);
@@ -63,16 +66,16 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         Action::SelectGroup => open_input(s, LineInput::Group, ""),
         Action::ClearFilter => s.deck.filter.clear(),
         Action::Toggle | Action::Fold | Action::Unfold => match rows.get(s.deck.cursor) {
-            Some(Row::Group { tag, folded, .. }) => {
+            Some(Row::Group { name, folded, .. }) => {
                 let fold = match a {
                     Action::Fold => true,
                     Action::Unfold => false,
                     _ => !folded,
                 };
                 if fold {
-                    s.deck.folded.insert(tag.clone());
+                    s.deck.folded.insert(name.clone());
                 } else {
-                    s.deck.folded.remove(tag);
+                    s.deck.folded.remove(name);
                 }
             }
             Some(Row::Host(h)) if a == Action::Toggle => {
@@ -149,18 +152,12 @@ fn select_nodeset(s: &mut AppState, expr: &str) {
     if expr.trim().is_empty() {
         return;
     }
-    let mut groups = s.groups.clone();
-    for h in &s.hosts {
-        for t in &h.tags {
-            let e = groups.entry(t.clone()).or_default();
-            if !groups_contains(e, &h.label) {
-                if !e.is_empty() {
-                    e.push(',');
-                }
-                e.push_str(&h.label);
-            }
-        }
-    }
+    let groups = crate::app::folders::nodeset_groups(
+        s.hosts
+            .iter()
+            .map(|h| (h.label.as_str(), h.tags.as_slice())),
+        &s.groups,
+    );
     match crate::inventory::nodeset::expand(expr, &groups) {
         Ok(set) => {
             let names: Vec<String> = set.into_vec();
@@ -175,8 +172,4 @@ fn select_nodeset(s: &mut AppState, expr: &str) {
         }
         Err(e) => s.status = Some(e.to_string()),
     }
-}
-
-fn groups_contains(list: &str, name: &str) -> bool {
-    list.split(',').any(|n| n == name)
 }
