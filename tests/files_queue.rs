@@ -727,3 +727,37 @@ async fn an_edit_copy_is_private_and_goes_back_with_the_hosts_mode() {
         assert_eq!(mode(&a.join(name)), host_mode, "{name}: the host's mode");
     }
 }
+
+/// The host's copy changed while the user edited: nothing is uploaded, the
+/// edited copy stays, and the message names its path first, so a status
+/// line cut at the terminal's width still shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_the_host_changed_meanwhile_is_kept_and_its_path_shown_first() {
+    use sshdeck::tui::edit_session;
+    let farm = Farm::start(1);
+    let (e, ids) = farm_engine_drained(&farm);
+    let link = e.link(ids[0]);
+    let a = farm.hosts[0].files();
+    std::fs::write(a.join("conf.txt"), b"before\n").unwrap();
+    let mut s = edit_session::prepare(Some(link.clone()), "conf.txt".into())
+        .await
+        .unwrap();
+    std::fs::write(&s.local, b"mine\n").unwrap();
+    // Someone else changes the host's file meanwhile (another size).
+    std::fs::write(a.join("conf.txt"), b"theirs, longer\n").unwrap();
+    let local = s.local.clone();
+    let said = s.finish().await.unwrap_err();
+    let path = local.display().to_string();
+    let at = said
+        .find(&path)
+        .unwrap_or_else(|| panic!("the kept path is not in {said:?}"));
+    assert!(
+        at + path.len() <= 80,
+        "the path does not fit an 80-column status line: {said:?}"
+    );
+    assert_eq!(std::fs::read(&local).unwrap(), b"mine\n");
+    assert_eq!(
+        std::fs::read(a.join("conf.txt")).unwrap(),
+        b"theirs, longer\n"
+    );
+}

@@ -152,12 +152,17 @@ async fn finish(s: &mut EditSession) -> Result<String, String> {
         if let Some(d) = s.temp_dir.take() {
             let _kept = d.keep();
         }
-        return Err(format!(
-            "{}:{} changed on the host while you edited; not uploaded. Your version is kept at {}",
+        // The path comes first: a status line is cut at the terminal's
+        // width, and the path is the one thing the user must not lose.
+        // The log keeps it too.
+        let message = format!(
+            "not uploaded; your version is kept at {} ({}:{} changed on the host while you edited)",
+            s.local.display(),
             link.label,
             s.remote,
-            s.local.display()
-        ));
+        );
+        tracing::warn!(host = %link.label, remote = %s.remote, kept = %s.local.display(), "edit not uploaded: the host's copy changed");
+        return Err(message);
     }
     let opts = TransferOpts {
         resume: false,
