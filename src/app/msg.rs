@@ -118,9 +118,12 @@ impl FileOp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferAction {
     Pause,
-    /// Resume a paused job or retry a failed one's failed hosts.
+    /// Resume a paused or cancelled job, or retry a failed one's failed
+    /// hosts.
     Resume,
     Cancel,
+    /// Drop a finished job and what was kept to resume it.
+    Forget,
 }
 
 #[derive(Debug, Clone)]
