@@ -507,6 +507,70 @@ fn output_search_moves_the_view() {
     assert_eq!(s.deck.panes.scroll.get(&0), None);
 }
 
+/// `s` on an output pane asks where to save it: a dated name under the
+/// current directory, editable; Esc writes nothing; Enter asks the runner
+/// to write the header and the pane's plain text.
+#[test]
+fn saving_a_pane_asks_for_the_path_prefilled_and_esc_cancels() {
+    use sshdeck::app::state::LineInput;
+    let mut s = state();
+    // 2026-11-21 10:00:05 UTC
+    s.clock = || 1_795_255_205;
+    run(&mut s, "uptime");
+    ev(
+        &mut s,
+        0,
+        1,
+        EventKind::Stdout(Bytes::from("up \x1b[1m3\x1b[0m days\n")),
+    );
+    ev(
+        &mut s,
+        0,
+        1,
+        EventKind::Exit {
+            status: ExitStatus::Code(3),
+            elapsed: Duration::ZERO,
+        },
+    );
+    s.focus = Focus::Output;
+    assert!(
+        key(&mut s, KeyCode::Char('s')).is_empty(),
+        "nothing written yet"
+    );
+    let Some((LineInput::Save { host: 0 }, area)) = &s.deck.input else {
+        panic!("no save dialog");
+    };
+    assert_eq!(area.lines()[0], "./sshdeck-web1-20261121-100005.log");
+    let screen = {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| sshdeck::ui::render(f, &s)).unwrap();
+        format!("{}", t.backend())
+    };
+    assert!(
+        screen.contains("./sshdeck-web1-20261121-100005.log"),
+        "{screen}"
+    );
+    assert!(key(&mut s, KeyCode::Esc).is_empty());
+    assert!(s.deck.input.is_none(), "Esc closes the dialog");
+    // Edited: the name's end replaced.
+    key(&mut s, KeyCode::Char('s'));
+    for _ in 0.."20261121-100005.log".len() {
+        key(&mut s, KeyCode::Backspace);
+    }
+    typ(&mut s, "mine.txt");
+    let e = key(&mut s, KeyCode::Enter);
+    let [Effect::Save(req)] = e.as_slice() else {
+        panic!("Enter saves: {e:?}");
+    };
+    assert_eq!(req.path, "./sshdeck-web1-mine.txt");
+    assert_eq!(
+        req.header,
+        "# sshdeck · host web1 · command: uptime · 2026-11-21 10:00:05 UTC · exit 3"
+    );
+    assert_eq!(req.text, "up 3 days\n", "no control sequences");
+    assert!(s.deck.input.is_none());
+}
+
 /// The files tab, driven by messages: listings in, effects out.
 mod files_tab {
     use super::*;

@@ -182,10 +182,8 @@ pub enum Effect {
         id: u64,
         answer: Answer,
     },
-    /// Write a host's output to a file.
-    Save {
-        host: usize,
-    },
+    /// Write a saved pane (see `hosts::save`) to a new private file.
+    Save(crate::app::hosts::save::SaveRequest),
     Suspend,
     /// Keep a command in the history file (the runner appends it).
     SaveHistory(String),
