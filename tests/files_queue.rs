@@ -831,3 +831,76 @@ async fn a_cancelled_copy_resumes_from_its_part_file_without_restarting_progress
     );
     assert!(!part.exists());
 }
+
+/// Clearing a cancelled job from the panel (`forget`) removes the part
+/// file it kept for resuming: nothing can resume it any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgetting_a_cancelled_put_removes_its_part_file() {
+    let farm = Farm::start(1);
+    let (e, ids) = farm_engine_drained(&farm);
+    let link = e.link(ids[0]);
+    let (q, mut views) = TransferQueue::new();
+    let src = farm.root.join("forget.bin");
+    let data: Vec<u8> = (0..96u32 << 20)
+        .map(|i| (i.wrapping_mul(3266489917) >> 9) as u8)
+        .collect();
+    std::fs::write(&src, &data).unwrap();
+    let mut attempt = 0;
+    let (id, part) = loop {
+        attempt += 1;
+        let name = format!("f{attempt}");
+        let id = q.submit(QueueJob {
+            title: "forget me".into(),
+            spec: spec(
+                Direction::Put,
+                vec![src.to_string_lossy().into_owned()],
+                Path::new(&name),
+                false,
+            ),
+            hosts: vec![link.clone()],
+            remove_sources: false,
+            relay: None,
+        });
+        wait(&mut views, Duration::from_secs(60), |v| {
+            v.id == id && v.hosts[0].done > 0
+        })
+        .await;
+        q.cancel(id);
+        let v = wait(&mut views, Duration::from_secs(30), |v| {
+            v.id == id && v.state.is_finished()
+        })
+        .await;
+        let part = farm.hosts[0]
+            .files()
+            .join(&name)
+            .join(".forget.bin.sshdeck-part");
+        if v.state == JobState::Cancelled {
+            break (id, part);
+        }
+        assert!(attempt < 5, "every copy finished before the cancel: {v:?}");
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !part.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the part file is kept"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    q.forget(id);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while part.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "forgetting the job left its part file"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A forgotten job is gone: resuming it does nothing. (Views sent
+    // before the queue forgot it are dropped first.)
+    while views.try_recv().is_ok() {}
+    q.resume(id);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(views.try_recv().is_err(), "a forgotten job reported again");
+    assert!(!part.exists());
+}

@@ -163,6 +163,8 @@ struct Slot {
     /// while), so the view shows no less than this meanwhile: progress
     /// never jumps back to 0% on resume or retry.
     floor: Vec<u64>,
+    /// Cleared by the user while its run was still stopping.
+    forgotten: bool,
 }
 
 impl Slot {
@@ -245,6 +247,7 @@ async fn actor(
                         cancelling: false,
                         in_flight: false,
                         floor: vec![0; n],
+                        forgotten: false,
                     },
                 );
                 Some(id)
@@ -300,17 +303,26 @@ async fn actor(
                 Some(id)
             }),
             Cmd::Forget(id) => {
-                if slots.get(&id).is_some_and(|s| s.state.is_finished())
-                    && let Some(s) = slots.remove(&id)
-                    && let Some(relay) = &s.job.relay
-                {
-                    // A run still winding down holds the spool's files
-                    // open at most; removing them under it is harmless.
-                    let _ = relay.discard().await;
+                if let Some(s) = slots.get_mut(&id).filter(|s| s.state.is_finished()) {
+                    if s.in_flight {
+                        // A cancelled run still winding down may write its
+                        // part files yet: clean up once it has stopped.
+                        s.forgotten = true;
+                    } else if let Some(s) = slots.remove(&id) {
+                        clean_up(s);
+                    }
                 }
                 None
             }
             Cmd::Finished(id, results) => match slots.get_mut(&id) {
+                Some(s) if s.forgotten => {
+                    // Cleared from the panel: no view brings it back.
+                    s.in_flight = false;
+                    if let Some(s) = slots.remove(&id) {
+                        clean_up(s);
+                    }
+                    None
+                }
                 Some(s) => {
                     finish(s, results).await;
                     Some(id)
@@ -485,6 +497,46 @@ async fn fetch(
     };
     mirror.abort();
     Ok(r?.notes)
+}
+
+/// A forgotten job can never be resumed: remove what was kept for that,
+/// the part files on the hosts that did not finish (a put's) and a
+/// host-to-host copy's spool. In the background: the actor goes on.
+fn clean_up(s: Slot) {
+    let unfinished: Vec<HostLink> = s
+        .job
+        .hosts
+        .iter()
+        .zip(&s.results)
+        .filter(|(_, r)| !matches!(r, Some(Ok(_))))
+        .map(|(h, _)| h.clone())
+        .collect();
+    let job = s.job;
+    tokio::spawn(async move {
+        if job.spec.dir == Direction::Put && !unfinished.is_empty() {
+            // What the put reads: for a relay, the spool (still there).
+            let spec = match &job.relay {
+                Some(relay) => relay.put_spec(&job.spec),
+                None => job.spec.clone(),
+            };
+            let scan = spec.clone();
+            let parts = tokio::task::spawn_blocking(move || {
+                copy_job::prepare(&scan)
+                    .map(|p| super::part_files::put_parts(&scan, &p))
+                    .unwrap_or_default()
+            })
+            .await
+            .unwrap_or_default();
+            if !parts.is_empty() {
+                for link in &unfinished {
+                    super::part_files::remove_remote(link, &parts).await;
+                }
+            }
+        }
+        if let Some(relay) = &job.relay {
+            let _ = relay.discard().await;
+        }
+    });
 }
 
 /// Record a run's results; for a move, delete the sources that were
