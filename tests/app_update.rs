@@ -534,6 +534,70 @@ fn output_search_moves_the_view() {
     assert_eq!(s.deck.panes.scroll.get(&0), None);
 }
 
+/// `s` on an output pane asks where to save it: a dated name under the
+/// current directory, editable; Esc writes nothing; Enter asks the runner
+/// to write the header and the pane's plain text.
+#[test]
+fn saving_a_pane_asks_for_the_path_prefilled_and_esc_cancels() {
+    use sshdeck::app::state::LineInput;
+    let mut s = state();
+    // 2026-11-21 10:00:05 UTC
+    s.clock = || 1_795_255_205;
+    run(&mut s, "uptime");
+    ev(
+        &mut s,
+        0,
+        1,
+        EventKind::Stdout(Bytes::from("up \x1b[1m3\x1b[0m days\n")),
+    );
+    ev(
+        &mut s,
+        0,
+        1,
+        EventKind::Exit {
+            status: ExitStatus::Code(3),
+            elapsed: Duration::ZERO,
+        },
+    );
+    s.focus = Focus::Output;
+    assert!(
+        key(&mut s, KeyCode::Char('s')).is_empty(),
+        "nothing written yet"
+    );
+    let Some((LineInput::Save { host: 0 }, area)) = &s.deck.input else {
+        panic!("no save dialog");
+    };
+    assert_eq!(area.lines()[0], "./sshdeck-web1-20261121-100005.log");
+    let screen = {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| sshdeck::ui::render(f, &s)).unwrap();
+        format!("{}", t.backend())
+    };
+    assert!(
+        screen.contains("./sshdeck-web1-20261121-100005.log"),
+        "{screen}"
+    );
+    assert!(key(&mut s, KeyCode::Esc).is_empty());
+    assert!(s.deck.input.is_none(), "Esc closes the dialog");
+    // Edited: the name's end replaced.
+    key(&mut s, KeyCode::Char('s'));
+    for _ in 0.."20261121-100005.log".len() {
+        key(&mut s, KeyCode::Backspace);
+    }
+    typ(&mut s, "mine.txt");
+    let e = key(&mut s, KeyCode::Enter);
+    let [Effect::Save(req)] = e.as_slice() else {
+        panic!("Enter saves: {e:?}");
+    };
+    assert_eq!(req.path, "./sshdeck-web1-mine.txt");
+    assert_eq!(
+        req.header,
+        "# sshdeck · host web1 · command: uptime · 2026-11-21 10:00:05 UTC · exit 3"
+    );
+    assert_eq!(req.text, "up 3 days\n", "no control sequences");
+    assert!(s.deck.input.is_none());
+}
+
 /// The files tab, driven by messages: listings in, effects out.
 mod files_tab {
     use super::*;
@@ -780,6 +844,112 @@ mod files_tab {
             key(&mut s, KeyCode::Char('q')).as_slice(),
             [Effect::Quit]
         ));
+    }
+
+    fn job(id: u64, state: JobState, done: u64) -> JobView {
+        JobView {
+            id,
+            title: format!("put #{id}"),
+            dir: Direction::Put,
+            dest: ".".into(),
+            state,
+            active: Duration::from_secs(1),
+            hosts: vec![HostView {
+                label: "web1".into(),
+                done,
+                total: 100,
+                files_started: 1,
+                current: "a".into(),
+                result: None,
+            }],
+            note: None,
+        }
+    }
+
+    fn ctl(e: &[Effect]) -> Vec<(u64, TransferAction)> {
+        e.iter()
+            .filter_map(|e| match e {
+                Effect::TransferCtl { id, action } => Some((*id, *action)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_transfers_panel_opens_on_the_running_job_else_the_newest() {
+        let mut s = open();
+        for (id, st) in [
+            (1, JobState::Done),
+            (2, JobState::Running),
+            (3, JobState::Queued),
+        ] {
+            let _ = update(&mut s, Msg::Transfer(job(id, st, 10)));
+        }
+        key(&mut s, KeyCode::Char('t'));
+        assert!(s.files.transfers_focused);
+        // x reaches the running job, not the oldest finished one.
+        assert_eq!(
+            ctl(&key(&mut s, KeyCode::Char('x'))),
+            vec![(2, TransferAction::Cancel)]
+        );
+        key(&mut s, KeyCode::Esc);
+        // Nothing running: the newest.
+        let _ = update(&mut s, Msg::Transfer(job(2, JobState::Done, 100)));
+        key(&mut s, KeyCode::Char('t'));
+        assert_eq!(s.files.selected_transfer(), Some(3));
+    }
+
+    #[test]
+    fn a_cancelled_transfer_resumes_with_r_and_clearing_forgets_it() {
+        let mut s = open();
+        let _ = update(&mut s, Msg::Transfer(job(4, JobState::Running, 40)));
+        key(&mut s, KeyCode::Char('t'));
+        let _ = update(&mut s, Msg::Transfer(job(4, JobState::Cancelled, 40)));
+        let status = s.status.clone().unwrap_or_default();
+        assert!(status.starts_with("cancelled"), "{status}");
+        assert!(!status.contains("FAILED"), "{status}");
+        assert_eq!(
+            ctl(&key(&mut s, KeyCode::Char('R'))),
+            vec![(4, TransferAction::Resume)]
+        );
+        // A done job is not retried, and says which are.
+        let _ = update(&mut s, Msg::Transfer(job(4, JobState::Done, 100)));
+        assert!(key(&mut s, KeyCode::Char('R')).is_empty());
+        let status = s.status.clone().unwrap_or_default();
+        assert!(status.contains("failed or cancelled"), "{status}");
+        // Clearing finished jobs has the queue forget them (and their spools).
+        let _ = update(&mut s, Msg::Transfer(job(5, JobState::Running, 1)));
+        assert_eq!(
+            ctl(&key(&mut s, KeyCode::Char('D'))),
+            vec![(4, TransferAction::Forget)]
+        );
+        assert_eq!(s.files.transfers.len(), 1);
+    }
+
+    #[test]
+    fn transfer_counts_read_in_singular_and_plural() {
+        use sshdeck::app::files::transfers::summary;
+        let mut s = open();
+        assert_eq!(summary(&s.files), None);
+        let _ = update(&mut s, Msg::Transfer(job(1, JobState::Running, 1)));
+        assert_eq!(summary(&s.files).as_deref(), Some("1 transfer running"));
+        let _ = update(&mut s, Msg::Transfer(job(1, JobState::Queued, 1)));
+        let _ = update(&mut s, Msg::Transfer(job(2, JobState::Queued, 1)));
+        assert_eq!(summary(&s.files).as_deref(), Some("2 transfers queued"));
+        let _ = update(&mut s, Msg::Transfer(job(3, JobState::Running, 1)));
+        let _ = update(&mut s, Msg::Transfer(job(4, JobState::Running, 1)));
+        let _ = update(&mut s, Msg::Transfer(job(2, JobState::Done, 100)));
+        assert_eq!(
+            summary(&s.files).as_deref(),
+            Some("3 transfers: 2 running, 1 queued")
+        );
+        // A pane on the selection with nothing selected names no count.
+        key(&mut s, KeyCode::F(2));
+        key(&mut s, KeyCode::Char('n'));
+        assert_eq!(
+            sshdeck::app::files::side_label(&s, Side::Selected),
+            "no hosts selected"
+        );
     }
 }
 

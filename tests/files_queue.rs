@@ -761,3 +761,180 @@ async fn an_edit_the_host_changed_meanwhile_is_kept_and_its_path_shown_first() {
         b"theirs, longer\n"
     );
 }
+
+/// A copy cancelled midway reads "cancelled" with no host failed, keeps
+/// its part file, and resumes from it: the result is byte-exact and the
+/// progress shown never goes back below where the cancel left it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_copy_resumes_from_its_part_file_without_restarting_progress() {
+    let farm = Farm::start(1);
+    let (e, ids) = farm_engine_drained(&farm);
+    let link = e.link(ids[0]);
+    let (q, mut views) = TransferQueue::new();
+    let src = farm.root.join("cancel.bin");
+    let data: Vec<u8> = (0..96u32 << 20)
+        .map(|i| (i.wrapping_mul(2246822519) >> 11) as u8)
+        .collect();
+    std::fs::write(&src, &data).unwrap();
+    // Cancel once some bytes moved. On a loaded machine the whole file can
+    // land before the cancel: then try again, into a fresh directory.
+    let mut attempt = 0;
+    let (id, cancelled, dir) = loop {
+        attempt += 1;
+        let name = format!("k{attempt}");
+        let mut s = spec(
+            Direction::Put,
+            vec![src.to_string_lossy().into_owned()],
+            Path::new(&name),
+            false,
+        );
+        s.opts.overwrite = Overwrite::Always;
+        let id = q.submit(QueueJob {
+            title: "cancel me".into(),
+            spec: s,
+            hosts: vec![link.clone()],
+            remove_sources: false,
+            relay: None,
+        });
+        wait(&mut views, Duration::from_secs(60), |v| {
+            v.id == id && v.hosts[0].done > 0
+        })
+        .await;
+        q.cancel(id);
+        let v = wait(&mut views, Duration::from_secs(30), |v| {
+            v.id == id && v.state.is_finished()
+        })
+        .await;
+        if v.state == JobState::Cancelled {
+            break (id, v, farm.hosts[0].files().join(&name));
+        }
+        assert!(
+            attempt < 5,
+            "every copy finished before it could be cancelled: {v:?}"
+        );
+    };
+    // A cancel fails nothing: the host has no result yet, only progress.
+    assert!(cancelled.hosts[0].result.is_none(), "{cancelled:?}");
+    let at_cancel = cancelled.hosts[0].done;
+    assert!(
+        at_cancel > 0 && at_cancel < data.len() as u64,
+        "{cancelled:?}"
+    );
+    // The run may still be winding down; its part file stays either way.
+    let part = dir.join(".cancel.bin.sshdeck-part");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !part.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the part file is kept"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !dir.join("cancel.bin").exists(),
+        "nothing under the real name"
+    );
+    q.resume(id);
+    let lowest = std::cell::Cell::new(u64::MAX);
+    let v = wait(&mut views, Duration::from_secs(120), |v| {
+        if v.id == id {
+            lowest.set(lowest.get().min(v.hosts[0].done));
+        }
+        v.id == id && v.state.is_finished()
+    })
+    .await;
+    let lowest = lowest.get();
+    assert_eq!(v.state, JobState::Done, "{v:?}");
+    // The part file was proven and used, not started over.
+    let Some(Ok(t)) = &v.hosts[0].result else {
+        panic!("{v:?}");
+    };
+    assert!(
+        t.notes.is_empty(),
+        "the part file was not used: {:?}",
+        t.notes
+    );
+    assert!(
+        lowest >= at_cancel,
+        "progress went back from {at_cancel} to {lowest} on resume"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("cancel.bin")).unwrap(),
+        data,
+        "the resumed copy is byte-exact"
+    );
+    assert!(!part.exists());
+}
+
+/// Clearing a cancelled job from the panel (`forget`) removes the part
+/// file it kept for resuming: nothing can resume it any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgetting_a_cancelled_put_removes_its_part_file() {
+    let farm = Farm::start(1);
+    let (e, ids) = farm_engine_drained(&farm);
+    let link = e.link(ids[0]);
+    let (q, mut views) = TransferQueue::new();
+    let src = farm.root.join("forget.bin");
+    let data: Vec<u8> = (0..96u32 << 20)
+        .map(|i| (i.wrapping_mul(3266489917) >> 9) as u8)
+        .collect();
+    std::fs::write(&src, &data).unwrap();
+    let mut attempt = 0;
+    let (id, part) = loop {
+        attempt += 1;
+        let name = format!("f{attempt}");
+        let id = q.submit(QueueJob {
+            title: "forget me".into(),
+            spec: spec(
+                Direction::Put,
+                vec![src.to_string_lossy().into_owned()],
+                Path::new(&name),
+                false,
+            ),
+            hosts: vec![link.clone()],
+            remove_sources: false,
+            relay: None,
+        });
+        wait(&mut views, Duration::from_secs(60), |v| {
+            v.id == id && v.hosts[0].done > 0
+        })
+        .await;
+        q.cancel(id);
+        let v = wait(&mut views, Duration::from_secs(30), |v| {
+            v.id == id && v.state.is_finished()
+        })
+        .await;
+        let part = farm.hosts[0]
+            .files()
+            .join(&name)
+            .join(".forget.bin.sshdeck-part");
+        if v.state == JobState::Cancelled {
+            break (id, part);
+        }
+        assert!(attempt < 5, "every copy finished before the cancel: {v:?}");
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !part.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the part file is kept"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    q.forget(id);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while part.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "forgetting the job left its part file"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A forgotten job is gone: resuming it does nothing. (Views sent
+    // before the queue forgot it are dropped first.)
+    while views.try_recv().is_ok() {}
+    q.resume(id);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(views.try_recv().is_err(), "a forgotten job reported again");
+    assert!(!part.exists());
+}

@@ -225,3 +225,35 @@ fn quit_dialog_fits_its_wrapped_lines_80x24() {
     assert!(screen.contains("1 transfer is not finished"), "{screen}");
     assert!(screen.contains("Quit anyway?  y / n"), "{screen}");
 }
+
+/// The panel opened with `t`: on the running job; a cancelled job says
+/// "cancelled" (not FAILED) with the key that resumes it, its progress
+/// kept; counts read in words.
+#[test]
+fn transfers_panel_running_cancelled_queued_100x30() {
+    let mut s = files_tab(100, 30);
+    for (id, state, done) in [
+        (1, JobState::Cancelled, 120 * MIB),
+        (2, JobState::Running, 200 * MIB),
+        (3, JobState::Queued, 0),
+    ] {
+        let _ = update(
+            &mut s,
+            Msg::Transfer(job(id, state, vec![host("web01", done, None)], 2)),
+        );
+    }
+    key(&mut s, KeyCode::Char('t'));
+    assert_eq!(
+        s.files.selected_transfer(),
+        Some(2),
+        "opens on the running job"
+    );
+    let screen = draw(&s);
+    assert!(!screen.contains("FAILED"), "{screen}");
+    assert!(screen.contains("cancelled · R resumes"), "{screen}");
+    assert!(
+        screen.contains("2 transfers: 1 running, 1 queued"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}

@@ -118,9 +118,12 @@ impl FileOp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferAction {
     Pause,
-    /// Resume a paused job or retry a failed one's failed hosts.
+    /// Resume a paused or cancelled job, or retry a failed one's failed
+    /// hosts.
     Resume,
     Cancel,
+    /// Drop a finished job and what was kept to resume it.
+    Forget,
 }
 
 #[derive(Debug, Clone)]
@@ -179,10 +182,8 @@ pub enum Effect {
         id: u64,
         answer: Answer,
     },
-    /// Write a host's output to a file.
-    Save {
-        host: usize,
-    },
+    /// Write a saved pane (see `hosts::save`) to a new private file.
+    Save(crate::app::hosts::save::SaveRequest),
     Suspend,
     /// Keep a command in the history file (the runner appends it).
     SaveHistory(String),

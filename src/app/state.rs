@@ -91,6 +91,10 @@ pub enum LineInput {
     Group,
     /// `/` in the output: text to find.
     Search,
+    /// `s` on an output pane: the path to save the host's pane to.
+    Save {
+        host: usize,
+    },
 }
 
 /// A question from the engine being shown as a dialog.
@@ -239,6 +243,9 @@ pub struct AppState {
     /// The host list as last laid out, and what it was laid out from.
     /// A frame at 10,000 hosts then costs what a frame at 100 does.
     rows_cache: RefCell<Option<RowsCache>>,
+    /// Seconds since the epoch (UTC): the one clock the pure update
+    /// reads (saved panes' names and headers), so tests can fix it.
+    pub clock: fn() -> u64,
 }
 
 /// What `rows()` depends on besides the host labels and tags, which are
@@ -331,6 +338,7 @@ impl AppState {
             last_action: None,
             facts_rev: 0,
             rows_cache: RefCell::new(None),
+            clock: unix_now,
         }
     }
 
@@ -441,6 +449,12 @@ pub fn scrollback_bytes(lines: usize) -> usize {
     lines
         .saturating_mul(400)
         .clamp(256 * 1024, 64 * 1024 * 1024)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 pub fn new_command_area() -> TextArea<'static> {

@@ -19,6 +19,7 @@ pub mod link;
 pub mod local_dest;
 pub mod move_sources;
 pub mod name;
+pub mod part_files;
 pub mod private_file;
 pub mod prompt;
 pub mod queue;

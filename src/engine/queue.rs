@@ -93,6 +93,7 @@ enum Cmd {
     Pause(TransferId),
     Resume(TransferId),
     Cancel(TransferId),
+    Forget(TransferId),
     Finished(TransferId, Vec<Option<Result<Totals, CopyError>>>),
 }
 
@@ -124,13 +125,22 @@ impl TransferQueue {
         let _ = self.cmds.send(Cmd::Pause(id));
     }
 
-    /// Resume a paused job, or retry the failed hosts of a failed one.
+    /// Resume a paused or cancelled job (from its part files and spool),
+    /// or retry the failed hosts of a failed one.
     pub fn resume(&self, id: TransferId) {
         let _ = self.cmds.send(Cmd::Resume(id));
     }
 
+    /// Stop a job; its part files and spool stay, so [`Self::resume`]
+    /// continues from them.
     pub fn cancel(&self, id: TransferId) {
         let _ = self.cmds.send(Cmd::Cancel(id));
+    }
+
+    /// Drop a finished job: it can no longer be resumed, so what was kept
+    /// for resuming it (a host-to-host copy's spool) goes.
+    pub fn forget(&self, id: TransferId) {
+        let _ = self.cmds.send(Cmd::Forget(id));
     }
 }
 
@@ -148,6 +158,13 @@ struct Slot {
     cancelling: bool,
     /// A run's task has not reported back yet; a resumed job waits for it.
     in_flight: bool,
+    /// Bytes each host had shown when its last run stopped. A new run
+    /// counts from zero while it proves its part files (hashing can take a
+    /// while), so the view shows no less than this meanwhile: progress
+    /// never jumps back to 0% on resume or retry.
+    floor: Vec<u64>,
+    /// Cleared by the user while its run was still stopping.
+    forgotten: bool,
 }
 
 impl Slot {
@@ -160,7 +177,10 @@ impl Slot {
             .enumerate()
             .map(|(i, h)| HostView {
                 label: h.label.clone(),
-                done: self.progress[i].done.load(Ordering::Relaxed),
+                done: self.progress[i]
+                    .done
+                    .load(Ordering::Relaxed)
+                    .max(self.floor[i]),
                 total: self.progress[i].total.load(Ordering::Relaxed),
                 files_started: self.progress[i].files_started.load(Ordering::Relaxed),
                 current: self.progress[i].current_file(),
@@ -226,6 +246,8 @@ async fn actor(
                         note: None,
                         cancelling: false,
                         in_flight: false,
+                        floor: vec![0; n],
+                        forgotten: false,
                     },
                 );
                 Some(id)
@@ -245,6 +267,13 @@ async fn actor(
             }),
             Cmd::Resume(id) => slots.get_mut(&id).and_then(|s| match s.state {
                 JobState::Paused => {
+                    s.state = JobState::Queued;
+                    Some(id)
+                }
+                JobState::Cancelled => {
+                    // Its stopped hosts have no result: they run again,
+                    // resuming their part files (and the kept spool).
+                    s.cancelling = false;
                     s.state = JobState::Queued;
                     Some(id)
                 }
@@ -269,16 +298,31 @@ async fn actor(
                 s.cancel.cancel();
                 s.stop_clock();
                 s.state = JobState::Cancelled;
-                // Not running (queued or paused): no run will finish to
-                // clear the relay's spool, so clear it now.
-                if !s.in_flight
-                    && let Some(relay) = &s.job.relay
-                {
-                    drop(relay.discard());
-                }
+                // The spool and part files stay: the job can be resumed
+                // until it is forgotten (cleared from the panel).
                 Some(id)
             }),
+            Cmd::Forget(id) => {
+                if let Some(s) = slots.get_mut(&id).filter(|s| s.state.is_finished()) {
+                    if s.in_flight {
+                        // A cancelled run still winding down may write its
+                        // part files yet: clean up once it has stopped.
+                        s.forgotten = true;
+                    } else if let Some(s) = slots.remove(&id) {
+                        clean_up(s);
+                    }
+                }
+                None
+            }
             Cmd::Finished(id, results) => match slots.get_mut(&id) {
+                Some(s) if s.forgotten => {
+                    // Cleared from the panel: no view brings it back.
+                    s.in_flight = false;
+                    if let Some(s) = slots.remove(&id) {
+                        clean_up(s);
+                    }
+                    None
+                }
                 Some(s) => {
                     finish(s, results).await;
                     Some(id)
@@ -313,6 +357,9 @@ async fn actor(
 }
 
 fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
+    for (floor, p) in s.floor.iter_mut().zip(&s.progress) {
+        *floor = (*floor).max(p.done.load(Ordering::Relaxed));
+    }
     s.state = JobState::Running;
     s.in_flight = true;
     s.cancel = CancellationToken::new();
@@ -452,13 +499,54 @@ async fn fetch(
     Ok(r?.notes)
 }
 
+/// A forgotten job can never be resumed: remove what was kept for that,
+/// the part files on the hosts that did not finish (a put's) and a
+/// host-to-host copy's spool. In the background: the actor goes on.
+fn clean_up(s: Slot) {
+    let unfinished: Vec<HostLink> = s
+        .job
+        .hosts
+        .iter()
+        .zip(&s.results)
+        .filter(|(_, r)| !matches!(r, Some(Ok(_))))
+        .map(|(h, _)| h.clone())
+        .collect();
+    let job = s.job;
+    tokio::spawn(async move {
+        if job.spec.dir == Direction::Put && !unfinished.is_empty() {
+            // What the put reads: for a relay, the spool (still there).
+            let spec = match &job.relay {
+                Some(relay) => relay.put_spec(&job.spec),
+                None => job.spec.clone(),
+            };
+            let scan = spec.clone();
+            let parts = tokio::task::spawn_blocking(move || {
+                copy_job::prepare(&scan)
+                    .map(|p| super::part_files::put_parts(&scan, &p))
+                    .unwrap_or_default()
+            })
+            .await
+            .unwrap_or_default();
+            if !parts.is_empty() {
+                for link in &unfinished {
+                    super::part_files::remove_remote(link, &parts).await;
+                }
+            }
+        }
+        if let Some(relay) = &job.relay {
+            let _ = relay.discard().await;
+        }
+    });
+}
+
 /// Record a run's results; for a move, delete the sources that were
 /// copied everywhere.
 async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
     s.in_flight = false;
-    // Paused (or paused and already resumed): hosts stopped with
+    // Paused or cancelled (or already resumed): hosts stopped with
     // "cancelled" are not done and run again on resume.
     let paused = matches!(s.state, JobState::Paused | JobState::Queued);
+    let stopped = paused || s.cancelling;
     // A relay's put reads the spool through a path of its own (see
     // `Relay::put_spec`): the user is shown the spool's real path.
     let shown = |text: String| match &s.job.relay {
@@ -471,7 +559,7 @@ async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
                 t.notes = t.notes.into_iter().map(shown).collect();
                 *slot = Some(Ok(t));
             }
-            Some(Err(e)) if e.is_cancelled() && paused => {}
+            Some(Err(e)) if e.is_cancelled() && stopped => {}
             Some(Err(e)) => *slot = Some(Err(shown(e.to_string()))),
             None => {}
         }
@@ -481,12 +569,9 @@ async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
     }
     s.stop_clock();
     if s.cancelling {
+        // The spool and part files stay for a resume; forgetting the job
+        // removes the spool.
         s.state = JobState::Cancelled;
-        // Given up: the fetched copy goes (the destinations' part files
-        // stay, and a new copy resumes them against a fresh fetch).
-        if let Some(relay) = &s.job.relay {
-            let _ = relay.discard().await;
-        }
         return;
     }
     let all_ok = s.results.iter().all(|r| matches!(r, Some(Ok(_))));

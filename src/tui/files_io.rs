@@ -205,6 +205,7 @@ impl FilesIo {
             TransferAction::Pause => self.queue.pause(id),
             TransferAction::Resume => self.queue.resume(id),
             TransferAction::Cancel => self.queue.cancel(id),
+            TransferAction::Forget => self.queue.forget(id),
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod edit_session;
 mod files_io;
 pub mod history;
+pub mod save_pane;
 pub mod shell_io;
 mod terminal;
 pub mod workflow_io;
@@ -306,8 +307,8 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                         let _ = tx.send(answer);
                     }
                 }
-                Effect::Save { host } => {
-                    let msg = save_output(&state, host);
+                Effect::Save(req) => {
+                    let msg = save_pane::save(&req).unwrap_or_else(|e| e.to_string());
                     effects.extend(app::update(&mut state, Msg::Status(msg)));
                 }
                 Effect::List {
@@ -470,32 +471,5 @@ fn term_msg(ev: TermEvent) -> Option<Msg> {
         TermEvent::Paste(p) => Some(Msg::Paste(p)),
         TermEvent::Resize(w, h) => Some(Msg::Resize(w, h)),
         _ => None,
-    }
-}
-
-/// Write a pane's text to `./sshdeck-<host>-<unix time>.log`: a new file
-/// for the user alone (0600; what a host printed may be secret), never
-/// over an existing file or through a link at that name.
-fn save_output(s: &AppState, host: usize) -> String {
-    let Some(row) = s.hosts.get(host) else {
-        return "no such host".into();
-    };
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let stem = format!("sshdeck-{}-{stamp}", crate::text::file_stem(&row.label));
-    let text = s.outputs[host].plain_text();
-    match crate::engine::private_file::write_new(
-        std::path::Path::new("."),
-        &stem,
-        "log",
-        text.as_bytes(),
-    ) {
-        Ok(path) => format!(
-            "saved {} lines to {}",
-            s.outputs[host].len(),
-            path.strip_prefix(".").unwrap_or(&path).display()
-        ),
-        Err(e) => format!("cannot save {stem}.log: {e}"),
     }
 }

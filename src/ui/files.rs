@@ -21,6 +21,10 @@ use crate::text::{human_bytes, utc_minute};
 /// stays while the path keeps at least a dozen characters beside it.
 fn pane_title(side: &str, listing: Option<&str>, cwd: &str, room: usize) -> String {
     const PATH_MIN: usize = 12;
+    // Nothing listed yet (no hosts selected): no colon left dangling.
+    if cwd.is_empty() {
+        return format!(" {side} ");
+    }
     let width = |t: &str| t.chars().count();
     let fitted = |head: String| {
         let path_room = room.saturating_sub(width(&head) + 1);
@@ -240,5 +244,9 @@ mod tests {
         );
         assert_eq!(t, " 2 selected hosts (listing node0): …host000/files ");
         assert!(t.chars().count() <= 50);
+        assert_eq!(
+            pane_title("no hosts selected", None, "", 40),
+            " no hosts selected "
+        );
     }
 }

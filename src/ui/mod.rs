@@ -14,6 +14,7 @@ mod options;
 mod output;
 mod palette;
 mod recipe;
+mod save_dialog;
 mod shells;
 mod status;
 mod style;
@@ -66,6 +67,9 @@ pub fn render(f: &mut Frame, s: &AppState) {
     status::render(f, s, lay.status);
     if s.deck.options.editing.is_some() {
         options::render(f, s, area);
+    }
+    if let Some((crate::app::state::LineInput::Save { host }, input)) = &s.deck.input {
+        save_dialog::render(f, s, *host, input, area);
     }
     overlays(f, s, area);
 }

@@ -43,13 +43,9 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             Style::new().fg(WARN),
         ));
     }
-    let active = s.files.active_transfers();
-    if active > 0 {
+    if let Some(transfers) = crate::app::files::transfers::summary(&s.files) {
         spans.push(Span::raw("· "));
-        spans.push(Span::styled(
-            format!("{} ", crate::text::count(active, "transfer", "transfers")),
-            Style::new().fg(WARN),
-        ));
+        spans.push(Span::styled(format!("{transfers} "), Style::new().fg(WARN)));
     }
     // `? help` is always shown; the message gets what is left after it,
     // and hints fill the rest, dropped from the least useful end.

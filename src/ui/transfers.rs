@@ -21,16 +21,14 @@ const HOST_ROWS: usize = 4;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let focused = s.files.transfers_focused;
-    let active = s.files.active_transfers();
-    let title = if active > 0 {
-        format!(" Transfers · {active} active ")
-    } else {
-        " Transfers ".to_string()
+    let title = match crate::app::files::transfers::summary(&s.files) {
+        Some(counts) => format!(" Transfers · {counts} "),
+        None => " Transfers ".to_string(),
     };
     let key = |c, a| key_name(s, c, a);
     let hint = if focused {
         format!(
-            " {} pause/resume · {} cancel · {} retry failed · {} clear finished · {} back ",
+            " {} pause/resume · {} cancel · {} retry/resume · {} clear finished · {} back ",
             key(Context::Transfers, Action::Pause),
             key(Context::Transfers, Action::Cancel),
             key(Context::Transfers, Action::Retry),
@@ -59,6 +57,11 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             Style::new().fg(MUTED),
         )));
     }
+    // A cancelled copy kept its part files: say how to go on from them.
+    let resume_hint = format!(
+        "cancelled · {} resumes",
+        key(Context::Transfers, Action::Retry)
+    );
     // Keep the selected job on screen: start a few jobs before it.
     let skip = s.files.transfer_cursor.saturating_sub(1);
     for (i, t) in s.files.transfers.iter().enumerate().skip(skip) {
@@ -67,7 +70,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             head = head.patch_style(Style::new().add_modifier(Modifier::REVERSED));
         }
         lines.push(head);
-        lines.extend(host_lines(t));
+        lines.extend(host_lines(t, &resume_hint));
         if lines.len() >= usize::from(inner.height) {
             break;
         }
@@ -83,15 +86,15 @@ fn totals(t: &JobView) -> (u64, u64) {
 
 fn state_span(state: JobState) -> Span<'static> {
     let (text, color) = match state {
-        JobState::Queued => ("queued ", MUTED),
+        JobState::Queued => ("queued", MUTED),
         JobState::Running => ("running", ACCENT),
-        JobState::Paused => ("paused ", WARN),
-        JobState::Done => ("done   ", OK),
-        JobState::Failed => ("failed ", BAD),
-        JobState::Cancelled => ("cancel ", MUTED),
+        JobState::Paused => ("paused", WARN),
+        JobState::Done => ("done", OK),
+        JobState::Failed => ("failed", BAD),
+        JobState::Cancelled => ("cancelled", WARN),
     };
     Span::styled(
-        format!("{text} "),
+        format!("{text:<9} "),
         Style::new().fg(color).add_modifier(Modifier::BOLD),
     )
 }
@@ -138,10 +141,17 @@ fn bar(done: u64, total: u64, width: usize) -> String {
 fn job_line(t: &JobView, w: usize) -> Line<'static> {
     let (done, total) = totals(t);
     let prog = progress_text(done, total, t.active.as_secs_f64(), t.state);
-    let title: String = visible_name(&t.title)
-        .chars()
-        .take(w.saturating_sub(prog.len() + 12))
-        .collect();
+    // Columns, not bytes ("·" is two bytes): the state (10), two spaces
+    // and the progress; a cut title says so with "…".
+    let room = w.saturating_sub(prog.chars().count() + 12);
+    let full = visible_name(&t.title);
+    let title: String = if full.chars().count() <= room {
+        full
+    } else {
+        let mut cut: String = full.chars().take(room.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    };
     Line::from(vec![
         state_span(t.state),
         Span::raw(format!("{title}  ")),
@@ -149,7 +159,7 @@ fn job_line(t: &JobView, w: usize) -> Line<'static> {
     ])
 }
 
-fn host_lines(t: &JobView) -> Vec<Line<'static>> {
+fn host_lines(t: &JobView, resume_hint: &str) -> Vec<Line<'static>> {
     // Failed and running hosts first: they are what needs attention.
     let mut hosts: Vec<&HostView> = t.hosts.iter().collect();
     hosts.sort_by_key(|h| match &h.result {
@@ -206,13 +216,17 @@ fn host_lines(t: &JobView) -> Vec<Line<'static>> {
                 let total = h.total.max(h.done);
                 let pct = (h.done * 100).checked_div(total).unwrap_or(0);
                 let current = h.current.rsplit('/').next().unwrap_or("");
+                // A host stopped by a cancel has no result: it is not
+                // failed, and goes on from its part file when resumed.
+                let current = if t.state == JobState::Cancelled {
+                    resume_hint.to_string()
+                } else {
+                    visible_name(current)
+                };
                 Line::from(vec![
                     Span::raw(label),
                     Span::styled(bar(h.done, total, 20), Style::new().fg(ACCENT)),
-                    Span::styled(
-                        format!(" {pct:>3}% {}", visible_name(current)),
-                        Style::new().fg(MUTED),
-                    ),
+                    Span::styled(format!(" {pct:>3}% {current}"), Style::new().fg(MUTED)),
                 ])
             }
         };

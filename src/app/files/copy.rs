@@ -245,9 +245,16 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
             relay_from,
         }));
     }
+    // Not "queued: 1 transfer": beside the status bar's own count
+    // ("1 transfer running") that read as a second, waiting job.
     s.status = Some(format!(
-        "queued: {}{}",
+        "added {} ({} shows progress){}",
         crate::text::count(out.len(), "transfer", "transfers"),
+        crate::app::help::key_name(
+            s,
+            crate::app::keymap::Context::Files,
+            crate::app::keymap::Action::Transfers
+        ),
         unnamed
             .first()
             .map(|u| format!(" ({u})"))

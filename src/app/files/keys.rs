@@ -122,7 +122,7 @@ pub fn on_action(s: &mut AppState, act: Action) -> Option<Vec<Effect>> {
             if s.files.transfers.is_empty() {
                 s.status = Some("no transfers yet: F5 copies, F6 moves".into());
             } else {
-                s.files.transfers_focused = true;
+                super::transfers::open_panel(s);
             }
         }
         _ => return None,
@@ -190,13 +190,31 @@ pub fn on_transfers_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
             });
         }
         Action::Cancel => return Some(ctl(TransferAction::Cancel)),
-        Action::Retry if state == Some(JobState::Failed) => {
+        // A cancelled job resumes from its part files; a failed one
+        // retries its failed hosts.
+        Action::Retry if matches!(state, Some(JobState::Failed | JobState::Cancelled)) => {
             return Some(ctl(TransferAction::Resume));
         }
-        Action::Retry => s.status = Some("only a failed transfer can be retried".into()),
+        Action::Retry => {
+            s.status = Some("only a failed or cancelled transfer can be retried".into())
+        }
         Action::ClearDone => {
-            s.files.transfers.retain(|t| !t.state.is_finished());
+            // The queue forgets them too, and drops what it kept to
+            // resume them (a host-to-host copy's spool).
+            let (done, kept) = std::mem::take(&mut s.files.transfers)
+                .into_iter()
+                .partition(|t| t.state.is_finished());
+            s.files.transfers = kept;
             s.files.transfer_cursor = 0;
+            let done: Vec<crate::engine::queue::JobView> = done;
+            return Some(
+                done.iter()
+                    .map(|t| Effect::TransferCtl {
+                        id: t.id,
+                        action: TransferAction::Forget,
+                    })
+                    .collect(),
+            );
         }
         _ => return None,
     }

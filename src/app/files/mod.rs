@@ -6,6 +6,7 @@ pub mod copy;
 pub mod keys;
 pub mod mouse;
 pub mod state;
+pub mod transfers;
 
 use super::msg::{Effect, Listing};
 use super::state::AppState;
@@ -32,8 +33,11 @@ pub fn side_label(s: &AppState, side: Side) -> String {
             .get(h)
             .map_or_else(|| format!("host #{h}"), |r| r.label.clone()),
         Side::Selected => {
-            let n = s.selected_count();
-            format!("{n} selected host{}", if n == 1 { "" } else { "s" })
+            // "0 selected hosts" reads as a count of something there.
+            match s.selected_count() {
+                0 => "no hosts selected".into(),
+                n => crate::text::count(n, "selected host", "selected hosts"),
+            }
         }
     }
 }

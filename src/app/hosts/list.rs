@@ -132,6 +132,7 @@ pub fn on_line_input(s: &mut AppState, k: crossterm::event::KeyEvent) -> Vec<Eff
                     s.deck.panes.search = (!text.is_empty()).then_some(text);
                     super::output::search_step(s, true);
                 }
+                LineInput::Save { host } => return super::save::confirm(s, host, &text),
             }
             return Vec::new();
         }

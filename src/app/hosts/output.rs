@@ -42,10 +42,9 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         Action::SearchNext => search_step(s, true),
         Action::SearchPrev => search_step(s, false),
         Action::Save => {
-            return Some(
-                host.map(|h| vec![Effect::Save { host: h }])
-                    .unwrap_or_default(),
-            );
+            if let Some(h) = host {
+                super::save::open(s, h);
+            }
         }
         _ => return None,
     }

@@ -130,7 +130,7 @@ const TABLE: &[Row] = &[
     (C::Files, A::Quit, &["q"], "quit", None),
     (C::Transfers, A::Pause, &["p", "Space"], "pause / resume", Some("pause")),
     (C::Transfers, A::Cancel, &["x", "Delete"], "cancel", Some("cancel")),
-    (C::Transfers, A::Retry, &["R"], "retry a failed transfer (resumes)", Some("retry")),
+    (C::Transfers, A::Retry, &["R"], "retry a failed or resume a cancelled transfer", Some("retry")),
     (C::Transfers, A::ClearDone, &["D"], "clear finished transfers from the list", Some("clear done")),
     (C::Transfers, A::Close, &["Esc", "t", "Tab"], "back to the file panes", Some("back")),
     (C::Transfers, A::Up, &["Up", "k"], "previous transfer", None),
