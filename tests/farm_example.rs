@@ -3,33 +3,10 @@
 //! writes DIR/ready with its pid once every host answers, serves
 //! `sshdeck run`, and on SIGTERM stops every sshd it started.
 
-use std::path::{Path, PathBuf};
+mod support;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The farm example built by the same cargo as this test. `cargo test
-/// --all-targets` has built it already; a run of this test alone has
-/// not, so build it (a no-op when it is up to date).
-fn farm_example() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    // target/<profile>/deps/farm_example-HASH
-    let profile = exe.parent().and_then(Path::parent).expect("profile dir");
-    let target = profile.parent().expect("target dir");
-    let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    build
-        .args(["build", "--quiet", "--example", "farm", "--manifest-path"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(target);
-    if profile.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let status = build.status().expect("run cargo build --example farm");
-    assert!(status.success(), "cargo build --example farm failed");
-    let bin = profile.join("examples/farm");
-    assert!(bin.exists(), "{} missing after the build", bin.display());
-    bin
-}
 
 fn alive(pid: u32) -> bool {
     // A zombie has exited; its /proc entry lingers until it is reaped.
@@ -89,7 +66,7 @@ fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
 
 #[test]
 fn farm_example_runs_without_stdin_until_sigterm_and_stops_its_sshds() {
-    let bin = farm_example();
+    let bin = support::farm_example();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("farm");
     let mut farm = Command::new(&bin)

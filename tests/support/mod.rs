@@ -222,3 +222,29 @@ pub fn cpu_secs(who: i32) -> f64 {
     let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
     t(u.ru_utime) + t(u.ru_stime)
 }
+
+/// The farm example built by the same cargo as this test. `cargo test
+/// --all-targets` has built it already; a run of this test alone has
+/// not, so build it (a no-op when it is up to date).
+pub fn farm_example() -> PathBuf {
+    use std::path::Path;
+    let exe = std::env::current_exe().expect("test exe");
+    // target/<profile>/deps/farm_example-HASH
+    let profile = exe.parent().and_then(Path::parent).expect("profile dir");
+    let target = profile.parent().expect("target dir");
+    let mut build =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    build
+        .args(["build", "--quiet", "--example", "farm", "--manifest-path"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target);
+    if profile.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo build --example farm");
+    assert!(status.success(), "cargo build --example farm failed");
+    let bin = profile.join("examples/farm");
+    assert!(bin.exists(), "{} missing after the build", bin.display());
+    bin
+}
