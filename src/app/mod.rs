@@ -6,6 +6,7 @@ pub mod files;
 pub mod gather;
 pub mod help;
 pub mod hosts;
+pub mod key_places;
 pub mod keymap;
 pub mod keys;
 pub mod layout;

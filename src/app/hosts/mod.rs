@@ -4,3 +4,4 @@
 pub mod command;
 pub mod list;
 pub mod output;
+pub mod viewport;
