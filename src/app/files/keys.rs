@@ -216,8 +216,10 @@ pub fn on_dialog_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     };
     match dialog {
+        // Enter applies what the dialog highlights (y: delete); the user
+        // already asked for it with the delete key.
         FileDialog::ConfirmDelete { names } => match k.code {
-            KeyCode::Char('y') => {
+            KeyCode::Char('y') | KeyCode::Enter => {
                 let a = s.files.active;
                 let side = s.files.panes[a].side;
                 let hosts = hosts_of(s, side);
@@ -238,7 +240,9 @@ pub fn on_dialog_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             let action = match k.code {
                 KeyCode::Char('o' | 'O') => Some(ConflictAction::Overwrite),
                 KeyCode::Char('s' | 'S') => Some(ConflictAction::SkipSame),
-                KeyCode::Char('n' | 'N') => Some(ConflictAction::Skip),
+                // Enter takes the default: leave this one out, which loses
+                // nothing.
+                KeyCode::Char('n' | 'N') | KeyCode::Enter => Some(ConflictAction::Skip),
                 KeyCode::Char('r' | 'R') => Some(ConflictAction::Rename(String::new())),
                 KeyCode::Esc | KeyCode::Char('c') => None,
                 _ => {
