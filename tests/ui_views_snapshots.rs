@@ -86,6 +86,16 @@ fn zoomed_pane_fills_the_terminal_80x24() {
     key(&mut s, KeyCode::Esc);
     let screen = draw(&s, 80, 24);
     assert!(screen.contains("Hosts 3/3"), "{screen}");
+    // The same key ends it, and so does Tab (focus leaves the output).
+    key(&mut s, KeyCode::Char('z'));
+    assert!(!draw(&s, 80, 24).contains("Hosts 3/3"));
+    key(&mut s, KeyCode::Char('z'));
+    assert!(draw(&s, 80, 24).contains("Hosts 3/3"));
+    key(&mut s, KeyCode::Char('z'));
+    key(&mut s, KeyCode::Tab);
+    assert_eq!(s.focus, Focus::Command);
+    assert!(!s.deck.panes.zoomed);
+    assert!(draw(&s, 80, 24).contains("Hosts 3/3"));
 }
 
 /// `/201`: line 201 is on screen, reversed, and the "lines up" note is on

@@ -134,7 +134,21 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
         .title_top(
             Line::from(Span::styled(format!(" {badge} "), Style::new().fg(color))).right_aligned(),
         );
-    let offset = s.deck.panes.scroll.get(&h).copied().unwrap_or(0);
+    let inner = block.inner(r);
+    let out = &s.outputs[h];
+    let width = usize::from(inner.width).max(1);
+    let height = usize::from(inner.height);
+    let rows_of = |i: usize| {
+        out.get(i)
+            .map_or(1, |l| wrapped_rows(l.line.len_chars(), width))
+    };
+    let view = Lines {
+        len: out.len(),
+        rows: &rows_of,
+        height,
+    };
+    // Clamped here too: a resize can leave the stored offset past the top.
+    let offset = view.clamp(s.deck.panes.scroll.get(&h).copied().unwrap_or(0));
     // The scroll note sits on the bottom border, never over a line of
     // output (a search match at the bottom would hide under it).
     let block = if offset > 0 {
@@ -150,22 +164,7 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
     } else {
         block
     };
-    let inner = block.inner(r);
     f.render_widget(block, r);
-    let out = &s.outputs[h];
-    let width = usize::from(inner.width).max(1);
-    let height = usize::from(inner.height);
-    let rows_of = |i: usize| {
-        out.get(i)
-            .map_or(1, |l| wrapped_rows(l.line.len_chars(), width))
-    };
-    let view = Lines {
-        len: out.len(),
-        rows: &rows_of,
-        height,
-    };
-    // Clamped here too: a resize can leave the stored offset past the top.
-    let offset = view.clamp(s.deck.panes.scroll.get(&h).copied().unwrap_or(0));
     let hit = s.deck.panes.hit.filter(|(hh, _)| *hh == h).map(|(_, i)| i);
     // Walk back from the bottom line until the pane is full, wrapping each.
     let pending = if offset == 0 { out.pending() } else { None };
