@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use sshdeck::app::hosts::output::with_lines;
 use sshdeck::app::state::{Focus, HostState, Overlay, Row, RunResult};
 use sshdeck::app::{AppState, Effect, Msg, update};
 use sshdeck::engine::{
@@ -528,8 +529,11 @@ fn output_search_moves_the_view() {
     key(&mut s, KeyCode::Char('/'));
     typ(&mut s, "line 10");
     key(&mut s, KeyCode::Enter);
-    // Line 10 of 50 at the bottom of the view: 39 lines scrolled up.
-    assert_eq!(s.deck.panes.scroll.get(&0), Some(&39));
+    // Line 10 of 50 is on screen (the view stops at the oldest line, so
+    // it need not be at the bottom), and marked for highlighting.
+    assert!(with_lines(&s, 0, |v, off| v.shows(off, 10)));
+    assert!(s.deck.panes.scroll.contains_key(&0));
+    assert_eq!(s.deck.panes.hit, Some((0, 10)));
     key(&mut s, KeyCode::End);
     assert_eq!(s.deck.panes.scroll.get(&0), None);
 }
@@ -596,6 +600,45 @@ fn saving_a_pane_asks_for_the_path_prefilled_and_esc_cancels() {
     );
     assert_eq!(req.text, "up 3 days\n", "no control sequences");
     assert!(s.deck.input.is_none());
+}
+
+/// 301 lines, `/201`: the match is on screen, not under the scroll note
+/// (which is on the border now); `n` goes on from the match to the next.
+#[test]
+fn search_lands_on_screen_and_n_continues() {
+    let hosts = vec![("web1".to_string(), vec!["web".to_string()])];
+    // A scrollback that holds all 301 lines.
+    let mut s = AppState::new(hosts, BTreeMap::new(), 1000);
+    let _ = update(&mut s, Msg::Resize(120, 40));
+    run(&mut s, "seq 1 301");
+    let text: String = (1..=301).map(|i| format!("{i}\n")).collect();
+    ev(&mut s, 0, 1, EventKind::Stdout(Bytes::from(text)));
+    s.focus = Focus::Output;
+    key(&mut s, KeyCode::Char('/'));
+    typ(&mut s, "201");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.status.as_deref(), Some("match on line 201 of 301"));
+    assert!(with_lines(&s, 0, |v, off| v.shows(off, 200)));
+    // "201" is also in no other line; "20" is in 20, 120, 200..209, ...
+    key(&mut s, KeyCode::Char('/'));
+    typ(&mut s, "20");
+    key(&mut s, KeyCode::Enter);
+    let first = s.deck.panes.hit.map(|(_, i)| i);
+    key(&mut s, KeyCode::Char('n'));
+    let second = s.deck.panes.hit.map(|(_, i)| i);
+    assert!(
+        first.is_some() && second > first,
+        "{first:?} then {second:?}"
+    );
+    let line = second.unwrap_or(0);
+    assert!(with_lines(&s, 0, |v, off| v.shows(off, line)));
+    key(&mut s, KeyCode::Char('N'));
+    assert_eq!(s.deck.panes.hit.map(|(_, i)| i), first);
+    // Home stops with the oldest line on the top row, never past it.
+    key(&mut s, KeyCode::Home);
+    assert!(with_lines(&s, 0, |v, off| v.top(v.bottom(off).unwrap())
+        == 0
+        && v.shows(off, 1)));
 }
 
 /// The files tab, driven by messages: listings in, effects out.

@@ -835,7 +835,14 @@ async fn a_cancelled_copy_resumes_from_its_part_file_without_restarting_progress
         "nothing under the real name"
     );
     q.resume(id);
+    // Views of the cancel may still be queued: the first view of the
+    // resumed job is the first that is not finished.
     let lowest = std::cell::Cell::new(u64::MAX);
+    let resumed = wait(&mut views, Duration::from_secs(30), |v| {
+        v.id == id && !v.state.is_finished()
+    })
+    .await;
+    lowest.set(resumed.hosts[0].done);
     let v = wait(&mut views, Duration::from_secs(120), |v| {
         if v.id == id {
             lowest.set(lowest.get().min(v.hosts[0].done));

@@ -341,3 +341,82 @@ fn help_over_host_info_returns_to_it() {
     );
     assert_eq!(s.overlay, Overlay::HostInfo { host: 1, scroll: 0 });
 }
+
+/// `b` opens the gathered view and puts focus in it: the next `o` selects
+/// the outliers there instead of sorting the host list.
+#[test]
+fn gather_puts_focus_in_the_gathered_view() {
+    let mut s = ran();
+    s.focus = Focus::Hosts;
+    let order: Vec<String> = s.hosts.iter().map(|h| h.label.clone()).collect();
+    let rows_before = s.rows();
+    let _ = press(&mut s, Key::parse("b").unwrap_or_else(|e| panic!("{e}")));
+    assert!(s.deck.panes.gathered);
+    assert_eq!(s.focus, Focus::Output);
+    assert_eq!(help::context(&s), Context::Gathered);
+    let _ = press(&mut s, Key::parse("o").unwrap_or_else(|e| panic!("{e}")));
+    let picked: Vec<&str> = s
+        .selected()
+        .into_iter()
+        .map(|h| s.hosts[h].label.as_str())
+        .collect();
+    assert_eq!(picked, ["db1"], "the outlier, not a sort");
+    assert_eq!(s.rows(), rows_before, "the host list kept its order");
+    let after: Vec<String> = s.hosts.iter().map(|h| h.label.clone()).collect();
+    assert_eq!(after, order);
+}
+
+/// Messages that name a key take it from the keymap: rebind cancel,
+/// select and options in config, and the messages follow.
+#[test]
+fn messages_name_the_rebound_keys() {
+    use sshdeck::app::keymap::Override;
+    let mut s = ran();
+    let o = |ctx: &str, action: &str, key: &str| Override {
+        ctx: ctx.into(),
+        action: action.into(),
+        keys: vec![key.into()],
+        at: 0,
+    };
+    s.keymap = Keymap::with_overrides(&[
+        o("global", "cancel", "Ctrl-K"),
+        o("hosts", "select", "v"),
+        o("command", "options", "Ctrl-T"),
+    ])
+    .unwrap_or_else(|e| panic!("{}", e.msg));
+    // Still running on one host: running again names the cancel key.
+    if let Some(j) = s.deck.job.as_mut() {
+        j.running = 1;
+    }
+    let _ = sshdeck::app::keys::rerun_failed(&mut s);
+    let status = s.status.clone().unwrap_or_default();
+    assert!(status.contains("Ctrl-K to cancel"), "{status}");
+    assert!(!status.contains("Ctrl-X"), "{status}");
+    // No host selected: the message names the select key.
+    if let Some(j) = s.deck.job.as_mut() {
+        j.running = 0;
+    }
+    s.hosts.iter_mut().for_each(|h| h.selected = false);
+    s.focus = Focus::Command;
+    for c in "uptime".chars() {
+        let _ = update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        );
+    }
+    let _ = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let status = s.status.clone().unwrap_or_default();
+    assert!(status.contains("v selects"), "{status}");
+    // A bad option names the options key.
+    s.hosts.iter_mut().for_each(|h| h.selected = true);
+    s.deck.options.env = "1X=2".into();
+    let _ = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let status = s.status.clone().unwrap_or_default();
+    assert!(status.contains("(Ctrl-T)"), "{status}");
+}

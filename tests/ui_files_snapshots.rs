@@ -181,6 +181,27 @@ fn conflict_question_80x24() {
     assert_eq!(req.spec.renames["app.tar.gz"], "app.tar.1.gz");
 }
 
+/// Enter in the conflict dialog takes its default, leaving the file out
+/// (nothing is overwritten); the dialog says upper case answers every
+/// remaining conflict even when only one is known yet.
+#[test]
+fn enter_in_the_conflict_dialog_leaves_the_file_out() {
+    let mut s = files_tab(80, 24);
+    key(&mut s, KeyCode::Down);
+    let _ = key(&mut s, KeyCode::F(5));
+    let screen = draw(&s);
+    assert!(
+        screen.contains("upper case O S R N answers every remaining"),
+        "{screen}"
+    );
+    let effects = key(&mut s, KeyCode::Enter);
+    assert!(s.files.dialog.is_none(), "Enter answered");
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Transfer(_))),
+        "the only file was left out: {effects:?}"
+    );
+}
+
 #[test]
 fn drop_hint_while_dragging_80x24() {
     let mut s = files_tab(80, 24);

@@ -9,7 +9,7 @@ use super::state::{AppState, Focus, HelpView, Overlay, View};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HelpLine {
-    Heading(&'static str),
+    Heading(String),
     Entry { keys: String, help: String },
 }
 
@@ -100,11 +100,39 @@ pub fn lines(s: &AppState) -> Vec<HelpLine> {
             HelpLine::Heading(_) => true,
         });
         if !section.is_empty() {
-            out.push(HelpLine::Heading(ctx.title()));
+            out.push(HelpLine::Heading(heading(s, ctx)));
             out.extend(section);
         }
     }
+    let differ: Vec<HelpLine> = super::key_places::differing(&s.keymap)
+        .into_iter()
+        .filter(|(keys, help)| {
+            needle.is_empty()
+                || keys.to_lowercase().contains(&needle)
+                || help.to_lowercase().contains(&needle)
+        })
+        .map(|(keys, help)| HelpLine::Entry { keys, help })
+        .collect();
+    if !differ.is_empty() {
+        out.push(HelpLine::Heading(super::key_places::HEADING.to_string()));
+        out.extend(differ);
+    }
     out
+}
+
+/// A section's heading: the context's title, with the key that opens it
+/// where one does, from the keymap.
+fn heading(s: &AppState, ctx: Context) -> String {
+    let title = ctx.title();
+    match ctx {
+        Context::Gathered => format!("{title} ({})", key_name(s, Context::Main, Action::Gather)),
+        Context::Info => format!("{title} ({})", key_name(s, Context::Hosts, Action::Info)),
+        Context::Transfers => format!(
+            "{title} ({} in files)",
+            key_name(s, Context::Files, Action::Transfers)
+        ),
+        _ => title.to_string(),
+    }
 }
 
 /// The overlay's box in a terminal of `size`: (width, height).
@@ -119,7 +147,7 @@ pub const KEYS_COL: usize = 25;
 /// entry only) and a piece of its help, wrapped to the box.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Row {
-    Heading(&'static str),
+    Heading(String),
     Entry { keys: String, help: String },
 }
 
@@ -226,6 +254,12 @@ pub fn key_name(s: &AppState, ctx: Context, action: Action) -> String {
     s.keymap
         .first_key(ctx, action)
         .unwrap_or_else(|| "(unbound)".to_string())
+}
+
+/// A shells-tab key as typed: the fixed Ctrl-] prefix, then the key the
+/// keymap binds to `action` there.
+pub fn shell_key(s: &AppState, action: Action) -> String {
+    format!("Ctrl-] {}", key_name(s, Context::Shells, action))
 }
 
 /// Open the overlay, fresh.

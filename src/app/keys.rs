@@ -113,6 +113,8 @@ fn main_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         }
         Action::Suspend => vec![Effect::Suspend],
         Action::FocusNext => {
+            // Zoom belongs to the output area: leaving it ends zoom.
+            s.deck.panes.zoomed = false;
             s.focus = match s.focus {
                 Focus::Hosts => Focus::Output,
                 Focus::Output => Focus::Command,
@@ -121,6 +123,7 @@ fn main_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
             Vec::new()
         }
         Action::FocusPrev => {
+            s.deck.panes.zoomed = false;
             s.focus = match s.focus {
                 Focus::Hosts => Focus::Command,
                 Focus::Output => Focus::Hosts,
@@ -136,7 +139,12 @@ fn main_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
                         s.focus = Focus::Output;
                     }
                 }
-                None => s.status = Some("no recipe has run yet: the palette (:) starts one".into()),
+                None => {
+                    s.status = Some(format!(
+                        "no recipe has run yet: the palette ({}) starts one",
+                        super::help::key_name(s, Context::Main, Action::Palette)
+                    ))
+                }
             }
             Vec::new()
         }
@@ -144,6 +152,10 @@ fn main_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
             s.deck.panes.gathered = !s.deck.panes.gathered;
             s.deck.panes.gathered_cursor = 0;
             s.deck.panes.show_diff = false;
+            // Focus follows the view: its keys (o: outliers) work at once.
+            if s.deck.panes.gathered {
+                s.focus = Focus::Output;
+            }
             Vec::new()
         }
         Action::RerunFailed => rerun_failed(s),
@@ -177,7 +189,10 @@ pub fn rerun_failed(s: &mut AppState) -> Vec<Effect> {
     };
     let command = job.command.clone();
     if s.running() > 0 {
-        s.status = Some("the command is still running: wait, or Ctrl-X to cancel it".into());
+        s.status = Some(format!(
+            "the command is still running: wait, or {} to cancel it",
+            super::help::key_name(s, Context::Global, Action::Cancel)
+        ));
         return Vec::new();
     }
     let failed = failed_hosts(s);

@@ -41,8 +41,16 @@ pub fn layout(s: &AppState, area: Rect) -> AppLayout {
     } else {
         base
     };
-    let hosts = Rect::new(area.x, area.y, hosts_w, top_h);
-    let output = Rect::new(area.x + hosts_w, area.y, area.width - hosts_w, top_h);
+    let mut hosts = Rect::new(area.x, area.y, hosts_w, top_h);
+    let mut output = Rect::new(area.x + hosts_w, area.y, area.width - hosts_w, top_h);
+    let mut command = command;
+    // A zoomed pane fills the terminal but the status bar, as tmux's zoom
+    // does: the host list and the command pane give up their room.
+    if zoomed(s) {
+        hosts = Rect::new(area.x, area.y, 0, 0);
+        command = Rect::new(area.x, status.y, 0, 0);
+        output = Rect::new(area.x, area.y, area.width, status.y.saturating_sub(area.y));
+    }
     let (panes, cols, page, pages) = pane_grid(s, output);
     AppLayout {
         hosts,
@@ -54,6 +62,16 @@ pub fn layout(s: &AppState, area: Rect) -> AppLayout {
         page,
         pages,
     }
+}
+
+/// Whether the output area fills the screen: a pane zoomed while the
+/// output has focus and shows panes (not the gathered or recipe view).
+pub fn zoomed(s: &AppState) -> bool {
+    s.deck.panes.zoomed
+        && s.focus == super::state::Focus::Output
+        && !s.deck.panes.gathered
+        && s.deck.job.is_some()
+        && !s.recipe.as_ref().is_some_and(|r| r.show)
 }
 
 /// Columns one fact column takes in the host list (a space included):
@@ -77,13 +95,7 @@ fn pane_grid(s: &AppState, output: Rect) -> (Vec<(usize, Rect)>, usize, usize, u
         output.width.saturating_sub(2),
         output.height.saturating_sub(2),
     );
-    grid(
-        inner,
-        n,
-        s.deck.panes.focused,
-        s.deck.panes.zoomed,
-        MIN_PANE,
-    )
+    grid(inner, n, s.deck.panes.focused, zoomed(s), MIN_PANE)
 }
 
 /// `n` panes in `inner`: the page holding `focused`, as squarish as fits

@@ -7,6 +7,7 @@ pub mod folders;
 pub mod gather;
 pub mod help;
 pub mod hosts;
+pub mod key_places;
 pub mod keymap;
 pub mod keys;
 pub mod layout;

@@ -32,6 +32,9 @@ pub struct CommandOptions {
     pub editing: Option<usize>,
     /// Why the last Enter did not close the dialog.
     pub error: Option<String>,
+    /// The options as they were when the dialog opened: Esc puts them
+    /// back, so a dialog can always be left without its edits.
+    pub before: Option<Box<CommandOptions>>,
 }
 
 /// Split on blanks, keeping double-quoted parts together (quotes removed).
@@ -112,22 +115,38 @@ impl CommandOptions {
         parts.join(" · ")
     }
 
+    /// Open the dialog on its first row, remembering the options as they
+    /// are now for Esc.
+    pub fn open(&mut self) {
+        let mut now = self.clone();
+        now.editing = None;
+        now.error = None;
+        now.before = None;
+        self.before = Some(Box::new(now));
+        self.editing = Some(0);
+        self.error = None;
+    }
+
     /// A key while the dialog is open.
     pub fn on_key(&mut self, k: KeyEvent) {
         let Some(row) = self.editing else {
             return;
         };
         match k.code {
-            // Esc always leaves (a bad line stays, and running a command
-            // refuses it with the reason); Enter only leaves when all is valid.
-            KeyCode::Esc => {
-                self.editing = None;
-                self.error = None;
-            }
+            // Esc cancels: the options go back to what they were when the
+            // dialog opened. Enter applies, and only when all is valid.
+            KeyCode::Esc => match self.before.take() {
+                Some(before) => *self = *before,
+                None => {
+                    self.editing = None;
+                    self.error = None;
+                }
+            },
             KeyCode::Enter => match self.to_exec() {
                 Ok(_) => {
                     self.editing = None;
                     self.error = None;
+                    self.before = None;
                 }
                 Err(e) => self.error = Some(e),
             },
@@ -233,11 +252,53 @@ mod tests {
         key(&mut o, KeyCode::Enter);
         assert_eq!(o.editing, Some(3));
         assert!(o.error.as_deref().unwrap().contains("\"1X\""));
-        // Esc is never a trap: the dialog closes, the bad line stays.
+        // Esc is never a trap: the dialog closes.
         key(&mut o, KeyCode::Esc);
         assert_eq!(o.editing, None);
-        assert!(o.to_exec().is_err());
         assert!(CommandOptions::default().summary().is_empty());
+    }
+
+    /// Esc cancels: every edit since the dialog opened is undone, a bad
+    /// line included; Enter keeps them.
+    #[test]
+    fn esc_restores_the_options_as_they_were_when_opened() {
+        let mut o = CommandOptions {
+            cwd: "/srv".into(),
+            timeout: "30".into(),
+            ..Default::default()
+        };
+        o.open();
+        key(&mut o, KeyCode::Char(' '));
+        key(&mut o, KeyCode::Up);
+        key(&mut o, KeyCode::Up);
+        typ(&mut o, "x");
+        key(&mut o, KeyCode::Up);
+        typ(&mut o, "/app");
+        key(&mut o, KeyCode::Up);
+        typ(&mut o, "1X=2");
+        key(&mut o, KeyCode::Enter);
+        assert!(o.error.is_some(), "the bad line keeps the dialog open");
+        key(&mut o, KeyCode::Esc);
+        assert_eq!(o.editing, None);
+        assert_eq!(
+            o,
+            CommandOptions {
+                cwd: "/srv".into(),
+                timeout: "30".into(),
+                ..Default::default()
+            }
+        );
+        assert!(o.to_exec().is_ok());
+        // Enter applies: the next Esc restores to this, not to the first.
+        o.open();
+        key(&mut o, KeyCode::Char(' '));
+        key(&mut o, KeyCode::Enter);
+        assert!(o.login && o.editing.is_none());
+        o.open();
+        key(&mut o, KeyCode::Char(' '));
+        assert!(!o.login);
+        key(&mut o, KeyCode::Esc);
+        assert!(o.login, "Esc restores what Enter applied");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::keymap::Action;
+use super::keymap::{Action, Context};
 
 use super::msg::Effect;
 use super::state::AppState;
@@ -63,13 +63,19 @@ pub fn start(s: &mut AppState, name: &str) -> Vec<Effect> {
     };
     let hosts = s.selected();
     if hosts.is_empty() {
+        let key = |a| super::help::key_name(s, Context::Hosts, a);
         s.status = Some(format!(
-            "recipe {name}: no hosts selected (Space selects, a selects all)"
+            "recipe {name}: no hosts selected ({} selects, {} selects all)",
+            key(Action::Select),
+            key(Action::SelectAll)
         ));
         return Vec::new();
     }
     if s.recipe.as_ref().is_some_and(|r| r.running() > 0) {
-        s.status = Some("a recipe is still running: wait, or x in its view to cancel".into());
+        s.status = Some(format!(
+            "a recipe is still running: wait, or {} in its view to cancel",
+            super::help::key_name(s, Context::Recipe, Action::CancelRecipe)
+        ));
         return Vec::new();
     }
     let steps: Vec<(String, String)> = r

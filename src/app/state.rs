@@ -151,6 +151,8 @@ pub struct Panes {
     /// Lines scrolled up from the bottom, per host index.
     pub scroll: BTreeMap<usize, usize>,
     pub search: Option<String>,
+    /// The last search match: (host index, line), highlighted in its pane.
+    pub hit: Option<(usize, usize)>,
     /// Show the gathered (grouped) view instead of panes.
     pub gathered: bool,
     pub gathered_cursor: usize,
@@ -458,9 +460,9 @@ fn unix_now() -> u64 {
 }
 
 pub fn new_command_area() -> TextArea<'static> {
-    let mut t = TextArea::default();
-    t.set_placeholder_text("type a command for the selected hosts (Enter runs it)");
-    t
+    // The placeholder is set as it is drawn (ui/command.rs), with the run
+    // key from the keymap.
+    TextArea::default()
 }
 
 /// Case-insensitive subsequence match: "wb1" matches "web01".

@@ -60,5 +60,16 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     };
     let inner = block.inner(area);
     f.render_widget(block, area);
-    f.render_widget(&s.deck.command, inner);
+    // The placeholder names the run key as the keymap has it; an empty
+    // area is cheap to copy.
+    if s.deck.command.is_empty() {
+        let mut t = s.deck.command.clone();
+        t.set_placeholder_text(format!(
+            "type a command for the selected hosts ({} runs it)",
+            key(Action::Run)
+        ));
+        f.render_widget(&t, inner);
+    } else {
+        f.render_widget(&s.deck.command, inner);
+    }
 }

@@ -67,8 +67,11 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             }
             lines.push(Line::from(""));
             lines.push(Line::from(vec![
-                Span::styled("y", Style::new().fg(WARN).add_modifier(Modifier::BOLD)),
-                Span::raw(" delete · any other key keeps them"),
+                Span::styled(
+                    "y or Enter",
+                    Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(" deletes · Esc or any other key keeps them"),
             ]));
             (" Delete ".into(), lines)
         }
@@ -91,7 +94,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
                 ("o", "overwrite it"),
                 ("s", "skip files whose size and mtime match"),
                 ("r", "copy under a new name"),
-                ("n", "leave this one out"),
+                ("n", "leave this one out (Enter)"),
                 ("Esc", "cancel the whole copy"),
             ] {
                 lines.push(Line::from(vec![
@@ -102,16 +105,17 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
                     Span::raw(what),
                 ]));
             }
-            if p.conflicts.len() > 1 {
-                lines.push(Line::from(""));
-                lines.push(Line::from(Span::styled(
-                    format!(
-                        "{} more: O S R N (upper case) answer all of them",
-                        crate::text::count(p.conflicts.len() - 1, "conflict", "conflicts")
-                    ),
-                    Style::new().fg(MUTED),
-                )));
-            }
+            // Always said, so the user knows before the second conflict
+            // shows up (hosts report theirs one after another).
+            lines.push(Line::from(""));
+            let more = match p.conflicts.len().saturating_sub(1) {
+                0 => String::new(),
+                n => format!("{} more · ", crate::text::count(n, "conflict", "conflicts")),
+            };
+            lines.push(Line::from(Span::styled(
+                format!("{more}upper case O S R N answers every remaining conflict"),
+                Style::new().fg(MUTED),
+            )));
             (" Already there ".into(), lines)
         }
         FileDialog::PickSide { cursor } => {

@@ -55,7 +55,11 @@ pub fn render(f: &mut Frame, s: &AppState) {
         return;
     }
     let lay = layout(s, area);
-    hosts::render(f, s, lay.hosts);
+    // Zoomed, the host list and command pane have no room and are not
+    // drawn.
+    if !lay.hosts.is_empty() {
+        hosts::render(f, s, lay.hosts);
+    }
     if let Some(run) = s.recipe.as_ref().filter(|r| r.show) {
         recipe::render(f, s, run, lay.output);
     } else if s.deck.panes.gathered {
@@ -63,7 +67,9 @@ pub fn render(f: &mut Frame, s: &AppState) {
     } else {
         output::render(f, s, &lay);
     }
-    command::render(f, s, lay.command);
+    if !lay.command.is_empty() {
+        command::render(f, s, lay.command);
+    }
     status::render(f, s, lay.status);
     if s.deck.options.editing.is_some() {
         options::render(f, s, area);

@@ -47,7 +47,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         lines.push(Line::from(Span::styled(e.clone(), Style::new().fg(BAD))));
     }
     lines.push(Line::from(Span::styled(
-        "↑↓ move · Space toggles · type to edit · Enter done · Esc close",
+        "↑↓ move · Space toggles · type to edit · Enter applies · Esc cancels",
         Style::new().fg(MUTED),
     )));
     framed(f, area, 64, lines, " Command options ", ACCENT);

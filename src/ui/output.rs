@@ -11,6 +11,7 @@ use super::hosts::fmt_elapsed;
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border, from_ansi};
 use crate::app::AppState;
 use crate::app::help::key_name;
+use crate::app::hosts::viewport::{Lines, wrapped_rows};
 use crate::app::keymap::{Action, Context};
 use crate::app::layout::AppLayout;
 use crate::app::scrollback::OutLine;
@@ -137,18 +138,55 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
             Line::from(Span::styled(format!(" {badge} "), Style::new().fg(color))).right_aligned(),
         );
     let inner = block.inner(r);
-    f.render_widget(block, r);
     let out = &s.outputs[h];
     let width = usize::from(inner.width).max(1);
     let height = usize::from(inner.height);
-    let offset = s.deck.panes.scroll.get(&h).copied().unwrap_or(0);
-    // Walk back from the newest line until the pane is full, wrapping each.
+    let rows_of = |i: usize| {
+        out.get(i)
+            .map_or(1, |l| wrapped_rows(l.line.len_chars(), width))
+    };
+    let view = Lines {
+        len: out.len(),
+        rows: &rows_of,
+        height,
+    };
+    // Clamped here too: a resize can leave the stored offset past the top.
+    let offset = view.clamp(s.deck.panes.scroll.get(&h).copied().unwrap_or(0));
+    // The scroll note sits on the bottom border, never over a line of
+    // output (a search match at the bottom would hide under it).
+    let block = if offset > 0 {
+        let note = format!(
+            " ↑ {offset} lines up · {} returns ",
+            key_name(s, Context::Output, Action::Bottom)
+        );
+        let room = usize::from(r.width.saturating_sub(2));
+        block.title_bottom(Span::styled(
+            crate::text::shorten(&note, room),
+            Style::new().fg(WARN),
+        ))
+    } else {
+        block
+    };
+    f.render_widget(block, r);
+    let hit = s.deck.panes.hit.filter(|(hh, _)| *hh == h).map(|(_, i)| i);
+    // Walk back from the bottom line until the pane is full, wrapping each.
     let pending = if offset == 0 { out.pending() } else { None };
     let mut rows: Vec<Line> = Vec::with_capacity(height);
-    let newest = out.len().saturating_sub(offset);
-    let lines = out.iter().take(newest).rev();
-    for l in pending.iter().chain(lines) {
-        let mut wrapped = wrap(l, width);
+    let shown = view
+        .bottom(offset)
+        .map(|b| (0..=b).rev())
+        .into_iter()
+        .flatten();
+    let lines = shown.filter_map(|i| out.get(i).map(|l| (Some(i), l.clone())));
+    for (i, l) in pending.map(|p| (None, p)).into_iter().chain(lines) {
+        let mut wrapped = wrap(&l, width);
+        if i.is_some() && i == hit {
+            // The match stands out, reversed, wherever it lands.
+            for row in &mut wrapped {
+                *row =
+                    std::mem::take(row).patch_style(Style::new().add_modifier(Modifier::REVERSED));
+            }
+        }
         while let Some(row) = wrapped.pop() {
             rows.push(row);
             if rows.len() >= height {
@@ -177,12 +215,7 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
             })
             .collect();
     }
-    if offset > 0 && height > 0 {
-        let note = format!("↑ {offset} lines up · End returns");
-        if let Some(last) = rows.last_mut() {
-            *last = Line::from(Span::styled(note, Style::new().fg(WARN)));
-        }
-    } else if out.dropped > 0 && rows.len() < height {
+    if out.dropped > 0 && rows.len() < height && offset == 0 {
         rows.insert(
             0,
             Line::from(Span::styled(

@@ -11,6 +11,8 @@ use tui_term::widget::PseudoTerminal;
 
 use super::style::{ACCENT, BAD, MUTED, OK, WARN};
 use crate::app::AppState;
+use crate::app::help::{key_name, shell_key};
+use crate::app::keymap::{Action, Context};
 use crate::app::shell::{area, pane_rects};
 
 pub fn render(f: &mut Frame, s: &AppState) {
@@ -19,7 +21,11 @@ pub fn render(f: &mut Frame, s: &AppState) {
         let msg = Paragraph::new(vec![
             Line::from(""),
             Line::from("No shells open."),
-            Line::from("Select hosts on the Hosts tab, then F3 (or Ctrl-] o here)."),
+            Line::from(format!(
+                "Select hosts on the Hosts tab, then {} (or {} here).",
+                key_name(s, Context::Global, Action::Shells),
+                shell_key(s, Action::OpenShells)
+            )),
         ])
         .alignment(Alignment::Center)
         .style(Style::new().fg(MUTED));
@@ -71,7 +77,10 @@ pub fn render(f: &mut Frame, s: &AppState) {
         if v.zoomed {
             block = block.title_bottom(
                 Line::from(Span::styled(
-                    " zoomed: only this host gets input · Ctrl-] z ",
+                    format!(
+                        " zoomed: only this host gets input · {} ",
+                        shell_key(s, Action::Zoom)
+                    ),
                     Style::new().fg(WARN),
                 ))
                 .right_aligned(),
@@ -80,8 +89,10 @@ pub fn render(f: &mut Frame, s: &AppState) {
             block = block.title_bottom(
                 Line::from(Span::styled(
                     format!(
-                        " {} shells, more on other pages · Ctrl-] ← → ",
-                        v.panes.len()
+                        " {} shells, more on other pages · {} {} ",
+                        v.panes.len(),
+                        shell_key(s, Action::Left),
+                        key_name(s, Context::Shells, Action::Right)
                     ),
                     Style::new().fg(MUTED),
                 ))
@@ -101,7 +112,11 @@ pub fn render(f: &mut Frame, s: &AppState) {
             );
             f.render_widget(
                 Paragraph::new(Span::styled(
-                    "shell ended · Ctrl-] r reopens · Ctrl-] x closes",
+                    format!(
+                        "shell ended · {} reopens · {} closes",
+                        shell_key(s, Action::Reopen),
+                        shell_key(s, Action::Close)
+                    ),
                     Style::new().fg(WARN),
                 )),
                 hint,

@@ -8,7 +8,8 @@ use ratatui::widgets::Paragraph;
 
 use super::style::{ACCENT, MUTED, WARN};
 use crate::app::AppState;
-use crate::app::help::{help_key, hints};
+use crate::app::help::{help_key, hints, key_name};
+use crate::app::keymap::{Action, Context};
 use crate::app::state::View;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
@@ -62,7 +63,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let mut hint_text = String::new();
     let hint_list = if s.view == View::Shells {
         vec![
-            ("F3".to_string(), "back"),
+            (key_name(s, Context::Global, Action::Shells), "back"),
             (String::new(), "keys go to every shell with input on"),
         ]
     } else {

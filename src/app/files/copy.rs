@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::hosts_of;
 use super::side_label;
 use super::state::{ConflictAction, FileDialog, PendingCopy, Side, free_name};
+use crate::app::help::key_name;
+use crate::app::keymap::{Action, Context};
 use crate::app::msg::{Effect, TransferRequest};
 use crate::app::state::AppState;
 use crate::engine::copy_job::{CopySpec, Direction};
@@ -23,13 +25,19 @@ pub fn start(s: &mut AppState, from: usize, names: Vec<Name>, remove_sources: bo
     let to = 1 - from;
     let (a, b) = (s.files.panes[from].side, s.files.panes[to].side);
     if let Err(why) = route(a, b) {
-        s.status = Some(why.into());
+        s.status = Some(format!(
+            "{why} ({})",
+            key_name(s, Context::Files, Action::Side)
+        ));
         return Vec::new();
     }
     if remove_sources && matches!(route(a, b), Ok(Route::Relay { .. })) {
-        s.status = Some(
-            "moving between hosts is not offered: copy (F5), then delete on the source (F8)".into(),
-        );
+        let key = |a| key_name(s, Context::Files, a);
+        s.status = Some(format!(
+            "moving between hosts is not offered: copy ({}), then delete on the source ({})",
+            key(Action::Copy),
+            key(Action::Delete)
+        ));
         return Vec::new();
     }
     if s.files.panes[to].cwd.is_empty() {
@@ -80,15 +88,15 @@ enum Route {
 
 fn route(from: Side, to: Side) -> Result<Route, &'static str> {
     match (from, to) {
-        (Side::Local, Side::Local) => Err("both panes are local: point one at a host (o)"),
+        (Side::Local, Side::Local) => Err("both panes are local: point one at a host"),
         (Side::Local, _) => Ok(Route::Put),
         (_, Side::Local) => Ok(Route::Get),
         (Side::Host(a), Side::Host(b)) if a == b => {
-            Err("both panes show the same host: point one at another host, or the local side (o)")
+            Err("both panes show the same host: point one at another host, or the local side")
         }
         (Side::Host(h), _) => Ok(Route::Relay { from: h }),
         (Side::Selected, _) => Err(
-            "copy from one host at a time: point the source pane at that host (o), the other at the destination",
+            "copy from one host at a time: point the source pane at that host, the other at the destination",
         ),
     }
 }

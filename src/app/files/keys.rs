@@ -6,7 +6,8 @@ use tui_textarea::{CursorMove, TextArea};
 
 use super::state::{ConflictAction, FileDialog, InputKind, Side};
 use super::{copy, hosts_of, list, op_dir, refresh_all, typed_path};
-use crate::app::keymap::Action;
+use crate::app::help::key_name;
+use crate::app::keymap::{Action, Context};
 use crate::app::msg::{Effect, FileOp, TransferAction};
 use crate::app::state::AppState;
 use crate::engine::fs::{join, parent};
@@ -120,7 +121,11 @@ pub fn on_action(s: &mut AppState, act: Action) -> Option<Vec<Effect>> {
         }
         Action::Transfers => {
             if s.files.transfers.is_empty() {
-                s.status = Some("no transfers yet: F5 copies, F6 moves".into());
+                s.status = Some(format!(
+                    "no transfers yet: {} copies, {} moves",
+                    key_name(s, Context::Files, Action::Copy),
+                    key_name(s, Context::Files, Action::Move)
+                ));
             } else {
                 super::transfers::open_panel(s);
             }
@@ -154,7 +159,10 @@ fn edit(s: &mut AppState) -> Vec<Effect> {
     let side = pane.side;
     let hosts = hosts_of(s, side);
     if side == Side::Selected && hosts.len() != 1 {
-        s.status = Some("edit works on one host: point the pane at it (o)".into());
+        s.status = Some(format!(
+            "edit works on one host: point the pane at it ({})",
+            key_name(s, Context::Files, Action::Side)
+        ));
         return Vec::new();
     }
     vec![Effect::Edit {
@@ -226,8 +234,10 @@ pub fn on_dialog_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     };
     match dialog {
+        // Enter applies what the dialog highlights (y: delete); the user
+        // already asked for it with the delete key.
         FileDialog::ConfirmDelete { names } => match k.code {
-            KeyCode::Char('y') => {
+            KeyCode::Char('y') | KeyCode::Enter => {
                 let a = s.files.active;
                 let side = s.files.panes[a].side;
                 let hosts = hosts_of(s, side);
@@ -248,7 +258,9 @@ pub fn on_dialog_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             let action = match k.code {
                 KeyCode::Char('o' | 'O') => Some(ConflictAction::Overwrite),
                 KeyCode::Char('s' | 'S') => Some(ConflictAction::SkipSame),
-                KeyCode::Char('n' | 'N') => Some(ConflictAction::Skip),
+                // Enter takes the default: leave this one out, which loses
+                // nothing.
+                KeyCode::Char('n' | 'N') | KeyCode::Enter => Some(ConflictAction::Skip),
                 KeyCode::Char('r' | 'R') => Some(ConflictAction::Rename(String::new())),
                 KeyCode::Esc | KeyCode::Char('c') => None,
                 _ => {

@@ -46,11 +46,18 @@ pub fn side_label(s: &AppState, side: Side) -> String {
 pub fn list(s: &mut AppState, pane: usize, dir: Option<String>) -> Vec<Effect> {
     let side = s.files.panes[pane].side;
     let hosts = hosts_of(s, side);
+    let switch = super::help::key_name(
+        s,
+        super::keymap::Context::Global,
+        super::keymap::Action::ToggleFiles,
+    );
     let p = &mut s.files.panes[pane];
     if side != Side::Local && hosts.is_empty() {
         p.entries.clear();
         p.loading = false;
-        p.error = Some("no hosts selected: select hosts in the host list (F2 switches)".into());
+        p.error = Some(format!(
+            "no hosts selected: select hosts in the host list ({switch} switches)"
+        ));
         return Vec::new();
     }
     p.request += 1;

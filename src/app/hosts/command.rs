@@ -3,7 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::keymap::Action;
+use crate::app::help::key_name;
+use crate::app::keymap::{Action, Context};
 use crate::app::msg::Effect;
 use crate::app::state::{AppState, Focus, Job, LastRun, RunResult, new_command_area};
 
@@ -12,8 +13,7 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         Action::Run => return Some(run_command(s)),
         Action::Newline => s.deck.command.insert_newline(),
         Action::Options => {
-            s.deck.options.editing = Some(0);
-            s.deck.options.error = None;
+            s.deck.options.open();
         }
         Action::Leave => s.focus = Focus::Hosts,
         Action::FocusNext => s.focus = Focus::Hosts,
@@ -161,19 +161,30 @@ pub fn run_command(s: &mut AppState) -> Vec<Effect> {
     }
     let hosts = s.selected();
     if hosts.is_empty() {
-        s.status =
-            Some("no hosts selected: Space selects, a selects all, g selects a group".into());
+        let key = |a| key_name(s, Context::Hosts, a);
+        s.status = Some(format!(
+            "no hosts selected: {} selects, {} selects all, {} selects a group",
+            key(Action::Select),
+            key(Action::SelectAll),
+            key(Action::SelectGroup)
+        ));
         return Vec::new();
     }
     let opts = match s.deck.options.to_exec() {
         Ok(o) => o,
         Err(e) => {
-            s.status = Some(format!("command options: {e} (Ctrl-O)"));
+            s.status = Some(format!(
+                "command options: {e} ({})",
+                key_name(s, Context::Command, Action::Options)
+            ));
             return Vec::new();
         }
     };
     if s.running() > 0 {
-        s.status = Some("a command is still running: wait, or Ctrl-X to cancel it".into());
+        s.status = Some(format!(
+            "a command is still running: wait, or {} to cancel it",
+            key_name(s, Context::Global, Action::Cancel)
+        ));
         return Vec::new();
     }
     let mut save = None;

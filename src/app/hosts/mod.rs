@@ -5,3 +5,4 @@ pub mod command;
 pub mod list;
 pub mod output;
 pub mod save;
+pub mod viewport;

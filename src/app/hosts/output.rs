@@ -2,6 +2,7 @@
 //! search, save.
 
 use super::list::open_input;
+use super::viewport::{Lines, wrapped_rows};
 use crate::app::keymap::Action;
 use crate::app::layout::layout;
 use crate::app::msg::Effect;
@@ -12,10 +13,6 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     let n = job.targets.len();
     let lay = layout(s, ratatui::layout::Rect::new(0, 0, s.size.0, s.size.1));
     let cols = lay.cols.max(1);
-    let pane_h = lay
-        .panes
-        .first()
-        .map_or(10, |(_, r)| usize::from(r.height.saturating_sub(2)).max(1));
     let f = s.deck.panes.focused;
     let host = job.targets.get(f).copied();
     let last = n.saturating_sub(1);
@@ -34,8 +31,8 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         }
         Action::Zoom => s.deck.panes.zoomed = !s.deck.panes.zoomed,
         Action::Unzoom => s.deck.panes.zoomed = false,
-        Action::PageUp => scroll(s, host, pane_h as isize),
-        Action::PageDown => scroll(s, host, -(pane_h as isize)),
+        Action::PageUp => move_view(s, host, |v, o| v.page_up(o)),
+        Action::PageDown => move_view(s, host, |v, o| v.page_down(o)),
         Action::Top => scroll(s, host, isize::MAX / 2),
         Action::Bottom => scroll(s, host, isize::MIN / 2),
         Action::Search => open_input(s, LineInput::Search, ""),
@@ -51,21 +48,68 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     Some(Vec::new())
 }
 
-/// Scroll a pane by `delta` lines (positive = up, into the past).
-pub fn scroll(s: &mut AppState, host: Option<usize>, delta: isize) {
-    let Some(h) = host else { return };
-    let max = s.outputs[h].len();
-    let cur = s.deck.panes.scroll.get(&h).copied().unwrap_or(0) as isize;
-    let next = (cur.saturating_add(delta)).clamp(0, max as isize) as usize;
-    if next == 0 {
+/// Inner size (columns, rows) of the pane showing host `h`: the one on
+/// screen, else the first pane's (all panes on a page are alike).
+pub fn pane_size(s: &AppState, h: usize) -> (usize, usize) {
+    let lay = layout(s, ratatui::layout::Rect::new(0, 0, s.size.0, s.size.1));
+    let targets = s.deck.job.as_ref().map(|j| j.targets.as_slice());
+    let on_screen = lay
+        .panes
+        .iter()
+        .find(|(k, _)| targets.and_then(|t| t.get(*k)) == Some(&h))
+        .or(lay.panes.first());
+    on_screen.map_or((80, 10), |(_, r)| {
+        (
+            usize::from(r.width.saturating_sub(2)).max(1),
+            usize::from(r.height.saturating_sub(2)).max(1),
+        )
+    })
+}
+
+/// Runs `f` over host `h`'s lines as its pane shows them (wrapped to its
+/// width), with the pane's current offset.
+pub fn with_lines<T>(s: &AppState, h: usize, f: impl FnOnce(&Lines, usize) -> T) -> T {
+    let (width, height) = pane_size(s, h);
+    let out = &s.outputs[h];
+    let rows = |i: usize| {
+        out.get(i)
+            .map_or(1, |l| wrapped_rows(l.line.len_chars(), width))
+    };
+    let lines = Lines {
+        len: out.len(),
+        rows: &rows,
+        height,
+    };
+    f(&lines, s.deck.panes.scroll.get(&h).copied().unwrap_or(0))
+}
+
+fn set_offset(s: &mut AppState, h: usize, offset: usize) {
+    if offset == 0 {
         s.deck.panes.scroll.remove(&h);
     } else {
-        s.deck.panes.scroll.insert(h, next);
+        s.deck.panes.scroll.insert(h, offset);
     }
 }
 
+fn move_view(s: &mut AppState, host: Option<usize>, step: fn(&Lines, usize) -> usize) {
+    let Some(h) = host else { return };
+    let next = with_lines(s, h, step);
+    set_offset(s, h, next);
+}
+
+/// Scroll a pane by `delta` lines (positive = up, into the past); it
+/// stops with the oldest line on the top row.
+pub fn scroll(s: &mut AppState, host: Option<usize>, delta: isize) {
+    let Some(h) = host else { return };
+    let next = with_lines(s, h, |v, cur| {
+        let cur = v.clamp(cur) as isize;
+        v.clamp(cur.saturating_add(delta).max(0) as usize)
+    });
+    set_offset(s, h, next);
+}
+
 /// Move the focused pane's view to the next (or previous) line that
-/// contains the search text.
+/// contains the search text, and mark it so the pane highlights it.
 pub fn search_step(s: &mut AppState, forward: bool) {
     let (Some(job), Some(needle)) = (&s.deck.job, &s.deck.panes.search) else {
         return;
@@ -76,9 +120,11 @@ pub fn search_step(s: &mut AppState, forward: bool) {
     let needle = needle.to_lowercase();
     let out = &s.outputs[h];
     let len = out.len();
-    let offset = s.deck.panes.scroll.get(&h).copied().unwrap_or(0);
-    // The line currently at the bottom of the view.
-    let current = len.saturating_sub(1 + offset);
+    // From the last match in this pane, else from the bottom line shown.
+    let current = match s.deck.panes.hit {
+        Some((hh, i)) if hh == h && i < len => i,
+        _ => with_lines(s, h, |v, off| v.bottom(off).unwrap_or(0)),
+    };
     let hit = if forward {
         (current + 1..len)
             .chain(0..=current.min(len.saturating_sub(1)))
@@ -91,15 +137,15 @@ pub fn search_step(s: &mut AppState, forward: bool) {
     };
     match hit {
         Some(i) => {
-            let off = len - 1 - i;
-            if off == 0 {
-                s.deck.panes.scroll.remove(&h);
-            } else {
-                s.deck.panes.scroll.insert(h, off);
-            }
+            let off = with_lines(s, h, |v, _| v.reveal(i));
+            set_offset(s, h, off);
+            s.deck.panes.hit = Some((h, i));
             s.status = Some(format!("match on line {} of {len}", i + 1));
         }
-        None => s.status = Some(format!("not found: {needle}")),
+        None => {
+            s.deck.panes.hit = None;
+            s.status = Some(format!("not found: {needle}"));
+        }
     }
 }
 

@@ -76,12 +76,12 @@ impl Context {
             Context::Main => "Hosts tab (host list and output)",
             Context::Hosts => "Host list",
             Context::Output => "Output panes",
-            Context::Gathered => "Gathered view (b)",
+            Context::Gathered => "Gathered view",
             Context::Recipe => "Recipe progress",
             Context::Command => "Command pane",
-            Context::Info => "Host info (i)",
+            Context::Info => "Host info",
             Context::Files => "Files tab",
-            Context::Transfers => "Transfers panel (t in files)",
+            Context::Transfers => "Transfers panel",
             Context::Shells => "Shells tab (bindings below follow the Ctrl-] prefix)",
         }
     }

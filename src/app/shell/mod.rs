@@ -66,7 +66,10 @@ pub fn open_for_selection(s: &mut AppState) -> Vec<Effect> {
         hosts.push(*h);
     }
     if hosts.is_empty() {
-        s.status = Some("select hosts first (Space in the host list)".into());
+        s.status = Some(format!(
+            "select hosts first ({} in the host list)",
+            super::help::key_name(s, super::keymap::Context::Hosts, Action::Select)
+        ));
         return Vec::new();
     }
     let mut opened = Vec::new();
@@ -174,7 +177,10 @@ fn broadcast(
 ) -> Vec<Effect> {
     let receivers = s.shells.receivers();
     if receivers.is_empty() {
-        s.status = Some("no shell takes input: Ctrl-] a turns it on for all".into());
+        s.status = Some(format!(
+            "no shell takes input: {} turns it on for all",
+            super::help::shell_key(s, Action::InputAll)
+        ));
         return Vec::new();
     }
     let mut effects = Vec::new();
@@ -330,7 +336,10 @@ fn reopen_focused(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     };
     if p.live() {
-        s.status = Some("this shell is still open (Ctrl-] x closes it)".into());
+        s.status = Some(format!(
+            "this shell is still open ({} closes it)",
+            super::help::shell_key(s, Action::Close)
+        ));
         return Vec::new();
     }
     let host = p.host;
