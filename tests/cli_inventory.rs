@@ -56,6 +56,33 @@ fn ssh_config_hosts_run_by_name() {
     assert!(s.contains("alpha: hi\n") && s.contains("beta: hi\n"), "{s}");
 }
 
+/// `@web` names the same hosts on the command line as in the TUI's folder
+/// and `g @web`: the group's, plus the hosts tagged like it.
+#[test]
+fn a_tag_named_like_a_group_adds_its_hosts_to_the_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        "[groups]\nweb = \"web[01-02]\"\n\n[[hosts]]\nname = \"web01\"\n\n[[hosts]]\nname = \"web02\"\n\n[[hosts]]\nname = \"x1\"\ntags = [\"web\"]\n\n[[hosts]]\nname = \"db1\"\ntags = [\"db\"]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(support::sshdeck_bin())
+        .args(["-F", "none", "-c"])
+        .arg(&cfg)
+        .args(["hosts", "-H", "@web"])
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let names: Vec<String> = text(&out.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert_eq!(names, ["web01", "web02", "x1"], "{}", text(&out.stdout));
+}
+
 #[test]
 fn groups_and_tags_select_hosts() {
     let farm = Farm::start(3);

@@ -128,6 +128,21 @@ fn default_list(text: &str, start: &str, end: char) -> String {
         .join(" ")
 }
 
+/// The README says to copy config.example.toml: as shipped it loads for a
+/// user with no ~/.ssh/config at all (it names no file that must exist).
+#[test]
+fn the_example_config_loads_in_an_empty_home() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let out = ok(&sshdeck(tmp.path())
+        .arg("-c")
+        .arg(&example)
+        .arg("hosts")
+        .output()
+        .expect("hosts"));
+    assert!(out.contains("web1") && out.contains("bastion"), "{out}");
+}
+
 #[test]
 fn known_hosts_defaults_read_the_same_in_help_and_config_example() {
     let tmp = tempfile::tempdir().expect("tempdir");

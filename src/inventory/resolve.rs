@@ -114,7 +114,9 @@ impl Inventory {
             ssh_names,
             overrides,
         };
-        // Each tag becomes a group unless a real group has that name.
+        // Each tag is a group of its hosts; a tag named like a group adds
+        // its hosts to that group, as the TUI's folders and `g @name` do,
+        // so `@name` means the same hosts on the command line and on screen.
         let mut tags: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (name, host_tags) in inv.named_hosts() {
             for t in host_tags {
@@ -122,7 +124,13 @@ impl Inventory {
             }
         }
         for (tag, names) in tags {
-            inv.groups.entry(tag).or_insert_with(|| names.join(","));
+            let members = inv.groups.entry(tag).or_default();
+            for n in names {
+                if !members.is_empty() {
+                    members.push(',');
+                }
+                members.push_str(&n);
+            }
         }
         inv
     }
