@@ -13,6 +13,11 @@ fn sshdeck(farm: &Farm, args: &[&str]) -> Output {
     sshdeck_cmd(farm).args(args).output().expect("run sshdeck")
 }
 
+/// With the farm's known_hosts and key, as a user of that farm runs it.
+fn farm_cmd(farm: &Farm, args: &[&str]) -> Output {
+    sshdeck_farm(farm).args(args).output().expect("run sshdeck")
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -201,6 +206,54 @@ fn hosts_lists_the_resolved_inventory() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("column 4"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// A pssh host file, as pssh users keep them: comments, blank lines,
+/// indentation, `user@host:port` and pssh's older `host:port user`; each
+/// line one host, run against real sshd. A bad line names file:line.
+#[test]
+fn a_pssh_hosts_file_selects_its_hosts() {
+    let farm = Farm::start(3);
+    let list = farm.root.join("hosts.txt");
+    let h = &farm.hosts;
+    std::fs::write(
+        &list,
+        format!(
+            "# rack 1\n  {user}@127.0.0.1:{p0}  \n\n127.0.0.1:{p1} {user}\n#{user}@127.0.0.1:{p2}\n",
+            user = farm.user,
+            p0 = h[0].port,
+            p1 = h[1].port,
+            p2 = h[2].port
+        ),
+    )
+    .unwrap();
+    let out = farm_cmd(
+        &farm,
+        &[
+            "run",
+            "--hosts-file",
+            list.to_str().unwrap(),
+            "--",
+            "echo from-file",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert_eq!(s.matches("from-file").count(), 2, "{s}");
+    assert!(
+        !s.contains(&format!(":{}:", h[2].port)),
+        "a comment ran: {s}"
+    );
+
+    let bad = farm.root.join("bad.txt");
+    std::fs::write(&bad, "web1\nweb2 ops extra\n").unwrap();
+    let out = sshdeck(&farm, &["hosts", "--hosts-file", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(&format!("{}:2:", bad.display())),
         "{}",
         text(&out.stderr)
     );

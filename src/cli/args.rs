@@ -51,8 +51,12 @@ pub struct HostSelection {
           add = ArgValueCompleter::new(super::completions::complete_hosts))]
     pub hosts: Option<String>,
     /// Every named host (config.toml and ssh_config)
-    #[arg(short = 'a', long, conflicts_with = "hosts")]
+    #[arg(short = 'a', long, conflicts_with_all = ["hosts", "hosts_file"])]
     pub all: bool,
+    /// Hosts from a file, as pssh's -h reads it: one [user@]host[:port] per
+    /// line, blank lines and # comments skipped; repeatable, adds to -H
+    #[arg(long = "hosts-file", value_name = "FILE")]
+    pub hosts_file: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Parser)]
@@ -302,7 +306,7 @@ pub struct RunArgs {
     /// TUI): failed, ok, differs (outside the largest group of identical
     /// results) or all
     #[arg(long = "hosts-from-last", value_name = "WHICH", value_enum,
-          conflicts_with_all = ["hosts", "all"])]
+          conflicts_with_all = ["hosts", "all", "hosts_file"])]
     pub hosts_from_last: Option<super::last_run::FromLast>,
     /// Exit with the largest exit status of the command on any host (255
     /// where it could not run), as clush -S

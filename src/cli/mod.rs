@@ -8,6 +8,7 @@ mod error;
 mod facts;
 mod gather;
 mod hosts;
+mod hosts_file;
 mod json_out;
 pub(crate) mod last_run;
 mod manpage;

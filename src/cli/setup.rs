@@ -75,6 +75,19 @@ pub fn select(
     } else {
         "the hosts argument"
     };
+    if !sel.hosts_file.is_empty() {
+        // The files' hosts, then -H's, each host once.
+        let mut out = Vec::new();
+        for f in &sel.hosts_file {
+            out.extend(super::hosts_file::read(inv, f)?);
+        }
+        if let Some(s) = given {
+            out.extend(inv.select_from(s, origin)?);
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|t: &crate::engine::Target| seen.insert(t.label.clone()));
+        return Ok(out);
+    }
     Ok(match (sel.all, given) {
         (true, _) => inv.all()?,
         (false, Some(s)) => inv.select_from(s, origin)?,
