@@ -20,6 +20,7 @@ pub fn read(inv: &Inventory, path: &Path) -> Result<Vec<Target>, CliError> {
         cause,
     })?;
     let mut out: Vec<Target> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, line) in text.lines().enumerate() {
         let Some(spec) = entry(line)
             .map_err(|why| CliError::BadArg(format!("{}:{}: {why}", path.display(), i + 1)))?
@@ -28,7 +29,7 @@ pub fn read(inv: &Inventory, path: &Path) -> Result<Vec<Target>, CliError> {
         };
         let origin = format!("{}:{}", path.display(), i + 1);
         let t = inv.target_from(&spec, &origin)?;
-        if !out.iter().any(|o| o.label == t.label) {
+        if seen.insert(t.label.clone()) {
             out.push(t);
         }
     }

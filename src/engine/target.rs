@@ -115,18 +115,26 @@ impl Target {
 /// The login name of the user running sshdeck, as OpenSSH picks it: from the
 /// password database, not from `$USER` (which a shell can leave stale).
 pub fn local_user() -> String {
-    // SAFETY: getpwuid returns a pointer into static storage or null; we copy
-    // the name out immediately and never keep the pointer.
-    unsafe {
-        let pw = libc::getpwuid(libc::getuid());
-        if !pw.is_null()
-            && !(*pw).pw_name.is_null()
-            && let Ok(name) = std::ffi::CStr::from_ptr((*pw).pw_name).to_str()
-        {
-            return name.to_string();
+    // Asked once per process: every target without a user needs it, and
+    // getpwuid reads the password database each time (100,000 targets
+    // were 100,000 reads of /etc/passwd). Once also keeps its static
+    // buffer from being read by two threads at a time.
+    static USER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    USER.get_or_init(|| {
+        // SAFETY: getpwuid returns a pointer into static storage or null;
+        // we copy the name out immediately and never keep the pointer.
+        unsafe {
+            let pw = libc::getpwuid(libc::getuid());
+            if !pw.is_null()
+                && !(*pw).pw_name.is_null()
+                && let Ok(name) = std::ffi::CStr::from_ptr((*pw).pw_name).to_str()
+            {
+                return name.to_string();
+            }
         }
-    }
-    std::env::var("USER").unwrap_or_else(|_| "root".into())
+        std::env::var("USER").unwrap_or_else(|_| "root".into())
+    })
+    .clone()
 }
 
 /// `$HOME` as OpenSSH resolves it: the environment first, then passwd.

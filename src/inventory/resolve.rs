@@ -191,10 +191,13 @@ impl Inventory {
             return Err(ResolveError::NoHosts);
         }
         let names = nodeset::expand(selector, &InventoryGroups(self))?.into_vec();
-        let mut out: Vec<Target> = Vec::new();
+        let mut out: Vec<Target> = Vec::with_capacity(names.len());
+        // Two names can resolve to one label (`web1` and `root@web1:22`):
+        // a set keeps that check linear, so 100,000 names stay fast.
+        let mut seen = std::collections::HashSet::with_capacity(names.len());
         for name in names {
             let t = self.target_inner(&name, origin, true)?;
-            if !out.iter().any(|o| o.label == t.label) {
+            if seen.insert(t.label.clone()) {
                 out.push(t);
             }
         }
