@@ -157,31 +157,29 @@ impl Parser<'_> {
                 ']' if depth == 0 => return Err(self.err(i, "']' without a matching '['")),
                 ']' => depth -= 1,
                 ',' | '!' | '&' | '^' | '\0' if depth == 0 => {
-                    let term = &expr[term_start..i];
+                    // Blanks around a term are not part of it, as ClusterShell
+                    // strips them (`a , b`); blanks inside brackets go too.
+                    let raw = &expr[term_start..i];
+                    let lead = raw.len() - raw.trim_start().len();
+                    let term: String = raw.trim().to_string();
+                    let at = term_start + lead;
                     if term.is_empty() {
-                        // A leading '!' means "nothing minus ...": allowed only first.
-                        if !(c == '!' && i == 0) {
-                            let what = if c == '\0' {
-                                "end".to_string()
-                            } else {
-                                format!("'{c}'")
-                            };
-                            return Err(self.err(i, format!("missing host name before {what}")));
-                        }
-                    } else {
-                        let set = self.term(term, term_start)?;
-                        result = result.apply(op, set);
-                        if result.len() > MAX_NODES {
-                            return Err(self.err(
-                                term_start,
-                                format!("expands to more than {MAX_NODES} hosts"),
-                            ));
-                        }
+                        let what = if c == '\0' {
+                            "end".to_string()
+                        } else {
+                            format!("'{c}'")
+                        };
+                        return Err(self.err(i, format!("missing host name before {what}")));
+                    }
+                    let term = self.unblank_brackets(&term, at)?;
+                    let set = self.term(&term, at)?;
+                    result = result.apply(op, set);
+                    if result.len() > MAX_NODES {
+                        return Err(self.err(at, format!("expands to more than {MAX_NODES} hosts")));
                     }
                     op = c;
                     term_start = i + c.len_utf8();
                 }
-                c if c.is_whitespace() => return Err(self.err(i, "unexpected whitespace")),
                 _ => {}
             }
         }
@@ -190,6 +188,27 @@ impl Parser<'_> {
             return Err(self.err(open, "'[' is never closed"));
         }
         Ok(result)
+    }
+
+    /// Blanks inside brackets dropped (`n[1 - 3]`, as ClusterShell);
+    /// a blank inside a name is refused: no host name holds one, where
+    /// ClusterShell would keep `a b` as one node.
+    fn unblank_brackets(&self, term: &str, at: usize) -> Result<String, NodeSetError> {
+        let mut out = String::with_capacity(term.len());
+        let mut depth = 0usize;
+        for (i, c) in term.char_indices() {
+            match c {
+                '[' => depth += 1,
+                ']' => depth = depth.saturating_sub(1),
+                c if c.is_whitespace() && depth > 0 => continue,
+                c if c.is_whitespace() => {
+                    return Err(self.err(at + i, "unexpected whitespace in a host name"));
+                }
+                _ => {}
+            }
+            out.push(c);
+        }
+        Ok(out)
     }
 
     fn term(&mut self, term: &str, at: usize) -> Result<NodeSet, NodeSetError> {
@@ -205,14 +224,24 @@ impl Parser<'_> {
                 .find(']')
                 .map(|c| c + open)
                 .ok_or_else(|| self.err(offset + open, "'[' is never closed"))?;
-            parts.push(vec![rest[..open].to_string()]);
+            let before = &rest[..open];
             let inside = &rest[open + 1..close];
             if inside.contains([':', '.']) {
                 // An address (`[::1]`, `[fe80::1%eth0]`, `[10.0.0.1]`), not
                 // a range: kept with its brackets, as a host spec writes it.
+                parts.push(vec![before.to_string()]);
                 parts.push(vec![format!("[{inside}]")]);
             } else {
-                parts.push(self.ranges(inside, offset + open + 1)?);
+                // Digits just before '[' are the start of the range's
+                // numbers, as ClusterShell reads them: `prod-2[10-320]`
+                // is 210 to 2320.
+                let lit = before.trim_end_matches(|c: char| c.is_ascii_digit());
+                let digits = &before[lit.len()..];
+                if !parts.is_empty() && lit.is_empty() && !digits.is_empty() {
+                    return Err(self.err(offset + open, "digits between two brackets"));
+                }
+                parts.push(vec![lit.to_string()]);
+                parts.push(self.ranges(inside, digits, offset + open + 1)?);
             }
             offset += close + 1;
             rest = &rest[close + 1..];
@@ -252,8 +281,9 @@ impl Parser<'_> {
         inner.map_err(|e| self.err(at, format!("in group @{name}: {}", e.msg_with_column())))
     }
 
-    /// `01-20,30,1-9/2` → the numbers as written (padding kept).
-    fn ranges(&self, body: &str, at: usize) -> Result<Vec<String>, NodeSetError> {
+    /// `01-20,30,1-9/2` → the numbers as written (padding kept), each
+    /// with `digits` (the digits before '[') in front.
+    fn ranges(&self, body: &str, digits: &str, at: usize) -> Result<Vec<String>, NodeSetError> {
         if body.is_empty() {
             return Err(self.err(at, "empty brackets"));
         }
@@ -271,39 +301,62 @@ impl Parser<'_> {
                             format!("bad step {st:?}: expected a positive number"),
                         )
                     })?;
-                    (s, step)
+                    (s, Some(step))
                 }
-                None => (item, 1),
+                None => (item, None),
             };
-            let (lo, hi) = span.split_once('-').unwrap_or((span, span));
-            let num = |s: &str, p: usize| -> Result<u64, NodeSetError> {
-                if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            // A '-' after the first character splits the bounds; a first
+            // '-' is a sign (`[-5]`, `[-5-3]`).
+            let (lo, hi) = match span.get(1..).and_then(|r| r.find('-')) {
+                Some(d) => (&span[..d + 1], &span[d + 2..]),
+                None => (span, span),
+            };
+            let single = lo.len() == span.len();
+            if single && step.is_some() {
+                return Err(self.err(pos, format!("a step needs a range: {item:?}")));
+            }
+            // ClusterShell puts the digits before '[' into a range's
+            // bounds, but not into a stepped one's values.
+            let merge = step.is_none() && !lo.starts_with('-');
+            let (lo, hi) = if merge {
+                (format!("{digits}{lo}"), format!("{digits}{hi}"))
+            } else {
+                (lo.to_string(), hi.to_string())
+            };
+            let prefix = if merge { "" } else { digits };
+            let num = |s: &str, p: usize| -> Result<i64, NodeSetError> {
+                let d = s.strip_prefix('-').unwrap_or(s);
+                if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(self.err(p, format!("{s:?} is not a number")));
                 }
                 s.parse()
                     .map_err(|_| self.err(p, format!("{s:?} is too large")))
             };
-            let a = num(lo, pos)?;
-            let b = num(hi, pos + lo.len() + 1)?;
+            let a = num(&lo, pos)?;
+            let b = num(&hi, pos + lo.len() + 1)?;
             if b < a {
                 return Err(self.err(pos, format!("range {lo}-{hi} goes backwards")));
             }
-            if (b - a) / step >= MAX_NODES as u64 {
+            let padded = |s: &str| s.len() > 1 && s.starts_with('0');
+            if !single && (padded(&lo) || padded(&hi)) && lo.len() != hi.len() {
+                return Err(self.err(
+                    pos,
+                    format!("padding length mismatch: {lo}-{hi} (both bounds need the same width)"),
+                ));
+            }
+            let step = step.unwrap_or(1);
+            if (b - a).unsigned_abs() / step >= MAX_NODES as u64 {
                 return Err(self.err(
                     pos,
                     format!("range {span} has more than {MAX_NODES} values"),
                 ));
             }
             // Padding comes from the start bound, as in ClusterShell: [08-10] → 08 09 10.
-            let width = if lo.len() > 1 && lo.starts_with('0') {
-                lo.len()
-            } else {
-                0
-            };
+            let width = if padded(&lo) { lo.len() } else { 0 };
             let mut v = a;
             while v <= b {
-                out.push(format!("{v:0width$}"));
-                v += step;
+                out.push(format!("{prefix}{v:0width$}"));
+                v = v.saturating_add(i64::try_from(step).unwrap_or(i64::MAX));
             }
             pos += item.len() + 1;
         }
