@@ -86,6 +86,20 @@ fn a_tag_named_like_a_group_adds_its_hosts_to_the_group() {
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
         .collect();
     assert_eq!(names, ["web01", "web02", "x1"], "{}", text(&out.stdout));
+
+    // `hosts --json` says which @names select each host.
+    let out = std::process::Command::new(support::sshdeck_bin())
+        .args(["-F", "none", "-c"])
+        .arg(&cfg)
+        .args(["hosts", "--json", "-H", "web01,x1,db1"])
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let groups = |i: usize| v[i]["groups"].clone();
+    assert_eq!(groups(0), serde_json::json!(["web"]), "{v}");
+    assert_eq!(groups(1), serde_json::json!(["web"]), "{v}");
+    assert_eq!(groups(2), serde_json::json!(["db"]), "{v}");
 }
 
 #[test]

@@ -72,6 +72,9 @@ pub struct HostInfo {
     pub jump: Vec<String>,
     pub tags: Vec<String>,
     pub source: Source,
+    /// Every `@name` that selects this host (groups, and tags as groups),
+    /// in name order: where `-H @name` would find it.
+    pub groups: Vec<String>,
 }
 
 pub struct Inventory {
@@ -238,6 +241,7 @@ impl Inventory {
 
     /// Rows for `sshdeck hosts`.
     pub fn describe(&self, targets: &[Target]) -> Vec<HostInfo> {
+        let member_of = self.memberships();
         targets
             .iter()
             .map(|t| {
@@ -256,9 +260,27 @@ impl Inventory {
                     jump: t.opts.jump.iter().map(|j| j.label.clone()).collect(),
                     tags,
                     source,
+                    groups: member_of.get(&t.label).cloned().unwrap_or_default(),
                 }
             })
             .collect()
+    }
+
+    /// Host name → the `@names` that select it. Each group is expanded
+    /// once (not once per host); a group that does not expand is left
+    /// out here, as selecting it reports why.
+    fn memberships(&self) -> std::collections::HashMap<String, Vec<String>> {
+        let mut out: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        for name in self.groups.keys() {
+            let Ok(set) = nodeset::expand(&format!("@{name}"), &InventoryGroups(self)) else {
+                continue;
+            };
+            for host in set.into_vec() {
+                out.entry(host).or_default().push(name.clone());
+            }
+        }
+        out
     }
 
     /// Resolve one name or `[user@]host[:port]` into a target, as given
