@@ -438,22 +438,6 @@ fn a_rebound_key_works_and_history_lasts_across_two_runs_in_tmux() {
     assert_eq!(tmux.wait_exit(), "0");
 }
 
-fn sha256_of(path: &std::path::Path) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    h.finalize().to_vec()
-}
-
 /// Point the files tab's left pane at node0 and the right pane at node1,
 /// keep only `name` in view on the left, and copy it across (F5).
 fn copy_node0_to_node1(tmux: &Tmux, name: &str) {
@@ -553,7 +537,11 @@ fn a_host_to_host_copy_killed_midway_leaves_no_partial_file_and_resumes_in_tmux(
     copy_node0_to_node1(&tmux, "disk.img");
     let screen = tmux.wait_for("the copy done", |s| s.contains("done on 1 host"));
     assert!(!screen.contains("started over"), "not resumed: {screen}");
-    assert_eq!(sha256_of(&dst), sha256_of(&src), "node1's copy differs");
+    assert_eq!(
+        support::sha256_of(&dst),
+        support::sha256_of(&src),
+        "node1's copy differs"
+    );
     assert!(!part.exists());
     let spool = farm.root.join("cache/sshdeck/relay");
     let left: Vec<_> = std::fs::read_dir(&spool)

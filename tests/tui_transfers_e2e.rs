@@ -9,22 +9,6 @@ use std::time::{Duration, Instant};
 use support::farm::Farm;
 use support::tmux::{Tmux, farm_config, tmux_available, wrapped};
 
-fn sha256_of(path: &std::path::Path) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    h.finalize().to_vec()
-}
-
 /// The percentage on the transfers panel's job line ("…  42% · …").
 fn job_percent(screen: &str, state: &str) -> Option<u64> {
     let line = screen.lines().find(|l| l.contains(&format!("│{state} ")))?;
@@ -122,7 +106,11 @@ fn a_put_cancelled_in_the_transfers_panel_resumes_with_r_in_tmux() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(!screen.contains("started over"), "not resumed: {screen}");
-    assert_eq!(sha256_of(&dst), sha256_of(&src), "node0's copy differs");
+    assert_eq!(
+        support::sha256_of(&dst),
+        support::sha256_of(&src),
+        "node0's copy differs"
+    );
     assert!(!part.exists(), "the part file became the file");
     // Clear finished jobs, leave the panel, quit.
     tmux.send(&["D"]);

@@ -11,7 +11,7 @@ use super::hosts::fmt_elapsed;
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border, from_ansi};
 use crate::app::AppState;
 use crate::app::help::key_name;
-use crate::app::hosts::viewport::{Lines, wrapped_rows};
+use crate::app::hosts::viewport::Lines;
 use crate::app::keymap::{Action, Context};
 use crate::app::layout::AppLayout;
 use crate::app::scrollback::OutLine;
@@ -141,10 +141,7 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
     let out = &s.outputs[h];
     let width = usize::from(inner.width).max(1);
     let height = usize::from(inner.height);
-    let rows_of = |i: usize| {
-        out.get(i)
-            .map_or(1, |l| wrapped_rows(l.line.len_chars(), width))
-    };
+    let rows_of = crate::app::hosts::output::rows_of(out, width);
     let view = Lines {
         len: out.len(),
         rows: &rows_of,

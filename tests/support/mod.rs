@@ -248,3 +248,20 @@ pub fn farm_example() -> PathBuf {
     assert!(bin.exists(), "{} missing after the build", bin.display());
     bin
 }
+
+/// SHA-256 of a local file, read in 1 MiB pieces (copies of hundreds of MiB).
+pub fn sha256_of(path: &std::path::Path) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    h.finalize().to_vec()
+}

@@ -71,10 +71,7 @@ pub fn pane_size(s: &AppState, h: usize) -> (usize, usize) {
 pub fn with_lines<T>(s: &AppState, h: usize, f: impl FnOnce(&Lines, usize) -> T) -> T {
     let (width, height) = pane_size(s, h);
     let out = &s.outputs[h];
-    let rows = |i: usize| {
-        out.get(i)
-            .map_or(1, |l| wrapped_rows(l.line.len_chars(), width))
-    };
+    let rows = rows_of(out, width);
     let lines = Lines {
         len: out.len(),
         rows: &rows,
@@ -152,4 +149,17 @@ pub fn search_step(s: &mut AppState, forward: bool) {
 fn matches(out: &crate::app::scrollback::Scrollback, i: usize, needle: &str) -> bool {
     out.get(i)
         .is_some_and(|l| l.line.plain().to_lowercase().contains(needle))
+}
+
+/// Screen rows each line of `out` takes in a pane `width` wide: the one
+/// measure paging (here) and drawing (ui/output.rs) both use, so what a
+/// page skips is what the screen shows.
+pub fn rows_of(
+    out: &crate::app::scrollback::Scrollback,
+    width: usize,
+) -> impl Fn(usize) -> usize + '_ {
+    move |i| {
+        out.get(i)
+            .map_or(1, |l| wrapped_rows(l.line.len_chars(), width))
+    }
 }
