@@ -238,7 +238,10 @@ impl Parser<'_> {
                 let lit = before.trim_end_matches(|c: char| c.is_ascii_digit());
                 let digits = &before[lit.len()..];
                 if !parts.is_empty() && lit.is_empty() && !digits.is_empty() {
-                    return Err(self.err(offset + open, "digits between two brackets"));
+                    return Err(self.err(
+                        offset + open,
+                        "digits between two brackets are ambiguous (as in ClusterShell): put them inside a bracket",
+                    ));
                 }
                 parts.push(vec![lit.to_string()]);
                 parts.push(self.ranges(inside, digits, offset + open + 1)?);
