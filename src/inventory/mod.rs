@@ -10,4 +10,5 @@ pub mod nodeset;
 pub mod recipes_config;
 pub mod resolve;
 pub mod shell_safe;
+pub mod sources;
 pub mod ssh_config;

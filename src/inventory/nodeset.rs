@@ -19,28 +19,30 @@ pub const MAX_NODES: usize = 1_000_000;
 
 /// Where `@group` names come from.
 pub trait Groups {
-    /// The node-set expression a group stands for, or None if unknown.
-    fn group(&self, name: &str) -> Option<String>;
+    /// The node-set expression a group stands for, None if unknown, or
+    /// why it cannot be known (a group source that failed, a name two
+    /// sources define).
+    fn group(&self, name: &str) -> Result<Option<String>, String>;
 }
 
 /// No groups at all.
 pub struct NoGroups;
 
 impl Groups for NoGroups {
-    fn group(&self, _: &str) -> Option<String> {
-        None
+    fn group(&self, _: &str) -> Result<Option<String>, String> {
+        Ok(None)
     }
 }
 
 impl<S: std::hash::BuildHasher> Groups for std::collections::HashMap<String, String, S> {
-    fn group(&self, name: &str) -> Option<String> {
-        self.get(name).cloned()
+    fn group(&self, name: &str) -> Result<Option<String>, String> {
+        Ok(self.get(name).cloned())
     }
 }
 
 impl Groups for BTreeMap<String, String> {
-    fn group(&self, name: &str) -> Option<String> {
-        self.get(name).cloned()
+    fn group(&self, name: &str) -> Result<Option<String>, String> {
+        Ok(self.get(name).cloned())
     }
 }
 
@@ -270,8 +272,10 @@ impl Parser<'_> {
         if self.stack.iter().any(|g| g == name) {
             return Err(self.err(at, format!("group @{name} includes itself")));
         }
-        let Some(def) = self.groups.group(name) else {
-            return Err(self.err(at, format!("unknown group @{name}")));
+        let def = match self.groups.group(name) {
+            Ok(Some(def)) => def,
+            Ok(None) => return Err(self.err(at, format!("unknown group @{name}"))),
+            Err(why) => return Err(self.err(at, format!("@{name}: {why}"))),
         };
         self.stack.push(name.to_string());
         let inner = Parser {

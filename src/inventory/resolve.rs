@@ -94,8 +94,8 @@ pub struct Inventory {
 struct InventoryGroups<'a>(&'a Inventory);
 
 impl Groups for InventoryGroups<'_> {
-    fn group(&self, name: &str) -> Option<String> {
-        self.0.groups.get(name).cloned()
+    fn group(&self, name: &str) -> Result<Option<String>, String> {
+        Ok(self.0.groups.get(name).cloned())
     }
 }
 
