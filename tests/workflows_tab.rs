@@ -199,6 +199,18 @@ fn collectors_start_once_when_a_host_connects() {
 #[test]
 fn host_info_lists_every_fact_and_failure() {
     let mut s = fleet();
+    // Where the inventory names the host comes first, every entry in
+    // merge order (the TUI runner fills these from `describe`).
+    s.hosts[3].origin = vec![
+        (
+            "defined in".into(),
+            "/etc/sshdeck/config.toml:14 (config)".into(),
+        ),
+        (
+            "also named in".into(),
+            "inventory/hosts:3 (not used)".into(),
+        ),
+    ];
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Down);

@@ -133,16 +133,22 @@ fn announce_sort(s: &mut AppState) {
     });
 }
 
-/// Lines of the host info overlay: facts, then failed collectors.
+/// Lines of the host info overlay: where the inventory names the host,
+/// then facts, then failed collectors.
 pub fn info_lines(s: &AppState, h: usize) -> Vec<(String, String, bool)> {
     let Some(host) = s.hosts.get(h) else {
         return Vec::new();
     };
     let mut lines: Vec<(String, String, bool)> = host
-        .facts
+        .origin
         .iter()
         .map(|(k, v)| (k.clone(), v.clone(), false))
         .collect();
+    lines.extend(
+        host.facts
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone(), false)),
+    );
     lines.extend(
         host.fact_errors
             .iter()

@@ -65,6 +65,9 @@ pub struct HostRow {
     pub fact_errors: BTreeMap<String, String>,
     /// Collectors are running on this host every interval.
     pub facts_watched: bool,
+    /// Where the inventory names the host: (what, "FILE:LINE"), the
+    /// entry whose settings it takes first, then the others, unused.
+    pub origin: Vec<(String, String)>,
 }
 
 /// The two tabs: hosts with their output, and the file browser.
@@ -309,6 +312,7 @@ impl AppState {
                 facts: BTreeMap::new(),
                 fact_errors: BTreeMap::new(),
                 facts_watched: false,
+                origin: Vec::new(),
             })
             .collect::<Vec<HostRow>>();
         let folders = Folders::new(

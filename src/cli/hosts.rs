@@ -39,7 +39,7 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     // The table is for people, on a terminal or in a pager: every value
     // from a config file is shown with its controls escaped, whatever
     // stdout is. Scripts read `--json`, where JSON escapes them.
-    let table: Vec<[String; 7]> = rows
+    let table: Vec<[String; 8]> = rows
         .iter()
         .map(|r| {
             [
@@ -61,11 +61,14 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
+                r.origin.clone().unwrap_or_else(|| "-".into()),
             ]
             .map(|cell| visible_name(&cell))
         })
         .collect();
-    let head = ["NAME", "ADDRESS", "PORT", "USER", "JUMP", "TAGS", "SOURCE"];
+    let head = [
+        "NAME", "ADDRESS", "PORT", "USER", "JUMP", "TAGS", "SOURCE", "FROM",
+    ];
     let mut widths = head.map(str::len);
     for row in &table {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -84,6 +87,19 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     for row in &table {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         print(&mut out, &cells);
+    }
+    // A host several sources name takes its settings from the first, in
+    // the merge order README's "Where hosts come from" gives; say which
+    // entries were not used, so an edit to one of them is not a surprise.
+    for r in rows.iter().filter(|r| !r.also.is_empty()) {
+        let also: Vec<String> = r.also.iter().map(|o| visible_name(o)).collect();
+        let _ = writeln!(
+            out,
+            "{}: settings from {}; also named in {} (not used)",
+            visible_name(&r.name),
+            visible_name(r.origin.as_deref().unwrap_or("-")),
+            also.join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

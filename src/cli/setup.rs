@@ -69,6 +69,24 @@ pub fn select(
     positional: Option<&str>,
     all_by_default: bool,
 ) -> Result<Vec<crate::engine::Target>, CliError> {
+    let picked = select_quietly(inv, sel, positional, all_by_default);
+    // A group name two sources define was taken from the first: say so,
+    // with both sources, where the user reads errors.
+    for note in inv.take_notes() {
+        eprintln!(
+            "sshdeck: note: {}",
+            crate::text::sanitize::visible_name(&note)
+        );
+    }
+    picked
+}
+
+fn select_quietly(
+    inv: &Inventory,
+    sel: &HostSelection,
+    positional: Option<&str>,
+    all_by_default: bool,
+) -> Result<Vec<crate::engine::Target>, CliError> {
     let given = sel.hosts.as_deref().or(positional);
     let origin = if sel.hosts.is_some() {
         "-H"

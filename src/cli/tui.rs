@@ -9,6 +9,7 @@ use super::args::{GlobalArgs, HostSelection};
 use super::setup;
 use crate::demo::{DemoFarm, DemoLogin};
 use crate::engine::{EngineConfig, HostKeyPolicy, Prompter, Target};
+use crate::text::sanitize::visible_name;
 use crate::tui::{TuiSetup, run};
 
 const DEFAULT_SCROLLBACK: usize = 10_000;
@@ -41,6 +42,7 @@ pub async fn tui(
     let targets = setup::select(&setup.inventory, sel, positional, true)?;
     let selector = sel.hosts.as_deref().or(positional);
     let rows = setup.inventory.describe(&targets);
+    let origins = rows.iter().map(origin_lines).collect();
     let hosts: Vec<(Target, Vec<String>)> = targets
         .into_iter()
         .zip(rows)
@@ -56,7 +58,9 @@ pub async fn tui(
         .scrollback
         .as_ref()
         .map_or(DEFAULT_SCROLLBACK, |s| *s.get_ref());
-    let groups = setup.inventory.config().group_map();
+    // Every source's groups are folders; a group source that fails stops
+    // here, before the screen is taken over, with its reason.
+    let groups = setup.inventory.group_exprs()?;
     let record = record.or_else(|| d.record_dir.clone());
     let config = setup.inventory.config();
     let (facts, columns, recipes, commands) = (
@@ -81,6 +85,7 @@ pub async fn tui(
         engine: setup.engine,
         prompts: setup.prompts,
         hosts,
+        origins,
         groups,
         scrollback,
         preselect,
@@ -98,6 +103,29 @@ pub async fn tui(
     .await
     .map_err(io_err("terminal"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The host info's lines on where the inventory names a host: the entry
+/// it takes its settings from, then the others, in merge order.
+fn origin_lines(r: &crate::inventory::resolve::HostInfo) -> Vec<(String, String)> {
+    let source = serde_json::to_value(r.source)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let mut out = vec![(
+        "defined in".to_string(),
+        match &r.origin {
+            Some(o) => format!("{} ({source})", visible_name(o)),
+            None => "the command line".to_string(),
+        },
+    )];
+    out.extend(r.also.iter().map(|o| {
+        (
+            "also named in".to_string(),
+            format!("{} (not used)", visible_name(o)),
+        )
+    }));
+    out
 }
 
 pub async fn demo(
@@ -147,8 +175,18 @@ pub async fn demo(
     let defaults = crate::inventory::config::Config::default();
     // The user's key rebindings apply in the demo as everywhere.
     let keymap = demo_keymap()?;
+    let origins = hosts
+        .iter()
+        .map(|_| {
+            vec![(
+                "defined in".to_string(),
+                "the demo (embedded hosts)".to_string(),
+            )]
+        })
+        .collect();
     run(TuiSetup {
         engine,
+        origins,
         prompts: Some(prompts),
         hosts,
         groups,

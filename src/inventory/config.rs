@@ -17,6 +17,10 @@ pub struct Config {
     pub groups: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub hosts: Vec<HostEntry>,
+    /// Ansible inventories (files, directories, scripts), read after
+    /// config.toml's own hosts, as `--inventory` names them.
+    #[serde(default)]
+    pub inventory: Vec<PathBuf>,
     /// Prompts answered with a named secret, asked once per session.
     #[serde(default)]
     pub expect: Vec<ExpectEntry>,
@@ -35,6 +39,11 @@ pub struct Config {
     /// Key rebindings, per keymap context.
     #[serde(default)]
     pub keys: super::keys_config::KeysSection,
+    /// Where each `[[hosts]]` entry's name is written ("FILE:LINE"), in
+    /// the order of `hosts`: the host list's info says where a host
+    /// comes from.
+    #[serde(skip)]
+    pub host_origins: Vec<String>,
 }
 
 /// `[[expect]] pattern = "\\[sudo\\] password for .*:" secret = "sudo"`
@@ -258,9 +267,31 @@ impl Config {
         super::facts_config::validate(&cfg)
             .and_then(|()| super::recipes_config::validate(&cfg))
             .map_err(|(at, msg)| invalid(at, msg))?;
+        cfg.host_origins = cfg
+            .hosts
+            .iter()
+            .map(|h| {
+                let (line, _) = line_col(text, h.name.span().start);
+                format!("{}:{line}", path.display())
+            })
+            .collect();
         let Config {
-            defaults, hosts, ..
+            defaults,
+            hosts,
+            inventory,
+            ..
         } = &mut cfg;
+        // Relative inventory paths are read from config.toml's directory,
+        // as ansible.cfg's `inventory` is.
+        let base = path.parent().unwrap_or(Path::new(""));
+        for p in inventory.iter_mut() {
+            let full = expand_home(p);
+            *p = if full.is_relative() {
+                base.join(full)
+            } else {
+                full
+            };
+        }
         let host_files = hosts.iter_mut().flat_map(|h| h.identity_files.iter_mut());
         for p in defaults
             .identity_files

@@ -4,8 +4,10 @@
 
 pub mod config;
 pub mod facts_config;
+pub mod group_table;
 pub mod hostspec;
 pub mod keys_config;
+pub mod named;
 pub mod nodeset;
 pub mod recipes_config;
 pub mod resolve;

@@ -11,9 +11,12 @@ use thiserror::Error;
 
 use super::config::Config;
 use super::config::ConfigError;
+use super::group_table::GroupTable;
 use super::hostspec::{HostSpec, HostSpecError};
-use super::nodeset::{self, Groups, NodeSetError};
+use super::named::NamedHosts;
+use super::nodeset::{self, NodeSetError};
 use super::shell_safe::{self, UnsafeName};
+use super::sources::{GroupSource, SourceInventory};
 use super::ssh_config::{Query, Resolved, SshConfig, Strict};
 use crate::engine::{AgentChoice, HostKeyPolicy, HostOptions, Target};
 
@@ -58,6 +61,7 @@ pub enum ResolveError {
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Config,
+    Ansible,
     SshConfig,
     AdHoc,
 }
@@ -72,6 +76,12 @@ pub struct HostInfo {
     pub jump: Vec<String>,
     pub tags: Vec<String>,
     pub source: Source,
+    /// Where the host's settings come from: "FILE:LINE" (none for a
+    /// name given on the command line).
+    pub origin: Option<String>,
+    /// Other entries naming the same host, in merge order, whose
+    /// settings are not used.
+    pub also: Vec<String>,
     /// Every `@name` that selects this host (groups, and tags as groups),
     /// in name order: where `-H @name` would find it.
     pub groups: Vec<String>,
@@ -83,35 +93,54 @@ pub struct Inventory {
     /// ssh_config's concrete host names, for quick lookups.
     ssh_names: std::collections::HashSet<String>,
     overrides: Overrides,
-    groups: BTreeMap<String, String>,
-    /// Config hosts by name (unique: the config refuses a name twice).
-    /// Resolving N hosts by scanning the list for each was N² name
-    /// compares, 70% of `sshdeck hosts` at 10,000 hosts.
-    host_index: std::collections::HashMap<String, usize>,
+    groups: GroupTable,
+    /// Hosts config.toml and the Ansible inventory name, by name: looked
+    /// up once per selected host, so 10,000 hosts stay linear.
+    named: NamedHosts,
 }
 
-/// `@name` looks up config groups first, then tags.
-struct InventoryGroups<'a>(&'a Inventory);
-
-impl Groups for InventoryGroups<'_> {
-    fn group(&self, name: &str) -> Result<Option<String>, String> {
-        Ok(self.0.groups.get(name).cloned())
-    }
+/// Hosts and groups from other tools' inventories.
+#[derive(Default)]
+pub struct ExtraSources {
+    pub ansible: Option<SourceInventory>,
+    /// ClusterShell's group sources, the default first.
+    pub clustershell: Vec<Box<dyn GroupSource>>,
 }
 
 impl Inventory {
     pub fn new(config: Config, ssh: Option<SshConfig>, overrides: Overrides) -> Inventory {
+        Inventory::with_sources(config, ssh, overrides, ExtraSources::default())
+    }
+
+    /// The inventory from every source, merged in the order README's
+    /// "Where hosts come from" gives: config.toml, the Ansible inventory,
+    /// ssh_config.
+    pub fn with_sources(
+        config: Config,
+        ssh: Option<SshConfig>,
+        overrides: Overrides,
+        extra: ExtraSources,
+    ) -> Inventory {
         let ssh_names = ssh
             .as_ref()
             .map(|s| s.concrete_hosts().iter().cloned().collect())
             .unwrap_or_default();
-        let mut host_index = std::collections::HashMap::new();
-        for (i, h) in config.hosts.iter().enumerate() {
-            host_index.entry(h.name.get_ref().clone()).or_insert(i);
+        let mut named = NamedHosts::from_config(&config);
+        let mut groups = GroupTable::new(config.group_map());
+        if let Some(a) = &extra.ansible {
+            named.add_ansible(a);
+            groups.set_ansible(a);
+        }
+        groups.set_clustershell(extra.clustershell);
+        if let Some(s) = &ssh {
+            for name in s.concrete_hosts() {
+                let origin = s.host_origin(name).unwrap_or_else(|| "ssh_config".into());
+                named.also_in_ssh_config(name, origin);
+            }
         }
         let mut inv = Inventory {
-            groups: config.group_map(),
-            host_index,
+            groups,
+            named,
             config,
             ssh,
             ssh_names,
@@ -127,7 +156,7 @@ impl Inventory {
             }
         }
         for (tag, names) in tags {
-            let members = inv.groups.entry(tag).or_default();
+            let members = inv.groups.config_mut().entry(tag).or_default();
             for n in names {
                 if !members.is_empty() {
                     members.push(',');
@@ -143,10 +172,41 @@ impl Inventory {
     }
 
     /// Every host name and `@group` (tags included), for completion.
+    /// A group source that cannot list its groups adds none here.
     pub fn names_and_groups(&self) -> Vec<String> {
         let mut v: Vec<String> = self.named_hosts().into_iter().map(|(n, _)| n).collect();
-        v.extend(self.groups.keys().map(|g| format!("@{g}")));
+        v.extend(
+            self.groups
+                .names()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|g| format!("@{g}")),
+        );
         v
+    }
+
+    /// Every group, name → its hosts (comma-separated), for the host
+    /// list's folders: config groups and tags, Ansible's groups, and
+    /// ClusterShell's (other sources' as `source:name`). A source that
+    /// fails is an error, before the TUI starts.
+    pub fn group_exprs(&self) -> Result<BTreeMap<String, String>, ResolveError> {
+        let names = self.groups.names().map_err(|msg| NodeSetError {
+            expr: "@*".into(),
+            column: 1,
+            msg,
+        })?;
+        let mut out = BTreeMap::new();
+        for name in names {
+            let set = nodeset::expand(&format!("@{name}"), &self.groups)?;
+            out.insert(name, set.into_vec().join(","));
+        }
+        Ok(out)
+    }
+
+    /// Group name clashes met while selecting (see [`GroupTable`]), each
+    /// once: the caller says them where the user will read them.
+    pub fn take_notes(&self) -> Vec<String> {
+        self.groups.take_notes()
     }
 
     /// Every named host (config.toml, then ssh_config's concrete `Host`
@@ -160,14 +220,14 @@ impl Inventory {
         self.ssh.as_ref()
     }
 
-    /// Every named host with its tags: config.toml first, then ssh_config's
-    /// concrete `Host` entries not already defined.
+    /// Every named host with its tags: config.toml first, then the
+    /// Ansible inventory, then ssh_config's concrete `Host` entries not
+    /// already defined.
     fn named_hosts(&self) -> Vec<(String, Vec<String>)> {
         let mut v: Vec<(String, Vec<String>)> = self
-            .config
-            .hosts
+            .named
             .iter()
-            .map(|h| (h.name.get_ref().clone(), h.tags.clone()))
+            .map(|h| (h.name.clone(), h.tags.clone()))
             .collect();
         if let Some(ssh) = &self.ssh {
             let mut seen: std::collections::HashSet<String> =
@@ -193,7 +253,7 @@ impl Inventory {
         if selector.trim().is_empty() {
             return Err(ResolveError::NoHosts);
         }
-        let names = nodeset::expand(selector, &InventoryGroups(self))?.into_vec();
+        let names = nodeset::expand(selector, &self.groups)?.into_vec();
         let mut out: Vec<Target> = Vec::with_capacity(names.len());
         // Two names can resolve to one label (`web1` and `root@web1:22`):
         // a set keeps that check linear, so 100,000 names stay fast.
@@ -230,8 +290,8 @@ impl Inventory {
     /// Where a named host is defined, for messages: config.toml, or the
     /// ssh_config file and line of its `Host` line.
     fn origin_of(&self, name: &str) -> String {
-        if self.host_index.contains_key(name) {
-            return "config.toml".into();
+        if let Some(h) = self.named.get(name) {
+            return h.origin.clone();
         }
         self.ssh
             .as_ref()
@@ -245,12 +305,22 @@ impl Inventory {
         targets
             .iter()
             .map(|t| {
-                let entry = self.host_entry(&t.label);
+                let entry = self.named.get(&t.label);
                 let from_ssh = self.ssh_names.contains(&t.label);
-                let (tags, source) = match (entry, from_ssh) {
-                    (Some(e), _) => (e.tags.clone(), Source::Config),
-                    (None, true) => (vec!["ssh_config".to_string()], Source::SshConfig),
-                    (None, false) => (Vec::new(), Source::AdHoc),
+                let (tags, source, origin, also) = match (entry, from_ssh) {
+                    (Some(e), _) => (
+                        e.tags.clone(),
+                        e.source,
+                        Some(e.origin.clone()),
+                        e.also.clone(),
+                    ),
+                    (None, true) => (
+                        vec!["ssh_config".to_string()],
+                        Source::SshConfig,
+                        self.ssh.as_ref().and_then(|s| s.host_origin(&t.label)),
+                        Vec::new(),
+                    ),
+                    (None, false) => (Vec::new(), Source::AdHoc, None, Vec::new()),
                 };
                 HostInfo {
                     name: t.label.clone(),
@@ -260,6 +330,8 @@ impl Inventory {
                     jump: t.opts.jump.iter().map(|j| j.label.clone()).collect(),
                     tags,
                     source,
+                    origin,
+                    also,
                     groups: member_of.get(&t.label).cloned().unwrap_or_default(),
                 }
             })
@@ -272,14 +344,17 @@ impl Inventory {
     fn memberships(&self) -> std::collections::HashMap<String, Vec<String>> {
         let mut out: std::collections::HashMap<String, Vec<String>> =
             std::collections::HashMap::new();
-        for name in self.groups.keys() {
-            let Ok(set) = nodeset::expand(&format!("@{name}"), &InventoryGroups(self)) else {
+        for name in self.groups.names().unwrap_or_default() {
+            let Ok(set) = nodeset::expand(&format!("@{name}"), &self.groups) else {
                 continue;
             };
             for host in set.into_vec() {
                 out.entry(host).or_default().push(name.clone());
             }
         }
+        // Looking every group up is not the user naming one: a clash is
+        // said when a selection meets it.
+        self.groups.take_notes();
         out
     }
 
@@ -307,7 +382,7 @@ impl Inventory {
         let given = HostSpec::parse(item)?;
         let named = given.user.is_none()
             && given.port.is_none()
-            && (self.host_index.contains_key(&given.host) || self.ssh_names.contains(&given.host));
+            && (self.named.contains(&given.host) || self.ssh_names.contains(&given.host));
         let mut spec = given.clone();
         spec.user = Some(user.to_string());
         spec.port = Some(port);
@@ -329,12 +404,6 @@ impl Inventory {
             Some(s) => Ok(Some(s.resolve(q)?)),
             None => Ok(None),
         }
-    }
-
-    fn host_entry(&self, name: &str) -> Option<&crate::inventory::config::HostEntry> {
-        self.host_index
-            .get(name)
-            .and_then(|&i| self.config.hosts.get(i))
     }
 
     fn target_inner(
@@ -359,7 +428,7 @@ impl Inventory {
         if let Some(u) = &self.overrides.user {
             shell_safe::check_user(u, "-l")?;
         }
-        let entry = self.host_entry(&spec.host);
+        let entry = self.named.get(&spec.host);
         let d = &self.config.defaults;
         let ov = &self.overrides;
         let jump_flag = ov
@@ -367,7 +436,10 @@ impl Inventory {
             .clone()
             .or_else(|| entry.and_then(|e| e.jump.clone()));
         let query = Query {
-            host: spec.host.clone(),
+            host: entry
+                .and_then(|e| e.ssh_config_name())
+                .unwrap_or(&spec.host)
+                .to_string(),
             user: spec.user.clone().or_else(|| ov.user.clone()),
             port: spec.port.or(ov.port),
             jump: jump_flag.clone(),
@@ -425,8 +497,8 @@ impl Inventory {
         if with_jump {
             let hop_origin = if ov.jump.is_some() {
                 "-J".to_string()
-            } else if entry.is_some_and(|e| e.jump.is_some()) {
-                format!("config.toml, jump of {}", spec.host)
+            } else if let Some(e) = entry.filter(|e| e.jump.is_some()) {
+                format!("{}, jump of {}", e.origin, spec.host)
             } else {
                 format!("ProxyJump of {} in ssh_config", spec.host)
             };

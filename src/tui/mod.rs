@@ -40,6 +40,9 @@ pub struct TuiSetup {
     pub engine: EngineConfig,
     pub prompts: Option<mpsc::Receiver<Prompt>>,
     pub hosts: Vec<(Target, Vec<String>)>,
+    /// For each host, where the inventory names it, for the host info:
+    /// (what, "FILE:LINE"), in merge order.
+    pub origins: Vec<Vec<(String, String)>>,
     pub groups: BTreeMap<String, String>,
     pub scrollback: usize,
     /// Hosts selected at start (e.g. from a selector on the command line).
@@ -69,6 +72,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         engine,
         prompts,
         hosts,
+        origins,
         groups,
         scrollback,
         preselect,
@@ -111,6 +115,9 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     let (files, mut transfer_views) =
         files_io::FilesIo::new(files_io::links(&engine, rows.len()), back_tx);
     let mut state = AppState::new(rows, groups, scrollback);
+    for (row, origin) in state.hosts.iter_mut().zip(origins) {
+        row.origin = origin;
+    }
     let mut workflows = workflow_io::WorkflowIo::new(facts, recipes.clone());
     state.facts_enabled = workflows.has_collectors();
     state.deck.columns = columns;

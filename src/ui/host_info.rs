@@ -1,5 +1,5 @@
-//! `i` on the host list: every fact of one host, and its failed
-//! collectors, in a scrollable box.
+//! `i` on the host list: where the inventory names one host, every fact
+//! of it and its failed collectors, in a scrollable box.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -44,7 +44,7 @@ pub fn render(f: &mut Frame, s: &AppState, host: usize, scroll: usize, area: Rec
             ])
         })
         .collect();
-    if lines.is_empty() {
+    if row.facts.is_empty() && row.fact_errors.is_empty() {
         let why = if !s.facts_enabled {
             "No facts collectors are configured."
         } else if row.facts_watched {
