@@ -88,6 +88,9 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         print(&mut out, &cells);
     }
+    for clash in inv.group_clashes() {
+        let _ = writeln!(out, "note: {}", visible_name(&clash));
+    }
     // A host several sources name takes its settings from the first, in
     // the merge order README's "Where hosts come from" gives; say which
     // entries were not used, so an edit to one of them is not a surprise.

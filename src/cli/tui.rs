@@ -61,6 +61,7 @@ pub async fn tui(
     // Every source's groups are folders; a group source that fails stops
     // here, before the screen is taken over, with its reason.
     let groups = setup.inventory.group_exprs()?;
+    let notice = clash_notice(setup.inventory.group_clashes());
     let record = record.or_else(|| d.record_dir.clone());
     let config = setup.inventory.config();
     let (facts, columns, recipes, commands) = (
@@ -85,6 +86,7 @@ pub async fn tui(
         engine: setup.engine,
         prompts: setup.prompts,
         hosts,
+        notice,
         origins,
         groups,
         scrollback,
@@ -103,6 +105,16 @@ pub async fn tui(
     .await
     .map_err(io_err("terminal"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The status line's word on group names two sources define: the first,
+/// and how many more (`sshdeck hosts` lists them all).
+fn clash_notice(clashes: Vec<String>) -> Option<String> {
+    let first = visible_name(clashes.first()?);
+    Some(match clashes.len() {
+        1 => first,
+        n => format!("{first} ({} more: sshdeck hosts lists them)", n - 1),
+    })
 }
 
 /// The host info's lines on where the inventory names a host: the entry
@@ -186,6 +198,7 @@ pub async fn demo(
         .collect();
     run(TuiSetup {
         engine,
+        notice: None,
         origins,
         prompts: Some(prompts),
         hosts,

@@ -77,6 +77,16 @@ impl GroupTable {
         Ok(out.into_iter().collect())
     }
 
+    /// Whether only config.toml (its groups or tags) has the name.
+    pub fn only_in_config(&self, name: &str) -> bool {
+        self.config.contains_key(name)
+            && !self.ansible.contains_key(name)
+            && !self
+                .clush
+                .first()
+                .is_some_and(|s| matches!(s.group(name), Ok(Some(_))))
+    }
+
     /// The clashes met so far, each once, and forgets them.
     pub fn take_notes(&self) -> Vec<String> {
         match self.notes.lock() {

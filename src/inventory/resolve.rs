@@ -197,10 +197,30 @@ impl Inventory {
         })?;
         let mut out = BTreeMap::new();
         for name in names {
+            // A tag alone is no group: the host list files a host under
+            // its first tag only when it is in no group.
+            let tag_only = !name.contains(':')
+                && !self.config.groups.contains_key(&name)
+                && self.groups.only_in_config(&name);
+            if tag_only {
+                continue;
+            }
             let set = nodeset::expand(&format!("@{name}"), &self.groups)?;
             out.insert(name, set.into_vec().join(","));
         }
         Ok(out)
+    }
+
+    /// Every group name two sources define, said with both sources, as
+    /// [`Inventory::take_notes`] says them.
+    pub fn group_clashes(&self) -> Vec<String> {
+        self.groups.take_notes();
+        for name in self.groups.names().unwrap_or_default() {
+            if !name.contains(':') {
+                let _ = nodeset::Groups::group(&self.groups, &name);
+            }
+        }
+        self.groups.take_notes()
     }
 
     /// Group name clashes met while selecting (see [`GroupTable`]), each

@@ -40,6 +40,9 @@ pub struct TuiSetup {
     pub engine: EngineConfig,
     pub prompts: Option<mpsc::Receiver<Prompt>>,
     pub hosts: Vec<(Target, Vec<String>)>,
+    /// Said in the status line when the screen opens (group names two
+    /// sources define).
+    pub notice: Option<String>,
     /// For each host, where the inventory names it, for the host info:
     /// (what, "FILE:LINE"), in merge order.
     pub origins: Vec<Vec<(String, String)>>,
@@ -72,6 +75,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
         engine,
         prompts,
         hosts,
+        notice,
         origins,
         groups,
         scrollback,
@@ -118,6 +122,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     for (row, origin) in state.hosts.iter_mut().zip(origins) {
         row.origin = origin;
     }
+    state.status = notice;
     let mut workflows = workflow_io::WorkflowIo::new(facts, recipes.clone());
     state.facts_enabled = workflows.has_collectors();
     state.deck.columns = columns;
