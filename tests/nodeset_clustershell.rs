@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use sshdeck::inventory::nodeset::{NoGroups, expand, fold};
+use sshdeck::inventory::nodeset::{MAX_NODES, NoGroups, expand, fold};
 
 const EXPRESSIONS: &[&str] = &[
     "web[01-20,30]",
@@ -138,4 +138,197 @@ fn our_folding_expands_back_the_same_in_clustershell() {
         let want: BTreeSet<String> = names.into_iter().collect();
         assert_eq!(theirs(&folded), want, "{expr} folded to {folded}");
     }
+}
+
+/// ClusterShell's own test inputs (see the file's header for how they were
+/// taken from its suite).
+const SUITE_INPUTS: &str = include_str!("data/clustershell_inputs.txt");
+
+/// Inputs of ClusterShell's suite where we differ on purpose, each with
+/// why. Inputs that expand past MAX_NODES are a difference by rule, not
+/// listed here.
+const DELIBERATE: &[(&str, &str)] = &[
+    (
+        "tigrou 0, tigrou [1],tigrou [2-3]",
+        "a blank inside a name is refused: no host name holds one (README)",
+    ),
+    (
+        "  ",
+        "an all-blank node set is an error, not an empty set: `-H ' '` selecting nothing is a mistake",
+    ),
+];
+
+/// Evaluates every input in one python process, with the interpreter and
+/// ClusterShell package that `nodeset` itself runs on. Prints, per input,
+/// the size and a digest of the sorted names, or the error.
+const ORACLE: &str = r#"
+import hashlib, json, sys
+from ClusterShell.NodeSet import NodeSet, RESOLVER_NOGROUP
+out = []
+for expr in json.load(sys.stdin):
+    try:
+        # No group resolver, like our NoGroups: with one, `*` and `?` would
+        # match against whatever groups.conf this machine has.
+        names = sorted(NodeSet(expr, resolver=RESOLVER_NOGROUP))
+    except Exception as e:
+        out.append({"err": "%s: %s" % (type(e).__name__, e)})
+        continue
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()
+    out.append({"n": len(names), "sha": digest, "head": names[:5]})
+json.dump(out, sys.stdout)
+"#;
+
+/// The interpreter named by `nodeset`'s `#!` line, so the oracle imports
+/// the same ClusterShell the CLI does.
+fn nodeset_python() -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    let script = std::env::split_paths(&path)
+        .map(|d| d.join("nodeset"))
+        .find(|p| p.is_file())?;
+    let text = std::fs::read_to_string(script).ok()?;
+    let shebang = text.lines().next()?.strip_prefix("#!")?;
+    let mut words = shebang.split_whitespace();
+    let first = words.next()?;
+    // `#!/usr/bin/env python3` names the interpreter in its second word.
+    if first.ends_with("/env") {
+        words.next().map(str::to_string)
+    } else {
+        Some(first.to_string())
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Set { n: usize, sha: String },
+    Refused,
+}
+
+fn clustershell_outcomes(inputs: &[&str]) -> Vec<(Outcome, String)> {
+    use std::io::Write;
+    let python = nodeset_python().expect("nodeset's #! line names no interpreter");
+    let mut child = Command::new(&python)
+        .arg("-c")
+        .arg(ORACLE)
+        .env("PYTHONIOENCODING", "utf-8")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {python}: {e}"));
+    let json = serde_json::to_vec(inputs).expect("inputs as JSON");
+    child
+        .stdin
+        .take()
+        .expect("oracle stdin")
+        .write_all(&json)
+        .expect("write to the oracle");
+    let out = child.wait_with_output().expect("oracle output");
+    assert!(
+        out.status.success(),
+        "{python} with ClusterShell.NodeSet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<serde_json::Value> =
+        serde_json::from_slice(&out.stdout).expect("the oracle prints JSON");
+    assert_eq!(answers.len(), inputs.len(), "one answer per input");
+    answers
+        .into_iter()
+        .map(|a| match a.get("err") {
+            Some(e) => (Outcome::Refused, e.to_string()),
+            None => (
+                Outcome::Set {
+                    n: a["n"].as_u64().expect("n") as usize,
+                    sha: a["sha"].as_str().expect("sha").to_string(),
+                },
+                a["head"].to_string(),
+            ),
+        })
+        .collect()
+}
+
+fn our_outcome(expr: &str) -> (Outcome, String) {
+    use sha2::{Digest, Sha256};
+    match expand(expr, &NoGroups) {
+        Ok(set) => {
+            let mut names = set.into_vec();
+            names.sort();
+            let sha = Sha256::digest(names.join("\n").as_bytes());
+            let sha: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+            let head = format!("{:?}", &names[..names.len().min(5)]);
+            (
+                Outcome::Set {
+                    n: names.len(),
+                    sha,
+                },
+                head,
+            )
+        }
+        Err(e) => (Outcome::Refused, e.to_string()),
+    }
+}
+
+#[test]
+fn clustershell_suite_inputs_agree() {
+    if nodeset_python().is_none() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "ClusterShell's nodeset is missing under CI; scripts/test installs it"
+        );
+        eprintln!("skipping: ClusterShell's nodeset is not installed");
+        return;
+    }
+    let inputs: Vec<&str> = SUITE_INPUTS
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(inputs.len() > 800, "the data file lost its inputs");
+    // Python works while we expand ours: the test stays well under 20 s.
+    let oracle = std::thread::spawn({
+        let inputs = inputs.clone();
+        move || clustershell_outcomes(&inputs)
+    });
+    let ours: Vec<(Outcome, String)> = inputs.iter().map(|e| our_outcome(e)).collect();
+    let theirs = oracle.join().expect("the oracle thread");
+    let mut differ = Vec::new();
+    let mut too_big = 0;
+    for ((expr, (want, why_want)), (got, why_got)) in inputs.iter().zip(theirs).zip(ours) {
+        if got == want {
+            continue;
+        }
+        let past_limit = matches!(want, Outcome::Set { n, .. } if n > MAX_NODES);
+        if past_limit && got == Outcome::Refused {
+            too_big += 1;
+            continue;
+        }
+        differ.push((
+            *expr,
+            format!("ours {got:?} {why_got} / theirs {want:?} {why_want}"),
+        ));
+    }
+    eprintln!(
+        "{} of {} inputs agree; {too_big} past MAX_NODES",
+        inputs.len() - differ.len() - too_big,
+        inputs.len()
+    );
+    let unexplained: Vec<_> = differ
+        .iter()
+        .filter(|(e, _)| !DELIBERATE.iter().any(|(d, _)| d == e))
+        .collect();
+    let stale: Vec<_> = DELIBERATE
+        .iter()
+        .filter(|(d, _)| !differ.iter().any(|(e, _)| e == d))
+        .collect();
+    for (expr, how) in &unexplained {
+        eprintln!("DIFF {expr:?}: {how}");
+    }
+    assert!(
+        unexplained.is_empty(),
+        "{} unexplained differences",
+        unexplained.len()
+    );
+    assert!(
+        stale.is_empty(),
+        "listed differences that agree now: {stale:?}"
+    );
 }

@@ -13,6 +13,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use thiserror::Error;
 
+mod fold;
+mod ranges;
+
+pub use fold::fold;
+
 /// Expansion stops past this many names, so `n[1-999999999]` is an error,
 /// not an out-of-memory.
 pub const MAX_NODES: usize = 1_000_000;
@@ -75,18 +80,46 @@ impl NodeSet {
         self.names
     }
     fn from_vec(v: Vec<String>) -> Self {
-        let mut seen = HashSet::with_capacity(v.len());
-        let names = v.into_iter().filter(|n| seen.insert(n.clone())).collect();
+        // Marks first, then filter: no name is copied, as sets run to a
+        // million names.
+        let keep: Vec<bool> = {
+            let mut seen = HashSet::with_capacity(v.len());
+            v.iter().map(|n| seen.insert(n.as_str())).collect()
+        };
+        if keep.iter().all(|&k| k) {
+            return NodeSet { names: v };
+        }
+        let names = v
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(n, k)| k.then_some(n))
+            .collect();
         NodeSet { names }
     }
     fn apply(self, op: char, rhs: NodeSet) -> NodeSet {
+        if op == ',' {
+            // Both sides hold no duplicates already.
+            if self.names.is_empty() {
+                return rhs;
+            }
+            let keep: Vec<bool> = {
+                let lset: HashSet<&str> = self.names.iter().map(String::as_str).collect();
+                rhs.names
+                    .iter()
+                    .map(|n| !lset.contains(n.as_str()))
+                    .collect()
+            };
+            let mut v = self.names;
+            v.extend(
+                rhs.names
+                    .into_iter()
+                    .zip(keep)
+                    .filter_map(|(n, k)| k.then_some(n)),
+            );
+            return NodeSet { names: v };
+        }
         let rset: HashSet<&String> = rhs.names.iter().collect();
         match op {
-            ',' => {
-                let mut v = self.names;
-                v.extend(rhs.names);
-                NodeSet::from_vec(v)
-            }
             '!' => NodeSet {
                 names: self
                     .names
@@ -160,10 +193,10 @@ impl Parser<'_> {
                 ']' => depth -= 1,
                 ',' | '!' | '&' | '^' | '\0' if depth == 0 => {
                     // Blanks around a term are not part of it, as ClusterShell
-                    // strips them (`a , b`); blanks inside brackets go too.
+                    // strips them (`a , b`).
                     let raw = &expr[term_start..i];
                     let lead = raw.len() - raw.trim_start().len();
-                    let term: String = raw.trim().to_string();
+                    let term = raw.trim();
                     let at = term_start + lead;
                     if term.is_empty() {
                         let what = if c == '\0' {
@@ -173,8 +206,7 @@ impl Parser<'_> {
                         };
                         return Err(self.err(i, format!("missing host name before {what}")));
                     }
-                    let term = self.unblank_brackets(&term, at)?;
-                    let set = self.term(&term, at)?;
+                    let set = self.term(term, at)?;
                     result = result.apply(op, set);
                     if result.len() > MAX_NODES {
                         return Err(self.err(at, format!("expands to more than {MAX_NODES} hosts")));
@@ -192,31 +224,29 @@ impl Parser<'_> {
         Ok(result)
     }
 
-    /// Blanks inside brackets dropped (`n[1 - 3]`, as ClusterShell);
-    /// a blank inside a name is refused: no host name holds one, where
-    /// ClusterShell would keep `a b` as one node.
-    fn unblank_brackets(&self, term: &str, at: usize) -> Result<String, NodeSetError> {
-        let mut out = String::with_capacity(term.len());
+    /// A blank inside a name is refused: no host name holds one, where
+    /// ClusterShell would keep `a b` as one node. Blanks inside brackets
+    /// are the range parser's to judge (`n[1 - 3]` is fine, `n[1 2]` not).
+    fn no_blank_in_names(&self, term: &str, at: usize) -> Result<(), NodeSetError> {
         let mut depth = 0usize;
         for (i, c) in term.char_indices() {
             match c {
                 '[' => depth += 1,
                 ']' => depth = depth.saturating_sub(1),
-                c if c.is_whitespace() && depth > 0 => continue,
-                c if c.is_whitespace() => {
+                c if c.is_whitespace() && depth == 0 => {
                     return Err(self.err(at + i, "unexpected whitespace in a host name"));
                 }
                 _ => {}
             }
-            out.push(c);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn term(&mut self, term: &str, at: usize) -> Result<NodeSet, NodeSetError> {
         if let Some(name) = term.strip_prefix('@') {
             return self.group(name, at);
         }
+        self.no_blank_in_names(term, at)?;
         // Split into literal pieces and bracket contents, then take the product.
         let mut parts: Vec<Vec<String>> = Vec::new();
         let mut rest = term;
@@ -228,28 +258,19 @@ impl Parser<'_> {
                 .ok_or_else(|| self.err(offset + open, "'[' is never closed"))?;
             let before = &rest[..open];
             let inside = &rest[open + 1..close];
+            let mut after = &rest[close + 1..];
             if inside.contains([':', '.']) {
                 // An address (`[::1]`, `[fe80::1%eth0]`, `[10.0.0.1]`), not
                 // a range: kept with its brackets, as a host spec writes it.
                 parts.push(vec![before.to_string()]);
                 parts.push(vec![format!("[{inside}]")]);
             } else {
-                // Digits just before '[' are the start of the range's
-                // numbers, as ClusterShell reads them: `prod-2[10-320]`
-                // is 210 to 2320.
-                let lit = before.trim_end_matches(|c: char| c.is_ascii_digit());
-                let digits = &before[lit.len()..];
-                if !parts.is_empty() && lit.is_empty() && !digits.is_empty() {
-                    return Err(self.err(
-                        offset + open,
-                        "digits between two brackets are ambiguous (as in ClusterShell): put them inside a bracket",
-                    ));
-                }
+                let (lit, values) = self.bracket(before, inside, &mut after, offset, open)?;
                 parts.push(vec![lit.to_string()]);
-                parts.push(self.ranges(inside, digits, offset + open + 1)?);
+                parts.push(values);
             }
-            offset += close + 1;
-            rest = &rest[close + 1..];
+            offset += rest.len() - after.len();
+            rest = after;
         }
         parts.push(vec![rest.to_string()]);
         let mut names = vec![String::new()];
@@ -263,6 +284,50 @@ impl Parser<'_> {
                 .collect();
         }
         Ok(NodeSet::from_vec(names))
+    }
+
+    /// One bracket of a term: the literal before it (less any digits that
+    /// join the range) and the values. Digits right after `]` are taken off
+    /// `after`, as ClusterShell reads them: `prod-2[10-320]` is 210 to
+    /// 2320, `n[1-3]0` is n10, n20, n30.
+    fn bracket<'t>(
+        &self,
+        before: &'t str,
+        inside: &str,
+        after: &mut &str,
+        offset: usize,
+        open: usize,
+    ) -> Result<(&'t str, Vec<String>), NodeSetError> {
+        let bracket_err = |msg: String| self.err(offset + open, msg);
+        let trailing = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let mut body = inside.to_string();
+        if trailing > 0 {
+            body = ranges::append_digits(&body, &after[..trailing]).map_err(bracket_err)?;
+            *after = &after[trailing..];
+        }
+        if after.starts_with('[') {
+            let msg = if trailing > 0 {
+                "digits between two brackets are ambiguous (as in ClusterShell): put them inside a bracket"
+            } else {
+                "two brackets in a row are refused (as in ClusterShell): put a name part between them"
+            };
+            return Err(self.err(offset + (before.len() + inside.len() + 2 + trailing), msg));
+        }
+        let lit = before.trim_end_matches(|c: char| c.is_ascii_digit());
+        let leading = &before[lit.len()..];
+        if !leading.is_empty() {
+            body = ranges::prepend_digits(&body, leading, MAX_NODES)
+                .map_err(|e| bracket_err(e.msg))?;
+        }
+        let values = ranges::values(&body, MAX_NODES).map_err(|e| {
+            if body == inside {
+                self.err(offset + open + 1 + e.offset, e.msg)
+            } else {
+                // The text judged is not what was written: point at the bracket.
+                bracket_err(e.msg)
+            }
+        })?;
+        Ok((lit, values))
     }
 
     fn group(&mut self, name: &str, at: usize) -> Result<NodeSet, NodeSetError> {
@@ -287,166 +352,12 @@ impl Parser<'_> {
         self.stack.pop();
         inner.map_err(|e| self.err(at, format!("in group @{name}: {}", e.msg_with_column())))
     }
-
-    /// `01-20,30,1-9/2` → the numbers as written (padding kept), each
-    /// with `digits` (the digits before '[') in front.
-    fn ranges(&self, body: &str, digits: &str, at: usize) -> Result<Vec<String>, NodeSetError> {
-        if body.is_empty() {
-            return Err(self.err(at, "empty brackets"));
-        }
-        let mut out = Vec::new();
-        let mut pos = at;
-        for item in body.split(',') {
-            if item.is_empty() {
-                return Err(self.err(pos, "empty range"));
-            }
-            let (span, step) = match item.split_once('/') {
-                Some((s, st)) => {
-                    let step: u64 = st.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
-                        self.err(
-                            pos + s.len() + 1,
-                            format!("bad step {st:?}: expected a positive number"),
-                        )
-                    })?;
-                    (s, Some(step))
-                }
-                None => (item, None),
-            };
-            // A '-' after the first character splits the bounds; a first
-            // '-' is a sign (`[-5]`, `[-5-3]`).
-            let (lo, hi) = match span.get(1..).and_then(|r| r.find('-')) {
-                Some(d) => (&span[..d + 1], &span[d + 2..]),
-                None => (span, span),
-            };
-            let single = lo.len() == span.len();
-            if single && step.is_some() {
-                return Err(self.err(pos, format!("a step needs a range: {item:?}")));
-            }
-            // ClusterShell puts the digits before '[' into a range's
-            // bounds, but not into a stepped one's values.
-            let merge = step.is_none() && !lo.starts_with('-');
-            let (lo, hi) = if merge {
-                (format!("{digits}{lo}"), format!("{digits}{hi}"))
-            } else {
-                (lo.to_string(), hi.to_string())
-            };
-            let prefix = if merge { "" } else { digits };
-            let num = |s: &str, p: usize| -> Result<i64, NodeSetError> {
-                let d = s.strip_prefix('-').unwrap_or(s);
-                if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(self.err(p, format!("{s:?} is not a number")));
-                }
-                s.parse()
-                    .map_err(|_| self.err(p, format!("{s:?} is too large")))
-            };
-            let a = num(&lo, pos)?;
-            let b = num(&hi, pos + lo.len() + 1)?;
-            if b < a {
-                return Err(self.err(pos, format!("range {lo}-{hi} goes backwards")));
-            }
-            let padded = |s: &str| s.len() > 1 && s.starts_with('0');
-            if !single && (padded(&lo) || padded(&hi)) && lo.len() != hi.len() {
-                return Err(self.err(
-                    pos,
-                    format!("padding length mismatch: {lo}-{hi} (both bounds need the same width)"),
-                ));
-            }
-            let step = step.unwrap_or(1);
-            if (b - a).unsigned_abs() / step >= MAX_NODES as u64 {
-                return Err(self.err(
-                    pos,
-                    format!("range {span} has more than {MAX_NODES} values"),
-                ));
-            }
-            // Padding comes from the start bound, as in ClusterShell: [08-10] → 08 09 10.
-            let width = if padded(&lo) { lo.len() } else { 0 };
-            let mut v = a;
-            while v <= b {
-                out.push(format!("{prefix}{v:0width$}"));
-                v = v.saturating_add(i64::try_from(step).unwrap_or(i64::MAX));
-            }
-            pos += item.len() + 1;
-        }
-        Ok(out)
-    }
 }
 
 impl NodeSetError {
     fn msg_with_column(&self) -> String {
         format!("{} (column {} of {:?})", self.msg, self.column, self.expr)
     }
-}
-
-/// A number as written: (value, digit count, original digits).
-type Num = (u64, usize, String);
-
-/// Fold names into ClusterShell-style ranges on their last run of digits:
-/// `web01 web02 web03 db1` → `db1,web[01-03]`. Zero-padding is kept: numbers
-/// only join a range when written with the same width (or both unpadded).
-pub fn fold<S: AsRef<str>>(names: &[S]) -> String {
-    let mut groups: BTreeMap<(String, String), Vec<Num>> = BTreeMap::new();
-    let mut plain: Vec<String> = Vec::new();
-    for name in names {
-        let name = name.as_ref();
-        match split_last_number(name) {
-            Some((prefix, digits, suffix)) => match digits.parse::<u64>() {
-                Ok(v) => groups
-                    .entry((prefix.to_string(), suffix.to_string()))
-                    .or_default()
-                    .push((v, digits.len(), digits.to_string())),
-                Err(_) => plain.push(name.to_string()),
-            },
-            None => plain.push(name.to_string()),
-        }
-    }
-    let mut parts: Vec<String> = plain;
-    for ((prefix, suffix), mut nums) in groups {
-        nums.sort();
-        nums.dedup();
-        if nums.len() == 1 {
-            parts.push(format!("{prefix}{}{suffix}", nums[0].2));
-            continue;
-        }
-        let ranges = ranges(&nums);
-        parts.push(format!("{prefix}[{}]{suffix}", ranges.join(",")));
-    }
-    parts.sort();
-    parts.dedup();
-    parts.join(",")
-}
-
-fn ranges(nums: &[Num]) -> Vec<String> {
-    // Width matters only for padded numbers ("007" vs "7").
-    let padded = |n: &Num| n.2.starts_with('0') && n.2.len() > 1;
-    let same_form = |a: &Num, b: &Num| padded(a) == padded(b) && (!padded(a) || a.1 == b.1);
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < nums.len() {
-        let mut j = i;
-        while j + 1 < nums.len()
-            && nums[j + 1].0 == nums[j].0 + 1
-            && same_form(&nums[j + 1], &nums[i])
-        {
-            j += 1;
-        }
-        if j == i {
-            out.push(nums[i].2.clone());
-        } else {
-            out.push(format!("{}-{}", nums[i].2, nums[j].2));
-        }
-        i = j + 1;
-    }
-    out
-}
-
-fn split_last_number(name: &str) -> Option<(&str, &str, &str)> {
-    let bytes = name.as_bytes();
-    let end = bytes.iter().rposition(u8::is_ascii_digit)? + 1;
-    let start = bytes[..end]
-        .iter()
-        .rposition(|b| !b.is_ascii_digit())
-        .map_or(0, |p| p + 1);
-    Some((&name[..start], &name[start..end], &name[end..]))
 }
 
 #[cfg(test)]
@@ -540,23 +451,6 @@ mod tests {
     fn huge_expansions_are_refused() {
         assert!(err("n[1-99999999]").msg.contains("more than"));
         assert!(err("a[1-1000]b[1-1000]c[1-1000]").msg.contains("more than"));
-    }
-
-    #[test]
-    fn folds_consecutive_and_keeps_padding() {
-        assert_eq!(fold(&["web01", "web02", "web03", "web07"]), "web[01-03,07]");
-        assert_eq!(fold(&["n9", "n10", "n11"]), "n[9-11]");
-        assert_eq!(fold(&["web1", "web01"]), "web[1,01]");
-    }
-
-    #[test]
-    fn folds_on_last_number_and_keeps_strangers() {
-        assert_eq!(
-            fold(&["root@127.0.0.1:2202", "root@127.0.0.1:2201", "db"]),
-            "db,root@127.0.0.1:[2201-2202]"
-        );
-        assert_eq!(fold(&["rack1-n4.dc"]), "rack1-n4.dc");
-        assert_eq!(fold(&["a", "a"]), "a");
     }
 
     #[test]
