@@ -246,24 +246,28 @@ fn clustershell_outcomes(inputs: &[&str]) -> Vec<(Outcome, String)> {
         .collect()
 }
 
-fn our_outcome(expr: &str) -> (Outcome, String) {
+/// Size and digest of sorted names, as the oracle prints them.
+fn outcome_of(mut names: Vec<String>) -> Outcome {
     use sha2::{Digest, Sha256};
+    names.sort();
+    let sha = Sha256::digest(names.join("\n").as_bytes());
+    Outcome::Set {
+        n: names.len(),
+        sha: sha.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+/// Our outcome, what to show if it differs, and (for sets small enough
+/// to check quickly) our fold of the names.
+fn our_outcome(expr: &str) -> (Outcome, String, Option<String>) {
     match expand(expr, &NoGroups) {
         Ok(set) => {
-            let mut names = set.into_vec();
-            names.sort();
-            let sha = Sha256::digest(names.join("\n").as_bytes());
-            let sha: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+            let names = set.into_vec();
             let head = format!("{:?}", &names[..names.len().min(5)]);
-            (
-                Outcome::Set {
-                    n: names.len(),
-                    sha,
-                },
-                head,
-            )
+            let folded = (!names.is_empty() && names.len() <= 10_000).then(|| fold(&names));
+            (outcome_of(names), head, folded)
         }
-        Err(e) => (Outcome::Refused, e.to_string()),
+        Err(e) => (Outcome::Refused, e.to_string(), None),
     }
 }
 
@@ -288,11 +292,36 @@ fn clustershell_suite_inputs_agree() {
         let inputs = inputs.clone();
         move || clustershell_outcomes(&inputs)
     });
-    let ours: Vec<(Outcome, String)> = inputs.iter().map(|e| our_outcome(e)).collect();
+    let ours: Vec<(Outcome, String, Option<String>)> =
+        inputs.iter().map(|e| our_outcome(e)).collect();
     let theirs = oracle.join().expect("the oracle thread");
+    // Our fold of every set we agree on must expand back to it, with our
+    // parser and with ClusterShell's.
+    let folds: Vec<(&str, &str, &Outcome)> = inputs
+        .iter()
+        .zip(&ours)
+        .zip(&theirs)
+        .filter(|((_, (got, ..)), (want, _))| got == want)
+        .filter_map(|((e, (got, _, folded)), _)| Some((*e, folded.as_deref()?, got)))
+        .collect();
+    assert!(folds.len() > 600, "too few sets to check folding on");
+    let folded_texts: Vec<&str> = folds.iter().map(|(_, f, _)| *f).collect();
+    let theirs_back = clustershell_outcomes(&folded_texts);
+    for ((expr, folded, want), (back, why)) in folds.iter().zip(theirs_back) {
+        let ours_back = expand(folded, &NoGroups).map(|s| outcome_of(s.into_vec()));
+        assert_eq!(
+            ours_back.as_ref(),
+            Ok(*want),
+            "{expr:?} folds to {folded:?}"
+        );
+        assert_eq!(
+            &back, *want,
+            "{expr:?} folds to {folded:?}, ClusterShell: {why}"
+        );
+    }
     let mut differ = Vec::new();
     let mut too_big = 0;
-    for ((expr, (want, why_want)), (got, why_got)) in inputs.iter().zip(theirs).zip(ours) {
+    for ((expr, (want, why_want)), (got, why_got, _)) in inputs.iter().zip(theirs).zip(ours) {
         if got == want {
             continue;
         }

@@ -73,7 +73,13 @@ fn split_last_number(name: &str) -> Option<(&str, &str, &str)> {
         .iter()
         .rposition(|b| !b.is_ascii_digit())
         .map_or(0, |p| p + 1);
-    Some((&name[..start], &name[start..end], &name[end..]))
+    let prefix = &name[..start];
+    // Digits inside an address's brackets (`[fe80::1]`) are not a range:
+    // `[fe80::[1-2]]` would not expand back.
+    if prefix.matches('[').count() > prefix.matches(']').count() {
+        return None;
+    }
+    Some((prefix, &name[start..end], &name[end..]))
 }
 
 #[cfg(test)]
@@ -95,5 +101,12 @@ mod tests {
         );
         assert_eq!(fold(&["rack1-n4.dc"]), "rack1-n4.dc");
         assert_eq!(fold(&["a", "a"]), "a");
+    }
+
+    #[test]
+    fn digits_inside_an_address_are_not_folded() {
+        assert_eq!(fold(&["[fe80::2]", "[fe80::1]"]), "[fe80::1],[fe80::2]");
+        let back = super::super::expand("[fe80::1],[fe80::2]", &super::super::NoGroups);
+        assert_eq!(back.map(|s| s.len()), Ok(2));
     }
 }
