@@ -129,7 +129,7 @@ fn span(item: &str) -> Result<Span, RangeError> {
     let start = if lo_neg { -a } else { a };
     let stop = if hi_neg { -b } else { b };
     if stop < start {
-        return fail(lead, format!("range {text} goes backwards"));
+        return fail(lead, format!("range {text:?} goes backwards"));
     }
     Ok(Span {
         start,
@@ -200,7 +200,7 @@ pub(super) fn prepend_digits(body: &str, digits: &str, limit: usize) -> Result<S
     let mut last: Option<(i64, bool, usize)> = None;
     for (n, text) in vals {
         let joins = last.is_some_and(|(prev, run_padded, width)| {
-            n == prev + 1
+            prev.checked_add(1) == Some(n)
                 && if run_padded {
                     text.len() == width
                 } else {
