@@ -361,3 +361,54 @@ fn clustershell_suite_inputs_agree() {
         "listed differences that agree now: {stale:?}"
     );
 }
+
+/// Beyond ClusterShell's suite: inputs it accepts and we refuse on
+/// purpose, each with why. The test checks both halves, so an entry goes
+/// stale loudly if either side changes.
+const WE_REFUSE_THEY_ACCEPT: &[(&str, &str)] = &[
+    (
+        "n[5-1-3]",
+        "ClusterShell drops what comes before a sign and reads -1..3; we refuse rather than guess",
+    ),
+    (
+        "n1[-5]",
+        "digits before '[' would land between a sign and its number (ClusterShell gives n1..n15)",
+    ),
+    (
+        "n[+5]",
+        "a number is ASCII digits only (Python's int() takes a sign)",
+    ),
+    (
+        "n[1_0]",
+        "a number is ASCII digits only (Python's int() takes '_')",
+    ),
+    (
+        "n[99999999999999999999]",
+        "numbers stop at i64; ClusterShell goes to 1e100",
+    ),
+];
+
+#[test]
+fn deliberate_refusals_beyond_the_suite() {
+    let oracle = nodeset_python().is_some();
+    assert!(
+        oracle || std::env::var("CI").as_deref() != Ok("true"),
+        "ClusterShell's nodeset is missing under CI; scripts/test installs it"
+    );
+    let inputs: Vec<&str> = WE_REFUSE_THEY_ACCEPT.iter().map(|(e, _)| *e).collect();
+    if oracle {
+        for (expr, (theirs, why)) in inputs.iter().zip(clustershell_outcomes(&inputs)) {
+            assert_ne!(
+                theirs,
+                Outcome::Refused,
+                "ClusterShell refuses {expr:?} now: {why}"
+            );
+        }
+    }
+    for (expr, reason) in WE_REFUSE_THEY_ACCEPT {
+        assert!(
+            expand(expr, &NoGroups).is_err(),
+            "we accept {expr:?} ({reason})"
+        );
+    }
+}
