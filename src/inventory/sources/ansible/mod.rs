@@ -30,12 +30,14 @@ use data::Data;
 use vars::pick;
 
 /// Whether `ansible-inventory` may be asked what sshdeck cannot read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fallback {
     /// Read natively only; what needs Ansible is an error.
     Never,
     /// Ask `ansible-inventory` when it is on PATH.
     Auto,
+    /// Ask this `ansible-inventory`.
+    Program(PathBuf),
 }
 
 /// Why the native reading stopped.
@@ -67,9 +69,11 @@ pub fn load_with(paths: &[PathBuf], fallback: Fallback) -> Result<SourceInventor
         Err(Failure::Error(e)) => return Err(e),
         Err(Failure::Oracle { origin, what }) => (origin, what),
     };
-    let program = (fallback == Fallback::Auto)
-        .then(fallback::program)
-        .flatten();
+    let program = match fallback {
+        Fallback::Never => None,
+        Fallback::Auto => fallback::program(),
+        Fallback::Program(p) => Some(p),
+    };
     let Some(program) = program else {
         return Err(SourceError::Invalid {
             origin,

@@ -1,10 +1,11 @@
 //! A host's variables as Ansible combines them (its documented
-//! precedence, lowest first): the inventory's `all` vars, then
-//! `group_vars/all`, then every other group's inventory vars and then
-//! their `group_vars/` files, groups ordered by depth (parents before
-//! children), then `ansible_group_priority`, then name; then the host's
-//! inventory vars and its `host_vars/` files. Later inventory paths win
-//! over earlier ones within each step.
+//! precedence and its default `precedence` setting, lowest first): the
+//! inventory's `all` vars, then every other group's inventory vars, then
+//! `group_vars/all`, then the other groups' `group_vars/` files, groups
+//! ordered by depth (parents before children), then
+//! `ansible_group_priority`, then name; then the host's inventory vars
+//! and its `host_vars/` files. Later inventory paths win over earlier
+//! ones within each step.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -82,7 +83,6 @@ pub(crate) fn host_vars(
     for (k, v) in &data.groups[ALL].vars {
         layer(&mut used, k, v);
     }
-    layer_files(&mut used, files, bases, "group_vars", "all")?;
     let mut groups: Vec<usize> = data
         .host_groups(h)
         .into_iter()
@@ -97,6 +97,7 @@ pub(crate) fn host_vars(
             layer(&mut used, k, v);
         }
     }
+    layer_files(&mut used, files, bases, "group_vars", "all")?;
     for base in bases {
         for &g in &groups {
             layer_files(
