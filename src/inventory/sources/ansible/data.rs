@@ -244,22 +244,21 @@ impl Data {
     /// Each group's depth, the longest path to it from `all`, as
     /// Ansible keeps it when it adds children.
     pub fn depths(&self) -> Vec<usize> {
-        let mut depth = vec![usize::MAX; self.groups.len()];
-        fn visit(d: &Data, g: usize, depth: &mut [usize]) -> usize {
-            if depth[g] != usize::MAX {
-                return depth[g];
+        // Parents before children (the graph has no cycle), without
+        // recursion: a chain of groups may be as long as the file.
+        let mut depth = vec![0; self.groups.len()];
+        let mut waiting: Vec<usize> = self.groups.iter().map(|g| g.parents.len()).collect();
+        let mut ready: Vec<usize> = (0..self.groups.len())
+            .filter(|&g| waiting[g] == 0)
+            .collect();
+        while let Some(g) = ready.pop() {
+            for &c in &self.groups[g].children {
+                depth[c] = depth[c].max(depth[g] + 1);
+                waiting[c] -= 1;
+                if waiting[c] == 0 {
+                    ready.push(c);
+                }
             }
-            let parents = d.groups[g].parents.clone();
-            let v = parents
-                .into_iter()
-                .map(|p| visit(d, p, depth) + 1)
-                .max()
-                .unwrap_or(0);
-            depth[g] = v;
-            v
-        }
-        for g in 0..self.groups.len() {
-            visit(self, g, &mut depth);
         }
         depth
     }

@@ -131,20 +131,22 @@ fn add_pending_children(
     pending: &mut BTreeMap<String, Pending>,
     data: &mut Data,
 ) -> Result<(), SourceError> {
-    let Some(p) = pending.remove(name) else {
-        return Ok(());
-    };
-    let Some(child) = data.group(name) else {
-        return Ok(());
-    };
-    for (parent, origin) in p.parents {
-        data.add_child(parent, child, &origin)?;
-        let parent_name = data.groups[parent].name.clone();
-        if pending
-            .get(&parent_name)
-            .is_some_and(|q| q.state == State::Children)
-        {
-            add_pending_children(&parent_name, pending, data)?;
+    // A worklist, not recursion: a chain of pending groups may be as
+    // long as the file.
+    let mut work = vec![name.to_string()];
+    while let Some(name) = work.pop() {
+        let (Some(p), Some(child)) = (pending.remove(&name), data.group(&name)) else {
+            continue;
+        };
+        for (parent, origin) in p.parents {
+            data.add_child(parent, child, &origin)?;
+            let parent_name = data.groups[parent].name.clone();
+            if pending
+                .get(&parent_name)
+                .is_some_and(|q| q.state == State::Children)
+            {
+                work.push(parent_name);
+            }
         }
     }
     Ok(())

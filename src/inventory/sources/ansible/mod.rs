@@ -85,6 +85,51 @@ pub fn load_with(paths: &[PathBuf], fallback: Fallback) -> Result<SourceInventor
     fallback::load(&program, paths)
 }
 
+/// How [`parse_text`] reads a file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Ini,
+    Yaml,
+}
+
+/// One inventory file's text read natively, as if it were the only
+/// `-i` path and had no `group_vars/` (fuzzing and tests use it).
+pub fn parse_text(path: &Path, text: &str, format: Format) -> Result<SourceInventory, SourceError> {
+    let read = |data: &mut Data| -> Result<(), Failure> {
+        match format {
+            Format::Ini => ini::parse(path, text, data)?,
+            Format::Yaml => match yaml::shape(text) {
+                yaml::Shape::Mapping(doc) => {
+                    if let Some(line) = yaml::plugin_line(&doc) {
+                        return Err(Failure::Oracle {
+                            origin: Origin::new(path, line),
+                            what: "an inventory plugin's configuration".into(),
+                        });
+                    }
+                    yaml::parse_inventory(path, &doc, data)?
+                }
+                yaml::Shape::Other => {}
+                yaml::Shape::Error(line, msg) => {
+                    return Err(invalid(&Origin::new(path, line), format!("YAML: {msg}")));
+                }
+            },
+        }
+        Ok(())
+    };
+    let mut data = Data::new();
+    let built = read(&mut data).and_then(|()| {
+        data.reconcile();
+        build(&data, &[], Some(path))
+    });
+    built.map_err(|f| match f {
+        Failure::Error(e) => e,
+        Failure::Oracle { origin, what } => SourceError::Invalid {
+            origin,
+            msg: format!("{what}: only Ansible can resolve it"),
+        },
+    })
+}
+
 fn native(paths: &[PathBuf]) -> Result<SourceInventory, Failure> {
     let mut data = Data::new();
     for p in paths {

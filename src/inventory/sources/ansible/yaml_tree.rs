@@ -31,6 +31,10 @@ pub(crate) struct Node {
 /// "billion laughs" and refused.
 const MAX_NODES: usize = 2_000_000;
 
+/// Deeper than any inventory, and shallow enough for the recursive
+/// readers of the tree.
+const MAX_DEPTH: usize = 200;
+
 impl Node {
     /// The value as Ansible would hold it.
     pub fn value(&self) -> Value {
@@ -174,6 +178,9 @@ impl MarkedEventReceiver for Builder {
                     },
                     anchor,
                 );
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                self.error = Some((line, format!("nested deeper than {MAX_DEPTH} levels")));
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq(Vec::new(), anchor, line)),
             Event::MappingStart(anchor, _) => {
