@@ -134,8 +134,9 @@ impl Data {
                 h
             }
         };
+        // The host's own list is short, a group's may be long.
         if let Some(g) = group
-            && !self.groups[g].hosts.contains(&h)
+            && !self.hosts[h].groups.contains(&g)
         {
             self.groups[g].hosts.push(h);
             self.hosts[h].groups.push(g);
@@ -216,10 +217,11 @@ impl Data {
                 .groups
                 .iter()
                 .any(|&g| g != ALL && g != UNGROUPED);
-            if elsewhere {
+            let in_ungrouped = self.hosts[h].groups.contains(&UNGROUPED);
+            if elsewhere && in_ungrouped {
                 self.groups[UNGROUPED].hosts.retain(|&x| x != h);
                 self.hosts[h].groups.retain(|&g| g != UNGROUPED);
-            } else if !self.hosts[h].groups.contains(&UNGROUPED) {
+            } else if !elsewhere && !in_ungrouped {
                 self.groups[UNGROUPED].hosts.push(h);
                 self.hosts[h].groups.push(UNGROUPED);
             }

@@ -3,7 +3,7 @@
 //! what Ansible skips), or `a,b,` (a host list). Also the `group_vars/`
 //! and `host_vars/` files next to each path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::Failure;
@@ -134,7 +134,7 @@ const VARS_EXTS: &[&str] = &["", ".yml", ".yaml", ".json"];
 /// finds them.
 #[derive(Default)]
 pub(crate) struct VarsFiles {
-    listings: HashMap<PathBuf, Option<Vec<String>>>,
+    listings: HashMap<PathBuf, Option<HashSet<String>>>,
     files: HashMap<PathBuf, VarsFile>,
 }
 

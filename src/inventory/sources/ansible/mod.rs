@@ -20,6 +20,9 @@ mod vars;
 mod yaml;
 mod yaml_tree;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -109,6 +109,7 @@ pub(crate) fn read_answer(
         ));
     };
     let mut hosts: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut meta = None;
     for (group, body) in &doc {
         if group == "_meta" {
@@ -151,7 +152,7 @@ pub(crate) fn read_answer(
                     ));
                 };
                 data.add_host(name, Some(g), None, &origin)?;
-                if !hosts.contains(name) {
+                if seen.insert(name.clone()) {
                     hosts.push(name.clone());
                 }
             }
