@@ -125,8 +125,10 @@ fn conn_of(vars: Option<&Json>) -> Conn {
     Conn {
         address: text(["ansible_host", "ansible_ssh_host"]),
         port: text(["ansible_port", "ansible_ssh_port"]).map(|p| p.trim().parse().expect("a port")),
-        user: text(["ansible_user", "ansible_ssh_user"]),
-        identity_file: text(["ansible_private_key_file", "ansible_ssh_private_key_file"]),
+        // The ssh connection passes no user and no key when it is empty.
+        user: text(["ansible_user", "ansible_ssh_user"]).filter(|u| !u.is_empty()),
+        identity_file: text(["ansible_private_key_file", "ansible_ssh_private_key_file"])
+            .filter(|k| !k.is_empty()),
     }
 }
 
@@ -185,6 +187,19 @@ fn static_inventories_match_ansible() {
         &["multi/one/hosts.ini", "multi/two/hosts.yml"],
         &["multi/two/hosts.yml", "multi/one/hosts.ini"],
         &["ini/hosts.ini", "yaml/inventory.yml", "dir"],
+        // Edges: empty values, sections met twice, IPv6, letter ranges
+        // across cases, JSON, anchors and duplicate keys, group_vars
+        // directories, a priority given as text, a YAML file with no
+        // extension.
+        &["ini/edges.ini"],
+        &["ini/patterns.ini"],
+        &["yaml/strings.yaml"],
+        &["json/inv.json"],
+        &["anchors/dup.yml"],
+        &["vars_dirs"],
+        &["vars_dirs", "vars_dirs/a.ini"],
+        &["priority/hosts"],
+        &["script/nometa.sh"],
     ] {
         assert_same(&program, case);
     }

@@ -177,7 +177,9 @@ fn build(data: &Data, bases: &[PathBuf], first: Option<&Path>) -> Result<SourceI
             check_host(a, &format!("host {shown:?}, ansible_host"))
                 .map_err(|e| invalid(at, e.to_string()))?;
         }
-        let user = text(&["ansible_user", "ansible_ssh_user"])?;
+        // Ansible's ssh connection passes no user and no key when the
+        // value is empty: ssh's own default applies.
+        let user = text(&["ansible_user", "ansible_ssh_user"])?.filter(|(u, _)| !u.is_empty());
         if let Some((u, at)) = &user {
             check_user(u, &format!("host {shown:?}, ansible_user"))
                 .map_err(|e| invalid(at, e.to_string()))?;
@@ -200,6 +202,7 @@ fn build(data: &Data, bases: &[PathBuf], first: Option<&Path>) -> Result<SourceI
             },
         };
         let identity_file = text(&["ansible_private_key_file", "ansible_ssh_private_key_file"])?
+            .filter(|(p, _)| !p.is_empty())
             .map(|(p, _)| PathBuf::from(p));
         let mut jump = None;
         for name in ["ansible_ssh_common_args", "ansible_ssh_extra_args"] {
