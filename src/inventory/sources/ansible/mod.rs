@@ -67,6 +67,22 @@ pub fn load(paths: &[PathBuf]) -> Result<SourceInventory, SourceError> {
 }
 
 pub fn load_with(paths: &[PathBuf], fallback: Fallback) -> Result<SourceInventory, SourceError> {
+    load_unsanitized(paths, fallback).map_err(visible)
+}
+
+/// Messages quote names and values from the files: shown with their
+/// control characters escaped.
+fn visible(e: SourceError) -> SourceError {
+    match e {
+        SourceError::Invalid { origin, msg } => SourceError::Invalid {
+            origin,
+            msg: crate::text::sanitize::visible_name(&msg),
+        },
+        other => other,
+    }
+}
+
+fn load_unsanitized(paths: &[PathBuf], fallback: Fallback) -> Result<SourceInventory, SourceError> {
     let (origin, what) = match native(paths) {
         Ok(inv) => return Ok(inv),
         Err(Failure::Error(e)) => return Err(e),
@@ -125,10 +141,12 @@ pub fn parse_text(path: &Path, text: &str, format: Format) -> Result<SourceInven
         build(&data, &[], Some(path))
     });
     built.map_err(|f| match f {
-        Failure::Error(e) => e,
+        Failure::Error(e) => visible(e),
         Failure::Oracle { origin, what } => SourceError::Invalid {
             origin,
-            msg: format!("{what}: only Ansible can resolve it"),
+            msg: crate::text::sanitize::visible_name(&format!(
+                "{what}: only Ansible can resolve it"
+            )),
         },
     })
 }

@@ -63,6 +63,17 @@ fn value_of(j: &Json, trust: Trust) -> Value {
         Json::Bool(b) => Value::Bool(*b),
         Json::Null => Value::Null,
         Json::Object(m) if m.contains_key("__ansible_vault") => Value::Vault,
+        // ansible-inventory's spelling of an `!unsafe` string.
+        Json::Object(m)
+            if m.len() == 1 && m.get("__ansible_unsafe").is_some_and(Json::is_string) =>
+        {
+            Value::Literal(
+                m["__ansible_unsafe"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        }
         _ => Value::Compound,
     }
 }

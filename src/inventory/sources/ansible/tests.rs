@@ -148,3 +148,12 @@ fn ten_thousand_hosts_in_five_hundred_groups_load_quickly() {
         started.elapsed()
     );
 }
+
+#[test]
+fn control_characters_in_messages_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = write(dir.path(), "h.ini", "[web]\nw1 \u{1b}[31mred\n");
+    let e = error_of(dir.path(), &[inv]);
+    assert!(!e.contains('\u{1b}'), "{e:?}");
+    assert!(e.starts_with("h.ini:2: "), "{e}");
+}
