@@ -225,6 +225,8 @@ fn jumps_come_from_the_ssh_arguments_ansible_passes() {
     assert_eq!(jump("j3").as_deref(), Some("group-bastion"));
     assert_eq!(jump("j4").as_deref(), Some("group-bastion"));
     assert_eq!(jump("j5").as_deref(), Some("hop9"));
+    // ansible_ssh_args come before the common arguments.
+    assert_eq!(jump("j6").as_deref(), Some("from-ssh-args"));
 }
 
 #[test]

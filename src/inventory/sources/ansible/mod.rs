@@ -223,7 +223,13 @@ fn build(data: &Data, bases: &[PathBuf], first: Option<&Path>) -> Result<SourceI
             .filter(|(p, _)| !p.is_empty())
             .map(|(p, _)| PathBuf::from(p));
         let mut jump = None;
-        for name in ["ansible_ssh_common_args", "ansible_ssh_extra_args"] {
+        // In the order Ansible's ssh connection passes them to ssh,
+        // which takes the first ProxyJump it is given.
+        for name in [
+            "ansible_ssh_args",
+            "ansible_ssh_common_args",
+            "ansible_ssh_extra_args",
+        ] {
             if jump.is_some() {
                 break;
             }

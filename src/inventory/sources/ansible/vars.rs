@@ -27,6 +27,7 @@ pub(crate) const USED: &[&str] = &[
     "ansible_ssh_user",
     "ansible_private_key_file",
     "ansible_ssh_private_key_file",
+    "ansible_ssh_args",
     "ansible_ssh_common_args",
     "ansible_ssh_extra_args",
 ];
