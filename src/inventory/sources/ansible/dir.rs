@@ -31,7 +31,21 @@ fn io(path: &Path, e: impl std::fmt::Display) -> Failure {
     })
 }
 
+/// Deeper than any inventory directory: a symlink loop, refused rather
+/// than followed until the path is too long.
+const MAX_DIR_DEPTH: usize = 40;
+
 pub(crate) fn read_source(path: &Path, data: &mut Data) -> Result<(), Failure> {
+    read_at(path, data, 0)
+}
+
+fn read_at(path: &Path, data: &mut Data, depth: usize) -> Result<(), Failure> {
+    if depth > MAX_DIR_DEPTH {
+        return Err(io(
+            path,
+            format!("directories nested deeper than {MAX_DIR_DEPTH} (a symbolic link loop?)"),
+        ));
+    }
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(_) if path.to_string_lossy().contains(',') => return host_list(path, data),
@@ -46,7 +60,7 @@ pub(crate) fn read_source(path: &Path, data: &mut Data) -> Result<(), Failure> {
         names.sort();
         for name in names {
             if !ignored(&name.to_string_lossy()) {
-                read_source(&path.join(name), data)?;
+                read_at(&path.join(name), data, depth + 1)?;
             }
         }
         return Ok(());

@@ -157,3 +157,33 @@ fn control_characters_in_messages_are_shown_escaped() {
     assert!(!e.contains('\u{1b}'), "{e:?}");
     assert!(e.starts_with("h.ini:2: "), "{e}");
 }
+
+#[test]
+fn a_symlink_loop_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "inv/hosts", "[web]\nw1\n");
+    std::os::unix::fs::symlink("..", dir.path().join("inv/loop")).unwrap();
+    let e = error_of(dir.path(), &[dir.path().join("inv")]);
+    assert!(e.contains("symbolic link loop"), "{e}");
+}
+
+#[test]
+fn group_vars_all_comes_after_the_groups_inventory_vars() {
+    // Ansible's default precedence: inventory group vars, then
+    // group_vars/all, then the other groups' group_vars files.
+    let dir = tempfile::tempdir().unwrap();
+    let inv = write(
+        dir.path(),
+        "hosts",
+        "[web]\nw1\n[web:vars]\nansible_user=inv\nansible_port=1\n",
+    );
+    write(
+        dir.path(),
+        "group_vars/all.yml",
+        "ansible_user: gv_all\nansible_port: 2\n",
+    );
+    write(dir.path(), "group_vars/web/port.yml", "ansible_port: 3\n");
+    let got = load_with(&[inv], Fallback::Never).unwrap();
+    assert_eq!(got.hosts[0].user.as_deref(), Some("gv_all"));
+    assert_eq!(got.hosts[0].port, Some(3));
+}
