@@ -13,6 +13,10 @@ use serde_json::Value as Json;
 use sshdeck::inventory::sources::SourceInventory;
 use sshdeck::inventory::sources::ansible::{Fallback, load_with};
 
+#[path = "support/ansible_generate.rs"]
+mod ansible_generate;
+use ansible_generate::generate;
+
 #[derive(Debug, PartialEq, Eq, Clone)]
 struct Conn {
     address: Option<String>,
@@ -284,84 +288,4 @@ fn generated_inventories_match_ansible() {
 fn assert_same_at(program: &Path, paths: &[PathBuf], seed: u64) {
     let ours = load_with(paths, Fallback::Never).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     assert_eq!(view_of(&ours), theirs(program, paths), "seed {seed}");
-}
-
-fn generate(dir: &Path, seed: u64) {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut rnd = move |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
-    let groups = 7;
-    let mut ini = String::new();
-    let mut files: Vec<(String, String)> = Vec::new();
-    let var = |rnd: &mut dyn FnMut(u64) -> u64, who: &str, sep: &str| -> String {
-        let mut out = String::new();
-        let choices = [
-            format!("ansible_user{sep}u_{who}"),
-            format!("ansible_port{sep}{}", 1000 + rnd(9000)),
-            format!("ansible_host{sep}{who}.example"),
-            format!("ansible_ssh_user{sep}su_{who}"),
-            format!("ansible_private_key_file{sep}/keys/{who}"),
-        ];
-        for c in choices {
-            if rnd(3) == 0 {
-                out.push_str(&c);
-                out.push('\n');
-            }
-        }
-        out
-    };
-    if rnd(2) == 0 {
-        ini.push_str(&format!("[all:vars]\n{}", var(&mut rnd, "all", "=")));
-    }
-    for g in 0..groups {
-        ini.push_str(&format!("[g{g}]\n"));
-        for h in 0..12 {
-            if rnd(4) == 0 {
-                let line_vars = var(&mut rnd, &format!("h{h}g{g}"), "=").replace('\n', " ");
-                ini.push_str(&format!("h{h} {line_vars}\n"));
-            }
-        }
-        let mut vars = var(&mut rnd, &format!("g{g}"), "=");
-        if rnd(2) == 0 {
-            vars.push_str(&format!("ansible_group_priority={}\n", rnd(4)));
-        }
-        ini.push_str(&format!("[g{g}:vars]\n{vars}"));
-        let children: Vec<String> = (g + 1..groups)
-            .filter(|_| rnd(4) == 0)
-            .map(|c| format!("g{c}\n"))
-            .collect();
-        ini.push_str(&format!("[g{g}:children]\n{}", children.concat()));
-        if rnd(3) == 0 {
-            files.push((
-                format!("group_vars/g{g}.yml"),
-                var(&mut rnd, &format!("gv{g}"), ": "),
-            ));
-        }
-    }
-    let mut top = String::new();
-    for h in 0..12 {
-        // Before any section: ungrouped, unless a group has it too.
-        if rnd(2) == 0 {
-            top.push_str(&format!("h{h}\n"));
-        }
-        if rnd(4) == 0 {
-            files.push((
-                format!("host_vars/h{h}.yml"),
-                var(&mut rnd, &format!("hv{h}"), ": "),
-            ));
-        }
-    }
-    if rnd(2) == 0 {
-        files.push(("group_vars/all.yml".into(), var(&mut rnd, "gvall", ": ")));
-    }
-    std::fs::write(dir.join("hosts.ini"), top + &ini).unwrap();
-    for (name, text) in files {
-        let p = dir.join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, format!("---\n{text}")).unwrap();
-    }
 }

@@ -186,9 +186,9 @@ fn hosts(
     Ok(())
 }
 
-/// A `group_vars/` or `host_vars/` file: its variables, in order. A
-/// vault-encrypted file's variables cannot be known: `Err(None)` is not
-/// used; instead the caller is told with [`VarsFile::Vaulted`].
+/// A `group_vars/` or `host_vars/` file: its variables, in order, or
+/// [`VarsFile::Vaulted`] for a vault-encrypted file, whose variables
+/// only Ansible (with the vault password) can know.
 pub(crate) enum VarsFile {
     Vars(Vec<(String, Var)>),
     Vaulted,
