@@ -56,7 +56,12 @@ pub(crate) fn parse(path: &Path, text: &str, data: &mut Data) -> Result<(), Sour
                 }
             };
             let known = data.group(name).is_some();
-            group = data.add_group(name, &origin);
+            // A group a `[..:children]` section named first was named there.
+            let first = match pending.get(name) {
+                Some(p) if !known => Origin::new(path, p.line),
+                _ => origin.clone(),
+            };
+            group = data.add_group(name, &first);
             if !known && state == State::Vars && !pending.contains_key(name) {
                 pending.insert(
                     name.to_string(),
@@ -331,6 +336,9 @@ mod tests {
         );
         assert_eq!(d.hosts[w1].origin.line, 3);
         assert_eq!(d.groups[web].vars["ansible_port"].origin.line, 5);
+        // `db` is named first in prod's children, then defined.
+        let db = d.group("db").unwrap();
+        assert_eq!(d.groups[db].origin.as_ref().map(|o| o.line), Some(8));
     }
 
     #[test]
