@@ -264,7 +264,9 @@ fn a_template_sshdeck_uses_is_refused_with_its_line() {
         let e = load_with(&paths, Fallback::Program(program))
             .unwrap_err()
             .to_string();
+        assert!(e.contains("templated/hosts.ini:3: "), "{e}");
         assert!(e.contains("inventory_hostname"), "{e}");
+        assert!(e.contains("ansible-inventory leaves unresolved"), "{e}");
     }
 }
 

@@ -25,7 +25,10 @@ pub(crate) fn program() -> Option<PathBuf> {
         })
 }
 
-pub(crate) fn load(program: &Path, paths: &[PathBuf]) -> Result<SourceInventory, SourceError> {
+/// Ansible's answer, or why not. `Failure::Oracle`: the answer still
+/// holds a value only Ansible can render (a template, a vaulted value):
+/// ansible-inventory repeats them as written.
+pub(crate) fn load(program: &Path, paths: &[PathBuf]) -> Result<SourceInventory, Failure> {
     let empty = tempfile::tempdir().map_err(|e| SourceError::Io {
         path: std::env::temp_dir(),
         cause: e.to_string(),
@@ -47,16 +50,5 @@ pub(crate) fn load(program: &Path, paths: &[PathBuf]) -> Result<SourceInventory,
     let mut data = Data::new();
     read_answer(first, &out, Trust::Inventory, &mut data)?;
     data.reconcile();
-    match build(&data, &[], Some(first)) {
-        Ok(inv) => Ok(inv),
-        Err(Failure::Error(e)) => Err(e),
-        // ansible-inventory repeats a template as written: Ansible
-        // renders it only when it connects.
-        Err(Failure::Oracle { origin, what }) => Err(SourceError::Invalid {
-            origin,
-            msg: format!(
-                "{what}, which ansible-inventory leaves unresolved (Ansible renders it only when it connects)"
-            ),
-        }),
-    }
+    build(&data, &[], Some(first))
 }

@@ -101,7 +101,18 @@ fn load_unsanitized(paths: &[PathBuf], fallback: Fallback) -> Result<SourceInven
             ),
         });
     };
-    fallback::load(&program, paths)
+    match fallback::load(&program, paths) {
+        Ok(inv) => Ok(inv),
+        Err(Failure::Error(e)) => Err(e),
+        // Still unresolved: the value found natively, with its line, is
+        // the one to name.
+        Err(Failure::Oracle { .. }) => Err(SourceError::Invalid {
+            origin,
+            msg: format!(
+                "{what}, which ansible-inventory leaves unresolved too (Ansible renders it only when it connects)"
+            ),
+        }),
+    }
 }
 
 /// How [`parse_text`] reads a file's text.
