@@ -92,7 +92,8 @@ fn decimal_with_underscores(digits: &str) -> Option<i64> {
 pub(crate) fn ini_value(text: &str) -> Value {
     // literal_eval drops leading blanks (Python 3.10 and later).
     let t = text.trim_start_matches([' ', '\t']);
-    let body = t.trim_end();
+    // Python's tokenizer drops a comment after the literal.
+    let body = without_comment(t).trim_end();
     match body {
         "True" => return Value::Bool(true),
         "False" => return Value::Bool(false),
@@ -120,6 +121,23 @@ pub(crate) fn ini_value(text: &str) -> Value {
         return Value::Compound;
     }
     Value::Str(text.to_string())
+}
+
+/// `t` up to a `#` outside quotes.
+fn without_comment(t: &str) -> &str {
+    let mut quote = None;
+    let mut escaped = false;
+    for (i, c) in t.char_indices() {
+        match (quote, c) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '#') => return &t[..i],
+            _ => {}
+        }
+    }
+    t
 }
 
 /// An integer literal in Python source: `0`, `22`, `1_000`, `0x1f`,
@@ -346,6 +364,11 @@ mod tests {
         assert_eq!(ini_value("[1, 2]"), Value::Compound);
         assert_eq!(ini_value("{{ x }}"), Value::Str("{{ x }}".into()));
         assert!(ini_value("{{ x }}").is_templated());
+        // A comment after a literal is dropped; after other text it stays.
+        assert_eq!(ini_value("22 # c"), Value::Int(22));
+        assert_eq!(ini_value("'q' # c"), Value::Str("q".into()));
+        assert_eq!(ini_value("'a#b'"), Value::Str("a#b".into()));
+        assert_eq!(ini_value("bob # c"), Value::Str("bob # c".into()));
     }
 
     #[test]
