@@ -219,10 +219,7 @@ fn py_string_literal(t: &str) -> Option<String> {
 /// A list, tuple, dict or set literal: balanced brackets and nothing a
 /// literal may not hold (a name, a call, `{{ templating }}`).
 fn looks_like_python_container(t: &str) -> bool {
-    if t.contains("{{") || t.contains("{%") {
-        return false;
-    }
-    let mut depth = 0i32;
+    let mut open: Vec<char> = Vec::new();
     let mut quote: Option<char> = None;
     let mut bare = String::new();
     for c in t.chars() {
@@ -232,23 +229,36 @@ fn looks_like_python_container(t: &str) -> bool {
             }
             continue;
         }
+        let word = c.is_alphanumeric() || c == '_' || c == '.';
+        if !word {
+            // A name is no literal, but True, False, None and numbers are.
+            let number = bare.starts_with(|c: char| c.is_ascii_digit() || c == '.');
+            if !(bare.is_empty() || number || matches!(bare.as_str(), "True" | "False" | "None")) {
+                return false;
+            }
+            bare.clear();
+        }
         match c {
+            c if word => bare.push(c),
             '\'' | '"' => quote = Some(c),
-            '[' | '(' | '{' => depth += 1,
-            ']' | ')' | '}' => depth -= 1,
-            c if c.is_alphabetic() || c == '_' => bare.push(c),
-            _ => {
-                if !bare.is_empty() && !matches!(bare.as_str(), "True" | "False" | "None") {
+            '[' | '(' | '{' => open.push(c),
+            ']' | ')' | '}' => {
+                let want = match c {
+                    ']' => '[',
+                    ')' => '(',
+                    _ => '{',
+                };
+                if open.pop() != Some(want) {
                     return false;
                 }
-                bare.clear();
             }
-        }
-        if depth < 0 {
-            return false;
+            // A key's colon, in a dict only (`[::1]` is no literal).
+            ':' if open.last() == Some(&'{') => {}
+            ',' | '-' | '+' | ' ' | '\t' => {}
+            _ => return false,
         }
     }
-    depth == 0 && quote.is_none() && bare.is_empty()
+    open.is_empty() && quote.is_none() && bare.is_empty()
 }
 
 /// A plain YAML scalar resolved as PyYAML (YAML 1.1) resolves it.
@@ -362,6 +372,9 @@ mod tests {
         assert_eq!(ini_value("10.0.0.1"), Value::Str("10.0.0.1".into()));
         assert_eq!(ini_value("1.5"), Value::Float(1.5));
         assert_eq!(ini_value("[1, 2]"), Value::Compound);
+        assert_eq!(ini_value("{'a': [1, -2.5, None]}"), Value::Compound);
+        assert_eq!(ini_value("[::1]"), Value::Str("[::1]".into()));
+        assert_eq!(ini_value("[a, b]"), Value::Str("[a, b]".into()));
         assert_eq!(ini_value("{{ x }}"), Value::Str("{{ x }}".into()));
         assert!(ini_value("{{ x }}").is_templated());
         // A comment after a literal is dropped; after other text it stays.
