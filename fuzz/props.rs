@@ -171,3 +171,45 @@ pub fn tokens(data: &[u8]) {
     let _ = t.expand(template, true);
     let _ = tilde(template, &local);
 }
+
+/// An Ansible inventory's error must name the fuzzed file and a line
+/// within it (a YAML error at the end may name the line after the last).
+fn ansible_error_in_file(text: &str, file: &str, e: &sshdeck::inventory::sources::SourceError) {
+    let msg = e.to_string();
+    let rest = msg
+        .strip_prefix(file)
+        .and_then(|r| r.strip_prefix(':'))
+        .unwrap_or_else(|| panic!("the error does not name {file}: {msg}"));
+    let line: usize = rest
+        .split(':')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the error has no line: {msg}"));
+    let lines = text.lines().count();
+    assert!(
+        (1..=lines + 1).contains(&line),
+        "line {line} of {lines}: {msg}"
+    );
+}
+
+pub fn ansible_ini(data: &[u8]) {
+    use sshdeck::inventory::sources::ansible::{Format, parse_text};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let file = "/fuzz/inventory.ini";
+    if let Err(e) = parse_text(Path::new(file), text, Format::Ini) {
+        ansible_error_in_file(text, file, &e);
+    }
+}
+
+pub fn ansible_yaml(data: &[u8]) {
+    use sshdeck::inventory::sources::ansible::{Format, parse_text};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let file = "/fuzz/inventory.yml";
+    if let Err(e) = parse_text(Path::new(file), text, Format::Yaml) {
+        ansible_error_in_file(text, file, &e);
+    }
+}

@@ -9,7 +9,9 @@ use sshdeck::inventory::nodeset::{NoGroups, expand};
 
 #[path = "../fuzz/props.rs"]
 mod props;
-use props::{config, known_hosts, nodeset, sanitize, ssh_config, tokens};
+use props::{
+    ansible_ini, ansible_yaml, config, known_hosts, nodeset, sanitize, ssh_config, tokens,
+};
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -95,6 +97,64 @@ fn tokens_seeds_and_past_crashes() {
     }
 }
 
+#[test]
+fn ansible_ini_seeds_and_past_crashes() {
+    use sshdeck::inventory::sources::ansible::{Format, parse_text};
+    let seeds = seeds("ansible_ini");
+    // The seeds hold both good inventories and errors: each kind must
+    // reach the property, or it checks less than it seems.
+    let ok = seeds
+        .iter()
+        .filter(|s| {
+            parse_text(
+                Path::new("/s.ini"),
+                &String::from_utf8_lossy(s),
+                Format::Ini,
+            )
+            .is_ok()
+        })
+        .count();
+    assert!(
+        ok >= 2 && ok < seeds.len(),
+        "{ok} of {} seeds parse",
+        seeds.len()
+    );
+    for s in seeds {
+        ansible_ini(&s);
+    }
+    for case in ANSIBLE_INI_CRASHES {
+        ansible_ini(case);
+    }
+}
+
+#[test]
+fn ansible_yaml_seeds_and_past_crashes() {
+    use sshdeck::inventory::sources::ansible::{Format, parse_text};
+    let seeds = seeds("ansible_yaml");
+    let ok = seeds
+        .iter()
+        .filter(|s| {
+            parse_text(
+                Path::new("/s.yml"),
+                &String::from_utf8_lossy(s),
+                Format::Yaml,
+            )
+            .is_ok()
+        })
+        .count();
+    assert!(
+        ok >= 2 && ok < seeds.len(),
+        "{ok} of {} seeds parse",
+        seeds.len()
+    );
+    for s in seeds {
+        ansible_yaml(&s);
+    }
+    for case in ANSIBLE_YAML_CRASHES {
+        ansible_yaml(case);
+    }
+}
+
 // Inputs the fuzzer crashed on (scripts/fuzz), each fixed since.
 const NODESET_CRASHES: &[&[u8]] = &[
     // An empty result folded to "", which is not an expression (the
@@ -111,4 +171,21 @@ const TOKENS_CRASHES: &[&[u8]] = &[
     b"100%\nh%r\n",
     b"%h\n%h%%\n",
     b"",
+];
+// Not crashes: edges worth keeping (an empty file, a lone range, a
+// vars section for a group never defined, a long chain of pending
+// children).
+const ANSIBLE_INI_CRASHES: &[&[u8]] = &[
+    b"",
+    b"[",
+    b"a[1:",
+    b"[x:vars]\n",
+    b"[a:children]\nb\n[b:children]\nc\n[c]\n",
+];
+const ANSIBLE_YAML_CRASHES: &[&[u8]] = &[
+    b"",
+    b"a:",
+    b"*x",
+    b"a: &x [*x]",
+    b"all:\n  hosts:\n    '[':\n",
 ];

@@ -1,0 +1,289 @@
+//! Ansible inventories, read natively as `ansible-inventory -i a -i b
+//! --list` reads them: INI and YAML files, directories with
+//! `group_vars/` and `host_vars/`, and executable dynamic inventories.
+//!
+//! What only Ansible can read (a plugin's configuration such as
+//! `aws_ec2.yml`, a templated or vault-encrypted value sshdeck uses) is
+//! asked of `ansible-inventory` when it is installed, for the whole
+//! inventory, so nothing is half native and half Ansible's. Without it,
+//! the error names the file, the line and the value. Nothing is guessed.
+
+mod data;
+mod dir;
+mod fallback;
+mod ini;
+mod pattern;
+mod run;
+mod script;
+mod value;
+mod vars;
+mod yaml;
+mod yaml_tree;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{Origin, SourceError, SourceGroup, SourceHost, SourceInventory};
+use crate::inventory::hostspec::HostSpec;
+use crate::inventory::shell_safe::{check_host, check_spec, check_user};
+use data::Data;
+use vars::pick;
+
+/// Whether `ansible-inventory` may be asked what sshdeck cannot read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fallback {
+    /// Read natively only; what needs Ansible is an error.
+    Never,
+    /// Ask `ansible-inventory` when it is on PATH.
+    Auto,
+    /// Ask this `ansible-inventory`.
+    Program(PathBuf),
+}
+
+/// Why the native reading stopped.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Error(SourceError),
+    /// Only Ansible can read this: what, and where.
+    Oracle {
+        origin: Origin,
+        what: String,
+    },
+}
+
+impl From<SourceError> for Failure {
+    fn from(e: SourceError) -> Failure {
+        Failure::Error(e)
+    }
+}
+
+/// All `paths` as one Ansible inventory, `ansible-inventory` asked when
+/// needed and installed.
+pub fn load(paths: &[PathBuf]) -> Result<SourceInventory, SourceError> {
+    load_with(paths, Fallback::Auto)
+}
+
+pub fn load_with(paths: &[PathBuf], fallback: Fallback) -> Result<SourceInventory, SourceError> {
+    load_unsanitized(paths, fallback).map_err(visible)
+}
+
+/// Messages quote names and values from the files: shown with their
+/// control characters escaped.
+fn visible(e: SourceError) -> SourceError {
+    match e {
+        SourceError::Invalid { origin, msg } => SourceError::Invalid {
+            origin,
+            msg: crate::text::sanitize::visible_name(&msg),
+        },
+        other => other,
+    }
+}
+
+fn load_unsanitized(paths: &[PathBuf], fallback: Fallback) -> Result<SourceInventory, SourceError> {
+    let (origin, what) = match native(paths) {
+        Ok(inv) => return Ok(inv),
+        Err(Failure::Error(e)) => return Err(e),
+        Err(Failure::Oracle { origin, what }) => (origin, what),
+    };
+    let program = match fallback {
+        Fallback::Never => None,
+        Fallback::Auto => fallback::program(),
+        Fallback::Program(p) => Some(p),
+    };
+    let Some(program) = program else {
+        return Err(SourceError::Invalid {
+            origin,
+            msg: format!(
+                "{what}: only Ansible can resolve it, and ansible-inventory is not on PATH (install ansible-core)"
+            ),
+        });
+    };
+    match fallback::load(&program, paths) {
+        Ok(inv) => Ok(inv),
+        Err(Failure::Error(e)) => Err(e),
+        // Still unresolved: the value found natively, with its line, is
+        // the one to name.
+        Err(Failure::Oracle { .. }) => Err(SourceError::Invalid {
+            origin,
+            msg: format!(
+                "{what}, which ansible-inventory leaves unresolved too (Ansible renders it only when it connects)"
+            ),
+        }),
+    }
+}
+
+/// How [`parse_text`] reads a file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Ini,
+    Yaml,
+}
+
+/// One inventory file's text read natively, as if it were the only
+/// `-i` path and had no `group_vars/` (fuzzing and tests use it).
+pub fn parse_text(path: &Path, text: &str, format: Format) -> Result<SourceInventory, SourceError> {
+    let read = |data: &mut Data| -> Result<(), Failure> {
+        match format {
+            Format::Ini => ini::parse(path, text, data)?,
+            Format::Yaml => match yaml::shape(text) {
+                yaml::Shape::Mapping(doc) => {
+                    if let Some(line) = yaml::plugin_line(&doc) {
+                        return Err(Failure::Oracle {
+                            origin: Origin::new(path, line),
+                            what: "an inventory plugin's configuration".into(),
+                        });
+                    }
+                    yaml::parse_inventory(path, &doc, data)?
+                }
+                yaml::Shape::Other => {}
+                yaml::Shape::Error(line, msg) => {
+                    return Err(invalid(&Origin::new(path, line), format!("YAML: {msg}")));
+                }
+            },
+        }
+        Ok(())
+    };
+    let mut data = Data::new();
+    let built = read(&mut data).and_then(|()| {
+        data.reconcile();
+        build(&data, &[], Some(path))
+    });
+    built.map_err(|f| match f {
+        Failure::Error(e) => visible(e),
+        Failure::Oracle { origin, what } => SourceError::Invalid {
+            origin,
+            msg: crate::text::sanitize::visible_name(&format!(
+                "{what}: only Ansible can resolve it"
+            )),
+        },
+    })
+}
+
+fn native(paths: &[PathBuf]) -> Result<SourceInventory, Failure> {
+    let mut data = Data::new();
+    for p in paths {
+        dir::read_source(p, &mut data)?;
+    }
+    data.reconcile();
+    let bases: Vec<PathBuf> = paths.iter().filter_map(|p| dir::vars_base(p)).collect();
+    build(&data, &bases, paths.first().map(PathBuf::as_path))
+}
+
+fn invalid(origin: &Origin, msg: String) -> Failure {
+    Failure::Error(SourceError::Invalid {
+        origin: origin.clone(),
+        msg,
+    })
+}
+
+/// The hosts with their connection settings, and the groups, checked.
+fn build(data: &Data, bases: &[PathBuf], first: Option<&Path>) -> Result<SourceInventory, Failure> {
+    let depths = data.depths();
+    let mut files = dir::VarsFiles::default();
+    let mut hosts = Vec::with_capacity(data.hosts.len());
+    for (h, host) in data.hosts.iter().enumerate() {
+        let shown = crate::text::sanitize::visible_name(&host.name);
+        check_host(&host.name, &format!("host {shown:?}"))
+            .map_err(|e| invalid(&host.origin, e.to_string()))?;
+        let used = vars::host_vars(data, &depths, h, &mut files, bases)?;
+        let text = |names: &[&str]| -> Result<Option<(String, Origin)>, Failure> {
+            let Some(var) = pick(&used, names)? else {
+                return Ok(None);
+            };
+            match var.value.as_text() {
+                Some(t) => Ok(Some((t, var.origin.clone()))),
+                None => Err(invalid(
+                    &var.origin,
+                    format!("host {shown:?}: {} is not text", names[0]),
+                )),
+            }
+        };
+        let address = text(&["ansible_host", "ansible_ssh_host"])?;
+        if let Some((a, at)) = &address {
+            check_host(a, &format!("host {shown:?}, ansible_host"))
+                .map_err(|e| invalid(at, e.to_string()))?;
+        }
+        // Ansible's ssh connection passes no user and no key when the
+        // value is empty: ssh's own default applies.
+        let user = text(&["ansible_user", "ansible_ssh_user"])?.filter(|(u, _)| !u.is_empty());
+        if let Some((u, at)) = &user {
+            check_user(u, &format!("host {shown:?}, ansible_user"))
+                .map_err(|e| invalid(at, e.to_string()))?;
+        }
+        let port = match pick(&used, &["ansible_port", "ansible_ssh_port"])? {
+            None => None,
+            Some(var) => match var
+                .value
+                .as_int()
+                .and_then(|p| u16::try_from(p).ok())
+                .filter(|p| *p > 0)
+            {
+                Some(p) => Some(p),
+                None => {
+                    return Err(invalid(
+                        &var.origin,
+                        format!("host {shown:?}: ansible_port is not a port number"),
+                    ));
+                }
+            },
+        };
+        let identity_file = text(&["ansible_private_key_file", "ansible_ssh_private_key_file"])?
+            .filter(|(p, _)| !p.is_empty())
+            .map(|(p, _)| PathBuf::from(p));
+        let mut jump = None;
+        // In the order Ansible's ssh connection passes them to ssh,
+        // which takes the first ProxyJump it is given.
+        for name in [
+            "ansible_ssh_args",
+            "ansible_ssh_common_args",
+            "ansible_ssh_extra_args",
+        ] {
+            if jump.is_some() {
+                break;
+            }
+            if let Some((args, at)) = text(&[name])? {
+                jump = vars::jump_in(&args)
+                    .map_err(|e| invalid(&at, format!("host {shown:?}, {name}: {e}")))?;
+                for hop in jump.iter().flat_map(|j| j.split(',')) {
+                    let spec = HostSpec::parse(hop.trim())
+                        .map_err(|e| invalid(&at, format!("host {shown:?}, jump host: {e}")))?;
+                    check_spec(&spec, &format!("host {shown:?}, jump host"))
+                        .map_err(|e| invalid(&at, e.to_string()))?;
+                }
+            }
+        }
+        hosts.push(SourceHost {
+            name: host.name.clone(),
+            address: address.map(|(a, _)| a),
+            port,
+            user: user.map(|(u, _)| u),
+            identity_file,
+            jump,
+            origin: host.origin.clone(),
+        });
+    }
+    let nowhere = Origin::new(first.unwrap_or(Path::new("")), 0);
+    let mut groups = BTreeMap::new();
+    for (g, group) in data.groups.iter().enumerate() {
+        // `ansible-inventory --list` leaves out a group with neither
+        // hosts nor children.
+        if group.hosts.is_empty() && group.children.is_empty() {
+            continue;
+        }
+        let members = data
+            .members(g)
+            .into_iter()
+            .map(|h| data.hosts[h].name.clone())
+            .collect();
+        let origin = group.origin.clone().unwrap_or_else(|| nowhere.clone());
+        groups.insert(group.name.clone(), SourceGroup { members, origin });
+    }
+    Ok(SourceInventory {
+        label: "Ansible inventory".into(),
+        hosts,
+        groups,
+    })
+}

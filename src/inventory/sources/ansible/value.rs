@@ -1,0 +1,409 @@
+//! Variable values as Ansible holds them after parsing: typed the way
+//! its INI reader (Python's `ast.literal_eval`) and its YAML reader
+//! (YAML 1.1, as PyYAML resolves plain scalars) type them, because a
+//! port of `022` is the text "022" in INI but the number 18 in YAML.
+
+use crate::inventory::sources::Origin;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Str(String),
+    /// `!unsafe`: text Ansible never templates.
+    Literal(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Null,
+    /// A list or a mapping: nothing sshdeck reads is one.
+    Compound,
+    /// `!vault`, or a variable from a vault-encrypted file.
+    Vault,
+}
+
+/// A value with where it was set.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Var {
+    pub value: Value,
+    pub origin: Origin,
+}
+
+impl Value {
+    /// Jinja's markers: Ansible templates a string holding one of them
+    /// when it uses the value, which sshdeck cannot do.
+    pub fn is_templated(&self) -> bool {
+        match self {
+            Value::Str(s) => s.contains("{{") || s.contains("{%") || s.contains("{#"),
+            _ => false,
+        }
+    }
+
+    /// What `str(value)` gives, for the values a name can be.
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            Value::Str(s) | Value::Literal(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            _ => None,
+        }
+    }
+
+    /// What Python's `int(value)` gives (Ansible's ssh plugin reads the
+    /// port that way); None when it would raise.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Bool(b) => Some(i64::from(*b)),
+            Value::Str(s) | Value::Literal(s) => py_int(s),
+            _ => None,
+        }
+    }
+}
+
+/// Python's `int(text)`: blanks around, a sign, decimal digits with
+/// single underscores between them.
+pub(crate) fn py_int(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (neg, digits) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = decimal_with_underscores(digits)?;
+    Some(if neg { -n } else { n })
+}
+
+fn decimal_with_underscores(digits: &str) -> Option<i64> {
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
+        return None;
+    }
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    if !clean.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    clean.parse().ok()
+}
+
+/// Python's `ast.literal_eval` on an INI value, as far as the types
+/// matter here: numbers, booleans, None and quoted strings are
+/// converted; anything else it would refuse stays the text itself.
+pub(crate) fn ini_value(text: &str) -> Value {
+    // literal_eval drops leading blanks (Python 3.10 and later).
+    let t = text.trim_start_matches([' ', '\t']);
+    // Python's tokenizer drops a comment after the literal.
+    let body = without_comment(t).trim_end();
+    match body {
+        "True" => return Value::Bool(true),
+        "False" => return Value::Bool(false),
+        "None" => return Value::Null,
+        _ => {}
+    }
+    let (sign, unsigned) = match body.as_bytes().first() {
+        Some(b'-') => (-1, body[1..].trim_start()),
+        Some(b'+') => (1, body[1..].trim_start()),
+        _ => (1, body),
+    };
+    if let Some(n) = py_int_literal(unsigned) {
+        return Value::Int(sign * n);
+    }
+    if let Some(f) = py_float_literal(unsigned) {
+        return Value::Float(if sign < 0 { -f } else { f });
+    }
+    if sign == 1
+        && let Some(s) = py_string_literal(body)
+    {
+        return Value::Str(s);
+    }
+    let compound = matches!(body.as_bytes().first(), Some(b'[' | b'(' | b'{'));
+    if compound && looks_like_python_container(body) {
+        return Value::Compound;
+    }
+    Value::Str(text.to_string())
+}
+
+/// `t` up to a `#` outside quotes.
+fn without_comment(t: &str) -> &str {
+    let mut quote = None;
+    let mut escaped = false;
+    for (i, c) in t.char_indices() {
+        match (quote, c) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '#') => return &t[..i],
+            _ => {}
+        }
+    }
+    t
+}
+
+/// An integer literal in Python source: `0`, `22`, `1_000`, `0x1f`,
+/// `0o17`, `0b11`. `022` is a syntax error in Python 3, so not one.
+fn py_int_literal(t: &str) -> Option<i64> {
+    let lower = t.to_ascii_lowercase();
+    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+        if let Some(rest) = lower.strip_prefix(prefix) {
+            let rest = rest.strip_prefix('_').unwrap_or(rest);
+            if rest.is_empty() || rest.ends_with('_') || rest.contains("__") {
+                return None;
+            }
+            return i64::from_str_radix(&rest.replace('_', ""), radix).ok();
+        }
+    }
+    let n = decimal_with_underscores(t)?;
+    if t.len() > 1 && t.starts_with('0') && n != 0 {
+        return None;
+    }
+    if t.starts_with('0') && t.bytes().any(|b| b != b'0' && b != b'_') {
+        return None;
+    }
+    Some(n)
+}
+
+fn py_float_literal(t: &str) -> Option<f64> {
+    let ok = !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-' | b'_'))
+        && t.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && (t.contains('.') || t.contains(['e', 'E']));
+    if !ok {
+        return None;
+    }
+    t.replace('_', "").parse().ok()
+}
+
+/// A single Python string literal ('…' or "…", optionally r-prefixed),
+/// with its escapes. None when the text is anything else.
+fn py_string_literal(t: &str) -> Option<String> {
+    let (raw, t) = match t.strip_prefix(['r', 'R']) {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix(['u', 'U']).unwrap_or(t)),
+    };
+    let quote = t.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    if t.len() < 2 || !t.ends_with(quote) {
+        return None;
+    }
+    let inner = &t[1..t.len() - 1];
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => return None,
+            c if c == quote => return None,
+            '\\' if raw => {
+                out.push('\\');
+                out.push(chars.next()?);
+            }
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                '0' => out.push('\0'),
+                c @ ('\\' | '\'' | '"') => out.push(c),
+                other => {
+                    out.push('\\');
+                    out.push(other);
+                }
+            },
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// A list, tuple, dict or set literal: balanced brackets and nothing a
+/// literal may not hold (a name, a call, `{{ templating }}`).
+fn looks_like_python_container(t: &str) -> bool {
+    let mut open: Vec<char> = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut bare = String::new();
+    for c in t.chars() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        let word = c.is_alphanumeric() || c == '_' || c == '.';
+        if !word {
+            // A name is no literal, but True, False, None and numbers are.
+            let number = bare.starts_with(|c: char| c.is_ascii_digit() || c == '.');
+            if !(bare.is_empty() || number || matches!(bare.as_str(), "True" | "False" | "None")) {
+                return false;
+            }
+            bare.clear();
+        }
+        match c {
+            c if word => bare.push(c),
+            '\'' | '"' => quote = Some(c),
+            '[' | '(' | '{' => open.push(c),
+            ']' | ')' | '}' => {
+                let want = match c {
+                    ']' => '[',
+                    ')' => '(',
+                    _ => '{',
+                };
+                if open.pop() != Some(want) {
+                    return false;
+                }
+            }
+            // A key's colon, in a dict only (`[::1]` is no literal).
+            ':' if open.last() == Some(&'{') => {}
+            ',' | '-' | '+' | ' ' | '\t' => {}
+            _ => return false,
+        }
+    }
+    open.is_empty() && quote.is_none() && bare.is_empty()
+}
+
+/// A plain YAML scalar resolved as PyYAML (YAML 1.1) resolves it.
+pub(crate) fn yaml_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Value::Bool(true);
+        }
+        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false);
+        }
+        _ => {}
+    }
+    let (sign, body) = match text.as_bytes()[0] {
+        b'-' => (-1, &text[1..]),
+        b'+' => (1, &text[1..]),
+        _ => (1, text),
+    };
+    if let Some(n) = yaml11_int(body) {
+        return Value::Int(sign * n);
+    }
+    if yaml11_float(text)
+        && let Ok(f) = text.replace('_', "").parse::<f64>()
+    {
+        return Value::Float(f);
+    }
+    Value::Str(text.to_string())
+}
+
+/// YAML 1.1 integers: `0b…`, `0x…`, a leading `0` for octal, decimal
+/// with `_`, and base 60 (`1:30` is 90).
+fn yaml11_int(body: &str) -> Option<i64> {
+    let b = body.as_bytes();
+    if b.is_empty() {
+        return None;
+    }
+    let digits_of = |s: &str, ok: fn(u8) -> bool| {
+        !s.is_empty() && s.bytes().all(|c| ok(c) || c == b'_') && s.bytes().any(ok)
+    };
+    if let Some(rest) = body.strip_prefix("0b") {
+        return digits_of(rest, |c| c == b'0' || c == b'1')
+            .then(|| i64::from_str_radix(&rest.replace('_', ""), 2).ok())?;
+    }
+    if let Some(rest) = body.strip_prefix("0x") {
+        return digits_of(rest, |c| c.is_ascii_hexdigit())
+            .then(|| i64::from_str_radix(&rest.replace('_', ""), 16).ok())?;
+    }
+    if body.len() > 1 && body.starts_with('0') {
+        return digits_of(body, |c| (b'0'..=b'7').contains(&c))
+            .then(|| i64::from_str_radix(&body.replace('_', ""), 8).ok())?;
+    }
+    if body.contains(':') {
+        let mut parts = body.split(':');
+        let head = parts.next()?;
+        if head.is_empty()
+            || !head.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+            || head.starts_with('0')
+        {
+            return None;
+        }
+        let mut n: i64 = head.replace('_', "").parse().ok()?;
+        for p in parts {
+            let ok = !p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit());
+            let v: i64 = if ok { p.parse().ok()? } else { return None };
+            if v > 59 {
+                return None;
+            }
+            n = n.checked_mul(60)?.checked_add(v)?;
+        }
+        return Some(n);
+    }
+    if b[0].is_ascii_digit() && digits_of(body, |c| c.is_ascii_digit()) {
+        return body.replace('_', "").parse().ok();
+    }
+    None
+}
+
+fn yaml11_float(text: &str) -> bool {
+    let t = text.trim_start_matches(['-', '+']);
+    let mantissa_ok = |m: &str| {
+        m.contains('.')
+            && m.bytes()
+                .all(|c| c.is_ascii_digit() || c == b'.' || c == b'_')
+            && m.bytes().filter(|c| *c == b'.').count() == 1
+    };
+    match t.split_once(['e', 'E']) {
+        Some((m, e)) => {
+            let e = e.trim_start_matches(['-', '+']);
+            mantissa_ok(m) && !e.is_empty() && e.bytes().all(|c| c.is_ascii_digit())
+        }
+        None => mantissa_ok(t) && t.bytes().any(|c| c.is_ascii_digit()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ini_values_are_typed_as_literal_eval_types_them() {
+        assert_eq!(ini_value("22"), Value::Int(22));
+        assert_eq!(ini_value("-3"), Value::Int(-3));
+        assert_eq!(ini_value("0x10"), Value::Int(16));
+        assert_eq!(ini_value("1_000"), Value::Int(1000));
+        // A leading zero is a syntax error in Python 3: the text stays.
+        assert_eq!(ini_value("022"), Value::Str("022".into()));
+        assert_eq!(ini_value("True"), Value::Bool(true));
+        assert_eq!(ini_value("true"), Value::Str("true".into()));
+        assert_eq!(ini_value("'bob'"), Value::Str("bob".into()));
+        assert_eq!(ini_value("10.0.0.1"), Value::Str("10.0.0.1".into()));
+        assert_eq!(ini_value("1.5"), Value::Float(1.5));
+        assert_eq!(ini_value("[1, 2]"), Value::Compound);
+        assert_eq!(ini_value("{'a': [1, -2.5, None]}"), Value::Compound);
+        assert_eq!(ini_value("[::1]"), Value::Str("[::1]".into()));
+        assert_eq!(ini_value("[a, b]"), Value::Str("[a, b]".into()));
+        assert_eq!(ini_value("{{ x }}"), Value::Str("{{ x }}".into()));
+        assert!(ini_value("{{ x }}").is_templated());
+        // A comment after a literal is dropped; after other text it stays.
+        assert_eq!(ini_value("22 # c"), Value::Int(22));
+        assert_eq!(ini_value("'q' # c"), Value::Str("q".into()));
+        assert_eq!(ini_value("'a#b'"), Value::Str("a#b".into()));
+        assert_eq!(ini_value("bob # c"), Value::Str("bob # c".into()));
+    }
+
+    #[test]
+    fn yaml_plain_scalars_resolve_as_yaml_1_1() {
+        assert_eq!(yaml_plain("22"), Value::Int(22));
+        assert_eq!(yaml_plain("022"), Value::Int(18));
+        assert_eq!(yaml_plain("0x1F"), Value::Int(31));
+        assert_eq!(yaml_plain("1:30"), Value::Int(90));
+        assert_eq!(yaml_plain("yes"), Value::Bool(true));
+        assert_eq!(yaml_plain("~"), Value::Null);
+        assert_eq!(yaml_plain("1.5"), Value::Float(1.5));
+        assert_eq!(yaml_plain("web01"), Value::Str("web01".into()));
+        assert_eq!(yaml_plain("10.0.0.1"), Value::Str("10.0.0.1".into()));
+        assert_eq!(yaml_plain("09"), Value::Str("09".into()));
+    }
+
+    #[test]
+    fn python_int_accepts_what_int_accepts() {
+        assert_eq!(py_int(" 022 "), Some(22));
+        assert_eq!(py_int("+2_2"), Some(22));
+        assert_eq!(py_int("2__2"), None);
+        assert_eq!(py_int("22a"), None);
+        assert_eq!(py_int(""), None);
+    }
+}
