@@ -7,6 +7,8 @@
 //! checked as it is read (a host name as OpenSSH would, every error with
 //! its file and line), so the inventory never holds half a source.
 
+pub mod clustershell;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
