@@ -268,7 +268,7 @@ pub fn group_expr(
         }
     }
     Ok(origin.map(|origin| GroupDef {
-        nodes: parts.join(","),
+        nodes: upcall::compact(parts.iter().map(String::as_str)),
         origin,
     }))
 }

@@ -1,5 +1,15 @@
 use super::*;
 
+/// A node set's names, sorted: answers are compared as sets, since they
+/// come back folded (`n1,n2` as `n[1-2]`).
+fn set(nodes: &str) -> Vec<String> {
+    let mut v = crate::inventory::nodeset::expand(nodes, &crate::inventory::nodeset::NoGroups)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_vec();
+    v.sort();
+    v
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     if let Some(parent) = p.parent() {
@@ -101,7 +111,10 @@ fn star_ranges_and_nested_groups_stay_in_their_source() {
         "@s1:h,user@x"
     );
     assert_eq!(group_expr(&s, "s1:*").unwrap().unwrap().nodes, "@s1:g");
-    assert_eq!(group_expr(&s, "*").unwrap().unwrap().nodes, "other,a,b");
+    assert_eq!(
+        set(&group_expr(&s, "*").unwrap().unwrap().nodes),
+        set("other,a,b")
+    );
     assert_eq!(group_expr(&s, "r[1-2]").unwrap().unwrap().nodes, "a,b");
     let set = expand("@s1:*,@r[1-2]", &SourceGroups(&s))
         .unwrap()

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::config::{substitute, visible};
+use crate::inventory::nodeset::{NoGroups, expand, fold};
 use crate::inventory::sources::{GroupDef, GroupSource, Origin, SourceError};
 
 /// ClusterShell's default `cache_time`.
@@ -210,7 +211,40 @@ fn tail(stderr: &[u8]) -> String {
 
 /// An upcall's answer as a node set: its words joined by ','.
 pub fn words_to_nodes(answer: &str) -> String {
-    answer.split_whitespace().collect::<Vec<_>>().join(",")
+    compact(answer.split_whitespace())
+}
+
+/// Node sets joined by ',', folded (`n1,n2,n3` → `n[1-3]`) when none
+/// names a group or holds an operator: a group of 10,000 listed names
+/// then costs one range to expand, not 10,000 unions. Anything else, or
+/// a set that does not parse (its error is for the inventory to give
+/// with its context), is joined as it is.
+pub fn compact<'a>(sets: impl Iterator<Item = &'a str> + Clone) -> String {
+    let joined = || {
+        sets.clone()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if sets.clone().any(|s| s.contains(['@', '!', '&', '^'])) {
+        return joined();
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut names = Vec::new();
+    for set in sets.clone().filter(|s| !s.is_empty()) {
+        let Ok(expanded) = expand(set, &NoGroups) else {
+            return joined();
+        };
+        for name in expanded.into_vec() {
+            if seen.insert(name.clone()) {
+                names.push(name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return String::new();
+    }
+    fold(&names)
 }
 
 /// Whether a group name can be put in a shell command as it is: only
@@ -267,13 +301,11 @@ impl GroupSource for UpcallSource {
         };
         let mut parts = Vec::new();
         for name in names {
-            if let Some(def) = self.group(&name)?
-                && !def.nodes.is_empty()
-            {
+            if let Some(def) = self.group(&name)? {
                 parts.push(def.nodes);
             }
         }
-        Ok(Some(parts.join(",")))
+        Ok(Some(compact(parts.iter().map(String::as_str))))
     }
 }
 

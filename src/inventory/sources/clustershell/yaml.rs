@@ -14,7 +14,7 @@ use serde_yaml::Value;
 
 use super::config::visible;
 use super::names;
-use super::upcall::words_to_nodes;
+use super::upcall::{compact, words_to_nodes};
 use crate::inventory::sources::{GroupDef, GroupSource, Origin, SourceError};
 
 /// One source of a YAML group file.
@@ -199,13 +199,9 @@ impl GroupSource for YamlSource {
             return Ok(Some(all.nodes));
         }
         // ClusterShell's fallback: every group's nodes.
-        let parts: Vec<&str> = self
-            .groups
-            .iter()
-            .map(|(_, n, _)| n.as_str())
-            .filter(|n| !n.is_empty())
-            .collect();
-        Ok(Some(parts.join(",")))
+        Ok(Some(compact(
+            self.groups.iter().map(|(_, n, _)| n.as_str()),
+        )))
     }
 }
 
@@ -228,9 +224,9 @@ mod tests {
         let web = got[0].group("web").unwrap().unwrap();
         assert_eq!(web.nodes, "web[1-2]");
         assert_eq!(web.origin, Origin::new("/d/a.yaml", 2));
-        assert_eq!(got[0].group("db").unwrap().unwrap().nodes, "db1,db2,db3");
+        assert_eq!(got[0].group("db").unwrap().unwrap().nodes, "db[1-3]");
         assert_eq!(got[0].group("nope").unwrap(), None);
-        assert_eq!(got[0].all_nodes().unwrap().unwrap(), "web[1-2],db1,db2,db3");
+        assert_eq!(got[0].all_nodes().unwrap().unwrap(), "db[1-3],web[1-2]");
         assert_eq!(got[1].all_nodes().unwrap().unwrap(), "n[1-4]");
         assert_eq!(got[1].origin, Origin::new("/d/a.yaml", 6));
         assert_eq!(got[0].group_names().unwrap().unwrap(), ["web", "db"]);
