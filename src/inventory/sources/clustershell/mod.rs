@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod names;
+pub mod python;
 pub mod speed;
 pub mod upcall;
 pub mod yaml;
