@@ -121,3 +121,35 @@ fn star_ranges_and_nested_groups_stay_in_their_source() {
         .into_vec();
     assert_eq!(set, ["n1", "user@x", "a", "b"]);
 }
+
+#[test]
+fn groupsdir_wins_over_confdir_and_an_empty_default_is_the_first_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "g.d/g.conf", "[fromgroupsdir]\nmap = echo g\n");
+    write(d, "c.d/c.conf", "[fromconfdir]\nmap = echo c\n");
+    let conf = write(
+        d,
+        "groups.conf",
+        "[Main]\ndefault =\ngroupsdir = $CFGDIR/g.d\nconfdir = $CFGDIR/c.d\n[own]\nmap = echo o\n",
+    );
+    let s = load_from(&[conf]).unwrap();
+    assert_eq!(names(&s), ["fromgroupsdir", "own"]);
+    assert_eq!(group_expr(&s, "x").unwrap().unwrap().nodes, "g");
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_an_error_a_missing_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let conf = write(d, "groups.conf", "[a]\nmap = echo a\n");
+    let not_text = write(d, "bin.conf", "[a]\nmap = \u{0}");
+    std::fs::write(&not_text, [0xff, 0xfe]).unwrap();
+    let e = load_from(&[conf.clone(), not_text])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("bin.conf: cannot read: not UTF-8"), "{e}");
+    let s = load_from(&[d.join("missing.conf"), conf]).unwrap();
+    assert_eq!(names(&s), ["a"]);
+}
