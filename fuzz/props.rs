@@ -213,3 +213,43 @@ pub fn ansible_yaml(data: &[u8]) {
         ansible_error_in_file(text, file, &e);
     }
 }
+
+/// ClusterShell's groups.conf and YAML group files: never a panic, every
+/// error names the file, and what parses answers every lookup.
+pub fn clustershell_groups(data: &[u8]) {
+    use sshdeck::inventory::sources::GroupSource;
+    use sshdeck::inventory::sources::clustershell::{config::Ini, yaml};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut ini = Ini::default();
+    match ini.merge(Path::new("/fuzz/groups.conf"), text) {
+        Ok(()) => {
+            let names: Vec<(String, Vec<String>)> = ini
+                .sections
+                .iter()
+                .map(|(s, b)| (s.clone(), b.options.keys().cloned().collect()))
+                .collect();
+            for (section, options) in names {
+                for option in options {
+                    if let Err(e) = ini.get(&section, &option) {
+                        assert!(e.to_string().contains("/fuzz/groups.conf"), "{e}");
+                    }
+                }
+            }
+        }
+        Err(e) => assert!(e.to_string().starts_with("/fuzz/groups.conf"), "{e}"),
+    }
+    match yaml::parse(Path::new("/fuzz/a.yaml"), text) {
+        Ok(sources) => {
+            for s in sources {
+                let names = s.group_names().expect("a parsed file lists its groups");
+                for g in names.unwrap_or_default() {
+                    let _ = s.group(&g);
+                }
+                let _ = s.all_nodes();
+            }
+        }
+        Err(e) => assert!(e.to_string().starts_with("/fuzz/a.yaml"), "{e}"),
+    }
+}

@@ -10,7 +10,8 @@ use sshdeck::inventory::nodeset::{NoGroups, expand};
 #[path = "../fuzz/props.rs"]
 mod props;
 use props::{
-    ansible_ini, ansible_yaml, config, known_hosts, nodeset, sanitize, ssh_config, tokens,
+    ansible_ini, ansible_yaml, clustershell_groups, config, known_hosts, nodeset, sanitize,
+    ssh_config, tokens,
 };
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
@@ -47,6 +48,26 @@ fn config_seeds_and_past_crashes() {
     }
     for case in CONFIG_CRASHES {
         config(case);
+    }
+}
+
+#[test]
+fn clustershell_groups_seeds_and_past_crashes() {
+    use sshdeck::inventory::sources::clustershell::{config::Ini, yaml};
+    let (mut confs, mut yamls) = (0, 0);
+    for s in seeds("clustershell_groups") {
+        clustershell_groups(&s);
+        let text = String::from_utf8_lossy(&s);
+        confs += usize::from(Ini::default().merge(Path::new("/s"), &text).is_ok());
+        yamls += usize::from(yaml::parse(Path::new("/s"), &text).is_ok());
+    }
+    // A seed neither parser reads would test only their errors.
+    assert!(
+        confs >= 1 && yamls >= 1,
+        "{confs} groups.conf, {yamls} YAML seeds parse"
+    );
+    for case in CLUSTERSHELL_GROUPS_CRASHES {
+        clustershell_groups(case);
     }
 }
 
@@ -162,6 +183,7 @@ const NODESET_CRASHES: &[&[u8]] = &[
     b"!:mwb",
 ];
 const CONFIG_CRASHES: &[&[u8]] = &[];
+const CLUSTERSHELL_GROUPS_CRASHES: &[&[u8]] = &[];
 const KNOWN_HOSTS_CRASHES: &[&[u8]] = &[];
 const SANITIZE_CRASHES: &[&[u8]] = &[];
 const SSH_CONFIG_CRASHES: &[&[u8]] = &[];

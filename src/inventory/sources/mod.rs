@@ -8,6 +8,7 @@
 //! its file and line), so the inventory never holds half a source.
 
 pub mod ansible;
+pub mod clustershell;
 
 use std::collections::BTreeMap;
 use std::fmt;
