@@ -115,6 +115,11 @@ pub struct GlobalArgs {
     /// /etc/ssh/ssh_config (as `ssh -F`); "none" reads none
     #[arg(short = 'F', long = "ssh-config", global = true, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
+    /// An Ansible inventory (INI or YAML file, directory, or executable
+    /// script), as `ansible-inventory -i` takes it; repeatable, read after
+    /// config.toml's `inventory`. Its groups are @groups
+    #[arg(long = "inventory", global = true, value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
     /// Do not offer ssh-agent keys
     #[arg(long = "no-agent", global = true)]
     pub no_agent: bool,

@@ -15,4 +15,8 @@ pub enum CliError {
     Io { what: String, cause: std::io::Error },
     #[error("{0}")]
     BadArg(String),
+    /// An Ansible inventory or a ClusterShell group source that cannot be
+    /// read whole.
+    #[error(transparent)]
+    Inventory(#[from] crate::inventory::sources::SourceError),
 }

@@ -88,8 +88,9 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         print(&mut out, &cells);
     }
+    // On stderr, where notes go, so the table stays rows of hosts.
     for clash in inv.group_clashes() {
-        let _ = writeln!(out, "note: {}", visible_name(&clash));
+        eprintln!("sshdeck: note: {}", visible_name(&clash));
     }
     // A host several sources name takes its settings from the first, in
     // the merge order README's "Where hosts come from" gives; say which

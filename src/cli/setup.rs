@@ -13,7 +13,7 @@ use crate::engine::auth::default_identity_paths;
 use crate::engine::target::home_dir;
 use crate::engine::{EngineConfig, HostKeyPolicy, Prompt, Prompter};
 use crate::inventory::config::{self, Config};
-use crate::inventory::resolve::{Inventory, Overrides};
+use crate::inventory::resolve::{ExtraSources, Inventory, Overrides};
 use crate::inventory::ssh_config::SshConfig;
 
 pub struct Setup {
@@ -57,7 +57,31 @@ pub fn inventory(g: &GlobalArgs) -> Result<Inventory, CliError> {
         known_hosts: !g.known_hosts.is_empty(),
         compression: g.compression,
     };
-    Ok(Inventory::new(config, ssh, overrides))
+    let extra = other_sources(&config, g)?;
+    Ok(Inventory::with_sources(config, ssh, overrides, extra))
+}
+
+/// The Ansible inventory (config.toml's `inventory`, then `--inventory`)
+/// and ClusterShell's group sources, each read whole or not at all: an
+/// error stops here, before any host is contacted or the TUI starts.
+fn other_sources(config: &Config, g: &GlobalArgs) -> Result<ExtraSources, CliError> {
+    use crate::inventory::sources::{ansible, clustershell};
+    let paths: Vec<PathBuf> = config
+        .inventory
+        .iter()
+        .chain(&g.inventory)
+        .cloned()
+        .collect();
+    let ansible = if paths.is_empty() {
+        None
+    } else {
+        Some(ansible::load(&paths)?)
+    };
+    let clustershell = clustershell::load()?;
+    Ok(ExtraSources {
+        ansible,
+        clustershell,
+    })
 }
 
 /// The hosts a command was given: `-a`, `-H` (or the old positional node

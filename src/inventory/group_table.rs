@@ -84,7 +84,7 @@ impl GroupTable {
             && !self
                 .clush
                 .first()
-                .is_some_and(|s| matches!(s.group(name), Ok(Some(_))))
+                .is_some_and(|s| matches!(clush_lookup(s.as_ref(), name), Ok(Some(_))))
     }
 
     /// The clashes met so far, each once, and forgets them.
@@ -138,7 +138,12 @@ fn clush_lookup(src: &dyn GroupSource, group: &str) -> Result<Option<String>, St
     } else {
         src.group(group).map(|d| d.map(|d| d.nodes))
     };
-    found.map_err(|e| e.to_string())
+    // A `map` upcall answers nothing for a group it does not know (and
+    // `nodeset` prints nothing): that is no group, not a clash with
+    // another source's group of that name.
+    Ok(found
+        .map_err(|e| e.to_string())?
+        .filter(|nodes| !nodes.trim().is_empty()))
 }
 
 impl Groups for GroupTable {
