@@ -224,6 +224,9 @@ const FOREIGN: &[&str] = &[
     "--test",
     "--ignored",
     "--check",
+    // ansible-inventory's, and a dynamic inventory script's argument.
+    "--list",
+    "--host",
 ];
 
 /// Every long flag of every subcommand, from `--help`.

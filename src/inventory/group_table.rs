@@ -8,8 +8,8 @@
 //! the first wins and the clash is noted, naming both, for the caller to
 //! report (README, "Where hosts come from").
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::{Mutex, OnceLock};
 
 use super::nodeset::Groups;
 use super::sources::{GroupSource, SourceInventory};
@@ -24,6 +24,10 @@ pub struct GroupTable {
     clush: Vec<Box<dyn GroupSource>>,
     /// Clashes met while looking up, each said once.
     notes: Mutex<BTreeSet<String>>,
+    /// The default ClusterShell source's group names, listed once (None:
+    /// it cannot list). Checking a config or Ansible group for a clash
+    /// then costs no `map` upcall: 500 Ansible groups ran 500 of them.
+    clush_names: OnceLock<Option<HashSet<String>>>,
 }
 
 /// The source names `@source:group` gives sshdeck's own sources.
@@ -37,6 +41,7 @@ impl GroupTable {
             ansible: BTreeMap::new(),
             clush: Vec::new(),
             notes: Mutex::new(BTreeSet::new()),
+            clush_names: OnceLock::new(),
         }
     }
 
@@ -65,7 +70,10 @@ impl GroupTable {
         let mut out: BTreeSet<String> = self.config.keys().cloned().collect();
         out.extend(self.ansible.keys().cloned());
         for (i, src) in self.clush.iter().enumerate() {
-            let names = src.group_names().map_err(|e| e.to_string())?;
+            // A source whose `list` fails (a system groups.conf whose
+            // upcall reads a file this machine lacks) lists nothing here;
+            // naming one of its groups still reports why it fails.
+            let names = src.group_names().ok().flatten();
             for n in names.unwrap_or_default() {
                 if i == 0 && !out.contains(&n) {
                     out.insert(n);
@@ -82,8 +90,10 @@ impl GroupTable {
         self.config.contains_key(name)
             && !self.ansible.contains_key(name)
             && !self
-                .clush
-                .first()
+                .default_clush_names()
+                .is_none_or(|names| names.contains(name))
+                .then(|| self.clush.first())
+                .flatten()
                 .is_some_and(|s| matches!(clush_lookup(s.as_ref(), name), Ok(Some(_))))
     }
 
@@ -121,6 +131,16 @@ impl GroupTable {
                 )),
             },
         }
+    }
+
+    fn default_clush_names(&self) -> Option<&HashSet<String>> {
+        self.clush_names
+            .get_or_init(|| {
+                let src = self.clush.first()?;
+                let names = src.group_names().ok().flatten()?;
+                Some(names.into_iter().collect())
+            })
+            .as_ref()
     }
 
     fn source_names(&self) -> Vec<String> {
@@ -162,7 +182,14 @@ impl Groups for GroupTable {
                 format!("the Ansible inventory at {origin} ({ANSIBLE_SOURCE})"),
             ));
         }
-        if let Some(src) = self.clush.first()
+        // The default source is asked when no earlier source has the name,
+        // or when its listing says it has it too (or it cannot list).
+        let ask_clush = found.is_empty()
+            || self
+                .default_clush_names()
+                .is_none_or(|names| names.contains(name));
+        if ask_clush
+            && let Some(src) = self.clush.first()
             && let Some(v) = clush_lookup(src.as_ref(), name)?
         {
             found.push((v, format!("{} ({})", src.describe(), src.name())));
