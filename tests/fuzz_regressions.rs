@@ -118,62 +118,57 @@ fn tokens_seeds_and_past_crashes() {
     }
 }
 
-#[test]
-fn ansible_ini_seeds_and_past_crashes() {
-    use sshdeck::inventory::sources::ansible::{Format, parse_text};
-    let seeds = seeds("ansible_ini");
-    // The seeds hold both good inventories and errors: each kind must
-    // reach the property, or it checks less than it seems.
+/// One Ansible format's seeds and past crashes through its property. The
+/// seeds hold both good inventories and errors: each kind must reach the
+/// property, or it checks less than it seems.
+fn ansible_replay(
+    target: &str,
+    file: &str,
+    format: sshdeck::inventory::sources::ansible::Format,
+    property: fn(&[u8]),
+    crashes: &[&[u8]],
+) {
+    use sshdeck::inventory::sources::ansible::parse_text;
+    let seeds = seeds(target);
     let ok = seeds
         .iter()
-        .filter(|s| {
-            parse_text(
-                Path::new("/s.ini"),
-                &String::from_utf8_lossy(s),
-                Format::Ini,
-            )
-            .is_ok()
-        })
+        .filter(|s| parse_text(Path::new(file), &String::from_utf8_lossy(s), format).is_ok())
         .count();
     assert!(
         ok >= 2 && ok < seeds.len(),
-        "{ok} of {} seeds parse",
+        "{target}: {ok} of {} seeds parse",
         seeds.len()
     );
     for s in seeds {
-        ansible_ini(&s);
+        property(&s);
     }
-    for case in ANSIBLE_INI_CRASHES {
-        ansible_ini(case);
+    for case in crashes {
+        property(case);
     }
 }
 
 #[test]
-fn ansible_yaml_seeds_and_past_crashes() {
-    use sshdeck::inventory::sources::ansible::{Format, parse_text};
-    let seeds = seeds("ansible_yaml");
-    let ok = seeds
-        .iter()
-        .filter(|s| {
-            parse_text(
-                Path::new("/s.yml"),
-                &String::from_utf8_lossy(s),
-                Format::Yaml,
-            )
-            .is_ok()
-        })
-        .count();
-    assert!(
-        ok >= 2 && ok < seeds.len(),
-        "{ok} of {} seeds parse",
-        seeds.len()
+fn ansible_ini_seeds_and_past_crashes() {
+    use sshdeck::inventory::sources::ansible::Format;
+    ansible_replay(
+        "ansible_ini",
+        "/s.ini",
+        Format::Ini,
+        ansible_ini,
+        ANSIBLE_INI_CRASHES,
     );
-    for s in seeds {
-        ansible_yaml(&s);
-    }
-    for case in ANSIBLE_YAML_CRASHES {
-        ansible_yaml(case);
-    }
+}
+
+#[test]
+fn ansible_yaml_seeds_and_past_crashes() {
+    use sshdeck::inventory::sources::ansible::Format;
+    ansible_replay(
+        "ansible_yaml",
+        "/s.yml",
+        Format::Yaml,
+        ansible_yaml,
+        ANSIBLE_YAML_CRASHES,
+    );
 }
 
 // Inputs the fuzzer crashed on (scripts/fuzz), each fixed since.

@@ -89,12 +89,11 @@ impl GroupTable {
     pub fn only_in_config(&self, name: &str) -> bool {
         self.config.contains_key(name)
             && !self.ansible.contains_key(name)
-            && !self
-                .default_clush_names()
-                .is_none_or(|names| names.contains(name))
-                .then(|| self.clush.first())
-                .flatten()
-                .is_some_and(|s| matches!(clush_lookup(s.as_ref(), name), Ok(Some(_))))
+            && !(self.clush_may_have(name)
+                && self
+                    .clush
+                    .first()
+                    .is_some_and(|s| matches!(clush_lookup(s.as_ref(), name), Ok(Some(_)))))
     }
 
     /// The clashes met so far, each once, and forgets them.
@@ -131,6 +130,13 @@ impl GroupTable {
                 )),
             },
         }
+    }
+
+    /// Whether the default ClusterShell source may define `name`: its
+    /// listing has it, or it cannot list (then only asking tells).
+    fn clush_may_have(&self, name: &str) -> bool {
+        self.default_clush_names()
+            .is_none_or(|names| names.contains(name))
     }
 
     fn default_clush_names(&self) -> Option<&HashSet<String>> {
@@ -184,11 +190,7 @@ impl Groups for GroupTable {
         }
         // The default source is asked when no earlier source has the name,
         // or when its listing says it has it too (or it cannot list).
-        let ask_clush = found.is_empty()
-            || self
-                .default_clush_names()
-                .is_none_or(|names| names.contains(name));
-        if ask_clush
+        if (found.is_empty() || self.clush_may_have(name))
             && let Some(src) = self.clush.first()
             && let Some(v) = clush_lookup(src.as_ref(), name)?
         {
