@@ -90,7 +90,7 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     }
     // On stderr, where notes go, so the table stays rows of hosts.
     for clash in inv.group_clashes() {
-        eprintln!("sshdeck: note: {}", visible_name(&clash));
+        eprintln!("sshdeck: note: {}", visible_name(&clash.to_string()));
     }
     // A host several sources name takes its settings from the first, in
     // the merge order README's "Where hosts come from" gives; say which

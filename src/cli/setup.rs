@@ -77,6 +77,14 @@ fn other_sources(config: &Config, g: &GlobalArgs) -> Result<ExtraSources, CliErr
     } else {
         Some(ansible::load(&paths)?)
     };
+    // Said before any host is contacted, where errors go: a host or group
+    // the inventory names that no command will reach.
+    for note in ansible.iter().flat_map(|a| &a.notes) {
+        eprintln!(
+            "sshdeck: note: {}",
+            crate::text::sanitize::visible_name(note)
+        );
+    }
     let clustershell = clustershell::load()?;
     Ok(ExtraSources {
         ansible,
@@ -99,7 +107,7 @@ pub fn select(
     for note in inv.take_notes() {
         eprintln!(
             "sshdeck: note: {}",
-            crate::text::sanitize::visible_name(&note)
+            crate::text::sanitize::visible_name(&note.to_string())
         );
     }
     picked

@@ -9,6 +9,7 @@ use super::args::{GlobalArgs, HostSelection};
 use super::setup;
 use crate::demo::{DemoFarm, DemoLogin};
 use crate::engine::{EngineConfig, HostKeyPolicy, Prompter, Target};
+use crate::inventory::group_table::GroupClash;
 use crate::text::sanitize::visible_name;
 use crate::tui::{TuiSetup, run};
 
@@ -61,7 +62,8 @@ pub async fn tui(
     // Every source's groups are folders; a group source that fails stops
     // here, before the screen is taken over, with its reason.
     let groups = setup.inventory.group_exprs()?;
-    let notice = clash_notice(setup.inventory.group_clashes());
+    let notice = left_out_notice(setup.inventory.left_out())
+        .or_else(|| clash_notice(setup.inventory.group_clashes()));
     let record = record.or_else(|| d.record_dir.clone());
     let config = setup.inventory.config();
     let (facts, columns, recipes, commands) = (
@@ -107,13 +109,34 @@ pub async fn tui(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The status line's word on group names two sources define: the first,
-/// and how many more (`sshdeck hosts` lists them all).
-fn clash_notice(clashes: Vec<String>) -> Option<String> {
-    let first = visible_name(clashes.first()?);
+/// The status line's word on what the Ansible inventory names that
+/// sshdeck left out (stderr has each, said before the screen opened).
+fn left_out_notice(notes: &[String]) -> Option<String> {
+    let what = match notes.len() {
+        0 => return None,
+        1 => "1 host or group".to_string(),
+        n => format!("{n} hosts or groups"),
+    };
+    Some(format!(
+        "{what} of the Ansible inventory left out (sshdeck hosts says why)"
+    ))
+}
+
+/// The status line's word on group names two sources define: short
+/// enough for the line (a full clash names files, and would be cut), and
+/// pointing at `sshdeck hosts`, which prints each clash whole.
+fn clash_notice(clashes: Vec<GroupClash>) -> Option<String> {
+    let first = clashes.first()?;
+    let name = visible_name(&first.group);
     Some(match clashes.len() {
-        1 => first,
-        n => format!("{first} ({} more: sshdeck hosts lists them)", n - 1),
+        1 => format!(
+            "@{name} is defined by {} sources; the first wins (sshdeck hosts names them)",
+            first.sources.len()
+        ),
+        n => format!(
+            "@{name} and {} more groups are defined by more than one source (sshdeck hosts names them)",
+            n - 1
+        ),
     })
 }
 

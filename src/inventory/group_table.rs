@@ -23,11 +23,30 @@ pub struct GroupTable {
     /// ClusterShell's sources, the default one first.
     clush: Vec<Box<dyn GroupSource>>,
     /// Clashes met while looking up, each said once.
-    notes: Mutex<BTreeSet<String>>,
+    notes: Mutex<BTreeSet<GroupClash>>,
     /// The default ClusterShell source's group names, listed once (None:
     /// it cannot list). Checking a config or Ansible group for a clash
     /// then costs no `map` upcall: 500 Ansible groups ran 500 of them.
     clush_names: OnceLock<Option<HashSet<String>>>,
+}
+
+/// A group name several sources define: `@group` takes the first.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GroupClash {
+    pub group: String,
+    /// Each defining source, described, in lookup order.
+    pub sources: Vec<String>,
+}
+
+impl std::fmt::Display for GroupClash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = &self.group;
+        write!(
+            f,
+            "@{name} is defined by {}: @{name} means the first; write @SOURCE:{name} for another",
+            self.sources.join(" and by ")
+        )
+    }
 }
 
 /// The source names `@source:group` gives sshdeck's own sources.
@@ -97,16 +116,16 @@ impl GroupTable {
     }
 
     /// The clashes met so far, each once, and forgets them.
-    pub fn take_notes(&self) -> Vec<String> {
+    pub fn take_notes(&self) -> Vec<GroupClash> {
         match self.notes.lock() {
             Ok(mut n) => std::mem::take(&mut *n).into_iter().collect(),
             Err(_) => Vec::new(),
         }
     }
 
-    fn note(&self, text: String) {
+    fn note(&self, clash: GroupClash) {
         if let Ok(mut n) = self.notes.lock() {
-            n.insert(text);
+            n.insert(clash);
         }
     }
 
@@ -197,12 +216,10 @@ impl Groups for GroupTable {
             found.push((v, format!("{} ({})", src.describe(), src.name())));
         }
         if found.len() > 1 {
-            let others: Vec<String> = found[1..].iter().map(|(_, s)| s.clone()).collect();
-            self.note(format!(
-                "@{name} is defined by {} and by {}: @{name} means the first; write @SOURCE:{name} for another",
-                found[0].1,
-                others.join(" and by ")
-            ));
+            self.note(GroupClash {
+                group: name.to_string(),
+                sources: found.iter().map(|(_, s)| s.clone()).collect(),
+            });
         }
         Ok(found.into_iter().next().map(|(v, _)| v))
     }
@@ -276,7 +293,7 @@ mod tests {
         let notes = t.take_notes();
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(
-            notes[0].contains("config.toml (config) and by the Ansible inventory at /inv/hosts:3 (ansible) and by ClusterShell source local (local)"),
+            notes[0].to_string().contains("config.toml (config) and by the Ansible inventory at /inv/hosts:3 (ansible) and by ClusterShell source local (local)"),
             "{}",
             notes[0]
         );

@@ -150,6 +150,7 @@ mod tests {
         };
         t.add_ansible(&SourceInventory {
             label: "Ansible inventory".into(),
+            notes: Vec::new(),
             hosts: vec![host("web1", 3), host("db1", 4)],
             groups: Default::default(),
         });

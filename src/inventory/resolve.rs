@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use super::config::Config;
 use super::config::ConfigError;
-use super::group_table::GroupTable;
+use super::group_table::{GroupClash, GroupTable};
 use super::hostspec::{HostSpec, HostSpecError};
 use super::named::NamedHosts;
 use super::nodeset::{self, NodeSetError};
@@ -97,6 +97,9 @@ pub struct Inventory {
     /// Hosts config.toml and the Ansible inventory name, by name: looked
     /// up once per selected host, so 10,000 hosts stay linear.
     named: NamedHosts,
+    /// Hosts and groups another tool's inventory names that sshdeck left
+    /// out, each with why.
+    left_out: Vec<String>,
 }
 
 /// Hosts and groups from other tools' inventories.
@@ -145,6 +148,11 @@ impl Inventory {
             ssh,
             ssh_names,
             overrides,
+            left_out: extra
+                .ansible
+                .as_ref()
+                .map(|a| a.notes.clone())
+                .unwrap_or_default(),
         };
         // Each tag is a group of its hosts; a tag named like a group adds
         // its hosts to that group, as the TUI's folders and `g @name` do,
@@ -213,7 +221,7 @@ impl Inventory {
 
     /// Every group name two sources define, said with both sources, as
     /// [`Inventory::take_notes`] says them.
-    pub fn group_clashes(&self) -> Vec<String> {
+    pub fn group_clashes(&self) -> Vec<GroupClash> {
         self.groups.take_notes();
         for name in self.groups.names().unwrap_or_default() {
             if !name.contains(':') {
@@ -223,9 +231,15 @@ impl Inventory {
         self.groups.take_notes()
     }
 
+    /// What other tools' inventories name that sshdeck left out, and why
+    /// (a host Ansible reaches without SSH, a group `@name` cannot spell).
+    pub fn left_out(&self) -> &[String] {
+        &self.left_out
+    }
+
     /// Group name clashes met while selecting (see [`GroupTable`]), each
     /// once: the caller says them where the user will read them.
-    pub fn take_notes(&self) -> Vec<String> {
+    pub fn take_notes(&self) -> Vec<GroupClash> {
         self.groups.take_notes()
     }
 

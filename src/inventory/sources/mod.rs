@@ -9,6 +9,7 @@
 
 pub mod ansible;
 pub mod clustershell;
+pub mod pyyaml;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -43,6 +44,14 @@ impl fmt::Display for Origin {
             n => write!(f, "{file}:{n}"),
         }
     }
+}
+
+/// The first character of a group name that `@name` cannot carry: those
+/// ClusterShell refuses in group names (its ILLEGAL_GROUP_CHARS), blanks
+/// and control characters.
+pub fn unsafe_char(name: &str) -> Option<char> {
+    name.chars()
+        .find(|c| "@,!&^*".contains(*c) || c.is_whitespace() || c.is_control())
 }
 
 /// One host another tool's inventory names, with the connection
@@ -80,6 +89,9 @@ pub struct SourceInventory {
     /// Each name once, in the order the source lists them.
     pub hosts: Vec<SourceHost>,
     pub groups: BTreeMap<String, SourceGroup>,
+    /// What was left out, and why (a host Ansible reaches without SSH, a
+    /// group no `@name` can spell), for the caller to say before starting.
+    pub notes: Vec<String>,
 }
 
 /// What `@group` stands for in a group source.

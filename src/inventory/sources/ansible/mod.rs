@@ -18,7 +18,6 @@ mod script;
 mod value;
 mod vars;
 mod yaml;
-mod yaml_tree;
 
 #[cfg(test)]
 mod tests;
@@ -26,7 +25,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Origin, SourceError, SourceGroup, SourceHost, SourceInventory};
+use super::{Origin, SourceError, SourceGroup, SourceHost, SourceInventory, unsafe_char};
 use crate::inventory::hostspec::HostSpec;
 use crate::inventory::shell_safe::{check_host, check_spec, check_user};
 use data::Data;
@@ -172,6 +171,21 @@ fn native(paths: &[PathBuf]) -> Result<SourceInventory, Failure> {
     build(&data, &bases, paths.first().map(PathBuf::as_path))
 }
 
+/// Whether an `ansible_connection` plugin reaches the host over SSH, so
+/// sshdeck can reach it too: Ansible's ssh and paramiko, and the network
+/// plugins that run over SSH. `local`, `docker`, `winrm` and the rest
+/// do not, and connecting to such a host by SSH would be a guess.
+fn over_ssh(plugin: &str) -> bool {
+    let short = plugin
+        .strip_prefix("ansible.builtin.")
+        .or_else(|| plugin.strip_prefix("ansible.netcommon."))
+        .unwrap_or(plugin);
+    matches!(
+        short,
+        "ssh" | "smart" | "paramiko" | "paramiko_ssh" | "network_cli" | "netconf" | "libssh"
+    )
+}
+
 fn invalid(origin: &Origin, msg: String) -> Failure {
     Failure::Error(SourceError::Invalid {
         origin: origin.clone(),
@@ -184,11 +198,25 @@ fn build(data: &Data, bases: &[PathBuf], first: Option<&Path>) -> Result<SourceI
     let depths = data.depths();
     let mut files = dir::VarsFiles::default();
     let mut hosts = Vec::with_capacity(data.hosts.len());
+    let mut notes = Vec::new();
+    let mut left_out = std::collections::HashSet::new();
     for (h, host) in data.hosts.iter().enumerate() {
         let shown = crate::text::sanitize::visible_name(&host.name);
         check_host(&host.name, &format!("host {shown:?}"))
             .map_err(|e| invalid(&host.origin, e.to_string()))?;
         let used = vars::host_vars(data, &depths, h, &mut files, bases)?;
+        if let Some(var) = pick(&used, &["ansible_connection"])?
+            && let Some(plugin) = var.value.as_text()
+            && !over_ssh(&plugin)
+        {
+            notes.push(format!(
+                "{}: host {shown:?} is left out: ansible_connection={} does not connect over SSH",
+                var.origin,
+                crate::text::sanitize::visible_name(&plugin)
+            ));
+            left_out.insert(h);
+            continue;
+        }
         let text = |names: &[&str]| -> Result<Option<(String, Origin)>, Failure> {
             let Some(var) = pick(&used, names)? else {
                 return Ok(None);
@@ -273,17 +301,34 @@ fn build(data: &Data, bases: &[PathBuf], first: Option<&Path>) -> Result<SourceI
         if group.hosts.is_empty() && group.children.is_empty() {
             continue;
         }
+        let origin = group.origin.clone().unwrap_or_else(|| nowhere.clone());
+        // Ansible warns about such names and keeps them; in a node set
+        // `@a,b` or `@a:b` means something else, so no `@name` can reach it.
+        if let Some(c) = group
+            .name
+            .chars()
+            .find(|c| ":[]".contains(*c))
+            .or_else(|| unsafe_char(&group.name))
+        {
+            notes.push(format!(
+                "{origin}: group {:?} is left out: a node set cannot spell {:?} in @name",
+                crate::text::sanitize::visible_name(&group.name),
+                crate::text::sanitize::visible_name(&c.to_string())
+            ));
+            continue;
+        }
         let members = data
             .members(g)
             .into_iter()
+            .filter(|h| !left_out.contains(h))
             .map(|h| data.hosts[h].name.clone())
             .collect();
-        let origin = group.origin.clone().unwrap_or_else(|| nowhere.clone());
         groups.insert(group.name.clone(), SourceGroup { members, origin });
     }
     Ok(SourceInventory {
         label: "Ansible inventory".into(),
         hosts,
         groups,
+        notes,
     })
 }

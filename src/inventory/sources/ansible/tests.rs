@@ -187,3 +187,38 @@ fn group_vars_all_comes_after_the_groups_inventory_vars() {
     assert_eq!(got.hosts[0].user.as_deref(), Some("gv_all"));
     assert_eq!(got.hosts[0].port, Some(3));
 }
+
+#[test]
+fn hosts_reached_without_ssh_and_unspellable_groups_are_left_out_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = write(
+        dir.path(),
+        "hosts.yml",
+        "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n    \
+         sw1:\n      ansible_connection: ansible.netcommon.network_cli\n    \
+         w1:\n      ansible_connection: ssh\n  children:\n    web:\n      hosts:\n        \
+         w1:\n        localhost:\n    'a,b':\n      hosts:\n        w1:\n    win:\n      \
+         hosts:\n        pc1:\n      vars:\n        ansible_connection: winrm\n",
+    );
+    let got = load_with(&[inv], Fallback::Never).unwrap();
+    let names: Vec<&str> = got.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["sw1", "w1"]);
+    // A group keeps the hosts sshdeck can reach; one left empty stays
+    // (`@win` is then no hosts, not an unknown group).
+    assert_eq!(got.groups["web"].members, ["w1"]);
+    assert!(got.groups["win"].members.is_empty());
+    assert!(!got.groups.contains_key("a,b"));
+    let notes: Vec<String> = got
+        .notes
+        .iter()
+        .map(|n| n.replace(&format!("{}/", dir.path().display()), ""))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "hosts.yml:4: host \"localhost\" is left out: ansible_connection=local does not connect over SSH",
+            "hosts.yml:21: host \"pc1\" is left out: ansible_connection=winrm does not connect over SSH",
+            "hosts.yml:14: group \"a,b\" is left out: a node set cannot spell \",\" in @name",
+        ]
+    );
+}

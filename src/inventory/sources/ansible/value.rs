@@ -4,21 +4,7 @@
 //! port of `022` is the text "022" in INI but the number 18 in YAML.
 
 use crate::inventory::sources::Origin;
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
-    Str(String),
-    /// `!unsafe`: text Ansible never templates.
-    Literal(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Null,
-    /// A list or a mapping: nothing sshdeck reads is one.
-    Compound,
-    /// `!vault`, or a variable from a vault-encrypted file.
-    Vault,
-}
+pub(crate) use crate::inventory::sources::pyyaml::Value;
 
 /// A value with where it was set.
 #[derive(Debug, Clone, PartialEq)]
@@ -261,99 +247,6 @@ fn looks_like_python_container(t: &str) -> bool {
     open.is_empty() && quote.is_none() && bare.is_empty()
 }
 
-/// A plain YAML scalar resolved as PyYAML (YAML 1.1) resolves it.
-pub(crate) fn yaml_plain(text: &str) -> Value {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Value::Bool(true);
-        }
-        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Value::Bool(false);
-        }
-        _ => {}
-    }
-    let (sign, body) = match text.as_bytes()[0] {
-        b'-' => (-1, &text[1..]),
-        b'+' => (1, &text[1..]),
-        _ => (1, text),
-    };
-    if let Some(n) = yaml11_int(body) {
-        return Value::Int(sign * n);
-    }
-    if yaml11_float(text)
-        && let Ok(f) = text.replace('_', "").parse::<f64>()
-    {
-        return Value::Float(f);
-    }
-    Value::Str(text.to_string())
-}
-
-/// YAML 1.1 integers: `0b…`, `0x…`, a leading `0` for octal, decimal
-/// with `_`, and base 60 (`1:30` is 90).
-fn yaml11_int(body: &str) -> Option<i64> {
-    let b = body.as_bytes();
-    if b.is_empty() {
-        return None;
-    }
-    let digits_of = |s: &str, ok: fn(u8) -> bool| {
-        !s.is_empty() && s.bytes().all(|c| ok(c) || c == b'_') && s.bytes().any(ok)
-    };
-    if let Some(rest) = body.strip_prefix("0b") {
-        return digits_of(rest, |c| c == b'0' || c == b'1')
-            .then(|| i64::from_str_radix(&rest.replace('_', ""), 2).ok())?;
-    }
-    if let Some(rest) = body.strip_prefix("0x") {
-        return digits_of(rest, |c| c.is_ascii_hexdigit())
-            .then(|| i64::from_str_radix(&rest.replace('_', ""), 16).ok())?;
-    }
-    if body.len() > 1 && body.starts_with('0') {
-        return digits_of(body, |c| (b'0'..=b'7').contains(&c))
-            .then(|| i64::from_str_radix(&body.replace('_', ""), 8).ok())?;
-    }
-    if body.contains(':') {
-        let mut parts = body.split(':');
-        let head = parts.next()?;
-        if head.is_empty()
-            || !head.bytes().all(|c| c.is_ascii_digit() || c == b'_')
-            || head.starts_with('0')
-        {
-            return None;
-        }
-        let mut n: i64 = head.replace('_', "").parse().ok()?;
-        for p in parts {
-            let ok = !p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit());
-            let v: i64 = if ok { p.parse().ok()? } else { return None };
-            if v > 59 {
-                return None;
-            }
-            n = n.checked_mul(60)?.checked_add(v)?;
-        }
-        return Some(n);
-    }
-    if b[0].is_ascii_digit() && digits_of(body, |c| c.is_ascii_digit()) {
-        return body.replace('_', "").parse().ok();
-    }
-    None
-}
-
-fn yaml11_float(text: &str) -> bool {
-    let t = text.trim_start_matches(['-', '+']);
-    let mantissa_ok = |m: &str| {
-        m.contains('.')
-            && m.bytes()
-                .all(|c| c.is_ascii_digit() || c == b'.' || c == b'_')
-            && m.bytes().filter(|c| *c == b'.').count() == 1
-    };
-    match t.split_once(['e', 'E']) {
-        Some((m, e)) => {
-            let e = e.trim_start_matches(['-', '+']);
-            mantissa_ok(m) && !e.is_empty() && e.bytes().all(|c| c.is_ascii_digit())
-        }
-        None => mantissa_ok(t) && t.bytes().any(|c| c.is_ascii_digit()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,20 +275,6 @@ mod tests {
         assert_eq!(ini_value("'q' # c"), Value::Str("q".into()));
         assert_eq!(ini_value("'a#b'"), Value::Str("a#b".into()));
         assert_eq!(ini_value("bob # c"), Value::Str("bob # c".into()));
-    }
-
-    #[test]
-    fn yaml_plain_scalars_resolve_as_yaml_1_1() {
-        assert_eq!(yaml_plain("22"), Value::Int(22));
-        assert_eq!(yaml_plain("022"), Value::Int(18));
-        assert_eq!(yaml_plain("0x1F"), Value::Int(31));
-        assert_eq!(yaml_plain("1:30"), Value::Int(90));
-        assert_eq!(yaml_plain("yes"), Value::Bool(true));
-        assert_eq!(yaml_plain("~"), Value::Null);
-        assert_eq!(yaml_plain("1.5"), Value::Float(1.5));
-        assert_eq!(yaml_plain("web01"), Value::Str("web01".into()));
-        assert_eq!(yaml_plain("10.0.0.1"), Value::Str("10.0.0.1".into()));
-        assert_eq!(yaml_plain("09"), Value::Str("09".into()));
     }
 
     #[test]

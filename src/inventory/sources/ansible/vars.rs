@@ -30,6 +30,7 @@ pub(crate) const USED: &[&str] = &[
     "ansible_ssh_args",
     "ansible_ssh_common_args",
     "ansible_ssh_extra_args",
+    "ansible_connection",
 ];
 
 pub(crate) type Used = HashMap<&'static str, Var>;

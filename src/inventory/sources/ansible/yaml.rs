@@ -8,7 +8,7 @@ use std::path::Path;
 use super::data::Data;
 use super::pattern::expand_pattern;
 use super::value::{Value, Var};
-use super::yaml_tree::{Kind, Node, parse as parse_tree};
+use crate::inventory::sources::pyyaml::{Kind, Node, parse as parse_tree};
 use crate::inventory::sources::{Origin, SourceError};
 
 fn err(path: &Path, line: usize, msg: impl Into<String>) -> SourceError {

@@ -3,16 +3,9 @@
 //! it holds an operator, a blank or a control character.
 
 use crate::inventory::nodeset::{NoGroups, expand};
-use crate::inventory::sources::{Origin, SourceError};
+use crate::inventory::sources::{Origin, SourceError, unsafe_char};
 
 use super::config::visible;
-
-/// The characters ClusterShell refuses in group names (its
-/// ILLEGAL_GROUP_CHARS), plus blanks and control characters.
-pub fn unsafe_char(name: &str) -> Option<char> {
-    name.chars()
-        .find(|c| "@,!&^*".contains(*c) || c.is_whitespace() || c.is_control())
-}
 
 /// Check listed names and expand their ranges (`rack[1-2]` lists rack1
 /// and rack2, as ClusterShell's group list does), each name once.

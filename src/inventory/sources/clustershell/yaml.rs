@@ -10,11 +10,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde_yaml::Value;
-
 use super::config::visible;
 use super::names;
 use super::upcall::{compact, words_to_nodes};
+use crate::inventory::sources::pyyaml::{self, Kind, Node, Value};
 use crate::inventory::sources::{GroupDef, GroupSource, Origin, SourceError};
 
 /// One source of a YAML group file.
@@ -38,29 +37,24 @@ fn invalid(path: &Path, line: usize, msg: impl Into<String>) -> SourceError {
 
 /// Parse one YAML group file's text into its sources, in order.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<YamlSource>, SourceError> {
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| {
-        let line = e.location().map_or(0, |l| l.line());
-        invalid(path, line, format!("not YAML: {}", visible(&e.to_string())))
-    })?;
-    let Value::Mapping(sources) = doc else {
+    let doc = pyyaml::parse(text)
+        .map_err(|(line, msg)| invalid(path, line, format!("not YAML: {}", visible(&msg))))?;
+    let Some(sources) = doc.as_ref().and_then(Node::entries) else {
         return Err(invalid(path, 1, "invalid content (base is not a dict)"));
     };
     let mut out = Vec::new();
-    let mut after = 0;
     for (key, groups) in sources {
-        let Value::String(name) = key else {
+        let Some(name) = key.key_text() else {
             return Err(invalid(
                 path,
-                0,
-                format!("group source {} is not a string (add quotes?)", show(&key)),
+                key.line,
+                format!("group source {} is not a string (add quotes?)", show(key)),
             ));
         };
-        let src_line = line_of(text, &name, 0, after);
-        after = src_line;
-        let Value::Mapping(groups) = groups else {
+        let Some(groups) = groups.entries() else {
             return Err(invalid(
                 path,
-                src_line,
+                key.line,
                 format!(
                     "invalid content (group source '{}' is not a dict)",
                     visible(&name)
@@ -70,100 +64,78 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<YamlSource>, SourceError> {
         let mut source = YamlSource {
             name: name.clone(),
             file: path.to_path_buf(),
-            origin: Origin::new(path, src_line),
+            origin: Origin::new(path, key.line),
             groups: Vec::new(),
             index: HashMap::new(),
         };
-        let mut grp_after = src_line;
         for (gkey, nodes) in groups {
-            let Value::String(group) = gkey else {
+            let Some(group) = gkey.key_text() else {
                 return Err(invalid(
                     path,
-                    src_line,
+                    gkey.line,
                     format!(
                         "{}: group name {} is not a string (add quotes?)",
                         visible(&name),
-                        show(&gkey)
+                        show(gkey)
                     ),
                 ));
             };
-            let line = line_of(text, &group, 1, grp_after);
-            grp_after = line.max(grp_after);
-            let at = Origin::new(path, line);
+            let at = Origin::new(path, gkey.line);
             names::checked(std::iter::once(group.as_str()), &at)?;
-            let nodes = match nodes {
-                Value::String(s) => words_to_nodes(&s),
-                Value::Sequence(items) => {
-                    let mut words = Vec::new();
-                    for item in items {
-                        let Value::String(s) = item else {
-                            return Err(invalid(
-                                path,
-                                line,
-                                format!(
-                                    "{}: group {}: a node list holds {}, not text",
-                                    visible(&name),
-                                    visible(&group),
-                                    show(&item)
-                                ),
-                            ));
-                        };
-                        words.push(s);
-                    }
-                    words_to_nodes(&words.join(","))
-                }
-                other => {
-                    return Err(invalid(
-                        path,
-                        line,
-                        format!(
-                            "{}: group {}: nodes must be text or a list of text, not {}",
-                            visible(&name),
-                            visible(&group),
-                            show(&other)
-                        ),
-                    ));
-                }
-            };
+            let nodes = node_list(nodes).map_err(|what| {
+                invalid(
+                    path,
+                    gkey.line,
+                    format!("{}: group {}: {what}", visible(&name), visible(&group)),
+                )
+            })?;
             source.index.insert(group.clone(), source.groups.len());
-            source.groups.push((group, nodes, line));
+            source.groups.push((group, nodes, gkey.line));
         }
         out.push(source);
     }
     Ok(out)
 }
 
-/// A YAML value as a message shows it.
-fn show(v: &Value) -> String {
-    match v {
-        Value::Null => "nothing".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("{:?}", visible(s)),
-        Value::Sequence(_) => "a list".into(),
-        Value::Mapping(_) => "a mapping".into(),
-        Value::Tagged(t) => format!("a value tagged {}", t.tag),
+/// A group's nodes: one text, or a list of texts (each may hold several
+/// names); the error says what was found instead.
+fn node_list(nodes: &Node) -> Result<String, String> {
+    let text = |n: &Node| match n.value() {
+        Value::Str(s) => Some(s),
+        _ => None,
+    };
+    match &nodes.kind {
+        Kind::Seq(items) => {
+            let mut words = Vec::new();
+            for item in items {
+                let Some(s) = text(item) else {
+                    return Err(format!("a node list holds {}, not text", show(item)));
+                };
+                words.push(s);
+            }
+            Ok(words_to_nodes(&words.join(",")))
+        }
+        _ => text(nodes)
+            .map(|s| words_to_nodes(&s))
+            .ok_or_else(|| format!("nodes must be text or a list of text, not {}", show(nodes))),
     }
 }
 
-/// The line (1-based) where `key:` is written, at top level or indented,
-/// after line `after`; 0 when it cannot be found (a flow mapping, an
-/// escaped key). Lines are for messages only, never for meaning.
-fn line_of(text: &str, key: &str, indent: usize, after: usize) -> usize {
-    let forms = [
-        format!("{key}:"),
-        format!("\"{key}\":"),
-        format!("'{key}':"),
-    ];
-    text.lines()
-        .enumerate()
-        .skip(after)
-        .find(|(_, l)| {
-            let t = l.trim_start();
-            let lead = l.len() - t.len();
-            (lead == 0) == (indent == 0) && forms.iter().any(|f| t.starts_with(f.as_str()))
-        })
-        .map_or(0, |(i, _)| i + 1)
+/// A YAML node as a message shows it: what it is, as PyYAML reads it.
+fn show(n: &Node) -> String {
+    match (&n.kind, n.value()) {
+        (Kind::Seq(_), _) => "a list".into(),
+        (Kind::Map(_), _) => "a mapping".into(),
+        (_, Value::Null) => "nothing".into(),
+        (Kind::Scalar { text, .. }, Value::Bool(_)) => format!("{} (a boolean)", visible(text)),
+        (Kind::Scalar { text, .. }, Value::Int(_) | Value::Float(_)) => visible(text),
+        (Kind::Scalar { text, .. }, Value::Str(_)) => format!("{:?}", visible(text)),
+        (Kind::Scalar { text, tag, .. }, _) => format!(
+            "{} (tagged {})",
+            visible(text),
+            visible(tag.as_deref().unwrap_or("?"))
+        ),
+    }
 }
 
 impl GroupSource for YamlSource {
@@ -247,9 +219,31 @@ mod tests {
             ("s:\n  g: [a, 1]\n", "holds 1"),
             ("s:\n  'a,b': x\n", "/d/a.yaml:2: group name"),
             ("s: {a: [\n", "/d/a.yaml:"),
+            // YAML 1.1, as PyYAML reads it: a bare `no` is false, not text.
+            ("s:\n  no: a\n", "/d/a.yaml:2: s: group name no (a boolean)"),
+            ("s:\n  g: yes\n", "not yes (a boolean)"),
+            ("s:\n  g: 0x1F\n", "not 0x1F"),
+            ("s:\n  g: !vault x\n", "tagged !vault"),
         ] {
             let e = one(text).expect_err(text).to_string();
             assert!(e.contains(want), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn lines_come_from_the_parser_and_last_duplicate_wins() {
+        let got = one("# c\nr: {web: 'w1', db: d1}\nq:\n  g: a\n  g: b\n").unwrap();
+        assert_eq!(got[0].origin, Origin::new("/d/a.yaml", 2));
+        assert_eq!(got[0].group("db").unwrap().unwrap().origin.line, 2);
+        // A Python dict keeps the last value of a repeated key.
+        assert_eq!(got[1].group("g").unwrap().unwrap().nodes, "b");
+        assert_eq!(got[1].groups.len(), 1);
+        // Quoted, `no` is text.
+        assert!(
+            one("s:\n  'no': a\n").unwrap()[0]
+                .group("no")
+                .unwrap()
+                .is_some()
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use super::value::{Value, yaml_plain};
+use super::scalar::{Value, yaml_plain};
 
 #[derive(Debug, Clone)]
 pub(crate) enum Kind {
