@@ -5,11 +5,12 @@
 //!   over channels, one tokio task per host.
 //! - [`inventory`]: where hosts come from: the command line, config.toml
 //!   (with its facts, recipes and `[keys]`), ssh_config, node sets.
-//! - [`app`]: the TUI's state and its pure update (Msg → effects), with
-//!   the keymap that drives keys, help and hints. No IO.
+//! - [`keymap`]: the one table of keys (context, keys, action, help) that
+//!   drives dispatch, help, hints, the palette and `[keys]` overrides.
+//! - [`app`]: the TUI's state and its pure update (Msg → effects). No IO.
 //! - [`ui`]: a pure render of the app state, one file per pane.
-//! - [`tui`]: the runner: terminal, event loop, and the IO behind each
-//!   effect (files, shells, facts, recipes, the history file).
+//! - [`tui`]: the runner: terminal, one loop that dispatches, and the IO
+//!   behind each effect (files, shells, facts, recipes, the history file).
 //! - [`cli`]: the headless commands built on the engine.
 //! - [`demo`]: the embedded SSH hosts `sshdeck demo` runs against.
 //! - [`text`]: making remote output safe and line-shaped.
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod inventory;
+pub mod keymap;
 pub mod logging;
 pub mod text;
 pub mod tui;

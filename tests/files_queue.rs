@@ -700,7 +700,7 @@ async fn a_symlink_planted_at_the_spool_is_refused() {
 /// back with the mode the host's file had.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_copy_is_private_and_goes_back_with_the_hosts_mode() {
-    use sshdeck::tui::edit_session;
+    use sshdeck::engine::edit_session;
     use std::os::unix::fs::PermissionsExt;
     let farm = Farm::start(1);
     let (e, ids) = farm_engine_drained(&farm);
@@ -733,7 +733,7 @@ async fn an_edit_copy_is_private_and_goes_back_with_the_hosts_mode() {
 /// line cut at the terminal's width still shows it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_the_host_changed_meanwhile_is_kept_and_its_path_shown_first() {
-    use sshdeck::tui::edit_session;
+    use sshdeck::engine::edit_session;
     let farm = Farm::start(1);
     let (e, ids) = farm_engine_drained(&farm);
     let link = e.link(ids[0]);

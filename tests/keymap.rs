@@ -8,11 +8,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use sshdeck::app::help;
-use sshdeck::app::keymap::{Context, Key, Keymap};
 use sshdeck::app::recipe::{Cell, RecipeRun};
 use sshdeck::app::state::{Focus, Overlay, View};
 use sshdeck::app::{AppState, Effect, Msg, update};
 use sshdeck::engine::{Event, EventKind, ExitStatus, HostId, JobId};
+use sshdeck::keymap::{Context, Key, Keymap};
 
 /// Three hosts that ran `uptime`: two agree, one failed.
 fn ran() -> AppState {
@@ -210,7 +210,7 @@ fn help_filters_as_you_type_and_scrolls_within_bounds() {
 
 #[test]
 fn a_rebound_key_dispatches_and_shows_in_hints_and_help() {
-    use sshdeck::app::keymap::Override;
+    use sshdeck::keymap::Override;
     let mut s = ran();
     s.keymap = Keymap::with_overrides(&[Override {
         ctx: "main".into(),
@@ -370,7 +370,7 @@ fn gather_puts_focus_in_the_gathered_view() {
 /// select and options in config, and the messages follow.
 #[test]
 fn messages_name_the_rebound_keys() {
-    use sshdeck::app::keymap::Override;
+    use sshdeck::keymap::Override;
     let mut s = ran();
     let o = |ctx: &str, action: &str, key: &str| Override {
         ctx: ctx.into(),

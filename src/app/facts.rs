@@ -2,7 +2,7 @@
 //! start being watched when they connect, the list sorts by a fact column,
 //! and `i` shows all of a host's facts.
 
-use super::keymap::Action;
+use crate::keymap::Action;
 
 use super::msg::Effect;
 use super::state::{AppState, HostState, Overlay, Sort};

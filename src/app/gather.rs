@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use similar::{ChangeTag, TextDiff};
 
-use super::keymap::Action;
 use super::msg::Effect;
 use super::state::{AppState, Focus, RunResult};
+use crate::keymap::Action;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {

@@ -3,9 +3,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::keymap::{Action, Context, Key, notes};
 use super::msg::Effect;
 use super::state::{AppState, Focus, HelpView, Overlay, View};
+use crate::keymap::{Action, Context, Key, notes};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HelpLine {

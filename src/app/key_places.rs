@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::keymap::{Action, Context, Keymap};
+use crate::keymap::{Action, Context, Keymap};
 
 /// The section's heading in the help overlay.
 pub const HEADING: &str = "Keys that differ by place";

@@ -7,10 +7,10 @@ use tui_textarea::TextArea;
 use zeroize::Zeroizing;
 
 use super::hosts::{command, list, output};
-use super::keymap::{Action, Context};
 use super::msg::Effect;
 use super::state::{AppState, Focus, Job, Overlay, RunResult, View};
 use crate::engine::{Answer, HostKeyDecision, Question};
+use crate::keymap::{Action, Context};
 
 pub use super::hosts::command::run_text;
 pub use super::hosts::list::open_host_info;

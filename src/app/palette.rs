@@ -4,9 +4,9 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use tui_textarea::TextArea;
 
-use super::keymap::{Action as KeyAction, Context};
 use super::msg::Effect;
 use super::state::{AppState, Overlay, View, fuzzy_match};
+use crate::keymap::{Action as KeyAction, Context};
 
 #[derive(Default)]
 pub struct Palette {

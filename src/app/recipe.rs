@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::keymap::{Action, Context};
+use crate::keymap::{Action, Context};
 
 use super::msg::Effect;
 use super::state::AppState;

@@ -10,7 +10,6 @@ use tui_textarea::TextArea;
 
 use super::files::state::FilesView;
 use super::folders::Folders;
-use super::keymap::{Action, Keymap};
 use super::options::CommandOptions;
 use super::palette::Palette;
 use super::recipe::RecipeRun;
@@ -19,6 +18,7 @@ use super::shell::state::ShellsView;
 use crate::engine::recipe::Recipe;
 use crate::engine::{ExitStatus, JobId, Question};
 pub use crate::inventory::facts_config::Column;
+use crate::keymap::{Action, Keymap};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostState {

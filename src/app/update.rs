@@ -5,13 +5,13 @@ use crate::text::sanitize::clean;
 use crossterm::event::KeyEvent;
 
 use super::files;
-use super::keymap::{Action, Context};
 use super::keys;
 use super::mouse;
 use super::msg::{Effect, Msg};
 use super::shell;
 use super::state::{AppState, HostState, LastRun, Overlay, PromptView, RunResult, View};
 use crate::engine::{Event, EventKind, HostError, Question};
+use crate::keymap::{Action, Context};
 
 #[must_use = "the runner must apply every effect: a dropped one is a shell never told its size, a job never started"]
 pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {

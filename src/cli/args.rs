@@ -312,7 +312,7 @@ pub struct RunArgs {
     /// results) or all
     #[arg(long = "hosts-from-last", value_name = "WHICH", value_enum,
           conflicts_with_all = ["hosts", "all", "hosts_file"])]
-    pub hosts_from_last: Option<super::last_run::FromLast>,
+    pub hosts_from_last: Option<super::rerun::FromLast>,
     /// Exit with the largest exit status of the command on any host (255
     /// where it could not run), as clush -S
     #[arg(short = 'S', long = "max-exit")]

@@ -8,11 +8,12 @@ use std::time::Duration;
 use super::CliError;
 use super::args::{GlobalArgs, RunArgs};
 use super::gather::Gatherer;
-use super::last_run::{self, HostResult, LastRun, RecordedTarget};
 use super::outdir::OutDir;
 use super::progress::Progress;
+use super::rerun::{self, FromLast};
 use super::setup::{self, seconds};
 use super::stream::{Format, StreamPrinter};
+use crate::engine::run_record::{self, RecordedHost, RecordedTarget, RunRecord};
 use crate::engine::stdin_feed::StdinFeed;
 use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostError, HostId};
 use sha2::{Digest, Sha256};
@@ -52,28 +53,28 @@ const DRAIN_BATCH: usize = 512;
 
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     let mut setup = setup::prepare(g)?;
-    let record_path = last_run::default_path();
+    let record_path = run_record::default_path();
     let targets = match a.hosts_from_last {
         Some(which) => {
             let path = record_path.as_deref().ok_or_else(|| {
                 CliError::BadArg("--hosts-from-last: no home or state directory".into())
             })?;
-            let last = LastRun::load(path)?;
-            let picked = last.pick(which);
+            let last = rerun::load(path)?;
+            let picked = last.pick(which.into());
             if picked.is_empty() {
                 eprintln!(
                     "sshdeck: no host of the last run ({}) is {}: nothing to do",
                     clean(&last.command),
                     match which {
-                        last_run::FromLast::Failed => "failed",
-                        last_run::FromLast::Ok => "ok",
-                        last_run::FromLast::Differs => "outside its largest group",
-                        last_run::FromLast::All => "left",
+                        FromLast::Failed => "failed",
+                        FromLast::Ok => "ok",
+                        FromLast::Differs => "outside its largest group",
+                        FromLast::All => "left",
                     }
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            last_run::targets(&setup.inventory, &picked, path)?
+            rerun::targets(&setup.inventory, &picked, path)?
         }
         None => setup::select(&setup.inventory, &a.hosts, None, false)?,
     };
@@ -261,14 +262,14 @@ fn record(
     ran_on: &[(String, RecordedTarget)],
     outcomes: &[Option<Outcome>],
     digests: &[[[u8; 32]; 2]],
-) -> LastRun {
+) -> RunRecord {
     let hosts = ran_on
         .iter()
         .zip(outcomes)
         .zip(digests)
         .map(|(((label, target), o), d)| {
-            let digest = last_run::output_digest(*d);
-            HostResult {
+            let digest = run_record::output_digest(*d);
+            RecordedHost {
                 label: label.clone(),
                 target: Some(target.clone()),
                 ok: o.as_ref().is_some_and(Outcome::ok),
@@ -280,7 +281,7 @@ fn record(
             }
         })
         .collect();
-    LastRun {
+    RunRecord {
         // A command given with a leading space is kept nowhere, as in the
         // TUI (bash's ignorespace): only which hosts failed is recorded.
         command: if crate::engine::command::is_private(command) {

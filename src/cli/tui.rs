@@ -256,7 +256,7 @@ pub async fn demo(
 
 /// The keymap of the user's config.toml, if it has one; the demo uses
 /// none of the config's hosts.
-fn demo_keymap() -> Result<crate::app::keymap::Keymap, CliError> {
+fn demo_keymap() -> Result<crate::keymap::Keymap, CliError> {
     let Some(path) = crate::inventory::config::default_path() else {
         return Ok(Default::default());
     };

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::config::Config;
-use crate::app::keymap::{Keymap, Override, OverrideError};
+use crate::keymap::{Keymap, Override, OverrideError};
 
 /// One key or a list of them; an empty list unbinds the action.
 #[derive(Debug, Clone, Deserialize)]

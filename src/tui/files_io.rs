@@ -14,7 +14,7 @@ use crate::engine::name::Name;
 use crate::engine::queue::{JobView, QueueJob, Relay, TransferQueue};
 use crate::engine::{HostId, HostLink};
 
-use super::edit_session::{self, EditSession};
+use crate::engine::edit_session::{self, EditSession};
 
 /// What background work hands back to the loop.
 pub enum Back {

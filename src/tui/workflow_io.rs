@@ -6,32 +6,38 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
+use crate::app::Msg;
 use crate::engine::facts::{FactsReport, FactsRunner, Scheduled};
 use crate::engine::recipe::{Recipe, RecipeEvent, Vars, run_on_host};
 use crate::engine::{Engine, HostId};
 
 pub struct WorkflowIo {
     facts: FactsRunner,
-    pub reports: mpsc::UnboundedReceiver<FactsReport>,
     recipes: Vec<Recipe>,
     recipe_tx: mpsc::UnboundedSender<RecipeEvent>,
-    pub recipe_events: mpsc::UnboundedReceiver<RecipeEvent>,
     recipe_cancel: CancellationToken,
 }
 
 impl WorkflowIo {
-    pub fn new(collectors: Vec<Scheduled>, recipes: Vec<Recipe>) -> WorkflowIo {
+    /// The runner, with the receivers its facts reports and recipe events
+    /// come back on.
+    pub fn new(
+        collectors: Vec<Scheduled>,
+        recipes: Vec<Recipe>,
+    ) -> (
+        WorkflowIo,
+        mpsc::UnboundedReceiver<FactsReport>,
+        mpsc::UnboundedReceiver<RecipeEvent>,
+    ) {
         let (facts, reports) = FactsRunner::new(collectors);
         let (recipe_tx, recipe_events) = mpsc::unbounded_channel();
-        WorkflowIo {
+        let io = WorkflowIo {
             facts,
-            reports,
             recipes,
             recipe_tx,
-            recipe_events,
             recipe_cancel: CancellationToken::new(),
-        }
+        };
+        (io, reports, recipe_events)
     }
 
     pub fn has_collectors(&self) -> bool {
@@ -50,16 +56,9 @@ impl WorkflowIo {
         }
     }
 
-    pub fn run_recipe(
-        &mut self,
-        engine: &Engine,
-        state: &mut AppState,
-        name: &str,
-        hosts: &[usize],
-    ) {
+    pub fn run_recipe(&mut self, engine: &Engine, name: &str, hosts: &[usize]) -> Option<Msg> {
         let Some(recipe) = self.recipes.iter().find(|r| r.name == name).cloned() else {
-            state.status = Some(format!("no recipe named {name:?}"));
-            return;
+            return Some(Msg::Status(format!("no recipe named {name:?}")));
         };
         let recipe = Arc::new(recipe);
         self.recipe_cancel = CancellationToken::new();
@@ -77,6 +76,7 @@ impl WorkflowIo {
                 self.recipe_cancel.clone(),
             ));
         }
+        None
     }
 
     pub fn cancel_recipe(&self) {

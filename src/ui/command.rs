@@ -10,8 +10,8 @@ use ratatui::text::{Line, Span};
 use super::style::{WARN, border};
 use crate::app::AppState;
 use crate::app::help::key_name;
-use crate::app::keymap::{Action, Context};
 use crate::app::state::Focus;
+use crate::keymap::{Action, Context};
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let focused = s.focus == Focus::Command;

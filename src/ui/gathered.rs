@@ -24,8 +24,8 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             crate::text::count(gs.len(), "group", "groups"),
             crate::app::help::key_name(
                 s,
-                crate::app::keymap::Context::Main,
-                crate::app::keymap::Action::Gather
+                crate::keymap::Context::Main,
+                crate::keymap::Action::Gather
             )
         ));
     let inner = block.inner(area);

@@ -12,7 +12,7 @@ use super::style::{ACCENT, BAD, MUTED};
 use crate::app::AppState;
 use crate::app::facts::info_lines;
 use crate::app::help::key_name;
-use crate::app::keymap::{Action, Context};
+use crate::keymap::{Action, Context};
 
 pub fn render(f: &mut Frame, s: &AppState, host: usize, scroll: usize, area: Rect) {
     let Some(row) = s.hosts.get(host) else {

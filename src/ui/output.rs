@@ -12,11 +12,11 @@ use super::style::{ACCENT, BAD, MUTED, OK, WARN, border, from_ansi};
 use crate::app::AppState;
 use crate::app::help::key_name;
 use crate::app::hosts::viewport::Lines;
-use crate::app::keymap::{Action, Context};
 use crate::app::layout::AppLayout;
 use crate::app::scrollback::OutLine;
 use crate::app::state::{Focus, LineInput, RunResult};
 use crate::engine::ExitStatus;
+use crate::keymap::{Action, Context};
 
 pub fn render(f: &mut Frame, s: &AppState, lay: &AppLayout) {
     let area = lay.output;

@@ -12,8 +12,8 @@ use tui_term::widget::PseudoTerminal;
 use super::style::{ACCENT, BAD, MUTED, OK, WARN};
 use crate::app::AppState;
 use crate::app::help::{key_name, shell_key};
-use crate::app::keymap::{Action, Context};
 use crate::app::shell::{area, pane_rects};
+use crate::keymap::{Action, Context};
 
 pub fn render(f: &mut Frame, s: &AppState) {
     let v = &s.shells;

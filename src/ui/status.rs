@@ -9,8 +9,8 @@ use ratatui::widgets::Paragraph;
 use super::style::{ACCENT, MUTED, WARN};
 use crate::app::AppState;
 use crate::app::help::{help_key, hints, key_name};
-use crate::app::keymap::{Action, Context};
 use crate::app::state::View;
+use crate::keymap::{Action, Context};
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     // The two tabs, the current one highlighted; F2 switches.

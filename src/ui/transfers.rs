@@ -11,8 +11,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
 use crate::app::help::key_name;
-use crate::app::keymap::{Action, Context};
 use crate::engine::queue::{HostView, JobState, JobView};
+use crate::keymap::{Action, Context};
 use crate::text::human_bytes;
 use crate::text::sanitize::{clean, visible_name};
 

@@ -8,13 +8,13 @@ use super::hosts_of;
 use super::side_label;
 use super::state::{ConflictAction, FileDialog, PendingCopy, Side, free_name};
 use crate::app::help::key_name;
-use crate::app::keymap::{Action, Context};
 use crate::app::msg::{Effect, TransferRequest};
 use crate::app::state::AppState;
 use crate::engine::copy_job::{CopySpec, Direction};
 use crate::engine::fs::join;
 use crate::engine::name::Name;
 use crate::engine::transfer::{Overwrite, TransferOpts};
+use crate::keymap::{Action, Context};
 
 /// Start copying (or moving) `names` from pane `from` to the other pane.
 pub fn start(s: &mut AppState, from: usize, names: Vec<Name>, remove_sources: bool) -> Vec<Effect> {
@@ -260,8 +260,8 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
         crate::text::count(out.len(), "transfer", "transfers"),
         crate::app::help::key_name(
             s,
-            crate::app::keymap::Context::Files,
-            crate::app::keymap::Action::Transfers
+            crate::keymap::Context::Files,
+            crate::keymap::Action::Transfers
         ),
         unnamed
             .first()

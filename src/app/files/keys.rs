@@ -7,12 +7,12 @@ use tui_textarea::{CursorMove, TextArea};
 use super::state::{ConflictAction, FileDialog, InputKind, Side};
 use super::{copy, hosts_of, list, op_dir, refresh_all, typed_path};
 use crate::app::help::key_name;
-use crate::app::keymap::{Action, Context};
 use crate::app::msg::{Effect, FileOp, TransferAction};
 use crate::app::state::AppState;
 use crate::engine::fs::{join, parent};
 use crate::engine::name::Name;
 use crate::engine::queue::JobState;
+use crate::keymap::{Action, Context};
 
 /// The file panes' actions.
 pub fn on_action(s: &mut AppState, act: Action) -> Option<Vec<Effect>> {

@@ -48,8 +48,8 @@ pub fn list(s: &mut AppState, pane: usize, dir: Option<String>) -> Vec<Effect> {
     let hosts = hosts_of(s, side);
     let switch = super::help::key_name(
         s,
-        super::keymap::Context::Global,
-        super::keymap::Action::ToggleFiles,
+        crate::keymap::Context::Global,
+        crate::keymap::Action::ToggleFiles,
     );
     let p = &mut s.files.panes[pane];
     if side != Side::Local && hosts.is_empty() {
@@ -163,8 +163,8 @@ pub fn on_transfer(s: &mut AppState, v: JobView) -> Vec<Effect> {
                 "failed on {n} of {hosts} ({} shows why): {}",
                 s.keymap
                     .first_key(
-                        crate::app::keymap::Context::Files,
-                        crate::app::keymap::Action::Transfers
+                        crate::keymap::Context::Files,
+                        crate::keymap::Action::Transfers
                     )
                     .unwrap_or_else(|| "the transfers panel".into()),
                 v.title

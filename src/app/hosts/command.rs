@@ -4,9 +4,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::help::key_name;
-use crate::app::keymap::{Action, Context};
 use crate::app::msg::Effect;
 use crate::app::state::{AppState, Focus, Job, LastRun, RunResult, new_command_area};
+use crate::keymap::{Action, Context};
 
 pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     match a {

@@ -3,10 +3,10 @@
 
 use tui_textarea::{CursorMove, TextArea};
 
-use crate::app::keymap::Action;
 use crate::app::layout::layout;
 use crate::app::msg::Effect;
 use crate::app::state::{AppState, LineInput, Overlay, Row, fuzzy_match};
+use crate::keymap::Action;
 
 pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     let rows = s.rows();

@@ -3,10 +3,10 @@
 
 use super::list::open_input;
 use super::viewport::{Lines, wrapped_rows};
-use crate::app::keymap::Action;
 use crate::app::layout::layout;
 use crate::app::msg::Effect;
 use crate::app::state::{AppState, LineInput};
+use crate::keymap::Action;
 
 pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     let job = s.deck.job.as_ref()?;

@@ -13,11 +13,11 @@ pub mod state;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
-use super::keymap::Action;
 use super::layout::{contains, grid};
 use super::msg::Effect;
 use super::state::{AppState, Row, View};
 use crate::engine::{Event, EventKind, JobId};
+use crate::keymap::Action;
 use state::{SCROLLBACK, ShellPane};
 
 /// Smallest shell pane (columns, rows), borders included.
@@ -68,7 +68,7 @@ pub fn open_for_selection(s: &mut AppState) -> Vec<Effect> {
     if hosts.is_empty() {
         s.status = Some(format!(
             "select hosts first ({} in the host list)",
-            super::help::key_name(s, super::keymap::Context::Hosts, Action::Select)
+            super::help::key_name(s, crate::keymap::Context::Hosts, Action::Select)
         ));
         return Vec::new();
     }
@@ -236,7 +236,7 @@ fn on_command(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         }
         return Vec::new();
     }
-    super::keys::dispatch(s, super::keymap::Context::Shells, k).unwrap_or_default()
+    super::keys::dispatch(s, crate::keymap::Context::Shells, k).unwrap_or_default()
 }
 
 /// The shells tab's actions, after the prefix.
