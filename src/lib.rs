@@ -15,6 +15,8 @@
 //! - [`demo`]: the embedded SSH hosts `sshdeck demo` runs against.
 //! - [`text`]: making remote output safe and line-shaped.
 //! - [`logging`]: the log file (never secrets).
+//! - [`layers`]: the order of the layers above, which a test holds every
+//!   import to.
 
 pub mod app;
 pub mod cli;
@@ -22,6 +24,7 @@ pub mod demo;
 pub mod engine;
 pub mod inventory;
 pub mod keymap;
+pub mod layers;
 pub mod logging;
 pub mod text;
 pub mod tui;
