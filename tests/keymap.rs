@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use sshdeck::app::help;
-use sshdeck::app::recipe::{Cell, RecipeRun};
+use sshdeck::app::recipe::state::{Cell, RecipeRun};
 use sshdeck::app::state::{Focus, Overlay, View};
 use sshdeck::app::{AppState, Effect, Msg, update};
 use sshdeck::engine::{Event, EventKind, ExitStatus, HostId, JobId};
@@ -388,7 +388,7 @@ fn messages_name_the_rebound_keys() {
     if let Some(j) = s.deck.job.as_mut() {
         j.running = 1;
     }
-    let _ = sshdeck::app::keys::rerun_failed(&mut s);
+    let _ = sshdeck::app::actions::global::rerun_failed(&mut s);
     let status = s.status.clone().unwrap_or_default();
     assert!(status.contains("Ctrl-K to cancel"), "{status}");
     assert!(!status.contains("Ctrl-X"), "{status}");

@@ -6,15 +6,12 @@ use crossterm::event::{KeyCode, KeyEvent};
 use tui_textarea::TextArea;
 use zeroize::Zeroizing;
 
-use super::hosts::{command, list, output};
+use super::actions;
+use super::hosts::{command, list};
 use super::msg::Effect;
-use super::state::{AppState, Focus, Job, Overlay, RunResult, View};
+use super::state::{AppState, Focus, Overlay, View};
 use crate::engine::{Answer, HostKeyDecision, Question};
-use crate::keymap::{Action, Context};
-
-pub use super::hosts::command::run_text;
-pub use super::hosts::list::open_host_info;
-pub use super::hosts::output::scroll;
+use crate::keymap::Context;
 
 pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     s.last_action = None;
@@ -33,12 +30,18 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             };
         }
         Overlay::HostInfo { .. } => return dispatch(s, Context::Info, k).unwrap_or_default(),
-        Overlay::Palette => return super::palette::on_key(s, k),
+        Overlay::Palette => {
+            return match super::palette::on_key(s, k) {
+                Some(choice) => actions::choose(s, choice),
+                None => Vec::new(),
+            };
+        }
         Overlay::None => {}
     }
     // Shells take every key (Ctrl-C included) but their own few.
     if s.view == View::Shells {
-        return super::shell::on_key(s, k);
+        return super::shell::on_key(s, k)
+            .unwrap_or_else(|ctx| dispatch(s, ctx, k).unwrap_or_default());
     }
     if s.deck.options.editing.is_some() {
         s.deck.options.on_key(k);
@@ -73,150 +76,9 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
 /// pane off its first line moves the cursor instead).
 pub(super) fn dispatch(s: &mut AppState, ctx: Context, k: KeyEvent) -> Option<Vec<Effect>> {
     let action = s.keymap.lookup(ctx, &k)?;
-    let effects = perform(s, ctx, action)?;
+    let effects = actions::perform(s, ctx, action)?;
     s.last_action = Some(action);
     Some(effects)
-}
-
-fn perform(s: &mut AppState, ctx: Context, a: Action) -> Option<Vec<Effect>> {
-    match ctx {
-        Context::Global | Context::Main => main_action(s, a),
-        Context::Hosts => list::on_action(s, a),
-        Context::Command => command::on_action(s, a),
-        Context::Output => output::on_action(s, a),
-        Context::Gathered => super::gather::on_action(s, a),
-        Context::Recipe => super::recipe::on_action(s, a),
-        Context::Info => super::facts::on_info_action(s, a),
-        Context::Files => super::files::keys::on_action(s, a),
-        Context::Transfers => super::files::keys::on_transfers_action(s, a),
-        Context::Shells => super::shell::on_action(s, a),
-    }
-}
-
-/// Actions of the whole app (Global) and of the Hosts tab (Main).
-fn main_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
-    let effects = match a {
-        Action::Help => {
-            super::help::open(s);
-            Vec::new()
-        }
-        Action::Quit => quit(s),
-        Action::Cancel => cancel(s),
-        Action::Palette => {
-            super::palette::open(s);
-            Vec::new()
-        }
-        Action::ToggleFiles => toggle_view(s),
-        Action::Shells => {
-            s.files.dialog = None;
-            super::shell::enter(s)
-        }
-        Action::Suspend => vec![Effect::Suspend],
-        Action::FocusNext => {
-            // Zoom belongs to the output area: leaving it ends zoom.
-            s.deck.panes.zoomed = false;
-            s.focus = match s.focus {
-                Focus::Hosts => Focus::Output,
-                Focus::Output => Focus::Command,
-                Focus::Command => Focus::Hosts,
-            };
-            Vec::new()
-        }
-        Action::FocusPrev => {
-            s.deck.panes.zoomed = false;
-            s.focus = match s.focus {
-                Focus::Hosts => Focus::Command,
-                Focus::Output => Focus::Hosts,
-                Focus::Command => Focus::Output,
-            };
-            Vec::new()
-        }
-        Action::RecipeView => {
-            match s.recipe.as_mut() {
-                Some(r) => {
-                    r.show = !r.show;
-                    if r.show {
-                        s.focus = Focus::Output;
-                    }
-                }
-                None => {
-                    s.status = Some(format!(
-                        "no recipe has run yet: the palette ({}) starts one",
-                        super::help::key_name(s, Context::Main, Action::Palette)
-                    ))
-                }
-            }
-            Vec::new()
-        }
-        Action::Gather => {
-            s.deck.panes.gathered = !s.deck.panes.gathered;
-            s.deck.panes.gathered_cursor = 0;
-            s.deck.panes.show_diff = false;
-            // Focus follows the view: its keys (o: outliers) work at once.
-            if s.deck.panes.gathered {
-                s.focus = Focus::Output;
-            }
-            Vec::new()
-        }
-        Action::RerunFailed => rerun_failed(s),
-        _ => return None,
-    };
-    Some(effects)
-}
-
-/// The hosts where the last command did not exit 0: a non-zero status, a
-/// signal, a timeout, or no connection.
-pub fn failed_hosts(s: &AppState) -> Vec<usize> {
-    let Some(job) = &s.deck.job else {
-        return Vec::new();
-    };
-    job.targets
-        .iter()
-        .copied()
-        .filter(|&h| match s.hosts[h].last.as_ref().map(|l| &l.result) {
-            Some(RunResult::Exit(st)) => !st.success(),
-            Some(RunResult::Failed { .. }) => true,
-            Some(RunResult::Running) | None => false,
-        })
-        .collect()
-}
-
-/// `R`: the last command again, on exactly the hosts where it failed.
-pub fn rerun_failed(s: &mut AppState) -> Vec<Effect> {
-    let Some(job) = &s.deck.job else {
-        s.status = Some("nothing has run yet".into());
-        return Vec::new();
-    };
-    let command = job.command.clone();
-    if s.running() > 0 {
-        s.status = Some(format!(
-            "the command is still running: wait, or {} to cancel it",
-            super::help::key_name(s, Context::Global, Action::Cancel)
-        ));
-        return Vec::new();
-    }
-    let failed = failed_hosts(s);
-    if failed.is_empty() {
-        s.status = Some("no host failed the last command".into());
-        return Vec::new();
-    }
-    command::run_on(s, &failed, &command)
-}
-
-/// F2: between the hosts/output tab and the files tab.
-pub fn toggle_view(s: &mut AppState) -> Vec<Effect> {
-    s.deck.input = None;
-    match s.view {
-        View::Deck => {
-            s.view = View::Files;
-            super::files::on_open(s)
-        }
-        View::Files | View::Shells => {
-            s.view = View::Deck;
-            s.files.dialog = None;
-            Vec::new()
-        }
-    }
 }
 
 /// The files tab: its dialogs take every key; otherwise the transfers
@@ -231,30 +93,6 @@ fn on_files_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         Context::Files
     };
     dispatch(s, ctx, k).unwrap_or_default()
-}
-
-pub fn quit(s: &mut AppState) -> Vec<Effect> {
-    if s.running() > 0 || s.files.active_transfers() > 0 || super::shell::live(s) > 0 {
-        s.overlay = Overlay::ConfirmQuit;
-        Vec::new()
-    } else {
-        s.quit = true;
-        vec![Effect::Quit]
-    }
-}
-
-fn cancel(s: &mut AppState) -> Vec<Effect> {
-    match s.deck.job.as_ref() {
-        Some(Job {
-            id: Some(id),
-            running,
-            ..
-        }) if *running > 0 => vec![Effect::Cancel(*id)],
-        _ => {
-            s.status = Some("nothing is running".into());
-            Vec::new()
-        }
-    }
 }
 
 pub fn on_paste(s: &mut AppState, text: &str) {

@@ -1,6 +1,7 @@
 //! The TUI's model: state plus a pure update (Msg → effects), in the style
 //! of an Elm architecture. Nothing here does IO; `crate::tui` runs effects.
 
+pub mod actions;
 pub mod facts;
 pub mod files;
 pub mod folders;

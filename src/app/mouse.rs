@@ -4,7 +4,7 @@
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
-use super::keys::scroll;
+use super::hosts::output::scroll;
 use super::layout::{contains, layout};
 use super::msg::Effect;
 use super::state::{AppState, Focus, Row, View};
@@ -27,13 +27,13 @@ pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
             (_, View::Shells) => super::shell::enter(s),
             (View::Shells, View::Files) => {
                 s.view = View::Deck;
-                super::keys::toggle_view(s)
+                super::actions::global::toggle_view(s)
             }
             (View::Shells, View::Deck) => {
                 s.view = View::Deck;
                 Vec::new()
             }
-            _ => super::keys::toggle_view(s),
+            _ => super::actions::global::toggle_view(s),
         };
     }
     match s.view {

@@ -183,7 +183,7 @@ pub enum Effect {
         answer: Answer,
     },
     /// Write a saved pane (see `hosts::save`) to a new private file.
-    Save(crate::app::hosts::save::SaveRequest),
+    Save(SaveRequest),
     Suspend,
     /// Keep a command in the history file (the runner appends it).
     SaveHistory(String),
@@ -228,4 +228,13 @@ pub enum Effect {
         host: Option<usize>,
         path: String,
     },
+}
+
+/// A pane to save to a file. What the runner writes: `header`, a newline, then `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveRequest {
+    pub path: String,
+    pub header: String,
+    /// The pane's lines as plain text (styles and control sequences gone).
+    pub text: String,
 }

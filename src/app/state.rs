@@ -11,8 +11,8 @@ use tui_textarea::TextArea;
 use super::files::state::FilesView;
 use super::folders::Folders;
 use super::options::CommandOptions;
-use super::palette::Palette;
-use super::recipe::RecipeRun;
+use super::palette::state::Palette;
+use super::recipe::state::RecipeRun;
 use super::scrollback::Scrollback;
 use super::shell::state::ShellsView;
 use crate::engine::recipe::Recipe;
@@ -182,7 +182,7 @@ pub struct DeckView {
     /// Position while browsing history; None = editing a new command.
     pub history_pos: Option<usize>,
     /// Ctrl-R in the command pane: searching the history.
-    pub history_search: Option<super::hosts::command::HistorySearch>,
+    pub history_search: Option<super::hosts::history_search::HistorySearch>,
     /// The last command run, and its output panes.
     pub job: Option<Job>,
     pub panes: Panes,

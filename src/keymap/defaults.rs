@@ -211,6 +211,29 @@ pub fn notes() -> &'static [Note] {
     NOTES
 }
 
+/// The actions the command palette offers, in its order. Each entry is
+/// named by its action's name, described by its binding's help, shows the
+/// binding's key (a rebinding shows too), and does what the key does:
+/// the palette is generated from the keymap, never kept beside it.
+#[rustfmt::skip]
+pub const PALETTE: &[(Context, Action)] = &[
+    (C::Main, A::RerunFailed),
+    (C::Hosts, A::Facts),
+    (C::Hosts, A::Info),
+    (C::Hosts, A::Sort),
+    (C::Hosts, A::SortReverse),
+    (C::Main, A::RecipeView),
+    (C::Global, A::ToggleFiles),
+    (C::Global, A::Shells),
+    (C::Hosts, A::SelectAll),
+    (C::Hosts, A::SelectNone),
+    (C::Main, A::Gather),
+    (C::Global, A::Cancel),
+    (C::Global, A::Suspend),
+    (C::Global, A::Help),
+    (C::Global, A::Quit),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 //! hand-written: there every printable key is text.
 
 mod action;
-mod defaults;
+pub mod defaults;
 mod key;
 
 use std::collections::HashMap;
@@ -248,6 +248,21 @@ impl Keymap {
                     .find(|b| b.ctx == *c && b.action == action && !b.keys.is_empty())
             })
             .map_or(&[], |b| b.keys.as_slice())
+    }
+
+    /// The palette's actions: (context, action, help, first key), from
+    /// `defaults::PALETTE`, with this keymap's keys.
+    pub fn palette(&self) -> Vec<(Context, Action, &'static str, Option<String>)> {
+        defaults::PALETTE
+            .iter()
+            .filter_map(|&(ctx, a)| {
+                let b = self
+                    .bindings
+                    .iter()
+                    .find(|b| b.ctx == ctx && b.action == a)?;
+                Some((ctx, a, b.help, self.first_key(ctx, a)))
+            })
+            .collect()
     }
 
     /// The first key of `action`, as text, for hints and messages.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::app::hosts::save::SaveRequest;
+use crate::app::msg::SaveRequest;
 use crate::engine::private_file::create_new;
 
 #[derive(Debug, Error)]

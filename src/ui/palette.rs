@@ -44,7 +44,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         };
         let head = format!("{:<8}{}  ", e.kind, e.name);
         let room = inner_w.saturating_sub(head.chars().count());
-        let detail: String = e.detail.chars().take(room).collect();
+        let detail = shorten(&e.detail, room);
         let mut line = Line::from(vec![
             Span::styled(format!("{:<8}", e.kind), Style::new().fg(kind_color)),
             Span::styled(e.name.clone(), Style::new().add_modifier(Modifier::BOLD)),
@@ -72,4 +72,43 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         ),
         r,
     );
+}
+
+/// `detail` in at most `room` characters: a long help is cut with "…",
+/// keeping its key at the end ("… (R)"), which is what the entry is for.
+fn shorten(detail: &str, room: usize) -> String {
+    if detail.chars().count() <= room {
+        return detail.to_string();
+    }
+    let (help, key) = match detail.rfind(" (") {
+        Some(i) if detail.ends_with(')') => detail.split_at(i),
+        _ => (detail, ""),
+    };
+    let keep = room.saturating_sub(key.chars().count() + 1);
+    if keep == 0 {
+        return detail.chars().take(room).collect();
+    }
+    let cut: String = help.chars().take(keep).collect();
+    // At a word's end, when there is one: "again…", not "agai…".
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > 0 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…{key}", cut.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn a_long_detail_keeps_its_key() {
+        let d = "run the last command again on the hosts where it failed (R)";
+        assert_eq!(shorten(d, 100), d);
+        let s = shorten(d, 30);
+        assert_eq!(s, "run the last command… (R)");
+        assert!(s.chars().count() <= 30, "{s}");
+        assert_eq!(shorten("no key here at all", 8), "no key…");
+        assert_eq!(shorten("unbreakable-words-only", 8), "unbreak…");
+    }
 }

@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
 use crate::app::help::key_name;
-use crate::app::recipe::{Cell, RecipeRun};
+use crate::app::recipe::state::{Cell, RecipeRun};
 use crate::app::state::Focus;
 use crate::keymap::{Action, Context};
 use crate::text::fmt_secs;

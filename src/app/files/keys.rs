@@ -29,7 +29,7 @@ pub fn on_action(s: &mut AppState, act: Action) -> Option<Vec<Effect>> {
     let pane = &mut s.files.panes[a];
     match act {
         Action::Help => crate::app::help::open(s),
-        Action::Quit => return Some(crate::app::keys::quit(s)),
+        Action::Quit => return Some(crate::app::actions::global::quit(s)),
         Action::OtherPane => s.files.active = 1 - a,
         Action::Up => pane.cursor = pane.cursor.saturating_sub(1),
         Action::Down => pane.cursor = (pane.cursor + 1).min(last),
@@ -115,7 +115,7 @@ pub fn on_action(s: &mut AppState, act: Action) -> Option<Vec<Effect>> {
         }
         Action::ClearFilter => {
             if pane.filter.is_empty() {
-                return Some(crate::app::keys::toggle_view(s));
+                return Some(crate::app::actions::global::toggle_view(s));
             }
             pane.filter.clear();
         }

@@ -3,6 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::history_search::HistorySearch;
 use crate::app::help::key_name;
 use crate::app::msg::Effect;
 use crate::app::state::{AppState, Focus, Job, LastRun, RunResult, new_command_area};
@@ -54,17 +55,6 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         _ => return None,
     }
     Some(Vec::new())
-}
-
-/// Ctrl-R: an incremental search back through the history, as in bash.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HistorySearch {
-    pub query: String,
-    /// Index into the history of the match shown; None = no match.
-    pub hit: Option<usize>,
-    /// What the pane held before the search: back on Ctrl-G, or when
-    /// nothing matched.
-    pub original: String,
 }
 
 /// The newest entry before `before` that contains `query`.

@@ -2,6 +2,7 @@
 //! Each file holds one pane's actions; keys reach them through the keymap.
 
 pub mod command;
+pub mod history_search;
 pub mod list;
 pub mod output;
 pub mod save;

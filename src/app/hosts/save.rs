@@ -9,14 +9,7 @@ use crate::app::state::{AppState, LineInput, RunResult};
 use crate::text::sanitize::visible_name;
 use crate::text::utc_minute;
 
-/// What the runner writes: `header`, a newline, then `text`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SaveRequest {
-    pub path: String,
-    pub header: String,
-    /// The pane's lines as plain text (styles and control sequences gone).
-    pub text: String,
-}
+use crate::app::msg::SaveRequest;
 
 /// `20261206-031005`: sorts by time and holds no `:` or space, which
 /// some shells and file systems make awkward.

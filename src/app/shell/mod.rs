@@ -17,7 +17,7 @@ use super::layout::{contains, grid};
 use super::msg::Effect;
 use super::state::{AppState, Row, View};
 use crate::engine::{Event, EventKind, JobId};
-use crate::keymap::Action;
+use crate::keymap::{Action, Context};
 use state::{SCROLLBACK, ShellPane};
 
 /// Smallest shell pane (columns, rows), borders included.
@@ -203,17 +203,20 @@ pub fn on_paste(s: &mut AppState, text: &str) -> Vec<Effect> {
     })
 }
 
-pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+/// A key in the shells tab: typed into the shells, or `Err(context)` when
+/// it is the keymap's in that context (the key after the Ctrl-] prefix,
+/// or the key of the global `shells` action, which leaves the tab), for
+/// the caller to dispatch.
+pub fn on_key(s: &mut AppState, k: KeyEvent) -> Result<Vec<Effect>, Context> {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     if s.shells.prefix {
         s.shells.prefix = false;
         return on_command(s, k);
     }
-    match k.code {
-        KeyCode::F(3) => {
-            s.view = View::Deck;
-            Vec::new()
-        }
+    if s.keymap.lookup(Context::Global, &k) == Some(Action::Shells) {
+        return Err(Context::Global);
+    }
+    Ok(match k.code {
         KeyCode::Char(']') | KeyCode::Char('5') if ctrl => {
             s.shells.prefix = true;
             Vec::new()
@@ -221,22 +224,22 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         _ => broadcast(s, |screen| {
             encode::key_bytes(&k, screen.application_cursor())
         }),
-    }
+    })
 }
 
 /// The key after Ctrl-]: digits focus a shell; the rest is the keymap's.
-fn on_command(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+fn on_command(s: &mut AppState, k: KeyEvent) -> Result<Vec<Effect>, Context> {
     if let KeyCode::Char(c @ '1'..='9') = k.code
         && k.modifiers.is_empty()
     {
         let i = (c as usize) - ('1' as usize);
         if i < s.shells.panes.len() {
             s.shells.focused = i;
-            return sync(s);
+            return Ok(sync(s));
         }
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    super::keys::dispatch(s, crate::keymap::Context::Shells, k).unwrap_or_default()
+    Err(Context::Shells)
 }
 
 /// The shells tab's actions, after the prefix.

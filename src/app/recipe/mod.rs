@@ -1,59 +1,15 @@
 //! A recipe run in the TUI: which step each host is on, shown in the
 //! output area. Started from the palette; events come from the runner.
 
-use std::time::Duration;
-
 use crate::keymap::{Action, Context};
+
+pub mod state;
 
 use super::msg::Effect;
 use super::state::AppState;
 use crate::engine::recipe::{RecipeEvent, StepState};
 use crate::text::sanitize::clean;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Pending,
-    Running(String),
-    Done(Duration),
-    Failed(Duration, String),
-    Skipped,
-}
-
-#[derive(Debug, Clone)]
-pub struct RecipeRun {
-    pub name: String,
-    /// Each step's kind and one-line description (unexpanded).
-    pub steps: Vec<(String, String)>,
-    /// Host indices, in row order.
-    pub hosts: Vec<usize>,
-    /// Per row, per step.
-    pub cells: Vec<Vec<Cell>>,
-    /// Shown in the output area instead of the panes.
-    pub show: bool,
-    pub cursor: usize,
-    pub cancelled: bool,
-}
-
-impl RecipeRun {
-    /// A host is finished once its last step has an end state (a failure
-    /// marks the rest skipped).
-    pub fn finished(&self, row: usize) -> bool {
-        self.cells[row]
-            .last()
-            .is_none_or(|c| !matches!(c, Cell::Pending | Cell::Running(_)))
-    }
-
-    pub fn running(&self) -> usize {
-        (0..self.hosts.len()).filter(|&r| !self.finished(r)).count()
-    }
-
-    pub fn failed(&self) -> usize {
-        self.cells
-            .iter()
-            .filter(|r| r.iter().any(|c| matches!(c, Cell::Failed(..))))
-            .count()
-    }
-}
+use state::{Cell, RecipeRun};
 
 /// Start recipe `name` on the selected hosts.
 pub fn start(s: &mut AppState, name: &str) -> Vec<Effect> {
