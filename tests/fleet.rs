@@ -3,7 +3,7 @@
 //! runs (1,000 to 10,000 hosts, the fleet in a process of its own so only
 //! sshdeck is measured) are ignored here and run by `scripts/bench-fleet`.
 
-use crate::support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

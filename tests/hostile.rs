@@ -5,7 +5,7 @@
 //! Nothing may reach the user's terminal, memory stays bounded and the
 //! other hosts carry on.
 
-use crate::support;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

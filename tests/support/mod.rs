@@ -9,6 +9,8 @@ pub mod pty;
 mod snapshots;
 pub mod tmux;
 
+// Unused by the test binaries that take no snapshots (fleet, hostile).
+#[allow(unused_imports)]
 pub(crate) use snapshots::assert_snapshot;
 
 use std::collections::HashMap;

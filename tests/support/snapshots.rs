@@ -10,6 +10,8 @@
 /// `insta::assert_snapshot!(name, value)` against
 /// `tests/snapshots/<calling file>__<name>.snap`; `name` is the test's own
 /// name unless the test takes more than one snapshot.
+// Unused by the test binaries that take no snapshots (fleet, hostile).
+#[allow(unused_macros)]
 macro_rules! assert_snapshot {
     ($name:expr, $value:expr $(,)?) => {{
         // The calling module's last path segment: the test file's name.
