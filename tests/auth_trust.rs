@@ -1,6 +1,6 @@
 //! Authentication, host trust, jump hosts and reconnects against real sshd.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! runs each host on that host's own listing, and a host-to-host copy
 //! never writes through a link standing on the destination host.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

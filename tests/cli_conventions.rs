@@ -3,7 +3,7 @@
 //! way to name hosts in every subcommand, `--json` for copies, exit codes
 //! in `--help`, `-S` as clush's, Ctrl-C ending with 130.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! fan-in into per-host directories, recursive trees with symlinks and
 //! permissions, and a failing host.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

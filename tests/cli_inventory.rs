@@ -1,7 +1,7 @@
 //! Inventory from the command line: ssh_config-driven hosts, groups, jump
 //! hosts and `sshdeck hosts`, with the real binary against real sshd.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;

@@ -1,6 +1,6 @@
 //! `sshdeck run` as a user runs it: the real binary against real sshd.
 
-mod support;
+use crate::support;
 
 use std::process::Output;
 

@@ -3,7 +3,7 @@
 //! completions never send a config's escape sequences to the terminal.
 //! `hosts -G` into a pipe stays exactly what ssh_config says, for scripts.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -3,7 +3,7 @@
 //! for every host (the password is reused for the user's other hosts, as
 //! the README promises), and a wrong password is asked again, never taken.
 
-mod support;
+use crate::support;
 
 use support::tmux::{Tmux, tmux_available, wrapped};
 

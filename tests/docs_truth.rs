@@ -4,7 +4,7 @@
 //! really checked, the known_hosts defaults read the same everywhere, and a
 //! refusal without a terminal does not blame a `--batch` nobody gave.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -1,6 +1,6 @@
 //! The engine against real OpenSSH servers.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

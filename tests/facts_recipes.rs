@@ -3,7 +3,7 @@
 //! each parser, a hanging and a garbage-printing collector, and recipes
 //! through the real binary.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

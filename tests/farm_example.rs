@@ -3,7 +3,7 @@
 //! writes DIR/ready with its pid once every host answers, serves
 //! `sshdeck run`, and on SIGTERM stops every sshd it started.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

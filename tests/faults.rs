@@ -4,7 +4,7 @@
 //! faulty host fails alone with a clear cause, nothing is left half-written
 //! under a real name, and the host works again once the network does.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

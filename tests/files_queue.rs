@@ -3,7 +3,7 @@
 //! tests), and the transfer queue's fan-out, fan-in, move, pause/resume
 //! and cancel.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

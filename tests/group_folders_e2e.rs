@@ -2,7 +2,7 @@
 //! the host list, a folder selects its hosts and folds. No host is
 //! contacted (the TUI connects on first use), so no sshd is needed.
 
-mod support;
+use crate::support;
 
 use support::tmux::{Tmux, tmux_available, wrapped};
 

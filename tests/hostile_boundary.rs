@@ -2,7 +2,7 @@
 //! sizes. Each attack of issue 23 is served by the hostile host (or by
 //! real sshd where files are enough) and met through the real binary.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! `support::hostile` (or by real sshd where the attack needs only files)
 //! and met through the real binary, as a user would meet it.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

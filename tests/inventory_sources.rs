@@ -5,7 +5,7 @@
 //! from is shown; a clash of group names is said with both sources; a
 //! broken source stops sshdeck before any host is contacted.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -4,7 +4,7 @@
 //! signal), put and get (a host that fails, one that succeeds), hosts and
 //! facts, from the real binary against real sshd.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::process::Output;

@@ -4,7 +4,7 @@
 //! prompt can reach the shell. Real binary on a terminal of its own, real
 //! sshd.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;

@@ -7,7 +7,7 @@
 //! - A 1,000-host inventory, some hosts down, some slow, through the real
 //!   binary started with a 256 open-files soft limit; peak RSS and CPU.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;

@@ -4,7 +4,7 @@
 //! the exit status), transfer start and end; against real sshd with one
 //! refused host.
 
-mod support;
+use crate::support;
 
 use support::farm::{Farm, closed_port};
 use support::sshdeck_farm;

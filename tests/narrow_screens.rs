@@ -3,6 +3,8 @@
 //! text of a pane title before its counts. TestBackend snapshots, read
 //! by eye (tests/snapshots/), plus checks of what must stay on screen.
 
+use crate::support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -121,7 +123,7 @@ fn host_row<'a>(screen: &'a str, host: &str) -> &'a str {
 fn facts_give_way_to_results_at_80x24() {
     let s = ran_with_facts(80, 24);
     let screen = draw(&s, 80, 24);
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("facts_give_way_to_results_at_80x24", screen);
     // Every result is whole: code and time.
     assert!(host_row(&screen, "web01").contains(" 0 1.2s"), "{screen}");
     assert!(host_row(&screen, "web02").contains(" 1 1m05s"), "{screen}");
@@ -137,7 +139,7 @@ fn facts_give_way_to_results_at_80x24() {
 fn every_fact_column_shows_at_120x40() {
     let s = ran_with_facts(120, 40);
     let screen = draw(&s, 120, 40);
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("every_fact_column_shows_at_120x40", screen);
     let top = screen.lines().next().unwrap();
     assert!(
         top.contains("load") && top.contains("mem%") && top.contains("disk%"),
@@ -156,7 +158,7 @@ fn config_groups_are_folders_in_the_host_list() {
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Enter);
     let screen = draw(&s, 80, 24);
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("config_groups_are_folders_in_the_host_list", screen);
     let order: Vec<usize> = [
         "▾ db (1)",
         "db07",

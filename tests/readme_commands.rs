@@ -6,7 +6,7 @@
 //! is a flag of sshdeck (or listed as another tool's), and every flag of
 //! sshdeck's `--help` appears in the README or the man page.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! with a leading space leaves its text in no file (per-host log, run
 //! record), though its output is logged.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

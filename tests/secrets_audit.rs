@@ -5,7 +5,7 @@
 //! could have written (log, output logs, config and state directories,
 //! known_hosts, HOME) nor on the screen.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -4,7 +4,7 @@
 //! directory, so a name like `a$(>pwned)` that reached a shell would leave
 //! the file `pwned` there.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

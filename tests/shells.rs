@@ -3,7 +3,7 @@
 //! and paste messages and carry out its effects with the runner's own
 //! `ShellIo`, so what reaches each host is exactly what the TUI sends.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -242,7 +242,7 @@ async fn less_draws_in_a_pane_and_a_resize_reaches_stty() {
     deck.wait_screens("the end of the file", |s| s.contains("(END)"))
         .await;
     let screen = deck.state.shells.panes[0].term.screen().contents();
-    insta::assert_snapshot!("less_at_end_80x24", screen);
+    support::assert_snapshot!("less_at_end_80x24", screen);
     deck.key(KeyCode::Char('q'), KeyModifiers::NONE);
     deck.wait_screens("less gone", |s| !s.contains("(END)"))
         .await;

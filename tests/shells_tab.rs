@@ -1,6 +1,8 @@
 //! The shells tab without IO: the pure update's effects for keys, pastes,
 //! toggles, zoom and resizes, and snapshots of the drawn tab (TestBackend).
 
+use crate::support;
+
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
@@ -304,7 +306,7 @@ fn snapshot_three_shells_with_one_muted_and_a_hostile_host() {
     let screen = draw(&s);
     assert!(!screen.contains('\x1b'));
     assert!(!screen.contains("pwned") && !screen.contains("ZXZpbA"));
-    insta::assert_snapshot!("shells_three_one_muted_100x20", screen);
+    support::assert_snapshot!("shells_three_one_muted_100x20", screen);
 }
 
 #[test]
@@ -313,7 +315,7 @@ fn snapshot_shell_help_and_zoom() {
     open(&mut s);
     output(&mut s, 0, b"$ top\r\n");
     prefix(&mut s, KeyCode::Char('z'));
-    insta::assert_snapshot!("shells_zoomed_90x24", draw(&s));
+    support::assert_snapshot!("shells_zoomed_90x24", draw(&s));
     prefix(&mut s, KeyCode::Char('?'));
-    insta::assert_snapshot!("shells_help_90x24", draw(&s));
+    support::assert_snapshot!("shells_help_90x24", draw(&s));
 }

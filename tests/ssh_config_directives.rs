@@ -5,7 +5,7 @@
 //! PreferredAuthentications, BatchMode, GlobalKnownHostsFile,
 //! HashKnownHosts, and IPv6.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -4,7 +4,7 @@
 //! resolves must come out the same. A config with `# error:` must be
 //! refused by both.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! in the TUI. A command that leaves its process group is reported as
 //! possibly still running, never as stopped.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

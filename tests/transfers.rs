@@ -1,7 +1,7 @@
 //! SFTP transfers against real sshd: byte-exact round trips, part files,
 //! verification, resume after a server dies mid-upload, clear errors.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::sync::Arc;

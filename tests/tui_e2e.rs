@@ -2,7 +2,7 @@
 //! command, read every pane; a hostile host cannot clear the screen or set
 //! the clipboard; quitting restores the terminal.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! farm: a large put cancelled midway says "cancelled" (not FAILED),
 //! keeps its part file, and `R` resumes it to a byte-exact copy.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

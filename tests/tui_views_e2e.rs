@@ -3,7 +3,7 @@
 //! of overlap, `b` puts focus in the gathered view, and Esc cancels the
 //! options dialog.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

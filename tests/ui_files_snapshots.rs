@@ -3,6 +3,8 @@
 //! progress (rate, ETA, per-host rows, a failure with its cause), the
 //! conflict question, and the drop hint while dragging.
 
+use crate::support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -163,7 +165,7 @@ fn files_tab_with_marks_and_transfers_120x32() {
         !screen.contains('\u{1b}'),
         "a hostile name never reaches the terminal"
     );
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("files_tab_with_marks_and_transfers_120x32", screen);
 }
 
 #[test]
@@ -173,7 +175,7 @@ fn conflict_question_80x24() {
     key(&mut s, KeyCode::Down);
     let effects = key(&mut s, KeyCode::F(5));
     assert!(effects.is_empty(), "nothing is queued before the answer");
-    insta::assert_snapshot!(draw(&s));
+    support::assert_snapshot!("conflict_question_80x24", draw(&s));
     let effects = key(&mut s, KeyCode::Char('r'));
     let Some(Effect::Transfer(req)) = effects.first() else {
         panic!("answering queues the copy: {effects:?}");
@@ -219,7 +221,7 @@ fn drop_hint_while_dragging_80x24() {
         &mut s,
         mouse(MouseEventKind::Drag(MouseButton::Left), 50, 8),
     );
-    insta::assert_snapshot!(draw(&s));
+    support::assert_snapshot!("drop_hint_while_dragging_80x24", draw(&s));
     let effects = update(&mut s, mouse(MouseEventKind::Up(MouseButton::Left), 50, 8));
     // app.tar.gz exists on the other side, so the drop asks first.
     assert!(effects.is_empty());
@@ -230,7 +232,7 @@ fn drop_hint_while_dragging_80x24() {
 fn files_help_80x30() {
     let mut s = files_tab(80, 30);
     key(&mut s, KeyCode::Char('?'));
-    insta::assert_snapshot!(draw(&s));
+    support::assert_snapshot!("files_help_80x30", draw(&s));
 }
 
 #[test]
@@ -276,5 +278,5 @@ fn transfers_panel_running_cancelled_queued_100x30() {
         screen.contains("2 transfers: 1 running, 1 queued"),
         "{screen}"
     );
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("transfers_panel_running_cancelled_queued_100x30", screen);
 }

@@ -1,6 +1,8 @@
 //! Screens rendered through ratatui's TestBackend and compared with insta
 //! snapshots (tests/snapshots/). A change to any screen shows up as a diff.
 
+use crate::support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -74,7 +76,7 @@ fn finish(s: &mut AppState, h: usize, code: u32, ms: u64) {
 #[test]
 fn empty_state_80x24() {
     let s = state(0, 80, 24);
-    insta::assert_snapshot!(draw(&s, 80, 24));
+    support::assert_snapshot!("empty_state_80x24", draw(&s, 80, 24));
 }
 
 #[test]
@@ -85,7 +87,7 @@ fn selection_80x24() {
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Char(' '));
-    insta::assert_snapshot!(draw(&s, 80, 24));
+    support::assert_snapshot!("selection_80x24", draw(&s, 80, 24));
 }
 
 #[test]
@@ -123,7 +125,7 @@ fn running_80x24() {
             elapsed: Duration::from_millis(3),
         },
     );
-    insta::assert_snapshot!(draw(&s, 80, 24));
+    support::assert_snapshot!("running_80x24", draw(&s, 80, 24));
 }
 
 #[test]
@@ -137,7 +139,7 @@ fn running_wide_200x60() {
             finish(&mut s, h, 0, 40 + h as u64);
         }
     }
-    insta::assert_snapshot!(draw(&s, 200, 60));
+    support::assert_snapshot!("running_wide_200x60", draw(&s, 200, 60));
 }
 
 #[test]
@@ -157,7 +159,7 @@ fn gathered_view_80x24() {
     key(&mut s, KeyCode::Char('b'));
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Char('d'));
-    insta::assert_snapshot!(draw(&s, 80, 24));
+    support::assert_snapshot!("gathered_view_80x24", draw(&s, 80, 24));
 }
 
 /// Output longer than the scrollback (1,000 lines here): the group says it
@@ -173,7 +175,7 @@ fn gathered_view_of_long_output_80x24() {
     }
     s.focus = Focus::Output;
     key(&mut s, KeyCode::Char('b'));
-    insta::assert_snapshot!(draw(&s, 80, 24));
+    support::assert_snapshot!("gathered_view_of_long_output_80x24", draw(&s, 80, 24));
 }
 
 /// Enter on a group in the gathered view selects exactly its hosts and
@@ -204,7 +206,7 @@ fn gathered_view_with_a_selected_group_80x24() {
     assert_eq!(s.focus, Focus::Command);
     let screen = draw(&s, 80, 24);
     assert!(screen.contains("runs on 2 hosts"), "{screen}");
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("gathered_view_with_a_selected_group_80x24", screen);
 }
 
 /// The help at 80x24, filtered as typed and scrolled: every line fits.
@@ -217,14 +219,14 @@ fn help_overlay_scrolled_80x24() {
     }
     let screen = draw(&s, 80, 24);
     assert!(screen.contains("31-"), "scrolled: {screen}");
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("help_overlay_scrolled_80x24", screen);
 }
 
 #[test]
 fn help_overlay_200x60() {
     let mut s = state(3, 200, 60);
     key(&mut s, KeyCode::Char('?'));
-    insta::assert_snapshot!(draw(&s, 200, 60));
+    support::assert_snapshot!("help_overlay_200x60", draw(&s, 200, 60));
 }
 
 #[test]
@@ -242,7 +244,7 @@ fn host_key_dialog_80x24() {
             },
         },
     );
-    insta::assert_snapshot!(draw(&s, 80, 24));
+    support::assert_snapshot!("host_key_dialog_80x24", draw(&s, 80, 24));
 }
 
 #[test]
@@ -264,7 +266,7 @@ fn password_dialog_shows_only_bullets() {
     }
     let screen = draw(&s, 80, 24);
     assert!(!screen.contains("s3cret"));
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("password_dialog_shows_only_bullets", screen);
 }
 
 /// What a hostile host can put on screen: its keyboard-interactive texts,
@@ -321,7 +323,7 @@ fn a_hostile_hosts_texts_are_drawn_harmless_80x24() {
     }
     assert!(!screen.contains("pwned") && !screen.contains("cHduZWQ="));
     assert!(screen.contains("\\u{202e}Type the code"), "{screen}");
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("a_hostile_hosts_texts_are_drawn_harmless_80x24", screen);
 }
 
 /// A timeout set in Ctrl-O goes with the command, shows in the command
@@ -368,7 +370,10 @@ fn a_command_timeout_is_set_in_ctrl_o_and_shown_when_it_fires_80x24() {
     let screen = draw(&s, 80, 24);
     assert!(screen.contains("✗ timeout · 2.0s"), "{screen}");
     assert!(screen.contains("timeout 2.0s · Ctrl-O"), "{screen}");
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!(
+        "a_command_timeout_is_set_in_ctrl_o_and_shown_when_it_fires_80x24",
+        screen
+    );
 }
 
 /// Ctrl-R in the command pane: the title says a search is on and how to

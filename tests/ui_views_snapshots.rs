@@ -3,6 +3,8 @@
 //! screen with the scroll note on the border, and the help lists keys
 //! that mean different things in different places.
 
+use crate::support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -82,7 +84,7 @@ fn zoomed_pane_fills_the_terminal_80x24() {
         screen.contains("│283") && screen.contains("│301"),
         "{screen}"
     );
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("zoomed_pane_fills_the_terminal_80x24", screen);
     key(&mut s, KeyCode::Esc);
     let screen = draw(&s, 80, 24);
     assert!(screen.contains("Hosts 3/3"), "{screen}");
@@ -116,7 +118,10 @@ fn search_match_is_on_screen_with_the_note_on_the_border_80x24() {
         note_row.contains('└'),
         "the note is on a border: {note_row}"
     );
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!(
+        "search_match_is_on_screen_with_the_note_on_the_border_80x24",
+        screen
+    );
 }
 
 /// The end of the help: keys bound to different actions in different
@@ -128,5 +133,5 @@ fn help_lists_keys_that_differ_by_place_100x50() {
     key(&mut s, KeyCode::End);
     let screen = draw(&s, 100, 50);
     assert!(screen.contains("Keys that differ by place"), "{screen}");
-    insta::assert_snapshot!(screen);
+    support::assert_snapshot!("help_lists_keys_that_differ_by_place_100x50", screen);
 }

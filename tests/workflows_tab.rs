@@ -1,6 +1,8 @@
 //! Facts columns, host info, the command palette and the recipe progress
 //! view: pure updates (no IO) and TestBackend snapshots.
 
+use crate::support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -127,7 +129,10 @@ fn host_list_shows_fact_columns_coloured_by_thresholds_and_sorted() {
         Some("hosts sorted by disk% (largest first)")
     );
     let t = terminal(&s, 100, 16);
-    insta::assert_snapshot!(format!("{}", t.backend()));
+    support::assert_snapshot!(
+        "host_list_shows_fact_columns_coloured_by_thresholds_and_sorted",
+        format!("{}", t.backend())
+    );
     // Sorted largest first, the failed host last; red at 90+, yellow 80+.
     let text = format!("{}", t.backend());
     let order: Vec<usize> = ["node02", "node03", "node01", "node04"]
@@ -216,7 +221,7 @@ fn host_info_lists_every_fact_and_failure() {
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Char('i'));
     assert_eq!(s.overlay, Overlay::HostInfo { host: 3, scroll: 0 });
-    insta::assert_snapshot!(draw(&s, 100, 16));
+    support::assert_snapshot!("host_info_lists_every_fact_and_failure", draw(&s, 100, 16));
     let e = key(&mut s, KeyCode::Char('r'));
     assert!(matches!(&e[..], [Effect::WatchFacts { hosts }] if hosts == &vec![3]));
     key(&mut s, KeyCode::Esc);
@@ -252,9 +257,9 @@ fn palette_filters_and_runs_saved_commands() {
     key(&mut s, KeyCode::Char('a'));
     ctrl(&mut s, 'p');
     assert_eq!(s.overlay, Overlay::Palette);
-    insta::assert_snapshot!("palette_open_90x20", draw(&s, 90, 20));
+    support::assert_snapshot!("palette_open_90x20", draw(&s, 90, 20));
     typed(&mut s, "disk");
-    insta::assert_snapshot!("palette_filtered_90x20", draw(&s, 90, 20));
+    support::assert_snapshot!("palette_filtered_90x20", draw(&s, 90, 20));
     let e = key(&mut s, KeyCode::Enter);
     assert!(
         matches!(&e[..], [Effect::Exec { hosts, command, .. }, Effect::SaveHistory(_)] if command == "du -xsh /var/* | sort -h" && hosts.len() == 3),
@@ -329,7 +334,10 @@ fn a_recipe_runs_from_the_palette_and_shows_each_hosts_steps() {
     );
     s.focus = Focus::Output;
     key(&mut s, KeyCode::Down);
-    insta::assert_snapshot!(draw(&s, 100, 20));
+    support::assert_snapshot!(
+        "a_recipe_runs_from_the_palette_and_shows_each_hosts_steps",
+        draw(&s, 100, 20)
+    );
     let run = s.recipe.as_ref().unwrap();
     assert_eq!((run.running(), run.failed()), (2, 1));
     // Narrower: the recipe's name gives way, its progress and keys stay.

@@ -6,7 +6,12 @@ pub mod fleet;
 pub mod hostile;
 pub mod hostile_cli;
 pub mod pty;
+mod snapshots;
 pub mod tmux;
+
+// Unused by the test binaries that take no snapshots (fleet, hostile).
+#[allow(unused_imports)]
+pub(crate) use snapshots::assert_snapshot;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -152,6 +157,11 @@ pub fn password_user() -> Option<(String, String)> {
         eprintln!("skipping password auth test: needs root to create a test account");
         return None;
     }
+    // Tests of several files share this account and now one process: one at
+    // a time checks for it and creates it, or a second `useradd` would fail
+    // on the account the first has just made.
+    static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = CREATING.lock().unwrap_or_else(|e| e.into_inner());
     let exists = Command::new("id")
         .arg(USER)
         .output()

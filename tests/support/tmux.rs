@@ -86,7 +86,12 @@ impl Drop for Tmux {
 /// sshdeck's state (history, last run) goes to a scratch directory unless
 /// `cmd` sets XDG_STATE_HOME itself: tests never touch the user's own.
 pub fn wrapped(cmd: &str) -> String {
-    let state = std::env::temp_dir().join(format!("sshdeck-e2e-state-{}", std::process::id()));
+    // One directory per call, not per process: every test file's TUI runs
+    // share this process, and one run's history must not show in another's.
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let state =
+        std::env::temp_dir().join(format!("sshdeck-e2e-state-{}-{run}", std::process::id()));
     format!(
         "sh -c 'export XDG_STATE_HOME={}; {cmd}; echo EXIT:$?; sleep 60'",
         state.display()
