@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use super::run::Outcome;
+use super::outcome::Outcome;
 use super::shared_output::{Finished, SharedOutputs};
 use crate::inventory::nodeset;
 use crate::text::sanitize::sanitize_line;

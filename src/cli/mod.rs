@@ -11,6 +11,7 @@ mod hosts;
 mod hosts_file;
 mod json_out;
 mod manpage;
+pub(crate) mod outcome;
 mod outdir;
 mod progress;
 mod prompt;

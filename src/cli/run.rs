@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::CliError;
 use super::args::{GlobalArgs, RunArgs};
 use super::gather::Gatherer;
+use super::outcome::Outcome;
 use super::outdir::OutDir;
 use super::progress::Progress;
 use super::rerun::{self, FromLast};
@@ -15,37 +16,10 @@ use super::setup::{self, seconds};
 use super::stream::{Format, StreamPrinter};
 use crate::engine::run_record::{self, RecordedHost, RecordedTarget, RunRecord};
 use crate::engine::stdin_feed::StdinFeed;
-use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostError, HostId};
+use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostId};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-
-/// How one host's run ended.
-#[derive(Debug)]
-pub(crate) enum Outcome {
-    Exit {
-        status: ExitStatus,
-        elapsed: Duration,
-    },
-    Failed {
-        error: HostError,
-        elapsed: Duration,
-    },
-}
-
-impl Outcome {
-    pub fn ok(&self) -> bool {
-        matches!(self, Outcome::Exit { status, .. } if status.success())
-    }
-
-    /// "exit 3", "killed by SIGTERM", or "refused: connection refused by …".
-    pub fn describe(&self) -> String {
-        match self {
-            Outcome::Exit { status, .. } => clean(&status.to_string()),
-            Outcome::Failed { error, .. } => clean(&format!("{}: {error}", error.kind())),
-        }
-    }
-}
 
 /// Upper bound of events handled before output is flushed and progress
 /// redrawn, so a flood cannot starve the progress line or Ctrl-C.

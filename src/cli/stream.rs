@@ -4,7 +4,7 @@ use std::io::{BufWriter, Stderr, Stdout, Write};
 
 use super::json_out::{RunLine, to_line};
 
-use super::run::Outcome;
+use super::outcome::Outcome;
 use crate::engine::ExitStatus;
 use crate::text::lines::LineSplitter;
 use crate::text::sanitize::sanitize_line;
