@@ -6,7 +6,6 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::config::Config;
 use crate::engine::recipe::{Recipe, Step, check_template};
 
 #[derive(Debug, Deserialize)]
@@ -65,19 +64,17 @@ const WAIT_EVERY: f64 = 2.0;
 /// A wait step's default limit.
 const WAIT_TIMEOUT: f64 = 300.0;
 
-impl Config {
-    /// The recipes, converted (they were checked when parsed).
-    pub fn recipes(&self) -> Vec<Recipe> {
-        self.recipes.iter().filter_map(|r| recipe(r).ok()).collect()
-    }
+/// The recipes, converted (they were checked when parsed).
+pub fn recipes(entries: &[RecipeEntry]) -> Vec<Recipe> {
+    entries.iter().filter_map(|r| recipe(r).ok()).collect()
+}
 
-    /// Saved commands: (name, command line).
-    pub fn saved_commands(&self) -> Vec<(String, String)> {
-        self.commands
-            .iter()
-            .map(|c| (c.name.get_ref().clone(), c.command.get_ref().clone()))
-            .collect()
-    }
+/// Saved commands: (name, command line).
+pub fn saved_commands(entries: &[CommandEntry]) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .map(|c| (c.name.get_ref().clone(), c.command.get_ref().clone()))
+        .collect()
 }
 
 fn recipe(r: &RecipeEntry) -> Result<Recipe, (usize, String)> {
@@ -208,9 +205,12 @@ fn command(
 }
 
 /// Check `[[recipes]]` and `[[commands]]`: (offset, why).
-pub(super) fn validate(cfg: &Config) -> Result<(), (usize, String)> {
+pub(super) fn validate(
+    recipes: &[RecipeEntry],
+    commands: &[CommandEntry],
+) -> Result<(), (usize, String)> {
     let mut names = std::collections::HashSet::new();
-    for r in &cfg.recipes {
+    for r in recipes {
         recipe(r)?;
         if !names.insert(r.name.get_ref().clone()) {
             return Err((
@@ -220,7 +220,7 @@ pub(super) fn validate(cfg: &Config) -> Result<(), (usize, String)> {
         }
     }
     names.clear();
-    for c in &cfg.commands {
+    for c in commands {
         if c.name.get_ref().trim().is_empty() {
             return Err((c.name.span().start, "command name is empty".into()));
         }
