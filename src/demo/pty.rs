@@ -27,6 +27,20 @@ fn winsize(cols: u16, rows: u16) -> libc::winsize {
     }
 }
 
+/// A new PTY of this size: (master, slave).
+fn open_pty(cols: u16, rows: u16) -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let (mut m, mut s) = (0, 0);
+    let ws = winsize(cols, rows);
+    // SAFETY: openpty writes two descriptors into m and s; the other
+    // pointers may be null, and ws lives across the call.
+    let r = unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), &ws) };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors are fresh from openpty and owned here.
+    Ok(unsafe { (OwnedFd::from_raw_fd(m), OwnedFd::from_raw_fd(s)) })
+}
+
 impl PtyShell {
     /// Start `command` (an interactive shell when None) on a new PTY in
     /// `dir`, and stream its output to `channel` until it exits.
@@ -38,17 +52,7 @@ impl PtyShell {
         handle: Handle,
         channel: ChannelId,
     ) -> std::io::Result<PtyShell> {
-        let (mut m, mut s) = (0, 0);
-        let ws = winsize(*cols, *rows);
-        // SAFETY: openpty writes two descriptors into m and s; the other
-        // pointers may be null, and ws lives across the call.
-        let r =
-            unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), &ws) };
-        if r != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: both descriptors are fresh from openpty and owned here.
-        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(m), OwnedFd::from_raw_fd(s)) };
+        let (master, slave) = open_pty(*cols, *rows)?;
         let shell = if Path::new("/bin/bash").exists() {
             "/bin/bash"
         } else {

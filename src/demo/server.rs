@@ -92,6 +92,23 @@ struct Session_ {
 }
 
 impl Session_ {
+    /// `sh -c COMMAND` in the host's scratch directory, in its own
+    /// process group (so a signal reaches the whole command).
+    fn spawn_command(&self, command: &str) -> std::io::Result<tokio::process::Child> {
+        tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .current_dir(&self.scratch)
+            .env("HOME", &self.scratch)
+            .env("SSHDECK_DEMO_HOST", &self.name)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .process_group(0)
+            .spawn()
+    }
+
     /// Run `command` (a shell when None) on the channel's PTY.
     fn start_pty(
         &mut self,
@@ -286,21 +303,10 @@ impl server::Handler for Session_ {
         if self.ptys.contains_key(&channel) {
             return self.start_pty(channel, Some(&command), session);
         }
-        let child = tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(&command)
-            .current_dir(&self.scratch)
-            .env("HOME", &self.scratch)
-            .env("SSHDECK_DEMO_HOST", &self.name)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .process_group(0)
-            .spawn();
+        let child = self.spawn_command(&command);
         // The channel runs a command, not SFTP: we do not need it kept.
         self.channels.remove(&channel);
-        let Ok(mut child) = child else {
+        let Ok(child) = child else {
             session.channel_failure(channel)?;
             return Ok(());
         };
@@ -309,79 +315,9 @@ impl server::Handler for Session_ {
             self.groups.insert(channel, pid);
         }
         let handle = session.handle();
-        let (tx, mut rx) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
+        let (tx, rx) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
         self.stdin.insert(channel, tx);
-        let mut stdin = child.stdin.take();
-        let mut stdout = child.stdout.take();
-        let mut stderr = child.stderr.take();
-        tokio::spawn(async move {
-            // Client data → stdin; None (EOF) closes it.
-            let feed = async {
-                while let Some(msg) = rx.recv().await {
-                    match (msg, stdin.as_mut()) {
-                        (Some(bytes), Some(w)) => {
-                            let _ = w.write_all(&bytes).await;
-                        }
-                        _ => {
-                            stdin = None;
-                        }
-                    }
-                }
-            };
-            let h1 = handle.clone();
-            let out = async {
-                let mut buf = vec![0u8; 32 * 1024];
-                while let Some(r) = stdout.as_mut() {
-                    match r.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if h1.data(channel, buf[..n].to_vec()).await.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
-            };
-            let h2 = handle.clone();
-            let err = async {
-                let mut buf = vec![0u8; 32 * 1024];
-                while let Some(r) = stderr.as_mut() {
-                    match r.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if h2
-                                .extended_data(channel, 1, buf[..n].to_vec())
-                                .await
-                                .is_err()
-                            {
-                                break;
-                            }
-                        }
-                    }
-                }
-            };
-            tokio::select! {
-                _ = async { tokio::join!(out, err) } => {}
-                _ = feed => {}
-            }
-            let status = child.wait().await.ok();
-            // As sshd does: a command killed by a signal says which.
-            use std::os::unix::process::ExitStatusExt;
-            match status.and_then(|s| s.signal()) {
-                Some(sig) => {
-                    let name = signal_name(sig);
-                    let _ = handle
-                        .exit_signal_request(channel, name, false, String::new(), String::new())
-                        .await;
-                }
-                None => {
-                    let code = status.and_then(|s| s.code()).unwrap_or(255);
-                    let _ = handle.exit_status_request(channel, code as u32).await;
-                }
-            }
-            let _ = handle.eof(channel).await;
-            let _ = handle.close(channel).await;
-        });
+        tokio::spawn(relay_command(child, rx, handle, channel));
         Ok(())
     }
 
@@ -449,6 +385,96 @@ impl server::Handler for Session_ {
         self.shells.remove(&channel);
         self.groups.remove(&channel);
         Ok(())
+    }
+}
+
+/// A command's life on its channel: client data to its stdin, its
+/// stdout and stderr to the client, then its exit status, EOF and close.
+async fn relay_command(
+    mut child: tokio::process::Child,
+    rx: mpsc::UnboundedReceiver<Option<Vec<u8>>>,
+    handle: server::Handle,
+    channel: ChannelId,
+) {
+    // Held here, not by the futures that use them, so the pipes stay open
+    // until the command has been waited for.
+    let mut stdin = child.stdin.take();
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let out = pump(&mut stdout, &handle, channel, None);
+    let err = pump(&mut stderr, &handle, channel, Some(1));
+    tokio::select! {
+        _ = async { tokio::join!(out, err) } => {}
+        _ = feed_stdin(rx, &mut stdin) => {}
+    }
+    let status = child.wait().await.ok();
+    report_exit(&handle, channel, status).await;
+    let _ = handle.eof(channel).await;
+    let _ = handle.close(channel).await;
+}
+
+/// Client data → stdin; None (EOF) closes it.
+async fn feed_stdin(
+    mut rx: mpsc::UnboundedReceiver<Option<Vec<u8>>>,
+    stdin: &mut Option<tokio::process::ChildStdin>,
+) {
+    while let Some(msg) = rx.recv().await {
+        match (msg, stdin.as_mut()) {
+            (Some(bytes), Some(w)) => {
+                let _ = w.write_all(&bytes).await;
+            }
+            _ => {
+                *stdin = None;
+            }
+        }
+    }
+}
+
+/// Copy one output of the command to the channel: as data, or as
+/// extended data of type `ext` (1 = stderr), until EOF or the client is
+/// gone.
+async fn pump(
+    reader: &mut Option<impl tokio::io::AsyncRead + Unpin>,
+    handle: &server::Handle,
+    channel: ChannelId,
+    ext: Option<u32>,
+) {
+    let mut buf = vec![0u8; 32 * 1024];
+    while let Some(r) = reader.as_mut() {
+        match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let bytes = buf[..n].to_vec();
+                let sent = match ext {
+                    None => handle.data(channel, bytes).await,
+                    Some(code) => handle.extended_data(channel, code, bytes).await,
+                };
+                if sent.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// As sshd does: a command killed by a signal says which, else its code.
+async fn report_exit(
+    handle: &server::Handle,
+    channel: ChannelId,
+    status: Option<std::process::ExitStatus>,
+) {
+    use std::os::unix::process::ExitStatusExt;
+    match status.and_then(|s| s.signal()) {
+        Some(sig) => {
+            let name = signal_name(sig);
+            let _ = handle
+                .exit_signal_request(channel, name, false, String::new(), String::new())
+                .await;
+        }
+        None => {
+            let code = status.and_then(|s| s.code()).unwrap_or(255);
+            let _ = handle.exit_status_request(channel, code as u32).await;
+        }
     }
 }
 

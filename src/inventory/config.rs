@@ -7,6 +7,8 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
+use super::facts_config::FactsSection;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -152,8 +154,10 @@ impl Config {
         Config::parse(path, &text)
     }
 
+    /// Read config.toml's text: check every section, note where each host
+    /// is written, and expand `~` and relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let invalid = |offset: usize, msg: String| {
+        let invalid = |(offset, msg): (usize, String)| {
             let (line, col) = line_col(text, offset);
             ConfigError::Invalid {
                 path: path.into(),
@@ -164,123 +168,51 @@ impl Config {
         };
         let mut cfg: Config = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
-            invalid(offset, e.message().to_string())
+            invalid((offset, e.message().to_string()))
         })?;
-        if let Err(e) = cfg.keymap() {
-            return Err(invalid(e.at, e.msg));
+        cfg.check(text).map_err(invalid)?;
+        cfg.host_origins = host_origins(&cfg.hosts, path, text);
+        cfg.expand_paths(path);
+        Ok(cfg)
+    }
+
+    /// Every check a parsed config must pass, in the order their errors
+    /// are reported: (byte offset, why).
+    fn check(&self, text: &str) -> Result<(), (usize, String)> {
+        if let Err(e) = self.keymap() {
+            return Err((e.at, e.msg));
         }
-        let mut seen = std::collections::HashMap::new();
-        for h in &cfg.hosts {
-            let name = h.name.get_ref();
-            if name.trim().is_empty() {
-                return Err(invalid(h.name.span().start, "host name is empty".into()));
-            }
-            if let Some(first) = seen.insert(name.clone(), h.name.span().start) {
-                let (l, _) = line_col(text, first);
-                return Err(invalid(
-                    h.name.span().start,
-                    format!("host {name:?} is defined twice (first at line {l})"),
-                ));
-            }
-        }
-        let d = &cfg.defaults;
-        for t in [&d.connect_timeout, &d.command_timeout]
-            .into_iter()
-            .flatten()
-        {
-            if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) {
-                return Err(invalid(
-                    t.span().start,
-                    "timeout must be a positive number of seconds".into(),
-                ));
-            }
-        }
-        if let Some(c) = &d.concurrency
-            && *c.get_ref() == 0
-        {
-            return Err(invalid(
-                c.span().start,
-                "concurrency must be at least 1".into(),
-            ));
-        }
-        if let Some(p) = &d.host_key_policy
-            && crate::engine::HostKeyPolicy::parse(p.get_ref()).is_none()
-        {
-            return Err(invalid(
-                p.span().start,
-                format!(
-                    "host_key_policy {:?} is not one of ask, accept-new, strict",
-                    p.get_ref()
-                ),
-            ));
-        }
-        if let Some(sb) = &d.scrollback
-            && *sb.get_ref() == 0
-        {
-            return Err(invalid(
-                sb.span().start,
-                "scrollback must be at least 1 line".into(),
-            ));
-        }
-        for (name, set) in &cfg.groups {
-            if let Err(e) = crate::inventory::nodeset::expand(set.get_ref(), &cfg.group_map()) {
-                return Err(invalid(
+        check_host_names(&self.hosts, text)?;
+        check_defaults(&self.defaults)?;
+        self.check_groups()?;
+        check_expect(&self.expect)?;
+        check_jumps(&self.hosts)?;
+        check_shell_safe(self)?;
+        self.facts_section().validate()?;
+        super::recipes_config::validate(&self.recipes, &self.commands)
+    }
+
+    /// Each `[groups]` expression must expand (known groups, valid ranges).
+    fn check_groups(&self) -> Result<(), (usize, String)> {
+        for (name, set) in &self.groups {
+            if let Err(e) = crate::inventory::nodeset::expand(set.get_ref(), &self.group_map()) {
+                return Err((
                     set.span().start + e.column,
                     format!("group {name:?}: {}", e.msg),
                 ));
             }
         }
-        for e in &cfg.expect {
-            if e.secret.get_ref().trim().is_empty() {
-                return Err(invalid(
-                    e.secret.span().start,
-                    "secret name is empty".into(),
-                ));
-            }
-            for p in std::iter::once(&e.pattern).chain(&e.failure) {
-                if p.get_ref().is_empty() {
-                    return Err(invalid(p.span().start, "pattern is empty".into()));
-                }
-                if let Err(err) = regex::Regex::new(p.get_ref()) {
-                    let msg = err.to_string();
-                    // The regex crate's message spans several lines with a
-                    // caret diagram; its last line says what is wrong.
-                    let why = msg.lines().last().unwrap_or("invalid").trim();
-                    return Err(invalid(
-                        p.span().start,
-                        format!("not a valid regular expression: {why}"),
-                    ));
-                }
-            }
-        }
-        for h in &cfg.hosts {
-            if let Some(j) = &h.jump
-                && j.trim().is_empty()
-            {
-                return Err(invalid(
-                    h.name.span().start,
-                    format!("host {:?}: jump is empty", h.name.get_ref()),
-                ));
-            }
-        }
-        check_shell_safe(&cfg).map_err(|(at, msg)| invalid(at, msg))?;
-        super::facts_config::validate(&cfg)
-            .and_then(|()| super::recipes_config::validate(&cfg))
-            .map_err(|(at, msg)| invalid(at, msg))?;
-        cfg.host_origins = cfg
-            .hosts
-            .iter()
-            .map(|h| {
-                let (line, _) = line_col(text, h.name.span().start);
-                format!("{}:{line}", path.display())
-            })
-            .collect();
+        Ok(())
+    }
+
+    /// `~` and, for inventories, relative paths made absolute.
+    fn expand_paths(&mut self, path: &Path) {
         let Config {
             defaults,
             hosts,
             inventory,
             ..
-        } = &mut cfg;
+        } = self;
         // Relative inventory paths are read from config.toml's directory,
         // as ansible.cfg's `inventory` is.
         let base = path.parent().unwrap_or(Path::new(""));
@@ -303,10 +235,56 @@ impl Config {
         {
             *p = expand_home(p);
         }
-        Ok(cfg)
     }
 
-    /// Groups as plain name → expression, for node-set expansion.
+    /// The keymap with this config's rebindings; an error carries the byte
+    /// offset of the entry at fault.
+    pub fn keymap(&self) -> super::keys_config::KeymapResult {
+        super::keys_config::keymap(&self.keys)
+    }
+
+    /// The recipes, converted (they were checked when parsed).
+    pub fn recipes(&self) -> Vec<crate::engine::recipe::Recipe> {
+        super::recipes_config::recipes(&self.recipes)
+    }
+
+    /// Saved commands: (name, command line).
+    pub fn saved_commands(&self) -> Vec<(String, String)> {
+        super::recipes_config::saved_commands(&self.commands)
+    }
+
+    /// The facts entries, columns and scheduling defaults, together.
+    pub fn facts_section(&self) -> FactsSection<'_> {
+        let d = &self.defaults;
+        FactsSection {
+            entries: &self.facts,
+            columns: &self.columns,
+            enabled: d.facts.as_deref(),
+            interval: d.facts_interval.as_ref(),
+            timeout: d.facts_timeout.as_ref(),
+        }
+    }
+
+    /// Every collector by name: the built-ins and the `[[facts]]` ones.
+    pub fn registry(&self) -> crate::engine::facts::Registry {
+        self.facts_section().registry()
+    }
+
+    /// The collectors to run, in order, with their schedules.
+    pub fn scheduled_facts(&self) -> Vec<crate::engine::facts::Scheduled> {
+        self.facts_section().scheduled_facts()
+    }
+
+    /// The named collectors (unknown names skipped) with their schedules.
+    pub fn scheduled_named(&self, names: &[String]) -> Vec<crate::engine::facts::Scheduled> {
+        self.facts_section().scheduled_named(names)
+    }
+
+    /// The host-list columns: the configured ones, else the defaults.
+    pub fn columns(&self) -> Vec<super::facts_config::Column> {
+        self.facts_section().columns()
+    }
+
     /// The `[[expect]]` rules, compiled (they were checked when parsed).
     pub fn expect_rules(&self) -> Vec<crate::engine::ExpectRule> {
         self.expect
@@ -324,12 +302,121 @@ impl Config {
             .collect()
     }
 
+    /// Groups as plain name → expression, for node-set expansion.
     pub fn group_map(&self) -> BTreeMap<String, String> {
         self.groups
             .iter()
             .map(|(k, v)| (k.clone(), v.get_ref().clone()))
             .collect()
     }
+}
+
+/// Host names must be non-empty and unique; a duplicate names the line
+/// of the first.
+fn check_host_names(hosts: &[HostEntry], text: &str) -> Result<(), (usize, String)> {
+    let mut seen = std::collections::HashMap::new();
+    for h in hosts {
+        let name = h.name.get_ref();
+        if name.trim().is_empty() {
+            return Err((h.name.span().start, "host name is empty".into()));
+        }
+        if let Some(first) = seen.insert(name.clone(), h.name.span().start) {
+            let (l, _) = line_col(text, first);
+            return Err((
+                h.name.span().start,
+                format!("host {name:?} is defined twice (first at line {l})"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `[defaults]` numbers in range and a known host-key policy.
+fn check_defaults(d: &Defaults) -> Result<(), (usize, String)> {
+    for t in [&d.connect_timeout, &d.command_timeout]
+        .into_iter()
+        .flatten()
+    {
+        if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) {
+            return Err((
+                t.span().start,
+                "timeout must be a positive number of seconds".into(),
+            ));
+        }
+    }
+    if let Some(c) = &d.concurrency
+        && *c.get_ref() == 0
+    {
+        return Err((c.span().start, "concurrency must be at least 1".into()));
+    }
+    if let Some(p) = &d.host_key_policy
+        && crate::engine::HostKeyPolicy::parse(p.get_ref()).is_none()
+    {
+        return Err((
+            p.span().start,
+            format!(
+                "host_key_policy {:?} is not one of ask, accept-new, strict",
+                p.get_ref()
+            ),
+        ));
+    }
+    if let Some(sb) = &d.scrollback
+        && *sb.get_ref() == 0
+    {
+        return Err((sb.span().start, "scrollback must be at least 1 line".into()));
+    }
+    Ok(())
+}
+
+/// `[[expect]]` rules: a secret name, and patterns that compile.
+fn check_expect(rules: &[ExpectEntry]) -> Result<(), (usize, String)> {
+    for e in rules {
+        if e.secret.get_ref().trim().is_empty() {
+            return Err((e.secret.span().start, "secret name is empty".into()));
+        }
+        for p in std::iter::once(&e.pattern).chain(&e.failure) {
+            if p.get_ref().is_empty() {
+                return Err((p.span().start, "pattern is empty".into()));
+            }
+            if let Err(err) = regex::Regex::new(p.get_ref()) {
+                let msg = err.to_string();
+                // The regex crate's message spans several lines with a
+                // caret diagram; its last line says what is wrong.
+                let why = msg.lines().last().unwrap_or("invalid").trim();
+                return Err((
+                    p.span().start,
+                    format!("not a valid regular expression: {why}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A host's `jump`, when given, is not blank.
+fn check_jumps(hosts: &[HostEntry]) -> Result<(), (usize, String)> {
+    for h in hosts {
+        if let Some(j) = &h.jump
+            && j.trim().is_empty()
+        {
+            return Err((
+                h.name.span().start,
+                format!("host {:?}: jump is empty", h.name.get_ref()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// "FILE:LINE" of each `[[hosts]]` entry's name, in order.
+fn host_origins(hosts: &[HostEntry], path: &Path, text: &str) -> Vec<String> {
+    hosts
+        .iter()
+        .map(|h| {
+            let (line, _) = line_col(text, h.name.span().start);
+            format!("{}:{line}", path.display())
+        })
+        .collect()
 }
 
 /// Every host and user name config.toml gives (hosts, their addresses,
@@ -396,147 +483,5 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn err(text: &str) -> String {
-        Config::parse(Path::new("/etc/x.toml"), text)
-            .expect_err("should fail")
-            .to_string()
-    }
-
-    #[test]
-    fn parses_hosts_and_defaults() {
-        let c = Config::parse(
-            Path::new("c.toml"),
-            "[defaults]\nuser = \"ops\"\nconnect_timeout = 2.5\n\n[[hosts]]\nname = \"web1\"\naddress = \"10.0.0.1\"\nport = 2222\n",
-        )
-        .unwrap();
-        assert_eq!(c.defaults.user.as_deref(), Some("ops"));
-        let web1 = c.hosts.iter().find(|h| h.name.get_ref() == "web1");
-        assert_eq!(web1.and_then(|h| h.port), Some(2222));
-    }
-
-    #[test]
-    fn tilde_paths_expand_to_home() {
-        let c = Config::parse(
-            Path::new("c"),
-            "[defaults]\nidentity_files = [\"~/.ssh/k\", \"/abs\"]\n",
-        )
-        .unwrap();
-        let home = crate::engine::target::home_dir().unwrap();
-        assert_eq!(
-            c.defaults.identity_files,
-            vec![home.join(".ssh/k"), PathBuf::from("/abs")]
-        );
-    }
-
-    #[test]
-    fn example_config_is_valid() {
-        let text = include_str!("../../config.example.toml");
-        let c = Config::parse(Path::new("config.example.toml"), text).unwrap();
-        assert_eq!(c.hosts.len(), 4);
-        assert_eq!(c.group_map()["all"], "@web,db1");
-    }
-
-    #[test]
-    fn syntax_error_names_file_line_col() {
-        assert!(
-            err("[defaults]\nuser = \n").starts_with("/etc/x.toml:2:"),
-            "{}",
-            err("[defaults]\nuser = \n")
-        );
-    }
-
-    #[test]
-    fn expect_rules_compile_and_bad_patterns_name_their_line() {
-        let c = Config::parse(
-            Path::new("c"),
-            "[[expect]]\npattern = '\\[sudo\\] password for .*:'\nsecret = \"sudo\"\nfailure = \"Sorry\"\n",
-        )
-        .unwrap();
-        let rules = c.expect_rules();
-        assert_eq!(rules.len(), 1);
-        assert!(rules[0].pattern.is_match("[sudo] password for bob:"));
-        let e = err("\n[[expect]]\nsecret = \"x\"\npattern = \"(unclosed\"\n");
-        assert!(
-            e.starts_with("/etc/x.toml:4:11: not a valid regular expression"),
-            "{e}"
-        );
-        assert!(!e.contains('\n'), "{e}");
-        let e = err("[[expect]]\nsecret = \" \"\npattern = \"x\"\n");
-        assert!(
-            e.starts_with("/etc/x.toml:2:10: secret name is empty"),
-            "{e}"
-        );
-        let e = err("[[expect]]\nsecret = \"s\"\n");
-        assert!(e.contains("missing field `pattern`"), "{e}");
-    }
-
-    #[test]
-    fn unknown_key_names_its_position() {
-        let e = err("[[hosts]]\nname = \"a\"\nadress = \"x\"\n");
-        assert!(e.starts_with("/etc/x.toml:3:1:"), "{e}");
-        assert!(e.contains("adress"), "{e}");
-    }
-
-    #[test]
-    fn wrong_type_names_its_position() {
-        let e = err("[[hosts]]\nname = \"a\"\nport = \"ssh\"\n");
-        assert!(e.starts_with("/etc/x.toml:3:8:"), "{e}");
-    }
-
-    #[test]
-    fn duplicate_host_points_at_second_definition() {
-        let e = err("[[hosts]]\nname = \"a\"\n[[hosts]]\nname = \"a\"\n");
-        assert!(e.starts_with("/etc/x.toml:4:8:"), "{e}");
-        assert!(e.contains("first at line 2"), "{e}");
-    }
-
-    #[test]
-    fn bad_policy_names_its_value() {
-        let e = err("[defaults]\nhost_key_policy = \"yolo\"\n");
-        assert!(
-            e.starts_with("/etc/x.toml:2:19:") && e.contains("yolo"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn bad_group_expression_points_into_the_string() {
-        let e = err("[groups]\nweb = \"web[1-\"\n");
-        assert!(e.starts_with("/etc/x.toml:2:"), "{e}");
-        assert!(e.contains("group \"web\""), "{e}");
-    }
-
-    #[test]
-    fn unknown_group_reference_is_an_error() {
-        let e = err("[groups]\nall = \"@nope\"\n");
-        assert!(e.contains("unknown group @nope"), "{e}");
-    }
-
-    #[test]
-    fn zero_scrollback_and_empty_jump_are_refused() {
-        assert!(err("[defaults]\nscrollback = 0\n").starts_with("/etc/x.toml:2:14:"));
-        let e = err("[[hosts]]\nname = \"a\"\njump = \" \"\n");
-        assert!(e.contains("jump is empty"), "{e}");
-    }
-
-    #[test]
-    fn groups_tags_and_jumps_parse() {
-        let c = Config::parse(
-            Path::new("c"),
-            "[groups]\nweb = \"web[1-2]\"\n[[hosts]]\nname = \"web1\"\ntags = [\"prod\"]\njump = \"bastion\"\n",
-        )
-        .unwrap();
-        assert_eq!(c.group_map()["web"], "web[1-2]");
-        assert_eq!(c.hosts[0].tags, ["prod"]);
-        assert_eq!(c.hosts[0].jump.as_deref(), Some("bastion"));
-    }
-
-    #[test]
-    fn bad_numbers_are_refused() {
-        assert!(err("[defaults]\nconcurrency = 0\n").starts_with("/etc/x.toml:2:15:"));
-        assert!(err("[defaults]\ncommand_timeout = -1\n").starts_with("/etc/x.toml:2:19:"));
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

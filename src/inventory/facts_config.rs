@@ -7,7 +7,6 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::config::Config;
 use crate::engine::facts::{Custom, ParseKind, Registry, Scheduled};
 
 /// `[[facts]] name command parse pattern interval timeout`
@@ -101,12 +100,27 @@ pub const DEFAULT_INTERVAL: f64 = 60.0;
 /// Default seconds a collector may run.
 pub const DEFAULT_TIMEOUT: f64 = 10.0;
 
-impl Config {
+/// What the facts code reads from config.toml: the `[[facts]]` and
+/// `[[columns]]` entries and the `[defaults]` keys that schedule them.
+/// Borrowed, so this file needs nothing from config.rs.
+#[derive(Debug, Clone, Copy)]
+pub struct FactsSection<'a> {
+    pub entries: &'a [FactsEntry],
+    pub columns: &'a [ColumnEntry],
+    /// `[defaults] facts`: the collectors to run, by name.
+    pub enabled: Option<&'a [Spanned<String>]>,
+    /// `[defaults] facts_interval`.
+    pub interval: Option<&'a Spanned<f64>>,
+    /// `[defaults] facts_timeout`.
+    pub timeout: Option<&'a Spanned<f64>>,
+}
+
+impl FactsSection<'_> {
     /// Every collector by name: the built-ins and the `[[facts]]` ones
     /// (all checked when the config was parsed).
     pub fn registry(&self) -> Registry {
         let mut r = Registry::builtin();
-        for e in &self.facts {
+        for e in self.entries {
             if let Ok(c) = custom(e) {
                 let _ = r.register(Arc::new(c));
             }
@@ -116,7 +130,7 @@ impl Config {
 
     /// The collectors to run, in order, with their schedules.
     pub fn scheduled_facts(&self) -> Vec<Scheduled> {
-        let names: Vec<String> = match &self.defaults.facts {
+        let names: Vec<String> = match self.enabled {
             Some(list) => list.iter().map(|n| n.get_ref().clone()).collect(),
             None => self.registry().names().map(str::to_string).collect(),
         };
@@ -126,12 +140,11 @@ impl Config {
     /// The named collectors (unknown names skipped) with their schedules.
     pub fn scheduled_named(&self, names: &[String]) -> Vec<Scheduled> {
         let reg = self.registry();
-        let d = &self.defaults;
-        let secs = |v: &Option<Spanned<f64>>, default: f64| {
-            Duration::from_secs_f64(v.as_ref().map_or(default, |s| *s.get_ref()))
+        let secs = |v: Option<&Spanned<f64>>, default: f64| {
+            Duration::from_secs_f64(v.map_or(default, |s| *s.get_ref()))
         };
-        let interval = secs(&d.facts_interval, DEFAULT_INTERVAL);
-        let timeout = secs(&d.facts_timeout, DEFAULT_TIMEOUT);
+        let interval = secs(self.interval, DEFAULT_INTERVAL);
+        let timeout = secs(self.timeout, DEFAULT_TIMEOUT);
         names
             .iter()
             .filter_map(|n| reg.get(n))
@@ -139,6 +152,7 @@ impl Config {
             .collect()
     }
 
+    /// The host-list columns: the configured ones, else the defaults.
     pub fn columns(&self) -> Vec<Column> {
         if self.columns.is_empty() {
             return Column::defaults();
@@ -154,6 +168,60 @@ impl Config {
             })
             .collect()
     }
+
+    /// Check `[[facts]]`, `[[columns]]` and the facts defaults: (offset, why).
+    pub(super) fn validate(&self) -> Result<(), (usize, String)> {
+        for t in [self.interval, self.timeout].into_iter().flatten() {
+            positive(t)?;
+        }
+        let mut reg = Registry::builtin();
+        for e in self.entries {
+            for t in [&e.interval, &e.timeout].into_iter().flatten() {
+                positive(t)?;
+            }
+            let c = custom(e)?;
+            reg.register(Arc::new(c))
+                .map_err(|m| (e.name.span().start, m))?;
+        }
+        let known = || reg.names().collect::<Vec<_>>().join(", ");
+        for n in self.enabled.into_iter().flatten() {
+            if reg.get(n.get_ref()).is_none() {
+                return Err((
+                    n.span().start,
+                    format!("no collector named {:?} (known: {})", n.get_ref(), known()),
+                ));
+            }
+        }
+        for c in self.columns {
+            check_column(c, &reg, &known)?;
+        }
+        Ok(())
+    }
+}
+
+/// A column's fact must be `collector.key` with a known collector.
+fn check_column(
+    c: &ColumnEntry,
+    reg: &Registry,
+    known: &dyn Fn() -> String,
+) -> Result<(), (usize, String)> {
+    let fact = c.fact.get_ref();
+    let Some((collector, _)) = fact.split_once('.').filter(|(_, k)| !k.is_empty()) else {
+        return Err((
+            c.fact.span().start,
+            format!("column fact {fact:?} must be collector.key, e.g. \"disk.max_used_pct\""),
+        ));
+    };
+    if reg.get(collector).is_none() {
+        return Err((
+            c.fact.span().start,
+            format!(
+                "column fact {fact:?}: no collector named {collector:?} (known: {})",
+                known()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn custom(e: &FactsEntry) -> Result<Custom, (usize, String)> {
@@ -187,51 +255,6 @@ fn custom(e: &FactsEntry) -> Result<Custom, (usize, String)> {
         };
         (span, format!("facts {:?}: {m}", e.name.get_ref()))
     })
-}
-
-/// Check `[[facts]]`, `[[columns]]` and the facts defaults: (offset, why).
-pub(super) fn validate(cfg: &Config) -> Result<(), (usize, String)> {
-    let d = &cfg.defaults;
-    for t in [&d.facts_interval, &d.facts_timeout].into_iter().flatten() {
-        positive(t)?;
-    }
-    let mut reg = Registry::builtin();
-    for e in &cfg.facts {
-        for t in [&e.interval, &e.timeout].into_iter().flatten() {
-            positive(t)?;
-        }
-        let c = custom(e)?;
-        reg.register(Arc::new(c))
-            .map_err(|m| (e.name.span().start, m))?;
-    }
-    let known = || reg.names().collect::<Vec<_>>().join(", ");
-    for n in d.facts.iter().flatten() {
-        if reg.get(n.get_ref()).is_none() {
-            return Err((
-                n.span().start,
-                format!("no collector named {:?} (known: {})", n.get_ref(), known()),
-            ));
-        }
-    }
-    for c in &cfg.columns {
-        let fact = c.fact.get_ref();
-        let Some((collector, _)) = fact.split_once('.').filter(|(_, k)| !k.is_empty()) else {
-            return Err((
-                c.fact.span().start,
-                format!("column fact {fact:?} must be collector.key, e.g. \"disk.max_used_pct\""),
-            ));
-        };
-        if reg.get(collector).is_none() {
-            return Err((
-                c.fact.span().start,
-                format!(
-                    "column fact {fact:?}: no collector named {collector:?} (known: {})",
-                    known()
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn positive(t: &Spanned<f64>) -> Result<(), (usize, String)> {

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::config::Config;
 use crate::keymap::{Keymap, Override, OverrideError};
 
 /// One key or a list of them; an empty list unbinds the action.
@@ -21,25 +20,28 @@ pub enum KeyList {
 /// Context name → action name → keys.
 pub type KeysSection = BTreeMap<String, BTreeMap<Spanned<String>, Spanned<KeyList>>>;
 
-impl Config {
-    /// The keymap with this config's rebindings; an error carries the byte
-    /// offset of the entry at fault.
-    pub fn keymap(&self) -> Result<Keymap, OverrideError> {
-        let mut overrides = Vec::new();
-        for (ctx, actions) in &self.keys {
-            for (action, keys) in actions {
-                let keys = match keys.get_ref() {
-                    KeyList::One(k) => vec![k.clone()],
-                    KeyList::Many(v) => v.clone(),
-                };
-                overrides.push(Override {
-                    ctx: ctx.clone(),
-                    action: action.get_ref().clone(),
-                    keys,
-                    at: action.span().start,
-                });
-            }
+/// What reading `[keys]` gives: the keymap, or the entry at fault (its
+/// byte offset). Named here so config.rs need not know where the keymap
+/// lives.
+pub type KeymapResult = Result<Keymap, OverrideError>;
+
+/// The keymap with these rebindings; an error carries the byte offset of
+/// the entry at fault.
+pub fn keymap(keys: &KeysSection) -> KeymapResult {
+    let mut overrides = Vec::new();
+    for (ctx, actions) in keys {
+        for (action, keys) in actions {
+            let keys = match keys.get_ref() {
+                KeyList::One(k) => vec![k.clone()],
+                KeyList::Many(v) => v.clone(),
+            };
+            overrides.push(Override {
+                ctx: ctx.clone(),
+                action: action.get_ref().clone(),
+                keys,
+                at: action.span().start,
+            });
         }
-        Keymap::with_overrides(&overrides)
     }
+    Keymap::with_overrides(&overrides)
 }

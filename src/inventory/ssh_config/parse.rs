@@ -111,6 +111,97 @@ pub struct Reader {
     pub host_locs: Vec<Loc>,
 }
 
+/// A keyword that takes one value, with that value checked.
+fn one_value_setting(kw: &str, a: String, loc: &Loc) -> Result<Setting, ConfigError> {
+    let flag = |what| yes_no(&a, what, loc);
+    let time = |a: &str| seconds(a).ok_or_else(|| err(loc, format!("invalid time value {a:?}")));
+    Ok(match kw {
+        "hostname" => Setting::HostName(a),
+        "user" => Setting::User(a),
+        "port" => Setting::Port(port(&a).ok_or_else(|| err(loc, format!("Bad port {a:?}")))?),
+        "identityfile" | "identityfile2" => Setting::IdentityFile(a),
+        "certificatefile" => Setting::CertificateFile(a),
+        "identitiesonly" => Setting::IdentitiesOnly(flag("IdentitiesOnly")?),
+        "batchmode" => Setting::BatchMode(flag("BatchMode")?),
+        "hashknownhosts" => Setting::HashKnownHosts(flag("HashKnownHosts")?),
+        "compression" => Setting::Compression(compression(&a, loc)?),
+        "stricthostkeychecking" => Setting::StrictHostKeyChecking(strict(&a, loc)?),
+        "hostkeyalias" => Setting::HostKeyAlias(a),
+        "identityagent" => Setting::IdentityAgent(a),
+        "preferredauthentications" => Setting::PreferredAuthentications(a),
+        "serveraliveinterval" | "protocolkeepalives" | "setuptimeout" => {
+            Setting::ServerAliveInterval(time(&a)?)
+        }
+        "connecttimeout" => Setting::ConnectTimeout(time(&a)?),
+        "serveralivecountmax" | "connectionattempts" => count(kw, &a, loc)?,
+        "canonicalizehostname" => Setting::CanonicalizeHostname(canon(&a, loc)?),
+        other => return Err(err(loc, format!("Bad configuration option: {other}"))),
+    })
+}
+
+/// `UserKnownHostsFile` / `GlobalKnownHostsFile`: files, or "none" alone.
+fn known_hosts_files(kw: &str, args: Vec<String>, loc: &Loc) -> Result<Setting, ConfigError> {
+    if args.len() > 1 && args.iter().any(|f| f.eq_ignore_ascii_case("none")) {
+        return Err(err(loc, format!("{kw}: \"none\" must stand alone")));
+    }
+    Ok(if kw == "userknownhostsfile" {
+        Setting::UserKnownHostsFile(args)
+    } else {
+        Setting::GlobalKnownHostsFile(args)
+    })
+}
+
+/// `Compression`: only yes or no.
+fn compression(a: &str, loc: &Loc) -> Result<bool, ConfigError> {
+    match a.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(err(
+            loc,
+            format!("Compression: expected yes or no, not {a:?}"),
+        )),
+    }
+}
+
+/// `StrictHostKeyChecking`, with OpenSSH's synonyms.
+fn strict(a: &str, loc: &Loc) -> Result<Strict, ConfigError> {
+    match a.to_ascii_lowercase().as_str() {
+        "yes" | "true" => Ok(Strict::Yes),
+        "no" | "false" | "off" => Ok(Strict::No),
+        "ask" => Ok(Strict::Ask),
+        "accept-new" => Ok(Strict::AcceptNew),
+        _ => Err(err(
+            loc,
+            format!("StrictHostKeyChecking: yes, no, ask or accept-new, not {a:?}"),
+        )),
+    }
+}
+
+/// `ServerAliveCountMax` or `ConnectionAttempts` (at least 1).
+fn count(kw: &str, a: &str, loc: &Loc) -> Result<Setting, ConfigError> {
+    let n: u32 = a
+        .parse()
+        .map_err(|_| err(loc, format!("{kw}: {a:?} is not a number")))?;
+    if kw == "connectionattempts" {
+        if n == 0 {
+            return Err(err(loc, "ConnectionAttempts must be at least 1"));
+        }
+        Ok(Setting::ConnectionAttempts(n))
+    } else {
+        Ok(Setting::ServerAliveCountMax(n))
+    }
+}
+
+/// `CanonicalizeHostname`: yes, no or always.
+fn canon(a: &str, loc: &Loc) -> Result<Canon, ConfigError> {
+    match a.to_ascii_lowercase().as_str() {
+        "yes" | "true" => Ok(Canon::Yes),
+        "no" | "false" => Ok(Canon::No),
+        "always" => Ok(Canon::Always),
+        _ => Err(err(loc, format!("CanonicalizeHostname: {a:?}"))),
+    }
+}
+
 fn err(loc: &Loc, msg: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         path: loc.file.to_path_buf(),
@@ -267,6 +358,8 @@ impl Reader {
         Ok(Parsed { items })
     }
 
+    /// One directive line as an item: `None` for keywords that are
+    /// ignored (by us, or by `IgnoreUnknown`).
     fn item(
         &mut self,
         line: &lex::Line<'_>,
@@ -276,72 +369,94 @@ impl Reader {
         let kw = line.keyword.as_str();
         match lex::known(kw) {
             Known::Ignored => return Ok(None),
-            Known::Unknown => {
-                let ignored = self
-                    .ignore_unknown
-                    .iter()
-                    .any(|p| super::pattern::list_matches(p, kw, true));
-                return if ignored {
-                    Ok(None)
-                } else {
-                    Err(err(loc, format!("Bad configuration option: {kw}")))
-                };
-            }
+            Known::Unknown => return self.unknown(kw, loc),
             Known::Used => {}
         }
-        // The directives that take a command keep the raw rest of the line
-        // (it must still split, as OpenSSH checks).
-        if matches!(kw, "proxycommand" | "proxyjump") {
-            lex::argv_split(line.rest).map_err(|e| err(loc, e))?;
-        }
-        match kw {
-            "proxycommand" => {
-                return Ok(Some(Item::Set(
-                    Setting::ProxyCommand(line.rest.to_string()),
-                    loc.clone(),
-                )));
-            }
-            "proxyjump" => {
-                // Cut at a comment; OpenSSH then uses the first word.
-                let v = line.rest.split('#').next().unwrap_or("").trim();
-                let v = v.split_whitespace().next().unwrap_or("");
-                if !v.eq_ignore_ascii_case("none") {
-                    check_jump(v).map_err(|e| err(loc, e))?;
-                }
-                return Ok(Some(Item::Set(
-                    Setting::ProxyJump(v.to_string()),
-                    loc.clone(),
-                )));
-            }
-            "match" => {
-                return self.criteria(line.rest, loc).map(|c| Some(Item::Match(c)));
-            }
-            _ => {}
+        if let Some(item) = self.raw_line_item(kw, line.rest, loc)? {
+            return Ok(Some(item));
         }
         let args = lex::argv_split(line.rest).map_err(|e| err(loc, e))?;
         if args.is_empty() {
             return Err(err(loc, format!("no argument after keyword {kw:?}")));
         }
         match kw {
-            "host" => {
-                if args.iter().any(String::is_empty) {
-                    return Err(err(loc, "Host: empty argument"));
-                }
-                for p in &args {
-                    if !p.contains(['*', '?', '!']) && !self.host_names.contains(p) {
-                        self.host_names.push(p.clone());
-                        self.host_locs.push(loc.clone());
-                    }
-                }
-                return Ok(Some(Item::Host(args)));
-            }
-            "include" => {
-                return self
-                    .include(&args, loc, depth)
-                    .map(|p| Some(Item::Include(p)));
-            }
-            _ => {}
+            "host" => self.host(args, loc).map(Some),
+            "include" => self
+                .include(&args, loc, depth)
+                .map(|p| Some(Item::Include(p))),
+            _ => self
+                .setting(kw, args, loc)
+                .map(|s| Some(Item::Set(s, loc.clone()))),
         }
+    }
+
+    /// A keyword OpenSSH does not know: an error unless `IgnoreUnknown`
+    /// names it.
+    fn unknown(&self, kw: &str, loc: &Loc) -> Result<Option<Item>, ConfigError> {
+        let ignored = self
+            .ignore_unknown
+            .iter()
+            .any(|p| super::pattern::list_matches(p, kw, true));
+        if ignored {
+            Ok(None)
+        } else {
+            Err(err(loc, format!("Bad configuration option: {kw}")))
+        }
+    }
+
+    /// The directives read from the raw rest of the line rather than its
+    /// words: ProxyCommand, ProxyJump and Match.
+    fn raw_line_item(
+        &mut self,
+        kw: &str,
+        rest: &str,
+        loc: &Loc,
+    ) -> Result<Option<Item>, ConfigError> {
+        // The directives that take a command keep the raw rest of the line
+        // (it must still split, as OpenSSH checks).
+        if matches!(kw, "proxycommand" | "proxyjump") {
+            lex::argv_split(rest).map_err(|e| err(loc, e))?;
+        }
+        match kw {
+            "proxycommand" => Ok(Some(Item::Set(
+                Setting::ProxyCommand(rest.to_string()),
+                loc.clone(),
+            ))),
+            "proxyjump" => {
+                // Cut at a comment; OpenSSH then uses the first word.
+                let v = rest.split('#').next().unwrap_or("").trim();
+                let v = v.split_whitespace().next().unwrap_or("");
+                if !v.eq_ignore_ascii_case("none") {
+                    check_jump(v).map_err(|e| err(loc, e))?;
+                }
+                Ok(Some(Item::Set(
+                    Setting::ProxyJump(v.to_string()),
+                    loc.clone(),
+                )))
+            }
+            "match" => self.criteria(rest, loc).map(|c| Some(Item::Match(c))),
+            _ => Ok(None),
+        }
+    }
+
+    /// `Host` patterns; the plain names among them are remembered, with
+    /// where they are written, as hosts this file defines.
+    fn host(&mut self, args: Vec<String>, loc: &Loc) -> Result<Item, ConfigError> {
+        if args.iter().any(String::is_empty) {
+            return Err(err(loc, "Host: empty argument"));
+        }
+        for p in &args {
+            if !p.contains(['*', '?', '!']) && !self.host_names.contains(p) {
+                self.host_names.push(p.clone());
+                self.host_locs.push(loc.clone());
+            }
+        }
+        Ok(Item::Host(args))
+    }
+
+    /// A setting from its words: the list-valued keywords take them all,
+    /// the others exactly one.
+    fn setting(&mut self, kw: &str, args: Vec<String>, loc: &Loc) -> Result<Setting, ConfigError> {
         let lists = matches!(
             kw,
             "userknownhostsfile" | "globalknownhostsfile" | "ignoreunknown"
@@ -352,91 +467,15 @@ impl Reader {
                 format!("keyword {kw} extra arguments at end of line"),
             ));
         }
-        let a = args[0].clone();
-        let flag = |what| yes_no(&a, what, loc);
-        let setting = match kw {
-            "hostname" => Setting::HostName(a),
-            "user" => Setting::User(a),
-            "port" => Setting::Port(port(&a).ok_or_else(|| err(loc, format!("Bad port {a:?}")))?),
-            "identityfile" | "identityfile2" => Setting::IdentityFile(a),
-            "certificatefile" => Setting::CertificateFile(a),
-            "identitiesonly" => Setting::IdentitiesOnly(flag("IdentitiesOnly")?),
-            "batchmode" => Setting::BatchMode(flag("BatchMode")?),
-            "hashknownhosts" => Setting::HashKnownHosts(flag("HashKnownHosts")?),
-            "compression" => Setting::Compression(match a.to_ascii_lowercase().as_str() {
-                "yes" => true,
-                "no" => false,
-                _ => {
-                    return Err(err(
-                        loc,
-                        format!("Compression: expected yes or no, not {a:?}"),
-                    ));
-                }
-            }),
-            "userknownhostsfile" | "globalknownhostsfile" => {
-                if args.len() > 1 && args.iter().any(|f| f.eq_ignore_ascii_case("none")) {
-                    return Err(err(loc, format!("{kw}: \"none\" must stand alone")));
-                }
-                if kw == "userknownhostsfile" {
-                    Setting::UserKnownHostsFile(args)
-                } else {
-                    Setting::GlobalKnownHostsFile(args)
-                }
-            }
-            "stricthostkeychecking" => {
-                Setting::StrictHostKeyChecking(match a.to_ascii_lowercase().as_str() {
-                    "yes" | "true" => Strict::Yes,
-                    "no" | "false" | "off" => Strict::No,
-                    "ask" => Strict::Ask,
-                    "accept-new" => Strict::AcceptNew,
-                    _ => {
-                        return Err(err(
-                            loc,
-                            format!("StrictHostKeyChecking: yes, no, ask or accept-new, not {a:?}"),
-                        ));
-                    }
-                })
-            }
-            "hostkeyalias" => Setting::HostKeyAlias(a),
-            "identityagent" => Setting::IdentityAgent(a),
-            "preferredauthentications" => Setting::PreferredAuthentications(a),
-            "serveraliveinterval" | "protocolkeepalives" | "setuptimeout" => {
-                Setting::ServerAliveInterval(
-                    seconds(&a).ok_or_else(|| err(loc, format!("invalid time value {a:?}")))?,
-                )
-            }
-            "connecttimeout" => Setting::ConnectTimeout(
-                seconds(&a).ok_or_else(|| err(loc, format!("invalid time value {a:?}")))?,
-            ),
-            "serveralivecountmax" | "connectionattempts" => {
-                let n: u32 = a
-                    .parse()
-                    .map_err(|_| err(loc, format!("{kw}: {a:?} is not a number")))?;
-                if kw == "connectionattempts" {
-                    if n == 0 {
-                        return Err(err(loc, "ConnectionAttempts must be at least 1"));
-                    }
-                    Setting::ConnectionAttempts(n)
-                } else {
-                    Setting::ServerAliveCountMax(n)
-                }
-            }
-            "canonicalizehostname" => {
-                Setting::CanonicalizeHostname(match a.to_ascii_lowercase().as_str() {
-                    "yes" | "true" => Canon::Yes,
-                    "no" | "false" => Canon::No,
-                    "always" => Canon::Always,
-                    _ => return Err(err(loc, format!("CanonicalizeHostname: {a:?}"))),
-                })
-            }
+        match kw {
+            "userknownhostsfile" | "globalknownhostsfile" => known_hosts_files(kw, args, loc),
             "ignoreunknown" => {
                 let p = args.join(",");
                 self.ignore_unknown.push(p.to_ascii_lowercase());
-                Setting::IgnoreUnknown(p)
+                Ok(Setting::IgnoreUnknown(p))
             }
-            other => return Err(err(loc, format!("Bad configuration option: {other}"))),
-        };
-        Ok(Some(Item::Set(setting, loc.clone())))
+            _ => one_value_setting(kw, args[0].clone(), loc),
+        }
     }
 
     fn criteria(&mut self, rest: &str, loc: &Loc) -> Result<Vec<(bool, Criterion)>, ConfigError> {

@@ -205,94 +205,34 @@ fn build(data: &Data, bases: &[PathBuf], first: Option<&Path>) -> Result<SourceI
         check_host(&host.name, &format!("host {shown:?}"))
             .map_err(|e| invalid(&host.origin, e.to_string()))?;
         let used = vars::host_vars(data, &depths, h, &mut files, bases)?;
-        if let Some(var) = pick(&used, &["ansible_connection"])?
-            && let Some(plugin) = var.value.as_text()
-            && !over_ssh(&plugin)
-        {
-            notes.push(format!(
-                "{}: host {shown:?} is left out: ansible_connection={} does not connect over SSH",
-                var.origin,
-                crate::text::sanitize::visible_name(&plugin)
-            ));
+        let vars = HostVars {
+            used: &used,
+            shown: &shown,
+        };
+        if let Some(note) = vars.not_over_ssh()? {
+            notes.push(note);
             left_out.insert(h);
             continue;
         }
-        let text = |names: &[&str]| -> Result<Option<(String, Origin)>, Failure> {
-            let Some(var) = pick(&used, names)? else {
-                return Ok(None);
-            };
-            match var.value.as_text() {
-                Some(t) => Ok(Some((t, var.origin.clone()))),
-                None => Err(invalid(
-                    &var.origin,
-                    format!("host {shown:?}: {} is not text", names[0]),
-                )),
-            }
-        };
-        let address = text(&["ansible_host", "ansible_ssh_host"])?;
-        if let Some((a, at)) = &address {
-            check_host(a, &format!("host {shown:?}, ansible_host"))
-                .map_err(|e| invalid(at, e.to_string()))?;
-        }
-        // Ansible's ssh connection passes no user and no key when the
-        // value is empty: ssh's own default applies.
-        let user = text(&["ansible_user", "ansible_ssh_user"])?.filter(|(u, _)| !u.is_empty());
-        if let Some((u, at)) = &user {
-            check_user(u, &format!("host {shown:?}, ansible_user"))
-                .map_err(|e| invalid(at, e.to_string()))?;
-        }
-        let port = match pick(&used, &["ansible_port", "ansible_ssh_port"])? {
-            None => None,
-            Some(var) => match var
-                .value
-                .as_int()
-                .and_then(|p| u16::try_from(p).ok())
-                .filter(|p| *p > 0)
-            {
-                Some(p) => Some(p),
-                None => {
-                    return Err(invalid(
-                        &var.origin,
-                        format!("host {shown:?}: ansible_port is not a port number"),
-                    ));
-                }
-            },
-        };
-        let identity_file = text(&["ansible_private_key_file", "ansible_ssh_private_key_file"])?
-            .filter(|(p, _)| !p.is_empty())
-            .map(|(p, _)| PathBuf::from(p));
-        let mut jump = None;
-        // In the order Ansible's ssh connection passes them to ssh,
-        // which takes the first ProxyJump it is given.
-        for name in [
-            "ansible_ssh_args",
-            "ansible_ssh_common_args",
-            "ansible_ssh_extra_args",
-        ] {
-            if jump.is_some() {
-                break;
-            }
-            if let Some((args, at)) = text(&[name])? {
-                jump = vars::jump_in(&args)
-                    .map_err(|e| invalid(&at, format!("host {shown:?}, {name}: {e}")))?;
-                for hop in jump.iter().flat_map(|j| j.split(',')) {
-                    let spec = HostSpec::parse(hop.trim())
-                        .map_err(|e| invalid(&at, format!("host {shown:?}, jump host: {e}")))?;
-                    check_spec(&spec, &format!("host {shown:?}, jump host"))
-                        .map_err(|e| invalid(&at, e.to_string()))?;
-                }
-            }
-        }
-        hosts.push(SourceHost {
-            name: host.name.clone(),
-            address: address.map(|(a, _)| a),
-            port,
-            user: user.map(|(u, _)| u),
-            identity_file,
-            jump,
-            origin: host.origin.clone(),
-        });
+        hosts.push(vars.source_host(&host.name, &host.origin)?);
     }
+    let groups = groups(data, first, &left_out, &mut notes);
+    Ok(SourceInventory {
+        label: "Ansible inventory".into(),
+        hosts,
+        groups,
+        notes,
+    })
+}
+
+/// The groups `ansible-inventory --list` would show, without the hosts
+/// left out; a group no `@name` can spell is left out with a note.
+fn groups(
+    data: &Data,
+    first: Option<&Path>,
+    left_out: &std::collections::HashSet<usize>,
+    notes: &mut Vec<String>,
+) -> BTreeMap<String, SourceGroup> {
     let nowhere = Origin::new(first.unwrap_or(Path::new("")), 0);
     let mut groups = BTreeMap::new();
     for (g, group) in data.groups.iter().enumerate() {
@@ -325,10 +265,136 @@ fn build(data: &Data, bases: &[PathBuf], first: Option<&Path>) -> Result<SourceI
             .collect();
         groups.insert(group.name.clone(), SourceGroup { members, origin });
     }
-    Ok(SourceInventory {
-        label: "Ansible inventory".into(),
-        hosts,
-        groups,
-        notes,
-    })
+    groups
+}
+
+/// One host's connection variables, with its name as errors show it.
+struct HostVars<'a> {
+    used: &'a vars::Used,
+    shown: &'a str,
+}
+
+impl HostVars<'_> {
+    /// The host as sshdeck connects to it, each value checked in turn.
+    fn source_host(&self, name: &str, origin: &Origin) -> Result<SourceHost, Failure> {
+        let address = self.address()?;
+        let user = self.user()?;
+        let port = self.port()?;
+        let identity_file = self
+            .text(&["ansible_private_key_file", "ansible_ssh_private_key_file"])?
+            .filter(|(p, _)| !p.is_empty())
+            .map(|(p, _)| PathBuf::from(p));
+        let jump = self.jump()?;
+        Ok(SourceHost {
+            name: name.to_string(),
+            address,
+            port,
+            user,
+            identity_file,
+            jump,
+            origin: origin.clone(),
+        })
+    }
+
+    /// A note when `ansible_connection` names a plugin that is not SSH:
+    /// the host is then left out.
+    fn not_over_ssh(&self) -> Result<Option<String>, Failure> {
+        if let Some(var) = pick(self.used, &["ansible_connection"])?
+            && let Some(plugin) = var.value.as_text()
+            && !over_ssh(&plugin)
+        {
+            return Ok(Some(format!(
+                "{}: host {:?} is left out: ansible_connection={} does not connect over SSH",
+                var.origin,
+                self.shown,
+                crate::text::sanitize::visible_name(&plugin)
+            )));
+        }
+        Ok(None)
+    }
+
+    /// The first of `names` that is set, which must be text, and where.
+    fn text(&self, names: &[&str]) -> Result<Option<(String, Origin)>, Failure> {
+        let Some(var) = pick(self.used, names)? else {
+            return Ok(None);
+        };
+        match var.value.as_text() {
+            Some(t) => Ok(Some((t, var.origin.clone()))),
+            None => Err(invalid(
+                &var.origin,
+                format!("host {:?}: {} is not text", self.shown, names[0]),
+            )),
+        }
+    }
+
+    /// `ansible_host`, safe to hand to a shell.
+    fn address(&self) -> Result<Option<String>, Failure> {
+        let address = self.text(&["ansible_host", "ansible_ssh_host"])?;
+        if let Some((a, at)) = &address {
+            check_host(a, &format!("host {:?}, ansible_host", self.shown))
+                .map_err(|e| invalid(at, e.to_string()))?;
+        }
+        Ok(address.map(|(a, _)| a))
+    }
+
+    /// `ansible_user`, safe to hand to a shell.
+    fn user(&self) -> Result<Option<String>, Failure> {
+        // Ansible's ssh connection passes no user and no key when the
+        // value is empty: ssh's own default applies.
+        let user = self
+            .text(&["ansible_user", "ansible_ssh_user"])?
+            .filter(|(u, _)| !u.is_empty());
+        if let Some((u, at)) = &user {
+            check_user(u, &format!("host {:?}, ansible_user", self.shown))
+                .map_err(|e| invalid(at, e.to_string()))?;
+        }
+        Ok(user.map(|(u, _)| u))
+    }
+
+    /// `ansible_port`: an integer from 1 to 65535.
+    fn port(&self) -> Result<Option<u16>, Failure> {
+        let Some(var) = pick(self.used, &["ansible_port", "ansible_ssh_port"])? else {
+            return Ok(None);
+        };
+        match var
+            .value
+            .as_int()
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p > 0)
+        {
+            Some(p) => Ok(Some(p)),
+            None => Err(invalid(
+                &var.origin,
+                format!("host {:?}: ansible_port is not a port number", self.shown),
+            )),
+        }
+    }
+
+    /// The ProxyJump in the ssh arguments, each hop checked.
+    fn jump(&self) -> Result<Option<String>, Failure> {
+        let shown = self.shown;
+        let mut jump = None;
+        // In the order Ansible's ssh connection passes them to ssh,
+        // which takes the first ProxyJump it is given.
+        for name in [
+            "ansible_ssh_args",
+            "ansible_ssh_common_args",
+            "ansible_ssh_extra_args",
+        ] {
+            if jump.is_some() {
+                break;
+            }
+            if let Some((args, at)) = self.text(&[name])? {
+                jump = vars::jump_in(&args)
+                    .map_err(|e| invalid(&at, format!("host {shown:?}, {name}: {e}")))?;
+                for hop in jump.iter().flat_map(|j| j.split(',')) {
+                    let spec = HostSpec::parse(hop.trim())
+                        .map_err(|e| invalid(&at, format!("host {shown:?}, jump host: {e}")))?;
+                    check_spec(&spec, &format!("host {shown:?}, jump host"))
+                        .map_err(|e| invalid(&at, e.to_string()))?;
+                }
+            }
+        }
+        Ok(jump)
+    }
 }

@@ -38,6 +38,27 @@ pub struct Ini {
 
 const DEFAULT_SECTION: &str = "DEFAULT";
 
+/// `key = value` (or `key: value`): the lowercased key and the trimmed
+/// value.
+fn split_option(
+    trimmed: &str,
+    path: &Path,
+    line_no: usize,
+) -> Result<(String, String), SourceError> {
+    let Some(delim) = trimmed.find(['=', ':']) else {
+        return Err(invalid(
+            path,
+            line_no,
+            format!("not `key = value`: {}", visible(trimmed)),
+        ));
+    };
+    let name = trimmed[..delim].trim_end().to_lowercase();
+    if name.is_empty() {
+        return Err(invalid(path, line_no, "an option without a name"));
+    }
+    Ok((name, trimmed[delim + 1..].trim().to_string()))
+}
+
 fn invalid(path: &Path, line: usize, msg: impl Into<String>) -> SourceError {
     SourceError::Invalid {
         origin: Origin::new(path, line),
@@ -104,17 +125,7 @@ impl Ini {
             let Some(sect) = current else {
                 return Err(invalid(path, line_no, "a line before any [section] header"));
             };
-            let Some(delim) = trimmed.find(['=', ':']) else {
-                return Err(invalid(
-                    path,
-                    line_no,
-                    format!("not `key = value`: {}", visible(trimmed)),
-                ));
-            };
-            let name = trimmed[..delim].trim_end().to_lowercase();
-            if name.is_empty() {
-                return Err(invalid(path, line_no, "an option without a name"));
-            }
+            let (name, text) = split_option(trimmed, path, line_no)?;
             let key = (section_name(&seen_sections), name.clone());
             if seen_options.contains(&key) {
                 return Err(invalid(
@@ -124,7 +135,6 @@ impl Ini {
                 ));
             }
             seen_options.push(key);
-            let text = trimmed[delim + 1..].trim().to_string();
             *self.option_mut(sect, &name) = Value {
                 text,
                 origin: Origin::new(path, line_no),
