@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-
 use crate::engine::HostKeyPolicy;
 
 /// The exit statuses, for the man page's EXIT STATUS list.
