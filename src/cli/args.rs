@@ -4,8 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use clap_complete::engine::ArgValueCompleter;
-
 use crate::engine::HostKeyPolicy;
 
 /// The exit statuses, for the man page's EXIT STATUS list.
@@ -47,8 +45,9 @@ command on any host, 255 for a host where it could not run (as clush -S).";
 pub struct HostSelection {
     /// Hosts: a node set of names and [user@]host[:port]
     /// (web[01-20]!web07,@db,admin@10.0.0.5:2222,[::1]:2222)
-    #[arg(short = 'H', long = "hosts", value_name = "HOSTS",
-          add = ArgValueCompleter::new(super::completions::complete_hosts))]
+    // Completed from the inventory: completions.rs wires that in, so
+    // this definition needs nothing of the completer.
+    #[arg(short = 'H', long = "hosts", value_name = "HOSTS")]
     pub hosts: Option<String>,
     /// Every named host (config.toml and ssh_config)
     #[arg(short = 'a', long, conflicts_with_all = ["hosts", "hosts_file"])]

@@ -8,8 +8,8 @@ use std::ffi::OsStr;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::CommandFactory;
-use clap_complete::engine::CompletionCandidate;
+use clap::{Command, CommandFactory};
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 use clap_complete::env::{CompleteEnv, Shells};
 
 use super::CliError;
@@ -20,9 +20,29 @@ pub const COMPLETE_VAR: &str = "SSHDECK_COMPLETE";
 
 /// Answer a completion request and exit, when this run is one.
 pub fn handle_completion_request() {
-    CompleteEnv::with_factory(Cli::command)
+    CompleteEnv::with_factory(completing_command)
         .var(COMPLETE_VAR)
         .complete();
+}
+
+/// The command line's definition with every `-H` completing from the
+/// inventory. Wired here rather than in args.rs: the completer reads the
+/// inventory through setup, which reads args, and the definition should
+/// need nothing back.
+fn completing_command() -> Command {
+    with_host_completer(Cli::command())
+}
+
+/// Adds the host completer to `cmd`'s `-H` and to its subcommands'.
+fn with_host_completer(cmd: Command) -> Command {
+    cmd.mut_args(|arg| {
+        if arg.get_short() == Some('H') {
+            arg.add(ArgValueCompleter::new(complete_hosts))
+        } else {
+            arg
+        }
+    })
+    .mut_subcommands(with_host_completer)
 }
 
 /// Bash's own registration. clap's uses `COMP_WORDS`, which bash splits

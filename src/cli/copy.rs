@@ -25,27 +25,7 @@ use crate::text::human_bytes;
 pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCode, CliError> {
     let setup = setup::prepare(g)?;
     let targets = setup::select(&setup.inventory, &a.hosts, None, false)?;
-    let (sources, dest) = a.paths.split_at(a.paths.len() - 1);
-    let spec = CopySpec {
-        dir,
-        sources: sources.to_vec(),
-        dest: dest[0].clone(),
-        recursive: a.recursive,
-        opts: TransferOpts {
-            overwrite: if a.skip_same {
-                Overwrite::SkipSame
-            } else {
-                Overwrite::Always
-            },
-            verify: !a.no_verify,
-            preserve: a.preserve,
-            ..TransferOpts::default()
-        },
-        unsafe_links: a.unsafe_links,
-        per_host_dir: true,
-        renames: Default::default(),
-        only_listed: false,
-    };
+    let spec = copy_spec(a, dir);
     // Local sources are scanned before any connection: a typo fails fast.
     let local_scans =
         Arc::new(copy_job::prepare(&spec).map_err(|e| CliError::BadArg(e.to_string()))?);
@@ -69,42 +49,14 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
             r
         }));
     }
-    let tty = std::io::stderr().is_terminal() && !a.json;
-    let started = Instant::now();
-    let mut tick = tokio::time::interval(Duration::from_millis(200));
-    let all = futures::future::join_all(tasks);
-    tokio::pin!(all);
-    // Ctrl-C, SIGTERM and SIGHUP all stop the work on the hosts first.
-    let mut signals = super::stop_signals::StopSignals::new();
-    let mut interrupted = false;
-    let results = loop {
-        tokio::select! {
-            r = &mut all => break r,
-            _ = tick.tick() => if tty { draw_progress(&progress, &hosts_done, started, dir) },
-            _ = signals.recv(), if !interrupted => {
-                interrupted = true;
-                cancel.cancel();
-            }
-        }
+    let watch = Watch {
+        progress: &progress,
+        hosts_done: &hosts_done,
+        tty: std::io::stderr().is_terminal() && !a.json,
+        dir,
     };
-    if tty {
-        eprint!("\r\x1b[K");
-    }
-    // Each host's totals (also when some entries were refused) and error.
-    let results: Vec<(Option<Totals>, Option<String>)> = results
-        .into_iter()
-        .map(|r| match r {
-            Ok(Ok(t)) => (Some(t), None),
-            Ok(Err(e)) => {
-                let why = clean(&e.to_string());
-                match e {
-                    CopyError::Incomplete(t) => (Some(t), Some(why)),
-                    _ => (None, Some(why)),
-                }
-            }
-            Err(e) => (None, Some(format!("internal error: {e}"))),
-        })
-        .collect();
+    let (results, interrupted) = wait_for_hosts(tasks, &watch, &cancel).await;
+    let results: Vec<HostResult> = results.into_iter().map(host_result).collect();
     let failed = if a.json {
         report_json(&labels, &results, dir)
     } else {
@@ -118,6 +70,93 @@ pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCo
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The copy the arguments ask for: the last path is the destination.
+fn copy_spec(a: &CopyArgs, dir: Direction) -> CopySpec {
+    let (sources, dest) = a.paths.split_at(a.paths.len() - 1);
+    CopySpec {
+        dir,
+        sources: sources.to_vec(),
+        dest: dest[0].clone(),
+        recursive: a.recursive,
+        opts: TransferOpts {
+            overwrite: if a.skip_same {
+                Overwrite::SkipSame
+            } else {
+                Overwrite::Always
+            },
+            verify: !a.no_verify,
+            preserve: a.preserve,
+            ..TransferOpts::default()
+        },
+        unsafe_links: a.unsafe_links,
+        per_host_dir: true,
+        renames: Default::default(),
+        only_listed: false,
+    }
+}
+
+/// What the progress line reads while the hosts copy.
+struct Watch<'a> {
+    progress: &'a [Arc<HostProgress>],
+    hosts_done: &'a AtomicUsize,
+    /// Draw the progress line (stderr is a terminal, and not `--json`).
+    tty: bool,
+    dir: Direction,
+}
+
+/// One host's copy task.
+type CopyTask = tokio::task::JoinHandle<Result<Totals, CopyError>>;
+
+/// How one host's copy task ended.
+type Joined = Result<Result<Totals, CopyError>, tokio::task::JoinError>;
+
+/// Waits for every host's copy, drawing progress; a stop signal cancels
+/// them (they still end). Returns their results and whether one came.
+async fn wait_for_hosts(
+    tasks: Vec<CopyTask>,
+    watch: &Watch<'_>,
+    cancel: &CancellationToken,
+) -> (Vec<Joined>, bool) {
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let all = futures::future::join_all(tasks);
+    tokio::pin!(all);
+    // Ctrl-C, SIGTERM and SIGHUP all stop the work on the hosts first.
+    let mut signals = super::stop_signals::StopSignals::new();
+    let mut interrupted = false;
+    let results = loop {
+        tokio::select! {
+            r = &mut all => break r,
+            _ = tick.tick() => if watch.tty {
+                draw_progress(watch.progress, watch.hosts_done, started, watch.dir)
+            },
+            _ = signals.recv(), if !interrupted => {
+                interrupted = true;
+                cancel.cancel();
+            }
+        }
+    };
+    if watch.tty {
+        eprint!("\r\x1b[K");
+    }
+    (results, interrupted)
+}
+
+/// A host's totals (also when some entries were refused) and error.
+fn host_result(r: Joined) -> HostResult {
+    match r {
+        Ok(Ok(t)) => (Some(t), None),
+        Ok(Err(e)) => {
+            let why = clean(&e.to_string());
+            match e {
+                CopyError::Incomplete(t) => (Some(t), Some(why)),
+                _ => (None, Some(why)),
+            }
+        }
+        Err(e) => (None, Some(format!("internal error: {e}"))),
+    }
 }
 
 /// One host's totals (when it copied anything) and its error, if it failed.

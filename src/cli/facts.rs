@@ -6,13 +6,15 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
+use tokio::sync::mpsc;
 
 use super::CliError;
 use super::args::{FactsArgs, GlobalArgs};
 use super::progress::Progress;
 use super::setup;
 use crate::engine::HostId;
-use crate::engine::facts::FactsRunner;
+use crate::engine::facts::{FactsReport, FactsRunner, Scheduled};
+use crate::inventory::config::Config;
 use crate::text::sanitize::clean;
 
 #[derive(Debug, Default, Serialize)]
@@ -25,25 +27,11 @@ struct HostFacts {
 
 pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> {
     let setup = setup::prepare(g)?;
-    let config = setup.inventory.config();
-    let scheduled = if a.only.is_empty() {
-        config.scheduled_facts()
-    } else {
-        // Asked for by name: run them even when the config leaves them out.
-        let reg = config.registry();
-        if let Some(bad) = a.only.iter().find(|n| reg.get(n).is_none()) {
-            let known: Vec<_> = reg.names().collect();
-            return Err(CliError::BadArg(format!(
-                "--only: no collector named {bad:?} (known: {})",
-                known.join(", ")
-            )));
-        }
-        config.scheduled_named(&a.only)
-    };
+    let scheduled = collectors(setup.inventory.config(), &a.only)?;
     let targets = setup::select(&setup.inventory, &a.hosts, a.selector.as_deref(), true)?;
     let (mut engine, paused) = setup::headless_engine(setup);
     let mut rows: Vec<HostFacts> = Vec::new();
-    let (runner, mut reports) = FactsRunner::new(scheduled);
+    let (runner, reports) = FactsRunner::new(scheduled);
     let per_host = runner.names().len();
     for t in targets {
         rows.push(HostFacts {
@@ -53,43 +41,10 @@ pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> 
         let id = engine.add_host(t);
         runner.once(id, engine.link(id));
     }
-    let expected = rows.len() * per_host;
     let tty = std::io::stderr().is_terminal();
     let mut progress = Progress::new(rows.len(), tty, paused);
     let mut left: Vec<usize> = vec![per_host; rows.len()];
-    let mut got = 0;
-    let mut interrupted = false;
-    // Ctrl-C, SIGTERM and SIGHUP all stop the work on the hosts first.
-    let mut signals = super::stop_signals::StopSignals::new();
-    while got < expected {
-        let r = tokio::select! {
-            r = reports.recv() => r,
-            _ = signals.recv() => {
-                interrupted = true;
-                break;
-            }
-        };
-        let Some(r) = r else { break };
-        got += 1;
-        let HostId(i) = r.host;
-        let Some(row) = rows.get_mut(i) else { continue };
-        match r.result {
-            Ok(facts) => {
-                for (k, v) in facts {
-                    row.facts
-                        .insert(format!("{}.{}", r.collector, clean(&k)), clean(&v));
-                }
-            }
-            Err(e) => {
-                row.errors.insert(r.collector, e.to_string());
-            }
-        }
-        left[i] -= 1;
-        if left[i] == 0 {
-            progress.done(row.errors.is_empty());
-            progress.draw();
-        }
-    }
+    let interrupted = gather_reports(reports, &mut rows, &mut left, &mut progress).await;
     progress.clear();
     drop(runner);
     // Collectors cut short by Ctrl-C count as failed.
@@ -116,6 +71,64 @@ pub async fn facts(g: &GlobalArgs, a: &FactsArgs) -> Result<ExitCode, CliError> 
         rows.len()
     );
     Ok(ExitCode::from(1))
+}
+
+/// The collectors to run: those the config schedules, or the ones named
+/// with `--only` (even when the config leaves them out).
+fn collectors(config: &Config, only: &[String]) -> Result<Vec<Scheduled>, CliError> {
+    if only.is_empty() {
+        return Ok(config.scheduled_facts());
+    }
+    let reg = config.registry();
+    if let Some(bad) = only.iter().find(|n| reg.get(n).is_none()) {
+        let known: Vec<_> = reg.names().collect();
+        return Err(CliError::BadArg(format!(
+            "--only: no collector named {bad:?} (known: {})",
+            known.join(", ")
+        )));
+    }
+    Ok(config.scheduled_named(only))
+}
+
+/// Files each collector report under its host until every run is in
+/// (`left` counts down per host) or a stop signal comes; true if one did.
+async fn gather_reports(
+    mut reports: mpsc::UnboundedReceiver<FactsReport>,
+    rows: &mut [HostFacts],
+    left: &mut [usize],
+    progress: &mut Progress,
+) -> bool {
+    let expected: usize = left.iter().sum();
+    let mut got = 0;
+    // Ctrl-C, SIGTERM and SIGHUP all stop the work on the hosts first.
+    let mut signals = super::stop_signals::StopSignals::new();
+    while got < expected {
+        let r = tokio::select! {
+            r = reports.recv() => r,
+            _ = signals.recv() => return true,
+        };
+        let Some(r) = r else { break };
+        got += 1;
+        let HostId(i) = r.host;
+        let Some(row) = rows.get_mut(i) else { continue };
+        match r.result {
+            Ok(facts) => {
+                for (name, value) in facts {
+                    row.facts
+                        .insert(format!("{}.{}", r.collector, clean(&name)), clean(&value));
+                }
+            }
+            Err(e) => {
+                row.errors.insert(r.collector, e.to_string());
+            }
+        }
+        left[i] -= 1;
+        if left[i] == 0 {
+            progress.done(row.errors.is_empty());
+            progress.draw();
+        }
+    }
+    false
 }
 
 fn print(rows: &[HostFacts], json: bool) -> Result<(), CliError> {

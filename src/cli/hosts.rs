@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use super::CliError;
 use super::args::{GlobalArgs, HostsArgs};
 use super::setup;
+use crate::inventory::resolve::HostInfo;
 use crate::text::sanitize::visible_name;
 
 pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
@@ -17,17 +18,7 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
     let rows = inv.describe(&targets);
     let mut out = std::io::stdout().lock();
     if a.json {
-        let items: Vec<_> = rows
-            .iter()
-            .map(|host| super::json_out::HostsItem {
-                schema_version: super::json_out::SCHEMA_VERSION,
-                host,
-            })
-            .collect();
-        let text = serde_json::to_string_pretty(&items)
-            .map_err(|e| CliError::BadArg(format!("cannot encode hosts as JSON: {e}")))?;
-        let _ = writeln!(out, "{}", escape_json_controls(&text));
-        return Ok(ExitCode::SUCCESS);
+        return print_json(&mut out, &rows);
     }
     if rows.is_empty() {
         let _ = writeln!(
@@ -36,46 +27,48 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    print_table(&mut out, &rows);
+    // On stderr, where notes go, so the table stays rows of hosts.
+    for clash in inv.group_clashes() {
+        eprintln!("sshdeck: note: {}", visible_name(&clash.to_string()));
+    }
+    print_unused_entries(&mut out, &rows);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The hosts as a JSON array, one versioned item per host.
+fn print_json(out: &mut impl Write, rows: &[HostInfo]) -> Result<ExitCode, CliError> {
+    let items: Vec<_> = rows
+        .iter()
+        .map(|host| super::json_out::HostsItem {
+            schema_version: super::json_out::SCHEMA_VERSION,
+            host,
+        })
+        .collect();
+    let text = serde_json::to_string_pretty(&items)
+        .map_err(|e| CliError::BadArg(format!("cannot encode hosts as JSON: {e}")))?;
+    let _ = writeln!(out, "{}", escape_json_controls(&text));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The column titles of the table.
+const TABLE_HEAD: [&str; 8] = [
+    "NAME", "ADDRESS", "PORT", "USER", "JUMP", "TAGS", "SOURCE", "FROM",
+];
+
+/// The hosts as an aligned table, one row per host.
+fn print_table(out: &mut impl Write, rows: &[HostInfo]) {
     // The table is for people, on a terminal or in a pager: every value
     // from a config file is shown with its controls escaped, whatever
     // stdout is. Scripts read `--json`, where JSON escapes them.
-    let table: Vec<[String; 8]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.name.clone(),
-                r.address.clone(),
-                r.port.to_string(),
-                r.user.clone(),
-                if r.jump.is_empty() {
-                    "-".into()
-                } else {
-                    r.jump.join(",")
-                },
-                if r.tags.is_empty() {
-                    "-".into()
-                } else {
-                    r.tags.join(",")
-                },
-                serde_json::to_value(r.source)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                r.origin.clone().unwrap_or_else(|| "-".into()),
-            ]
-            .map(|cell| visible_name(&cell))
-        })
-        .collect();
-    let head = [
-        "NAME", "ADDRESS", "PORT", "USER", "JUMP", "TAGS", "SOURCE", "FROM",
-    ];
-    let mut widths = head.map(str::len);
+    let table: Vec<[String; 8]> = rows.iter().map(table_row).collect();
+    let mut widths = TABLE_HEAD.map(str::len);
     for row in &table {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let print = |out: &mut dyn Write, cells: &[&str]| {
+    let mut print = |cells: &[&str]| {
         let line: Vec<String> = cells
             .iter()
             .zip(widths)
@@ -83,18 +76,43 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     };
-    print(&mut out, &head);
+    print(&TABLE_HEAD);
     for row in &table {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        print(&mut out, &cells);
+        print(&cells);
     }
-    // On stderr, where notes go, so the table stays rows of hosts.
-    for clash in inv.group_clashes() {
-        eprintln!("sshdeck: note: {}", visible_name(&clash.to_string()));
-    }
-    // A host several sources name takes its settings from the first, in
-    // the merge order README's "Where hosts come from" gives; say which
-    // entries were not used, so an edit to one of them is not a surprise.
+}
+
+/// One host's cells, in the order of `TABLE_HEAD`, controls escaped.
+fn table_row(r: &HostInfo) -> [String; 8] {
+    [
+        r.name.clone(),
+        r.address.clone(),
+        r.port.to_string(),
+        r.user.clone(),
+        if r.jump.is_empty() {
+            "-".into()
+        } else {
+            r.jump.join(",")
+        },
+        if r.tags.is_empty() {
+            "-".into()
+        } else {
+            r.tags.join(",")
+        },
+        serde_json::to_value(r.source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        r.origin.clone().unwrap_or_else(|| "-".into()),
+    ]
+    .map(|cell| visible_name(&cell))
+}
+
+/// A host several sources name takes its settings from the first, in
+/// the merge order README's "Where hosts come from" gives; say which
+/// entries were not used, so an edit to one of them is not a surprise.
+fn print_unused_entries(out: &mut impl Write, rows: &[HostInfo]) {
     for r in rows.iter().filter(|r| !r.also.is_empty()) {
         let also: Vec<String> = r.also.iter().map(|o| visible_name(o)).collect();
         let _ = writeln!(
@@ -105,7 +123,6 @@ pub fn hosts(g: &GlobalArgs, a: &HostsArgs) -> Result<ExitCode, CliError> {
             also.join(", ")
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// JSON with the characters serde_json leaves raw escaped as `\uXXXX`:

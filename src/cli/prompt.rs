@@ -3,6 +3,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -58,26 +59,7 @@ fn ask(q: &Question) -> std::io::Result<Answer> {
             key_type,
             fingerprint,
             save_to,
-        } => {
-            writeln!(tty, "The authenticity of host {host} can't be established.")?;
-            writeln!(tty, "{key_type} key fingerprint is {fingerprint}.")?;
-            loop {
-                let line = read_line(
-                    &mut tty,
-                    &format!(
-                        "Trust it? [o]nce for this run, [s]ave to {}, [r]eject: ",
-                        save_to.display()
-                    ),
-                )?;
-                let d = match line.trim().to_ascii_lowercase().as_str() {
-                    "o" | "once" => HostKeyDecision::AcceptOnce,
-                    "s" | "save" | "yes" => HostKeyDecision::AcceptAndSave,
-                    "r" | "reject" | "n" | "no" | "" => HostKeyDecision::Reject,
-                    _ => continue,
-                };
-                return Ok(Answer::HostKey(d));
-            }
-        }
+        } => ask_host_key(&mut tty, host, key_type, fingerprint, save_to),
         Question::Passphrase { key, retry } => {
             let again = if *retry { "Wrong passphrase. " } else { "" };
             secret(&format!("{again}Passphrase for {}: ", key.display())).map(Answer::Secret)
@@ -100,21 +82,9 @@ fn ask(q: &Question) -> std::io::Result<Answer> {
             instructions,
             prompts,
         } => {
-            writeln!(
-                tty,
-                "{user}@{host}: {}",
-                [name.as_str(), instructions.as_str()].join(" ").trim()
-            )?;
-            let mut answers = Vec::with_capacity(prompts.len());
-            for (text, echo) in prompts {
-                let text = crate::text::sanitize::sanitize_line(text.as_bytes());
-                answers.push(if *echo {
-                    Zeroizing::new(read_line(&mut tty, &text)?)
-                } else {
-                    secret(&text)?
-                });
-            }
-            Ok(Answer::Secrets(answers))
+            let intro = [name.as_str(), instructions.as_str()].join(" ");
+            writeln!(tty, "{user}@{host}: {}", intro.trim())?;
+            ask_each(&mut tty, prompts).map(Answer::Secrets)
         }
         Question::Secret {
             name,
@@ -134,6 +104,49 @@ fn ask(q: &Question) -> std::io::Result<Answer> {
             .map(Answer::Secret)
         }
     }
+}
+
+/// An unknown host key: asks until the answer is once, save or reject.
+fn ask_host_key(
+    tty: &mut File,
+    host: &str,
+    key_type: &str,
+    fingerprint: &str,
+    save_to: &Path,
+) -> std::io::Result<Answer> {
+    writeln!(tty, "The authenticity of host {host} can't be established.")?;
+    writeln!(tty, "{key_type} key fingerprint is {fingerprint}.")?;
+    loop {
+        let line = read_line(
+            tty,
+            &format!(
+                "Trust it? [o]nce for this run, [s]ave to {}, [r]eject: ",
+                save_to.display()
+            ),
+        )?;
+        let d = match line.trim().to_ascii_lowercase().as_str() {
+            "o" | "once" => HostKeyDecision::AcceptOnce,
+            "s" | "save" | "yes" => HostKeyDecision::AcceptAndSave,
+            "r" | "reject" | "n" | "no" | "" => HostKeyDecision::Reject,
+            _ => continue,
+        };
+        return Ok(Answer::HostKey(d));
+    }
+}
+
+/// The server's keyboard-interactive prompts, one after another; echoed
+/// or hidden as each asks.
+fn ask_each(tty: &mut File, prompts: &[(String, bool)]) -> std::io::Result<Vec<Zeroizing<String>>> {
+    let mut answers = Vec::with_capacity(prompts.len());
+    for (text, echo) in prompts {
+        let text = crate::text::sanitize::sanitize_line(text.as_bytes());
+        answers.push(if *echo {
+            Zeroizing::new(read_line(tty, &text)?)
+        } else {
+            secret(&text)?
+        });
+    }
+    Ok(answers)
 }
 
 fn read_line(tty: &mut File, prompt: &str) -> std::io::Result<String> {

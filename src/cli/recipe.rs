@@ -13,7 +13,7 @@ use super::CliError;
 use super::args::{GlobalArgs, RecipeArgs};
 use super::progress::Progress;
 use super::setup;
-use crate::engine::recipe::{Recipe, StepState, Vars, run_on_host};
+use crate::engine::recipe::{Recipe, RecipeEvent, StepState, Vars, run_on_host};
 use crate::engine::{HostId, Target};
 use crate::text::fmt_secs;
 use crate::text::sanitize::{clean, sanitize_line};
@@ -25,14 +25,7 @@ pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError
         list(&recipes);
         return Ok(ExitCode::SUCCESS);
     };
-    let Some(recipe) = recipes.iter().find(|r| &r.name == name).cloned() else {
-        let known: Vec<&str> = recipes.iter().map(|r| r.name.as_str()).collect();
-        return Err(CliError::BadArg(if known.is_empty() {
-            format!("no recipe named {name:?}: the config has no [[recipes]]")
-        } else {
-            format!("no recipe named {name:?} (known: {})", known.join(", "))
-        }));
-    };
+    let recipe = find_recipe(&recipes, name)?;
     let targets = setup::select(&setup.inventory, &a.hosts, a.selector.as_deref(), true)?;
     let date = Vars::today();
     let vars = |t: &Target| Vars::new(&t.label, &t.user, &date);
@@ -42,7 +35,7 @@ pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError
     }
     let (mut engine, paused) = setup::headless_engine(setup);
     let recipe = Arc::new(recipe);
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
     for t in targets {
@@ -58,13 +51,74 @@ pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError
         ));
     }
     drop(tx);
-    let steps = recipe.steps.len();
     let tty = std::io::stderr().is_terminal();
     let mut progress = Progress::new(labels.len(), tty, paused);
-    // Per host: steps done, and the failure (step, error) if any.
-    let mut done = vec![0usize; labels.len()];
-    let mut failure: Vec<Option<(usize, String)>> = vec![None; labels.len()];
-    let mut elapsed = vec![0f64; labels.len()];
+    let run = RunView {
+        recipe: &recipe,
+        labels: &labels,
+        show_output: a.show_output,
+    };
+    let (tally, interrupted) = follow(&run, rx, &cancel, &mut progress).await;
+    progress.clear();
+    summary(&recipe, &labels, &tally);
+    if interrupted {
+        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
+    }
+    let failed = tally.failure.iter().filter(|f| f.is_some()).count();
+    if failed > 0 {
+        eprintln!(
+            "sshdeck: recipe {:?} failed on {failed} of {} hosts",
+            recipe.name,
+            labels.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The recipe called `name`, or an error naming the ones there are.
+fn find_recipe(recipes: &[Recipe], name: &str) -> Result<Recipe, CliError> {
+    if let Some(recipe) = recipes.iter().find(|r| r.name == name) {
+        return Ok(recipe.clone());
+    }
+    let known: Vec<&str> = recipes.iter().map(|r| r.name.as_str()).collect();
+    Err(CliError::BadArg(if known.is_empty() {
+        format!("no recipe named {name:?}: the config has no [[recipes]]")
+    } else {
+        format!("no recipe named {name:?} (known: {})", known.join(", "))
+    }))
+}
+
+/// What printing the run needs: the recipe, the hosts' labels (by host
+/// id) and whether step output is shown.
+struct RunView<'a> {
+    recipe: &'a Recipe,
+    labels: &'a [String],
+    show_output: bool,
+}
+
+/// Per host: steps done, the failure (step, error) if any, and the time
+/// its steps took.
+struct Tally {
+    done: Vec<usize>,
+    failure: Vec<Option<(usize, String)>>,
+    elapsed: Vec<f64>,
+}
+
+/// Prints each step as it ends until every host is through; returns the
+/// tally and whether a stop signal came.
+async fn follow(
+    run: &RunView<'_>,
+    mut rx: mpsc::UnboundedReceiver<RecipeEvent>,
+    cancel: &CancellationToken,
+    progress: &mut Progress,
+) -> (Tally, bool) {
+    let hosts = run.labels.len();
+    let mut tally = Tally {
+        done: vec![0usize; hosts],
+        failure: vec![None; hosts],
+        elapsed: vec![0f64; hosts],
+    };
     // Ctrl-C, SIGTERM and SIGHUP all stop the work on the hosts first.
     let mut signals = super::stop_signals::StopSignals::new();
     let mut interrupted = false;
@@ -78,74 +132,68 @@ pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError
             }
         };
         let Some(ev) = ev else { break };
-        let HostId(h) = ev.host;
-        let label = &labels[h];
-        let what = recipe.steps[ev.step].describe();
-        let last = ev.step + 1 == steps;
-        match ev.state {
-            StepState::Running { .. } => continue,
-            StepState::Done {
-                elapsed: e,
-                detail,
-                output,
-            } => {
-                progress.clear();
-                done[h] += 1;
-                elapsed[h] += e.as_secs_f64();
-                let detail = if detail.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {}", clean(&detail))
-                };
-                println!(
-                    "{label}: step {}/{steps} {what}: ok ({}{detail})",
-                    ev.step + 1,
-                    fmt_secs(e.as_secs_f64())
-                );
-                if a.show_output {
-                    print_output(label, &output);
-                }
-                if last {
-                    progress.done(true);
-                }
-            }
-            StepState::Failed {
-                elapsed: e,
-                error,
-                output,
-            } => {
-                progress.clear();
-                elapsed[h] += e.as_secs_f64();
-                eprintln!(
-                    "{label}: step {}/{steps} {what}: FAILED: {}",
-                    ev.step + 1,
-                    clean(&error)
-                );
-                if a.show_output {
-                    print_output(label, &output);
-                }
-                failure[h] = Some((ev.step, clean(&error)));
-                progress.done(false);
-            }
-            StepState::Skipped => continue,
+        if step_ended(run, ev, &mut tally, progress) {
+            progress.draw();
         }
-        progress.draw();
     }
-    progress.clear();
-    summary(&recipe, &labels, &done, &failure, &elapsed);
-    if interrupted {
-        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
+    (tally, interrupted)
+}
+
+/// Prints a step that ended and counts it; false for events that end
+/// nothing (a step starting, or skipped).
+fn step_ended(run: &RunView, ev: RecipeEvent, tally: &mut Tally, progress: &mut Progress) -> bool {
+    let steps = run.recipe.steps.len();
+    let HostId(h) = ev.host;
+    let label = &run.labels[h];
+    let what = run.recipe.steps[ev.step].describe();
+    let last = ev.step + 1 == steps;
+    match ev.state {
+        StepState::Running { .. } | StepState::Skipped => return false,
+        StepState::Done {
+            elapsed: e,
+            detail,
+            output,
+        } => {
+            progress.clear();
+            tally.done[h] += 1;
+            tally.elapsed[h] += e.as_secs_f64();
+            let detail = if detail.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", clean(&detail))
+            };
+            println!(
+                "{label}: step {}/{steps} {what}: ok ({}{detail})",
+                ev.step + 1,
+                fmt_secs(e.as_secs_f64())
+            );
+            if run.show_output {
+                print_output(label, &output);
+            }
+            if last {
+                progress.done(true);
+            }
+        }
+        StepState::Failed {
+            elapsed: e,
+            error,
+            output,
+        } => {
+            progress.clear();
+            tally.elapsed[h] += e.as_secs_f64();
+            eprintln!(
+                "{label}: step {}/{steps} {what}: FAILED: {}",
+                ev.step + 1,
+                clean(&error)
+            );
+            if run.show_output {
+                print_output(label, &output);
+            }
+            tally.failure[h] = Some((ev.step, clean(&error)));
+            progress.done(false);
+        }
     }
-    let failed = failure.iter().filter(|f| f.is_some()).count();
-    if failed > 0 {
-        eprintln!(
-            "sshdeck: recipe {:?} failed on {failed} of {} hosts",
-            recipe.name,
-            labels.len()
-        );
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
+    true
 }
 
 fn print_output(label: &str, output: &[u8]) {
@@ -157,13 +205,12 @@ fn print_output(label: &str, output: &[u8]) {
     }
 }
 
-fn summary(
-    recipe: &Recipe,
-    labels: &[String],
-    done: &[usize],
-    failure: &[Option<(usize, String)>],
-    elapsed: &[f64],
-) {
+fn summary(recipe: &Recipe, labels: &[String], tally: &Tally) {
+    let Tally {
+        done,
+        failure,
+        elapsed,
+    } = tally;
     let steps = recipe.steps.len();
     let w = labels
         .iter()

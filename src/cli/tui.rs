@@ -172,31 +172,9 @@ pub async fn demo(
     let farm = DemoFarm::start(n, login)
         .await
         .map_err(|e| CliError::BadArg(format!("cannot start the demo hosts: {e}")))?;
-    // Nothing from the user's ~/.ssh is used or written: the demo's keys
-    // exist only in this process.
-    let mut engine = EngineConfig::new(Vec::new(), Vec::new());
-    if login == DemoLogin::Key {
-        engine.memory_keys = vec![farm.client_key.clone()];
-    }
-    engine.agent = None;
-    engine.policy = HostKeyPolicy::Strict;
-    // With keys nothing to log in with is asked; under --login password the
-    // password is asked once in a dialog, as on a real fleet. Prompts in
-    // commands and shells (expect rules, --sudo) are asked too.
-    let (prompter, prompts) = Prompter::channel();
-    engine.prompter = prompter;
-    let user = crate::engine::target::local_user();
-    let hosts: Vec<(Target, Vec<String>)> = farm
-        .hosts
-        .iter()
-        .map(|h| {
-            (
-                Target::new(h.name.clone(), "127.0.0.1", h.port, user.clone()),
-                h.tags.clone(),
-            )
-        })
-        .collect();
-    let keys = farm
+    let (engine, prompts) = demo_engine(&farm, login);
+    let hosts = demo_hosts(&farm);
+    let host_keys = farm
         .hosts
         .iter()
         .map(|h| ("127.0.0.1".to_string(), h.port, h.host_key.clone()))
@@ -228,20 +206,13 @@ pub async fn demo(
         groups,
         scrollback: DEFAULT_SCROLLBACK,
         preselect: all,
-        session_keys: keys,
+        session_keys: host_keys,
         record,
         facts: defaults.scheduled_facts(),
         columns: defaults.columns(),
         facts_on_start: true,
         recipes,
-        commands: vec![
-            ("disk usage here".into(), "df -h .".into()),
-            (
-                "busiest processes".into(),
-                "ps aux --sort=-%cpu | head -5".into(),
-            ),
-            ("who and where".into(), "id; hostname; pwd".into()),
-        ],
+        commands: demo_commands(),
         keymap,
         // Commands typed in the demo are the user's too: Up finds them in
         // the next run, demo or not.
@@ -252,6 +223,57 @@ pub async fn demo(
     .map_err(io_err("terminal"))?;
     drop(farm);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The engine's settings for the demo hosts, and where its questions
+/// come out.
+fn demo_engine(
+    farm: &DemoFarm,
+    login: DemoLogin,
+) -> (
+    EngineConfig,
+    tokio::sync::mpsc::Receiver<crate::engine::Prompt>,
+) {
+    // Nothing from the user's ~/.ssh is used or written: the demo's SSH
+    // identity and host keys exist only in this process.
+    let mut engine = EngineConfig::new(Vec::new(), Vec::new());
+    if login == DemoLogin::Key {
+        engine.memory_keys = vec![farm.client_key.clone()];
+    }
+    engine.agent = None;
+    engine.policy = HostKeyPolicy::Strict;
+    // With an identity key nothing to log in with is asked; under --login
+    // password the password is asked once in a dialog, as on a real fleet.
+    // Prompts in commands and shells (expect rules, --sudo) are asked too.
+    let (prompter, prompts) = Prompter::channel();
+    engine.prompter = prompter;
+    (engine, prompts)
+}
+
+/// The demo hosts as targets on this machine, each with its tags.
+fn demo_hosts(farm: &DemoFarm) -> Vec<(Target, Vec<String>)> {
+    let user = crate::engine::target::local_user();
+    farm.hosts
+        .iter()
+        .map(|h| {
+            (
+                Target::new(h.name.clone(), "127.0.0.1", h.port, user.clone()),
+                h.tags.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The saved commands the demo offers (title, command).
+fn demo_commands() -> Vec<(String, String)> {
+    vec![
+        ("disk usage here".into(), "df -h .".into()),
+        (
+            "busiest processes".into(),
+            "ps aux --sort=-%cpu | head -5".into(),
+        ),
+        ("who and where".into(), "id; hostname; pwd".into()),
+    ]
 }
 
 /// The keymap of the user's config.toml, if it has one; the demo uses

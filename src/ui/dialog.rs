@@ -1,6 +1,8 @@
 //! Dialogs: the engine's questions (host key, passphrase, password,
 //! keyboard-interactive) and the quit confirmation.
 
+use std::path::Path;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -15,65 +17,15 @@ use crate::engine::Question;
 use crate::text::sanitize::sanitize_line;
 
 pub fn prompt(f: &mut Frame, p: &PromptView, queued: usize, area: Rect) {
-    let mut lines: Vec<Line> = Vec::new();
-    let title;
-    match &p.question {
+    let (title, mut lines) = match &p.question {
         Question::HostKey {
             host,
             key_type,
             fingerprint,
             save_to,
-        } => {
-            title = " Unknown host key ";
-            lines.push(Line::from(format!("{host} is not in your known_hosts.")));
-            lines.push(Line::from(""));
-            lines.push(Line::from(vec![
-                Span::raw(format!("{key_type} ")),
-                Span::styled(
-                    fingerprint.clone(),
-                    Style::new().fg(WARN).add_modifier(Modifier::BOLD),
-                ),
-            ]));
-            lines.push(Line::from(""));
-            lines.push(Line::from(
-                "Compare the fingerprint with one from the host's admin.",
-            ));
-            lines.push(Line::from(""));
-            lines.push(Line::from(vec![
-                Span::styled("o", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
-                Span::raw(" accept once   "),
-                Span::styled("s", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
-                Span::raw(format!(" accept and save to {}   ", save_to.display())),
-                Span::styled("r", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
-                Span::raw(" reject"),
-            ]));
-        }
-        Question::Passphrase { key, retry } => {
-            title = " Passphrase ";
-            if *retry {
-                lines.push(Line::from(Span::styled(
-                    "Wrong passphrase, try again.",
-                    Style::new().fg(WARN),
-                )));
-            }
-            lines.push(Line::from(format!("Passphrase for {}:", key.display())));
-            lines.push(masked(p, 0));
-        }
-        Question::Password { user, host, retry } => {
-            title = " Password ";
-            if *retry {
-                lines.push(Line::from(Span::styled(
-                    "Permission denied, try again.",
-                    Style::new().fg(WARN),
-                )));
-            }
-            lines.push(Line::from(format!("Password for {user}@{host}:")));
-            lines.push(masked(p, 0));
-            lines.push(Line::from(Span::styled(
-                format!("(reused for other hosts as {user})"),
-                Style::new().fg(MUTED),
-            )));
-        }
+        } => host_key_question(host, key_type, fingerprint, save_to),
+        Question::Passphrase { key, retry } => passphrase_question(p, key, *retry),
+        Question::Password { user, host, retry } => password_question(p, user, host, *retry),
         Question::KeyboardInteractive {
             user,
             host,
@@ -81,43 +33,135 @@ pub fn prompt(f: &mut Frame, p: &PromptView, queued: usize, area: Rect) {
             instructions,
             prompts,
         } => {
-            title = " Login ";
-            lines.push(Line::from(format!("{user}@{host}")));
-            for t in [name, instructions] {
-                if !t.is_empty() {
-                    lines.push(Line::from(sanitize_line(t.as_bytes())));
-                }
-            }
-            for (i, (text, _)) in prompts.iter().enumerate() {
-                lines.push(Line::from(sanitize_line(text.as_bytes())));
-                lines.push(masked(p, i));
-            }
+            let login = LoginPrompts {
+                user,
+                host,
+                name,
+                instructions,
+                prompts,
+            };
+            keyboard_interactive_question(p, &login)
         }
         Question::Secret {
             name,
             host,
             prompt,
             retry,
-        } => {
-            title = " Answer a prompt ";
-            if *retry {
-                lines.push(Line::from(Span::styled(
-                    "A host refused the last answer, try again.",
-                    Style::new().fg(WARN),
-                )));
-            }
-            lines.push(Line::from(format!("{host} asks: {prompt}")));
-            lines.push(Line::from(format!("Secret \"{name}\":")));
-            lines.push(masked(p, 0));
-            lines.push(Line::from(Span::styled(
-                "(kept in memory for this session, sent to every host that asks)",
-                Style::new().fg(MUTED),
-            )));
+        } => secret_question(p, name, host, prompt, *retry),
+    };
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        footer(&p.question, queued),
+        Style::new().fg(MUTED),
+    )));
+    framed(f, area, 76, lines, title, WARN);
+}
+
+/// A question's title and the lines that ask it.
+type Asked = (&'static str, Vec<Line<'static>>);
+
+/// The keyboard-interactive round, borrowed from the question.
+struct LoginPrompts<'a> {
+    user: &'a str,
+    host: &'a str,
+    name: &'a str,
+    instructions: &'a str,
+    prompts: &'a [(String, bool)],
+}
+
+/// The note that the last answer was refused, when it was.
+fn retry_note(retry: bool, text: &'static str) -> Option<Line<'static>> {
+    retry.then(|| Line::from(Span::styled(text, Style::new().fg(WARN))))
+}
+
+/// An unknown host key: the fingerprint to compare, and the three answers.
+fn host_key_question(host: &str, key_type: &str, fingerprint: &str, save_to: &Path) -> Asked {
+    let lines = vec![
+        Line::from(format!("{host} is not in your known_hosts.")),
+        Line::from(""),
+        Line::from(vec![
+            Span::raw(format!("{key_type} ")),
+            Span::styled(
+                fingerprint.to_string(),
+                Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+            ),
+        ]),
+        Line::from(""),
+        Line::from("Compare the fingerprint with one from the host's admin."),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled("o", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            Span::raw(" accept once   "),
+            Span::styled("s", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            Span::raw(format!(" accept and save to {}   ", save_to.display())),
+            Span::styled("r", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            Span::raw(" reject"),
+        ]),
+    ];
+    (" Unknown host key ", lines)
+}
+
+/// The passphrase of an encrypted identity file.
+fn passphrase_question(p: &PromptView, identity: &Path, retry: bool) -> Asked {
+    let mut lines: Vec<Line> = retry_note(retry, "Wrong passphrase, try again.")
+        .into_iter()
+        .collect();
+    lines.push(Line::from(format!(
+        "Passphrase for {}:",
+        identity.display()
+    )));
+    lines.push(masked(p, 0));
+    (" Passphrase ", lines)
+}
+
+/// A password for `user@host`, said to be reused for that user.
+fn password_question(p: &PromptView, user: &str, host: &str, retry: bool) -> Asked {
+    let mut lines: Vec<Line> = retry_note(retry, "Permission denied, try again.")
+        .into_iter()
+        .collect();
+    lines.push(Line::from(format!("Password for {user}@{host}:")));
+    lines.push(masked(p, 0));
+    lines.push(Line::from(Span::styled(
+        format!("(reused for other hosts as {user})"),
+        Style::new().fg(MUTED),
+    )));
+    (" Password ", lines)
+}
+
+/// The server's keyboard-interactive prompts, each with its masked input.
+fn keyboard_interactive_question(p: &PromptView, login: &LoginPrompts) -> Asked {
+    let mut lines = vec![Line::from(format!("{}@{}", login.user, login.host))];
+    for t in [login.name, login.instructions] {
+        if !t.is_empty() {
+            lines.push(Line::from(sanitize_line(t.as_bytes())));
         }
     }
-    lines.push(Line::from(""));
+    for (i, (text, _)) in login.prompts.iter().enumerate() {
+        lines.push(Line::from(sanitize_line(text.as_bytes())));
+        lines.push(masked(p, i));
+    }
+    (" Login ", lines)
+}
+
+/// A named secret for an expect rule, asked once and sent to every host.
+fn secret_question(p: &PromptView, name: &str, host: &str, prompt: &str, retry: bool) -> Asked {
+    let mut lines: Vec<Line> = retry_note(retry, "A host refused the last answer, try again.")
+        .into_iter()
+        .collect();
+    lines.push(Line::from(format!("{host} asks: {prompt}")));
+    lines.push(Line::from(format!("Secret \"{name}\":")));
+    lines.push(masked(p, 0));
+    lines.push(Line::from(Span::styled(
+        "(kept in memory for this session, sent to every host that asks)",
+        Style::new().fg(MUTED),
+    )));
+    (" Answer a prompt ", lines)
+}
+
+/// How to answer, and how many questions wait behind this one.
+fn footer(question: &Question, queued: usize) -> String {
     let mut footer = "Enter confirms · Esc cancels".to_string();
-    if matches!(p.question, Question::HostKey { .. }) {
+    if matches!(question, Question::HostKey { .. }) {
         footer = "o / s / r".into();
     }
     match queued.saturating_sub(1) {
@@ -125,8 +169,7 @@ pub fn prompt(f: &mut Frame, p: &PromptView, queued: usize, area: Rect) {
         1 => footer.push_str(" · 1 more question waiting"),
         n => footer.push_str(&format!(" · {n} more questions waiting")),
     }
-    lines.push(Line::from(Span::styled(footer, Style::new().fg(MUTED))));
-    framed(f, area, 76, lines, title, WARN);
+    footer
 }
 
 /// A centred, bordered box of wrapped lines, `width` columns wide and as

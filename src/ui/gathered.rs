@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
-use crate::app::gather::{diff, groups};
+use crate::app::gather::{Group, diff, groups};
 use crate::app::state::Focus;
 use crate::inventory::nodeset::fold;
 
@@ -39,62 +39,81 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     }
     let cursor = s.deck.panes.gathered_cursor.min(gs.len().saturating_sub(1));
     for (i, g) in gs.iter().enumerate() {
-        let names: Vec<&str> = g.hosts.iter().map(|&h| s.hosts[h].label.as_str()).collect();
-        let divergent = i > 0;
-        let color = if g.outcome == "exit 0" && !divergent {
-            OK
-        } else if divergent {
-            WARN
+        let selected = i == cursor;
+        lines.push(group_header(s, g, i, selected));
+        if selected && s.deck.panes.show_diff && i > 0 {
+            lines.extend(diff_lines(&gs[0], g));
         } else {
-            BAD
-        };
-        let mut header = Style::new().fg(color).add_modifier(Modifier::BOLD);
-        if i == cursor {
-            header = header.add_modifier(Modifier::REVERSED);
-        }
-        let tag = if divergent { " (differs)" } else { "" };
-        lines.push(Line::from(Span::styled(
-            format!(
-                "── {} ({}) · {}{tag}",
-                fold(&names),
-                g.hosts.len(),
-                g.outcome
-            ),
-            header,
-        )));
-        if i == cursor && s.deck.panes.show_diff && i > 0 {
-            for (tag, text) in diff(&gs[0].text, &g.text) {
-                let style = match tag {
-                    '+' => Style::new().fg(OK),
-                    '-' => Style::new().fg(BAD),
-                    _ => Style::new().fg(MUTED),
-                };
-                lines.push(Line::from(Span::styled(format!("{tag} {text}"), style)));
-            }
-        } else {
-            if g.partial {
-                // Grouped by all it sent; only the end is still held.
-                lines.push(Line::from(Span::styled(
-                    "  (longer than the scrollback; showing its last lines)",
-                    Style::new().fg(MUTED),
-                )));
-            }
-            for l in g
-                .text
-                .lines()
-                .take(if i == cursor { usize::MAX } else { 8 })
-            {
-                lines.push(Line::from(format!("  {l}")));
-            }
-            let n = g.text.lines().count();
-            if i != cursor && n > 8 {
-                lines.push(Line::from(Span::styled(
-                    format!("  … {} more lines", n - 8),
-                    Style::new().fg(MUTED),
-                )));
-            }
+            lines.extend(output_lines(g, selected));
         }
     }
     let _ = ACCENT;
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// A group's header: its hosts folded, their outcome, and whether it
+/// differs from the largest group (the one at `i` 0).
+fn group_header(s: &AppState, g: &Group, i: usize, selected: bool) -> Line<'static> {
+    let names: Vec<&str> = g.hosts.iter().map(|&h| s.hosts[h].label.as_str()).collect();
+    let divergent = i > 0;
+    let color = if g.outcome == "exit 0" && !divergent {
+        OK
+    } else if divergent {
+        WARN
+    } else {
+        BAD
+    };
+    let mut header = Style::new().fg(color).add_modifier(Modifier::BOLD);
+    if selected {
+        header = header.add_modifier(Modifier::REVERSED);
+    }
+    let tag = if divergent { " (differs)" } else { "" };
+    Line::from(Span::styled(
+        format!(
+            "── {} ({}) · {}{tag}",
+            fold(&names),
+            g.hosts.len(),
+            g.outcome
+        ),
+        header,
+    ))
+}
+
+/// The group's output as a diff against the largest group's.
+fn diff_lines(largest: &Group, g: &Group) -> Vec<Line<'static>> {
+    diff(&largest.text, &g.text)
+        .into_iter()
+        .map(|(tag, text)| {
+            let style = match tag {
+                '+' => Style::new().fg(OK),
+                '-' => Style::new().fg(BAD),
+                _ => Style::new().fg(MUTED),
+            };
+            Line::from(Span::styled(format!("{tag} {text}"), style))
+        })
+        .collect()
+}
+
+/// The group's output: whole when selected, else its first 8 lines and
+/// a count of the rest.
+fn output_lines(g: &Group, selected: bool) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if g.partial {
+        // Grouped by all it sent; only the end is still held.
+        lines.push(Line::from(Span::styled(
+            "  (longer than the scrollback; showing its last lines)",
+            Style::new().fg(MUTED),
+        )));
+    }
+    for l in g.text.lines().take(if selected { usize::MAX } else { 8 }) {
+        lines.push(Line::from(format!("  {l}")));
+    }
+    let n = g.text.lines().count();
+    if !selected && n > 8 {
+        lines.push(Line::from(Span::styled(
+            format!("  … {} more lines", n - 8),
+            Style::new().fg(MUTED),
+        )));
+    }
+    lines
 }

@@ -31,65 +31,20 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let rows = s.rows();
     let first = host_list_offset(s, area);
     let width = usize::from(area.width.saturating_sub(2));
-    let with_facts = s.hosts.iter().any(|h| !h.facts.is_empty());
-    // Fact columns that fit beside what the rows on screen need of their
-    // own; the same for every row, so values stay under their titles.
-    let cols = if with_facts {
-        let on_screen = rows
-            .iter()
-            .skip(first)
-            .take(usize::from(area.height.saturating_sub(2)));
-        let widths: Vec<usize> = s.deck.columns.iter().map(fact_col_width).collect();
-        columns_that_fit(width, host_need(s, on_screen).max(title_w), &widths)
-    } else {
-        0
-    };
+    let cols = fact_columns_shown(s, area, &rows[first.min(rows.len())..], title_w);
     if cols > 0 {
         block = block.title(column_titles(s, cols).right_aligned());
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let mut lines: Vec<Line> = Vec::new();
-    for (i, row) in rows.iter().enumerate().skip(first) {
-        if lines.len() >= usize::from(inner.height) {
-            break;
-        }
-        let cursor = focused && i == s.deck.cursor;
-        let mut line = match row {
-            Row::Group {
-                name,
-                hosts,
-                folded,
-            } => {
-                let arrow = if *folded { "▸" } else { "▾" };
-                let name = if name.is_empty() {
-                    crate::app::folders::UNGROUPED_TITLE
-                } else {
-                    name
-                };
-                Line::from(vec![Span::styled(
-                    format!("{arrow} {name} ({hosts})"),
-                    Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
-                )])
-            }
-            Row::Host(h) => host_line(s, *h, width, cols),
-        };
-        if cursor {
-            line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
-        }
-        lines.push(line);
-        // The failure cause goes on its own dim line under the host.
-        if let Row::Host(h) = row
-            && let HostState::Failed(cause) = &s.hosts[*h].state
-            && lines.len() < usize::from(inner.height)
-        {
-            let text: String = cause.chars().take(width.saturating_sub(4)).collect();
-            lines.push(Line::from(Span::styled(
-                format!("    {text}"),
-                Style::new().fg(BAD).add_modifier(Modifier::DIM),
-            )));
-        }
-    }
+    let list = ListShape {
+        first,
+        height: usize::from(inner.height),
+        width,
+        cols,
+        focused,
+    };
+    let mut lines = list_lines(s, &rows, &list);
     if s.hosts.is_empty() {
         lines.push(Line::from(Span::styled(
             "No hosts. Add them to ~/.ssh/config or the sshdeck config, or try `sshdeck demo`.",
@@ -103,28 +58,112 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     } else {
         f.render_widget(Paragraph::new(lines), inner);
     }
-    if let Some((kind @ (LineInput::Filter | LineInput::Group), area_input)) = &s.deck.input {
-        let label = if *kind == LineInput::Filter {
-            "filter"
-        } else {
-            "select"
-        };
-        let r = Rect::new(
-            area.x + 1,
-            area.bottom().saturating_sub(2),
-            area.width.saturating_sub(2),
-            1,
-        );
-        let text = area_input.lines().first().cloned().unwrap_or_default();
-        f.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled(format!("{label}: "), Style::new().fg(ACCENT)),
-                Span::raw(text),
-                Span::styled("█", Style::new().fg(ACCENT)),
-            ])),
-            r,
-        );
+    line_input(f, s, area);
+}
+
+/// Where and how the rows of the list are drawn.
+struct ListShape {
+    /// The first row on screen.
+    first: usize,
+    /// Lines the list has room for.
+    height: usize,
+    /// Columns inside the border.
+    width: usize,
+    /// Fact columns shown.
+    cols: usize,
+    focused: bool,
+}
+
+/// How many fact columns fit beside what the rows on screen (`shown`,
+/// from the first one on) need of their own; the same for every row, so
+/// values stay under their titles.
+fn fact_columns_shown(s: &AppState, area: Rect, shown: &[Row], title_w: usize) -> usize {
+    if !s.hosts.iter().any(|h| !h.facts.is_empty()) {
+        return 0;
     }
+    let width = usize::from(area.width.saturating_sub(2));
+    let on_screen = shown
+        .iter()
+        .take(usize::from(area.height.saturating_sub(2)));
+    let widths: Vec<usize> = s.deck.columns.iter().map(fact_col_width).collect();
+    columns_that_fit(width, host_need(s, on_screen).max(title_w), &widths)
+}
+
+/// The lines of the list: one per row on screen, plus a failure line
+/// under each failed host while there is room.
+fn list_lines(s: &AppState, rows: &[Row], list: &ListShape) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, row) in rows.iter().enumerate().skip(list.first) {
+        if lines.len() >= list.height {
+            break;
+        }
+        let cursor = list.focused && i == s.deck.cursor;
+        let mut line = match row {
+            Row::Group {
+                name,
+                hosts,
+                folded,
+            } => group_line(name, *hosts, *folded),
+            Row::Host(h) => host_line(s, *h, list.width, list.cols),
+        };
+        if cursor {
+            line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+        }
+        lines.push(line);
+        // The failure cause goes on its own dim line under the host.
+        if let Row::Host(h) = row
+            && let HostState::Failed(cause) = &s.hosts[*h].state
+            && lines.len() < list.height
+        {
+            let text: String = cause.chars().take(list.width.saturating_sub(4)).collect();
+            lines.push(Line::from(Span::styled(
+                format!("    {text}"),
+                Style::new().fg(BAD).add_modifier(Modifier::DIM),
+            )));
+        }
+    }
+    lines
+}
+
+/// A folder's line: its arrow, name and host count.
+fn group_line(name: &str, hosts: usize, folded: bool) -> Line<'static> {
+    let arrow = if folded { "▸" } else { "▾" };
+    let name = if name.is_empty() {
+        crate::app::folders::UNGROUPED_TITLE
+    } else {
+        name
+    };
+    Line::from(vec![Span::styled(
+        format!("{arrow} {name} ({hosts})"),
+        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+    )])
+}
+
+/// The filter or group-select input, on the list's last line.
+fn line_input(f: &mut Frame, s: &AppState, area: Rect) {
+    let Some((kind @ (LineInput::Filter | LineInput::Group), area_input)) = &s.deck.input else {
+        return;
+    };
+    let label = if *kind == LineInput::Filter {
+        "filter"
+    } else {
+        "select"
+    };
+    let r = Rect::new(
+        area.x + 1,
+        area.bottom().saturating_sub(2),
+        area.width.saturating_sub(2),
+        1,
+    );
+    let text = area_input.lines().first().cloned().unwrap_or_default();
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(format!("{label}: "), Style::new().fg(ACCENT)),
+            Span::raw(text),
+            Span::styled("█", Style::new().fg(ACCENT)),
+        ])),
+        r,
+    );
 }
 
 /// The first `cols` column titles over the values, on the top border;

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::app::help::key_name;
 use crate::app::hosts::viewport::Lines;
 use crate::app::layout::AppLayout;
-use crate::app::scrollback::OutLine;
+use crate::app::scrollback::{OutLine, Scrollback};
 use crate::app::state::{Focus, LineInput, RunResult};
 use crate::engine::ExitStatus;
 use crate::keymap::{Action, Context};
@@ -106,6 +106,40 @@ fn job_title(s: &AppState, lay: &AppLayout, job: &crate::app::state::Job) -> Str
 }
 
 fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
+    let block = pane_block(s, h, r, focused);
+    let inner = block.inner(r);
+    let out = &s.outputs[h];
+    let width = usize::from(inner.width).max(1);
+    let height = usize::from(inner.height);
+    let rows_of = crate::app::hosts::output::rows_of(out, width);
+    let view = Lines {
+        len: out.len(),
+        rows: &rows_of,
+        height,
+    };
+    // Clamped here too: a resize can leave the stored offset past the top.
+    let offset = view.clamp(s.deck.panes.scroll.get(&h).copied().unwrap_or(0));
+    f.render_widget(with_scroll_note(s, block, offset, r.width), r);
+    let hit = s.deck.panes.hit.filter(|(hh, _)| *hh == h).map(|(_, i)| i);
+    let mut rows = visible_rows(out, &view, offset, hit, width);
+    if let Some(failure) = failure_rows(s, h, width, height) {
+        rows = failure;
+    }
+    if out.dropped > 0 && rows.len() < height && offset == 0 {
+        rows.insert(
+            0,
+            Line::from(Span::styled(
+                format!("({} older lines dropped)", out.dropped),
+                Style::new().fg(MUTED),
+            )),
+        );
+    }
+    f.render_widget(Paragraph::new(rows), inner);
+}
+
+/// A pane's frame: the host's name on the left of the top border, its
+/// badge on the right.
+fn pane_block(s: &AppState, h: usize, r: Rect, focused: bool) -> Block<'static> {
     let host = &s.hosts[h];
     let (badge, color) = badge(s, h);
     // The host's name and the badge share the top border: when both do
@@ -123,7 +157,7 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
     let badge = crate::text::shorten(&badge, room.saturating_sub(3).max(2));
     let label_room = room.saturating_sub(badge.chars().count()).max(3);
     let label = crate::text::shorten(&host.label, label_room);
-    let block = Block::default()
+    Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))
         .title(Span::styled(
@@ -136,36 +170,37 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
         ))
         .title_top(
             Line::from(Span::styled(format!(" {badge} "), Style::new().fg(color))).right_aligned(),
-        );
-    let inner = block.inner(r);
-    let out = &s.outputs[h];
-    let width = usize::from(inner.width).max(1);
-    let height = usize::from(inner.height);
-    let rows_of = crate::app::hosts::output::rows_of(out, width);
-    let view = Lines {
-        len: out.len(),
-        rows: &rows_of,
-        height,
-    };
-    // Clamped here too: a resize can leave the stored offset past the top.
-    let offset = view.clamp(s.deck.panes.scroll.get(&h).copied().unwrap_or(0));
+        )
+}
+
+/// Adds the "lines up" note when the pane is scrolled back.
+fn with_scroll_note<'a>(s: &AppState, block: Block<'a>, offset: usize, width: u16) -> Block<'a> {
     // The scroll note sits on the bottom border, never over a line of
     // output (a search match at the bottom would hide under it).
-    let block = if offset > 0 {
-        let note = format!(
-            " ↑ {offset} lines up · {} returns ",
-            key_name(s, Context::Output, Action::Bottom)
-        );
-        let room = usize::from(r.width.saturating_sub(2));
-        block.title_bottom(Span::styled(
-            crate::text::shorten(&note, room),
-            Style::new().fg(WARN),
-        ))
-    } else {
-        block
-    };
-    f.render_widget(block, r);
-    let hit = s.deck.panes.hit.filter(|(hh, _)| *hh == h).map(|(_, i)| i);
+    if offset == 0 {
+        return block;
+    }
+    let note = format!(
+        " ↑ {offset} lines up · {} returns ",
+        key_name(s, Context::Output, Action::Bottom)
+    );
+    let room = usize::from(width.saturating_sub(2));
+    block.title_bottom(Span::styled(
+        crate::text::shorten(&note, room),
+        Style::new().fg(WARN),
+    ))
+}
+
+/// The wrapped rows that fill the pane, ending `offset` lines above the
+/// bottom; the search hit (line `hit`) is reversed.
+fn visible_rows(
+    out: &Scrollback,
+    view: &Lines,
+    offset: usize,
+    hit: Option<usize>,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let height = view.height;
     // Walk back from the bottom line until the pane is full, wrapping each.
     let pending = if offset == 0 { out.pending() } else { None };
     let mut rows: Vec<Line> = Vec::with_capacity(height);
@@ -195,33 +230,30 @@ fn pane(f: &mut Frame, s: &AppState, h: usize, r: Rect, focused: bool) {
         }
     }
     rows.reverse();
-    // A host that failed before printing anything shows why, in the pane.
-    if let (true, Some(RunResult::Failed { cause, .. })) =
-        (out.is_empty(), host.last.as_ref().map(|l| &l.result))
-    {
-        let cut: String = cause.chars().take(width * height.max(1)).collect();
-        rows = cut
-            .chars()
-            .collect::<Vec<_>>()
-            .chunks(width)
-            .map(|c| {
-                Line::from(Span::styled(
-                    c.iter().collect::<String>(),
-                    Style::new().fg(BAD),
-                ))
-            })
-            .collect();
+    rows
+}
+
+/// For a host that failed before printing anything: why, in the pane.
+fn failure_rows(s: &AppState, h: usize, width: usize, height: usize) -> Option<Vec<Line<'static>>> {
+    let Some(RunResult::Failed { cause, .. }) = s.hosts[h].last.as_ref().map(|l| &l.result) else {
+        return None;
+    };
+    if !s.outputs[h].is_empty() {
+        return None;
     }
-    if out.dropped > 0 && rows.len() < height && offset == 0 {
-        rows.insert(
-            0,
+    let cut: String = cause.chars().take(width * height.max(1)).collect();
+    let rows = cut
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(width)
+        .map(|c| {
             Line::from(Span::styled(
-                format!("({} older lines dropped)", out.dropped),
-                Style::new().fg(MUTED),
-            )),
-        );
-    }
-    f.render_widget(Paragraph::new(rows), inner);
+                c.iter().collect::<String>(),
+                Style::new().fg(BAD),
+            ))
+        })
+        .collect();
+    Some(rows)
 }
 
 /// Split a styled line into rows of at most `width` characters.

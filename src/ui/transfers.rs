@@ -12,6 +12,7 @@ use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
 use crate::app::help::key_name;
 use crate::engine::queue::{HostView, JobState, JobView};
+use crate::engine::tree::Totals;
 use crate::keymap::{Action, Context};
 use crate::text::human_bytes;
 use crate::text::sanitize::{clean, visible_name};
@@ -159,6 +160,8 @@ fn job_line(t: &JobView, w: usize) -> Line<'static> {
     ])
 }
 
+/// One line per host (failed and running first, at most `HOST_ROWS`),
+/// then a count of the others.
 fn host_lines(t: &JobView, resume_hint: &str) -> Vec<Line<'static>> {
     // Failed and running hosts first: they are what needs attention.
     let mut hosts: Vec<&HostView> = t.hosts.iter().collect();
@@ -175,60 +178,14 @@ fn host_lines(t: &JobView, resume_hint: &str) -> Vec<Line<'static>> {
         .min(24);
     let mut out = Vec::new();
     for h in hosts.iter().take(HOST_ROWS) {
-        let label = format!("  {:<label_w$} ", clean(&h.label));
+        let label = Span::raw(format!("  {:<label_w$} ", clean(&h.label)));
         let line = match &h.result {
             Some(Err(cause)) => Line::from(vec![
-                Span::raw(label),
+                label,
                 Span::styled(format!("FAILED: {}", clean(cause)), Style::new().fg(BAD)),
             ]),
-            Some(Ok(tot)) => {
-                let skipped = if tot.skipped > 0 {
-                    format!(", {} unchanged", tot.skipped)
-                } else {
-                    String::new()
-                };
-                let mut spans = vec![
-                    Span::raw(label),
-                    Span::styled(
-                        format!(
-                            "✓ {}, {}{skipped}",
-                            crate::text::count(tot.files, "file", "files"),
-                            human_bytes(tot.bytes)
-                        ),
-                        Style::new().fg(OK),
-                    ),
-                ];
-                // The first note is what the user most needs (a restart, a
-                // link left out); the rest are counted.
-                if let Some(first) = tot.notes.first() {
-                    let more = match tot.notes.len() {
-                        1 => String::new(),
-                        n => format!(" (+{} more)", n - 1),
-                    };
-                    spans.push(Span::styled(
-                        format!("  note: {}{more}", clean(first)),
-                        Style::new().fg(MUTED),
-                    ));
-                }
-                Line::from(spans)
-            }
-            None => {
-                let total = h.total.max(h.done);
-                let pct = (h.done * 100).checked_div(total).unwrap_or(0);
-                let current = h.current.rsplit('/').next().unwrap_or("");
-                // A host stopped by a cancel has no result: it is not
-                // failed, and goes on from its part file when resumed.
-                let current = if t.state == JobState::Cancelled {
-                    resume_hint.to_string()
-                } else {
-                    visible_name(current)
-                };
-                Line::from(vec![
-                    Span::raw(label),
-                    Span::styled(bar(h.done, total, 20), Style::new().fg(ACCENT)),
-                    Span::styled(format!(" {pct:>3}% {current}"), Style::new().fg(MUTED)),
-                ])
-            }
+            Some(Ok(tot)) => finished_line(label, tot),
+            None => running_line(label, t, h, resume_hint),
         };
         out.push(line);
     }
@@ -248,6 +205,63 @@ fn host_lines(t: &JobView, resume_hint: &str) -> Vec<Line<'static>> {
         )));
     }
     out
+}
+
+/// A host that finished: what it copied, and its first note.
+fn finished_line(label: Span<'static>, tot: &Totals) -> Line<'static> {
+    let skipped = if tot.skipped > 0 {
+        format!(", {} unchanged", tot.skipped)
+    } else {
+        String::new()
+    };
+    let mut spans = vec![
+        label,
+        Span::styled(
+            format!(
+                "✓ {}, {}{skipped}",
+                crate::text::count(tot.files, "file", "files"),
+                human_bytes(tot.bytes)
+            ),
+            Style::new().fg(OK),
+        ),
+    ];
+    // The first note is what the user most needs (a restart, a
+    // link left out); the rest are counted.
+    if let Some(first) = tot.notes.first() {
+        let more = match tot.notes.len() {
+            1 => String::new(),
+            n => format!(" (+{} more)", n - 1),
+        };
+        spans.push(Span::styled(
+            format!("  note: {}{more}", clean(first)),
+            Style::new().fg(MUTED),
+        ));
+    }
+    Line::from(spans)
+}
+
+/// A host still at it (or stopped by a cancel): its bar and current file.
+fn running_line(
+    label: Span<'static>,
+    t: &JobView,
+    h: &HostView,
+    resume_hint: &str,
+) -> Line<'static> {
+    let total = h.total.max(h.done);
+    let pct = (h.done * 100).checked_div(total).unwrap_or(0);
+    let current = h.current.rsplit('/').next().unwrap_or("");
+    // A host stopped by a cancel has no result: it is not
+    // failed, and goes on from its part file when resumed.
+    let current = if t.state == JobState::Cancelled {
+        resume_hint.to_string()
+    } else {
+        visible_name(current)
+    };
+    Line::from(vec![
+        label,
+        Span::styled(bar(h.done, total, 20), Style::new().fg(ACCENT)),
+        Span::styled(format!(" {pct:>3}% {current}"), Style::new().fg(MUTED)),
+    ])
 }
 
 #[cfg(test)]
