@@ -19,9 +19,6 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
             .saturating_sub(2),
     )
     .max(1);
-    let shown = |s: &AppState, i: usize| {
-        s.deck.filter.is_empty() || fuzzy_match(&s.deck.filter, &s.hosts[i].label)
-    };
     match a {
         Action::Up => s.deck.cursor = s.deck.cursor.saturating_sub(1),
         Action::Down => s.deck.cursor = (s.deck.cursor + 1).min(last),
@@ -29,23 +26,7 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         Action::PageDown => s.deck.cursor = (s.deck.cursor + page).min(last),
         Action::Top => s.deck.cursor = 0,
         Action::Bottom => s.deck.cursor = last,
-        Action::Select => match rows.get(s.deck.cursor) {
-            Some(Row::Host(h)) => s.hosts[*h].selected = !s.hosts[*h].selected,
-            Some(Row::Group { name, .. }) => {
-                let members: Vec<usize> = s
-                    .folders
-                    .members(name)
-                    .iter()
-                    .copied()
-                    .filter(|&i| shown(s, i))
-                    .collect();
-                let all = members.iter().all(|&i| s.hosts[i].selected);
-                for i in members {
-                    s.hosts[i].selected = !all;
-                }
-            }
-            None => {}
-        },
+        Action::Select => toggle_under_cursor(s, &rows),
         Action::SelectAll => {
             // Hosts in folded groups count as shown: the group is.
             for i in 0..s.hosts.len() {
@@ -65,29 +46,59 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         Action::Filter => open_input(s, LineInput::Filter, &s.deck.filter.clone()),
         Action::SelectGroup => open_input(s, LineInput::Group, ""),
         Action::ClearFilter => s.deck.filter.clear(),
-        Action::Toggle | Action::Fold | Action::Unfold => match rows.get(s.deck.cursor) {
-            Some(Row::Group { name, folded, .. }) => {
-                let fold = match a {
-                    Action::Fold => true,
-                    Action::Unfold => false,
-                    _ => !folded,
-                };
-                if fold {
-                    s.deck.folded.insert(name.clone());
-                } else {
-                    s.deck.folded.remove(name);
-                }
-            }
-            Some(Row::Host(h)) if a == Action::Toggle => {
-                s.hosts[*h].selected = !s.hosts[*h].selected;
-            }
-            _ => {}
-        },
+        Action::Toggle | Action::Fold | Action::Unfold => fold_under_cursor(s, &rows, a),
         _ => return None,
     }
     let n = s.rows().len();
     s.deck.cursor = s.deck.cursor.min(n.saturating_sub(1));
     Some(Vec::new())
+}
+
+/// Whether host `i` passes the list's filter.
+fn shown(s: &AppState, i: usize) -> bool {
+    s.deck.filter.is_empty() || fuzzy_match(&s.deck.filter, &s.hosts[i].label)
+}
+
+/// Space: the host under the cursor, or every shown host of the group
+/// under it (all of them off when all are on).
+fn toggle_under_cursor(s: &mut AppState, rows: &[Row]) {
+    match rows.get(s.deck.cursor) {
+        Some(Row::Host(h)) => s.hosts[*h].selected = !s.hosts[*h].selected,
+        Some(Row::Group { name, .. }) => {
+            let members: Vec<usize> = (s.folders.members(name).iter())
+                .copied()
+                .filter(|&i| shown(s, i))
+                .collect();
+            let all = members.iter().all(|&i| s.hosts[i].selected);
+            for i in members {
+                s.hosts[i].selected = !all;
+            }
+        }
+        None => {}
+    }
+}
+
+/// Enter, Left, Right: fold or unfold the folder under the cursor; Enter
+/// on a host selects it.
+fn fold_under_cursor(s: &mut AppState, rows: &[Row], a: Action) {
+    match rows.get(s.deck.cursor) {
+        Some(Row::Group { name, folded, .. }) => {
+            let fold = match a {
+                Action::Fold => true,
+                Action::Unfold => false,
+                _ => !folded,
+            };
+            if fold {
+                s.deck.folded.insert(name.clone());
+            } else {
+                s.deck.folded.remove(name);
+            }
+        }
+        Some(Row::Host(h)) if a == Action::Toggle => {
+            s.hosts[*h].selected = !s.hosts[*h].selected;
+        }
+        _ => {}
+    }
 }
 
 /// `i`: the facts of the host under the cursor.
