@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use russh::MethodKind;
 use russh::MethodSet;
-use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
+use russh::client::{AuthResult, Handle, Handler, KeyboardInteractiveAuthResponse};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{Certificate, HashAlg, PrivateKeyWithHashAlg, PublicKey};
@@ -17,7 +17,6 @@ use russh::keys::{Certificate, HashAlg, PrivateKeyWithHashAlg, PublicKey};
 use super::error::HostError;
 use super::keys::{KeyState, KeyStore};
 use super::prompt::{Answer, Prompter, Question, Secret};
-use super::ssh::ClientHandler;
 use super::target::{AgentChoice, Target};
 use crate::text::sanitize::server_text;
 
@@ -88,8 +87,11 @@ impl AuthShared {
 }
 
 /// Progress of one host's chain, for a useful error at the end.
-struct Chain<'a> {
-    handle: &'a mut Handle<ClientHandler>,
+///
+/// Generic over the russh handler so that authentication does not depend on
+/// how the connection checks host keys (that lives in `ssh`).
+struct Chain<'a, H: Handler> {
+    handle: &'a mut Handle<H>,
     t: &'a Target,
     tried: Vec<String>,
     notes: Vec<String>,
@@ -103,7 +105,7 @@ enum Step {
     Next,
 }
 
-impl Chain<'_> {
+impl<H: Handler> Chain<'_, H> {
     fn allows(&self, m: MethodKind) -> bool {
         self.remaining.as_ref().is_none_or(|r| r.contains(&m))
     }
@@ -182,8 +184,8 @@ fn method_order(preferred: &[String]) -> Vec<Method> {
         .collect()
 }
 
-pub(crate) async fn authenticate(
-    handle: &mut Handle<ClientHandler>,
+pub(crate) async fn authenticate<H: Handler>(
+    handle: &mut Handle<H>,
     t: &Target,
     shared: &AuthShared,
 ) -> Result<(), HostError> {
@@ -266,8 +268,8 @@ fn certificates_for(t: &Target, file: Option<&Path>, key: &PublicKey) -> Vec<Cer
 
 /// Every public key: the agent's, in-memory keys, identity files (each
 /// with its certificates first).
-async fn public_keys(
-    c: &mut Chain<'_>,
+async fn public_keys<H: Handler>(
+    c: &mut Chain<'_, H>,
     shared: &AuthShared,
     files: &[PathBuf],
 ) -> Result<Step, HostError> {
@@ -336,8 +338,8 @@ fn identity_list(t: &Target, shared: &AuthShared) -> Vec<PathBuf> {
     v
 }
 
-async fn try_agent(
-    c: &mut Chain<'_>,
+async fn try_agent<H: Handler>(
+    c: &mut Chain<'_, H>,
     sock: &Path,
     files: &[PathBuf],
     identities_only: bool,
@@ -423,7 +425,10 @@ fn server_lines(text: &str) -> String {
 /// Rounds of server questions we answer before giving up on this method.
 const KBD_ROUNDS: usize = 5;
 
-async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostError> {
+async fn keyboard_interactive<H: Handler>(
+    c: &mut Chain<'_, H>,
+    shared: &AuthShared,
+) -> Result<Step, HostError> {
     let user = c.t.user.clone();
     let mut resp = c
         .handle
@@ -515,7 +520,10 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
 /// Password attempts per host before giving up (OpenSSH: 3).
 const PASSWORD_TRIES: usize = 3;
 
-async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostError> {
+async fn password<H: Handler>(
+    c: &mut Chain<'_, H>,
+    shared: &AuthShared,
+) -> Result<Step, HostError> {
     let user = c.t.user.clone();
     c.tried.push("password".into());
     // Held until this host knows whether the password works: the user's
@@ -558,7 +566,11 @@ async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostEr
 }
 
 /// `why_not`: why no password could be asked, when none could.
-fn failure_detail(c: &Chain<'_>, files: &[PathBuf], why_not: Option<&str>) -> String {
+fn failure_detail<H: Handler>(
+    c: &Chain<'_, H>,
+    files: &[PathBuf],
+    why_not: Option<&str>,
+) -> String {
     let mut d = if c.tried.is_empty() {
         let listed: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
         format!(
