@@ -22,7 +22,8 @@ use super::name::{Name, RelPath};
 use super::sftp::Sftp;
 use super::transfer::source::SourceCache;
 use super::transfer::{
-    Outcome, RemoteHasher, TransferError, TransferOpts, Upload, download, upload_shared,
+    Outcome, RemoteHasher, TransferCtx, TransferError, TransferOpts, Upload, download,
+    upload_shared,
 };
 use super::tree_links::TreeShape;
 use crate::text::sanitize::{server_text, visible_name};
@@ -372,6 +373,18 @@ pub struct CopyCtx<'a> {
     pub ledger: &'a Ledger,
 }
 
+impl<'a> CopyCtx<'a> {
+    /// What each file's transfer is given.
+    fn transfer(&self) -> TransferCtx<'a> {
+        TransferCtx {
+            opts: self.opts,
+            remote_hash: self.hasher,
+            progress: self.progress,
+            cancel: self.cancel,
+        }
+    }
+}
+
 fn file_size(e: &Entry) -> u64 {
     match e.kind {
         Kind::File { size } => size,
@@ -431,10 +444,7 @@ async fn upload_one(
     (ctx.on_file)(&dst);
     let up = Upload {
         sources: ctx.sources,
-        opts: ctx.opts,
-        remote_hash: ctx.hasher,
-        progress: ctx.progress,
-        cancel: ctx.cancel,
+        ctx: ctx.transfer(),
     };
     let o = upload_shared(sftp, &src, &dst, &up).await?;
     settle(
@@ -478,17 +488,7 @@ async fn download_one(
             cause: e.to_string(),
         })?;
     (ctx.on_file)(&key);
-    let o = download(
-        sftp,
-        &src,
-        &dir,
-        &name,
-        ctx.opts,
-        ctx.hasher,
-        ctx.progress,
-        ctx.cancel,
-    )
-    .await?;
+    let o = download(sftp, &src, &dir, &name, &ctx.transfer()).await?;
     settle(ctx, key, copied(src, entry), &o);
     Ok(o)
 }
