@@ -436,15 +436,11 @@ async fn keyboard_interactive<H: Handler>(
         .await
         .map_err(|e| c.fail(e.to_string()))?;
     c.tried.push("keyboard-interactive".into());
-    // Held from the first password-like prompt until this host knows
-    // whether the password works, so the user's other hosts wait for it.
-    let mut gate = None;
-    let mut used_cache = false;
-    let mut sent_password: Option<Secret> = None;
+    let mut rounds = KbdRounds::default();
     for _ in 0..KBD_ROUNDS {
         match resp {
             KeyboardInteractiveAuthResponse::Success => {
-                if let Some(pw) = sent_password {
+                if let Some(pw) = rounds.sent_password {
                     shared.remember_password(&user, Some(pw));
                 }
                 tracing::info!(host = %c.t.label, user = %user, method = "keyboard-interactive", ok = true, "auth");
@@ -453,7 +449,7 @@ async fn keyboard_interactive<H: Handler>(
             KeyboardInteractiveAuthResponse::Failure {
                 remaining_methods, ..
             } => {
-                if sent_password.is_some() {
+                if rounds.sent_password.is_some() {
                     shared.remember_password(&user, None);
                 }
                 tracing::info!(host = %c.t.label, user = %user, method = "keyboard-interactive", ok = false, "auth");
@@ -465,45 +461,16 @@ async fn keyboard_interactive<H: Handler>(
                 instructions,
                 prompts,
             } => {
-                // A lone hidden "Password:" prompt is the user's password:
-                // asked once per user, as for the password method.
-                let password_like = prompts.len() == 1
-                    && !prompts[0].echo
-                    && prompts[0].prompt.to_ascii_lowercase().contains("password");
-                if password_like && gate.is_none() {
-                    gate = shared.password_gate(&user).await;
-                }
-                let cached = if password_like && !used_cache {
-                    shared.cached_password(&user)
-                } else {
-                    None
+                let asked = KbdQuestion {
+                    user: &user,
+                    host: &c.t.label,
+                    name: &name,
+                    instructions: &instructions,
+                    prompts: &prompts,
                 };
-                let answers: Vec<Secret> = if prompts.is_empty() {
-                    Vec::new()
-                } else if let Some(pw) = cached {
-                    used_cache = true;
-                    vec![pw]
-                } else {
-                    // All three are the server's words: cleaned here, so no
-                    // dialog or terminal ever shows them raw.
-                    let q = Question::KeyboardInteractive {
-                        user: user.clone(),
-                        host: c.t.label.clone(),
-                        name: server_text(&name),
-                        instructions: server_lines(&instructions),
-                        prompts: prompts
-                            .iter()
-                            .map(|p| (server_text(&p.prompt), p.echo))
-                            .collect(),
-                    };
-                    match shared.prompter.ask(q).await {
-                        Answer::Secrets(v) if v.len() == prompts.len() => v,
-                        _ => return Ok(Step::Next),
-                    }
+                let Some(answers) = rounds.answer(&asked, shared).await else {
+                    return Ok(Step::Next);
                 };
-                if password_like {
-                    sent_password = answers.first().cloned();
-                }
                 // russh takes plain Strings; they live only until sent.
                 let plain: Vec<String> = answers.iter().map(|s| s.as_str().to_owned()).collect();
                 resp = c
@@ -515,6 +482,73 @@ async fn keyboard_interactive<H: Handler>(
         }
     }
     Ok(Step::Next)
+}
+
+/// One round of the server's keyboard-interactive questions.
+struct KbdQuestion<'a> {
+    user: &'a str,
+    host: &'a str,
+    name: &'a str,
+    instructions: &'a str,
+    prompts: &'a [russh::client::Prompt],
+}
+
+/// What a keyboard-interactive exchange carries from round to round.
+#[derive(Default)]
+struct KbdRounds {
+    /// Held from the first password-like prompt until this host knows
+    /// whether the password works, so the user's other hosts wait for it.
+    gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    used_cache: bool,
+    sent_password: Option<Secret>,
+}
+
+impl KbdRounds {
+    /// The answers to one round: the remembered password for a lone
+    /// password prompt, else the user's; `None` when the user gave none.
+    async fn answer(&mut self, q: &KbdQuestion<'_>, shared: &AuthShared) -> Option<Vec<Secret>> {
+        let prompts = q.prompts;
+        // A lone hidden "Password:" prompt is the user's password:
+        // asked once per user, as for the password method.
+        let password_like = prompts.len() == 1
+            && !prompts[0].echo
+            && prompts[0].prompt.to_ascii_lowercase().contains("password");
+        if password_like && self.gate.is_none() {
+            self.gate = shared.password_gate(q.user).await;
+        }
+        let cached = if password_like && !self.used_cache {
+            shared.cached_password(q.user)
+        } else {
+            None
+        };
+        let answers: Vec<Secret> = if prompts.is_empty() {
+            Vec::new()
+        } else if let Some(pw) = cached {
+            self.used_cache = true;
+            vec![pw]
+        } else {
+            // All three are the server's words: cleaned here, so no
+            // dialog or terminal ever shows them raw.
+            let question = Question::KeyboardInteractive {
+                user: q.user.to_string(),
+                host: q.host.to_string(),
+                name: server_text(q.name),
+                instructions: server_lines(q.instructions),
+                prompts: prompts
+                    .iter()
+                    .map(|p| (server_text(&p.prompt), p.echo))
+                    .collect(),
+            };
+            match shared.prompter.ask(question).await {
+                Answer::Secrets(v) if v.len() == prompts.len() => v,
+                _ => return None,
+            }
+        };
+        if password_like {
+            self.sent_password = answers.first().cloned();
+        }
+        Some(answers)
+    }
 }
 
 /// Password attempts per host before giving up (OpenSSH: 3).

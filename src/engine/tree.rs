@@ -667,33 +667,12 @@ pub async fn download_entries(
     rename: Option<&Name>,
     ctx: &CopyCtx<'_>,
 ) -> Result<Totals, TransferError> {
-    let lerr = |p: PathBuf, e: std::io::Error| TransferError::Local {
-        path: p,
-        cause: e.to_string(),
-    };
     let mut t = Totals::default();
-    let root = LocalDir::open_root(dest_dir).map_err(|e| lerr(dest_dir.to_path_buf(), e))?;
+    let root = LocalDir::open_root(dest_dir).map_err(|e| local_err(dest_dir.to_path_buf(), e))?;
     let source = |e: &Entry| e.rel.under(src_parent);
     let written: Vec<(RelPath, &Entry)> =
         entries.iter().map(|e| (e.rel.renamed(rename), e)).collect();
-    // Directories made, by their path below the destination.
-    let mut made = HashSet::new();
-    for (rel, e) in written.iter().filter(|(_, e)| e.kind == Kind::Dir) {
-        if !parent_made(&made, rel) {
-            // Its parent could not be made: reported already.
-            continue;
-        }
-        // Made private-ish while filling; the umask applies as usual.
-        let mode = e.mode.unwrap_or(0o755) & 0o777 | 0o700;
-        let names: Vec<&str> = rel.names().collect();
-        match root.subdir(&names, mode) {
-            Ok(_) => {
-                made.insert(rel.as_str());
-                ctx.ledger.record(copied(source(e), e));
-            }
-            Err(x) => t.refused.push(lerr(root.path().join(rel.as_str()), x)),
-        }
-    }
+    let made = make_local_dirs(&root, &written, &source, ctx, &mut t);
     let files: Vec<_> = written
         .iter()
         .filter(|(rel, e)| matches!(e.kind, Kind::File { .. }) && parent_made(&made, rel))
@@ -725,23 +704,73 @@ pub async fn download_entries(
             .and_then(|d| d.symlink(rel.split_last().1, target));
         match made_link {
             Ok(()) => ctx.ledger.record(copied(source(e), e)),
-            Err(x) => t.refused.push(lerr(root.path().join(rel.as_str()), x)),
+            Err(x) => t.refused.push(local_err(root.path().join(rel.as_str()), x)),
         }
     }
     if ctx.opts.preserve {
-        for (rel, e) in written.iter().rev().filter(|(_, e)| e.kind == Kind::Dir) {
-            if !made.contains(rel.as_str()) {
-                continue;
-            }
-            let names: Vec<&str> = rel.names().collect();
-            let d = root
-                .subdir(&names, 0o700)
-                .map_err(|x| lerr(root.path().join(rel.as_str()), x))?;
-            d.chmod_self(local_mode(e.mode, true, true))
-                .map_err(|x| lerr(d.path().to_path_buf(), x))?;
-        }
+        restore_dir_modes(&root, &written, &made)?;
     }
     Ok(t)
+}
+
+/// A local failure at `p`, for a tree download.
+fn local_err(p: PathBuf, e: std::io::Error) -> TransferError {
+    TransferError::Local {
+        path: p,
+        cause: e.to_string(),
+    }
+}
+
+/// Make the downloaded tree's directories under `root`, parents first;
+/// returns the paths (below the destination) of those made. A directory
+/// that cannot be made is reported in `t`, and nothing goes below it.
+fn make_local_dirs<'e>(
+    root: &LocalDir,
+    written: &'e [(RelPath, &Entry)],
+    source: &dyn Fn(&Entry) -> String,
+    ctx: &CopyCtx<'_>,
+    t: &mut Totals,
+) -> HashSet<&'e str> {
+    // Directories made, by their path below the destination.
+    let mut made = HashSet::new();
+    for (rel, e) in written.iter().filter(|(_, e)| e.kind == Kind::Dir) {
+        if !parent_made(&made, rel) {
+            // Its parent could not be made: reported already.
+            continue;
+        }
+        // Made private-ish while filling; the umask applies as usual.
+        let mode = e.mode.unwrap_or(0o755) & 0o777 | 0o700;
+        let names: Vec<&str> = rel.names().collect();
+        match root.subdir(&names, mode) {
+            Ok(_) => {
+                made.insert(rel.as_str());
+                ctx.ledger.record(copied(source(e), e));
+            }
+            Err(x) => t.refused.push(local_err(root.path().join(rel.as_str()), x)),
+        }
+    }
+    made
+}
+
+/// Give the made directories the host's modes, last made first, so a
+/// parent made read-only does not stop its children being changed.
+fn restore_dir_modes(
+    root: &LocalDir,
+    written: &[(RelPath, &Entry)],
+    made: &HashSet<&str>,
+) -> Result<(), TransferError> {
+    for (rel, e) in written.iter().rev().filter(|(_, e)| e.kind == Kind::Dir) {
+        if !made.contains(rel.as_str()) {
+            continue;
+        }
+        let names: Vec<&str> = rel.names().collect();
+        let d = root
+            .subdir(&names, 0o700)
+            .map_err(|x| local_err(root.path().join(rel.as_str()), x))?;
+        d.chmod_self(local_mode(e.mode, true, true))
+            .map_err(|x| local_err(d.path().to_path_buf(), x))?;
+    }
+    Ok(())
 }
 
 /// The directory part of a remote path (`/a/b` → `/a`).
