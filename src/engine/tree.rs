@@ -212,38 +212,10 @@ pub async fn scan_remote(
     src: &str,
     recursive: bool,
 ) -> Result<RemoteScan, TransferError> {
-    let fail = |p: &str, cause: String| TransferError::Remote {
-        host: sftp.host.clone(),
-        path: p.to_string(),
-        cause,
-    };
-    let rerr = |p: &str, e: russh_sftp::client::error::Error| {
-        fail(
-            p,
-            if super::sftp::is_no_such_file(&e) {
-                "no such file or directory".into()
-            } else {
-                super::transfer::describe_sftp(&e)
-            },
-        )
-    };
-    let top = RelPath::top(&top_name(src).map_err(|why| fail(src, why))?);
-    let top_attrs = sftp
-        .lstat(src)
-        .await
-        .map_err(|e| rerr(src, e))?
-        .ok_or_else(|| fail(src, "no such file or directory".into()))?;
-    if top_attrs.is_dir() && !recursive {
-        return Err(fail(
-            src,
-            "is a directory (use -r to copy it recursively)".into(),
-        ));
-    }
+    let fail = |p: &str, cause: String| remote_fail(sftp, p, cause);
+    let rerr = |p: &str, e| remote_read_err(sftp, p, e);
+    let (top_path, top, top_attrs) = scan_top(sftp, src, recursive).await?;
     let mut scan = RemoteScan::default();
-    let top_path = match src.trim_end_matches('/') {
-        "" => "/".to_string(),
-        p => p.to_string(),
-    };
     let mut stack = vec![(top_path, top, top_attrs)];
     while let Some((path, rel, attrs)) = stack.pop() {
         within_bounds(&rel, scan.entries.len()).map_err(|why| fail(&path, why))?;
@@ -296,6 +268,52 @@ pub async fn scan_remote(
         }
     }
     Ok(scan)
+}
+
+/// A failure at `p` on the host, in words.
+fn remote_fail(sftp: &Sftp, p: &str, cause: String) -> TransferError {
+    TransferError::Remote {
+        host: sftp.host.clone(),
+        path: p.to_string(),
+        cause,
+    }
+}
+
+/// A failed SFTP request about `p` during a scan.
+fn remote_read_err(sftp: &Sftp, p: &str, e: russh_sftp::client::error::Error) -> TransferError {
+    let cause = if super::sftp::is_no_such_file(&e) {
+        "no such file or directory".into()
+    } else {
+        super::transfer::describe_sftp(&e)
+    };
+    remote_fail(sftp, p, cause)
+}
+
+/// The top of a remote scan: its path (without a trailing slash, but `/`
+/// kept), its name, and its attributes; a directory only with `recursive`.
+async fn scan_top(
+    sftp: &Sftp,
+    src: &str,
+    recursive: bool,
+) -> Result<(String, RelPath, FileAttributes), TransferError> {
+    let fail = |p: &str, cause: String| remote_fail(sftp, p, cause);
+    let top = RelPath::top(&top_name(src).map_err(|why| fail(src, why))?);
+    let top_attrs = sftp
+        .lstat(src)
+        .await
+        .map_err(|e| remote_read_err(sftp, src, e))?
+        .ok_or_else(|| fail(src, "no such file or directory".into()))?;
+    if top_attrs.is_dir() && !recursive {
+        return Err(fail(
+            src,
+            "is a directory (use -r to copy it recursively)".into(),
+        ));
+    }
+    let top_path = match src.trim_end_matches('/') {
+        "" => "/".to_string(),
+        p => p.to_string(),
+    };
+    Ok((top_path, top, top_attrs))
 }
 
 /// Files copied at once over one session. Each keeps its own requests in
