@@ -569,11 +569,7 @@ pub async fn upload_entries(
     ctx: &CopyCtx<'_>,
 ) -> Result<Totals, TransferError> {
     let mut t = Totals::default();
-    let rerr = |p: String, e: russh_sftp::client::error::Error| TransferError::Remote {
-        host: sftp.host.clone(),
-        path: p,
-        cause: super::transfer::describe_sftp(&e),
-    };
+    let rerr = |p: String, e| upload_err(sftp, p, e);
     let source = |e: &Entry| src_parent.join(e.rel.as_str());
     let written: Vec<(RelPath, &Entry)> =
         entries.iter().map(|e| (e.rel.renamed(rename), e)).collect();
@@ -625,43 +621,81 @@ pub async fn upload_entries(
             continue;
         }
         let dst = rel.under(dest_dir);
-        if let Some(a) = sftp.lstat(&dst).await.map_err(|x| rerr(dst.clone(), x))? {
-            if a.is_dir() {
-                t.refused.push(TransferError::Remote {
-                    host: sftp.host.clone(),
-                    path: dst,
-                    cause: "a directory stands there; the link was not made".into(),
-                });
-                continue;
-            }
-            let _ = sftp.raw().remove(dst.as_str()).await;
+        match make_remote_link(sftp, target, dst).await? {
+            Ok(()) => ctx
+                .ledger
+                .record(copied(source(e).to_string_lossy().into_owned(), e)),
+            Err(refused) => t.refused.push(refused),
         }
-        // OpenSSH's order: target first, then the link's path.
-        sftp.raw()
-            .symlink(target.as_str(), dst.as_str())
-            .await
-            .map_err(|x| rerr(dst.clone(), x))?;
-        ctx.ledger
-            .record(copied(source(e).to_string_lossy().into_owned(), e));
     }
-    // Directory modes last: a read-only directory would refuse its files.
-    // As for files: the source's bits, less the umask unless preserving.
+    set_remote_dir_modes(sftp, &written, &made, dest_dir, ctx.opts.preserve).await?;
+    Ok(t)
+}
+
+/// A failed SFTP request about `p` during an upload.
+fn upload_err(sftp: &Sftp, p: String, e: russh_sftp::client::error::Error) -> TransferError {
+    TransferError::Remote {
+        host: sftp.host.clone(),
+        path: p,
+        cause: super::transfer::describe_sftp(&e),
+    }
+}
+
+/// Make a link at `dst` on the host, replacing whatever is there but a
+/// directory (then the inner error says it was not made).
+async fn make_remote_link(
+    sftp: &Sftp,
+    target: &str,
+    dst: String,
+) -> Result<Result<(), TransferError>, TransferError> {
+    if let Some(a) = sftp
+        .lstat(&dst)
+        .await
+        .map_err(|x| upload_err(sftp, dst.clone(), x))?
+    {
+        if a.is_dir() {
+            return Ok(Err(TransferError::Remote {
+                host: sftp.host.clone(),
+                path: dst,
+                cause: "a directory stands there; the link was not made".into(),
+            }));
+        }
+        let _ = sftp.raw().remove(dst.as_str()).await;
+    }
+    // OpenSSH's order: target first, then the link's path.
+    sftp.raw()
+        .symlink(target, dst.as_str())
+        .await
+        .map_err(|x| upload_err(sftp, dst.clone(), x))?;
+    Ok(Ok(()))
+}
+
+/// Give the made directories their modes, after everything went in: a
+/// read-only directory would refuse its files. As for files: the
+/// source's bits, less the umask unless preserving.
+async fn set_remote_dir_modes(
+    sftp: &Sftp,
+    written: &[(RelPath, &Entry)],
+    made: &HashSet<&str>,
+    dest_dir: &str,
+    preserve: bool,
+) -> Result<(), TransferError> {
     for (rel, e) in written.iter().rev() {
         if let (Kind::Dir, Some(mode)) = (&e.kind, e.mode)
             && made.contains(rel.as_str())
         {
             let attrs = FileAttributes {
-                permissions: Some(local_mode(Some(mode), true, ctx.opts.preserve)),
+                permissions: Some(local_mode(Some(mode), true, preserve)),
                 ..Default::default()
             };
             let dst = rel.under(dest_dir);
             sftp.raw()
                 .setstat(dst.as_str(), attrs)
                 .await
-                .map_err(|x| rerr(dst.clone(), x))?;
+                .map_err(|x| upload_err(sftp, dst.clone(), x))?;
         }
     }
-    Ok(t)
+    Ok(())
 }
 
 /// The names of the directory holding `rel`, below the destination.
