@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sshdeck::engine::transfer::{
-    Outcome, TransferError, TransferOpts, download_to, part_name, upload,
+    Outcome, TransferCtx, TransferError, TransferOpts, download_to, part_name, upload,
 };
 use sshdeck::engine::{
     Answer, Engine, EngineConfig, Event, EventKind, ExecOptions, HostId, Prompter, Question, Target,
@@ -222,10 +222,12 @@ async fn dropped_during_upload_keeps_the_old_file_and_resumes() {
         &sftp,
         &local,
         &remote_s,
-        &TransferOpts::default(),
-        None,
-        &no_progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: None,
+            progress: &no_progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .expect_err("the connection was cut");
@@ -250,10 +252,12 @@ async fn dropped_during_upload_keeps_the_old_file_and_resumes() {
         &sftp,
         &local,
         &remote_s,
-        &TransferOpts::default(),
-        Some(&hasher),
-        &no_progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: Some(&hasher),
+            progress: &no_progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .expect("retry");
@@ -295,10 +299,12 @@ async fn dropped_during_download_leaves_no_local_file_and_resumes() {
         &sftp,
         &remote_s,
         &local,
-        &TransferOpts::default(),
-        None,
-        &no_progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: None,
+            progress: &no_progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .expect_err("the connection was cut");
@@ -322,10 +328,12 @@ async fn dropped_during_download_leaves_no_local_file_and_resumes() {
         &sftp,
         &remote_s,
         &local,
-        &TransferOpts::default(),
-        Some(&hasher),
-        &no_progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: Some(&hasher),
+            progress: &no_progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .expect("retry");
@@ -447,10 +455,12 @@ async fn throttled_transfers_finish_with_sane_progress() {
                 &sftp,
                 &local,
                 &remote,
-                &TransferOpts::default(),
-                None,
-                &progress,
-                &CancellationToken::new(),
+                &TransferCtx {
+                    opts: &TransferOpts::default(),
+                    remote_hash: None,
+                    progress: &progress,
+                    cancel: &CancellationToken::new(),
+                },
             )
             .await
         } else {
@@ -459,10 +469,12 @@ async fn throttled_transfers_finish_with_sane_progress() {
                 &sftp,
                 &remote,
                 &back,
-                &TransferOpts::default(),
-                None,
-                &progress,
-                &CancellationToken::new(),
+                &TransferCtx {
+                    opts: &TransferOpts::default(),
+                    remote_hash: None,
+                    progress: &progress,
+                    cancel: &CancellationToken::new(),
+                },
             )
             .await;
             assert!(std::fs::read(&back).unwrap() == bytes, "download differs");

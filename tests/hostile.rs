@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use sshdeck::app::scrollback::Scrollback;
 use sshdeck::engine::fs::{FileSystem, RemoteFs};
-use sshdeck::engine::transfer::{TransferError, TransferOpts, download_to};
+use sshdeck::engine::transfer::{TransferCtx, TransferError, TransferOpts, download_to};
 use sshdeck::engine::{Engine, ExecOptions, HostId, Target};
 use sshdeck::text::sanitize::visible_name;
 use support::farm::Farm;
@@ -199,10 +199,12 @@ async fn file_names_with_newlines_escapes_and_bad_bytes() {
             &sftp,
             &format!("{dir_s}/{name}"),
             &local,
-            &TransferOpts::default(),
-            None,
-            &|_| {},
-            &CancellationToken::new(),
+            &TransferCtx {
+                opts: &TransferOpts::default(),
+                remote_hash: None,
+                progress: &|_| {},
+                cancel: &CancellationToken::new(),
+            },
         )
         .await
         .unwrap_or_else(|e| panic!("{name:?}: {e}"));
@@ -218,10 +220,12 @@ async fn file_names_with_newlines_escapes_and_bad_bytes() {
         &sftp,
         &format!("{dir_s}/{}", mangled.name),
         &back.join("mangled"),
-        &TransferOpts::default(),
-        None,
-        &|_| {},
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: None,
+            progress: &|_| {},
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .expect_err("a mangled name addresses nothing");

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use sshdeck::engine::transfer::{
-    Outcome, TransferError, TransferOpts, Verified, download_to, part_name, upload,
+    Outcome, TransferCtx, TransferError, TransferOpts, Verified, download_to, part_name, upload,
 };
 use support::farm::{Farm, is_root};
 use support::farm_engine_drained;
@@ -57,10 +57,12 @@ async fn round_trips_are_byte_exact_around_boundaries() {
             &sftp,
             &local,
             &remote,
-            &TransferOpts::default(),
-            Some(&hasher),
-            &no_progress,
-            &CancellationToken::new(),
+            &TransferCtx {
+                opts: &TransferOpts::default(),
+                remote_hash: Some(&hasher),
+                progress: &no_progress,
+                cancel: &CancellationToken::new(),
+            },
         )
         .await
         .unwrap_or_else(|err| panic!("upload {len}: {err}"));
@@ -87,10 +89,12 @@ async fn round_trips_are_byte_exact_around_boundaries() {
             &sftp,
             &remote,
             &back,
-            &TransferOpts::default(),
-            Some(&hasher),
-            &no_progress,
-            &CancellationToken::new(),
+            &TransferCtx {
+                opts: &TransferOpts::default(),
+                remote_hash: Some(&hasher),
+                progress: &no_progress,
+                cancel: &CancellationToken::new(),
+            },
         )
         .await
         .unwrap_or_else(|err| panic!("download {len}: {err}"));
@@ -123,10 +127,12 @@ async fn mode_and_mtime_are_preserved_both_ways() {
         &sftp,
         &local,
         remote.to_str().unwrap(),
-        &TransferOpts::default(),
-        None,
-        &no_progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: None,
+            progress: &no_progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .unwrap();
@@ -138,10 +144,12 @@ async fn mode_and_mtime_are_preserved_both_ways() {
         &sftp,
         remote.to_str().unwrap(),
         &back,
-        &TransferOpts::default(),
-        None,
-        &no_progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: None,
+            progress: &no_progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .unwrap();
@@ -168,10 +176,12 @@ async fn a_300_mib_file_round_trips() {
         &sftp,
         &local,
         remote.to_str().unwrap(),
-        &TransferOpts::default(),
-        Some(&hasher),
-        &progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: Some(&hasher),
+            progress: &progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .unwrap();
@@ -197,10 +207,12 @@ async fn a_300_mib_file_round_trips() {
         &sftp,
         remote.to_str().unwrap(),
         &back,
-        &TransferOpts::default(),
-        Some(&hasher),
-        &no_progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: Some(&hasher),
+            progress: &no_progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .unwrap();
@@ -246,10 +258,12 @@ async fn sshd_killed_mid_upload_leaves_destination_and_resumes_byte_exact() {
         &sftp,
         &local,
         &remote_s,
-        &TransferOpts::default(),
-        None,
-        &progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: None,
+            progress: &progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .expect_err("the server died: the upload must fail");
@@ -280,10 +294,12 @@ async fn sshd_killed_mid_upload_leaves_destination_and_resumes_byte_exact() {
         &sftp,
         &local,
         &remote_s,
-        &TransferOpts::default(),
-        Some(&hasher),
-        &no_progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: Some(&hasher),
+            progress: &no_progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .unwrap();
@@ -363,10 +379,12 @@ async fn read_only_destination_gives_a_clear_error() {
         &sftp,
         &local,
         &remote,
-        &TransferOpts::default(),
-        None,
-        &no_progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: None,
+            progress: &no_progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .unwrap_err();
@@ -387,10 +405,12 @@ async fn read_only_destination_gives_a_clear_error() {
         &sftp,
         &farm.root.join("nope"),
         &remote,
-        &TransferOpts::default(),
-        None,
-        &no_progress,
-        &CancellationToken::new(),
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: None,
+            progress: &no_progress,
+            cancel: &CancellationToken::new(),
+        },
     )
     .await
     .unwrap_err();
@@ -443,7 +463,18 @@ async fn part_files_are_resumed_only_when_proven_to_be_the_sources_first_bytes()
         let _ = std::fs::remove_file(&dst);
         std::fs::write(&part, held).unwrap();
         let h = hash.then_some(&hasher as _);
-        let r = download_to(&sftp, src, &dst, &opts, h, &no_progress, &cancel).await;
+        let r = download_to(
+            &sftp,
+            src,
+            &dst,
+            &TransferCtx {
+                opts: &opts,
+                remote_hash: h,
+                progress: &no_progress,
+                cancel: &cancel,
+            },
+        )
+        .await;
         let (from, said) = outcome(r);
         assert_eq!(from, resumed as u64, "{what}: {said}");
         assert!(said.contains(note), "{what}: {said:?}");
@@ -476,10 +507,12 @@ async fn part_files_are_resumed_only_when_proven_to_be_the_sources_first_bytes()
             &sftp,
             &local,
             remote.to_str().unwrap(),
-            &opts,
-            Some(&hasher),
-            &no_progress,
-            &cancel,
+            &TransferCtx {
+                opts: &opts,
+                remote_hash: Some(&hasher),
+                progress: &no_progress,
+                cancel: &cancel,
+            },
         )
         .await;
         let (from, said) = outcome(r);
@@ -511,10 +544,12 @@ async fn relative_paths_are_verified_against_the_file_sftp_sees() {
         &sftp,
         &local,
         "rel.bin",
-        &TransferOpts::default(),
-        Some(&hasher),
-        &no_progress,
-        &cancel,
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: Some(&hasher),
+            progress: &no_progress,
+            cancel: &cancel,
+        },
     )
     .await
     .unwrap();
@@ -534,10 +569,12 @@ async fn relative_paths_are_verified_against_the_file_sftp_sees() {
         &sftp,
         "rel.bin",
         &back,
-        &TransferOpts::default(),
-        Some(&hasher),
-        &no_progress,
-        &cancel,
+        &TransferCtx {
+            opts: &TransferOpts::default(),
+            remote_hash: Some(&hasher),
+            progress: &no_progress,
+            cancel: &cancel,
+        },
     )
     .await
     .unwrap();

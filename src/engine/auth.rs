@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use russh::MethodKind;
 use russh::MethodSet;
-use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
+use russh::client::{AuthResult, Handle, Handler, KeyboardInteractiveAuthResponse};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{Certificate, HashAlg, PrivateKeyWithHashAlg, PublicKey};
@@ -17,7 +17,6 @@ use russh::keys::{Certificate, HashAlg, PrivateKeyWithHashAlg, PublicKey};
 use super::error::HostError;
 use super::keys::{KeyState, KeyStore};
 use super::prompt::{Answer, Prompter, Question, Secret};
-use super::ssh::ClientHandler;
 use super::target::{AgentChoice, Target};
 use crate::text::sanitize::server_text;
 
@@ -88,8 +87,11 @@ impl AuthShared {
 }
 
 /// Progress of one host's chain, for a useful error at the end.
-struct Chain<'a> {
-    handle: &'a mut Handle<ClientHandler>,
+///
+/// Generic over the russh handler so that authentication does not depend on
+/// how the connection checks host keys (that lives in `ssh`).
+struct Chain<'a, H: Handler> {
+    handle: &'a mut Handle<H>,
     t: &'a Target,
     tried: Vec<String>,
     notes: Vec<String>,
@@ -103,7 +105,7 @@ enum Step {
     Next,
 }
 
-impl Chain<'_> {
+impl<H: Handler> Chain<'_, H> {
     fn allows(&self, m: MethodKind) -> bool {
         self.remaining.as_ref().is_none_or(|r| r.contains(&m))
     }
@@ -182,8 +184,8 @@ fn method_order(preferred: &[String]) -> Vec<Method> {
         .collect()
 }
 
-pub(crate) async fn authenticate(
-    handle: &mut Handle<ClientHandler>,
+pub(crate) async fn authenticate<H: Handler>(
+    handle: &mut Handle<H>,
     t: &Target,
     shared: &AuthShared,
 ) -> Result<(), HostError> {
@@ -266,8 +268,8 @@ fn certificates_for(t: &Target, file: Option<&Path>, key: &PublicKey) -> Vec<Cer
 
 /// Every public key: the agent's, in-memory keys, identity files (each
 /// with its certificates first).
-async fn public_keys(
-    c: &mut Chain<'_>,
+async fn public_keys<H: Handler>(
+    c: &mut Chain<'_, H>,
     shared: &AuthShared,
     files: &[PathBuf],
 ) -> Result<Step, HostError> {
@@ -336,8 +338,8 @@ fn identity_list(t: &Target, shared: &AuthShared) -> Vec<PathBuf> {
     v
 }
 
-async fn try_agent(
-    c: &mut Chain<'_>,
+async fn try_agent<H: Handler>(
+    c: &mut Chain<'_, H>,
     sock: &Path,
     files: &[PathBuf],
     identities_only: bool,
@@ -423,7 +425,10 @@ fn server_lines(text: &str) -> String {
 /// Rounds of server questions we answer before giving up on this method.
 const KBD_ROUNDS: usize = 5;
 
-async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostError> {
+async fn keyboard_interactive<H: Handler>(
+    c: &mut Chain<'_, H>,
+    shared: &AuthShared,
+) -> Result<Step, HostError> {
     let user = c.t.user.clone();
     let mut resp = c
         .handle
@@ -431,15 +436,11 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
         .await
         .map_err(|e| c.fail(e.to_string()))?;
     c.tried.push("keyboard-interactive".into());
-    // Held from the first password-like prompt until this host knows
-    // whether the password works, so the user's other hosts wait for it.
-    let mut gate = None;
-    let mut used_cache = false;
-    let mut sent_password: Option<Secret> = None;
+    let mut rounds = KbdRounds::default();
     for _ in 0..KBD_ROUNDS {
         match resp {
             KeyboardInteractiveAuthResponse::Success => {
-                if let Some(pw) = sent_password {
+                if let Some(pw) = rounds.sent_password {
                     shared.remember_password(&user, Some(pw));
                 }
                 tracing::info!(host = %c.t.label, user = %user, method = "keyboard-interactive", ok = true, "auth");
@@ -448,7 +449,7 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
             KeyboardInteractiveAuthResponse::Failure {
                 remaining_methods, ..
             } => {
-                if sent_password.is_some() {
+                if rounds.sent_password.is_some() {
                     shared.remember_password(&user, None);
                 }
                 tracing::info!(host = %c.t.label, user = %user, method = "keyboard-interactive", ok = false, "auth");
@@ -460,45 +461,16 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
                 instructions,
                 prompts,
             } => {
-                // A lone hidden "Password:" prompt is the user's password:
-                // asked once per user, as for the password method.
-                let password_like = prompts.len() == 1
-                    && !prompts[0].echo
-                    && prompts[0].prompt.to_ascii_lowercase().contains("password");
-                if password_like && gate.is_none() {
-                    gate = shared.password_gate(&user).await;
-                }
-                let cached = if password_like && !used_cache {
-                    shared.cached_password(&user)
-                } else {
-                    None
+                let asked = KbdQuestion {
+                    user: &user,
+                    host: &c.t.label,
+                    name: &name,
+                    instructions: &instructions,
+                    prompts: &prompts,
                 };
-                let answers: Vec<Secret> = if prompts.is_empty() {
-                    Vec::new()
-                } else if let Some(pw) = cached {
-                    used_cache = true;
-                    vec![pw]
-                } else {
-                    // All three are the server's words: cleaned here, so no
-                    // dialog or terminal ever shows them raw.
-                    let q = Question::KeyboardInteractive {
-                        user: user.clone(),
-                        host: c.t.label.clone(),
-                        name: server_text(&name),
-                        instructions: server_lines(&instructions),
-                        prompts: prompts
-                            .iter()
-                            .map(|p| (server_text(&p.prompt), p.echo))
-                            .collect(),
-                    };
-                    match shared.prompter.ask(q).await {
-                        Answer::Secrets(v) if v.len() == prompts.len() => v,
-                        _ => return Ok(Step::Next),
-                    }
+                let Some(answers) = rounds.answer(&asked, shared).await else {
+                    return Ok(Step::Next);
                 };
-                if password_like {
-                    sent_password = answers.first().cloned();
-                }
                 // russh takes plain Strings; they live only until sent.
                 let plain: Vec<String> = answers.iter().map(|s| s.as_str().to_owned()).collect();
                 resp = c
@@ -512,10 +484,80 @@ async fn keyboard_interactive(c: &mut Chain<'_>, shared: &AuthShared) -> Result<
     Ok(Step::Next)
 }
 
+/// One round of the server's keyboard-interactive questions.
+struct KbdQuestion<'a> {
+    user: &'a str,
+    host: &'a str,
+    name: &'a str,
+    instructions: &'a str,
+    prompts: &'a [russh::client::Prompt],
+}
+
+/// What a keyboard-interactive exchange carries from round to round.
+#[derive(Default)]
+struct KbdRounds {
+    /// Held from the first password-like prompt until this host knows
+    /// whether the password works, so the user's other hosts wait for it.
+    gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    used_cache: bool,
+    sent_password: Option<Secret>,
+}
+
+impl KbdRounds {
+    /// The answers to one round: the remembered password for a lone
+    /// password prompt, else the user's; `None` when the user gave none.
+    async fn answer(&mut self, q: &KbdQuestion<'_>, shared: &AuthShared) -> Option<Vec<Secret>> {
+        let prompts = q.prompts;
+        // A lone hidden "Password:" prompt is the user's password:
+        // asked once per user, as for the password method.
+        let password_like = prompts.len() == 1
+            && !prompts[0].echo
+            && prompts[0].prompt.to_ascii_lowercase().contains("password");
+        if password_like && self.gate.is_none() {
+            self.gate = shared.password_gate(q.user).await;
+        }
+        let cached = if password_like && !self.used_cache {
+            shared.cached_password(q.user)
+        } else {
+            None
+        };
+        let answers: Vec<Secret> = if prompts.is_empty() {
+            Vec::new()
+        } else if let Some(pw) = cached {
+            self.used_cache = true;
+            vec![pw]
+        } else {
+            // All three are the server's words: cleaned here, so no
+            // dialog or terminal ever shows them raw.
+            let question = Question::KeyboardInteractive {
+                user: q.user.to_string(),
+                host: q.host.to_string(),
+                name: server_text(q.name),
+                instructions: server_lines(q.instructions),
+                prompts: prompts
+                    .iter()
+                    .map(|p| (server_text(&p.prompt), p.echo))
+                    .collect(),
+            };
+            match shared.prompter.ask(question).await {
+                Answer::Secrets(v) if v.len() == prompts.len() => v,
+                _ => return None,
+            }
+        };
+        if password_like {
+            self.sent_password = answers.first().cloned();
+        }
+        Some(answers)
+    }
+}
+
 /// Password attempts per host before giving up (OpenSSH: 3).
 const PASSWORD_TRIES: usize = 3;
 
-async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostError> {
+async fn password<H: Handler>(
+    c: &mut Chain<'_, H>,
+    shared: &AuthShared,
+) -> Result<Step, HostError> {
     let user = c.t.user.clone();
     c.tried.push("password".into());
     // Held until this host knows whether the password works: the user's
@@ -558,7 +600,11 @@ async fn password(c: &mut Chain<'_>, shared: &AuthShared) -> Result<Step, HostEr
 }
 
 /// `why_not`: why no password could be asked, when none could.
-fn failure_detail(c: &Chain<'_>, files: &[PathBuf], why_not: Option<&str>) -> String {
+fn failure_detail<H: Handler>(
+    c: &Chain<'_, H>,
+    files: &[PathBuf],
+    why_not: Option<&str>,
+) -> String {
     let mut d = if c.tried.is_empty() {
         let listed: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
         format!(

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::HostError;
 use super::link::HostLink;
 use super::name::Name;
+use super::sftp::Sftp;
 use super::transfer::source::SourceCache;
 use super::transfer::{RemoteHasher, TransferError, TransferOpts};
 use super::tree::{self, CopyCtx, Entry, Ledger, Totals};
@@ -133,6 +134,76 @@ pub fn prepare(spec: &CopySpec) -> Result<Prepared, TransferError> {
     })
 }
 
+/// Put every scanned local tree on this host; the total is known from the
+/// scans made before.
+async fn put_trees(
+    sftp: &Sftp,
+    spec: &CopySpec,
+    prepared: &Prepared,
+    progress: &HostProgress,
+    ctx: &CopyCtx<'_>,
+) -> Result<Totals, CopyError> {
+    let mut totals = Totals::default();
+    let total: u64 = prepared
+        .scans
+        .iter()
+        .map(|(_, e)| tree::total_bytes(e))
+        .sum();
+    progress.total.store(total, Ordering::Relaxed);
+    progress.done.store(0, Ordering::Relaxed);
+    for (src, entries) in &prepared.scans {
+        let parent = src
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let rename = spec.renames.get(name_of(&src.to_string_lossy()));
+        let t = tree::upload_entries(sftp, entries, parent, &spec.dest, rename, ctx).await?;
+        totals.add(&t);
+    }
+    Ok(totals)
+}
+
+/// Scan this host's sources (those it has, with `only_listed`), then get
+/// every tree into the destination (its own folder with `per_host_dir`).
+async fn get_trees(
+    sftp: &Sftp,
+    label: &str,
+    spec: &CopySpec,
+    progress: &HostProgress,
+    ctx: &CopyCtx<'_>,
+) -> Result<Totals, CopyError> {
+    let mut totals = Totals::default();
+    let dest = if spec.per_host_dir {
+        Path::new(&spec.dest).join(file_stem(label))
+    } else {
+        PathBuf::from(&spec.dest)
+    };
+    let sources = if spec.only_listed {
+        let (kept, notes) = listed_here(sftp, &spec.sources).await?;
+        totals.notes.extend(notes);
+        kept
+    } else {
+        spec.sources.iter().collect()
+    };
+    // Pre-scan everything first, so the total is exact from the start.
+    let mut scans = Vec::new();
+    for src in sources {
+        let scan = tree::scan_remote(sftp, src, spec.recursive).await?;
+        totals.refused.extend(scan.refused);
+        scans.push((src, scan.entries));
+    }
+    let total: u64 = scans.iter().map(|(_, e)| tree::total_bytes(e)).sum();
+    progress.total.store(total, Ordering::Relaxed);
+    progress.done.store(0, Ordering::Relaxed);
+    for (src, entries) in scans {
+        let rename = spec.renames.get(name_of(src));
+        let parent = tree::remote_parent(src);
+        let t = tree::download_entries(sftp, &entries, &parent, &dest, rename, ctx).await?;
+        totals.add(&t);
+    }
+    Ok(totals)
+}
+
 fn name_of(p: &str) -> &str {
     p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
 }
@@ -142,7 +213,7 @@ fn name_of(p: &str) -> &str {
 /// looked up here by itself: only what this host lists is copied (and,
 /// for a move, deleted) here.
 async fn listed_here<'s>(
-    sftp: &super::sftp::Sftp,
+    sftp: &Sftp,
     sources: &'s [String],
 ) -> Result<(Vec<&'s String>, Vec<String>), TransferError> {
     let mut listings: BTreeMap<String, std::collections::HashSet<Name>> = BTreeMap::new();
@@ -258,65 +329,10 @@ async fn host_copy_inner(
         cancel,
         ledger,
     };
-    let mut totals = Totals::default();
-    match spec.dir {
-        Direction::Put => {
-            let total: u64 = prepared
-                .scans
-                .iter()
-                .map(|(_, e)| tree::total_bytes(e))
-                .sum();
-            progress.total.store(total, Ordering::Relaxed);
-            progress.done.store(0, Ordering::Relaxed);
-            for (src, entries) in &prepared.scans {
-                let parent = src
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                let rename = spec.renames.get(name_of(&src.to_string_lossy()));
-                let t =
-                    tree::upload_entries(&sftp, entries, parent, &spec.dest, rename, &ctx).await?;
-                totals.add(&t);
-            }
-        }
-        Direction::Get => {
-            let dest = if spec.per_host_dir {
-                Path::new(&spec.dest).join(file_stem(&link.label))
-            } else {
-                PathBuf::from(&spec.dest)
-            };
-            let sources = if spec.only_listed {
-                let (kept, notes) = listed_here(&sftp, &spec.sources).await?;
-                totals.notes.extend(notes);
-                kept
-            } else {
-                spec.sources.iter().collect()
-            };
-            // Pre-scan everything first, so the total is exact from the start.
-            let mut scans = Vec::new();
-            for src in sources {
-                let scan = tree::scan_remote(&sftp, src, spec.recursive).await?;
-                totals.refused.extend(scan.refused);
-                scans.push((src, scan.entries));
-            }
-            let total: u64 = scans.iter().map(|(_, e)| tree::total_bytes(e)).sum();
-            progress.total.store(total, Ordering::Relaxed);
-            progress.done.store(0, Ordering::Relaxed);
-            for (src, entries) in scans {
-                let rename = spec.renames.get(name_of(src));
-                let t = tree::download_entries(
-                    &sftp,
-                    &entries,
-                    &tree::remote_parent(src),
-                    &dest,
-                    rename,
-                    &ctx,
-                )
-                .await?;
-                totals.add(&t);
-            }
-        }
-    }
+    let totals = match spec.dir {
+        Direction::Put => put_trees(&sftp, spec, prepared, progress, &ctx).await?,
+        Direction::Get => get_trees(&sftp, &link.label, spec, progress, &ctx).await?,
+    };
     if totals.refused.is_empty() {
         Ok(totals)
     } else {

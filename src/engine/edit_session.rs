@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::HostLink;
 use crate::engine::local_dest::LocalDir;
-use crate::engine::transfer::{self, Overwrite, TransferOpts};
+use crate::engine::transfer::{self, Overwrite, TransferCtx, TransferOpts};
 
 pub struct EditSession {
     pub host: Option<HostLink>,
@@ -88,10 +88,12 @@ pub async fn prepare(link: Option<HostLink>, path: String) -> Result<EditSession
         &path,
         &dest,
         name,
-        &opts,
-        Some(&hasher),
-        &|_| {},
-        &cancel,
+        &TransferCtx {
+            opts: &opts,
+            remote_hash: Some(&hasher),
+            progress: &|_| {},
+            cancel: &cancel,
+        },
     )
     .await
     .map_err(|e| e.to_string())?;
@@ -177,10 +179,12 @@ async fn finish(s: &mut EditSession) -> Result<String, String> {
         &s.local,
         &s.remote,
         s.mode,
-        &opts,
-        Some(&hasher),
-        &|_| {},
-        &cancel,
+        &TransferCtx {
+            opts: &opts,
+            remote_hash: Some(&hasher),
+            progress: &|_| {},
+            cancel: &cancel,
+        },
     )
     .await
     .map_err(|e| e.to_string())?;

@@ -87,8 +87,38 @@ pub enum HostError {
     NotStopped {
         cause: Box<HostError>,
         host: String,
-        why: super::stop::NotStopped,
+        why: NotStopped,
     },
+}
+
+/// Why a stopped command may still be running, in words for the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotStopped {
+    /// Neither signal was acted on, and no group was reported to kill.
+    SignalIgnored,
+    /// TERM and KILL went to the group, and the command went on.
+    SurvivedKill,
+    /// It exited, but something it started still holds its output.
+    OutputHeld,
+    /// The connection went away before the stop was confirmed.
+    ConnectionLost,
+}
+
+impl std::fmt::Display for NotStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotStopped::SignalIgnored => {
+                "the server did not act on the stop signal, and the command's process group is unknown"
+            }
+            NotStopped::SurvivedKill => {
+                "it went on after TERM and KILL to its process group"
+            }
+            NotStopped::OutputHeld => {
+                "it exited, but a process it started (outside its group) still holds its output"
+            }
+            NotStopped::ConnectionLost => "the connection was lost before the stop was confirmed",
+        })
+    }
 }
 
 /// A short, stable word for summaries, JSON and grouping.

@@ -222,15 +222,7 @@ impl ExecRun {
         let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
         let input_done = CancellationToken::new();
         let _stop_input = input_done.clone().drop_guard();
-        let feed = self.stdin.take();
-        if self.answer.as_ref().is_some_and(Answerer::has_rules) {
-            self.input = Input::Held {
-                feed,
-                at: tokio::time::Instant::now() + PROMPTS_SETTLE,
-            };
-        } else {
-            release(&channel, feed, self.pty, &input_done);
-        }
+        self.start_input(&channel, &input_done);
         let mut status: Option<ExitStatus> = None;
         // `Close` is an orderly end; the channel vanishing (`None`) without
         // one means the transport died under us.
@@ -292,8 +284,33 @@ impl ExecRun {
                 Some(_) => {}
             }
         };
+        self.end_closed(&channel, status, orderly).await
+    }
+
+    /// Give the command its input now, or hold it while answer rules may
+    /// still see a prompt (see [`Input::Held`]).
+    fn start_input(&mut self, channel: &russh::Channel<Msg>, input_done: &CancellationToken) {
+        let feed = self.stdin.take();
+        if self.answer.as_ref().is_some_and(Answerer::has_rules) {
+            self.input = Input::Held {
+                feed,
+                at: tokio::time::Instant::now() + PROMPTS_SETTLE,
+            };
+        } else {
+            release(channel, feed, self.pty, input_done);
+        }
+    }
+
+    /// The channel closed (`orderly`) or vanished: show what is still
+    /// held, then end with the exit status, or say why there is none.
+    async fn end_closed(
+        mut self,
+        channel: &russh::Channel<Msg>,
+        status: Option<ExitStatus>,
+        orderly: bool,
+    ) {
         let held = self.group.flush();
-        self.output(&channel, Stream::Stdout, held).await;
+        self.output(channel, Stream::Stdout, held).await;
         match status {
             Some(status) => {
                 let elapsed = self.started.elapsed();

@@ -199,6 +199,86 @@ impl Slot {
         }
     }
 
+    /// A new job, queued, nothing done yet.
+    fn new(job: QueueJob) -> Slot {
+        let n = job.hosts.len();
+        Slot {
+            job: Arc::new(job),
+            state: JobState::Queued,
+            progress: (0..n).map(|_| Arc::default()).collect(),
+            ledgers: (0..n).map(|_| Arc::default()).collect(),
+            results: vec![None; n],
+            cancel: CancellationToken::new(),
+            active: Duration::ZERO,
+            since: None,
+            note: None,
+            cancelling: false,
+            in_flight: false,
+            floor: vec![0; n],
+            forgotten: false,
+        }
+    }
+
+    /// Pause a running or queued job; whether it changed.
+    fn pause(&mut self) -> bool {
+        match self.state {
+            JobState::Running => {
+                self.cancel.cancel();
+                self.state = JobState::Paused;
+                self.stop_clock();
+                true
+            }
+            JobState::Queued => {
+                self.state = JobState::Paused;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Queue a paused, cancelled or failed job again; whether it changed.
+    fn resume(&mut self) -> bool {
+        match self.state {
+            JobState::Paused => {
+                self.state = JobState::Queued;
+                true
+            }
+            JobState::Cancelled => {
+                // Its stopped hosts have no result: they run again,
+                // resuming their part files (and the kept spool).
+                self.cancelling = false;
+                self.state = JobState::Queued;
+                true
+            }
+            JobState::Failed => {
+                // Retry the failed hosts only.
+                for r in &mut self.results {
+                    if matches!(r, Some(Err(_))) {
+                        *r = None;
+                    }
+                }
+                self.note = None;
+                self.state = JobState::Queued;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Cancel an unfinished job; whether it changed.
+    fn cancel_job(&mut self) -> bool {
+        if self.state.is_finished() {
+            return false;
+        }
+        self.cancelling = true;
+        self.cancel.cancel();
+        self.stop_clock();
+        self.state = JobState::Cancelled;
+        // The spool and part files stay: the job can be resumed until it
+        // is forgotten (cleared from the panel).
+        true
+    }
+
     fn stop_clock(&mut self) {
         if let Some(s) = self.since.take() {
             self.active += s.elapsed();
@@ -231,77 +311,14 @@ async fn actor(
         };
         let changed = match cmd {
             Cmd::Submit(id, job) => {
-                let n = job.hosts.len();
-                slots.insert(
-                    id,
-                    Slot {
-                        job: Arc::new(*job),
-                        state: JobState::Queued,
-                        progress: (0..n).map(|_| Arc::default()).collect(),
-                        ledgers: (0..n).map(|_| Arc::default()).collect(),
-                        results: vec![None; n],
-                        cancel: CancellationToken::new(),
-                        active: Duration::ZERO,
-                        since: None,
-                        note: None,
-                        cancelling: false,
-                        in_flight: false,
-                        floor: vec![0; n],
-                        forgotten: false,
-                    },
-                );
+                slots.insert(id, Slot::new(*job));
                 Some(id)
             }
-            Cmd::Pause(id) => slots.get_mut(&id).and_then(|s| match s.state {
-                JobState::Running => {
-                    s.cancel.cancel();
-                    s.state = JobState::Paused;
-                    s.stop_clock();
-                    Some(id)
-                }
-                JobState::Queued => {
-                    s.state = JobState::Paused;
-                    Some(id)
-                }
-                _ => None,
-            }),
-            Cmd::Resume(id) => slots.get_mut(&id).and_then(|s| match s.state {
-                JobState::Paused => {
-                    s.state = JobState::Queued;
-                    Some(id)
-                }
-                JobState::Cancelled => {
-                    // Its stopped hosts have no result: they run again,
-                    // resuming their part files (and the kept spool).
-                    s.cancelling = false;
-                    s.state = JobState::Queued;
-                    Some(id)
-                }
-                JobState::Failed => {
-                    // Retry the failed hosts only.
-                    for r in &mut s.results {
-                        if matches!(r, Some(Err(_))) {
-                            *r = None;
-                        }
-                    }
-                    s.note = None;
-                    s.state = JobState::Queued;
-                    Some(id)
-                }
-                _ => None,
-            }),
-            Cmd::Cancel(id) => slots.get_mut(&id).and_then(|s| {
-                if s.state.is_finished() {
-                    return None;
-                }
-                s.cancelling = true;
-                s.cancel.cancel();
-                s.stop_clock();
-                s.state = JobState::Cancelled;
-                // The spool and part files stay: the job can be resumed
-                // until it is forgotten (cleared from the panel).
-                Some(id)
-            }),
+            Cmd::Pause(id) => slots.get_mut(&id).and_then(|s| s.pause().then_some(id)),
+            Cmd::Resume(id) => slots.get_mut(&id).and_then(|s| s.resume().then_some(id)),
+            Cmd::Cancel(id) => slots
+                .get_mut(&id)
+                .and_then(|s| s.cancel_job().then_some(id)),
             Cmd::Forget(id) => {
                 if let Some(s) = slots.get_mut(&id).filter(|s| s.state.is_finished()) {
                     if s.in_flight {
@@ -336,22 +353,30 @@ async fn actor(
         {
             return;
         }
-        // Start queued jobs while there is room, oldest first.
-        let running = slots
-            .values()
-            .filter(|s| s.state == JobState::Running)
-            .count();
-        let ready: Vec<TransferId> = slots
-            .iter()
-            .filter(|(_, s)| s.state == JobState::Queued && !s.in_flight)
-            .map(|(id, _)| *id)
-            .take(MAX_ACTIVE.saturating_sub(running))
-            .collect();
-        for id in ready {
-            if let Some(s) = slots.get_mut(&id) {
-                start(id, s, tx.clone());
-                let _ = views.send(s.view(id));
-            }
+        start_ready(&mut slots, &tx, &views);
+    }
+}
+
+/// Start queued jobs while there is room, oldest first.
+fn start_ready(
+    slots: &mut BTreeMap<TransferId, Slot>,
+    tx: &mpsc::UnboundedSender<Cmd>,
+    views: &mpsc::UnboundedSender<JobView>,
+) {
+    let running = slots
+        .values()
+        .filter(|s| s.state == JobState::Running)
+        .count();
+    let ready: Vec<TransferId> = slots
+        .iter()
+        .filter(|(_, s)| s.state == JobState::Queued && !s.in_flight)
+        .map(|(id, _)| *id)
+        .take(MAX_ACTIVE.saturating_sub(running))
+        .collect();
+    for id in ready {
+        if let Some(s) = slots.get_mut(&id) {
+            start(id, s, tx.clone());
+            let _ = views.send(s.view(id));
         }
     }
 }
@@ -364,46 +389,39 @@ fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
     s.in_flight = true;
     s.cancel = CancellationToken::new();
     s.since = Some(Instant::now());
-    let job = s.job.clone();
-    let todo: Vec<bool> = s.results.iter().map(Option::is_none).collect();
-    let progress = s.progress.clone();
-    let ledgers = s.ledgers.clone();
-    let cancel = s.cancel.clone();
+    let run = JobRun {
+        job: s.job.clone(),
+        todo: s.results.iter().map(Option::is_none).collect(),
+        progress: s.progress.clone(),
+        ledgers: s.ledgers.clone(),
+        cancel: s.cancel.clone(),
+    };
     tokio::spawn(async move {
-        // A host-to-host copy fetches first; a failure there fails every
-        // destination with its cause, and the spool keeps what came.
-        // What the fetch had to say (links left out on A's side) is told
-        // with every destination's result.
-        let mut fetched_notes = Vec::new();
-        let spec = match &job.relay {
-            Some(relay) => match fetch(relay, &job.spec, &progress, &todo, &cancel).await {
-                Ok(notes) => {
-                    fetched_notes = notes;
-                    relay.put_spec(&job.spec)
-                }
-                Err(e) => {
-                    let why = relay.shown(&e.to_string());
-                    let cancelled = e.is_cancelled();
-                    let results = todo
-                        .iter()
-                        .map(|&t| {
-                            t.then(|| {
-                                Err(if cancelled {
-                                    CopyError::Transfer(super::transfer::TransferError::Cancelled)
-                                } else {
-                                    CopyError::Transfer(super::transfer::TransferError::Local {
-                                        path: relay.spool.clone(),
-                                        cause: format!("fetching from {}: {why}", relay.from.label),
-                                    })
-                                })
-                            })
-                        })
-                        .collect();
-                    let _ = tx.send(Cmd::Finished(id, results));
-                    return;
-                }
-            },
-            None => job.spec.clone(),
+        let results = run.copy().await;
+        let _ = tx.send(Cmd::Finished(id, results));
+    });
+}
+
+/// What each host of a run ended with (`None`: not part of this run).
+type HostResults = Vec<Option<Result<Totals, CopyError>>>;
+
+/// One run of a job, on a task of its own.
+struct JobRun {
+    job: Arc<QueueJob>,
+    /// The hosts without a result yet: those this run copies to.
+    todo: Vec<bool>,
+    progress: Vec<Arc<HostProgress>>,
+    ledgers: Vec<Arc<Ledger>>,
+    cancel: CancellationToken,
+}
+
+impl JobRun {
+    /// The whole run: the fetch of a host-to-host copy first, then the
+    /// local scans, then every host at once.
+    async fn copy(self) -> HostResults {
+        let (spec, fetched_notes) = match self.fetch_first().await {
+            Ok(fetched) => fetched,
+            Err(results) => return results,
         };
         let spec = Arc::new(spec);
         let prep = spec.clone();
@@ -418,17 +436,58 @@ fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
             Ok(s) => Arc::new(s),
             Err(e) => {
                 // A local source that cannot be read fails every host it was for.
-                let results = todo
-                    .iter()
-                    .map(|&t| t.then(|| Err(CopyError::Transfer(e.clone()))))
-                    .collect();
-                let _ = tx.send(Cmd::Finished(id, results));
-                return;
+                return self.fail_all(|| CopyError::Transfer(e.clone()));
             }
         };
-        let runs = job.hosts.iter().enumerate().map(|(i, link)| {
-            let (spec, scans, cancel) = (spec.clone(), scans.clone(), cancel.clone());
-            let (progress, ledger, run) = (progress[i].clone(), ledgers[i].clone(), todo[i]);
+        self.copy_to_hosts(spec, scans, fetched_notes).await
+    }
+
+    /// The spec to copy with, and what the fetch had to say. A host-to-host
+    /// copy fetches first; a failure there fails every destination with
+    /// its cause, and the spool keeps what came. What the fetch had to say
+    /// (links left out on A's side) is told with every destination's
+    /// result.
+    async fn fetch_first(&self) -> Result<(CopySpec, Vec<String>), HostResults> {
+        let job = &self.job;
+        let Some(relay) = &job.relay else {
+            return Ok((job.spec.clone(), Vec::new()));
+        };
+        match fetch(relay, &job.spec, &self.progress, &self.todo, &self.cancel).await {
+            Ok(notes) => Ok((relay.put_spec(&job.spec), notes)),
+            Err(e) => {
+                let why = relay.shown(&e.to_string());
+                let cancelled = e.is_cancelled();
+                Err(self.fail_all(|| {
+                    if cancelled {
+                        CopyError::Transfer(super::transfer::TransferError::Cancelled)
+                    } else {
+                        CopyError::Transfer(super::transfer::TransferError::Local {
+                            path: relay.spool.clone(),
+                            cause: format!("fetching from {}: {why}", relay.from.label),
+                        })
+                    }
+                }))
+            }
+        }
+    }
+
+    /// The same error for every host of this run.
+    fn fail_all(&self, error: impl Fn() -> CopyError) -> HostResults {
+        self.todo.iter().map(|&t| t.then(|| Err(error()))).collect()
+    }
+
+    /// Copy to every host of this run at once, each result carrying the
+    /// fetch's notes first.
+    async fn copy_to_hosts(
+        &self,
+        spec: Arc<CopySpec>,
+        scans: Arc<copy_job::Prepared>,
+        fetched_notes: Vec<String>,
+    ) -> HostResults {
+        let runs = self.job.hosts.iter().enumerate().map(|(i, link)| {
+            let (spec, scans, cancel) = (spec.clone(), scans.clone(), self.cancel.clone());
+            let (progress, ledger) = (self.progress[i].clone(), self.ledgers[i].clone());
+            let run = self.todo[i];
             let link = link.clone();
             let fetched_notes = fetched_notes.clone();
             async move {
@@ -446,9 +505,8 @@ fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
                 Some(r)
             }
         });
-        let results = futures::future::join_all(runs).await;
-        let _ = tx.send(Cmd::Finished(id, results));
-    });
+        futures::future::join_all(runs).await
+    }
 }
 
 /// The fetch half of a host-to-host copy: the sources from the relay host

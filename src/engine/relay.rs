@@ -18,6 +18,7 @@ use rustix::fs::FileType;
 
 use super::copy_job::{CopyError, CopySpec, Direction};
 use super::link::HostLink;
+use super::sftp::Sftp;
 use super::spool_dir::{SpoolDir, SpoolEntry};
 use super::transfer::TransferError;
 
@@ -220,28 +221,7 @@ impl Relay {
             }
         }
         let checks = futures::stream::iter(to_hash)
-            .map(|(e, remote)| {
-                let sftp = &sftp;
-                async move {
-                    let dir = self.dir.clone();
-                    let raw = e.raw.clone();
-                    let ours = tokio::task::spawn_blocking(move || dir.sha256(&raw));
-                    let absolute = sftp
-                        .absolute(&remote)
-                        .await
-                        .map_err(|err| self.remote_error(&remote, err.to_string()))?;
-                    let theirs = self.from.sha256(absolute, None).await;
-                    let ours = ours
-                        .await
-                        .map_err(|err| self.local_error(format!("hashing failed: {err}")))?
-                        .map_err(|err| self.local_error(format!("{}: {err}", e.raw.display())))?;
-                    // No hash on A (no tool), or none here (not a plain
-                    // file of ours): not proven, so fetched again.
-                    let same =
-                        matches!((&ours, &theirs), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
-                    Ok::<_, CopyError>((!same).then_some(e.raw))
-                }
-            })
+            .map(|(e, remote)| self.stale_copy(&sftp, e, remote))
             .buffer_unordered(HASHING)
             .collect::<Vec<_>>()
             .await;
@@ -255,6 +235,32 @@ impl Relay {
             .await
             .map_err(|e| self.local_error(format!("cleaning the spool failed: {e}")))?
             .map_err(|e| self.local_error(format!("cleaning the spool: {e}")))
+    }
+
+    /// Whether a spooled file still has A's bytes (SHA-256 on both
+    /// sides): its spool path when it does not, and must go.
+    async fn stale_copy(
+        &self,
+        sftp: &Sftp,
+        e: SpoolEntry,
+        remote: String,
+    ) -> Result<Option<PathBuf>, CopyError> {
+        let dir = self.dir.clone();
+        let raw = e.raw.clone();
+        let ours = tokio::task::spawn_blocking(move || dir.sha256(&raw));
+        let absolute = sftp
+            .absolute(&remote)
+            .await
+            .map_err(|err| self.remote_error(&remote, err.to_string()))?;
+        let theirs = self.from.sha256(absolute, None).await;
+        let ours = ours
+            .await
+            .map_err(|err| self.local_error(format!("hashing failed: {err}")))?
+            .map_err(|err| self.local_error(format!("{}: {err}", e.raw.display())))?;
+        // No hash on A (no tool), or none here (not a plain
+        // file of ours): not proven, so fetched again.
+        let same = matches!((&ours, &theirs), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+        Ok((!same).then_some(e.raw))
     }
 
     fn local_error(&self, cause: String) -> CopyError {

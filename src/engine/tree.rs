@@ -22,7 +22,8 @@ use super::name::{Name, RelPath};
 use super::sftp::Sftp;
 use super::transfer::source::SourceCache;
 use super::transfer::{
-    Outcome, RemoteHasher, TransferError, TransferOpts, Upload, download, upload_shared,
+    Outcome, RemoteHasher, TransferCtx, TransferError, TransferOpts, Upload, download,
+    upload_shared,
 };
 use super::tree_links::TreeShape;
 use crate::text::sanitize::{server_text, visible_name};
@@ -211,38 +212,10 @@ pub async fn scan_remote(
     src: &str,
     recursive: bool,
 ) -> Result<RemoteScan, TransferError> {
-    let fail = |p: &str, cause: String| TransferError::Remote {
-        host: sftp.host.clone(),
-        path: p.to_string(),
-        cause,
-    };
-    let rerr = |p: &str, e: russh_sftp::client::error::Error| {
-        fail(
-            p,
-            if super::sftp::is_no_such_file(&e) {
-                "no such file or directory".into()
-            } else {
-                super::transfer::describe_sftp(&e)
-            },
-        )
-    };
-    let top = RelPath::top(&top_name(src).map_err(|why| fail(src, why))?);
-    let top_attrs = sftp
-        .lstat(src)
-        .await
-        .map_err(|e| rerr(src, e))?
-        .ok_or_else(|| fail(src, "no such file or directory".into()))?;
-    if top_attrs.is_dir() && !recursive {
-        return Err(fail(
-            src,
-            "is a directory (use -r to copy it recursively)".into(),
-        ));
-    }
+    let fail = |p: &str, cause: String| remote_fail(sftp, p, cause);
+    let rerr = |p: &str, e| remote_read_err(sftp, p, e);
+    let (top_path, top, top_attrs) = scan_top(sftp, src, recursive).await?;
     let mut scan = RemoteScan::default();
-    let top_path = match src.trim_end_matches('/') {
-        "" => "/".to_string(),
-        p => p.to_string(),
-    };
     let mut stack = vec![(top_path, top, top_attrs)];
     while let Some((path, rel, attrs)) = stack.pop() {
         within_bounds(&rel, scan.entries.len()).map_err(|why| fail(&path, why))?;
@@ -295,6 +268,52 @@ pub async fn scan_remote(
         }
     }
     Ok(scan)
+}
+
+/// A failure at `p` on the host, in words.
+fn remote_fail(sftp: &Sftp, p: &str, cause: String) -> TransferError {
+    TransferError::Remote {
+        host: sftp.host.clone(),
+        path: p.to_string(),
+        cause,
+    }
+}
+
+/// A failed SFTP request about `p` during a scan.
+fn remote_read_err(sftp: &Sftp, p: &str, e: russh_sftp::client::error::Error) -> TransferError {
+    let cause = if super::sftp::is_no_such_file(&e) {
+        "no such file or directory".into()
+    } else {
+        super::transfer::describe_sftp(&e)
+    };
+    remote_fail(sftp, p, cause)
+}
+
+/// The top of a remote scan: its path (without a trailing slash, but `/`
+/// kept), its name, and its attributes; a directory only with `recursive`.
+async fn scan_top(
+    sftp: &Sftp,
+    src: &str,
+    recursive: bool,
+) -> Result<(String, RelPath, FileAttributes), TransferError> {
+    let fail = |p: &str, cause: String| remote_fail(sftp, p, cause);
+    let top = RelPath::top(&top_name(src).map_err(|why| fail(src, why))?);
+    let top_attrs = sftp
+        .lstat(src)
+        .await
+        .map_err(|e| remote_read_err(sftp, src, e))?
+        .ok_or_else(|| fail(src, "no such file or directory".into()))?;
+    if top_attrs.is_dir() && !recursive {
+        return Err(fail(
+            src,
+            "is a directory (use -r to copy it recursively)".into(),
+        ));
+    }
+    let top_path = match src.trim_end_matches('/') {
+        "" => "/".to_string(),
+        p => p.to_string(),
+    };
+    Ok((top_path, top, top_attrs))
 }
 
 /// Files copied at once over one session. Each keeps its own requests in
@@ -372,6 +391,18 @@ pub struct CopyCtx<'a> {
     pub ledger: &'a Ledger,
 }
 
+impl<'a> CopyCtx<'a> {
+    /// What each file's transfer is given.
+    fn transfer(&self) -> TransferCtx<'a> {
+        TransferCtx {
+            opts: self.opts,
+            remote_hash: self.hasher,
+            progress: self.progress,
+            cancel: self.cancel,
+        }
+    }
+}
+
 fn file_size(e: &Entry) -> u64 {
     match e.kind {
         Kind::File { size } => size,
@@ -431,10 +462,7 @@ async fn upload_one(
     (ctx.on_file)(&dst);
     let up = Upload {
         sources: ctx.sources,
-        opts: ctx.opts,
-        remote_hash: ctx.hasher,
-        progress: ctx.progress,
-        cancel: ctx.cancel,
+        ctx: ctx.transfer(),
     };
     let o = upload_shared(sftp, &src, &dst, &up).await?;
     settle(
@@ -478,17 +506,7 @@ async fn download_one(
             cause: e.to_string(),
         })?;
     (ctx.on_file)(&key);
-    let o = download(
-        sftp,
-        &src,
-        &dir,
-        &name,
-        ctx.opts,
-        ctx.hasher,
-        ctx.progress,
-        ctx.cancel,
-    )
-    .await?;
+    let o = download(sftp, &src, &dir, &name, &ctx.transfer()).await?;
     settle(ctx, key, copied(src, entry), &o);
     Ok(o)
 }
@@ -551,11 +569,7 @@ pub async fn upload_entries(
     ctx: &CopyCtx<'_>,
 ) -> Result<Totals, TransferError> {
     let mut t = Totals::default();
-    let rerr = |p: String, e: russh_sftp::client::error::Error| TransferError::Remote {
-        host: sftp.host.clone(),
-        path: p,
-        cause: super::transfer::describe_sftp(&e),
-    };
+    let rerr = |p: String, e| upload_err(sftp, p, e);
     let source = |e: &Entry| src_parent.join(e.rel.as_str());
     let written: Vec<(RelPath, &Entry)> =
         entries.iter().map(|e| (e.rel.renamed(rename), e)).collect();
@@ -607,43 +621,81 @@ pub async fn upload_entries(
             continue;
         }
         let dst = rel.under(dest_dir);
-        if let Some(a) = sftp.lstat(&dst).await.map_err(|x| rerr(dst.clone(), x))? {
-            if a.is_dir() {
-                t.refused.push(TransferError::Remote {
-                    host: sftp.host.clone(),
-                    path: dst,
-                    cause: "a directory stands there; the link was not made".into(),
-                });
-                continue;
-            }
-            let _ = sftp.raw().remove(dst.as_str()).await;
+        match make_remote_link(sftp, target, dst).await? {
+            Ok(()) => ctx
+                .ledger
+                .record(copied(source(e).to_string_lossy().into_owned(), e)),
+            Err(refused) => t.refused.push(refused),
         }
-        // OpenSSH's order: target first, then the link's path.
-        sftp.raw()
-            .symlink(target.as_str(), dst.as_str())
-            .await
-            .map_err(|x| rerr(dst.clone(), x))?;
-        ctx.ledger
-            .record(copied(source(e).to_string_lossy().into_owned(), e));
     }
-    // Directory modes last: a read-only directory would refuse its files.
-    // As for files: the source's bits, less the umask unless preserving.
+    set_remote_dir_modes(sftp, &written, &made, dest_dir, ctx.opts.preserve).await?;
+    Ok(t)
+}
+
+/// A failed SFTP request about `p` during an upload.
+fn upload_err(sftp: &Sftp, p: String, e: russh_sftp::client::error::Error) -> TransferError {
+    TransferError::Remote {
+        host: sftp.host.clone(),
+        path: p,
+        cause: super::transfer::describe_sftp(&e),
+    }
+}
+
+/// Make a link at `dst` on the host, replacing whatever is there but a
+/// directory (then the inner error says it was not made).
+async fn make_remote_link(
+    sftp: &Sftp,
+    target: &str,
+    dst: String,
+) -> Result<Result<(), TransferError>, TransferError> {
+    if let Some(a) = sftp
+        .lstat(&dst)
+        .await
+        .map_err(|x| upload_err(sftp, dst.clone(), x))?
+    {
+        if a.is_dir() {
+            return Ok(Err(TransferError::Remote {
+                host: sftp.host.clone(),
+                path: dst,
+                cause: "a directory stands there; the link was not made".into(),
+            }));
+        }
+        let _ = sftp.raw().remove(dst.as_str()).await;
+    }
+    // OpenSSH's order: target first, then the link's path.
+    sftp.raw()
+        .symlink(target, dst.as_str())
+        .await
+        .map_err(|x| upload_err(sftp, dst.clone(), x))?;
+    Ok(Ok(()))
+}
+
+/// Give the made directories their modes, after everything went in: a
+/// read-only directory would refuse its files. As for files: the
+/// source's bits, less the umask unless preserving.
+async fn set_remote_dir_modes(
+    sftp: &Sftp,
+    written: &[(RelPath, &Entry)],
+    made: &HashSet<&str>,
+    dest_dir: &str,
+    preserve: bool,
+) -> Result<(), TransferError> {
     for (rel, e) in written.iter().rev() {
         if let (Kind::Dir, Some(mode)) = (&e.kind, e.mode)
             && made.contains(rel.as_str())
         {
             let attrs = FileAttributes {
-                permissions: Some(local_mode(Some(mode), true, ctx.opts.preserve)),
+                permissions: Some(local_mode(Some(mode), true, preserve)),
                 ..Default::default()
             };
             let dst = rel.under(dest_dir);
             sftp.raw()
                 .setstat(dst.as_str(), attrs)
                 .await
-                .map_err(|x| rerr(dst.clone(), x))?;
+                .map_err(|x| upload_err(sftp, dst.clone(), x))?;
         }
     }
-    Ok(t)
+    Ok(())
 }
 
 /// The names of the directory holding `rel`, below the destination.
@@ -667,33 +719,12 @@ pub async fn download_entries(
     rename: Option<&Name>,
     ctx: &CopyCtx<'_>,
 ) -> Result<Totals, TransferError> {
-    let lerr = |p: PathBuf, e: std::io::Error| TransferError::Local {
-        path: p,
-        cause: e.to_string(),
-    };
     let mut t = Totals::default();
-    let root = LocalDir::open_root(dest_dir).map_err(|e| lerr(dest_dir.to_path_buf(), e))?;
+    let root = LocalDir::open_root(dest_dir).map_err(|e| local_err(dest_dir.to_path_buf(), e))?;
     let source = |e: &Entry| e.rel.under(src_parent);
     let written: Vec<(RelPath, &Entry)> =
         entries.iter().map(|e| (e.rel.renamed(rename), e)).collect();
-    // Directories made, by their path below the destination.
-    let mut made = HashSet::new();
-    for (rel, e) in written.iter().filter(|(_, e)| e.kind == Kind::Dir) {
-        if !parent_made(&made, rel) {
-            // Its parent could not be made: reported already.
-            continue;
-        }
-        // Made private-ish while filling; the umask applies as usual.
-        let mode = e.mode.unwrap_or(0o755) & 0o777 | 0o700;
-        let names: Vec<&str> = rel.names().collect();
-        match root.subdir(&names, mode) {
-            Ok(_) => {
-                made.insert(rel.as_str());
-                ctx.ledger.record(copied(source(e), e));
-            }
-            Err(x) => t.refused.push(lerr(root.path().join(rel.as_str()), x)),
-        }
-    }
+    let made = make_local_dirs(&root, &written, &source, ctx, &mut t);
     let files: Vec<_> = written
         .iter()
         .filter(|(rel, e)| matches!(e.kind, Kind::File { .. }) && parent_made(&made, rel))
@@ -725,23 +756,73 @@ pub async fn download_entries(
             .and_then(|d| d.symlink(rel.split_last().1, target));
         match made_link {
             Ok(()) => ctx.ledger.record(copied(source(e), e)),
-            Err(x) => t.refused.push(lerr(root.path().join(rel.as_str()), x)),
+            Err(x) => t.refused.push(local_err(root.path().join(rel.as_str()), x)),
         }
     }
     if ctx.opts.preserve {
-        for (rel, e) in written.iter().rev().filter(|(_, e)| e.kind == Kind::Dir) {
-            if !made.contains(rel.as_str()) {
-                continue;
-            }
-            let names: Vec<&str> = rel.names().collect();
-            let d = root
-                .subdir(&names, 0o700)
-                .map_err(|x| lerr(root.path().join(rel.as_str()), x))?;
-            d.chmod_self(local_mode(e.mode, true, true))
-                .map_err(|x| lerr(d.path().to_path_buf(), x))?;
-        }
+        restore_dir_modes(&root, &written, &made)?;
     }
     Ok(t)
+}
+
+/// A local failure at `p`, for a tree download.
+fn local_err(p: PathBuf, e: std::io::Error) -> TransferError {
+    TransferError::Local {
+        path: p,
+        cause: e.to_string(),
+    }
+}
+
+/// Make the downloaded tree's directories under `root`, parents first;
+/// returns the paths (below the destination) of those made. A directory
+/// that cannot be made is reported in `t`, and nothing goes below it.
+fn make_local_dirs<'e>(
+    root: &LocalDir,
+    written: &'e [(RelPath, &Entry)],
+    source: &dyn Fn(&Entry) -> String,
+    ctx: &CopyCtx<'_>,
+    t: &mut Totals,
+) -> HashSet<&'e str> {
+    // Directories made, by their path below the destination.
+    let mut made = HashSet::new();
+    for (rel, e) in written.iter().filter(|(_, e)| e.kind == Kind::Dir) {
+        if !parent_made(&made, rel) {
+            // Its parent could not be made: reported already.
+            continue;
+        }
+        // Made private-ish while filling; the umask applies as usual.
+        let mode = e.mode.unwrap_or(0o755) & 0o777 | 0o700;
+        let names: Vec<&str> = rel.names().collect();
+        match root.subdir(&names, mode) {
+            Ok(_) => {
+                made.insert(rel.as_str());
+                ctx.ledger.record(copied(source(e), e));
+            }
+            Err(x) => t.refused.push(local_err(root.path().join(rel.as_str()), x)),
+        }
+    }
+    made
+}
+
+/// Give the made directories the host's modes, last made first, so a
+/// parent made read-only does not stop its children being changed.
+fn restore_dir_modes(
+    root: &LocalDir,
+    written: &[(RelPath, &Entry)],
+    made: &HashSet<&str>,
+) -> Result<(), TransferError> {
+    for (rel, e) in written.iter().rev().filter(|(_, e)| e.kind == Kind::Dir) {
+        if !made.contains(rel.as_str()) {
+            continue;
+        }
+        let names: Vec<&str> = rel.names().collect();
+        let d = root
+            .subdir(&names, 0o700)
+            .map_err(|x| local_err(root.path().join(rel.as_str()), x))?;
+        d.chmod_self(local_mode(e.mode, true, true))
+            .map_err(|x| local_err(d.path().to_path_buf(), x))?;
+    }
+    Ok(())
 }
 
 /// The directory part of a remote path (`/a/b` → `/a`).

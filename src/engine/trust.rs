@@ -34,6 +34,30 @@ enum Judged {
     Unknown(PublicKey),
 }
 
+/// A key that neither the files nor this session's answers know, as the
+/// policy (or the user) is about to decide on it.
+struct NewKey<'r> {
+    req: &'r TrustRequest<'r>,
+    /// The host's name in known_hosts terms.
+    name: String,
+    key: PublicKey,
+    blob: Vec<u8>,
+    fingerprint: String,
+}
+
+impl NewKey<'_> {
+    /// The key refused as unknown, with why.
+    fn unknown(&self, why: &str) -> HostError {
+        HostError::HostKeyUnknown {
+            host: self.name.clone(),
+            key_type: self.key.algorithm().as_str().to_string(),
+            fingerprint: self.fingerprint.clone(),
+            files: self.req.files.to_vec(),
+            why: why.to_string(),
+        }
+    }
+}
+
 /// What the handshake needs to decide about one server key.
 pub(crate) struct TrustRequest<'a> {
     pub host: &'a str,
@@ -156,77 +180,82 @@ impl TrustStore {
         if let Judged::Trusted = self.judge(req, offered, &name)? {
             return Ok(());
         }
-        let blob = key.to_bytes().unwrap_or_default();
-        let fingerprint = known_hosts::fingerprint(&key);
-        let unknown = |why: &str| HostError::HostKeyUnknown {
-            host: name.clone(),
-            key_type: key.algorithm().as_str().to_string(),
-            fingerprint: fingerprint.clone(),
-            files: req.files.to_vec(),
-            why: why.to_string(),
+        let new = NewKey {
+            req,
+            blob: key.to_bytes().unwrap_or_default(),
+            fingerprint: known_hosts::fingerprint(&key),
+            name,
+            key,
         };
         if self
             .rejected
             .lock()
-            .is_ok_and(|s| s.contains(&(name.clone(), blob.clone())))
+            .is_ok_and(|s| s.contains(&(new.name.clone(), new.blob.clone())))
         {
-            return Err(unknown("rejected"));
+            return Err(new.unknown("rejected"));
         }
-        let save_to = req.files.first().cloned();
         match req.policy {
-            HostKeyPolicy::Strict => Err(unknown("host key policy is strict")),
-            HostKeyPolicy::AcceptNew => {
-                let file = save_to.ok_or_else(|| unknown("no known_hosts file to save it in"))?;
-                self.save(&file, &name, &key, req.hash)
-                    .map_err(|e| HostError::Trust {
-                        host: name.clone(),
-                        cause: format!("cannot save the new key to {}: {e}", file.display()),
-                    })
+            HostKeyPolicy::Strict => Err(new.unknown("host key policy is strict")),
+            HostKeyPolicy::AcceptNew => self.save_new(&new, "cannot save the new key"),
+            HostKeyPolicy::Ask => self.ask_user(new).await,
+        }
+    }
+
+    /// Ask the user about a new key (unless nobody can be asked), then
+    /// trust it for the session, save it, or remember it as rejected.
+    async fn ask_user(&self, new: NewKey<'_>) -> Result<(), HostError> {
+        let req = new.req;
+        if req.batch || !req.prompter.can_ask() {
+            // BatchMode on the host is batch mode whatever the
+            // terminal; otherwise the prompter knows why.
+            let why = if req.batch {
+                crate::engine::prompt::CANNOT_ASK_BATCH
+            } else {
+                req.prompter.cannot_ask_why()
+            };
+            return Err(new.unknown(&format!(
+                "{why}; use --host-key-policy accept-new or add it to known_hosts"
+            )));
+        }
+        let question = Question::HostKey {
+            host: new.name.clone(),
+            key_type: new.key.algorithm().as_str().to_string(),
+            fingerprint: new.fingerprint.clone(),
+            save_to: req.files.first().cloned().unwrap_or_default(),
+        };
+        match req.prompter.ask(question).await {
+            Answer::HostKey(HostKeyDecision::AcceptOnce) => {
+                if let Ok(mut s) = self.session.lock() {
+                    s.insert((new.name, new.blob));
+                }
+                Ok(())
             }
-            HostKeyPolicy::Ask => {
-                if req.batch || !req.prompter.can_ask() {
-                    // BatchMode on the host is batch mode whatever the
-                    // terminal; otherwise the prompter knows why.
-                    let why = if req.batch {
-                        crate::engine::prompt::CANNOT_ASK_BATCH
-                    } else {
-                        req.prompter.cannot_ask_why()
-                    };
-                    return Err(unknown(&format!(
-                        "{why}; use --host-key-policy accept-new or add it to known_hosts"
-                    )));
+            Answer::HostKey(HostKeyDecision::AcceptAndSave) => {
+                self.save_new(&new, "cannot save the key")
+            }
+            _ => {
+                if let Ok(mut s) = self.rejected.lock() {
+                    s.insert((new.name.clone(), new.blob.clone()));
                 }
-                let question = Question::HostKey {
-                    host: name.clone(),
-                    key_type: key.algorithm().as_str().to_string(),
-                    fingerprint: fingerprint.clone(),
-                    save_to: save_to.clone().unwrap_or_default(),
-                };
-                match req.prompter.ask(question).await {
-                    Answer::HostKey(HostKeyDecision::AcceptOnce) => {
-                        if let Ok(mut s) = self.session.lock() {
-                            s.insert((name, blob));
-                        }
-                        Ok(())
-                    }
-                    Answer::HostKey(HostKeyDecision::AcceptAndSave) => {
-                        let file =
-                            save_to.ok_or_else(|| unknown("no known_hosts file to save it in"))?;
-                        self.save(&file, &name, &key, req.hash)
-                            .map_err(|e| HostError::Trust {
-                                host: name.clone(),
-                                cause: format!("cannot save the key to {}: {e}", file.display()),
-                            })
-                    }
-                    _ => {
-                        if let Ok(mut s) = self.rejected.lock() {
-                            s.insert((name.clone(), blob));
-                        }
-                        Err(unknown("rejected"))
-                    }
-                }
+                Err(new.unknown("rejected"))
             }
         }
+    }
+
+    /// Save a new key to the first known_hosts file; `failed` starts the
+    /// message when that cannot be done.
+    fn save_new(&self, new: &NewKey<'_>, failed: &str) -> Result<(), HostError> {
+        let file = new
+            .req
+            .files
+            .first()
+            .cloned()
+            .ok_or_else(|| new.unknown("no known_hosts file to save it in"))?;
+        self.save(&file, &new.name, &new.key, new.req.hash)
+            .map_err(|e| HostError::Trust {
+                host: new.name.clone(),
+                cause: format!("{failed} to {}: {e}", file.display()),
+            })
     }
 
     /// What the files (and this session's answers) say about `offered`:

@@ -8,7 +8,7 @@ use std::os::unix::fs::FileExt;
 use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
-use super::{TransferError, Verified};
+use super::outcome::{TransferError, Verified};
 
 /// Lowercase hex of a digest, as the hosts' tools print it.
 pub fn hex(digest: &[u8]) -> String {

@@ -11,67 +11,56 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use russh_sftp::protocol::{FileAttributes, OpenFlags};
 use sha2::{Digest, Sha256};
-use tokio_util::sync::CancellationToken;
 
 use super::checksum::{compare_sums, hash_prefix, hex, proven_prefix};
-use super::sink::Sink;
-use super::{
-    Outcome, Overwrite, RemoteHasher, TransferError, TransferOpts, local_err, mangled_check,
-    part_name, remote_err, restart_note,
-};
+use super::outcome::{Outcome, TransferError, Verified, local_err, remote_err, restart_note};
+use super::part_path::{mangled_check, part_name};
+use super::request::{Overwrite, TransferCtx};
+use super::sink::{Sink, Written};
 use crate::engine::local_dest::{LocalDir, PartFile, check_name, local_mode};
 use crate::engine::sftp::{CHUNK, IN_FLIGHT, Sftp, in_flight};
 
 /// Copy `remote` on one host into `dest` as `name`.
-#[allow(clippy::too_many_arguments)]
 pub async fn download(
     sftp: &Sftp,
     remote: &str,
     dest: &LocalDir,
     name: &str,
-    opts: &TransferOpts,
-    remote_hash: Option<RemoteHasher<'_>>,
-    progress: &(dyn Fn(u64) + Sync),
-    cancel: &CancellationToken,
+    ctx: &TransferCtx<'_>,
 ) -> Result<Outcome, TransferError> {
     let to = Dest {
         dir: dest,
         name,
         private: false,
     };
-    download_into(sftp, remote, to, opts, remote_hash, progress, cancel).await
+    download_into(sftp, remote, to, ctx).await
 }
 
 /// [`download`], the copy made 0600 whatever the host's mode: a copy for
 /// the user alone (a file to edit), which the host's mode must not open
 /// to other local users.
-#[allow(clippy::too_many_arguments)]
 pub async fn download_private(
     sftp: &Sftp,
     remote: &str,
     dest: &LocalDir,
     name: &str,
-    opts: &TransferOpts,
-    remote_hash: Option<RemoteHasher<'_>>,
-    progress: &(dyn Fn(u64) + Sync),
-    cancel: &CancellationToken,
+    ctx: &TransferCtx<'_>,
 ) -> Result<Outcome, TransferError> {
     let to = Dest {
         dir: dest,
         name,
         private: true,
     };
-    download_into(sftp, remote, to, opts, remote_hash, progress, cancel).await
+    download_into(sftp, remote, to, ctx).await
 }
 
+/// Check the name, open the source, run the download until it ends or is
+/// cancelled, then close the source.
 async fn download_into(
     sftp: &Sftp,
     remote: &str,
     to: Dest<'_>,
-    opts: &TransferOpts,
-    remote_hash: Option<RemoteHasher<'_>>,
-    progress: &(dyn Fn(u64) + Sync),
-    cancel: &CancellationToken,
+    ctx: &TransferCtx<'_>,
 ) -> Result<Outcome, TransferError> {
     let (dest, name) = (to.dir, to.name);
     if let Err(why) = check_name(name) {
@@ -88,25 +77,23 @@ async fn download_into(
         .await
         .map_err(remote_err(sftp, remote))?
         .handle;
+    let file = FileDownload {
+        sftp,
+        remote,
+        handle: &handle,
+        to: &to,
+        ctx,
+    };
     // Cancel is heard at every await (the host's hash, a stalled read),
     // not only between chunks; the part file stays for a later resume.
     let result = tokio::select! {
         biased;
-        r = download_open(
-            sftp,
-            remote,
-            &handle,
-            &to,
-            opts,
-            remote_hash,
-            progress,
-            cancel,
-        ) => r,
-        _ = cancel.cancelled() => Err(TransferError::Cancelled),
+        r = file.run() => r,
+        _ = ctx.cancel.cancelled() => Err(TransferError::Cancelled),
     };
     // A host that stopped answering must not hold a cancel up at the end.
     let close = sftp.raw().close(handle.as_str());
-    if cancel.is_cancelled() {
+    if ctx.cancel.is_cancelled() {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), close).await;
     } else {
         let _ = close.await;
@@ -120,10 +107,7 @@ pub async fn download_to(
     sftp: &Sftp,
     remote: &str,
     local: &Path,
-    opts: &TransferOpts,
-    remote_hash: Option<RemoteHasher<'_>>,
-    progress: &(dyn Fn(u64) + Sync),
-    cancel: &CancellationToken,
+    ctx: &TransferCtx<'_>,
 ) -> Result<Outcome, TransferError> {
     let dir = local
         .parent()
@@ -134,17 +118,7 @@ pub async fn download_to(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let dest = LocalDir::open_root(dir).map_err(local_err(dir))?;
-    download(
-        sftp,
-        remote,
-        &dest,
-        &name,
-        opts,
-        remote_hash,
-        progress,
-        cancel,
-    )
-    .await
+    download(sftp, remote, &dest, &name, ctx).await
 }
 
 struct Dest<'a> {
@@ -208,147 +182,229 @@ async fn open_local_part(
     Ok((f, 0, None, note))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn download_open(
-    sftp: &Sftp,
-    remote: &str,
-    handle: &str,
-    to: &Dest<'_>,
-    opts: &TransferOpts,
-    remote_hash: Option<RemoteHasher<'_>>,
-    progress: &(dyn Fn(u64) + Sync),
-    cancel: &CancellationToken,
-) -> Result<Outcome, TransferError> {
-    let rerr = remote_err(sftp, remote);
-    let local = to.dir.display(to.name);
-    let lerr = local_err(&local);
-    let attrs = sftp.raw().fstat(handle).await.map_err(&rerr)?.attrs;
-    let size = attrs.size.unwrap_or(0);
-    if let Some(existing) = to.dir.find(to.name).map_err(&lerr)? {
+/// One remote file, open on its host, coming into one local directory.
+struct FileDownload<'a> {
+    sftp: &'a Sftp,
+    remote: &'a str,
+    /// The source's open SFTP handle.
+    handle: &'a str,
+    to: &'a Dest<'a>,
+    ctx: &'a TransferCtx<'a>,
+}
+
+/// How the piece pipeline ended.
+struct Fetched {
+    /// Bytes in the part file, counting the resumed ones.
+    bytes: u64,
+    /// The host sent more than the size it gave.
+    longer: bool,
+    /// The writer thread stopped; `Sink::finish` says why.
+    broken: bool,
+}
+
+impl FileDownload<'_> {
+    /// Every step of the download, in order.
+    async fn run(&self) -> Result<Outcome, TransferError> {
+        let (sftp, remote, opts) = (self.sftp, self.remote, self.ctx.opts);
+        let attrs = sftp
+            .raw()
+            .fstat(self.handle)
+            .await
+            .map_err(remote_err(sftp, remote))?
+            .attrs;
+        let size = attrs.size.unwrap_or(0);
+        if let Some(skipped) = self.existing_destination(size, attrs.mtime)? {
+            return Ok(skipped);
+        }
+        let part = part_name(self.to.name);
+        let perr = local_err_owned(self.to.dir.display(&part));
+        // What the host's hash commands are given (see `Sftp::absolute`).
+        let hashed = match self.ctx.remote_hash {
+            Some(_) => sftp
+                .absolute(remote)
+                .await
+                .map_err(remote_err(sftp, remote))?,
+            None => remote.to_string(),
+        };
+        let theirs = |len: u64| {
+            self.ctx
+                .remote_hash
+                .map(|f| f(hashed.clone(), Some(0..len)))
+        };
+        let (out, start, prefix, note) =
+            open_local_part(self.to, &part, size, theirs, opts.resume).await?;
+        // The host hashes its file while we fetch it, instead of after: by
+        // the time the last piece is written its answer is usually in.
+        let theirs = self
+            .ctx
+            .remote_hash
+            .filter(|_| opts.verify)
+            .map(|f| tokio::spawn(f(hashed.clone(), None)));
+        let hasher = (opts.verify && self.ctx.remote_hash.is_some())
+            .then(|| prefix.unwrap_or_else(Sha256::new));
+        let sink = Sink::spawn(out, hasher).map_err(&perr)?;
+        if start > 0 {
+            (self.ctx.progress)(start);
+        }
+        let fetched = match self.fetch_pieces(&sink, start, size).await {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = sink.finish().await;
+                return Err(e);
+            }
+        };
+        let written = sink.finish().await.map_err(&perr)?;
+        self.check_size(&part, &written, &fetched, size)?;
+        let verified = match (written.digest, theirs) {
+            (Some(ours), Some(theirs)) => {
+                let theirs = theirs.await.ok().flatten();
+                compare_sums(hex(&ours), theirs, remote).inspect_err(|_| {
+                    let _ = self.to.dir.remove_file(&part);
+                })?
+            }
+            _ => Verified::SizeOnly,
+        };
+        self.put_in_place(&part, written.file, &attrs)?;
+        Ok(Outcome::Copied {
+            bytes: size,
+            resumed_from: start,
+            verified,
+            note,
+        })
+    }
+
+    /// What the local file already there decides, by the overwrite rule:
+    /// an error when it must not be replaced (or is a directory), `Some`
+    /// when the download is skipped as the same file.
+    fn existing_destination(
+        &self,
+        size: u64,
+        mtime: Option<u32>,
+    ) -> Result<Option<Outcome>, TransferError> {
+        let local = self.to.dir.display(self.to.name);
+        let Some(existing) = self.to.dir.find(self.to.name).map_err(local_err(&local))? else {
+            return Ok(None);
+        };
         if existing.kind == rustix::fs::FileType::Directory {
             return Err(TransferError::Local {
                 path: local.clone(),
                 cause: "a directory of that name is in the way".into(),
             });
         }
-        match opts.overwrite {
-            Overwrite::Never => {
-                return Err(TransferError::Exists {
-                    path: local.display().to_string(),
-                });
-            }
+        match self.ctx.opts.overwrite {
+            Overwrite::Never => Err(TransferError::Exists {
+                path: local.display().to_string(),
+            }),
             Overwrite::SkipSame
-                if existing.size == size && u32::try_from(existing.mtime).ok() == attrs.mtime =>
+                if existing.size == size && u32::try_from(existing.mtime).ok() == mtime =>
             {
-                return Ok(Outcome::Skipped);
+                Ok(Some(Outcome::Skipped))
             }
-            _ => {}
+            _ => Ok(None),
         }
     }
-    let part = part_name(to.name);
-    let perr = local_err_owned(to.dir.display(&part));
-    // What the host's hash commands are given (see `Sftp::absolute`).
-    let hashed = match remote_hash {
-        Some(_) => sftp.absolute(remote).await.map_err(&rerr)?,
-        None => remote.to_string(),
-    };
-    let theirs = |len: u64| remote_hash.map(|f| f(hashed.clone(), Some(0..len)));
-    let (out, start, prefix, note) = open_local_part(to, &part, size, theirs, opts.resume).await?;
-    // The host hashes its file while we fetch it, instead of after: by the
-    // time the last piece is written its answer is usually in.
-    let theirs = remote_hash
-        .filter(|_| opts.verify)
-        .map(|f| tokio::spawn(f(hashed.clone(), None)));
-    let hasher = (opts.verify && remote_hash.is_some()).then(|| prefix.unwrap_or_else(Sha256::new));
-    let sink = Sink::spawn(out, hasher).map_err(&perr)?;
-    if start > 0 {
-        progress(start);
-    }
-    // Ordered pipeline: many reads in flight, written in offset order. The
-    // last read asks for one byte more than the size the host gave, so a
-    // file longer than it said is noticed without another round trip.
-    let offsets = (start..size).step_by(CHUNK as usize);
-    let mut chunks = futures::stream::iter(offsets)
-        .map(|off| {
-            let len = (size - off).min(u64::from(CHUNK));
-            let probe = off + len == size;
-            async move {
-                let _permit = in_flight(len as usize).await;
-                read_exact_at(sftp, handle, off, len + u64::from(probe)).await
-            }
-        })
-        .buffered(IN_FLIGHT);
-    let mut fetched = start;
-    let mut longer = false;
-    let mut broken = false;
-    while let Some(chunk) = chunks.next().await {
-        if cancel.is_cancelled() {
-            let _ = sink.finish().await;
-            return Err(TransferError::Cancelled);
-        }
-        let mut data = match chunk {
-            Ok(d) => d,
-            Err(e) => {
-                let _ = sink.finish().await;
-                return Err(rerr(e));
-            }
+
+    /// Fetch from `start` to `size` into `sink`: many reads in flight,
+    /// written in offset order. The last read asks for one byte more than
+    /// the size the host gave, so a file longer than it said is noticed
+    /// without another round trip.
+    async fn fetch_pieces(
+        &self,
+        sink: &Sink,
+        start: u64,
+        size: u64,
+    ) -> Result<Fetched, TransferError> {
+        let (sftp, handle) = (self.sftp, self.handle);
+        let rerr = remote_err(sftp, self.remote);
+        let offsets = (start..size).step_by(CHUNK as usize);
+        let mut chunks = futures::stream::iter(offsets)
+            .map(|off| {
+                let len = (size - off).min(u64::from(CHUNK));
+                let probe = off + len == size;
+                async move {
+                    let _permit = in_flight(len as usize).await;
+                    read_exact_at(sftp, handle, off, len + u64::from(probe)).await
+                }
+            })
+            .buffered(IN_FLIGHT);
+        let mut got = Fetched {
+            bytes: start,
+            longer: false,
+            broken: false,
         };
-        if fetched + data.len() as u64 > size {
-            longer = true;
-            data.truncate((size - fetched) as usize);
+        while let Some(chunk) = chunks.next().await {
+            if self.ctx.cancel.is_cancelled() {
+                return Err(TransferError::Cancelled);
+            }
+            let mut data = chunk.map_err(&rerr)?;
+            if got.bytes + data.len() as u64 > size {
+                got.longer = true;
+                data.truncate((size - got.bytes) as usize);
+            }
+            got.bytes += data.len() as u64;
+            let n = data.len() as u64;
+            if sink.write(data).await.is_err() {
+                got.broken = true;
+                break;
+            }
+            (self.ctx.progress)(n);
         }
-        fetched += data.len() as u64;
-        let n = data.len() as u64;
-        if sink.write(data).await.is_err() {
-            broken = true;
-            break;
+        drop(chunks);
+        if start == size && !got.broken {
+            // Nothing was read (an empty file, or all of it resumed): ask once.
+            got.longer = !read_exact_at(sftp, handle, size, 1)
+                .await
+                .map_err(&rerr)?
+                .is_empty();
         }
-        progress(n);
+        Ok(got)
     }
-    drop(chunks);
-    if start == size && !broken {
-        // Nothing was read (an empty file, or all of it resumed): ask once.
-        longer = !read_exact_at(sftp, handle, size, 1)
-            .await
-            .map_err(&rerr)?
-            .is_empty();
-    }
-    let written = sink.finish().await.map_err(&perr)?;
-    let got = written.file.metadata().map_err(&perr)?.len();
-    if longer || got != size || fetched != size {
-        let _ = to.dir.remove_file(&part);
-        let detail = if longer {
+
+    /// The part file must hold exactly the size the host gave; if not, it
+    /// is removed and the mismatch reported.
+    fn check_size(
+        &self,
+        part: &str,
+        written: &Written,
+        fetched: &Fetched,
+        size: u64,
+    ) -> Result<(), TransferError> {
+        let perr = local_err_owned(self.to.dir.display(part));
+        let got = written.file.metadata().map_err(&perr)?.len();
+        if !fetched.longer && got == size && fetched.bytes == size {
+            return Ok(());
+        }
+        let _ = self.to.dir.remove_file(part);
+        let detail = if fetched.longer {
             format!(
                 "the host gave its size as {size} bytes but sent more; it changed while being copied, or the host is not telling the truth"
             )
         } else {
-            format!("the host gave its size as {size} bytes but sent {fetched}")
+            format!(
+                "the host gave its size as {size} bytes but sent {}",
+                fetched.bytes
+            )
         };
-        return Err(TransferError::Mismatch {
-            path: remote.into(),
+        Err(TransferError::Mismatch {
+            path: self.remote.into(),
             what: "size",
             detail,
-        });
+        })
     }
-    let verified = match (written.digest, theirs) {
-        (Some(ours), Some(theirs)) => {
-            let theirs = theirs.await.ok().flatten();
-            match compare_sums(hex(&ours), theirs, remote) {
-                Ok(v) => v,
-                Err(e) => {
-                    let _ = to.dir.remove_file(&part);
-                    return Err(e);
-                }
-            }
-        }
-        _ => super::Verified::SizeOnly,
-    };
-    let out = written.file;
-    {
+
+    /// Give the part its mode and mtime on the open descriptor, then
+    /// rename it over the destination.
+    fn put_in_place(
+        &self,
+        part: &str,
+        out: std::fs::File,
+        attrs: &FileAttributes,
+    ) -> Result<(), TransferError> {
         use std::os::unix::fs::PermissionsExt;
-        let mode = match to.private {
+        let perr = local_err_owned(self.to.dir.display(part));
+        let mode = match self.to.private {
             true => 0o600,
-            false => local_mode(attrs.permissions, false, opts.preserve),
+            false => local_mode(attrs.permissions, false, self.ctx.opts.preserve),
         };
         // On the open descriptor: no path, so no link, is involved.
         out.set_permissions(std::fs::Permissions::from_mode(mode))
@@ -357,15 +413,13 @@ async fn download_open(
             out.set_modified(UNIX_EPOCH + Duration::from_secs(u64::from(m)))
                 .map_err(&perr)?;
         }
+        drop(out);
+        let local = self.to.dir.display(self.to.name);
+        self.to
+            .dir
+            .rename(part, self.to.name)
+            .map_err(local_err(&local))
     }
-    drop(out);
-    to.dir.rename(&part, to.name).map_err(&lerr)?;
-    Ok(Outcome::Copied {
-        bytes: size,
-        resumed_from: start,
-        verified,
-        note,
-    })
 }
 
 /// Read up to `len` bytes at `off`: servers may return short reads, and
