@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use sshdeck::engine::KnownHosts;
-use sshdeck::engine::known_hosts::wildcard_match;
+use sshdeck::engine::connection::known_hosts::wildcard_match;
 use sshdeck::inventory::config::Config;
 use sshdeck::inventory::nodeset::{NoGroups, expand, fold};
 use sshdeck::inventory::shell_safe::{check_host, check_user};

@@ -646,13 +646,13 @@ mod files_tab {
     use super::*;
     use sshdeck::app::files::state::Side;
     use sshdeck::app::msg::{FileOp, Listing, TransferAction};
-    use sshdeck::engine::copy_job::Direction;
-    use sshdeck::engine::fs::{FileEntry, FileKind};
-    use sshdeck::engine::queue::{HostView, JobState, JobView};
+    use sshdeck::engine::files::copy_job::Direction;
+    use sshdeck::engine::files::fs::{FileEntry, FileKind};
+    use sshdeck::engine::files::queue::{HostView, JobState, JobView};
 
     fn entry(name: &str, kind: FileKind) -> FileEntry {
         FileEntry {
-            name: sshdeck::engine::name::Name::parse(name).unwrap(),
+            name: sshdeck::engine::files::name::Name::parse(name).unwrap(),
             kind,
             size: 10,
             mode: 0o644,

@@ -9,9 +9,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use sshdeck::engine::HostLink;
-use sshdeck::engine::copy_job::{CopySpec, Direction};
-use sshdeck::engine::queue::{JobState, JobView, QueueJob, Relay, TransferQueue};
-use sshdeck::engine::transfer::TransferOpts;
+use sshdeck::engine::files::copy_job::{CopySpec, Direction};
+use sshdeck::engine::files::queue::{JobState, JobView, QueueJob, Relay, TransferQueue};
+use sshdeck::engine::files::transfer::TransferOpts;
 use support::farm::Farm;
 use support::farm_engine_drained;
 use tokio::sync::mpsc::UnboundedReceiver;

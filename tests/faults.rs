@@ -9,7 +9,7 @@ use crate::support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sshdeck::engine::transfer::{
+use sshdeck::engine::files::transfer::{
     Outcome, TransferCtx, TransferError, TransferOpts, download_to, part_name, upload,
 };
 use sshdeck::engine::{

@@ -10,10 +10,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use sshdeck::engine::HostLink;
-use sshdeck::engine::copy_job::{CopySpec, Direction};
-use sshdeck::engine::fs::{FileKind, FileSystem, RemoteFs};
-use sshdeck::engine::queue::{JobState, JobView, QueueJob, TransferQueue};
-use sshdeck::engine::transfer::{Overwrite, TransferOpts};
+use sshdeck::engine::files::copy_job::{CopySpec, Direction};
+use sshdeck::engine::files::fs::{FileKind, FileSystem, RemoteFs};
+use sshdeck::engine::files::queue::{JobState, JobView, QueueJob, TransferQueue};
+use sshdeck::engine::files::transfer::{Overwrite, TransferOpts};
 use support::farm::Farm;
 use support::farm_engine_drained;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -420,7 +420,7 @@ async fn a_move_deletes_only_what_every_host_got_and_nothing_changed_or_skipped(
 /// resumed once it is proven a prefix; a wrong one is started over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_to_host_copies_are_exact_resume_and_leave_no_spool() {
-    use sshdeck::engine::queue::Relay;
+    use sshdeck::engine::files::queue::Relay;
     let farm = Farm::start(3);
     let (e, ids) = farm_engine_drained(&farm);
     let links: Vec<HostLink> = ids.iter().map(|&id| e.link(id)).collect();
@@ -501,7 +501,7 @@ async fn host_to_host_copies_are_exact_resume_and_leave_no_spool() {
 /// name at the destination; copying again resumes and ends exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_host_to_host_copy_leaves_no_partial_file_and_resumes() {
-    use sshdeck::engine::queue::Relay;
+    use sshdeck::engine::files::queue::Relay;
     let farm = Farm::start(2);
     let (e, ids) = farm_engine_drained(&farm);
     let links: Vec<HostLink> = ids.iter().map(|&id| e.link(id)).collect();
@@ -574,7 +574,7 @@ fn change_in_place(path: &Path, bytes: &[u8]) {
 /// and nothing A no longer has (files or directories).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_spool_is_checked_against_the_source_host_again() {
-    use sshdeck::engine::queue::Relay;
+    use sshdeck::engine::files::queue::Relay;
     let farm = Farm::start(2);
     let (e, ids) = farm_engine_drained(&farm);
     let links: Vec<HostLink> = ids.iter().map(|&id| e.link(id)).collect();
@@ -672,7 +672,7 @@ async fn a_kept_spool_is_checked_against_the_source_host_again() {
 /// no fetch writes through it, and nothing where it points is touched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_symlink_planted_at_the_spool_is_refused() {
-    use sshdeck::engine::queue::Relay;
+    use sshdeck::engine::files::queue::Relay;
     let farm = Farm::start(1);
     let (e, ids) = farm_engine_drained(&farm);
     let link = e.link(ids[0]);
@@ -700,7 +700,7 @@ async fn a_symlink_planted_at_the_spool_is_refused() {
 /// back with the mode the host's file had.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_copy_is_private_and_goes_back_with_the_hosts_mode() {
-    use sshdeck::engine::edit_session;
+    use sshdeck::engine::files::edit_session;
     use std::os::unix::fs::PermissionsExt;
     let farm = Farm::start(1);
     let (e, ids) = farm_engine_drained(&farm);
@@ -733,7 +733,7 @@ async fn an_edit_copy_is_private_and_goes_back_with_the_hosts_mode() {
 /// line cut at the terminal's width still shows it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_the_host_changed_meanwhile_is_kept_and_its_path_shown_first() {
-    use sshdeck::engine::edit_session;
+    use sshdeck::engine::files::edit_session;
     let farm = Farm::start(1);
     let (e, ids) = farm_engine_drained(&farm);
     let link = e.link(ids[0]);

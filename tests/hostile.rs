@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sshdeck::app::scrollback::Scrollback;
-use sshdeck::engine::fs::{FileSystem, RemoteFs};
-use sshdeck::engine::transfer::{TransferCtx, TransferError, TransferOpts, download_to};
+use sshdeck::engine::files::fs::{FileSystem, RemoteFs};
+use sshdeck::engine::files::transfer::{TransferCtx, TransferError, TransferOpts, download_to};
 use sshdeck::engine::{Engine, ExecOptions, HostId, Target};
 use sshdeck::text::sanitize::visible_name;
 use support::farm::Farm;

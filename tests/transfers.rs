@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use sshdeck::engine::transfer::{
+use sshdeck::engine::files::transfer::{
     Outcome, TransferCtx, TransferError, TransferOpts, Verified, download_to, part_name, upload,
 };
 use support::farm::{Farm, is_root};

@@ -13,10 +13,10 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sshdeck::app::msg::Listing;
 use sshdeck::app::{AppState, Effect, Msg, update};
-use sshdeck::engine::copy_job::Direction;
-use sshdeck::engine::fs::{FileEntry, FileKind};
-use sshdeck::engine::queue::{HostView, JobState, JobView};
-use sshdeck::engine::tree::Totals;
+use sshdeck::engine::files::copy_job::Direction;
+use sshdeck::engine::files::fs::{FileEntry, FileKind};
+use sshdeck::engine::files::queue::{HostView, JobState, JobView};
+use sshdeck::engine::files::tree::Totals;
 
 const MIB: u64 = 1 << 20;
 /// 2026-11-21 10:00 UTC
@@ -34,7 +34,7 @@ fn key(s: &mut AppState, code: KeyCode) -> Vec<Effect> {
 
 fn entry(name: &str, kind: FileKind, size: u64, mode: u32) -> FileEntry {
     FileEntry {
-        name: sshdeck::engine::name::Name::parse(name).unwrap(),
+        name: sshdeck::engine::files::name::Name::parse(name).unwrap(),
         kind,
         size,
         mode,

@@ -3,11 +3,11 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::files::state::Side;
-use crate::engine::copy_job::CopySpec;
 use crate::engine::facts::FactsReport;
-use crate::engine::fs::FileEntry;
-use crate::engine::name::Name;
-use crate::engine::queue::{JobView, TransferId};
+use crate::engine::files::copy_job::CopySpec;
+use crate::engine::files::fs::FileEntry;
+use crate::engine::files::name::Name;
+use crate::engine::files::queue::{JobView, TransferId};
 use crate::engine::recipe::RecipeEvent;
 use crate::engine::{Answer, Event, JobId, Question};
 

@@ -6,7 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::engine::ExecOptions;
-use crate::engine::command::parse_env;
+use crate::engine::commands::command::parse_env;
 
 /// Rows of the options dialog.
 pub const ROWS: [&str; 6] = [

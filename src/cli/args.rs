@@ -135,7 +135,7 @@ pub struct GlobalArgs {
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
-    crate::engine::command::parse_env(s).map_err(|e| e.to_string())
+    crate::engine::commands::command::parse_env(s).map_err(|e| e.to_string())
 }
 
 fn parse_policy(s: &str) -> Result<HostKeyPolicy, String> {

@@ -16,10 +16,10 @@ use super::args::{CopyArgs, GlobalArgs};
 use super::json_out::{CopyLine, to_line};
 use super::setup;
 use crate::engine::HostId;
-pub use crate::engine::copy_job::Direction;
-use crate::engine::copy_job::{self, CopyError, CopySpec, HostProgress};
-use crate::engine::transfer::{Overwrite, TransferOpts};
-use crate::engine::tree::{Ledger, Totals};
+pub use crate::engine::files::copy_job::Direction;
+use crate::engine::files::copy_job::{self, CopyError, CopySpec, HostProgress};
+use crate::engine::files::transfer::{Overwrite, TransferOpts};
+use crate::engine::files::tree::{Ledger, Totals};
 use crate::text::human_bytes;
 
 pub async fn copy(g: &GlobalArgs, a: &CopyArgs, dir: Direction) -> Result<ExitCode, CliError> {

@@ -20,7 +20,7 @@ use crate::text::sanitize::visible_name;
 
 use super::CliError;
 use crate::engine::Target;
-use crate::engine::run_record::{Pick, RecordedHost, RecordedTarget, RunRecord};
+use crate::engine::commands::run_record::{Pick, RecordedHost, RecordedTarget, RunRecord};
 use crate::inventory::resolve::Inventory;
 
 /// Which hosts of the last run to take.

@@ -14,8 +14,8 @@ use super::progress::Progress;
 use super::rerun::{self, FromLast};
 use super::setup::{self, seconds};
 use super::stream::{Format, StreamPrinter};
-use crate::engine::run_record::{self, RecordedHost, RecordedTarget, RunRecord};
-use crate::engine::stdin_feed::StdinFeed;
+use crate::engine::commands::run_record::{self, RecordedHost, RecordedTarget, RunRecord};
+use crate::engine::commands::stdin_feed::StdinFeed;
 use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostId};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -258,7 +258,7 @@ fn record(
     RunRecord {
         // A command given with a leading space is kept nowhere, as in the
         // TUI (bash's ignorespace): only which hosts failed is recorded.
-        command: if crate::engine::command::is_private(command) {
+        command: if crate::engine::commands::command::is_private(command) {
             "(a command typed with a leading space)".to_string()
         } else {
             command.to_string()

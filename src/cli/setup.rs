@@ -9,8 +9,8 @@ use tokio::sync::mpsc;
 
 use super::CliError;
 use super::args::{GlobalArgs, HostSelection};
-use crate::engine::auth::default_identity_paths;
-use crate::engine::target::home_dir;
+use crate::engine::connection::auth::default_identity_paths;
+use crate::engine::connection::target::home_dir;
 use crate::engine::{EngineConfig, HostKeyPolicy, Prompt, Prompter};
 use crate::inventory::config::{self, Config};
 use crate::inventory::resolve::{ExtraSources, Inventory, Overrides};

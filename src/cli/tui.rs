@@ -252,7 +252,7 @@ fn demo_engine(
 
 /// The demo hosts as targets on this machine, each with its tags.
 fn demo_hosts(farm: &DemoFarm) -> Vec<(Target, Vec<String>)> {
-    let user = crate::engine::target::local_user();
+    let user = crate::engine::connection::target::local_user();
     farm.hosts
         .iter()
         .map(|h| {

@@ -9,17 +9,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::answer::{Answerer, ExpectCtx};
-use super::command::ExecOptions;
+use super::commands::answer::{Answerer, ExpectCtx};
+use super::commands::command::ExecOptions;
+use super::commands::exec::ExecRun;
+use super::commands::expect::ExpectRule;
+use super::commands::record::{self, Asciicast, ExecLog};
+use super::commands::shell::{ShellInput, ShellRun, ShellSpec};
+use super::connection::ssh::{ConnectContext, Connection, connect, display_addr, map_russh_error};
+use super::connection::target::Target;
 use super::error::HostError;
 use super::event::{Event, EventKind, ExitStatus, HostId, JobId};
-use super::exec::ExecRun;
-use super::expect::ExpectRule;
-use super::record::{self, Asciicast, ExecLog};
-use super::sftp::Sftp;
-use super::shell::{ShellInput, ShellRun, ShellSpec};
-use super::ssh::{ConnectContext, Connection, connect, display_addr, map_russh_error};
-use super::target::Target;
+use super::files::sftp::Sftp;
 
 pub(crate) enum HostCmd {
     Exec {
@@ -207,21 +207,25 @@ impl Worker {
             log,
             stdin: opts.stdin.clone(),
             pty: opts.pty,
-            input: super::exec::Input::Released,
+            input: super::commands::exec::Input::Released,
             conn: None,
             group: Default::default(),
         };
         let mut run = run;
         // The command is what the user typed: a private one (leading
         // space) is logged without its text.
-        let shown = if super::command::is_private(&command) {
+        let shown = if super::commands::command::is_private(&command) {
             "(a command typed with a leading space)".to_string()
         } else {
             crate::text::sanitize::clean(&command)
         };
 
         // The process group is reported first, so a stop can kill it.
-        let line = format!("{}{}", super::stop::REPORT_GROUP, opts.wrap(&command));
+        let line = format!(
+            "{}{}",
+            super::commands::stop::REPORT_GROUP,
+            opts.wrap(&command)
+        );
         let started = match self.ensure(job, &cancel).await {
             Ok(()) => match self.conn() {
                 Ok(c) => {
@@ -328,7 +332,7 @@ impl Worker {
         reply: oneshot::Sender<Result<Captured, HostError>>,
     ) {
         // The process group is reported first, so a stop can kill it.
-        let line = format!("{}{command}", super::stop::REPORT_GROUP);
+        let line = format!("{}{command}", super::commands::stop::REPORT_GROUP);
         let mut conn = None;
         let started = match self.ensure(JobId(0), &cancel).await {
             Ok(()) => match self.conn() {
@@ -393,7 +397,7 @@ async fn read_captured(
     stop: Stop,
 ) -> Result<Captured, HostError> {
     let mut out = Captured::default();
-    let mut group = super::stop::GroupSniffer::default();
+    let mut group = super::commands::stop::GroupSniffer::default();
     let read = async {
         while let Some(msg) = ch.wait().await {
             match msg {
@@ -415,7 +419,7 @@ async fn read_captured(
                     ..
                 } => {
                     out.status = Some(ExitStatus::Signal {
-                        name: super::exec::signal_name_str(&signal_name),
+                        name: super::commands::exec::signal_name_str(&signal_name),
                         core_dumped,
                     })
                 }
@@ -441,7 +445,7 @@ async fn read_captured(
     };
     // Closing the channel alone leaves a command without a terminal
     // running on the host: it is stopped there.
-    let (verdict, _) = super::stop::stop_channel(&mut ch, group.group(), stop.conn).await;
+    let (verdict, _) = super::commands::stop::stop_channel(&mut ch, group.group(), stop.conn).await;
     Err(match verdict {
         Ok(()) => cause,
         Err(why) => HostError::NotStopped {

@@ -8,9 +8,10 @@ use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::HostError;
+use super::files::sftp::Sftp;
+use super::files::transfer;
 use super::host_task::HostCmd;
-use super::sftp::Sftp;
-use super::{HostError, transfer};
 
 pub use super::host_task::Captured;
 

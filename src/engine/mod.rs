@@ -2,46 +2,17 @@
 //! read [`Event`]s out of one channel. Each host is owned by its own tokio
 //! task, so a host that hangs or floods only ever blocks itself.
 
-mod answer;
-pub mod auth;
-pub mod command;
-pub mod copy_job;
-pub mod edit_session;
+pub mod commands;
+pub mod connection;
 pub mod error;
 pub mod event;
-mod exec;
-pub mod expect;
 pub mod facts;
-pub mod fs;
+pub mod files;
 mod host_task;
-pub mod keys;
-pub mod known_hosts;
 pub mod link;
-pub mod local_dest;
-pub mod move_sources;
-pub mod name;
-pub mod part_files;
 pub mod private_file;
 pub mod prompt;
-pub mod queue;
 pub mod recipe;
-pub mod record;
-mod redact;
-pub mod relay;
-pub mod run_record;
-pub mod secrets;
-pub mod sftp;
-mod sftp_raw;
-pub mod shell;
-pub mod spool_dir;
-mod ssh;
-pub mod stdin_feed;
-pub mod stop;
-pub mod target;
-pub mod transfer;
-pub mod tree;
-pub mod tree_links;
-pub mod trust;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -51,17 +22,17 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-pub use command::ExecOptions;
+pub use commands::command::ExecOptions;
+pub use commands::expect::ExpectRule;
+pub use commands::shell::{ShellHandle, ShellSpec};
+pub use connection::known_hosts::KnownHosts;
+pub use connection::ssh::display_addr;
+pub use connection::target::{AgentChoice, HostKeyPolicy, HostOptions, Target};
+pub use connection::trust::TrustStore;
 pub use error::HostError;
 pub use event::{Event, EventKind, ExitStatus, HostId, JobId};
-pub use expect::ExpectRule;
-pub use known_hosts::KnownHosts;
 pub use link::HostLink;
 pub use prompt::{Answer, HostKeyDecision, Prompt, Prompter, Question};
-pub use shell::{ShellHandle, ShellSpec};
-pub use ssh::display_addr;
-pub use target::{AgentChoice, HostKeyPolicy, HostOptions, Target};
-pub use trust::TrustStore;
 
 use host_task::{HostCmd, Shared};
 
@@ -126,15 +97,15 @@ impl Engine {
     /// receiver of every event it will produce.
     pub fn new(cfg: EngineConfig) -> (Engine, mpsc::Receiver<Event>) {
         let (tx, rx) = mpsc::channel(cfg.event_buffer.max(1));
-        let expect = answer::ExpectCtx {
+        let expect = commands::answer::ExpectCtx {
             rules: Arc::from(cfg.expect),
-            secrets: Arc::new(secrets::Secrets::new(cfg.prompter.clone())),
+            secrets: Arc::new(commands::secrets::Secrets::new(cfg.prompter.clone())),
         };
         let shared = Arc::new(Shared {
-            ctx: ssh::ConnectContext {
+            ctx: connection::ssh::ConnectContext {
                 russh: host_task::russh_config(cfg.keepalive),
                 trust: Arc::new(TrustStore::new(cfg.known_hosts)),
-                auth: auth::AuthShared::new(
+                auth: connection::auth::AuthShared::new(
                     cfg.identities,
                     cfg.memory_keys,
                     cfg.agent,
@@ -246,7 +217,7 @@ impl Engine {
     pub fn sftp(
         &self,
         host: HostId,
-    ) -> impl std::future::Future<Output = Result<Arc<sftp::Sftp>, HostError>> + use<> {
+    ) -> impl std::future::Future<Output = Result<Arc<files::sftp::Sftp>, HostError>> + use<> {
         self.link(host).sftp()
     }
 
@@ -260,7 +231,7 @@ impl Engine {
         self.link(host).capture(command.to_string())
     }
 
-    /// A [`transfer::RemoteHasher`] for `host`: runs a SHA-256 tool there.
+    /// A [`files::transfer::RemoteHasher`] for `host`: runs a SHA-256 tool there.
     /// Returns `None` for hosts without it, and transfers fall back to
     /// checking sizes only.
     pub fn remote_hasher(

@@ -131,7 +131,7 @@ pub fn default_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| crate::engine::target::home_dir().map(|h| h.join(".config")))?;
+        .or_else(|| crate::engine::connection::target::home_dir().map(|h| h.join(".config")))?;
     Some(base.join("sshdeck").join("config.toml"))
 }
 
@@ -467,7 +467,10 @@ fn check_shell_safe(cfg: &Config) -> Result<(), (usize, String)> {
 
 /// `~/x` → `$HOME/x`, as OpenSSH does for paths in its config.
 pub fn expand_home(p: &Path) -> PathBuf {
-    match (p.strip_prefix("~"), crate::engine::target::home_dir()) {
+    match (
+        p.strip_prefix("~"),
+        crate::engine::connection::target::home_dir(),
+    ) {
         (Ok(rest), Some(home)) => home.join(rest),
         _ => p.to_path_buf(),
     }

@@ -27,7 +27,7 @@ fn tilde_paths_expand_to_home() {
         "[defaults]\nidentity_files = [\"~/.ssh/k\", \"/abs\"]\n",
     )
     .unwrap();
-    let home = crate::engine::target::home_dir().unwrap();
+    let home = crate::engine::connection::target::home_dir().unwrap();
     assert_eq!(
         c.defaults.identity_files,
         vec![home.join(".ssh/k"), PathBuf::from("/abs")]

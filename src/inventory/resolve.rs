@@ -500,7 +500,7 @@ impl Inventory {
             .or_else(|| entry.and_then(|e| e.user.clone()))
             .or_else(|| ssh.and_then(|s| s.user.clone()))
             .or_else(|| d.user.clone())
-            .unwrap_or_else(crate::engine::target::local_user);
+            .unwrap_or_else(crate::engine::connection::target::local_user);
         let known_name = entry.is_some() || self.ssh_names.contains(&spec.host);
         let label = if known_name && spec.user.is_none() && spec.port.is_none() {
             spec.host.clone()
@@ -732,7 +732,10 @@ mod tests {
         let t = inv("").select("[::1]:2222,u@[::1]:22").unwrap();
         assert_eq!(
             t[0].label,
-            format!("{}@[::1]:2222", crate::engine::target::local_user())
+            format!(
+                "{}@[::1]:2222",
+                crate::engine::connection::target::local_user()
+            )
         );
         assert_eq!(t[1].label, "u@[::1]:22");
         assert!(matches!(inv("").select(" "), Err(ResolveError::NoHosts)));

@@ -15,8 +15,8 @@ use super::terminal::TerminalGuard;
 use super::workflow_io::WorkflowIo;
 use super::{files_io, history, save_pane};
 use crate::app::{Effect, Msg};
-use crate::engine::edit_session::EditSession;
-use crate::engine::run_record::{self, RecordedHost, RecordedTarget, RunRecord};
+use crate::engine::commands::run_record::{self, RecordedHost, RecordedTarget, RunRecord};
+use crate::engine::files::edit_session::EditSession;
 use crate::engine::{Answer, Engine, HostId, Prompt};
 
 /// What applying an effect asks of the loop.

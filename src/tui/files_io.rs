@@ -9,12 +9,12 @@ use crate::app::files::state::Side;
 use crate::app::msg::{FileOp, Listing, TransferAction, TransferRequest};
 use std::collections::HashSet;
 
-use crate::engine::fs::{FileSystem, LocalFs, RemoteFs, join};
-use crate::engine::name::Name;
-use crate::engine::queue::{JobView, QueueJob, Relay, TransferQueue};
+use crate::engine::files::fs::{FileSystem, LocalFs, RemoteFs, join};
+use crate::engine::files::name::Name;
+use crate::engine::files::queue::{JobView, QueueJob, Relay, TransferQueue};
 use crate::engine::{HostId, HostLink};
 
-use crate::engine::edit_session::{self, EditSession};
+use crate::engine::files::edit_session::{self, EditSession};
 
 /// What background work hands back to the loop.
 pub enum Back {

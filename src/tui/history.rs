@@ -17,7 +17,7 @@ pub const KEEP: usize = 5_000;
 
 /// `$XDG_STATE_HOME/sshdeck/history`, else `~/.local/state/sshdeck/history`.
 pub fn default_path() -> Option<PathBuf> {
-    crate::engine::target::state_dir().map(|d| d.join("history"))
+    crate::engine::connection::target::state_dir().map(|d| d.join("history"))
 }
 
 /// The saved commands, oldest first, each once (its latest use counts).

@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 
 use super::files_io::Back;
 use crate::app::Msg;
-use crate::engine::edit_session::EditSession;
 use crate::engine::facts::FactsReport;
-use crate::engine::queue::JobView;
+use crate::engine::files::edit_session::EditSession;
+use crate::engine::files::queue::JobView;
 use crate::engine::recipe::RecipeEvent;
 use crate::engine::{Event, Prompt};
 

@@ -7,7 +7,7 @@ use super::{TuiSetup, files_io, history, workflow_io};
 use crate::app::opening::{self, Opening};
 use crate::app::{AppState, Msg};
 use crate::engine::Engine;
-use crate::engine::run_record::RecordedTarget;
+use crate::engine::commands::run_record::RecordedTarget;
 
 /// What the loop starts from.
 pub struct Started {

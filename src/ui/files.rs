@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::app::files::side_label;
 use crate::app::files::state::{FilePane, Side, mode_string};
 use crate::app::layout::{contains, files_offset};
-use crate::engine::fs::{FileEntry, FileKind};
+use crate::engine::files::fs::{FileEntry, FileKind};
 use crate::text::sanitize::{is_mangled_name, visible_name};
 use crate::text::{human_bytes, utc_minute};
 

@@ -12,7 +12,7 @@ use super::style::{ACCENT, MUTED, WARN};
 use crate::app::AppState;
 use crate::app::files::side_label;
 use crate::app::files::state::{FileDialog, FilePane, InputKind, PendingCopy, Side};
-use crate::engine::name::Name;
+use crate::engine::files::name::Name;
 use crate::text::sanitize::{clean, visible_name};
 
 /// A dialog's title and its lines, ready to frame.

@@ -507,10 +507,11 @@ impl server::Handler for Conn {
         }
         // As a shell would: the command line's first part reports the
         // process group, the rest is the command.
-        let (report, command) = match command.strip_prefix(sshdeck::engine::stop::REPORT_GROUP) {
-            Some(rest) => (true, rest.to_string()),
-            None => (false, command),
-        };
+        let (report, command) =
+            match command.strip_prefix(sshdeck::engine::commands::stop::REPORT_GROUP) {
+                Some(rest) => (true, rest.to_string()),
+                None => (false, command),
+            };
         let (index, fault) = (self.host.index, self.host.fault);
         let running = self.host.commands.clone();
         running.start();

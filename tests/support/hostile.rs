@@ -522,7 +522,7 @@ impl server::Handler for Conn {
         // Like a host whose shell never reports a process group: the
         // command is what follows sshdeck's report prefix.
         let command = command
-            .strip_prefix(sshdeck::engine::stop::REPORT_GROUP)
+            .strip_prefix(sshdeck::engine::commands::stop::REPORT_GROUP)
             .map(str::to_string)
             .unwrap_or(command);
         self.channels.remove(&channel);

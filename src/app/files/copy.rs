@@ -10,10 +10,10 @@ use super::state::{ConflictAction, FileDialog, PendingCopy, Side, free_name};
 use crate::app::help::key_name;
 use crate::app::msg::{Effect, TransferRequest};
 use crate::app::state::AppState;
-use crate::engine::copy_job::{CopySpec, Direction};
-use crate::engine::fs::join;
-use crate::engine::name::Name;
-use crate::engine::transfer::{Overwrite, TransferOpts};
+use crate::engine::files::copy_job::{CopySpec, Direction};
+use crate::engine::files::fs::join;
+use crate::engine::files::name::Name;
+use crate::engine::files::transfer::{Overwrite, TransferOpts};
 use crate::keymap::{Action, Context};
 
 /// Start copying (or moving) `names` from pane `from` to the other pane.
@@ -275,7 +275,7 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
 mod tests {
     use super::*;
     use crate::app::files::state::FilePane;
-    use crate::engine::fs::{FileEntry, FileKind};
+    use crate::engine::files::fs::{FileEntry, FileKind};
 
     fn n(s: &str) -> Name {
         Name::parse(s).unwrap()

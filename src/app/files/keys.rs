@@ -9,9 +9,9 @@ use super::{copy, hosts_of, list, op_dir, refresh_all, typed_path};
 use crate::app::help::key_name;
 use crate::app::msg::{Effect, FileOp, TransferAction};
 use crate::app::state::AppState;
-use crate::engine::fs::{join, parent};
-use crate::engine::name::Name;
-use crate::engine::queue::JobState;
+use crate::engine::files::fs::{join, parent};
+use crate::engine::files::name::Name;
+use crate::engine::files::queue::JobState;
 use crate::keymap::{Action, Context};
 
 /// The file panes' actions.
@@ -214,7 +214,7 @@ pub fn on_transfers_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
                 .partition(|t| t.state.is_finished());
             s.files.transfers = kept;
             s.files.transfer_cursor = 0;
-            let done: Vec<crate::engine::queue::JobView> = done;
+            let done: Vec<crate::engine::files::queue::JobView> = done;
             return Some(
                 done.iter()
                     .map(|t| Effect::TransferCtl {

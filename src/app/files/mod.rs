@@ -10,9 +10,9 @@ pub mod transfers;
 
 use super::msg::{Effect, Listing};
 use super::state::AppState;
-use crate::engine::fs::parent;
-use crate::engine::name::Name;
-use crate::engine::queue::JobView;
+use crate::engine::files::fs::parent;
+use crate::engine::files::name::Name;
+use crate::engine::files::queue::JobView;
 use state::Side;
 
 /// The hosts behind a side (empty for local).
@@ -157,7 +157,9 @@ pub fn on_transfer(s: &mut AppState, v: JobView) -> Vec<Effect> {
         // status bar, never whether it worked.
         let hosts = crate::text::count(v.hosts.len(), "host", "hosts");
         s.status = Some(match (v.state, failed) {
-            (crate::engine::queue::JobState::Cancelled, _) => format!("cancelled: {}", v.title),
+            (crate::engine::files::queue::JobState::Cancelled, _) => {
+                format!("cancelled: {}", v.title)
+            }
             (_, 0) => format!("done on {hosts}: {}", v.title),
             (_, n) => format!(
                 "failed on {n} of {hosts} ({} shows why): {}",

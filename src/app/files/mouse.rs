@@ -11,7 +11,7 @@ use super::state::Drag;
 use crate::app::layout::{contains, files_layout, files_offset};
 use crate::app::msg::Effect;
 use crate::app::state::AppState;
-use crate::engine::name::Name;
+use crate::engine::files::name::Name;
 
 /// The pane and entry index under a point, if any.
 fn hit(s: &AppState, col: u16, row: u16) -> Option<(usize, Option<usize>)> {

@@ -2,15 +2,15 @@
 //! each (local, one host, or the selected hosts), the dialogs on top, and
 //! the transfer queue as last reported.
 //!
-//! [`FileSystem`]: crate::engine::fs::FileSystem
+//! [`FileSystem`]: crate::engine::files::fs::FileSystem
 
 use std::collections::BTreeSet;
 
 use tui_textarea::TextArea;
 
-use crate::engine::fs::{FileEntry, FileKind};
-use crate::engine::name::Name;
-use crate::engine::queue::{JobState, JobView, TransferId};
+use crate::engine::files::fs::{FileEntry, FileKind};
+use crate::engine::files::name::Name;
+use crate::engine::files::queue::{JobState, JobView, TransferId};
 
 /// What a pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use super::state::FilesView;
 use crate::app::state::AppState;
-use crate::engine::queue::JobState;
+use crate::engine::files::queue::JobState;
 use crate::text::count;
 
 /// Focus the transfers panel on the job most likely to be acted on: the

@@ -9,11 +9,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Recipe, Step, Vars};
 use crate::engine::HostId;
-use crate::engine::copy_job::{self, CopySpec, Direction, HostProgress};
 use crate::engine::facts::last_line;
+use crate::engine::files::copy_job::{self, CopySpec, Direction, HostProgress};
+use crate::engine::files::transfer::TransferOpts;
+use crate::engine::files::tree::Ledger;
 use crate::engine::link::HostLink;
-use crate::engine::transfer::TransferOpts;
-use crate::engine::tree::Ledger;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepState {

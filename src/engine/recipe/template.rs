@@ -2,7 +2,7 @@
 //! literal braces; any other `{name}` is an error found when the config
 //! is loaded, not halfway through a run.
 
-use crate::engine::transfer::shell_quote;
+use crate::engine::files::transfer::shell_quote;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vars {

@@ -108,7 +108,7 @@ pub const DEFAULT_IDENTITIES: &[&str] = &[
 /// what is really read. OpenSSH takes the password database's home here;
 /// the two differ only when `$HOME` was changed.
 fn default_user_known_hosts() -> Vec<String> {
-    let home = crate::engine::target::home_dir()
+    let home = crate::engine::connection::target::home_dir()
         .map(|h| h.display().to_string())
         .unwrap_or_else(|| "~".into());
     vec![

@@ -565,7 +565,7 @@ impl Reader {
 /// Files matching a glob, sorted bytewise; none is not an error. `*` and
 /// `?` do not match a leading dot, as in glob(3).
 fn glob(pattern: &str) -> Vec<PathBuf> {
-    use crate::engine::known_hosts::wildcard_match;
+    use crate::engine::connection::known_hosts::wildcard_match;
     let mut found: Vec<PathBuf> = vec![PathBuf::from(if pattern.starts_with('/') {
         "/"
     } else {

@@ -1,7 +1,7 @@
 //! OpenSSH's pattern matching (`match.c`): `*` and `?` globs, and
 //! comma-separated lists where a negated entry vetoes the whole list.
 
-use crate::engine::known_hosts::wildcard_match;
+use crate::engine::connection::known_hosts::wildcard_match;
 
 /// `match_pattern_list`: at least one positive entry matches and no
 /// negated one does. With `lower`, the list is lowercased first (the

@@ -44,7 +44,7 @@ impl Local {
             String::new()
         };
         Local {
-            user: crate::engine::target::local_user(),
+            user: crate::engine::connection::target::local_user(),
             home,
             uid,
             hostname,

@@ -1,0 +1,16 @@
+//! Running commands and shells on a host: the command line and its
+//! options, streaming output, stopping a command for real, answering
+//! prompts with named secrets, feeding input, recording sessions, and the
+//! record of the last run (which hosts failed, for a rerun).
+
+pub(super) mod answer;
+pub mod command;
+pub(super) mod exec;
+pub mod expect;
+pub mod record;
+pub(super) mod redact;
+pub mod run_record;
+pub mod secrets;
+pub mod shell;
+pub mod stdin_feed;
+pub mod stop;
