@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use super::outcome::Outcome;
+use super::outcome::RunOutcome;
 use super::shared_output::{Finished, SharedOutputs};
 use crate::inventory::nodeset;
 use crate::text::sanitize::sanitize_line;
@@ -48,7 +48,7 @@ impl Gatherer {
     /// they sent on each stream (the caller hashes as output arrives).
     fn groups(
         &self,
-        outcomes: &[Option<Outcome>],
+        outcomes: &[Option<RunOutcome>],
         digests: &[[[u8; 32]; 2]],
     ) -> Vec<(String, Captured, Vec<usize>)> {
         // Key: (failed?, outcome text, per stream: hash, length, truncated, dropped).
@@ -98,7 +98,7 @@ impl Gatherer {
     pub fn print(
         &self,
         labels: &[String],
-        outcomes: &[Option<Outcome>],
+        outcomes: &[Option<RunOutcome>],
         digests: &[[[u8; 32]; 2]],
         color: bool,
     ) {
@@ -195,7 +195,7 @@ mod tests {
             self.g.output(h, stderr, data);
         }
 
-        fn groups(&self, outcomes: &[Option<Outcome>]) -> Vec<(String, Captured, Vec<usize>)> {
+        fn groups(&self, outcomes: &[Option<RunOutcome>]) -> Vec<(String, Captured, Vec<usize>)> {
             use sha2::Digest;
             let digests: Vec<[[u8; 32]; 2]> = self
                 .hashes
@@ -206,8 +206,8 @@ mod tests {
         }
     }
 
-    fn exit(c: u32) -> Option<Outcome> {
-        Some(Outcome::Exit {
+    fn exit(c: u32) -> Option<RunOutcome> {
+        Some(RunOutcome::Exit {
             status: ExitStatus::Code(c),
             elapsed: Duration::ZERO,
         })
@@ -224,7 +224,7 @@ mod tests {
             exit(0),
             exit(0),
             exit(1),
-            Some(Outcome::Failed {
+            Some(RunOutcome::Failed {
                 error: HostError::Refused {
                     addr: "x:22".into(),
                 },

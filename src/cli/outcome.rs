@@ -9,7 +9,7 @@ use crate::text::sanitize::clean;
 
 /// How one host's run ended.
 #[derive(Debug)]
-pub(crate) enum Outcome {
+pub(crate) enum RunOutcome {
     Exit {
         status: ExitStatus,
         elapsed: Duration,
@@ -20,16 +20,16 @@ pub(crate) enum Outcome {
     },
 }
 
-impl Outcome {
+impl RunOutcome {
     pub fn ok(&self) -> bool {
-        matches!(self, Outcome::Exit { status, .. } if status.success())
+        matches!(self, RunOutcome::Exit { status, .. } if status.success())
     }
 
     /// "exit 3", "killed by SIGTERM", or "refused: connection refused by …".
     pub fn describe(&self) -> String {
         match self {
-            Outcome::Exit { status, .. } => clean(&status.to_string()),
-            Outcome::Failed { error, .. } => clean(&format!("{}: {error}", error.kind())),
+            RunOutcome::Exit { status, .. } => clean(&status.to_string()),
+            RunOutcome::Failed { error, .. } => clean(&format!("{}: {error}", error.kind())),
         }
     }
 }

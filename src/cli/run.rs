@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::CliError;
 use super::args::{GlobalArgs, RunArgs};
 use super::gather::Gatherer;
-use super::outcome::Outcome;
+use super::outcome::RunOutcome;
 use super::outdir::OutDir;
 use super::progress::Progress;
 use super::rerun::{self, FromLast};
@@ -97,7 +97,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     let asking = prompting.clone();
     let holding = move || shares_tty && asking.load(std::sync::atomic::Ordering::SeqCst);
     let mut progress = Progress::new(total, !a.json && std::io::stderr().is_terminal(), prompting);
-    let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
+    let mut outcomes: Vec<Option<RunOutcome>> = (0..total).map(|_| None).collect();
     // What each host printed, hashed as it arrives, so the next run can
     // pick the hosts that differed (--hosts-from-last differs).
     let mut digests: Vec<[Sha256; 2]> = (0..total).map(|_| Default::default()).collect();
@@ -178,11 +178,11 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
                     output(&mut printer, &mut gatherer, &mut outdir, host, true, &data)?
                 }
                 EventKind::Exit { status, elapsed } => {
-                    let o = Outcome::Exit { status, elapsed };
+                    let o = RunOutcome::Exit { status, elapsed };
                     finished += finish(&mut printer, &mut progress, &mut outcomes, host, o);
                 }
                 EventKind::Failed { error, elapsed } => {
-                    let o = Outcome::Failed { error, elapsed };
+                    let o = RunOutcome::Failed { error, elapsed };
                     finished += finish(&mut printer, &mut progress, &mut outcomes, host, o);
                 }
             }
@@ -234,7 +234,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
 fn record(
     command: &str,
     ran_on: &[(String, RecordedTarget)],
-    outcomes: &[Option<Outcome>],
+    outcomes: &[Option<RunOutcome>],
     digests: &[[[u8; 32]; 2]],
 ) -> RunRecord {
     let hosts = ran_on
@@ -246,10 +246,10 @@ fn record(
             RecordedHost {
                 label: label.clone(),
                 target: Some(target.clone()),
-                ok: o.as_ref().is_some_and(Outcome::ok),
+                ok: o.as_ref().is_some_and(RunOutcome::ok),
                 outcome: o.as_ref().map_or("no result".to_string(), |o| match o {
-                    Outcome::Exit { status, .. } => status.to_string(),
-                    Outcome::Failed { error, .. } => error.kind().to_string(),
+                    RunOutcome::Exit { status, .. } => status.to_string(),
+                    RunOutcome::Failed { error, .. } => error.kind().to_string(),
                 }),
                 digest,
             }
@@ -269,11 +269,11 @@ fn record(
 
 /// `-S`: the largest exit status on any host; 255 (as ssh's own) where
 /// the command could not run, died of a signal, or never reported.
-fn max_exit(outcomes: &[Option<Outcome>]) -> u8 {
+fn max_exit(outcomes: &[Option<RunOutcome>]) -> u8 {
     outcomes
         .iter()
         .map(|o| match o {
-            Some(Outcome::Exit {
+            Some(RunOutcome::Exit {
                 status: ExitStatus::Code(c),
                 ..
             }) => u8::try_from(*c).unwrap_or(255),
@@ -335,9 +335,9 @@ fn output(
 fn finish(
     printer: &mut StreamPrinter,
     progress: &mut Progress,
-    outcomes: &mut [Option<Outcome>],
+    outcomes: &mut [Option<RunOutcome>],
     host: usize,
-    outcome: Outcome,
+    outcome: RunOutcome,
 ) -> usize {
     let Some(slot) = outcomes.get_mut(host) else {
         return 0;
@@ -355,10 +355,10 @@ fn finish(
 fn summarize(
     printer: &mut StreamPrinter,
     labels: &[String],
-    outcomes: &[Option<Outcome>],
+    outcomes: &[Option<RunOutcome>],
     json: bool,
 ) -> usize {
-    let failed: Vec<(usize, &Outcome)> = outcomes
+    let failed: Vec<(usize, &RunOutcome)> = outcomes
         .iter()
         .enumerate()
         .filter_map(|(i, o)| o.as_ref().map(|o| (i, o)))

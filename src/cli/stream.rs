@@ -4,7 +4,7 @@ use std::io::{BufWriter, Stderr, Stdout, Write};
 
 use super::json_out::{RunLine, to_line};
 
-use super::outcome::Outcome;
+use super::outcome::RunOutcome;
 use crate::engine::ExitStatus;
 use crate::text::lines::LineSplitter;
 use crate::text::sanitize::sanitize_line;
@@ -80,7 +80,7 @@ impl StreamPrinter {
         splitters[host][usize::from(stderr)].push(data, &mut write);
     }
 
-    pub fn end(&mut self, host: usize, outcome: &Outcome) {
+    pub fn end(&mut self, host: usize, outcome: &RunOutcome) {
         if self.format == Format::Quiet {
             return;
         }
@@ -101,7 +101,7 @@ impl StreamPrinter {
             let ms =
                 |e: &std::time::Duration| Some(u64::try_from(e.as_millis()).unwrap_or(u64::MAX));
             let v = match outcome {
-                Outcome::Exit { status, elapsed } => {
+                RunOutcome::Exit { status, elapsed } => {
                     let mut v = RunLine::new("exit", *job, Some(label));
                     match status {
                         ExitStatus::Code(c) => v.code = Some(i64::from(*c)),
@@ -113,7 +113,7 @@ impl StreamPrinter {
                     v.elapsed_ms = ms(elapsed);
                     v
                 }
-                Outcome::Failed { error, elapsed } => {
+                RunOutcome::Failed { error, elapsed } => {
                     let mut v = RunLine::new("failed", *job, Some(label));
                     v.kind = Some(error.kind());
                     v.error = Some(error.to_string());
