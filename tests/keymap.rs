@@ -102,6 +102,7 @@ fn in_context(ctx: Context) -> AppState {
             s.view = View::Shells;
             s.shells.prefix = true;
         }
+        Context::Confirm => s.overlay = Overlay::ConfirmQuit,
     }
     assert!(ctx == Context::Global || ctx == Context::Main || help::context(&s) == ctx);
     s

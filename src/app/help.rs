@@ -15,8 +15,10 @@ pub enum HelpLine {
 
 /// Where the keyboard is now, for the help's order and the status hints.
 pub fn context(s: &AppState) -> Context {
-    if matches!(s.overlay, Overlay::HostInfo { .. }) {
-        return Context::Info;
+    match s.overlay {
+        Overlay::HostInfo { .. } => return Context::Info,
+        Overlay::ConfirmQuit => return Context::Confirm,
+        _ => {}
     }
     match s.view {
         View::Shells => Context::Shells,

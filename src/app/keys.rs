@@ -17,17 +17,12 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     s.last_action = None;
     match s.overlay {
         Overlay::Help => return super::help::on_key(s, k),
+        // A confirmation's keys are the keymap's; any other key is no.
         Overlay::ConfirmQuit => {
-            return match k.code {
-                KeyCode::Char('y') | KeyCode::Enter => {
-                    s.quit = true;
-                    vec![Effect::Quit]
-                }
-                _ => {
-                    s.overlay = Overlay::None;
-                    Vec::new()
-                }
-            };
+            return dispatch(s, Context::Confirm, k).unwrap_or_else(|| {
+                s.overlay = Overlay::None;
+                Vec::new()
+            });
         }
         Overlay::HostInfo { .. } => return dispatch(s, Context::Info, k).unwrap_or_default(),
         Overlay::Palette => {

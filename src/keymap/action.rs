@@ -21,6 +21,9 @@ macro_rules! actions {
 actions! {
     // Everywhere.
     Help => "help",
+    // Confirmations.
+    Yes => "yes",
+    No => "no",
     Quit => "quit",
     Cancel => "cancel",
     Palette => "palette",

@@ -153,6 +153,8 @@ const TABLE: &[Row] = &[
     (C::Shells, A::Suspend, &["Ctrl-Z"], "suspend sshdeck", None),
     (C::Shells, A::Help, &["?"], "this help", None),
     (C::Shells, A::Back, &["q", "F3"], "back to the Hosts tab (shells stay open)", None),
+    (C::Confirm, A::Yes, &["y", "Enter"], "yes: quit (what runs is stopped first)", None),
+    (C::Confirm, A::No, &["n", "Esc"], "no: back to work (any other key too)", None),
 ];
 
 pub fn bindings() -> Vec<Binding> {

@@ -35,6 +35,8 @@ pub enum Context {
     Transfers,
     /// The shells tab, after the Ctrl-] prefix.
     Shells,
+    /// A yes/no question (quit while work is running).
+    Confirm,
 }
 
 impl Context {
@@ -50,6 +52,7 @@ impl Context {
         Context::Files,
         Context::Transfers,
         Context::Shells,
+        Context::Confirm,
     ];
 
     /// The name in `[keys.<name>]`.
@@ -66,6 +69,7 @@ impl Context {
             Context::Files => "files",
             Context::Transfers => "transfers",
             Context::Shells => "shells",
+            Context::Confirm => "confirm",
         }
     }
 
@@ -83,6 +87,7 @@ impl Context {
             Context::Files => "Files tab",
             Context::Transfers => "Transfers panel",
             Context::Shells => "Shells tab (bindings below follow the Ctrl-] prefix)",
+            Context::Confirm => "Confirmations (quitting while work runs)",
         }
     }
 
@@ -103,6 +108,8 @@ impl Context {
             Global => &[Global],
             Info => &[Info],
             Shells => &[Shells],
+            // A confirmation takes every key: any other key means no.
+            Confirm => &[Confirm],
         }
     }
 

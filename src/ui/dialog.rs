@@ -14,6 +14,7 @@ use super::style::{ACCENT, MUTED, WARN};
 use crate::app::AppState;
 use crate::app::state::PromptView;
 use crate::engine::Question;
+use crate::keymap::{Action, Context};
 use crate::text::sanitize::sanitize_line;
 
 pub fn prompt(f: &mut Frame, p: &PromptView, queued: usize, area: Rect) {
@@ -236,6 +237,12 @@ pub fn confirm_quit(f: &mut Frame, s: &AppState, area: Rect) {
         )));
     }
     text.push(Line::from(""));
-    text.push(Line::from("Quit anyway?  y / n"));
+    // The answers' keys come from the keymap, so a rebinding shows here.
+    let key = |a| s.keymap.first_key(Context::Confirm, a).unwrap_or_default();
+    text.push(Line::from(format!(
+        "Quit anyway?  {} / {}",
+        key(Action::Yes),
+        key(Action::No)
+    )));
     framed(f, area, 60, text, " Quit ", WARN);
 }

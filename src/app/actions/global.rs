@@ -162,3 +162,15 @@ pub fn cancel(s: &mut AppState) -> Vec<Effect> {
         }
     }
 }
+
+/// The answer to "quit anyway?": yes quits, no closes the question.
+pub fn confirm_quit(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
+    s.overlay = Overlay::None;
+    match a {
+        Action::Yes => {
+            s.quit = true;
+            Some(vec![Effect::Quit])
+        }
+        _ => Some(Vec::new()),
+    }
+}

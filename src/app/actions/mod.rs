@@ -25,6 +25,7 @@ pub fn perform(s: &mut AppState, ctx: Context, a: Action) -> Option<Vec<Effect>>
         Context::Files => crate::app::files::keys::on_action(s, a),
         Context::Transfers => crate::app::files::keys::on_transfers_action(s, a),
         Context::Shells => crate::app::shell::on_action(s, a),
+        Context::Confirm => global::confirm_quit(s, a),
     }
 }
 
