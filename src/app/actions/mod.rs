@@ -50,7 +50,9 @@ pub fn choose(s: &mut AppState, c: Choice) -> Vec<Effect> {
                 s.files.dialog = None;
             }
             perform(s, ctx, a).unwrap_or_else(|| {
-                s.status = Some(format!("{} does nothing here", a.name()));
+                // Named as the palette lists it.
+                let name = a.name().replace('_', " ");
+                s.status = Some(format!("{name} does nothing here"));
                 Vec::new()
             })
         }
