@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use sshdeck::app::files::state::{FileDialog, PendingCopy};
 use sshdeck::app::help;
 use sshdeck::app::recipe::state::{Cell, RecipeRun};
 use sshdeck::app::state::{Focus, Overlay, View};
 use sshdeck::app::{AppState, Effect, Msg, update};
-use sshdeck::engine::{Event, EventKind, ExitStatus, HostId, JobId};
-use sshdeck::keymap::{Context, Key, Keymap};
+use sshdeck::engine::{Event, EventKind, ExitStatus, HostId, JobId, Question};
+use sshdeck::keymap::{Action, Context, Key, Keymap};
 
 /// Three hosts that ran `uptime`: two agree, one failed.
 fn ran() -> AppState {
@@ -103,8 +104,50 @@ fn in_context(ctx: Context) -> AppState {
             s.shells.prefix = true;
         }
         Context::Confirm => s.overlay = Overlay::ConfirmQuit,
+        Context::Help => s.overlay = Overlay::Help,
+        // The options form: every input action applies there.
+        Context::Input => s.deck.options.open(),
+        Context::HostKey => {
+            let _ = update(
+                &mut s,
+                Msg::Prompt {
+                    id: 7,
+                    question: Question::HostKey {
+                        host: "web1".into(),
+                        key_type: "ssh-ed25519".into(),
+                        fingerprint: "SHA256:x".into(),
+                        save_to: "/tmp/known_hosts".into(),
+                    },
+                },
+            );
+        }
+        Context::Conflict => {
+            s.view = View::Files;
+            s.files.dialog = Some(FileDialog::Conflict(PendingCopy {
+                from: 0,
+                names: Vec::new(),
+                remove_sources: false,
+                answers: Vec::new(),
+                conflicts: vec!["a.txt".into(), "b.txt".into()],
+            }));
+        }
+        Context::Picker => {
+            s.view = View::Files;
+            s.files.dialog = Some(FileDialog::PickSide { cursor: 1 });
+        }
+        Context::Palette => sshdeck::app::palette::open(&mut s),
+        Context::HistorySearch => {
+            s.focus = Focus::Command;
+            let _ = sshdeck::app::actions::perform(&mut s, Context::Command, Action::HistorySearch);
+        }
     }
-    assert!(ctx == Context::Global || ctx == Context::Main || help::context(&s) == ctx);
+    let here = sshdeck::app::keys::context(&s);
+    assert!(
+        ctx == Context::Global || ctx == Context::Main || here == ctx,
+        "{} set up, but {} has the keys",
+        ctx.name(),
+        here.name()
+    );
     s
 }
 
@@ -137,7 +180,7 @@ fn every_listed_key_reaches_its_action() {
             checked += 1;
         }
     }
-    assert!(checked > 150, "only {checked} keys checked");
+    assert!(checked > 200, "only {checked} keys checked");
 }
 
 #[test]
@@ -260,9 +303,11 @@ fn the_example_config_lists_every_action_of_every_context() {
             _ => rest,
         };
         let words = words.trim_start_matches(|c: char| c.is_whitespace());
-        let words = words
-            .strip_prefix("(after the Ctrl-] prefix)")
-            .unwrap_or(words);
+        // A remark in parentheses says where the context applies.
+        let words = match words.strip_prefix('(') {
+            Some(rest) => rest.split_once(')').map_or("", |(_, after)| after),
+            None => words,
+        };
         listed
             .entry(current.clone())
             .or_default()
@@ -420,4 +465,37 @@ fn messages_name_the_rebound_keys() {
     );
     let status = s.status.clone().unwrap_or_default();
     assert!(status.contains("(Ctrl-T)"), "{status}");
+}
+
+/// Dialogs are keymap contexts like any other: a rebound answer works
+/// and the old key no longer does; a plain character cannot be bound
+/// where it is typed text.
+#[test]
+fn dialog_keys_rebind_like_any_other() {
+    let over = |ctx: &str, action: &str, key: &str| sshdeck::keymap::Override {
+        ctx: ctx.into(),
+        action: action.into(),
+        keys: vec![key.into()],
+        at: 0,
+    };
+    let map = Keymap::with_overrides(&[over("conflict", "overwrite", "w")])
+        .unwrap_or_else(|e| panic!("{}", e.msg));
+    let mut s = in_context(Context::Conflict);
+    s.keymap = map;
+    let _ = press(&mut s, Key::parse("o").unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(s.last_action, None, "o is no longer an answer");
+    assert!(s.files.dialog.is_some(), "the question still waits");
+    let _ = press(&mut s, Key::parse("w").unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(s.last_action, Some(Action::Overwrite));
+    for (ctx, action) in [
+        ("input", "submit"),
+        ("palette", "choose"),
+        ("history_search", "older"),
+    ] {
+        let e = Keymap::with_overrides(&[over(ctx, action, "x")]).err();
+        assert!(
+            e.is_some_and(|e| e.msg.contains("typed text")),
+            "{ctx}.{action} took a plain x"
+        );
+    }
 }

@@ -184,7 +184,7 @@ fn conflict_question_80x24() {
 }
 
 /// Enter in the conflict dialog takes its default, leaving the file out
-/// (nothing is overwritten); the dialog says upper case answers every
+/// (nothing is overwritten); the dialog says O S R N answer every
 /// remaining conflict even when only one is known yet.
 #[test]
 fn enter_in_the_conflict_dialog_leaves_the_file_out() {
@@ -193,7 +193,7 @@ fn enter_in_the_conflict_dialog_leaves_the_file_out() {
     let _ = key(&mut s, KeyCode::F(5));
     let screen = draw(&s);
     assert!(
-        screen.contains("upper case O S R N answers every remaining"),
+        screen.contains("O S R N answers every remaining"),
         "{screen}"
     );
     let effects = key(&mut s, KeyCode::Enter);

@@ -258,6 +258,19 @@ pub fn key_name(s: &AppState, ctx: Context, action: Action) -> String {
         .unwrap_or_else(|| "(unbound)".to_string())
 }
 
+/// Every key of `action` in `ctx` ("y or Enter"), for dialogs that list
+/// their answers.
+pub fn key_names(s: &AppState, ctx: Context, action: Action) -> String {
+    let keys = s.keymap.keys(ctx, action);
+    if keys.is_empty() {
+        return "(unbound)".to_string();
+    }
+    keys.iter()
+        .map(Key::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
 /// A shells-tab key as typed: the fixed Ctrl-] prefix, then the key the
 /// keymap binds to `action` there.
 pub fn shell_key(s: &AppState, action: Action) -> String {
@@ -282,38 +295,68 @@ fn close(s: &mut AppState) {
     s.overlay = s.help.back.take().map_or(Overlay::None, |b| *b);
 }
 
-/// Keys while the overlay is up: typing filters; arrows and pages scroll;
-/// Esc clears the filter, then closes; `?` or F1 closes.
+/// Keys while the overlay is up: typed text filters it; the rest are the
+/// keymap's `help` context. A plain key bound there (`?`) acts only while
+/// no filter is typed, so it can still be typed into one.
 pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+    let typed = typed_char(&k);
+    let filtering = !s.help.filter.is_empty();
+    let action = match typed {
+        Some(_) if filtering => None,
+        _ => s.keymap.lookup(Context::Help, &k),
+    };
+    match (action, typed) {
+        (Some(a), _) => {
+            on_action(s, a);
+            s.last_action = Some(a);
+        }
+        (None, Some(c)) => {
+            s.help.filter.push(c);
+            s.help.scroll = 0;
+        }
+        (None, None) if k.code == KeyCode::Backspace => {
+            s.help.filter.pop();
+            s.help.scroll = 0;
+        }
+        (None, None) => {}
+    }
+    Vec::new()
+}
+
+/// A printable key without Ctrl or Alt, as the character it types.
+fn typed_char(k: &KeyEvent) -> Option<char> {
+    match k.code {
+        KeyCode::Char(c)
+            if !k
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
+}
+
+/// The `help` context's actions: close, clear the filter, scroll.
+pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     let page = visible(s.size);
     let h = &mut s.help;
-    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-    match k.code {
-        KeyCode::Esc if !h.filter.is_empty() => {
+    match a {
+        Action::ClearFilter if !h.filter.is_empty() => {
             h.filter.clear();
             h.scroll = 0;
         }
-        KeyCode::Esc | KeyCode::F(1) => close(s),
-        KeyCode::Char('?') if h.filter.is_empty() => close(s),
-        KeyCode::Char('c') if ctrl => close(s),
-        KeyCode::Up => h.scroll = h.scroll.saturating_sub(1),
-        KeyCode::Down => h.scroll += 1,
-        KeyCode::PageUp => h.scroll = h.scroll.saturating_sub(page),
-        KeyCode::PageDown => h.scroll += page,
-        KeyCode::Home => h.scroll = 0,
-        KeyCode::End => h.scroll = usize::MAX / 2,
-        KeyCode::Backspace => {
-            h.filter.pop();
-            h.scroll = 0;
-        }
-        KeyCode::Char(c) if !ctrl => {
-            h.filter.push(c);
-            h.scroll = 0;
-        }
-        _ => {}
+        Action::ClearFilter | Action::Close => close(s),
+        Action::Up => h.scroll = h.scroll.saturating_sub(1),
+        Action::Down => h.scroll += 1,
+        Action::PageUp => h.scroll = h.scroll.saturating_sub(page),
+        Action::PageDown => h.scroll += page,
+        Action::Top => h.scroll = 0,
+        Action::Bottom => h.scroll = usize::MAX / 2,
+        _ => return None,
     }
     // Never past the last screenful, so Up moves at once after End.
     let n = rows(s, s.size).len();
     s.help.scroll = s.help.scroll.min(n.saturating_sub(visible(s.size)));
-    Vec::new()
+    Some(Vec::new())
 }

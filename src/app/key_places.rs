@@ -31,7 +31,8 @@ fn gist(help: &str) -> &str {
 /// more than one action, in key order.
 pub fn differing(map: &Keymap) -> Vec<(String, String)> {
     let mut by_key: BTreeMap<String, Vec<(Context, Action, &'static str)>> = BTreeMap::new();
-    for b in map.bindings() {
+    // A dialog says its keys where it asks, so it is not listed here.
+    for b in map.bindings().iter().filter(|b| !b.ctx.shows_its_keys()) {
         for k in b.keys.iter().filter(|k| k.is_text()) {
             by_key
                 .entry(k.to_string())

@@ -1,16 +1,14 @@
 //! Keyboard routing: which context a key is in, and the keymap's action
 //! for it there. The bindings live in `keymap`; this file only routes.
-//! Text inputs and y/n dialogs take their keys by hand.
+//! Every dialog, picker and overlay has its context; what stays by hand
+//! is text typed into an input or a filter.
 
-use crossterm::event::{KeyCode, KeyEvent};
-use tui_textarea::TextArea;
-use zeroize::Zeroizing;
+use crossterm::event::KeyEvent;
 
 use super::actions;
 use super::hosts::{command, list};
 use super::msg::Effect;
 use super::state::{AppState, Focus, Overlay, View};
-use crate::engine::{Answer, HostKeyDecision, Question};
 use crate::keymap::Context;
 
 pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
@@ -26,10 +24,10 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         }
         Overlay::HostInfo { .. } => return dispatch(s, Context::Info, k).unwrap_or_default(),
         Overlay::Palette => {
-            return match super::palette::on_key(s, k) {
-                Some(choice) => actions::choose(s, choice),
-                None => Vec::new(),
-            };
+            return dispatch(s, Context::Palette, k).unwrap_or_else(|| {
+                super::palette::on_text_key(s, k);
+                Vec::new()
+            });
         }
         Overlay::None => {}
     }
@@ -39,8 +37,10 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
             .unwrap_or_else(|ctx| dispatch(s, ctx, k).unwrap_or_default());
     }
     if s.deck.options.editing.is_some() {
-        s.deck.options.on_key(k);
-        return Vec::new();
+        return dispatch(s, Context::Input, k).unwrap_or_else(|| {
+            s.deck.options.on_text_key(k);
+            Vec::new()
+        });
     }
     if s.deck.history_search.is_some() {
         return command::on_search_key(s, k);
@@ -66,6 +66,36 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         .unwrap_or_default()
 }
 
+/// The context that has the keyboard now, dialogs and overlays included,
+/// in the order `on_key` (and `update`, for prompts) routes.
+pub fn context(s: &AppState) -> Context {
+    if let Some(ctx) = super::prompts::context(s) {
+        return ctx;
+    }
+    match s.overlay {
+        Overlay::Help => return Context::Help,
+        Overlay::Palette => return Context::Palette,
+        Overlay::ConfirmQuit | Overlay::HostInfo { .. } | Overlay::None => {}
+    }
+    if s.view == View::Shells {
+        return super::help::context(s);
+    }
+    if s.deck.options.editing.is_some() {
+        return Context::Input;
+    }
+    if s.deck.history_search.is_some() {
+        return Context::HistorySearch;
+    }
+    if s.view == View::Files {
+        if let Some(ctx) = super::files::dialogs::context(s) {
+            return ctx;
+        }
+    } else if s.deck.input.is_some() {
+        return Context::Input;
+    }
+    super::help::context(s)
+}
+
 /// The keymap's action for `k` in `ctx`, done. None when the key is not
 /// bound there, or the action does not apply right now (Up in a command
 /// pane off its first line moves the cursor instead).
@@ -80,7 +110,7 @@ pub(super) fn dispatch(s: &mut AppState, ctx: Context, k: KeyEvent) -> Option<Ve
 /// panel's or the file panes' bindings.
 fn on_files_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     if s.files.dialog.is_some() {
-        return super::files::keys::on_dialog_key(s, k);
+        return super::files::dialogs::on_key(s, k);
     }
     let ctx = if s.files.transfers_focused {
         Context::Transfers
@@ -104,60 +134,4 @@ pub fn on_paste(s: &mut AppState, text: &str) {
     if s.focus == Focus::Command {
         s.deck.command.insert_str(text);
     }
-}
-
-/// Keys while a dialog is up: it takes them all.
-pub fn on_prompt_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
-    let Some(p) = s.prompts.front_mut() else {
-        return Vec::new();
-    };
-    let answer = match &p.question {
-        Question::HostKey { .. } => match k.code {
-            KeyCode::Char('o') => Some(Answer::HostKey(HostKeyDecision::AcceptOnce)),
-            KeyCode::Char('s') => Some(Answer::HostKey(HostKeyDecision::AcceptAndSave)),
-            KeyCode::Char('r') | KeyCode::Esc => Some(Answer::HostKey(HostKeyDecision::Reject)),
-            _ => None,
-        },
-        _ => match k.code {
-            KeyCode::Esc => Some(Answer::Cancel),
-            KeyCode::Enter | KeyCode::Tab if p.active + 1 < p.inputs.len() => {
-                p.active += 1;
-                None
-            }
-            KeyCode::Enter => {
-                let secrets: Vec<Zeroizing<String>> = p
-                    .inputs
-                    .iter_mut()
-                    .map(|t| {
-                        let s = Zeroizing::new(t.lines().join(""));
-                        // Clear the widget's copy right away.
-                        *t = TextArea::default();
-                        s
-                    })
-                    .collect();
-                Some(match &p.question {
-                    Question::KeyboardInteractive { .. } => Answer::Secrets(secrets),
-                    _ => Answer::Secret(secrets.into_iter().next().unwrap_or_default()),
-                })
-            }
-            _ => {
-                if let Some(input) = p.inputs.get_mut(p.active) {
-                    input.input(k);
-                }
-                None
-            }
-        },
-    };
-    let Some(answer) = answer else {
-        return Vec::new();
-    };
-    let Some(p) = s.prompts.pop_front() else {
-        return Vec::new();
-    };
-    if !s.prompts.iter().any(|_| true) {
-        for h in &mut s.hosts {
-            h.auth_needed = false;
-        }
-    }
-    vec![Effect::Answer { id: p.id, answer }]
 }

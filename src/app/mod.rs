@@ -16,6 +16,7 @@ pub mod msg;
 pub mod opening;
 pub mod options;
 pub mod palette;
+pub mod prompts;
 pub mod recipe;
 pub mod scrollback;
 pub mod shell;

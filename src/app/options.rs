@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::engine::ExecOptions;
 use crate::engine::commands::command::parse_env;
+use crate::keymap::Action;
 
 /// Rows of the options dialog.
 pub const ROWS: [&str; 6] = [
@@ -128,21 +129,22 @@ impl CommandOptions {
     }
 
     /// A key while the dialog is open.
-    pub fn on_key(&mut self, k: KeyEvent) {
+    /// The `input` context's actions while the form is open. Esc cancels:
+    /// the options go back to what they were when the dialog opened.
+    /// Enter applies, and only when all is valid.
+    pub fn on_action(&mut self, a: Action) -> bool {
         let Some(row) = self.editing else {
-            return;
+            return false;
         };
-        match k.code {
-            // Esc cancels: the options go back to what they were when the
-            // dialog opened. Enter applies, and only when all is valid.
-            KeyCode::Esc => match self.before.take() {
+        match a {
+            Action::Cancel => match self.before.take() {
                 Some(before) => *self = *before,
                 None => {
                     self.editing = None;
                     self.error = None;
                 }
             },
-            KeyCode::Enter => match self.to_exec() {
+            Action::Submit => match self.to_exec() {
                 Ok(_) => {
                     self.editing = None;
                     self.error = None;
@@ -150,10 +152,20 @@ impl CommandOptions {
                 }
                 Err(e) => self.error = Some(e),
             },
-            KeyCode::Up | KeyCode::BackTab => {
-                self.editing = Some((row + ROWS.len() - 1) % ROWS.len())
-            }
-            KeyCode::Down | KeyCode::Tab => self.editing = Some((row + 1) % ROWS.len()),
+            Action::PrevField => self.editing = Some((row + ROWS.len() - 1) % ROWS.len()),
+            Action::NextField => self.editing = Some((row + 1) % ROWS.len()),
+            _ => return false,
+        }
+        true
+    }
+
+    /// A key the `input` context does not bind: Space ticks a box, text
+    /// goes into a text row.
+    pub fn on_text_key(&mut self, k: KeyEvent) {
+        let Some(row) = self.editing else {
+            return;
+        };
+        match k.code {
             KeyCode::Char(' ') if row < 3 => self.toggle(row),
             KeyCode::Char(c) if row >= 3 => self.text(row).push(c),
             KeyCode::Backspace if row >= 3 => {
@@ -207,8 +219,17 @@ mod tests {
     use super::*;
     use crossterm::event::KeyModifiers;
 
+    /// A key as the app routes it: the default keymap's `input` action,
+    /// else text.
     fn key(o: &mut CommandOptions, code: KeyCode) {
-        o.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+        let k = KeyEvent::new(code, KeyModifiers::NONE);
+        let map = crate::keymap::Keymap::default();
+        let done = map
+            .lookup(crate::keymap::Context::Input, &k)
+            .is_some_and(|a| o.on_action(a));
+        if !done {
+            o.on_text_key(k);
+        }
     }
 
     fn typ(o: &mut CommandOptions, text: &str) {

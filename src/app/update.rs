@@ -78,7 +78,7 @@ pub fn update(s: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Completions { pane, candidates } => {
-            files::keys::on_completions(s, pane, candidates);
+            files::dialogs::on_completions(s, pane, candidates);
             Vec::new()
         }
         Msg::FileOpDone { message } => {
@@ -105,7 +105,7 @@ fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         return vec![Effect::Suspend];
     }
     if !s.prompts.is_empty() {
-        return keys::on_prompt_key(s, k);
+        return super::prompts::on_key(s, k);
     }
     keys::on_key(s, k)
 }

@@ -117,4 +117,25 @@ actions! {
     OpenShells => "open_shells",
     Reopen => "reopen",
     SendPrefix => "send_prefix",
+    // Dialogs: text inputs, password prompts and the options form.
+    Submit => "submit",
+    NextField => "next_field",
+    PrevField => "prev_field",
+    // Pickers and the palette.
+    Choose => "choose",
+    // An unknown host key.
+    AcceptOnce => "accept_once",
+    AcceptSave => "accept_save",
+    Reject => "reject",
+    // A name already at a copy's destination.
+    Overwrite => "overwrite",
+    OverwriteAll => "overwrite_all",
+    SkipSame => "skip_same",
+    SkipSameAll => "skip_same_all",
+    RenameAll => "rename_all",
+    Skip => "skip",
+    SkipAll => "skip_all",
+    // Searching the command history.
+    Older => "older",
+    Keep => "keep",
 }

@@ -3,8 +3,9 @@
 //! hints, so the three cannot drift apart, and `[keys.<context>]` in the
 //! config rebinds any action.
 //!
-//! Text inputs, y/n dialogs and the shells' key passthrough stay
-//! hand-written: there every printable key is text.
+//! Every layer has a context here, dialogs and pickers included. What
+//! stays by hand is text: a printable key typed into an input, a filter
+//! or a shell, where it has no action to look up.
 
 mod action;
 pub mod defaults;
@@ -35,8 +36,22 @@ pub enum Context {
     Transfers,
     /// The shells tab, after the Ctrl-] prefix.
     Shells,
-    /// A yes/no question (quit while work is running).
+    /// A yes/no question (quit while work is running, delete).
     Confirm,
+    /// The `?` overlay; typed text filters it.
+    Help,
+    /// One-line inputs, password prompts and the options form.
+    Input,
+    /// A host key no known_hosts file knows.
+    HostKey,
+    /// A copy's name already at the destination.
+    Conflict,
+    /// Lists picked from by moving: the side picker, recent directories.
+    Picker,
+    /// The command palette; typed text filters it.
+    Palette,
+    /// Searching the command history (Ctrl-R in the command pane).
+    HistorySearch,
 }
 
 impl Context {
@@ -53,6 +68,13 @@ impl Context {
         Context::Transfers,
         Context::Shells,
         Context::Confirm,
+        Context::Help,
+        Context::Input,
+        Context::HostKey,
+        Context::Conflict,
+        Context::Picker,
+        Context::Palette,
+        Context::HistorySearch,
     ];
 
     /// The name in `[keys.<name>]`.
@@ -70,6 +92,13 @@ impl Context {
             Context::Transfers => "transfers",
             Context::Shells => "shells",
             Context::Confirm => "confirm",
+            Context::Help => "help",
+            Context::Input => "input",
+            Context::HostKey => "host_key",
+            Context::Conflict => "conflict",
+            Context::Picker => "picker",
+            Context::Palette => "palette",
+            Context::HistorySearch => "history_search",
         }
     }
 
@@ -87,7 +116,14 @@ impl Context {
             Context::Files => "Files tab",
             Context::Transfers => "Transfers panel",
             Context::Shells => "Shells tab (bindings below follow the Ctrl-] prefix)",
-            Context::Confirm => "Confirmations (quitting while work runs)",
+            Context::Confirm => "Confirmations (quit while work runs, delete)",
+            Context::Help => "This help",
+            Context::Input => "Inputs, password prompts, options",
+            Context::HostKey => "Unknown host key",
+            Context::Conflict => "Copy: name already there",
+            Context::Picker => "Pickers (pane side, recent directories)",
+            Context::Palette => "Palette (type to filter)",
+            Context::HistorySearch => "History search (type to search)",
         }
     }
 
@@ -108,9 +144,46 @@ impl Context {
             Global => &[Global],
             Info => &[Info],
             Shells => &[Shells],
-            // A confirmation takes every key: any other key means no.
+            // A dialog takes every key: a confirmation's other keys mean
+            // no, an input's are text.
             Confirm => &[Confirm],
+            Help => &[Help],
+            Input => &[Input],
+            HostKey => &[HostKey],
+            Conflict => &[Conflict],
+            Picker => &[Picker],
+            Palette => &[Palette],
+            HistorySearch => &[HistorySearch],
         }
+    }
+
+    /// Dialogs that list their own answers and keys on screen: the help's
+    /// "Keys that differ by place" leaves them out.
+    pub fn shows_its_keys(self) -> bool {
+        matches!(
+            self,
+            Context::Confirm
+                | Context::Help
+                | Context::Input
+                | Context::HostKey
+                | Context::Conflict
+                | Context::Picker
+                | Context::Palette
+                | Context::HistorySearch
+        )
+    }
+
+    /// Contexts where a printable key is typed text: a plain character
+    /// bound there could never be typed again.
+    fn types_text(self) -> bool {
+        matches!(
+            self,
+            Context::Global
+                | Context::Command
+                | Context::Input
+                | Context::Palette
+                | Context::HistorySearch
+        )
     }
 
     fn parse(name: &str) -> Option<Context> {
@@ -213,10 +286,9 @@ impl Keymap {
             for text in &o.keys {
                 let k = Key::parse(text)
                     .map_err(|e| err(format!("[keys.{}] {}: {e}", ctx.name(), o.action)))?;
-                // Global keys are heard before any text input, and the
-                // command pane is one: a plain character there could never
-                // be typed again.
-                if matches!(ctx, Context::Global | Context::Command) && k.is_text() {
+                // Global keys are heard before any text input; inputs,
+                // the palette and the history search take text themselves.
+                if ctx.types_text() && k.is_text() {
                     return Err(err(format!(
                         "[keys.{}] {}: {k} is typed text here; use Ctrl-, Alt- or a function key",
                         ctx.name(),

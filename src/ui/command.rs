@@ -30,14 +30,17 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     // While Ctrl-R searches, the title says so and how to leave.
     let title = match &s.deck.history_search {
         Some(h) => format!(
-            " History search: {}{} · {} older · Enter runs · Esc edits · Ctrl-G cancels ",
+            " History search: {}{} · {} older · {} runs · {} edits · {} cancels ",
             h.query,
             if h.hit.is_none() && !h.query.is_empty() {
                 " (no match)"
             } else {
                 ""
             },
-            key(Action::HistorySearch)
+            key_name(s, Context::HistorySearch, Action::Older),
+            key_name(s, Context::HistorySearch, Action::Run),
+            key_name(s, Context::HistorySearch, Action::Keep),
+            key_name(s, Context::HistorySearch, Action::Cancel)
         ),
         None => title,
     };

@@ -12,19 +12,20 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::help::centered;
 use super::style::{ACCENT, MUTED, WARN};
 use crate::app::AppState;
+use crate::app::help::key_name;
 use crate::app::state::PromptView;
 use crate::engine::Question;
 use crate::keymap::{Action, Context};
 use crate::text::sanitize::sanitize_line;
 
-pub fn prompt(f: &mut Frame, p: &PromptView, queued: usize, area: Rect) {
+pub fn prompt(f: &mut Frame, s: &AppState, p: &PromptView, area: Rect) {
     let (title, mut lines) = match &p.question {
         Question::HostKey {
             host,
             key_type,
             fingerprint,
             save_to,
-        } => host_key_question(host, key_type, fingerprint, save_to),
+        } => host_key_question(s, host, key_type, fingerprint, save_to),
         Question::Passphrase { key, retry } => passphrase_question(p, key, *retry),
         Question::Password { user, host, retry } => password_question(p, user, host, *retry),
         Question::KeyboardInteractive {
@@ -52,7 +53,7 @@ pub fn prompt(f: &mut Frame, p: &PromptView, queued: usize, area: Rect) {
     };
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        footer(&p.question, queued),
+        footer(s, &p.question, s.prompts.len()),
         Style::new().fg(MUTED),
     )));
     framed(f, area, 76, lines, title, WARN);
@@ -76,7 +77,20 @@ fn retry_note(retry: bool, text: &'static str) -> Option<Line<'static>> {
 }
 
 /// An unknown host key: the fingerprint to compare, and the three answers.
-fn host_key_question(host: &str, key_type: &str, fingerprint: &str, save_to: &Path) -> Asked {
+fn host_key_question(
+    s: &AppState,
+    host: &str,
+    key_type: &str,
+    fingerprint: &str,
+    save_to: &Path,
+) -> Asked {
+    // The answers' keys come from the keymap, so a rebinding shows here.
+    let key = |a| {
+        Span::styled(
+            key_name(s, Context::HostKey, a),
+            Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+        )
+    };
     let lines = vec![
         Line::from(format!("{host} is not in your known_hosts.")),
         Line::from(""),
@@ -91,11 +105,11 @@ fn host_key_question(host: &str, key_type: &str, fingerprint: &str, save_to: &Pa
         Line::from("Compare the fingerprint with one from the host's admin."),
         Line::from(""),
         Line::from(vec![
-            Span::styled("o", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            key(Action::AcceptOnce),
             Span::raw(" accept once   "),
-            Span::styled("s", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            key(Action::AcceptSave),
             Span::raw(format!(" accept and save to {}   ", save_to.display())),
-            Span::styled("r", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            key(Action::Reject),
             Span::raw(" reject"),
         ]),
     ];
@@ -160,11 +174,18 @@ fn secret_question(p: &PromptView, name: &str, host: &str, prompt: &str, retry: 
 }
 
 /// How to answer, and how many questions wait behind this one.
-fn footer(question: &Question, queued: usize) -> String {
-    let mut footer = "Enter confirms · Esc cancels".to_string();
-    if matches!(question, Question::HostKey { .. }) {
-        footer = "o / s / r".into();
-    }
+fn footer(s: &AppState, question: &Question, queued: usize) -> String {
+    let mut footer = if matches!(question, Question::HostKey { .. }) {
+        let key = |a| key_name(s, Context::HostKey, a);
+        format!(
+            "{} / {} / {}",
+            key(Action::AcceptOnce),
+            key(Action::AcceptSave),
+            key(Action::Reject)
+        )
+    } else {
+        input_keys(s, "confirms")
+    };
     match queued.saturating_sub(1) {
         0 => {}
         1 => footer.push_str(" · 1 more question waiting"),
@@ -245,4 +266,14 @@ pub fn confirm_quit(f: &mut Frame, s: &AppState, area: Rect) {
         key(Action::No)
     )));
     framed(f, area, 60, text, " Quit ", WARN);
+}
+
+/// "Enter confirms · Esc cancels", with the `input` context's keys: the
+/// line under every text input says how to leave it.
+pub fn input_keys(s: &AppState, submit: &str) -> String {
+    format!(
+        "{} {submit} · {} cancels",
+        key_name(s, Context::Input, Action::Submit),
+        key_name(s, Context::Input, Action::Cancel)
+    )
 }

@@ -12,7 +12,9 @@ use super::style::{ACCENT, MUTED, WARN};
 use crate::app::AppState;
 use crate::app::files::side_label;
 use crate::app::files::state::{FileDialog, FilePane, InputKind, PendingCopy, Side};
+use crate::app::help::{key_name, key_names};
 use crate::engine::files::name::Name;
+use crate::keymap::{Action, Context};
 use crate::text::sanitize::{clean, visible_name};
 
 /// A dialog's title and its lines, ready to frame.
@@ -28,7 +30,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             kind,
             area: input,
             completions,
-        } => input_dialog(kind, &pane.cwd, input, completions),
+        } => input_dialog(s, kind, &pane.cwd, input, completions),
         FileDialog::ConfirmDelete { names } => delete_dialog(s, pane, names),
         FileDialog::Conflict(p) => conflict_dialog(s, p),
         FileDialog::PickSide { cursor } => pick_side_dialog(s, *cursor, area.height),
@@ -40,13 +42,17 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
 /// A one-line text input (path, filter, mkdir, rename, chmod), with the
 /// completions offered so far under it.
 fn input_dialog(
+    s: &AppState,
     kind: &InputKind,
     cwd: &str,
     input: &TextArea<'_>,
     completions: &[String],
 ) -> Dialog {
     let title = match kind {
-        InputKind::Path => " Go to (Tab completes) ".to_string(),
+        InputKind::Path => format!(
+            " Go to ({} completes) ",
+            key_name(s, Context::Input, Action::NextField)
+        ),
         InputKind::Filter => " Filter ".to_string(),
         InputKind::Mkdir => format!(" New directory in {} ", visible_name(cwd)),
         InputKind::Rename { from } => format!(" Rename {} ", visible_name(from)),
@@ -68,7 +74,7 @@ fn input_dialog(
         )));
     }
     lines.push(Line::from(Span::styled(
-        "Enter confirms · Esc cancels",
+        super::dialog::input_keys(s, "confirms"),
         Style::new().fg(MUTED),
     )));
     (title, lines)
@@ -92,10 +98,13 @@ fn delete_dialog(s: &AppState, pane: &FilePane, names: &[Name]) -> Dialog {
     lines.push(Line::from(""));
     lines.push(Line::from(vec![
         Span::styled(
-            "y or Enter",
+            key_names(s, Context::Confirm, Action::Yes),
             Style::new().fg(WARN).add_modifier(Modifier::BOLD),
         ),
-        Span::raw(" deletes · Esc or any other key keeps them"),
+        Span::raw(format!(
+            " deletes · {} or any other key keeps them",
+            key_names(s, Context::Confirm, Action::No)
+        )),
     ]));
     (" Delete ".into(), lines)
 }
@@ -117,19 +126,30 @@ fn conflict_dialog(s: &AppState, p: &PendingCopy) -> Dialog {
         )),
         Line::from(""),
     ];
-    for (k, what) in [
-        ("o", "overwrite it"),
-        ("s", "skip files whose size and mtime match"),
-        ("r", "copy under a new name"),
-        ("n", "leave this one out (Enter)"),
-        ("Esc", "cancel the whole copy"),
+    // The answers and their keys are the `conflict` context's, so a
+    // rebinding shows here.
+    let keys = |a| s.keymap.keys(Context::Conflict, a);
+    for a in [
+        Action::Overwrite,
+        Action::SkipSame,
+        Action::Rename,
+        Action::Skip,
+        Action::Cancel,
     ] {
+        let (k, more) = match keys(a) {
+            [] => ("(unbound)".to_string(), String::new()),
+            [k, rest @ ..] => (
+                k.to_string(),
+                rest.iter().map(|k| format!(" ({k})")).collect::<String>(),
+            ),
+        };
+        let what = help_of(s, a);
         lines.push(Line::from(vec![
             Span::styled(
                 format!("  {k:<4}"),
                 Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
             ),
-            Span::raw(what),
+            Span::raw(format!("{what}{more}")),
         ]));
     }
     // Always said, so the user knows before the second conflict
@@ -139,8 +159,17 @@ fn conflict_dialog(s: &AppState, p: &PendingCopy) -> Dialog {
         0 => String::new(),
         n => format!("{} more · ", crate::text::count(n, "conflict", "conflicts")),
     };
+    let all: Vec<String> = [
+        Action::OverwriteAll,
+        Action::SkipSameAll,
+        Action::RenameAll,
+        Action::SkipAll,
+    ]
+    .into_iter()
+    .filter_map(|a| keys(a).first().map(ToString::to_string))
+    .collect();
     lines.push(Line::from(Span::styled(
-        format!("{more}upper case O S R N answers every remaining conflict"),
+        format!("{more}{} answers every remaining conflict", all.join(" ")),
         Style::new().fg(MUTED),
     )));
     (" Already there ".into(), lines)
@@ -189,4 +218,13 @@ fn list_lines(rows: &[String], cursor: usize, height: u16) -> Vec<Line<'static>>
             }
         })
         .collect()
+}
+
+/// The conflict context's help for `a`, as the `?` overlay shows it.
+fn help_of(s: &AppState, a: Action) -> &'static str {
+    s.keymap
+        .bindings()
+        .iter()
+        .find(|b| b.ctx == Context::Conflict && b.action == a)
+        .map_or("", |b| b.help)
 }

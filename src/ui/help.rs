@@ -9,7 +9,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::style::{ACCENT, MUTED};
 use crate::app::AppState;
+use crate::app::help::key_name;
 use crate::app::help::{KEYS_COL, Row, geometry, rows, visible};
+use crate::keymap::{Action, Context};
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let size = (area.width, area.height);
@@ -47,8 +49,15 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         )
     };
     let bottom = if s.help.filter.is_empty() {
+        let key = |a| key_name(s, Context::Help, a);
         Line::from(Span::styled(
-            " type to filter · ↑↓ PgUp PgDn scroll ",
+            format!(
+                " type to filter · {} {} {} {} scroll ",
+                key(Action::Up),
+                key(Action::Down),
+                key(Action::PageUp),
+                key(Action::PageDown)
+            ),
             Style::new().fg(MUTED),
         ))
     } else {
@@ -63,7 +72,10 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" Keys · Esc closes ")
+                .title(format!(
+                    " Keys · {} closes ",
+                    key_name(s, Context::Help, Action::ClearFilter)
+                ))
                 .title(Line::from(position).right_aligned())
                 .title_bottom(bottom),
         ),

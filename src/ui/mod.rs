@@ -90,6 +90,6 @@ fn overlays(f: &mut Frame, s: &AppState, area: Rect) {
         Overlay::None => {}
     }
     if let Some(p) = s.prompts.front() {
-        dialog::prompt(f, p, s.prompts.len(), area);
+        dialog::prompt(f, s, p, area);
     }
 }

@@ -8,7 +8,9 @@ use ratatui::text::{Line, Span};
 use super::dialog::framed;
 use super::style::{ACCENT, BAD, MUTED};
 use crate::app::AppState;
+use crate::app::help::key_name;
 use crate::app::options::ROWS;
+use crate::keymap::{Action, Context};
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let o = &s.deck.options;
@@ -47,7 +49,12 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         lines.push(Line::from(Span::styled(e.clone(), Style::new().fg(BAD))));
     }
     lines.push(Line::from(Span::styled(
-        "↑↓ move · Space toggles · type to edit · Enter applies · Esc cancels",
+        format!(
+            "{} {} move · Space toggles · type to edit · {}",
+            key_name(s, Context::Input, Action::PrevField),
+            key_name(s, Context::Input, Action::NextField),
+            super::dialog::input_keys(s, "applies")
+        ),
         Style::new().fg(MUTED),
     )));
     framed(f, area, 64, lines, " Command options ", ACCENT);

@@ -9,7 +9,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::style::{ACCENT, MUTED, OK, WARN};
 use crate::app::AppState;
+use crate::app::help::key_name;
 use crate::app::palette::filtered;
+use crate::keymap::{Action, Context};
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let entries = filtered(s);
@@ -68,7 +70,11 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(Style::new().fg(ACCENT))
-                .title(" Palette · Enter runs · Esc closes "),
+                .title(format!(
+                    " Palette · {} runs · {} closes ",
+                    key_name(s, Context::Palette, Action::Choose),
+                    key_name(s, Context::Palette, Action::Close)
+                )),
         ),
         r,
     );

@@ -32,9 +32,9 @@ pub fn render(f: &mut Frame, s: &AppState, host: usize, input: &TextArea, area: 
             Span::raw(visible_name(&after)),
         ]),
         Line::from(""),
-        // The text field's own keys (not remappable), as in every input.
+        // The `input` context's keys, as under every input.
         Line::from(Span::styled(
-            "Enter saves (a new file, 0600) · Esc cancels",
+            super::dialog::input_keys(s, "saves (a new file, 0600)"),
             Style::new().fg(MUTED),
         )),
     ];

@@ -8,7 +8,7 @@ pub mod global;
 use crate::app::hosts;
 use crate::app::msg::Effect;
 use crate::app::palette::Choice;
-use crate::app::state::{AppState, View};
+use crate::app::state::{AppState, Overlay, View};
 use crate::keymap::{Action, Context};
 
 /// Do `a` as its key in `ctx` would. None when the action does not apply
@@ -25,8 +25,36 @@ pub fn perform(s: &mut AppState, ctx: Context, a: Action) -> Option<Vec<Effect>>
         Context::Files => crate::app::files::keys::on_action(s, a),
         Context::Transfers => crate::app::files::keys::on_transfers_action(s, a),
         Context::Shells => crate::app::shell::on_action(s, a),
-        Context::Confirm => global::confirm_quit(s, a),
+        Context::Confirm if s.overlay == Overlay::ConfirmQuit => global::confirm_quit(s, a),
+        Context::Confirm | Context::Conflict | Context::Picker => {
+            crate::app::files::dialogs::on_action(s, a)
+        }
+        Context::Input => input_action(s, a),
+        Context::Help => crate::app::help::on_action(s, a),
+        Context::HostKey => crate::app::prompts::on_action(s, a),
+        Context::Palette if a == Action::Choose => {
+            let chosen = crate::app::palette::take_chosen(s);
+            Some(chosen.map(|c| choose(s, c)).unwrap_or_default())
+        }
+        Context::Palette => crate::app::palette::on_action(s, a),
+        Context::HistorySearch => hosts::command::on_search_action(s, a),
     }
+}
+
+/// The `input` context's action, for the input that has the keys: a
+/// prompt first, then the options form, a files-tab input, a Hosts-tab
+/// one (the order `keys::on_key` routes in).
+fn input_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
+    if !s.prompts.is_empty() {
+        return crate::app::prompts::on_action(s, a);
+    }
+    if s.deck.options.editing.is_some() {
+        return s.deck.options.on_action(a).then(Vec::new);
+    }
+    if s.view == View::Files && s.files.dialog.is_some() {
+        return crate::app::files::dialogs::on_action(s, a);
+    }
+    hosts::list::on_input_action(s, a)
 }
 
 /// Do what a palette entry names.

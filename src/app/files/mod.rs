@@ -3,6 +3,7 @@
 //! effects (`List`, `FileOp`, `Transfer`...) and answered with messages.
 
 pub mod copy;
+pub mod dialogs;
 pub mod keys;
 pub mod mouse;
 pub mod state;

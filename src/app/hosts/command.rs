@@ -69,54 +69,69 @@ fn find(history: &[String], query: &str, before: usize) -> Option<usize> {
 /// match, Enter runs the match, Esc or arrows keep it to edit, Ctrl-G
 /// gives up.
 pub fn on_search_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+    if let Some(effects) = crate::app::keys::dispatch(s, Context::HistorySearch, k) {
+        return effects;
+    }
     let Some(mut search) = s.deck.history_search.take() else {
         return Vec::new();
     };
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     match k.code {
-        KeyCode::Char('r') if ctrl => {
+        KeyCode::Backspace => {
+            search.query.pop();
+        }
+        KeyCode::Char(c) if !ctrl => search.query.push(c),
+        _ => {
+            s.deck.history_search = Some(search);
+            return Vec::new();
+        }
+    }
+    search.hit = find(&s.deck.history, &search.query, s.deck.history.len());
+    show_hit(s, search);
+    Vec::new()
+}
+
+/// The `history_search` context: an older match, run it, keep it to
+/// edit, or go back to the command as it was.
+pub fn on_search_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
+    let mut search = s.deck.history_search.take()?;
+    match a {
+        Action::Older => {
             let before = search.hit.unwrap_or(s.deck.history.len());
             match find(&s.deck.history, &search.query, before) {
                 Some(i) => search.hit = Some(i),
                 None => s.status = Some(format!("no older command contains {:?}", search.query)),
             }
+            show_hit(s, search);
         }
-        KeyCode::Char('g') | KeyCode::Char('c') if ctrl => {
-            set_command(s, &search.original);
-            return Vec::new();
-        }
-        KeyCode::Enter => {
+        Action::Cancel => set_command(s, &search.original),
+        Action::Run => {
             if let Some(i) = search.hit {
                 set_command(s, &s.deck.history[i].clone());
-                return run_command(s);
+                return Some(run_command(s));
             }
             set_command(s, &search.original);
-            return Vec::new();
         }
-        KeyCode::Esc | KeyCode::Left | KeyCode::Right | KeyCode::Up | KeyCode::Down => {
-            match search.hit {
-                Some(i) => set_command(s, &s.deck.history[i].clone()),
-                None => set_command(s, &search.original),
-            }
-            return Vec::new();
+        Action::Keep => match search.hit {
+            Some(i) => set_command(s, &s.deck.history[i].clone()),
+            None => set_command(s, &search.original),
+        },
+        _ => {
+            s.deck.history_search = Some(search);
+            return None;
         }
-        KeyCode::Backspace => {
-            search.query.pop();
-            search.hit = find(&s.deck.history, &search.query, s.deck.history.len());
-        }
-        KeyCode::Char(c) if !ctrl => {
-            search.query.push(c);
-            search.hit = find(&s.deck.history, &search.query, s.deck.history.len());
-        }
-        _ => {}
     }
+    Some(Vec::new())
+}
+
+/// Show the match (or the original command) in the pane, searching on.
+fn show_hit(s: &mut AppState, search: HistorySearch) {
     let shown = match search.hit {
         Some(i) => s.deck.history[i].clone(),
         None => search.original.clone(),
     };
     set_command(s, &shown);
     s.deck.history_search = Some(search);
-    Vec::new()
 }
 
 pub fn set_command(s: &mut AppState, text: &str) {

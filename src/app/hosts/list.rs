@@ -6,7 +6,7 @@ use tui_textarea::{CursorMove, TextArea};
 use crate::app::layout::layout;
 use crate::app::msg::Effect;
 use crate::app::state::{AppState, LineInput, Overlay, Row, fuzzy_match};
-use crate::keymap::Action;
+use crate::keymap::{Action, Context};
 
 pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     let rows = s.rows();
@@ -123,40 +123,44 @@ pub fn open_input(s: &mut AppState, kind: LineInput, initial: &str) {
 /// Typing in the line at the bottom of the host list: a filter (applied
 /// as you type), a node set to select, or text to find in the output.
 pub fn on_line_input(s: &mut AppState, k: crossterm::event::KeyEvent) -> Vec<Effect> {
-    use crossterm::event::KeyCode;
-    let Some((kind, mut area)) = s.deck.input.take() else {
+    if let Some(effects) = crate::app::keys::dispatch(s, Context::Input, k) {
+        return effects;
+    }
+    let Some((kind, area)) = s.deck.input.as_mut() else {
         return Vec::new();
     };
-    match k.code {
-        KeyCode::Esc => {
-            if kind == LineInput::Filter {
-                s.deck.filter.clear();
-            }
-            return Vec::new();
-        }
-        KeyCode::Enter => {
-            let text = area.lines().first().cloned().unwrap_or_default();
-            match kind {
-                LineInput::Filter => s.deck.filter = text,
-                LineInput::Group => select_nodeset(s, &text),
-                LineInput::Search => {
-                    s.deck.panes.search = (!text.is_empty()).then_some(text);
-                    super::output::search_step(s, true);
-                }
-                LineInput::Save { host } => return super::save::confirm(s, host, &text),
-            }
-            return Vec::new();
-        }
-        _ => {
-            area.input(k);
-        }
-    }
-    if kind == LineInput::Filter {
+    area.input(k);
+    if *kind == LineInput::Filter {
         s.deck.filter = area.lines().first().cloned().unwrap_or_default();
         s.deck.cursor = 0;
     }
-    s.deck.input = Some((kind, area));
     Vec::new()
+}
+
+/// The `input` context in the Hosts tab's one-line inputs (filter, group,
+/// search, save): Esc cancels (a filter is cleared), Enter applies.
+pub fn on_input_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
+    if !matches!(a, Action::Cancel | Action::Submit) {
+        return None;
+    }
+    let (kind, area) = s.deck.input.take()?;
+    if a == Action::Cancel {
+        if kind == LineInput::Filter {
+            s.deck.filter.clear();
+        }
+        return Some(Vec::new());
+    }
+    let text = area.lines().first().cloned().unwrap_or_default();
+    match kind {
+        LineInput::Filter => s.deck.filter = text,
+        LineInput::Group => select_nodeset(s, &text),
+        LineInput::Search => {
+            s.deck.panes.search = (!text.is_empty()).then_some(text);
+            super::output::search_step(s, true);
+        }
+        LineInput::Save { host } => return Some(super::save::confirm(s, host, &text)),
+    }
+    Some(Vec::new())
 }
 
 /// `g`: add every host named by a node set (with @groups and @tags).

@@ -4,7 +4,7 @@
 //! same help, and the same effect, since a chosen action is performed as
 //! its key is (`actions::perform`).
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 pub mod state;
 
 use super::state::{AppState, Overlay, fuzzy_match};
@@ -120,27 +120,30 @@ pub fn open(s: &mut AppState) {
     s.overlay = Overlay::Palette;
 }
 
-/// A key while the palette is open: the entry chosen with Enter, for the
-/// caller to do (`actions::choose`).
-pub fn on_key(s: &mut AppState, k: KeyEvent) -> Option<Choice> {
+/// The `palette` context's moves and close. Choose is the caller's
+/// (`actions::perform`), which does what `take_chosen` returns.
+pub fn on_action(s: &mut AppState, a: KeyAction) -> Option<Vec<super::msg::Effect>> {
     let n = filtered(s).len();
-    match k.code {
-        KeyCode::Esc => s.overlay = Overlay::None,
-        KeyCode::Up => s.palette.cursor = s.palette.cursor.saturating_sub(1),
-        KeyCode::Down | KeyCode::Tab => {
-            s.palette.cursor = (s.palette.cursor + 1).min(n.saturating_sub(1))
-        }
-        KeyCode::Enter => {
-            let chosen = filtered(s).into_iter().nth(s.palette.cursor);
-            s.overlay = Overlay::None;
-            return chosen.map(|e| e.choice);
-        }
-        _ => {
-            s.palette.input.input(k);
-            s.palette.cursor = 0;
-        }
+    match a {
+        KeyAction::Close => s.overlay = Overlay::None,
+        KeyAction::Up => s.palette.cursor = s.palette.cursor.saturating_sub(1),
+        KeyAction::Down => s.palette.cursor = (s.palette.cursor + 1).min(n.saturating_sub(1)),
+        _ => return None,
     }
-    None
+    Some(Vec::new())
+}
+
+/// Close the palette and hand over the entry under the cursor, if any.
+pub fn take_chosen(s: &mut AppState) -> Option<Choice> {
+    let chosen = filtered(s).into_iter().nth(s.palette.cursor);
+    s.overlay = Overlay::None;
+    chosen.map(|e| e.choice)
+}
+
+/// A key the palette's context does not bind: text for the filter.
+pub fn on_text_key(s: &mut AppState, k: KeyEvent) {
+    s.palette.input.input(k);
+    s.palette.cursor = 0;
 }
 
 #[cfg(test)]
