@@ -6,10 +6,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use sshdeck::app::hosts::output::with_lines;
-use sshdeck::app::state::{Focus, HostState, Overlay, Row, RunResult};
+use sshdeck::app::state::{Focus, HostState, Overlay, Row};
 use sshdeck::app::{AppState, Effect, Msg, update};
 use sshdeck::engine::{
-    Answer, Event, EventKind, ExitStatus, HostError, HostId, HostKeyDecision, JobId, Question,
+    Answer, Event, EventKind, ExitStatus, HostError, HostId, HostKeyDecision, HostOutcome, JobId,
+    Question,
 };
 
 fn state() -> AppState {
@@ -262,8 +263,8 @@ fn engine_events_drive_states_output_and_badges() {
     assert_eq!(s.outputs[0].get(0).unwrap().line.plain(), "hello");
     assert!(s.outputs[0].get(1).unwrap().stderr);
     assert!(matches!(
-        s.hosts[0].last.as_ref().unwrap().result,
-        RunResult::Exit(ExitStatus::Code(3))
+        s.hosts[0].last.as_ref().unwrap().outcome,
+        Some(HostOutcome::Exit(ExitStatus::Code(3)))
     ));
     // A refused connection marks the host; a timeout does not.
     assert!(matches!(&s.hosts[1].state, HostState::Failed(c) if c.contains("refused")));
@@ -474,6 +475,46 @@ fn gathered_view_groups_and_diffs() {
     key(&mut s, KeyCode::Char('d'));
     assert!(s.deck.panes.show_diff);
     assert_eq!(s.deck.panes.gathered_cursor, 1);
+}
+
+/// The gathered view orders groups as `sshdeck run -b` does: largest
+/// first, even when it failed; groups of one size by their hosts' node
+/// set, not by outcome.
+#[test]
+fn gathered_view_orders_groups_as_run_b_does() {
+    let end = |s: &mut AppState, h: usize, code: u32| {
+        ev(
+            s,
+            h,
+            1,
+            EventKind::Exit {
+                status: ExitStatus::Code(code),
+                elapsed: Duration::ZERO,
+            },
+        )
+    };
+    let mut s = state();
+    run(&mut s, "check");
+    // web1 exit 0, web2 exit 3, db1 exit 2: db1, web1, web2.
+    for (h, code) in [(0, 0), (1, 3), (2, 2)] {
+        end(&mut s, h, code);
+    }
+    let hosts: Vec<Vec<usize>> = sshdeck::app::gather::groups(&s)
+        .into_iter()
+        .map(|g| g.hosts)
+        .collect();
+    assert_eq!(hosts, [vec![2], vec![0], vec![1]]);
+
+    let mut s = state();
+    run(&mut s, "check");
+    // Two failed, one succeeded: the failure leads.
+    for (h, code) in [(0, 0), (1, 1), (2, 1)] {
+        end(&mut s, h, code);
+    }
+    let groups = sshdeck::app::gather::groups(&s);
+    assert_eq!(groups[0].outcome, "exit 1");
+    assert_eq!(groups[0].hosts, vec![1, 2]);
+    assert_eq!(groups[1].outcome, "exit 0");
 }
 
 /// Hosts are grouped by all they sent, not by what their scrollback (100
@@ -1188,8 +1229,11 @@ fn the_end_of_a_command_on_every_host_is_recorded_for_the_next_run() {
     match fx.as_slice() {
         [Effect::RecordRun { command, hosts }] => {
             assert_eq!(command, "check");
-            let oks: Vec<(usize, bool)> = hosts.iter().map(|h| (h.0, h.1)).collect();
-            assert_eq!(oks, [(0, true), (1, false), (2, false)]);
+            let oks: Vec<(usize, Option<bool>)> = hosts
+                .iter()
+                .map(|h| (h.0, h.1.as_ref().map(HostOutcome::ok)))
+                .collect();
+            assert_eq!(oks, [(0, Some(true)), (1, Some(false)), (2, Some(false))]);
         }
         other => panic!("{other:?}"),
     }

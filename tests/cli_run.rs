@@ -98,6 +98,27 @@ fn gather_groups_identical_output_under_folded_names() {
     assert!(s.contains(&format!("{} (1) exit 0", farm.label(3))), "{s}");
     // The three ports fold into a range or list in node-set form.
     assert!(s.contains(&format!("{}@127.0.0.1:[", farm.user)), "{s}");
+    // The larger group first.
+    assert!(s.find(" (3) exit 0") < s.find(" (1) exit 0"), "{s}");
+}
+
+/// `-b` prints the largest group first, as `clush -b` and the TUI's
+/// gathered view do, even when that group failed: successes do not jump
+/// the queue.
+#[test]
+fn gather_prints_the_largest_group_first_even_when_it_failed() {
+    let farm = Farm::start(3);
+    let odd = farm.hosts[2].port;
+    let cmd = format!(
+        "if [ ${{SSH_CONNECTION##* }} = {odd} ]; then echo fine; else echo broken; exit 1; fi"
+    );
+    let out = sshdeck(&farm, &["run", "-b", "-H", &farm.host_list(), "--", &cmd]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let failed = s.find(" (2) exit 1");
+    let ok = s.find(&format!("{} (1) exit 0", farm.label(2)));
+    assert!(failed.is_some() && ok.is_some(), "{s}");
+    assert!(failed < ok, "{s}");
 }
 
 #[test]

@@ -1,18 +1,23 @@
 //! The gathered view's model: hosts grouped by outcome, then by identical
-//! output, largest group first; and a line diff against the largest group.
+//! output, largest group first (the order `sshdeck run -b` prints); and a
+//! line diff against the largest group.
 
 use std::collections::HashMap;
 
 use similar::{ChangeTag, TextDiff};
 
 use super::msg::Effect;
-use super::state::{AppState, Focus, RunResult};
+use super::state::{AppState, Focus};
+use crate::engine::commands::outcome::sort_gathered;
+use crate::inventory::nodeset::fold;
 use crate::keymap::Action;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     /// Host indices.
     pub hosts: Vec<usize>,
+    /// Their labels folded into a node set: `web[1-3]`.
+    pub nodeset: String,
     /// "exit 0", "killed by SIGTERM", "timeout", "running".
     pub outcome: String,
     pub text: String,
@@ -21,9 +26,9 @@ pub struct Group {
 }
 
 /// Hosts grouped by outcome and by a digest of everything they sent (not
-/// the part of it their scrollback still holds), largest group first. The
-/// text shown is the first host's; one lookup per host, so 10,000 hosts
-/// group in one pass.
+/// the part of it their scrollback still holds), largest group first, ties
+/// by node set (see [`sort_gathered`]). The text shown is the first
+/// host's; one lookup per host, so 10,000 hosts group in one pass.
 pub fn groups(s: &AppState) -> Vec<Group> {
     let Some(job) = &s.deck.job else {
         return Vec::new();
@@ -31,10 +36,9 @@ pub fn groups(s: &AppState) -> Vec<Group> {
     let mut out: Vec<Group> = Vec::new();
     let mut index: HashMap<(String, [[u8; 32]; 2]), usize> = HashMap::new();
     for &h in &job.targets {
-        let outcome = match s.hosts[h].last.as_ref().map(|l| &l.result) {
-            Some(RunResult::Exit(st)) => st.to_string(),
-            Some(RunResult::Failed { kind, .. }) => kind.clone(),
-            Some(RunResult::Running) | None => "running".to_string(),
+        let outcome = match s.hosts[h].last.as_ref().and_then(|l| l.outcome.as_ref()) {
+            Some(o) => o.kind(),
+            None => "running".to_string(),
         };
         let key = (outcome, s.outputs[h].digests());
         match index.get(&key) {
@@ -43,6 +47,7 @@ pub fn groups(s: &AppState) -> Vec<Group> {
                 index.insert(key.clone(), out.len());
                 out.push(Group {
                     hosts: vec![h],
+                    nodeset: String::new(),
                     outcome: key.0,
                     text: s.outputs[h].plain_text(),
                     partial: s.outputs[h].dropped > 0,
@@ -50,13 +55,12 @@ pub fn groups(s: &AppState) -> Vec<Group> {
             }
         }
     }
-    // Largest first; ties by outcome so the order is stable.
-    out.sort_by(|a, b| {
-        b.hosts
-            .len()
-            .cmp(&a.hosts.len())
-            .then(a.outcome.cmp(&b.outcome))
-    });
+    // Folded once all hosts are in: for the order, and for the header.
+    for g in &mut out {
+        let names: Vec<&str> = g.hosts.iter().map(|&h| s.hosts[h].label.as_str()).collect();
+        g.nodeset = fold(&names);
+    }
+    sort_gathered(&mut out, |g| (g.hosts.len(), g.nodeset.as_str()));
     out
 }
 

@@ -188,11 +188,11 @@ pub enum Effect {
     /// Keep a command in the history file (the runner appends it).
     SaveHistory(String),
     /// The last command ended on every host: keep its results for
-    /// `--hosts-from-last`. Per host: index, ok, outcome, and the digests
-    /// of its stdout and stderr.
+    /// `--hosts-from-last`. Per host: index, how it ended (`None`: it has
+    /// not), and the digests of its stdout and stderr.
     RecordRun {
         command: String,
-        hosts: Vec<(usize, bool, String, [[u8; 32]; 2])>,
+        hosts: Vec<(usize, Option<crate::engine::HostOutcome>, [[u8; 32]; 2])>,
     },
     Quit,
     /// List `dir` (None: the side's start directory) for a files pane.

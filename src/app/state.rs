@@ -16,7 +16,7 @@ use super::recipe::state::RecipeRun;
 use super::scrollback::Scrollback;
 use super::shell::state::ShellsView;
 use crate::engine::recipe::Recipe;
-use crate::engine::{ExitStatus, JobId, Question};
+use crate::engine::{HostOutcome, JobId, Question};
 pub use crate::inventory::facts_config::Column;
 use crate::keymap::{Action, Keymap};
 
@@ -32,21 +32,11 @@ pub enum HostState {
     Failed(String),
 }
 
-/// How a host's last command ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunResult {
-    Running,
-    Exit(ExitStatus),
-    /// Short kind ("timeout", "refused", "cancelled") and full cause.
-    Failed {
-        kind: String,
-        cause: String,
-    },
-}
-
+/// A host's last command: how it ended, once it has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastRun {
-    pub result: RunResult,
+    /// `None` while it runs.
+    pub outcome: Option<HostOutcome>,
     pub elapsed: Option<Duration>,
 }
 

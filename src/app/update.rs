@@ -9,8 +9,8 @@ use super::keys;
 use super::mouse;
 use super::msg::{Effect, Msg};
 use super::shell;
-use super::state::{AppState, HostState, LastRun, Overlay, PromptView, RunResult, View};
-use crate::engine::{Event, EventKind, HostError, Question};
+use super::state::{AppState, HostState, LastRun, Overlay, PromptView, View};
+use crate::engine::{Event, EventKind, HostError, HostOutcome, Question};
 use crate::keymap::{Action, Context};
 
 #[must_use = "the runner must apply every effect: a dropped one is a shell never told its size, a job never started"]
@@ -134,24 +134,20 @@ fn on_engine(s: &mut AppState, ev: Event) {
         EventKind::Exit { status, elapsed } => {
             s.outputs[h].finish();
             s.hosts[h].last = Some(LastRun {
-                result: RunResult::Exit(status.cleaned()),
+                outcome: Some(HostOutcome::Exit(status.cleaned())),
                 elapsed: Some(elapsed),
             });
             finished(s, current);
         }
         EventKind::Failed { error, elapsed } => {
             s.outputs[h].finish();
-            // Errors can quote what a host said: stored cleaned, so no
-            // screen ever draws it raw.
-            let cause = clean(&error.to_string());
+            // Errors can quote what a host said: the host's state keeps it
+            // cleaned, and the outcome's cause is cleaned where it is drawn.
             if is_connection_failure(&error) {
-                s.hosts[h].state = HostState::Failed(cause.clone());
+                s.hosts[h].state = HostState::Failed(clean(&error.to_string()));
             }
             s.hosts[h].last = Some(LastRun {
-                result: RunResult::Failed {
-                    kind: error.kind().to_string(),
-                    cause,
-                },
+                outcome: Some(HostOutcome::from(&error)),
                 elapsed: Some(elapsed),
             });
             finished(s, current);
@@ -166,12 +162,8 @@ fn record_run(s: &AppState) -> Option<Effect> {
         .targets
         .iter()
         .map(|&h| {
-            let (ok, outcome) = match s.hosts[h].last.as_ref().map(|l| &l.result) {
-                Some(RunResult::Exit(st)) => (st.success(), st.to_string()),
-                Some(RunResult::Failed { kind, .. }) => (false, kind.clone()),
-                Some(RunResult::Running) | None => (false, "no result".to_string()),
-            };
-            (h, ok, outcome, s.outputs[h].digests())
+            let outcome = s.hosts[h].last.as_ref().and_then(|l| l.outcome.clone());
+            (h, outcome, s.outputs[h].digests())
         })
         .collect();
     // A leading space kept the command out of the history; its text stays

@@ -1,11 +1,13 @@
 //! `-b/--gather`: group hosts by outcome and identical output, then print
-//! each distinct result once under the folded list of its hosts (clush -b).
+//! each distinct result once under the folded list of its hosts (clush -b),
+//! in the order the TUI's gathered view shows them too.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use super::outcome::RunOutcome;
+use super::outcome::Ended;
 use super::shared_output::{Finished, SharedOutputs};
+use crate::engine::commands::outcome::{NO_RESULT, sort_gathered};
 use crate::inventory::nodeset;
 use crate::text::sanitize::sanitize_line;
 
@@ -28,6 +30,19 @@ struct Captured {
     digests: [[u8; 32]; 2],
 }
 
+/// Hosts that ended the same way and sent the same bytes.
+struct Group {
+    /// They exited 0.
+    ok: bool,
+    /// How they ended, as printed: "exit 0", "refused: …", "no result".
+    what: String,
+    /// Their labels folded into a node set: `web[01-03]`.
+    nodeset: String,
+    /// The first host's output, shown for all.
+    captured: Captured,
+    hosts: Vec<usize>,
+}
+
 impl Gatherer {
     pub fn new(n: usize) -> Self {
         Gatherer {
@@ -43,49 +58,49 @@ impl Gatherer {
         self.streams[usize::from(stderr)].push(host, data);
     }
 
-    /// Groups in a stable order: successes first, then by outcome text, then
-    /// larger groups first. Hosts group by `digests`, the SHA-256 of all
-    /// they sent on each stream (the caller hashes as output arrives).
+    /// Groups in the gathered order (largest first, then by node set;
+    /// see [`sort_gathered`]). Hosts group by outcome and by `digests`,
+    /// the SHA-256 of all they sent on each stream (the caller hashes as
+    /// output arrives).
     fn groups(
         &self,
-        outcomes: &[Option<RunOutcome>],
+        labels: &[String],
+        outcomes: &[Option<Ended>],
         digests: &[[[u8; 32]; 2]],
-    ) -> Vec<(String, Captured, Vec<usize>)> {
-        // Key: (failed?, outcome text, per stream: hash, length, truncated, dropped).
+    ) -> Vec<Group> {
+        // Key: (ok?, outcome text, per stream: hash, length, truncated, dropped).
         type Key = (bool, String, [([u8; 32], u64, bool, bool); 2]);
         let mut map: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
         for i in 0..self.hosts {
             let (ok, what) = match outcomes.get(i).and_then(Option::as_ref) {
-                Some(o) => (o.ok(), o.describe()),
-                None => (false, "no result".to_string()),
+                Some(e) => (e.outcome.ok(), e.outcome.describe()),
+                None => (false, NO_RESULT.to_string()),
             };
             let key = |s: usize| {
                 let f = self.streams[s].finish(i);
                 let digest = digests.get(i).map_or([0; 32], |d| d[s]);
                 (digest, f.len, f.truncated, f.dropped)
             };
-            map.entry((!ok, what, [key(0), key(1)]))
-                .or_default()
-                .push(i);
+            map.entry((ok, what, [key(0), key(1)])).or_default().push(i);
         }
-        let mut groups: Vec<_> = map
+        let mut groups: Vec<Group> = map
             .into_iter()
-            .map(|((_, what, keys), hosts)| {
+            .map(|((ok, what, keys), hosts)| {
                 let first = hosts[0];
-                let c = Captured {
+                let captured = Captured {
                     streams: [self.streams[0].finish(first), self.streams[1].finish(first)],
                     digests: [keys[0].0, keys[1].0],
                 };
-                (what, c, hosts)
+                Group {
+                    ok,
+                    what,
+                    nodeset: fold_hosts(labels, &hosts),
+                    captured,
+                    hosts,
+                }
             })
             .collect();
-        groups.sort_by(|a, b| {
-            let ok_a = a.0.starts_with("exit 0");
-            let ok_b = b.0.starts_with("exit 0");
-            ok_b.cmp(&ok_a)
-                .then(b.2.len().cmp(&a.2.len()))
-                .then(a.0.cmp(&b.0))
-        });
+        sort_gathered(&mut groups, |g| (g.hosts.len(), g.nodeset.as_str()));
         groups
     }
 
@@ -98,7 +113,7 @@ impl Gatherer {
     pub fn print(
         &self,
         labels: &[String],
-        outcomes: &[Option<RunOutcome>],
+        outcomes: &[Option<Ended>],
         digests: &[[[u8; 32]; 2]],
         color: bool,
     ) {
@@ -108,20 +123,17 @@ impl Gatherer {
         } else {
             ("", "", "")
         };
-        for (what, cap, hosts) in self.groups(outcomes, digests) {
-            let names: Vec<&str> = hosts.iter().map(|&i| labels[i].as_str()).collect();
-            let tint = if what.starts_with("exit 0") {
-                bold
-            } else {
-                red
-            };
+        for group in self.groups(labels, outcomes, digests) {
+            let Group {
+                ok,
+                what,
+                nodeset,
+                captured: cap,
+                hosts,
+            } = group;
+            let tint = if ok { bold } else { red };
             let _ = writeln!(out, "{tint}---------------{reset}");
-            let _ = writeln!(
-                out,
-                "{tint}{} ({}) {what}{reset}",
-                nodeset::fold(&names),
-                hosts.len()
-            );
+            let _ = writeln!(out, "{tint}{nodeset} ({}) {what}{reset}", hosts.len());
             let _ = writeln!(out, "{tint}---------------{reset}");
             for (s, f) in cap.streams.iter().enumerate() {
                 if f.len == 0 {
@@ -158,6 +170,15 @@ impl Gatherer {
     }
 }
 
+/// `hosts` by their labels, folded into a node set: `web[01-03]`.
+fn fold_hosts(labels: &[String], hosts: &[usize]) -> String {
+    let names: Vec<&str> = hosts
+        .iter()
+        .filter_map(|&i| labels.get(i).map(String::as_str))
+        .collect();
+    nodeset::fold(&names)
+}
+
 fn print_lines(out: &mut impl Write, data: &[u8]) {
     let data = data.strip_suffix(b"\n").unwrap_or(data);
     if data.is_empty() {
@@ -171,7 +192,7 @@ fn print_lines(out: &mut impl Write, data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{ExitStatus, HostError};
+    use crate::engine::{ExitStatus, HostError, HostOutcome};
     use std::time::Duration;
 
     /// Output as `sshdeck run` hands it over: to the gatherer, and hashed
@@ -195,22 +216,29 @@ mod tests {
             self.g.output(h, stderr, data);
         }
 
-        fn groups(&self, outcomes: &[Option<RunOutcome>]) -> Vec<(String, Captured, Vec<usize>)> {
+        /// Grouped as `print` groups them, the hosts labelled `n0`, `n1`, …
+        fn groups(&self, outcomes: &[Option<Ended>]) -> Vec<Group> {
             use sha2::Digest;
             let digests: Vec<[[u8; 32]; 2]> = self
                 .hashes
                 .iter()
                 .map(|[o, e]| [o.clone().finalize().into(), e.clone().finalize().into()])
                 .collect();
-            self.g.groups(outcomes, &digests)
+            let labels: Vec<String> = (0..self.g.hosts).map(|h| format!("n{h}")).collect();
+            self.g.groups(&labels, outcomes, &digests)
         }
     }
 
-    fn exit(c: u32) -> Option<RunOutcome> {
-        Some(RunOutcome::Exit {
-            status: ExitStatus::Code(c),
-            elapsed: Duration::ZERO,
-        })
+    fn ended(outcome: HostOutcome) -> Option<Ended> {
+        Some(Ended::new(outcome, Duration::ZERO))
+    }
+
+    fn exit(c: u32) -> Option<Ended> {
+        ended(HostOutcome::Exit(ExitStatus::Code(c)))
+    }
+
+    fn shape(groups: Vec<Group>) -> Vec<(String, Vec<usize>)> {
+        groups.into_iter().map(|g| (g.what, g.hosts)).collect()
     }
 
     #[test]
@@ -224,24 +252,32 @@ mod tests {
             exit(0),
             exit(0),
             exit(1),
-            Some(RunOutcome::Failed {
-                error: HostError::Refused {
-                    addr: "x:22".into(),
-                },
-                elapsed: Duration::ZERO,
-            }),
+            ended(HostOutcome::from(&HostError::Refused {
+                addr: "x:22".into(),
+            })),
         ];
-        let groups = g.groups(&outcomes);
-        let shape: Vec<(String, Vec<usize>)> = groups.into_iter().map(|(w, _, h)| (w, h)).collect();
-        assert_eq!(shape[0], ("exit 0".to_string(), vec![0, 1]));
-        assert_eq!(shape[1], ("exit 0".to_string(), vec![2]));
+        let shape = shape(g.groups(&outcomes));
         assert_eq!(shape.len(), 4);
-        assert!(shape.iter().any(|(w, h)| w == "exit 1" && h == &vec![3]));
-        assert!(
-            shape
-                .iter()
-                .any(|(w, h)| w.starts_with("refused") && h == &vec![4])
-        );
+        assert_eq!(shape[0], ("exit 0".to_string(), vec![0, 1]));
+        // Groups of one: by node set, whatever their outcome.
+        assert_eq!(shape[1], ("exit 0".to_string(), vec![2]));
+        assert_eq!(shape[2], ("exit 1".to_string(), vec![3]));
+        assert!(shape[3].0.starts_with("refused"), "{:?}", shape[3]);
+        assert_eq!(shape[3].1, vec![4]);
+    }
+
+    /// As in the TUI's gathered view: the largest group leads even when it
+    /// failed, and groups of one size go by node set, not by outcome.
+    #[test]
+    fn the_largest_group_leads_even_when_it_failed() {
+        let g = Fed::new(6);
+        let timeout = || ended(HostOutcome::from(&HostError::Cancelled));
+        let outcomes = vec![exit(0), timeout(), exit(0), timeout(), timeout(), exit(2)];
+        let shape = shape(g.groups(&outcomes));
+        assert!(shape[0].0.starts_with("cancelled"), "{:?}", shape[0]);
+        assert_eq!(shape[0].1, vec![1, 3, 4]);
+        assert_eq!(shape[1], ("exit 0".to_string(), vec![0, 2]));
+        assert_eq!(shape[2], ("exit 2".to_string(), vec![5]));
     }
 
     #[test]
@@ -257,8 +293,8 @@ mod tests {
         assert_eq!(g.g.stored_bytes(), CAP);
         let groups = g.groups(&[exit(0), exit(0), exit(0)]);
         assert_eq!(groups.len(), 1);
-        assert!(groups[0].1.streams[0].truncated);
-        assert_eq!(groups[0].1.streams[0].len, 10 << 20);
+        assert!(groups[0].captured.streams[0].truncated);
+        assert_eq!(groups[0].captured.streams[0].len, 10 << 20);
     }
 
     /// Past the cap nothing more is kept, but hosts whose output differs
@@ -276,6 +312,6 @@ mod tests {
         g.output(1, false, b"b");
         let groups = g.groups(&[exit(0), exit(0)]);
         assert_eq!(groups.len(), 2, "the same first 8 MiB, then different");
-        assert!(groups.iter().all(|(_, c, _)| c.streams[0].truncated));
+        assert!(groups.iter().all(|g| g.captured.streams[0].truncated));
     }
 }

@@ -1,35 +1,22 @@
-//! How one host's headless run ended, as `run`, the gathered (`-b`)
-//! printer and the streaming printer all report it. Kept apart from
-//! run.rs so the printers depend on it and not on the command.
+//! How one host's headless run ended, with how long it took, as `run`,
+//! the gathered (`-b`) printer and the streaming printer all report it.
+//! Kept apart from run.rs so the printers depend on it and not on the
+//! command.
 
 use std::time::Duration;
 
-use crate::engine::{ExitStatus, HostError};
-use crate::text::sanitize::clean;
+use crate::engine::HostOutcome;
 
-/// How one host's run ended.
+/// How one host's run ended, and after how long (the streaming printer's
+/// JSON gives the time; the rest goes by the outcome alone).
 #[derive(Debug)]
-pub(crate) enum RunOutcome {
-    Exit {
-        status: ExitStatus,
-        elapsed: Duration,
-    },
-    Failed {
-        error: HostError,
-        elapsed: Duration,
-    },
+pub(crate) struct Ended {
+    pub outcome: HostOutcome,
+    pub elapsed: Duration,
 }
 
-impl RunOutcome {
-    pub fn ok(&self) -> bool {
-        matches!(self, RunOutcome::Exit { status, .. } if status.success())
-    }
-
-    /// "exit 3", "killed by SIGTERM", or "refused: connection refused by …".
-    pub fn describe(&self) -> String {
-        match self {
-            RunOutcome::Exit { status, .. } => clean(&status.to_string()),
-            RunOutcome::Failed { error, .. } => clean(&format!("{}: {error}", error.kind())),
-        }
+impl Ended {
+    pub fn new(outcome: HostOutcome, elapsed: Duration) -> Ended {
+        Ended { outcome, elapsed }
     }
 }

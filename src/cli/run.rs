@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::CliError;
 use super::args::{GlobalArgs, RunArgs};
 use super::gather::Gatherer;
-use super::outcome::RunOutcome;
+use super::outcome::Ended;
 use super::outdir::OutDir;
 use super::progress::Progress;
 use super::rerun::{self, FromLast};
@@ -16,7 +16,7 @@ use super::setup::{self, seconds};
 use super::stream::{Format, StreamPrinter};
 use crate::engine::commands::run_record::{self, RecordedHost, RecordedTarget, RunRecord};
 use crate::engine::commands::stdin_feed::StdinFeed;
-use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostId};
+use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostId, HostOutcome};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -97,7 +97,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     let asking = prompting.clone();
     let holding = move || shares_tty && asking.load(std::sync::atomic::Ordering::SeqCst);
     let mut progress = Progress::new(total, !a.json && std::io::stderr().is_terminal(), prompting);
-    let mut outcomes: Vec<Option<RunOutcome>> = (0..total).map(|_| None).collect();
+    let mut outcomes: Vec<Option<Ended>> = (0..total).map(|_| None).collect();
     // What each host printed, hashed as it arrives, so the next run can
     // pick the hosts that differed (--hosts-from-last differs).
     let mut digests: Vec<[Sha256; 2]> = (0..total).map(|_| Default::default()).collect();
@@ -178,11 +178,11 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
                     output(&mut printer, &mut gatherer, &mut outdir, host, true, &data)?
                 }
                 EventKind::Exit { status, elapsed } => {
-                    let o = RunOutcome::Exit { status, elapsed };
+                    let o = Ended::new(HostOutcome::Exit(status), elapsed);
                     finished += finish(&mut printer, &mut progress, &mut outcomes, host, o);
                 }
                 EventKind::Failed { error, elapsed } => {
-                    let o = RunOutcome::Failed { error, elapsed };
+                    let o = Ended::new(HostOutcome::from(&error), elapsed);
                     finished += finish(&mut printer, &mut progress, &mut outcomes, host, o);
                 }
             }
@@ -234,7 +234,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
 fn record(
     command: &str,
     ran_on: &[(String, RecordedTarget)],
-    outcomes: &[Option<RunOutcome>],
+    outcomes: &[Option<Ended>],
     digests: &[[[u8; 32]; 2]],
 ) -> RunRecord {
     let hosts = ran_on
@@ -242,17 +242,8 @@ fn record(
         .zip(outcomes)
         .zip(digests)
         .map(|(((label, target), o), d)| {
-            let digest = run_record::output_digest(*d);
-            RecordedHost {
-                label: label.clone(),
-                target: Some(target.clone()),
-                ok: o.as_ref().is_some_and(RunOutcome::ok),
-                outcome: o.as_ref().map_or("no result".to_string(), |o| match o {
-                    RunOutcome::Exit { status, .. } => status.to_string(),
-                    RunOutcome::Failed { error, .. } => error.kind().to_string(),
-                }),
-                digest,
-            }
+            let outcome = o.as_ref().map(|e| &e.outcome);
+            RecordedHost::new(label.clone(), target.clone(), outcome, *d)
         })
         .collect();
     RunRecord {
@@ -269,14 +260,11 @@ fn record(
 
 /// `-S`: the largest exit status on any host; 255 (as ssh's own) where
 /// the command could not run, died of a signal, or never reported.
-fn max_exit(outcomes: &[Option<RunOutcome>]) -> u8 {
+fn max_exit(outcomes: &[Option<Ended>]) -> u8 {
     outcomes
         .iter()
-        .map(|o| match o {
-            Some(RunOutcome::Exit {
-                status: ExitStatus::Code(c),
-                ..
-            }) => u8::try_from(*c).unwrap_or(255),
+        .map(|o| match o.as_ref().map(|e| &e.outcome) {
+            Some(HostOutcome::Exit(ExitStatus::Code(c))) => u8::try_from(*c).unwrap_or(255),
             _ => 255,
         })
         .max()
@@ -335,9 +323,9 @@ fn output(
 fn finish(
     printer: &mut StreamPrinter,
     progress: &mut Progress,
-    outcomes: &mut [Option<RunOutcome>],
+    outcomes: &mut [Option<Ended>],
     host: usize,
-    outcome: RunOutcome,
+    outcome: Ended,
 ) -> usize {
     let Some(slot) = outcomes.get_mut(host) else {
         return 0;
@@ -346,7 +334,7 @@ fn finish(
         return 0;
     }
     printer.end(host, &outcome);
-    progress.done(outcome.ok());
+    progress.done(outcome.outcome.ok());
     *slot = Some(outcome);
     1
 }
@@ -355,13 +343,13 @@ fn finish(
 fn summarize(
     printer: &mut StreamPrinter,
     labels: &[String],
-    outcomes: &[Option<RunOutcome>],
+    outcomes: &[Option<Ended>],
     json: bool,
 ) -> usize {
-    let failed: Vec<(usize, &RunOutcome)> = outcomes
+    let failed: Vec<(usize, &HostOutcome)> = outcomes
         .iter()
         .enumerate()
-        .filter_map(|(i, o)| o.as_ref().map(|o| (i, o)))
+        .filter_map(|(i, o)| o.as_ref().map(|o| (i, &o.outcome)))
         .filter(|(_, o)| !o.ok())
         .collect();
     let missing = outcomes.iter().filter(|o| o.is_none()).count();

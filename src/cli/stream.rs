@@ -4,8 +4,8 @@ use std::io::{BufWriter, Stderr, Stdout, Write};
 
 use super::json_out::{RunLine, to_line};
 
-use super::outcome::RunOutcome;
-use crate::engine::ExitStatus;
+use super::outcome::Ended;
+use crate::engine::{ExitStatus, HostOutcome};
 use crate::text::lines::LineSplitter;
 use crate::text::sanitize::sanitize_line;
 
@@ -80,7 +80,7 @@ impl StreamPrinter {
         splitters[host][usize::from(stderr)].push(data, &mut write);
     }
 
-    pub fn end(&mut self, host: usize, outcome: &RunOutcome) {
+    pub fn end(&mut self, host: usize, ended: &Ended) {
         if self.format == Format::Quiet {
             return;
         }
@@ -98,10 +98,8 @@ impl StreamPrinter {
             s.finish(|line| write_line(*format, *color, *job, label, i == 1, line, out, err));
         }
         if *format == Format::Json {
-            let ms =
-                |e: &std::time::Duration| Some(u64::try_from(e.as_millis()).unwrap_or(u64::MAX));
-            let v = match outcome {
-                RunOutcome::Exit { status, elapsed } => {
+            let mut v = match &ended.outcome {
+                HostOutcome::Exit(status) => {
                     let mut v = RunLine::new("exit", *job, Some(label));
                     match status {
                         ExitStatus::Code(c) => v.code = Some(i64::from(*c)),
@@ -110,17 +108,16 @@ impl StreamPrinter {
                             v.core_dumped = Some(*core_dumped);
                         }
                     }
-                    v.elapsed_ms = ms(elapsed);
                     v
                 }
-                RunOutcome::Failed { error, elapsed } => {
+                HostOutcome::Failed { kind, cause } => {
                     let mut v = RunLine::new("failed", *job, Some(label));
-                    v.kind = Some(error.kind());
-                    v.error = Some(error.to_string());
-                    v.elapsed_ms = ms(elapsed);
+                    v.kind = Some(kind.as_str());
+                    v.error = Some(cause.clone());
                     v
                 }
             };
+            v.elapsed_ms = Some(u64::try_from(ended.elapsed.as_millis()).unwrap_or(u64::MAX));
             let _ = writeln!(out, "{}", to_line(&v));
         }
     }

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use commands::command::ExecOptions;
 pub use commands::expect::ExpectRule;
+pub use commands::outcome::HostOutcome;
 pub use commands::shell::{ShellHandle, ShellSpec};
 pub use connection::known_hosts::KnownHosts;
 pub use connection::ssh::display_addr;

@@ -17,7 +17,7 @@ use super::{files_io, history, save_pane};
 use crate::app::{Effect, Msg};
 use crate::engine::commands::run_record::{self, RecordedHost, RecordedTarget, RunRecord};
 use crate::engine::files::edit_session::EditSession;
-use crate::engine::{Answer, Engine, HostId, Prompt};
+use crate::engine::{Answer, Engine, HostId, HostOutcome, Prompt};
 
 /// What applying an effect asks of the loop.
 pub enum Applied {
@@ -207,7 +207,7 @@ impl EffectRunner {
     fn record_run(
         &self,
         command: String,
-        hosts: Vec<(usize, bool, String, [[u8; 32]; 2])>,
+        hosts: Vec<(usize, Option<HostOutcome>, [[u8; 32]; 2])>,
     ) -> Option<Msg> {
         let ran_on = self.ran_on.as_ref()?;
         let path = run_record::default_path()?;
@@ -215,15 +215,14 @@ impl EffectRunner {
             command,
             hosts: hosts
                 .into_iter()
-                .filter_map(|(h, ok, outcome, digest)| {
+                .filter_map(|(h, outcome, digests)| {
                     let (label, target) = ran_on.get(h)?;
-                    Some(RecordedHost {
-                        label: label.clone(),
-                        target: Some(target.clone()),
-                        ok,
-                        outcome,
-                        digest: run_record::output_digest(digest),
-                    })
+                    Some(RecordedHost::new(
+                        label.clone(),
+                        target.clone(),
+                        outcome.as_ref(),
+                        digests,
+                    ))
                 })
                 .collect(),
         };

@@ -12,7 +12,6 @@ use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
 use crate::app::gather::{Group, diff, groups};
 use crate::app::state::Focus;
-use crate::inventory::nodeset::fold;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let gs = groups(s);
@@ -40,7 +39,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
     let cursor = s.deck.panes.gathered_cursor.min(gs.len().saturating_sub(1));
     for (i, g) in gs.iter().enumerate() {
         let selected = i == cursor;
-        lines.push(group_header(s, g, i, selected));
+        lines.push(group_header(g, i, selected));
         if selected && s.deck.panes.show_diff && i > 0 {
             lines.extend(diff_lines(&gs[0], g));
         } else {
@@ -53,8 +52,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
 
 /// A group's header: its hosts folded, their outcome, and whether it
 /// differs from the largest group (the one at `i` 0).
-fn group_header(s: &AppState, g: &Group, i: usize, selected: bool) -> Line<'static> {
-    let names: Vec<&str> = g.hosts.iter().map(|&h| s.hosts[h].label.as_str()).collect();
+fn group_header(g: &Group, i: usize, selected: bool) -> Line<'static> {
     let divergent = i > 0;
     let color = if g.outcome == "exit 0" && !divergent {
         OK
@@ -69,12 +67,7 @@ fn group_header(s: &AppState, g: &Group, i: usize, selected: bool) -> Line<'stat
     }
     let tag = if divergent { " (differs)" } else { "" };
     Line::from(Span::styled(
-        format!(
-            "── {} ({}) · {}{tag}",
-            fold(&names),
-            g.hosts.len(),
-            g.outcome
-        ),
+        format!("── {} ({}) · {}{tag}", g.nodeset, g.hosts.len(), g.outcome),
         header,
     ))
 }

@@ -12,7 +12,8 @@ use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
 use crate::app::layout::fact_col_width;
 use crate::app::mouse::host_list_offset;
-use crate::app::state::{Focus, HostRow, HostState, LineInput, Row, RunResult, Sort};
+use crate::app::state::{Focus, HostRow, HostState, LineInput, Row, Sort};
+use crate::engine::HostOutcome;
 use crate::inventory::facts_config::Level;
 use crate::text::shorten;
 
@@ -254,10 +255,10 @@ const NAME_KEPT: usize = 10;
 
 /// The last result's code (or "…", or failure kind), time and colour.
 fn result_parts(host: &HostRow) -> (String, Option<std::time::Duration>, Color) {
-    match host.last.as_ref().map(|l| (&l.result, l.elapsed)) {
+    match host.last.as_ref().map(|l| (&l.outcome, l.elapsed)) {
         None => (String::new(), None, MUTED),
-        Some((RunResult::Running, _)) => ("…".to_string(), None, WARN),
-        Some((RunResult::Exit(st), el)) => {
+        Some((None, _)) => ("…".to_string(), None, WARN),
+        Some((Some(HostOutcome::Exit(st)), el)) => {
             let code = match st {
                 crate::engine::ExitStatus::Code(c) => c.to_string(),
                 crate::engine::ExitStatus::Signal { name, .. } => format!("SIG{name}"),
@@ -265,7 +266,7 @@ fn result_parts(host: &HostRow) -> (String, Option<std::time::Duration>, Color) 
             let c = if st.success() { OK } else { BAD };
             (code, el, c)
         }
-        Some((RunResult::Failed { kind, .. }, el)) => (kind.clone(), el, BAD),
+        Some((Some(HostOutcome::Failed { kind, .. }), el)) => (kind.clone(), el, BAD),
     }
 }
 

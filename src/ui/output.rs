@@ -14,9 +14,10 @@ use crate::app::help::key_name;
 use crate::app::hosts::viewport::Lines;
 use crate::app::layout::AppLayout;
 use crate::app::scrollback::{OutLine, Scrollback};
-use crate::app::state::{Focus, LineInput, RunResult};
-use crate::engine::ExitStatus;
+use crate::app::state::{Focus, LineInput};
+use crate::engine::{ExitStatus, HostOutcome};
 use crate::keymap::{Action, Context};
+use crate::text::sanitize::clean;
 
 pub fn render(f: &mut Frame, s: &AppState, lay: &AppLayout) {
     let area = lay.output;
@@ -235,9 +236,13 @@ fn visible_rows(
 
 /// For a host that failed before printing anything: why, in the pane.
 fn failure_rows(s: &AppState, h: usize, width: usize, height: usize) -> Option<Vec<Line<'static>>> {
-    let Some(RunResult::Failed { cause, .. }) = s.hosts[h].last.as_ref().map(|l| &l.result) else {
+    let Some(HostOutcome::Failed { cause, .. }) =
+        s.hosts[h].last.as_ref().and_then(|l| l.outcome.as_ref())
+    else {
         return None;
     };
+    // The error may quote what the host said.
+    let cause = clean(cause);
     if !s.outputs[h].is_empty() {
         return None;
     }
@@ -287,18 +292,18 @@ fn wrap(l: &OutLine, width: usize) -> Vec<Line<'static>> {
 pub fn badge(s: &AppState, h: usize) -> (String, ratatui::style::Color) {
     match s.hosts[h].last.as_ref() {
         None => (String::new(), MUTED),
-        Some(l) => match &l.result {
-            RunResult::Running => ("running".into(), WARN),
-            RunResult::Exit(ExitStatus::Code(0)) => {
+        Some(l) => match &l.outcome {
+            None => ("running".into(), WARN),
+            Some(HostOutcome::Exit(ExitStatus::Code(0))) => {
                 (format!("✓ 0 · {}", fmt_elapsed(l.elapsed)), OK)
             }
-            RunResult::Exit(ExitStatus::Code(c)) => {
+            Some(HostOutcome::Exit(ExitStatus::Code(c))) => {
                 (format!("✗ exit {c} · {}", fmt_elapsed(l.elapsed)), BAD)
             }
-            RunResult::Exit(ExitStatus::Signal { name, .. }) => {
+            Some(HostOutcome::Exit(ExitStatus::Signal { name, .. })) => {
                 (format!("✗ SIG{name} · {}", fmt_elapsed(l.elapsed)), BAD)
             }
-            RunResult::Failed { kind, .. } => {
+            Some(HostOutcome::Failed { kind, .. }) => {
                 (format!("✗ {kind} · {}", fmt_elapsed(l.elapsed)), BAD)
             }
         },

@@ -5,7 +5,7 @@
 //! calls run one way.
 
 use crate::app::msg::Effect;
-use crate::app::state::{AppState, Focus, Job, Overlay, RunResult, View};
+use crate::app::state::{AppState, Focus, Job, Overlay, View};
 use crate::keymap::{Action, Context};
 
 /// Actions of the whole app (Global) and of the Hosts tab (Main).
@@ -93,10 +93,10 @@ pub fn failed_hosts(s: &AppState) -> Vec<usize> {
     job.targets
         .iter()
         .copied()
-        .filter(|&h| match s.hosts[h].last.as_ref().map(|l| &l.result) {
-            Some(RunResult::Exit(st)) => !st.success(),
-            Some(RunResult::Failed { .. }) => true,
-            Some(RunResult::Running) | None => false,
+        .filter(|&h| {
+            // Still running (or never run) is not failed.
+            let outcome = s.hosts[h].last.as_ref().and_then(|l| l.outcome.as_ref());
+            outcome.is_some_and(|o| !o.ok())
         })
         .collect()
 }

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::history_search::HistorySearch;
 use crate::app::help::key_name;
 use crate::app::msg::Effect;
-use crate::app::state::{AppState, Focus, Job, LastRun, RunResult, new_command_area};
+use crate::app::state::{AppState, Focus, Job, LastRun, new_command_area};
 use crate::keymap::{Action, Context};
 
 pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
@@ -205,7 +205,7 @@ pub fn run_command(s: &mut AppState) -> Vec<Effect> {
     for &h in &hosts {
         s.outputs[h].clear();
         s.hosts[h].last = Some(LastRun {
-            result: RunResult::Running,
+            outcome: None,
             elapsed: None,
         });
     }

@@ -5,7 +5,8 @@
 
 use super::list::open_input;
 use crate::app::msg::Effect;
-use crate::app::state::{AppState, LineInput, RunResult};
+use crate::app::state::{AppState, LineInput};
+use crate::engine::HostOutcome;
 use crate::text::sanitize::visible_name;
 use crate::text::utc_minute;
 
@@ -43,10 +44,10 @@ pub fn open(s: &mut AppState, host: usize) {
 /// How the pane's command ended, for the header.
 fn outcome(s: &AppState, host: usize) -> String {
     match s.hosts.get(host).and_then(|h| h.last.as_ref()) {
-        Some(last) => match &last.result {
-            RunResult::Running => "still running".into(),
-            RunResult::Exit(st) => st.to_string(),
-            RunResult::Failed { kind, .. } => format!("failed: {}", visible_name(kind)),
+        Some(last) => match &last.outcome {
+            None => "still running".into(),
+            Some(HostOutcome::Exit(st)) => st.to_string(),
+            Some(HostOutcome::Failed { kind, .. }) => format!("failed: {}", visible_name(kind)),
         },
         None => "no command run".into(),
     }

@@ -1,12 +1,14 @@
 //! Running commands and shells on a host: the command line and its
 //! options, streaming output, stopping a command for real, answering
-//! prompts with named secrets, feeding input, recording sessions, and the
-//! record of the last run (which hosts failed, for a rerun).
+//! prompts with named secrets, feeding input, recording sessions, how a
+//! host's command ended, and the record of the last run (which hosts
+//! failed, for a rerun).
 
 pub(super) mod answer;
 pub mod command;
 pub(super) mod exec;
 pub mod expect;
+pub mod outcome;
 pub mod record;
 pub(super) mod redact;
 pub mod run_record;

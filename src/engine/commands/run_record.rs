@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Target;
+use crate::engine::commands::outcome::NO_RESULT;
+use crate::engine::{HostOutcome, Target};
 
 /// Why a record could not be read back.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +65,26 @@ pub struct RecordedHost {
     /// What the host printed, as `output_digest` hashes it: the SHA-256
     /// of its stdout's and its stderr's SHA-256.
     pub digest: String,
+}
+
+impl RecordedHost {
+    /// How `label` ended on `target` (`None`: it never reported), and the
+    /// digests of its stdout and stderr. Both front ends record through
+    /// this, so a host is "ok" and its outcome worded the same in each.
+    pub fn new(
+        label: String,
+        target: RecordedTarget,
+        outcome: Option<&HostOutcome>,
+        digests: [[u8; 32]; 2],
+    ) -> RecordedHost {
+        RecordedHost {
+            label,
+            target: Some(target),
+            ok: outcome.is_some_and(HostOutcome::ok),
+            outcome: outcome.map_or_else(|| NO_RESULT.to_string(), HostOutcome::kind),
+            digest: output_digest(digests),
+        }
+    }
 }
 
 /// The resolved target a host ran on, as the record keeps it.
