@@ -495,7 +495,7 @@ fn gathered_view_orders_groups_as_run_b_does() {
     };
     let mut s = state();
     run(&mut s, "check");
-    // web1 exit 0, web2 exit 3, db1 exit 2: db1, web1, web2.
+    // web1 exit 0, web2 exit 3, db1 exit 2: exit codes from the lowest.
     for (h, code) in [(0, 0), (1, 3), (2, 2)] {
         end(&mut s, h, code);
     }
@@ -503,18 +503,20 @@ fn gathered_view_orders_groups_as_run_b_does() {
         .into_iter()
         .map(|g| g.hosts)
         .collect();
-    assert_eq!(hosts, [vec![2], vec![0], vec![1]]);
+    assert_eq!(hosts, [vec![0], vec![2], vec![1]]);
 
     let mut s = state();
     run(&mut s, "check");
-    // Two failed, one succeeded: the failure leads.
+    // Two failed, one succeeded: the success leads, as in clush -b, and
+    // the larger failure is still what the others are compared with.
     for (h, code) in [(0, 0), (1, 1), (2, 1)] {
         end(&mut s, h, code);
     }
     let groups = sshdeck::app::gather::groups(&s);
-    assert_eq!(groups[0].outcome, "exit 1");
-    assert_eq!(groups[0].hosts, vec![1, 2]);
-    assert_eq!(groups[1].outcome, "exit 0");
+    assert_eq!(groups[0].outcome, "exit 0");
+    assert_eq!(groups[1].outcome, "exit 1");
+    assert_eq!(groups[1].hosts, vec![1, 2]);
+    assert_eq!(sshdeck::app::gather::largest_group(&groups), Some(1));
 }
 
 /// Hosts are grouped by all they sent, not by what their scrollback (100

@@ -106,7 +106,7 @@ fn gather_groups_identical_output_under_folded_names() {
 /// gathered view do, even when that group failed: successes do not jump
 /// the queue.
 #[test]
-fn gather_prints_the_largest_group_first_even_when_it_failed() {
+fn gather_prints_successes_first_even_when_a_failure_is_larger() {
     let farm = Farm::start(3);
     let odd = farm.hosts[2].port;
     let cmd = format!(
@@ -118,7 +118,7 @@ fn gather_prints_the_largest_group_first_even_when_it_failed() {
     let failed = s.find(" (2) exit 1");
     let ok = s.find(&format!("{} (1) exit 0", farm.label(2)));
     assert!(failed.is_some() && ok.is_some(), "{s}");
-    assert!(failed < ok, "{s}");
+    assert!(ok < failed, "clush -b order: exit 0 first: {s}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The gathered view's model: hosts grouped by outcome, then by identical
-//! output, largest group first (the order `sshdeck run -b` prints); and a
-//! line diff against the largest group.
+//! output, in `clush -b`'s order (the order `sshdeck run -b` prints); and
+//! a line diff against the largest group.
 
 use std::collections::HashMap;
 
@@ -8,7 +8,8 @@ use similar::{ChangeTag, TextDiff};
 
 use super::msg::Effect;
 use super::state::{AppState, Focus};
-use crate::engine::commands::outcome::sort_gathered;
+use crate::engine::HostOutcome;
+use crate::engine::commands::outcome::{ResultRank, largest, sort_gathered};
 use crate::inventory::nodeset::fold;
 use crate::keymap::Action;
 
@@ -20,14 +21,16 @@ pub struct Group {
     pub nodeset: String,
     /// "exit 0", "killed by SIGTERM", "timeout", "running".
     pub outcome: String,
+    /// Where the outcome sorts (exit 0 first, as `clush -b`).
+    pub rank: ResultRank,
     pub text: String,
     /// Lines of the output fell out of the scrollback: `text` is its end.
     pub partial: bool,
 }
 
 /// Hosts grouped by outcome and by a digest of everything they sent (not
-/// the part of it their scrollback still holds), largest group first, ties
-/// by node set (see [`sort_gathered`]). The text shown is the first
+/// the part of it their scrollback still holds), in the gathered order:
+/// successes first, then the largest group (see [`sort_gathered`]). The text shown is the first
 /// host's; one lookup per host, so 10,000 hosts group in one pass.
 pub fn groups(s: &AppState) -> Vec<Group> {
     let Some(job) = &s.deck.job else {
@@ -36,10 +39,8 @@ pub fn groups(s: &AppState) -> Vec<Group> {
     let mut out: Vec<Group> = Vec::new();
     let mut index: HashMap<(String, [[u8; 32]; 2]), usize> = HashMap::new();
     for &h in &job.targets {
-        let outcome = match s.hosts[h].last.as_ref().and_then(|l| l.outcome.as_ref()) {
-            Some(o) => o.kind(),
-            None => "running".to_string(),
-        };
+        let ended = s.hosts[h].last.as_ref().and_then(|l| l.outcome.as_ref());
+        let outcome = ended.map_or_else(|| "running".to_string(), HostOutcome::kind);
         let key = (outcome, s.outputs[h].digests());
         match index.get(&key) {
             Some(&g) => out[g].hosts.push(h),
@@ -49,6 +50,7 @@ pub fn groups(s: &AppState) -> Vec<Group> {
                     hosts: vec![h],
                     nodeset: String::new(),
                     outcome: key.0,
+                    rank: ResultRank::of(ended),
                     text: s.outputs[h].plain_text(),
                     partial: s.outputs[h].dropped > 0,
                 });
@@ -60,7 +62,7 @@ pub fn groups(s: &AppState) -> Vec<Group> {
         let names: Vec<&str> = g.hosts.iter().map(|&h| s.hosts[h].label.as_str()).collect();
         g.nodeset = fold(&names);
     }
-    sort_gathered(&mut out, |g| (g.hosts.len(), g.nodeset.as_str()));
+    sort_gathered(&mut out, |g| (&g.rank, g.hosts.len(), g.nodeset.as_str()));
     out
 }
 
@@ -88,10 +90,12 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
             s.status = Some(format!("the {} group is selected", g.outcome));
         }
         Action::SelectOutliers => {
+            let main = largest_group(&groups);
             let others: Vec<usize> = groups
                 .iter()
-                .skip(1)
-                .flat_map(|g| g.hosts.iter().copied())
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != main)
+                .flat_map(|(_, g)| g.hosts.iter().copied())
                 .collect();
             if others.is_empty() {
                 s.status = Some("every host has the same result".into());
@@ -103,6 +107,12 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         _ => return None,
     }
     Some(Vec::new())
+}
+
+/// The group the others are compared with (diff, "differs", outliers):
+/// the largest, wherever the order puts it.
+pub fn largest_group(groups: &[Group]) -> Option<usize> {
+    largest(groups, |g| g.hosts.len())
 }
 
 /// Select exactly `hosts` and put the cursor in the command pane, so the

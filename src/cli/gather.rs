@@ -7,7 +7,7 @@ use std::io::Write;
 
 use super::outcome::Ended;
 use super::shared_output::{Finished, SharedOutputs};
-use crate::engine::commands::outcome::{NO_RESULT, sort_gathered};
+use crate::engine::commands::outcome::{NO_RESULT, ResultRank, sort_gathered};
 use crate::inventory::nodeset;
 use crate::text::sanitize::sanitize_line;
 
@@ -34,6 +34,8 @@ struct Captured {
 struct Group {
     /// They exited 0.
     ok: bool,
+    /// Where their result sorts (exit 0 first, as `clush -b`).
+    rank: ResultRank,
     /// How they ended, as printed: "exit 0", "refused: …", "no result".
     what: String,
     /// Their labels folded into a node set: `web[01-03]`.
@@ -58,8 +60,8 @@ impl Gatherer {
         self.streams[usize::from(stderr)].push(host, data);
     }
 
-    /// Groups in the gathered order (largest first, then by node set;
-    /// see [`sort_gathered`]). Hosts group by outcome and by `digests`,
+    /// Groups in the gathered order (`clush -b`'s: successes first, then
+    /// the largest; see [`sort_gathered`]). Hosts group by outcome and by `digests`,
     /// the SHA-256 of all they sent on each stream (the caller hashes as
     /// output arrives).
     fn groups(
@@ -91,8 +93,10 @@ impl Gatherer {
                     streams: [self.streams[0].finish(first), self.streams[1].finish(first)],
                     digests: [keys[0].0, keys[1].0],
                 };
+                let ended = outcomes.get(first).and_then(Option::as_ref);
                 Group {
                     ok,
+                    rank: ResultRank::of(ended.map(|e| &e.outcome)),
                     what,
                     nodeset: fold_hosts(labels, &hosts),
                     captured,
@@ -100,7 +104,9 @@ impl Gatherer {
                 }
             })
             .collect();
-        sort_gathered(&mut groups, |g| (g.hosts.len(), g.nodeset.as_str()));
+        sort_gathered(&mut groups, |g| {
+            (&g.rank, g.hosts.len(), g.nodeset.as_str())
+        });
         groups
     }
 
@@ -130,6 +136,7 @@ impl Gatherer {
                 nodeset,
                 captured: cap,
                 hosts,
+                ..
             } = group;
             let tint = if ok { bold } else { red };
             let _ = writeln!(out, "{tint}---------------{reset}");
@@ -259,25 +266,33 @@ mod tests {
         let shape = shape(g.groups(&outcomes));
         assert_eq!(shape.len(), 4);
         assert_eq!(shape[0], ("exit 0".to_string(), vec![0, 1]));
-        // Groups of one: by node set, whatever their outcome.
+        // Then by result, as clush -b: exit codes from the lowest.
         assert_eq!(shape[1], ("exit 0".to_string(), vec![2]));
         assert_eq!(shape[2], ("exit 1".to_string(), vec![3]));
         assert!(shape[3].0.starts_with("refused"), "{:?}", shape[3]);
         assert_eq!(shape[3].1, vec![4]);
     }
 
-    /// As in the TUI's gathered view: the largest group leads even when it
-    /// failed, and groups of one size go by node set, not by outcome.
+    /// As `clush -b` and the TUI's gathered view: successes first even
+    /// when a failure is larger, then lower exit codes, failures to run
+    /// last.
     #[test]
-    fn the_largest_group_leads_even_when_it_failed() {
+    fn successes_lead_even_when_a_failure_is_larger() {
         let g = Fed::new(6);
-        let timeout = || ended(HostOutcome::from(&HostError::Cancelled));
-        let outcomes = vec![exit(0), timeout(), exit(0), timeout(), timeout(), exit(2)];
+        let cancelled = || ended(HostOutcome::from(&HostError::Cancelled));
+        let outcomes = vec![
+            exit(0),
+            cancelled(),
+            exit(0),
+            cancelled(),
+            cancelled(),
+            exit(2),
+        ];
         let shape = shape(g.groups(&outcomes));
-        assert!(shape[0].0.starts_with("cancelled"), "{:?}", shape[0]);
-        assert_eq!(shape[0].1, vec![1, 3, 4]);
-        assert_eq!(shape[1], ("exit 0".to_string(), vec![0, 2]));
-        assert_eq!(shape[2], ("exit 2".to_string(), vec![5]));
+        assert_eq!(shape[0], ("exit 0".to_string(), vec![0, 2]));
+        assert_eq!(shape[1], ("exit 2".to_string(), vec![5]));
+        assert!(shape[2].0.starts_with("cancelled"), "{:?}", shape[2]);
+        assert_eq!(shape[2].1, vec![1, 3, 4]);
     }
 
     #[test]

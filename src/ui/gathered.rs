@@ -1,6 +1,6 @@
-//! The gathered view: hosts grouped by result and identical output, the
-//! largest group first; others are highlighted as divergent, and `d` shows
-//! the selected group's diff against the largest.
+//! The gathered view: hosts grouped by result and identical output, in
+//! `clush -b`'s order; groups other than the largest are highlighted as
+//! divergent, and `d` shows the selected group's diff against the largest.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
-use crate::app::gather::{Group, diff, groups};
+use crate::app::gather::{Group, diff, groups, largest_group};
 use crate::app::state::Focus;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
@@ -37,11 +37,13 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         )));
     }
     let cursor = s.deck.panes.gathered_cursor.min(gs.len().saturating_sub(1));
+    let main = largest_group(&gs);
     for (i, g) in gs.iter().enumerate() {
         let selected = i == cursor;
-        lines.push(group_header(g, i, selected));
-        if selected && s.deck.panes.show_diff && i > 0 {
-            lines.extend(diff_lines(&gs[0], g));
+        let divergent = main.is_some_and(|m| m != i);
+        lines.push(group_header(g, divergent, selected));
+        if let Some(m) = main.filter(|_| selected && s.deck.panes.show_diff && divergent) {
+            lines.extend(diff_lines(&gs[m], g));
         } else {
             lines.extend(output_lines(g, selected));
         }
@@ -51,9 +53,8 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
 }
 
 /// A group's header: its hosts folded, their outcome, and whether it
-/// differs from the largest group (the one at `i` 0).
-fn group_header(g: &Group, i: usize, selected: bool) -> Line<'static> {
-    let divergent = i > 0;
+/// differs from the largest group.
+fn group_header(g: &Group, divergent: bool, selected: bool) -> Line<'static> {
     let color = if g.outcome == "exit 0" && !divergent {
         OK
     } else if divergent {

@@ -59,25 +59,53 @@ impl HostOutcome {
     }
 }
 
-/// Put groups of hosts with the same result in the order both gathered
-/// views show them: the largest group first, ties by the group's hosts as
-/// a folded node set (`web[01-03]`), so the order never depends on which
-/// host answered first. This is `clush -b`'s order among the groups of
-/// one exit code (ClusterShell sorts by `-len(nodeset)`, then the node
-/// set); clush also puts lower exit codes first, which we do not, so the
-/// first group is always the majority the others are compared with.
+/// Where a result sorts among others, as `clush -b` prints return codes:
+/// exit codes from the lowest (0 first), then deaths by signal, then
+/// failures to run (timeout, refused…), and hosts with no result last.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ResultRank(u8, u32, String);
+
+impl ResultRank {
+    pub fn of(outcome: Option<&HostOutcome>) -> ResultRank {
+        match outcome {
+            Some(HostOutcome::Exit(ExitStatus::Code(c))) => ResultRank(0, *c, String::new()),
+            Some(HostOutcome::Exit(ExitStatus::Signal { name, .. })) => {
+                ResultRank(1, 0, name.clone())
+            }
+            Some(HostOutcome::Failed { kind, .. }) => ResultRank(2, 0, kind.clone()),
+            None => ResultRank(3, 0, String::new()),
+        }
+    }
+}
+
+/// Put groups of hosts with the same result in `clush -b`'s order, which
+/// `sshdeck run -b` and the TUI's gathered view share: by result (see
+/// [`ResultRank`]: successes first), then the largest group first, then
+/// by the group's hosts as a folded node set (`web[01-03]`), so the order
+/// never depends on which host answered first. (ClusterShell breaks the
+/// last tie by the node set's first node; the folded text starts with it.)
 ///
-/// `key` gives a group's host count and its node set already folded: the
-/// folding is the inventory's (`inventory::nodeset::fold`), a layer above
-/// the engine, so each caller folds (once per group, kept with it for its
-/// header) and this stays the one place the order is decided.
-pub fn sort_gathered<T>(groups: &mut [T], key: impl Fn(&T) -> (usize, &str)) {
-    // Stable: groups that tie on both (a host listed twice) keep their order.
+/// `key` gives a group's rank, host count and node set already folded:
+/// the folding is the inventory's (`inventory::nodeset::fold`), a layer
+/// above the engine, so each caller folds (once per group, kept with it
+/// for its header) and this stays the one place the order is decided.
+pub fn sort_gathered<T>(groups: &mut [T], key: impl Fn(&T) -> (&ResultRank, usize, &str)) {
+    // Stable: groups that tie on all three keep their order.
     groups.sort_by(|a, b| {
-        let (a_hosts, a_set) = key(a);
-        let (b_hosts, b_set) = key(b);
-        b_hosts.cmp(&a_hosts).then_with(|| a_set.cmp(b_set))
+        let (a_rank, a_hosts, a_set) = key(a);
+        let (b_rank, b_hosts, b_set) = key(b);
+        a_rank
+            .cmp(b_rank)
+            .then(b_hosts.cmp(&a_hosts))
+            .then_with(|| a_set.cmp(b_set))
     });
+}
+
+/// The largest group, which the others are compared with: the first of
+/// the largest in the gathered order.
+pub fn largest<T>(groups: &[T], hosts: impl Fn(&T) -> usize) -> Option<usize> {
+    let most = groups.iter().map(&hosts).max()?;
+    groups.iter().position(|g| hosts(g) == most)
 }
 
 #[cfg(test)]
@@ -110,26 +138,53 @@ mod tests {
         assert_eq!(HostOutcome::Exit(ExitStatus::Code(3)).describe(), "exit 3");
     }
 
-    fn ordered(groups: &[(usize, &str)]) -> Vec<String> {
-        let mut g = groups.to_vec();
-        sort_gathered(&mut g, |(n, set)| (*n, *set));
-        g.into_iter().map(|(_, set)| set.to_string()).collect()
+    fn ordered(groups: &[(Option<HostOutcome>, usize, &str)]) -> Vec<String> {
+        let mut g: Vec<(ResultRank, usize, &str)> = groups
+            .iter()
+            .map(|(o, n, set)| (ResultRank::of(o.as_ref()), *n, *set))
+            .collect();
+        sort_gathered(&mut g, |(r, n, set)| (r, *n, *set));
+        g.into_iter().map(|(_, _, set)| set.to_string()).collect()
+    }
+
+    fn exit(c: u32) -> Option<HostOutcome> {
+        Some(HostOutcome::Exit(ExitStatus::Code(c)))
     }
 
     #[test]
-    fn largest_group_first_even_when_it_failed() {
-        // Three hosts timed out, two succeeded: the failure leads.
+    fn results_in_clush_order_then_largest_first() {
+        let timeout = Some(HostOutcome::from(&HostError::CommandTimeout {
+            after: std::time::Duration::from_secs(1),
+        }));
+        // Three hosts timed out, two failed with exit 1, one succeeded:
+        // clush -b prints return codes from the lowest, failures after.
         assert_eq!(
-            ordered(&[(2, "web[01-02]"), (3, "db[1-3]"), (1, "cache1")]),
-            ["db[1-3]", "web[01-02]", "cache1"]
+            ordered(&[
+                (timeout, 3, "db[1-3]"),
+                (exit(1), 2, "web[01-02]"),
+                (None, 1, "cache2"),
+                (exit(0), 1, "cache1"),
+            ]),
+            ["cache1", "web[01-02]", "db[1-3]", "cache2"]
         );
     }
 
     #[test]
-    fn ties_go_by_node_set() {
+    fn within_a_result_the_largest_first_then_by_node_set() {
         assert_eq!(
-            ordered(&[(1, "web2"), (2, "db[2-3]"), (1, "app1"), (2, "db1,web1")]),
+            ordered(&[
+                (exit(0), 1, "web2"),
+                (exit(0), 2, "db[2-3]"),
+                (exit(0), 1, "app1"),
+                (exit(0), 2, "db1,web1"),
+            ]),
             ["db1,web1", "db[2-3]", "app1", "web2"]
         );
+    }
+
+    #[test]
+    fn the_largest_is_found_wherever_it_sorts() {
+        assert_eq!(largest(&[1usize, 3, 2, 3], |n| *n), Some(1));
+        assert_eq!(largest::<usize>(&[], |n| *n), None);
     }
 }
