@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use super::sources::Incoming;
 use super::terminal::TerminalGuard;
+use super::trace::Trace;
 use crate::app::AppState;
 
 /// At most one frame per this interval (about 60 fps).
@@ -16,6 +18,8 @@ pub struct Frames {
     dirty: bool,
     urgent: bool,
     last_draw: Instant,
+    /// The opt-in timing trace (`SSHDECK_FRAME_TRACE`).
+    pub trace: Trace,
 }
 
 impl Frames {
@@ -24,7 +28,19 @@ impl Frames {
             dirty: true,
             urgent: false,
             last_draw: Instant::now() - FRAME,
+            trace: Trace::from_env(),
         }
+    }
+
+    /// Something arrived: the screen may change, soon when it was input.
+    pub fn arrived(&mut self, incoming: &Incoming) {
+        let input = matches!(incoming, Incoming::Input(_));
+        match incoming {
+            Incoming::Input(_) => self.trace.mark("input"),
+            Incoming::Engine(_) => self.trace.mark("drain"),
+            _ => {}
+        }
+        self.changed(input);
     }
 
     /// Something changed: draw at the next slot (sooner for input).
@@ -44,7 +60,9 @@ impl Frames {
         state: &AppState,
     ) -> std::io::Result<()> {
         if self.dirty && self.last_draw.elapsed() >= self.slot() {
+            self.trace.mark("draw");
             term.term.draw(|f| crate::ui::render(f, state))?;
+            self.trace.mark("drawn");
             self.dirty = false;
             self.urgent = false;
             self.last_draw = Instant::now();

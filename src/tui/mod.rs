@@ -17,6 +17,7 @@ pub mod shell_io;
 mod sources;
 mod start;
 mod terminal;
+mod trace;
 pub mod workflow_io;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -82,7 +83,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     while open {
         frames.draw_if_due(turn.guard, turn.state)?;
         let incoming = sources.next(frames.wait()).await;
-        frames.changed(matches!(incoming, Incoming::Input(_)));
+        frames.arrived(&incoming);
         open = match incoming {
             Incoming::Closed => false,
             Incoming::Tick => true,
@@ -95,7 +96,11 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                 let msgs = turn.runner.edit(session, turn.guard, &mut sources)?;
                 turn.dispatch_all(msgs)?
             }
-            Incoming::Engine(ev) => turn.drain_engine(ev, &mut sources)?,
+            Incoming::Engine(ev) => {
+                let open = turn.drain_engine(ev, &mut sources)?;
+                frames.trace.mark("drained");
+                open
+            }
         };
         let gone = turn.runner.gone_prompts();
         open = open && turn.dispatch_all(gone)? && !turn.state.quit;
