@@ -253,3 +253,9 @@ pub fn clustershell_groups(data: &[u8]) {
         Err(e) => assert!(e.to_string().starts_with("/fuzz/a.yaml"), "{e}"),
     }
 }
+
+/// The session socket's decoder (issue 28): any bytes from a client
+/// decode or fail cleanly, and what decodes encodes back the same.
+pub fn session_protocol(data: &[u8]) -> usize {
+    sshdeck::session::protocol::check_client_stream(data).unwrap_or(0)
+}

@@ -17,6 +17,7 @@ pub const LAYERS: &[&str] = &[
     "app",
     "ui",
     "tui",
+    "session",
     "cli",
 ];
 

@@ -11,6 +11,8 @@
 //! - [`ui`]: a pure render of the app state, one file per pane.
 //! - [`tui`]: the runner: terminal, one loop that dispatches, and the IO
 //!   behind each effect (files, shells, facts, recipes, the history file).
+//! - [`session`]: sessions that outlive the terminal: the socket protocol
+//!   between the session server and its clients.
 //! - [`cli`]: the headless commands built on the engine.
 //! - [`demo`]: the embedded SSH hosts `sshdeck demo` runs against.
 //! - [`text`]: making remote output safe and line-shaped.
@@ -26,6 +28,7 @@ pub mod inventory;
 pub mod keymap;
 pub mod layers;
 pub mod logging;
+pub mod session;
 pub mod text;
 pub mod tui;
 pub mod ui;

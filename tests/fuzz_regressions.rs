@@ -11,7 +11,7 @@ use sshdeck::inventory::nodeset::{NoGroups, expand};
 mod props;
 use props::{
     ansible_ini, ansible_yaml, clustershell_groups, config, known_hosts, nodeset, sanitize,
-    ssh_config, tokens,
+    session_protocol, ssh_config, tokens,
 };
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
@@ -77,6 +77,25 @@ fn known_hosts_seeds_and_past_crashes() {
     assert!(parsed >= 4, "the seed's entries were not read ({parsed})");
     for case in KNOWN_HOSTS_CRASHES {
         known_hosts(case);
+    }
+}
+
+#[test]
+fn session_protocol_seeds() {
+    let decoded: usize = seeds("session_protocol")
+        .iter()
+        .map(|s| session_protocol(s))
+        .sum();
+    // Every seed message decodes: the seeds exercise every event kind.
+    assert!(
+        decoded >= 9,
+        "only {decoded} messages decoded from the seeds"
+    );
+    // Cut anywhere, a stream fails cleanly or waits for more.
+    for s in seeds("session_protocol") {
+        for cut in 0..s.len() {
+            session_protocol(&s[..cut]);
+        }
     }
 }
 

@@ -1,0 +1,6 @@
+//! Sessions that outlive the terminal (issue 28; ARCHITECTURE.md,
+//! "Sessions"). A per-user server owns each session's engine and app
+//! state; clients own only their terminal. Built in steps: the protocol
+//! first.
+
+pub mod protocol;
