@@ -3,4 +3,5 @@
 //! state; clients own only their terminal. Built in steps: the protocol
 //! first.
 
+pub mod paths;
 pub mod protocol;
