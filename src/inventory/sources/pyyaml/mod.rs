@@ -7,4 +7,4 @@ mod scalar;
 mod tree;
 
 pub use scalar::{Value, yaml_plain};
-pub(crate) use tree::{Kind, Node, parse};
+pub(crate) use tree::{Node, NodeKind, parse};
