@@ -22,7 +22,7 @@ use crate::engine::files::name::{Name, RelPath};
 use crate::engine::files::sftp::Sftp;
 use crate::engine::files::transfer::source::SourceCache;
 use crate::engine::files::transfer::{
-    Outcome, RemoteHasher, TransferCtx, TransferError, TransferOpts, Upload, download,
+    RemoteHasher, TransferCtx, TransferError, TransferOpts, TransferOutcome, Upload, download,
     upload_shared,
 };
 use crate::engine::files::tree_links::TreeShape;
@@ -430,9 +430,9 @@ fn copied(src: String, e: &TreeEntry) -> Copied {
 
 /// A file this job already copied before a pause: its bytes count again in
 /// this run's progress, and it is not copied twice.
-fn done_earlier(ctx: &CopyCtx<'_>, size: u64) -> Outcome {
+fn done_earlier(ctx: &CopyCtx<'_>, size: u64) -> TransferOutcome {
     (ctx.progress)(size);
-    Outcome::Copied {
+    TransferOutcome::Copied {
         bytes: size,
         resumed_from: size,
         verified: crate::engine::files::transfer::Verified::SizeOnly,
@@ -442,8 +442,8 @@ fn done_earlier(ctx: &CopyCtx<'_>, size: u64) -> Outcome {
 
 /// Record a finished copy in the ledger (a skipped file is not "copied":
 /// a move keeps its source).
-fn settle(ctx: &CopyCtx<'_>, key: String, source: Copied, o: &Outcome) {
-    if let Outcome::Copied { .. } = o {
+fn settle(ctx: &CopyCtx<'_>, key: String, source: Copied, o: &TransferOutcome) {
+    if let TransferOutcome::Copied { .. } = o {
         ctx.ledger.add(key, source);
     }
 }
@@ -456,7 +456,7 @@ async fn upload_one(
     dst: String,
     entry: &TreeEntry,
     ctx: &CopyCtx<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     if ctx.ledger.has(&dst) {
         return Ok(done_earlier(ctx, file_size(entry)));
     }
@@ -486,7 +486,7 @@ async fn download_one(
     name: String,
     entry: &TreeEntry,
     ctx: &CopyCtx<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let key = parent
         .iter()
         .fold(root.path().to_path_buf(), |p, n| p.join(n))
@@ -515,14 +515,14 @@ async fn download_one(
     Ok(o)
 }
 
-fn count(t: &mut Totals, o: Outcome) {
+fn count(t: &mut Totals, o: TransferOutcome) {
     match o {
-        Outcome::Copied { bytes, note, .. } => {
+        TransferOutcome::Copied { bytes, note, .. } => {
             t.files += 1;
             t.bytes += bytes;
             t.notes.extend(note);
         }
-        Outcome::Skipped => t.skipped += 1,
+        TransferOutcome::Skipped => t.skipped += 1,
     }
 }
 
