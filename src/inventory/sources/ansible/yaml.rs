@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::data::Data;
 use super::pattern::expand_pattern;
-use super::value::{Value, Var};
+use super::value::{PyValue, Var};
 use crate::inventory::sources::pyyaml::{Node, NodeKind, parse as parse_tree};
 use crate::inventory::sources::{Origin, SourceError};
 
@@ -41,7 +41,7 @@ pub(crate) fn shape(text: &str) -> Shape {
 /// Ansible can run. Returns the line.
 pub(crate) fn plugin_line(doc: &Node) -> Option<usize> {
     doc.entries()?.into_iter().find_map(|(k, v)| {
-        let truthy = !matches!(v.value(), Value::Null | Value::Bool(false))
+        let truthy = !matches!(v.value(), PyValue::Null | PyValue::Bool(false))
             && !matches!(&v.kind, NodeKind::Scalar { text, .. } if text.is_empty());
         (k.key_text().as_deref() == Some("plugin") && truthy).then_some(k.line)
     })
@@ -99,7 +99,9 @@ fn group(
         }
         // A lone string stands for a mapping with that one key.
         let single = match &sval.kind {
-            NodeKind::Scalar { .. } if !sval.is_null() && matches!(sval.value(), Value::Str(_)) => {
+            NodeKind::Scalar { .. }
+                if !sval.is_null() && matches!(sval.value(), PyValue::Str(_)) =>
+            {
                 Some(sval)
             }
             _ => None,
@@ -245,7 +247,7 @@ mod tests {
         assert_eq!(d.members(web).len(), 3);
         assert_eq!(d.members(prod).len(), 3);
         let w2 = d.host("w2").unwrap();
-        assert_eq!(d.hosts[w2].vars["ansible_port"].value, Value::Int(2222));
+        assert_eq!(d.hosts[w2].vars["ansible_port"].value, PyValue::Int(2222));
         assert_eq!(d.hosts[w2].origin.line, 7);
         assert_eq!(d.host("lone").map(|h| d.hosts[h].origin.line), Some(13));
     }

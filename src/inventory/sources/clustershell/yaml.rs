@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::config::visible;
 use super::names;
 use super::upcall::{compact, words_to_nodes};
-use crate::inventory::sources::pyyaml::{self, Node, NodeKind, Value};
+use crate::inventory::sources::pyyaml::{self, Node, NodeKind, PyValue};
 use crate::inventory::sources::{GroupDef, GroupSource, Origin, SourceError};
 
 /// One source of a YAML group file.
@@ -101,7 +101,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<YamlSource>, SourceError> {
 /// names); the error says what was found instead.
 fn node_list(nodes: &Node) -> Result<String, String> {
     let text = |n: &Node| match n.value() {
-        Value::Str(s) => Some(s),
+        PyValue::Str(s) => Some(s),
         _ => None,
     };
     match &nodes.kind {
@@ -126,10 +126,12 @@ fn show(n: &Node) -> String {
     match (&n.kind, n.value()) {
         (NodeKind::Seq(_), _) => "a list".into(),
         (NodeKind::Map(_), _) => "a mapping".into(),
-        (_, Value::Null) => "nothing".into(),
-        (NodeKind::Scalar { text, .. }, Value::Bool(_)) => format!("{} (a boolean)", visible(text)),
-        (NodeKind::Scalar { text, .. }, Value::Int(_) | Value::Float(_)) => visible(text),
-        (NodeKind::Scalar { text, .. }, Value::Str(_)) => format!("{:?}", visible(text)),
+        (_, PyValue::Null) => "nothing".into(),
+        (NodeKind::Scalar { text, .. }, PyValue::Bool(_)) => {
+            format!("{} (a boolean)", visible(text))
+        }
+        (NodeKind::Scalar { text, .. }, PyValue::Int(_) | PyValue::Float(_)) => visible(text),
+        (NodeKind::Scalar { text, .. }, PyValue::Str(_)) => format!("{:?}", visible(text)),
         (NodeKind::Scalar { text, tag, .. }, _) => format!(
             "{} (tagged {})",
             visible(text),

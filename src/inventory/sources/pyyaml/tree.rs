@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use super::scalar::{Value, yaml_plain};
+use super::scalar::{PyValue, yaml_plain};
 
 #[derive(Debug, Clone)]
 pub(crate) enum NodeKind {
@@ -37,29 +37,29 @@ const MAX_DEPTH: usize = 200;
 
 impl Node {
     /// The value as Ansible would hold it.
-    pub fn value(&self) -> Value {
+    pub fn value(&self) -> PyValue {
         match &self.kind {
             NodeKind::Scalar { text, plain, tag } => match tag.as_deref() {
-                Some("!vault") => Value::Vault,
-                Some("!unsafe") => Value::Literal(text.clone()),
-                Some("tag:yaml.org,2002:str") => Value::Str(text.clone()),
+                Some("!vault") => PyValue::Vault,
+                Some("!unsafe") => PyValue::Literal(text.clone()),
+                Some("tag:yaml.org,2002:str") => PyValue::Str(text.clone()),
                 Some("tag:yaml.org,2002:int") | Some("tag:yaml.org,2002:bool") => yaml_plain(text),
                 _ if *plain => yaml_plain(text),
-                _ => Value::Str(text.clone()),
+                _ => PyValue::Str(text.clone()),
             },
-            _ => Value::Compound,
+            _ => PyValue::Compound,
         }
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self.value(), Value::Null) && matches!(self.kind, NodeKind::Scalar { .. })
+        matches!(self.value(), PyValue::Null) && matches!(self.kind, NodeKind::Scalar { .. })
     }
 
     /// The text of a key that is a string in Python (a plain `22` or
     /// `yes` is not).
     pub fn key_text(&self) -> Option<String> {
         match self.value() {
-            Value::Str(s) | Value::Literal(s) => Some(s),
+            PyValue::Str(s) | PyValue::Literal(s) => Some(s),
             _ => None,
         }
     }
@@ -255,9 +255,9 @@ mod tests {
         assert_eq!(top[1].0.line, 3);
         let b = top[1].1.entries().unwrap();
         assert_eq!(b[0].0.key_text().as_deref(), Some("q"));
-        assert_eq!(b[0].1.value(), Value::Vault);
-        assert_eq!(b[1].1.value(), Value::Int(22));
-        assert_eq!(top[2].1.value(), Value::Str("22".into()));
+        assert_eq!(b[0].1.value(), PyValue::Vault);
+        assert_eq!(b[1].1.value(), PyValue::Int(22));
+        assert_eq!(top[2].1.value(), PyValue::Str("22".into()));
     }
 
     #[test]
