@@ -29,3 +29,7 @@ pub mod logging;
 pub mod text;
 pub mod tui;
 pub mod ui;
+
+// Test-only: the check that no two types share a name (see names.rs).
+#[cfg(test)]
+mod names;
