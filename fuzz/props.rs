@@ -193,23 +193,23 @@ fn ansible_error_in_file(text: &str, file: &str, e: &sshdeck::inventory::sources
 }
 
 pub fn ansible_ini(data: &[u8]) {
-    use sshdeck::inventory::sources::ansible::{Format, parse_text};
+    use sshdeck::inventory::sources::ansible::{InventoryFormat, parse_text};
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let file = "/fuzz/inventory.ini";
-    if let Err(e) = parse_text(Path::new(file), text, Format::Ini) {
+    if let Err(e) = parse_text(Path::new(file), text, InventoryFormat::Ini) {
         ansible_error_in_file(text, file, &e);
     }
 }
 
 pub fn ansible_yaml(data: &[u8]) {
-    use sshdeck::inventory::sources::ansible::{Format, parse_text};
+    use sshdeck::inventory::sources::ansible::{InventoryFormat, parse_text};
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let file = "/fuzz/inventory.yml";
-    if let Err(e) = parse_text(Path::new(file), text, Format::Yaml) {
+    if let Err(e) = parse_text(Path::new(file), text, InventoryFormat::Yaml) {
         ansible_error_in_file(text, file, &e);
     }
 }

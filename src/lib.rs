@@ -32,3 +32,7 @@ pub mod session;
 pub mod text;
 pub mod tui;
 pub mod ui;
+
+// Test-only: the check that no two types share a name (see names.rs).
+#[cfg(test)]
+mod names;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use sshdeck::app::hosts::output::with_lines;
-use sshdeck::app::state::{Focus, HostState, Overlay, Row};
+use sshdeck::app::state::{Focus, HostListRow, HostState, Overlay};
 use sshdeck::app::{AppState, Effect, Msg, update};
 use sshdeck::engine::{
     Answer, Event, EventKind, ExitStatus, HostError, HostId, HostKeyDecision, HostOutcome, JobId,
@@ -129,8 +129,8 @@ fn a_config_group_is_a_folder_that_selects_and_folds() {
         .rows()
         .iter()
         .filter_map(|r| match r {
-            Row::Group { name, hosts, .. } => Some(format!("{name} ({hosts})")),
-            Row::Host(_) => None,
+            HostListRow::Group { name, hosts, .. } => Some(format!("{name} ({hosts})")),
+            HostListRow::Host(_) => None,
         })
         .collect();
     assert_eq!(folders, ["db (1)", "webs (2)"]);

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sshdeck::engine::files::transfer::{
-    Outcome, TransferCtx, TransferError, TransferOpts, download_to, part_name, upload,
+    TransferCtx, TransferError, TransferOpts, TransferOutcome, download_to, part_name, upload,
 };
 use sshdeck::engine::{
     Answer, Engine, EngineConfig, Event, EventKind, ExecOptions, HostId, Prompter, Question, Target,
@@ -264,7 +264,7 @@ async fn dropped_during_upload_keeps_the_old_file_and_resumes() {
     match out {
         // The server may still store what it had received when the link
         // went: the part can only have grown since it was measured.
-        Outcome::Copied { resumed_from, .. } => {
+        TransferOutcome::Copied { resumed_from, .. } => {
             assert!(
                 resumed_from >= kept && resumed_from > 0,
                 "{resumed_from} < {kept}"
@@ -340,7 +340,7 @@ async fn dropped_during_download_leaves_no_local_file_and_resumes() {
     match out {
         // The server may still store what it had received when the link
         // went: the part can only have grown since it was measured.
-        Outcome::Copied { resumed_from, .. } => {
+        TransferOutcome::Copied { resumed_from, .. } => {
             assert!(
                 resumed_from >= kept && resumed_from > 0,
                 "{resumed_from} < {kept}"
@@ -482,7 +482,7 @@ async fn throttled_transfers_finish_with_sane_progress() {
         };
         let elapsed = t0.elapsed();
         assert!(
-            matches!(out, Ok(Outcome::Copied { bytes: b, .. }) if b == SIZE as u64),
+            matches!(out, Ok(TransferOutcome::Copied { bytes: b, .. }) if b == SIZE as u64),
             "{direction}: {out:?}"
         );
         let seen = seen.lock().unwrap();

@@ -143,7 +143,7 @@ fn tokens_seeds_and_past_crashes() {
 fn ansible_replay(
     target: &str,
     file: &str,
-    format: sshdeck::inventory::sources::ansible::Format,
+    format: sshdeck::inventory::sources::ansible::InventoryFormat,
     property: fn(&[u8]),
     crashes: &[&[u8]],
 ) {
@@ -168,11 +168,11 @@ fn ansible_replay(
 
 #[test]
 fn ansible_ini_seeds_and_past_crashes() {
-    use sshdeck::inventory::sources::ansible::Format;
+    use sshdeck::inventory::sources::ansible::InventoryFormat;
     ansible_replay(
         "ansible_ini",
         "/s.ini",
-        Format::Ini,
+        InventoryFormat::Ini,
         ansible_ini,
         ANSIBLE_INI_CRASHES,
     );
@@ -180,11 +180,11 @@ fn ansible_ini_seeds_and_past_crashes() {
 
 #[test]
 fn ansible_yaml_seeds_and_past_crashes() {
-    use sshdeck::inventory::sources::ansible::Format;
+    use sshdeck::inventory::sources::ansible::InventoryFormat;
     ansible_replay(
         "ansible_yaml",
         "/s.yml",
-        Format::Yaml,
+        InventoryFormat::Yaml,
         ansible_yaml,
         ANSIBLE_YAML_CRASHES,
     );

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use sshdeck::engine::files::transfer::{
-    Outcome, TransferCtx, TransferError, TransferOpts, Verified, download_to, part_name, upload,
+    TransferCtx, TransferError, TransferOpts, TransferOutcome, Verified, download_to, part_name,
+    upload,
 };
 use support::farm::{Farm, is_root};
 use support::farm_engine_drained;
@@ -68,7 +69,7 @@ async fn round_trips_are_byte_exact_around_boundaries() {
         .unwrap_or_else(|err| panic!("upload {len}: {err}"));
         assert_eq!(
             up,
-            Outcome::Copied {
+            TransferOutcome::Copied {
                 bytes: len as u64,
                 resumed_from: 0,
                 verified: Verified::Sha256(sha(&bytes)),
@@ -190,7 +191,7 @@ async fn a_300_mib_file_round_trips() {
     assert!(
         matches!(
             up,
-            Outcome::Copied {
+            TransferOutcome::Copied {
                 verified: Verified::Sha256Parts(2),
                 ..
             }
@@ -304,7 +305,7 @@ async fn sshd_killed_mid_upload_leaves_destination_and_resumes_byte_exact() {
     .await
     .unwrap();
     match out {
-        Outcome::Copied {
+        TransferOutcome::Copied {
             resumed_from,
             verified: Verified::Sha256(_) | Verified::Sha256Parts(_),
             ..
@@ -428,8 +429,8 @@ async fn part_files_are_resumed_only_when_proven_to_be_the_sources_first_bytes()
     let garbage = data(MIB, 99);
     let opts = TransferOpts::default();
     let cancel = CancellationToken::new();
-    let outcome = |r: Result<Outcome, TransferError>| match r {
-        Ok(Outcome::Copied {
+    let outcome = |r: Result<TransferOutcome, TransferError>| match r {
+        Ok(TransferOutcome::Copied {
             resumed_from, note, ..
         }) => (resumed_from, note.unwrap_or_default()),
         other => panic!("{other:?}"),
@@ -556,7 +557,7 @@ async fn relative_paths_are_verified_against_the_file_sftp_sees() {
     assert!(
         matches!(
             up,
-            Outcome::Copied {
+            TransferOutcome::Copied {
                 verified: Verified::Sha256(_),
                 ..
             }
@@ -579,7 +580,7 @@ async fn relative_paths_are_verified_against_the_file_sftp_sees() {
     .await
     .unwrap();
     assert!(
-        matches!(&down, Outcome::Copied { verified: Verified::Sha256(s), .. } if *s == sha(&bytes)),
+        matches!(&down, TransferOutcome::Copied { verified: Verified::Sha256(s), .. } if *s == sha(&bytes)),
         "{down:?}"
     );
 }

@@ -192,7 +192,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::app::state::Row;
+    use crate::app::state::HostListRow;
     use crate::engine::HostId;
 
     fn load(host: usize, value: &str) -> FactsReport {
@@ -216,9 +216,9 @@ mod tests {
         };
         on_report(&mut s, load(0, "2.0"));
         on_report(&mut s, load(1, "1.0"));
-        assert_eq!(&s.rows()[..], &[Row::Host(0), Row::Host(1)]);
+        assert_eq!(&s.rows()[..], &[HostListRow::Host(0), HostListRow::Host(1)]);
         on_report(&mut s, load(1, "9.0"));
-        assert_eq!(&s.rows()[..], &[Row::Host(1), Row::Host(0)]);
+        assert_eq!(&s.rows()[..], &[HostListRow::Host(1), HostListRow::Host(0)]);
         // The same value again leaves the cached list as it is.
         let rev = s.facts_rev;
         on_report(&mut s, load(1, "9.0"));

@@ -14,7 +14,7 @@ use crate::inventory::nodeset::fold;
 use crate::keymap::Action;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
+pub struct ResultGroup {
     /// Host indices.
     pub hosts: Vec<usize>,
     /// Their labels folded into a node set: `web[1-3]`.
@@ -32,11 +32,11 @@ pub struct Group {
 /// the part of it their scrollback still holds), in the gathered order:
 /// successes first, then the largest group (see [`sort_gathered`]). The text shown is the first
 /// host's; one lookup per host, so 10,000 hosts group in one pass.
-pub fn groups(s: &AppState) -> Vec<Group> {
+pub fn groups(s: &AppState) -> Vec<ResultGroup> {
     let Some(job) = &s.deck.job else {
         return Vec::new();
     };
-    let mut out: Vec<Group> = Vec::new();
+    let mut out: Vec<ResultGroup> = Vec::new();
     let mut index: HashMap<(String, [[u8; 32]; 2]), usize> = HashMap::new();
     for &h in &job.targets {
         let ended = s.hosts[h].last.as_ref().and_then(|l| l.outcome.as_ref());
@@ -46,7 +46,7 @@ pub fn groups(s: &AppState) -> Vec<Group> {
             Some(&g) => out[g].hosts.push(h),
             None => {
                 index.insert(key.clone(), out.len());
-                out.push(Group {
+                out.push(ResultGroup {
                     hosts: vec![h],
                     nodeset: String::new(),
                     outcome: key.0,
@@ -111,7 +111,7 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
 
 /// The group the others are compared with (diff, "differs", outliers):
 /// the largest, wherever the order puts it.
-pub fn largest_group(groups: &[Group]) -> Option<usize> {
+pub fn largest_group(groups: &[ResultGroup]) -> Option<usize> {
     largest(groups, |g| g.hosts.len())
 }
 

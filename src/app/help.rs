@@ -148,24 +148,24 @@ pub const KEYS_COL: usize = 25;
 /// One screen row of the overlay: a heading, or keys (first row of an
 /// entry only) and a piece of its help, wrapped to the box.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Row {
+pub enum HelpRow {
     Heading(String),
     Entry { keys: String, help: String },
 }
 
 /// The overlay's rows at terminal `size`: long help wraps under itself, so
 /// nothing is cut at 80 columns.
-pub fn rows(s: &AppState, size: (u16, u16)) -> Vec<Row> {
+pub fn rows(s: &AppState, size: (u16, u16)) -> Vec<HelpRow> {
     let inner = usize::from(geometry(size).0.saturating_sub(2));
     let text_w = inner.saturating_sub(KEYS_COL).max(10);
     let mut out = Vec::new();
     for l in lines(s) {
         match l {
-            HelpLine::Heading(h) => out.push(Row::Heading(h)),
+            HelpLine::Heading(h) => out.push(HelpRow::Heading(h)),
             HelpLine::Entry { keys, help } => {
                 let mut first = true;
                 for piece in wrap(&help, text_w) {
-                    out.push(Row::Entry {
+                    out.push(HelpRow::Entry {
                         keys: if first { keys.clone() } else { String::new() },
                         help: piece,
                     });

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use super::hosts::output::scroll;
 use super::layout::{contains, layout};
 use super::msg::Effect;
-use super::state::{AppState, Focus, Row, View};
+use super::state::{AppState, Focus, HostListRow, View};
 
 const WHEEL_LINES: isize = 3;
 
@@ -52,7 +52,7 @@ pub fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
                 let rows = s.rows();
                 if row > lay.hosts.y && idx < rows.len() {
                     s.deck.cursor = idx;
-                    if let Row::Host(h) = rows[idx] {
+                    if let HostListRow::Host(h) = rows[idx] {
                         s.hosts[h].selected = !s.hosts[h].selected;
                     }
                 }

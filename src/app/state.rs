@@ -116,7 +116,7 @@ pub enum Overlay {
 
 /// A row of the host list: a folder (a group or tag) or a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Row {
+pub enum HostListRow {
     Group {
         /// The group or tag; "" for the hosts in neither.
         name: String,
@@ -257,7 +257,7 @@ struct RowsKey {
 
 struct RowsCache {
     key: RowsKey,
-    rows: Rc<[Row]>,
+    rows: Rc<[HostListRow]>,
 }
 
 /// The help overlay: what is typed to filter it, and how far it is
@@ -356,7 +356,7 @@ impl AppState {
     /// The host list as shown: in folders (see `super::folders`),
     /// filtered, with folded groups collapsed. Laid out again only when
     /// the filter, folds, sort or (for a fact sort) the facts changed.
-    pub fn rows(&self) -> Rc<[Row]> {
+    pub fn rows(&self) -> Rc<[HostListRow]> {
         let key = RowsKey {
             hosts: self.hosts.len(),
             filter: self.deck.filter.clone(),
@@ -370,7 +370,7 @@ impl AppState {
         {
             return Rc::clone(&c.rows);
         }
-        let rows: Rc<[Row]> = self.layout_rows().into();
+        let rows: Rc<[HostListRow]> = self.layout_rows().into();
         *cache = Some(RowsCache {
             key,
             rows: Rc::clone(&rows),
@@ -378,14 +378,14 @@ impl AppState {
         rows
     }
 
-    fn layout_rows(&self) -> Vec<Row> {
+    fn layout_rows(&self) -> Vec<HostListRow> {
         let shown = |i: &usize| {
             self.deck.filter.is_empty() || fuzzy_match(&self.deck.filter, &self.hosts[*i].label)
         };
         if self.folders.0.is_empty() {
             let mut hosts: Vec<usize> = (0..self.hosts.len()).filter(shown).collect();
             self.sort_hosts(&mut hosts);
-            return hosts.into_iter().map(Row::Host).collect();
+            return hosts.into_iter().map(HostListRow::Host).collect();
         }
         let mut rows = Vec::new();
         for (name, members) in &self.folders.0 {
@@ -394,14 +394,14 @@ impl AppState {
                 continue;
             }
             let folded = self.deck.folded.contains(name);
-            rows.push(Row::Group {
+            rows.push(HostListRow::Group {
                 name: name.clone(),
                 hosts: hosts.len(),
                 folded,
             });
             if !folded {
                 self.sort_hosts(&mut hosts);
-                rows.extend(hosts.into_iter().map(Row::Host));
+                rows.extend(hosts.into_iter().map(HostListRow::Host));
             }
         }
         rows
@@ -495,7 +495,7 @@ mod tests {
         assert_eq!(rows.len(), 6);
         assert_eq!(
             rows[0],
-            Row::Group {
+            HostListRow::Group {
                 name: "db".into(),
                 hosts: 1,
                 folded: false
@@ -506,7 +506,7 @@ mod tests {
         let rows = s.rows();
         assert_eq!(
             rows[0],
-            Row::Group {
+            HostListRow::Group {
                 name: "db".into(),
                 hosts: 1,
                 folded: true
@@ -514,13 +514,13 @@ mod tests {
         );
         assert_eq!(
             rows[1],
-            Row::Group {
+            HostListRow::Group {
                 name: "web".into(),
                 hosts: 1,
                 folded: false
             }
         );
-        assert_eq!(rows[2], Row::Host(0));
+        assert_eq!(rows[2], HostListRow::Host(0));
         assert_eq!(rows.len(), 3);
     }
 
@@ -539,7 +539,7 @@ mod tests {
             groups,
             100,
         );
-        let folder = |name: &str, hosts, folded| Row::Group {
+        let folder = |name: &str, hosts, folded| HostListRow::Group {
             name: name.into(),
             hosts,
             folded,
@@ -548,12 +548,12 @@ mod tests {
             &s.rows()[..],
             &[
                 folder("db", 1, false),
-                Row::Host(1),
+                HostListRow::Host(1),
                 folder("web", 2, false),
-                Row::Host(0),
-                Row::Host(2),
+                HostListRow::Host(0),
+                HostListRow::Host(2),
                 folder("", 1, false),
-                Row::Host(3),
+                HostListRow::Host(3),
             ]
         );
         s.deck.folded.insert("web".into());
@@ -561,10 +561,10 @@ mod tests {
             &s.rows()[..],
             &[
                 folder("db", 1, false),
-                Row::Host(1),
+                HostListRow::Host(1),
                 folder("web", 2, true),
                 folder("", 1, false),
-                Row::Host(3),
+                HostListRow::Host(3),
             ]
         );
     }

@@ -25,13 +25,13 @@ pub struct Gatherer {
 }
 
 /// One host's two streams, finished, with their digests.
-struct Captured {
+struct HostStreams {
     streams: [Finished; 2],
     digests: [[u8; 32]; 2],
 }
 
 /// Hosts that ended the same way and sent the same bytes.
-struct Group {
+struct PrintedGroup {
     /// They exited 0.
     ok: bool,
     /// Where their result sorts (exit 0 first, as `clush -b`).
@@ -41,7 +41,7 @@ struct Group {
     /// Their labels folded into a node set: `web[01-03]`.
     nodeset: String,
     /// The first host's output, shown for all.
-    captured: Captured,
+    captured: HostStreams,
     hosts: Vec<usize>,
 }
 
@@ -69,10 +69,10 @@ impl Gatherer {
         labels: &[String],
         outcomes: &[Option<Ended>],
         digests: &[[[u8; 32]; 2]],
-    ) -> Vec<Group> {
-        // Key: (ok?, outcome text, per stream: hash, length, truncated, dropped).
-        type Key = (bool, String, [([u8; 32], u64, bool, bool); 2]);
-        let mut map: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+    ) -> Vec<PrintedGroup> {
+        // GroupKey: (ok?, outcome text, per stream: hash, length, truncated, dropped).
+        type GroupKey = (bool, String, [([u8; 32], u64, bool, bool); 2]);
+        let mut map: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
         for i in 0..self.hosts {
             let (ok, what) = match outcomes.get(i).and_then(Option::as_ref) {
                 Some(e) => (e.outcome.ok(), e.outcome.describe()),
@@ -85,16 +85,16 @@ impl Gatherer {
             };
             map.entry((ok, what, [key(0), key(1)])).or_default().push(i);
         }
-        let mut groups: Vec<Group> = map
+        let mut groups: Vec<PrintedGroup> = map
             .into_iter()
             .map(|((ok, what, keys), hosts)| {
                 let first = hosts[0];
-                let captured = Captured {
+                let captured = HostStreams {
                     streams: [self.streams[0].finish(first), self.streams[1].finish(first)],
                     digests: [keys[0].0, keys[1].0],
                 };
                 let ended = outcomes.get(first).and_then(Option::as_ref);
-                Group {
+                PrintedGroup {
                     ok,
                     rank: ResultRank::of(ended.map(|e| &e.outcome)),
                     what,
@@ -130,7 +130,7 @@ impl Gatherer {
             ("", "", "")
         };
         for group in self.groups(labels, outcomes, digests) {
-            let Group {
+            let PrintedGroup {
                 ok,
                 what,
                 nodeset,
@@ -224,7 +224,7 @@ mod tests {
         }
 
         /// Grouped as `print` groups them, the hosts labelled `n0`, `n1`, …
-        fn groups(&self, outcomes: &[Option<Ended>]) -> Vec<Group> {
+        fn groups(&self, outcomes: &[Option<Ended>]) -> Vec<PrintedGroup> {
             use sha2::Digest;
             let digests: Vec<[[u8; 32]; 2]> = self
                 .hashes
@@ -244,7 +244,7 @@ mod tests {
         ended(HostOutcome::Exit(ExitStatus::Code(c)))
     }
 
-    fn shape(groups: Vec<Group>) -> Vec<(String, Vec<usize>)> {
+    fn shape(groups: Vec<PrintedGroup>) -> Vec<(String, Vec<usize>)> {
         groups.into_iter().map(|g| (g.what, g.hosts)).collect()
     }
 

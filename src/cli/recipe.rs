@@ -13,7 +13,7 @@ use super::CliError;
 use super::args::{GlobalArgs, RecipeArgs};
 use super::progress::Progress;
 use super::setup;
-use crate::engine::recipe::{Recipe, RecipeEvent, StepState, Vars, run_on_host};
+use crate::engine::recipe::{Recipe, RecipeEvent, StepState, TemplateVars, run_on_host};
 use crate::engine::{HostId, Target};
 use crate::text::fmt_secs;
 use crate::text::sanitize::{clean, sanitize_line};
@@ -27,8 +27,8 @@ pub async fn recipe(g: &GlobalArgs, a: &RecipeArgs) -> Result<ExitCode, CliError
     };
     let recipe = find_recipe(&recipes, name)?;
     let targets = setup::select(&setup.inventory, &a.hosts, a.selector.as_deref(), true)?;
-    let date = Vars::today();
-    let vars = |t: &Target| Vars::new(&t.label, &t.user, &date);
+    let date = TemplateVars::today();
+    let vars = |t: &Target| TemplateVars::new(&t.label, &t.user, &date);
     if a.dry_run {
         dry_run(&recipe, &targets, vars)?;
         return Ok(ExitCode::SUCCESS);
@@ -238,7 +238,7 @@ fn summary(recipe: &Recipe, labels: &[String], tally: &Tally) {
 fn dry_run(
     recipe: &Recipe,
     targets: &[Target],
-    vars: impl Fn(&Target) -> Vars,
+    vars: impl Fn(&Target) -> TemplateVars,
 ) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(

@@ -13,7 +13,7 @@ use super::outdir::OutDir;
 use super::progress::Progress;
 use super::rerun::{self, FromLast};
 use super::setup::{self, seconds};
-use super::stream::{Format, StreamPrinter};
+use super::stream::{StreamFormat, StreamPrinter};
 use crate::engine::commands::run_record::{self, RecordedHost, RecordedTarget, RunRecord};
 use crate::engine::commands::stdin_feed::StdinFeed;
 use crate::engine::{Engine, EventKind, ExecOptions, ExitStatus, HostId, HostOutcome};
@@ -77,11 +77,11 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<ExitCode, CliError> {
     let total = ids.len();
 
     let format = if a.json {
-        Format::Json
+        StreamFormat::Json
     } else if a.gather {
-        Format::Quiet
+        StreamFormat::Quiet
     } else {
-        Format::Lines
+        StreamFormat::Lines
     };
     let color = std::io::stdout().is_terminal();
     let mut printer = StreamPrinter::new(format, labels.clone(), color);

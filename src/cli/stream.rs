@@ -13,7 +13,7 @@ use crate::text::sanitize::sanitize_line;
 const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum StreamFormat {
     /// `label: line` on stdout; stderr lines on stderr with the same prefix.
     Lines,
     /// NDJSON events on stdout.
@@ -23,7 +23,7 @@ pub enum Format {
 }
 
 pub struct StreamPrinter {
-    format: Format,
+    format: StreamFormat,
     labels: Vec<String>,
     /// [stdout, stderr] splitter per host.
     splitters: Vec<[LineSplitter; 2]>,
@@ -34,7 +34,7 @@ pub struct StreamPrinter {
 }
 
 impl StreamPrinter {
-    pub fn new(format: Format, labels: Vec<String>, color: bool) -> Self {
+    pub fn new(format: StreamFormat, labels: Vec<String>, color: bool) -> Self {
         let splitters = labels
             .iter()
             .map(|_| [LineSplitter::new(MAX_LINE), LineSplitter::new(MAX_LINE)])
@@ -55,14 +55,14 @@ impl StreamPrinter {
     }
 
     pub fn state(&mut self, host: usize, state: &str) {
-        if self.format == Format::Json {
+        if self.format == StreamFormat::Json {
             let v = RunLine::new(state, self.job, Some(&self.labels[host]));
             let _ = writeln!(self.out, "{}", to_line(&v));
         }
     }
 
     pub fn output(&mut self, host: usize, stderr: bool, data: &[u8]) {
-        if self.format == Format::Quiet {
+        if self.format == StreamFormat::Quiet {
             return;
         }
         let Self {
@@ -81,7 +81,7 @@ impl StreamPrinter {
     }
 
     pub fn end(&mut self, host: usize, ended: &Ended) {
-        if self.format == Format::Quiet {
+        if self.format == StreamFormat::Quiet {
             return;
         }
         let Self {
@@ -97,7 +97,7 @@ impl StreamPrinter {
         for (i, s) in splitters[host].iter_mut().enumerate() {
             s.finish(|line| write_line(*format, *color, *job, label, i == 1, line, out, err));
         }
-        if *format == Format::Json {
+        if *format == StreamFormat::Json {
             let mut v = match &ended.outcome {
                 HostOutcome::Exit(status) => {
                     let mut v = RunLine::new("exit", *job, Some(label));
@@ -138,7 +138,7 @@ impl StreamPrinter {
 
 #[allow(clippy::too_many_arguments)]
 fn write_line(
-    format: Format,
+    format: StreamFormat,
     color: bool,
     job: u64,
     label: &str,
@@ -148,8 +148,8 @@ fn write_line(
     err: &mut BufWriter<Stderr>,
 ) {
     match format {
-        Format::Quiet => {}
-        Format::Json => {
+        StreamFormat::Quiet => {}
+        StreamFormat::Json => {
             // JSON escapes every control character, so raw text is safe here
             // and scripts see exactly what the host printed.
             let event = if stderr { "stderr" } else { "stdout" };
@@ -157,7 +157,7 @@ fn write_line(
             v.line = Some(String::from_utf8_lossy(line).into_owned());
             let _ = writeln!(out, "{}", to_line(&v));
         }
-        Format::Lines => {
+        StreamFormat::Lines => {
             let text = sanitize_line(line);
             let w: &mut dyn Write = if stderr { err } else { out };
             let _ = match (color, stderr) {

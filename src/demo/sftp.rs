@@ -11,7 +11,7 @@ use russh_sftp::protocol::{
 use russh_sftp::server::StatusReply;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-enum Open {
+enum OpenHandle {
     File(tokio::fs::File),
     /// Directory entries not yet sent.
     Dir(Option<Vec<File>>),
@@ -19,7 +19,7 @@ enum Open {
 
 pub struct SftpHandler {
     root: PathBuf,
-    handles: HashMap<String, Open>,
+    handles: HashMap<String, OpenHandle>,
     next: u64,
 }
 
@@ -75,12 +75,12 @@ impl SftpHandler {
 
     fn file(&mut self, handle: &str) -> Result<&mut tokio::fs::File, StatusReply> {
         match self.handles.get_mut(handle) {
-            Some(Open::File(f)) => Ok(f),
+            Some(OpenHandle::File(f)) => Ok(f),
             _ => Err(StatusReply::new(StatusCode::Failure).with_message("bad handle")),
         }
     }
 
-    fn handle(&mut self, open: Open) -> String {
+    fn handle(&mut self, open: OpenHandle) -> String {
         let h = format!("h{}", self.next);
         self.next += 1;
         self.handles.insert(h.clone(), open);
@@ -119,12 +119,12 @@ impl russh_sftp::server::Handler for SftpHandler {
         let f = o.open(&path).await.map_err(io_err)?;
         Ok(Handle {
             id,
-            handle: self.handle(Open::File(f)),
+            handle: self.handle(OpenHandle::File(f)),
         })
     }
 
     async fn close(&mut self, id: u32, handle: String) -> Result<Status, Self::Error> {
-        if let Some(Open::File(mut f)) = self.handles.remove(&handle) {
+        if let Some(OpenHandle::File(mut f)) = self.handles.remove(&handle) {
             f.flush().await.map_err(io_err)?;
         }
         Ok(status(id))
@@ -246,13 +246,13 @@ impl russh_sftp::server::Handler for SftpHandler {
         }
         Ok(Handle {
             id,
-            handle: self.handle(Open::Dir(Some(files))),
+            handle: self.handle(OpenHandle::Dir(Some(files))),
         })
     }
 
     async fn readdir(&mut self, id: u32, handle: String) -> Result<Name, Self::Error> {
         match self.handles.get_mut(&handle) {
-            Some(Open::Dir(files)) => match files.take() {
+            Some(OpenHandle::Dir(files)) => match files.take() {
                 Some(files) => Ok(Name { id, files }),
                 None => Err(StatusReply::new(StatusCode::Eof)),
             },

@@ -6,7 +6,7 @@ use Action as A;
 use Context as C;
 
 /// (context, action, keys, help, status-bar hint)
-type Row = (
+type BindingRow = (
     Context,
     Action,
     &'static [&'static str],
@@ -16,7 +16,7 @@ type Row = (
 
 // One row per binding: the table reads best as a table.
 #[rustfmt::skip]
-const TABLE: &[Row] = &[
+const TABLE: &[BindingRow] = &[
     (C::Global, A::Help, &["F1"], "this help (type to filter it)", None),
     (C::Global, A::ToggleFiles, &["F2"], "switch between the Hosts and Files tabs", None),
     (C::Global, A::Shells, &["F3"], "shells on the selected hosts (typing goes to all)", None),

@@ -29,7 +29,7 @@ pub struct Style {
 
 /// A run of text in one style.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Span {
+pub struct StyledSpan {
     pub text: String,
     pub style: Style,
 }
@@ -37,7 +37,7 @@ pub struct Span {
 /// One finished line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StyledLine {
-    pub spans: Vec<Span>,
+    pub spans: Vec<StyledSpan>,
 }
 
 impl StyledLine {
@@ -50,7 +50,7 @@ impl StyledLine {
     fn push(&mut self, c: char, style: Style) {
         match self.spans.last_mut() {
             Some(last) if last.style == style => last.text.push(c),
-            _ => self.spans.push(Span {
+            _ => self.spans.push(StyledSpan {
                 text: c.to_string(),
                 style,
             }),
@@ -60,14 +60,14 @@ impl StyledLine {
     pub fn weight(&self) -> usize {
         self.spans
             .iter()
-            .map(|s| s.text.len() + std::mem::size_of::<Span>())
+            .map(|s| s.text.len() + std::mem::size_of::<StyledSpan>())
             .sum::<usize>()
             + std::mem::size_of::<StyledLine>()
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+enum EscapeState {
     Text,
     Esc,
     /// ESC + intermediates, waiting for the final byte.
@@ -81,7 +81,7 @@ enum State {
 /// Streaming parser: feed bytes, get complete lines.
 #[derive(Debug)]
 pub struct AnsiParser {
-    state: State,
+    state: EscapeState,
     params: String,
     style: Style,
     line: StyledLine,
@@ -96,7 +96,7 @@ impl AnsiParser {
     /// wrapped on screen, but must not grow without bound in memory).
     pub fn new(max_line: usize) -> Self {
         AnsiParser {
-            state: State::Text,
+            state: EscapeState::Text,
             params: String::new(),
             style: Style::default(),
             line: StyledLine::default(),
@@ -123,7 +123,7 @@ impl AnsiParser {
         // mostly plain text, so this is where the time goes.
         let mut rest = text;
         while !rest.is_empty() {
-            if self.state == State::Text {
+            if self.state == EscapeState::Text {
                 let run = rest
                     .iter()
                     .position(|&b| !(0x20..0x7f).contains(&b))
@@ -159,7 +159,7 @@ impl AnsiParser {
             let (now, later) = chunk.split_at(room.min(chunk.len()));
             match self.line.spans.last_mut() {
                 Some(last) if last.style == self.style => last.text.push_str(now),
-                _ => self.line.spans.push(Span {
+                _ => self.line.spans.push(StyledSpan {
                     text: now.to_string(),
                     style: self.style,
                 }),
@@ -185,7 +185,7 @@ impl AnsiParser {
         if !self.line.spans.is_empty() {
             self.emit(out);
         }
-        self.state = State::Text;
+        self.state = EscapeState::Text;
     }
 
     fn emit(&mut self, out: &mut impl FnMut(StyledLine)) {
@@ -195,11 +195,13 @@ impl AnsiParser {
 
     fn char(&mut self, c: char, out: &mut impl FnMut(StyledLine)) {
         match self.state {
-            State::Text => match c {
+            EscapeState::Text => match c {
                 '\n' => self.emit(out),
-                '\x1b' => self.state = State::Esc,
+                '\x1b' => self.state = EscapeState::Esc,
                 '\u{9b}' => self.begin_csi(),
-                '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => self.state = State::Str,
+                '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => {
+                    self.state = EscapeState::Str
+                }
                 '\t' => {
                     // Expand tabs to the next multiple of 8 so panes align.
                     let n = 8 - self.line_chars % 8;
@@ -216,37 +218,41 @@ impl AnsiParser {
                 }
                 c => self.text(c, out),
             },
-            State::Esc => match c {
+            EscapeState::Esc => match c {
                 '[' => self.begin_csi(),
-                ']' | 'P' | 'X' | '^' | '_' => self.state = State::Str,
-                c if ('\x20'..='\x2f').contains(&c) => self.state = State::EscInter,
-                _ => self.state = State::Text,
+                ']' | 'P' | 'X' | '^' | '_' => self.state = EscapeState::Str,
+                c if ('\x20'..='\x2f').contains(&c) => self.state = EscapeState::EscInter,
+                _ => self.state = EscapeState::Text,
             },
-            State::EscInter => {
+            EscapeState::EscInter => {
                 if !('\x20'..='\x2f').contains(&c) {
-                    self.state = State::Text;
+                    self.state = EscapeState::Text;
                 }
             }
-            State::Csi => {
+            EscapeState::Csi => {
                 if ('\x40'..='\x7e').contains(&c) {
                     if c == 'm' {
                         self.apply_sgr();
                     }
-                    self.state = State::Text;
+                    self.state = EscapeState::Text;
                 } else if c.is_control() || self.params.len() > 64 {
                     // Aborted or absurd sequence: drop it.
-                    self.state = State::Text;
+                    self.state = EscapeState::Text;
                 } else {
                     self.params.push(c);
                 }
             }
-            State::Str => match c {
-                '\x07' | '\u{9c}' => self.state = State::Text,
-                '\x1b' => self.state = State::StrEsc,
+            EscapeState::Str => match c {
+                '\x07' | '\u{9c}' => self.state = EscapeState::Text,
+                '\x1b' => self.state = EscapeState::StrEsc,
                 _ => {}
             },
-            State::StrEsc => {
-                self.state = if c == '\\' { State::Text } else { State::Str };
+            EscapeState::StrEsc => {
+                self.state = if c == '\\' {
+                    EscapeState::Text
+                } else {
+                    EscapeState::Str
+                };
             }
         }
     }
@@ -261,7 +267,7 @@ impl AnsiParser {
 
     fn begin_csi(&mut self) {
         self.params.clear();
-        self.state = State::Csi;
+        self.state = EscapeState::Csi;
     }
 
     fn apply_sgr(&mut self) {

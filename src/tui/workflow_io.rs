@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::Msg;
 use crate::engine::facts::{FactsReport, FactsRunner, Scheduled};
-use crate::engine::recipe::{Recipe, RecipeEvent, Vars, run_on_host};
+use crate::engine::recipe::{Recipe, RecipeEvent, TemplateVars, run_on_host};
 use crate::engine::{Engine, HostId};
 
 pub struct WorkflowIo {
@@ -62,11 +62,11 @@ impl WorkflowIo {
         };
         let recipe = Arc::new(recipe);
         self.recipe_cancel = CancellationToken::new();
-        let date = Vars::today();
+        let date = TemplateVars::today();
         for &h in hosts {
             let id = HostId(h);
             let Some(t) = engine.target(id) else { continue };
-            let vars = Vars::new(&t.label, &t.user, &date);
+            let vars = TemplateVars::new(&t.label, &t.user, &date);
             tokio::spawn(run_on_host(
                 id,
                 engine.link(id),

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
-use crate::app::gather::{Group, diff, groups, largest_group};
+use crate::app::gather::{ResultGroup, diff, groups, largest_group};
 use crate::app::state::Focus;
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
@@ -54,7 +54,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
 
 /// A group's header: its hosts folded, their outcome, and whether it
 /// differs from the largest group.
-fn group_header(g: &Group, divergent: bool, selected: bool) -> Line<'static> {
+fn group_header(g: &ResultGroup, divergent: bool, selected: bool) -> Line<'static> {
     let color = if g.outcome == "exit 0" && !divergent {
         OK
     } else if divergent {
@@ -74,7 +74,7 @@ fn group_header(g: &Group, divergent: bool, selected: bool) -> Line<'static> {
 }
 
 /// The group's output as a diff against the largest group's.
-fn diff_lines(largest: &Group, g: &Group) -> Vec<Line<'static>> {
+fn diff_lines(largest: &ResultGroup, g: &ResultGroup) -> Vec<Line<'static>> {
     diff(&largest.text, &g.text)
         .into_iter()
         .map(|(tag, text)| {
@@ -90,7 +90,7 @@ fn diff_lines(largest: &Group, g: &Group) -> Vec<Line<'static>> {
 
 /// The group's output: whole when selected, else its first 8 lines and
 /// a count of the rest.
-fn output_lines(g: &Group, selected: bool) -> Vec<Line<'static>> {
+fn output_lines(g: &ResultGroup, selected: bool) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if g.partial {
         // Grouped by all it sent; only the end is still held.

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::style::{ACCENT, MUTED};
 use crate::app::AppState;
 use crate::app::help::key_name;
-use crate::app::help::{KEYS_COL, Row, geometry, rows, visible};
+use crate::app::help::{HelpRow, KEYS_COL, geometry, rows, visible};
 use crate::keymap::{Action, Context};
 
 pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
@@ -23,11 +23,11 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
         .skip(first)
         .take(room)
         .map(|r| match r {
-            Row::Heading(h) => Line::from(Span::styled(
+            HelpRow::Heading(h) => Line::from(Span::styled(
                 h.to_string(),
                 Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
             )),
-            Row::Entry { keys, help } => Line::from(vec![
+            HelpRow::Entry { keys, help } => Line::from(vec![
                 Span::styled(
                     format!("  {keys:<w$} ", w = KEYS_COL - 3),
                     Style::new().fg(ACCENT),

@@ -12,7 +12,7 @@ use super::style::{ACCENT, BAD, MUTED, OK, WARN, border};
 use crate::app::AppState;
 use crate::app::layout::fact_col_width;
 use crate::app::mouse::host_list_offset;
-use crate::app::state::{Focus, HostRow, HostState, LineInput, Row, Sort};
+use crate::app::state::{Focus, HostListRow, HostRow, HostState, LineInput, Sort};
 use crate::engine::HostOutcome;
 use crate::inventory::facts_config::Level;
 use crate::text::shorten;
@@ -78,7 +78,7 @@ struct ListShape {
 /// How many fact columns fit beside what the rows on screen (`shown`,
 /// from the first one on) need of their own; the same for every row, so
 /// values stay under their titles.
-fn fact_columns_shown(s: &AppState, area: Rect, shown: &[Row], title_w: usize) -> usize {
+fn fact_columns_shown(s: &AppState, area: Rect, shown: &[HostListRow], title_w: usize) -> usize {
     if !s.hosts.iter().any(|h| !h.facts.is_empty()) {
         return 0;
     }
@@ -92,7 +92,7 @@ fn fact_columns_shown(s: &AppState, area: Rect, shown: &[Row], title_w: usize) -
 
 /// The lines of the list: one per row on screen, plus a failure line
 /// under each failed host while there is room.
-fn list_lines(s: &AppState, rows: &[Row], list: &ListShape) -> Vec<Line<'static>> {
+fn list_lines(s: &AppState, rows: &[HostListRow], list: &ListShape) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = Vec::new();
     for (i, row) in rows.iter().enumerate().skip(list.first) {
         if lines.len() >= list.height {
@@ -100,19 +100,19 @@ fn list_lines(s: &AppState, rows: &[Row], list: &ListShape) -> Vec<Line<'static>
         }
         let cursor = list.focused && i == s.deck.cursor;
         let mut line = match row {
-            Row::Group {
+            HostListRow::Group {
                 name,
                 hosts,
                 folded,
             } => group_line(name, *hosts, *folded),
-            Row::Host(h) => host_line(s, *h, list.width, list.cols),
+            HostListRow::Host(h) => host_line(s, *h, list.width, list.cols),
         };
         if cursor {
             line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
         }
         lines.push(line);
         // The failure cause goes on its own dim line under the host.
-        if let Row::Host(h) = row
+        if let HostListRow::Host(h) = row
             && let HostState::Failed(cause) = &s.hosts[*h].state
             && lines.len() < list.height
         {
@@ -236,10 +236,10 @@ fn fact_spans(s: &AppState, h: usize, cols: usize) -> Vec<Span<'static>> {
 
 /// Columns a host row needs before any fact column: state glyph and
 /// mark (6), the name up to `NAME_KEPT`, a space, the result with its time.
-fn host_need<'a>(s: &AppState, rows: impl Iterator<Item = &'a Row>) -> usize {
+fn host_need<'a>(s: &AppState, rows: impl Iterator<Item = &'a HostListRow>) -> usize {
     let (mut name, mut result) = (4, 0);
     for r in rows {
-        if let Row::Host(h) = r {
+        if let HostListRow::Host(h) = r {
             let host = &s.hosts[*h];
             name = name.max(host.label.chars().count().min(NAME_KEPT));
             let (code, elapsed, _) = result_parts(host);

@@ -137,7 +137,7 @@ pub fn answer(s: &mut AppState, action: Option<ConflictAction>, all: bool) -> Ve
 }
 
 /// One job's worth: its overwrite policy, sources, and renames.
-type Group = (Overwrite, Vec<String>, BTreeMap<String, Name>);
+type PlannedJob = (Overwrite, Vec<String>, BTreeMap<String, Name>);
 
 /// Queue the copy: one job per overwrite policy the answers need.
 fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
@@ -174,7 +174,7 @@ fn submit(s: &mut AppState, p: PendingCopy) -> Vec<Effect> {
             .find(|(a, _)| n == a.as_str())
             .map(|(_, a)| a.clone())
     };
-    let mut groups: BTreeMap<u8, Group> = BTreeMap::new();
+    let mut groups: BTreeMap<u8, PlannedJob> = BTreeMap::new();
     let mut unnamed = Vec::new();
     for name in &p.names {
         // Renamed copies go to free names, so they join the "always" job.

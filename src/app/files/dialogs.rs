@@ -94,7 +94,7 @@ fn conflict_answer(a: Action) -> Option<(Option<ConflictAction>, bool)> {
 
 /// What a dialog's action did, or the dialog back when the action is not
 /// its own.
-type Outcome = Result<Vec<Effect>, FileDialog>;
+type DialogResult = Result<Vec<Effect>, FileDialog>;
 
 /// Delete `names` in the active pane, on every host it shows.
 fn delete(s: &AppState, names: Vec<Name>) -> Vec<Effect> {
@@ -111,7 +111,7 @@ fn delete(s: &AppState, names: Vec<Name>) -> Vec<Effect> {
 }
 
 /// The side picker. Rows: local, selected hosts, then every host.
-fn pick_side(s: &mut AppState, a: Action, cursor: usize) -> Outcome {
+fn pick_side(s: &mut AppState, a: Action, cursor: usize) -> DialogResult {
     let rows = 2 + s.hosts.len();
     let cursor = match a {
         Action::Up => cursor.saturating_sub(1),
@@ -138,7 +138,7 @@ fn pick_side(s: &mut AppState, a: Action, cursor: usize) -> Outcome {
 }
 
 /// The pane's recent directories.
-fn recent(s: &mut AppState, a: Action, cursor: usize) -> Outcome {
+fn recent(s: &mut AppState, a: Action, cursor: usize) -> DialogResult {
     let pane = s.files.active;
     let n = s.files.panes[pane].recent.len();
     let cursor = match a {
@@ -165,7 +165,7 @@ fn input_action(
     kind: InputKind,
     area: Box<TextArea<'static>>,
     completions: Vec<String>,
-) -> Outcome {
+) -> DialogResult {
     let pane = s.files.active;
     let text = area.lines().first().cloned().unwrap_or_default();
     match a {

@@ -5,7 +5,7 @@ use tui_textarea::{CursorMove, TextArea};
 
 use crate::app::layout::layout;
 use crate::app::msg::Effect;
-use crate::app::state::{AppState, LineInput, Overlay, Row, fuzzy_match};
+use crate::app::state::{AppState, HostListRow, LineInput, Overlay, fuzzy_match};
 use crate::keymap::{Action, Context};
 
 pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
@@ -61,10 +61,10 @@ fn shown(s: &AppState, i: usize) -> bool {
 
 /// Space: the host under the cursor, or every shown host of the group
 /// under it (all of them off when all are on).
-fn toggle_under_cursor(s: &mut AppState, rows: &[Row]) {
+fn toggle_under_cursor(s: &mut AppState, rows: &[HostListRow]) {
     match rows.get(s.deck.cursor) {
-        Some(Row::Host(h)) => s.hosts[*h].selected = !s.hosts[*h].selected,
-        Some(Row::Group { name, .. }) => {
+        Some(HostListRow::Host(h)) => s.hosts[*h].selected = !s.hosts[*h].selected,
+        Some(HostListRow::Group { name, .. }) => {
             let members: Vec<usize> = (s.folders.members(name).iter())
                 .copied()
                 .filter(|&i| shown(s, i))
@@ -80,9 +80,9 @@ fn toggle_under_cursor(s: &mut AppState, rows: &[Row]) {
 
 /// Enter, Left, Right: fold or unfold the folder under the cursor; Enter
 /// on a host selects it.
-fn fold_under_cursor(s: &mut AppState, rows: &[Row], a: Action) {
+fn fold_under_cursor(s: &mut AppState, rows: &[HostListRow], a: Action) {
     match rows.get(s.deck.cursor) {
-        Some(Row::Group { name, folded, .. }) => {
+        Some(HostListRow::Group { name, folded, .. }) => {
             let fold = match a {
                 Action::Fold => true,
                 Action::Unfold => false,
@@ -94,7 +94,7 @@ fn fold_under_cursor(s: &mut AppState, rows: &[Row], a: Action) {
                 s.deck.folded.remove(name);
             }
         }
-        Some(Row::Host(h)) if a == Action::Toggle => {
+        Some(HostListRow::Host(h)) if a == Action::Toggle => {
             s.hosts[*h].selected = !s.hosts[*h].selected;
         }
         _ => {}
@@ -104,7 +104,7 @@ fn fold_under_cursor(s: &mut AppState, rows: &[Row], a: Action) {
 /// `i`: the facts of the host under the cursor.
 pub fn open_host_info(s: &mut AppState) {
     match s.rows().get(s.deck.cursor) {
-        Some(Row::Host(h)) => {
+        Some(HostListRow::Host(h)) => {
             s.overlay = Overlay::HostInfo {
                 host: *h,
                 scroll: 0,

@@ -25,7 +25,7 @@ pub enum Choice {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub struct PaletteEntry {
     /// "recipe", "command" or "action".
     pub kind: &'static str,
     pub name: String,
@@ -36,7 +36,7 @@ pub struct Entry {
 /// Everything the palette offers, before filtering: the config's recipes
 /// and saved commands, a sort for each fact column, then the keymap's
 /// palette actions.
-pub fn entries(s: &AppState) -> Vec<Entry> {
+pub fn entries(s: &AppState) -> Vec<PaletteEntry> {
     let mut v = Vec::new();
     for r in &s.recipes {
         let detail = if r.description.is_empty() {
@@ -76,8 +76,8 @@ pub fn entries(s: &AppState) -> Vec<Entry> {
     v
 }
 
-fn entry(kind: &'static str, name: String, detail: String, choice: Choice) -> Entry {
-    Entry {
+fn entry(kind: &'static str, name: String, detail: String, choice: Choice) -> PaletteEntry {
+    PaletteEntry {
         kind,
         name,
         detail,
@@ -87,10 +87,10 @@ fn entry(kind: &'static str, name: String, detail: String, choice: Choice) -> En
 
 /// The entries matching what is typed, best first: names matching from
 /// their start, then anywhere, then matches in the detail.
-pub fn filtered(s: &AppState) -> Vec<Entry> {
+pub fn filtered(s: &AppState) -> Vec<PaletteEntry> {
     let q = s.palette.input.lines().first().cloned().unwrap_or_default();
     let q = q.trim().to_lowercase();
-    let mut scored: Vec<(u8, Entry)> = entries(s)
+    let mut scored: Vec<(u8, PaletteEntry)> = entries(s)
         .into_iter()
         .filter_map(|e| {
             let name = e.name.to_lowercase();
@@ -173,7 +173,7 @@ mod tests {
     fn every_palette_action_is_a_keymap_binding_with_its_name_and_help() {
         let s = state();
         let km = Keymap::default();
-        let actions: Vec<Entry> = entries(&s)
+        let actions: Vec<PaletteEntry> = entries(&s)
             .into_iter()
             .filter(|e| matches!(e.choice, Choice::Key(..)))
             .collect();

@@ -15,7 +15,7 @@ use ratatui::layout::Rect;
 
 use super::layout::{contains, grid};
 use super::msg::Effect;
-use super::state::{AppState, Row, View};
+use super::state::{AppState, HostListRow, View};
 use crate::engine::{Event, EventKind, JobId};
 use crate::keymap::{Action, Context};
 use state::{SCROLLBACK, ShellPane};
@@ -61,7 +61,7 @@ pub fn enter(s: &mut AppState) -> Vec<Effect> {
 pub fn open_for_selection(s: &mut AppState) -> Vec<Effect> {
     let mut hosts = s.selected();
     if hosts.is_empty()
-        && let Some(Row::Host(h)) = s.rows().get(s.deck.cursor)
+        && let Some(HostListRow::Host(h)) = s.rows().get(s.deck.cursor)
     {
         hosts.push(*h);
     }

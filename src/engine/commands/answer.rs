@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use zeroize::Zeroizing;
 
-use crate::engine::commands::expect::{ExpectRule, Found, Watcher};
+use crate::engine::commands::expect::{ExpectMatch, ExpectRule, Watcher};
 use crate::engine::commands::redact::Redactor;
 use crate::engine::commands::secrets::Secrets;
 use crate::engine::event::JobId;
@@ -77,7 +77,7 @@ impl Answerer {
         let s = stream as usize;
         for found in self.watchers[s].feed(&data) {
             match found {
-                Found::Rejected { rule } => {
+                ExpectMatch::Rejected { rule } => {
                     if let Some(r) = self.watchers[s].rule(rule) {
                         tracing::info!(host = %self.host, secret = %r.secret, "answer refused; will ask again");
                         if let Some(refused) = self.sent.get(&r.secret) {
@@ -85,7 +85,7 @@ impl Answerer {
                         }
                     }
                 }
-                Found::Prompt { rule, text } => {
+                ExpectMatch::Prompt { rule, text } => {
                     let Some(name) = self.watchers[s].rule(rule).map(|r| r.secret.clone()) else {
                         continue;
                     };

@@ -38,7 +38,7 @@ impl ExpectRule {
 
 /// What [`Watcher::feed`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Found {
+pub enum ExpectMatch {
     /// Rule `rule` matched; `text` is the matched prompt (escapes removed).
     Prompt { rule: usize, text: String },
     /// The failure text of rule `rule` appeared after it was answered.
@@ -94,7 +94,7 @@ impl Watcher {
         }
     }
 
-    pub fn feed(&mut self, chunk: &[u8]) -> Vec<Found> {
+    pub fn feed(&mut self, chunk: &[u8]) -> Vec<ExpectMatch> {
         let mut found = Vec::new();
         if self.rules.is_empty() {
             return found;
@@ -136,7 +136,7 @@ impl Watcher {
     }
 
     /// Match every rule against the part of the line it has not seen.
-    fn scan(&mut self, found: &mut Vec<Found>) {
+    fn scan(&mut self, found: &mut Vec<ExpectMatch>) {
         for (i, rule) in self.rules.iter().enumerate() {
             let from = self.done[i].min(self.line.len());
             let rest = &self.line[from..];
@@ -145,11 +145,11 @@ impl Watcher {
                 && f.is_match(rest)
             {
                 self.answered[i] = false;
-                found.push(Found::Rejected { rule: i });
+                found.push(ExpectMatch::Rejected { rule: i });
             }
             let mut end = from;
             for m in rule.pattern.find_iter(rest) {
-                found.push(Found::Prompt {
+                found.push(ExpectMatch::Prompt {
                     rule: i,
                     text: m.as_str().to_string(),
                 });
@@ -173,9 +173,9 @@ mod tests {
         }])
     }
 
-    fn prompts(f: &[Found]) -> usize {
+    fn prompts(f: &[ExpectMatch]) -> usize {
         f.iter()
-            .filter(|x| matches!(x, Found::Prompt { .. }))
+            .filter(|x| matches!(x, ExpectMatch::Prompt { .. }))
             .count()
     }
 
@@ -186,7 +186,7 @@ mod tests {
         let f = w.feed(b"word for bob: ");
         assert_eq!(
             f,
-            vec![Found::Prompt {
+            vec![ExpectMatch::Prompt {
                 rule: 0,
                 text: "password for bob: ".into()
             }]
@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(prompts(&w.feed(b"Password: ")), 1);
         w.answered(0);
         let f = w.feed(b"\nSorry, try again.\nPassword: ");
-        assert_eq!(f[0], Found::Rejected { rule: 0 });
+        assert_eq!(f[0], ExpectMatch::Rejected { rule: 0 });
         assert_eq!(prompts(&f), 1);
     }
 

@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 use crate::engine::event::JobId;
 use crate::engine::prompt::{Answer, Prompter, Question, Secret};
 
-enum Slot {
+enum SecretSlot {
     Known(Secret),
     Declined(JobId),
     /// The host refused it; ask again, saying so.
@@ -23,7 +23,7 @@ enum Slot {
 
 pub struct Secrets {
     prompter: Prompter,
-    slots: Mutex<HashMap<String, Slot>>,
+    slots: Mutex<HashMap<String, SecretSlot>>,
     /// Every value given this session, for masking output of channels
     /// that never saw a prompt (a later command echoing the password).
     given: std::sync::Mutex<Vec<Secret>>,
@@ -57,7 +57,7 @@ impl Secrets {
         self.slots
             .lock()
             .await
-            .insert(name.to_string(), Slot::Known(value));
+            .insert(name.to_string(), SecretSlot::Known(value));
     }
 
     /// The secret `name`, asking the user if it is not known yet.
@@ -65,10 +65,10 @@ impl Secrets {
     pub async fn get(&self, name: &str, host: &str, prompt: &str, job: JobId) -> Option<Secret> {
         let mut slots = self.slots.lock().await;
         let retry = match slots.get(name) {
-            Some(Slot::Known(s)) => return Some(s.clone()),
-            Some(Slot::Declined(j)) if *j == job => return None,
-            Some(Slot::Wrong) => true,
-            Some(Slot::Declined(_)) | None => false,
+            Some(SecretSlot::Known(s)) => return Some(s.clone()),
+            Some(SecretSlot::Declined(j)) if *j == job => return None,
+            Some(SecretSlot::Wrong) => true,
+            Some(SecretSlot::Declined(_)) | None => false,
         };
         let question = Question::Secret {
             name: name.to_string(),
@@ -79,11 +79,11 @@ impl Secrets {
         match self.prompter.ask(question).await {
             Answer::Secret(s) => {
                 self.remember(&s);
-                slots.insert(name.to_string(), Slot::Known(s.clone()));
+                slots.insert(name.to_string(), SecretSlot::Known(s.clone()));
                 Some(s)
             }
             _ => {
-                slots.insert(name.to_string(), Slot::Declined(job));
+                slots.insert(name.to_string(), SecretSlot::Declined(job));
                 None
             }
         }
@@ -94,10 +94,10 @@ impl Secrets {
     /// new one; only the value that was refused is forgotten.
     pub async fn forget(&self, name: &str, refused: &str) {
         let mut slots = self.slots.lock().await;
-        if let Some(Slot::Known(s)) = slots.get(name)
+        if let Some(SecretSlot::Known(s)) = slots.get(name)
             && s.as_str() == refused
         {
-            slots.insert(name.to_string(), Slot::Wrong);
+            slots.insert(name.to_string(), SecretSlot::Wrong);
         }
     }
 }

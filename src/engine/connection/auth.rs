@@ -100,7 +100,7 @@ struct Chain<'a, H: Handler> {
     rsa_hash: Option<Option<HashAlg>>,
 }
 
-enum Step {
+enum AuthStep {
     Done,
     Next,
 }
@@ -121,16 +121,16 @@ impl<H: Handler> Chain<'_, H> {
     /// The server's answer to one attempt by `method` (which names the
     /// method and the key file or agent, never a secret), logged for
     /// `--log`.
-    fn result(&mut self, method: &str, r: AuthResult) -> Step {
+    fn result(&mut self, method: &str, r: AuthResult) -> AuthStep {
         let ok = matches!(r, AuthResult::Success);
         tracing::info!(host = %self.t.label, user = %self.t.user, method, ok, "auth");
         match r {
-            AuthResult::Success => Step::Done,
+            AuthResult::Success => AuthStep::Done,
             AuthResult::Failure {
                 remaining_methods, ..
             } => {
                 self.remaining = Some(remaining_methods);
-                Step::Next
+                AuthStep::Next
             }
         }
     }
@@ -203,7 +203,7 @@ pub(crate) async fn authenticate<H: Handler>(
     for method in method_order(&t.opts.preferred_auth) {
         let step = match method {
             Method::PublicKey => public_keys(&mut c, shared, &files).await?,
-            _ if !can_ask => Step::Next,
+            _ if !can_ask => AuthStep::Next,
             secret => {
                 if c.remaining.is_none() {
                     // Learn what the server accepts before asking anything.
@@ -212,7 +212,7 @@ pub(crate) async fn authenticate<H: Handler>(
                         .authenticate_none(&t.user)
                         .await
                         .map_err(|e| c.fail(e.to_string()))?;
-                    if let Step::Done = c.result("none", r) {
+                    if let AuthStep::Done = c.result("none", r) {
                         return Ok(());
                     }
                 }
@@ -223,11 +223,11 @@ pub(crate) async fn authenticate<H: Handler>(
                     Method::Password if c.allows(MethodKind::Password) => {
                         password(&mut c, shared).await?
                     }
-                    _ => Step::Next,
+                    _ => AuthStep::Next,
                 }
             }
         };
-        if let Step::Done = step {
+        if let AuthStep::Done = step {
             return Ok(());
         }
     }
@@ -272,12 +272,12 @@ async fn public_keys<H: Handler>(
     c: &mut Chain<'_, H>,
     shared: &AuthShared,
     files: &[PathBuf],
-) -> Result<Step, HostError> {
+) -> Result<AuthStep, HostError> {
     let t = c.t;
     if let Some(sock) = agent_socket(t, shared)
-        && let Step::Done = try_agent(c, sock, files, t.opts.identities_only).await?
+        && let AuthStep::Done = try_agent(c, sock, files, t.opts.identities_only).await?
     {
-        return Ok(Step::Done);
+        return Ok(AuthStep::Done);
     }
     for key in &shared.memory_keys {
         let hash = c.rsa_hash(key.public_key()).await;
@@ -287,8 +287,8 @@ async fn public_keys<H: Handler>(
             .await
             .map_err(|e| c.fail(e.to_string()))?;
         c.tried.push("in-memory key".into());
-        if let Step::Done = c.result("publickey (in-memory key)", r) {
-            return Ok(Step::Done);
+        if let AuthStep::Done = c.result("publickey (in-memory key)", r) {
+            return Ok(AuthStep::Done);
         }
     }
     let can_ask = shared.prompter.can_ask() && !t.opts.batch;
@@ -308,8 +308,8 @@ async fn public_keys<H: Handler>(
                         .map_err(|e| c.fail(e.to_string()))?;
                     c.tried.push(format!("{} (certificate)", path.display()));
                     let m = format!("publickey {} (certificate)", path.display());
-                    if let Step::Done = c.result(&m, r) {
-                        return Ok(Step::Done);
+                    if let AuthStep::Done = c.result(&m, r) {
+                        return Ok(AuthStep::Done);
                     }
                 }
                 let hash = c.rsa_hash(key.public_key()).await;
@@ -319,13 +319,13 @@ async fn public_keys<H: Handler>(
                     .await
                     .map_err(|e| c.fail(e.to_string()))?;
                 c.tried.push(path.display().to_string());
-                if let Step::Done = c.result(&format!("publickey {}", path.display()), r) {
-                    return Ok(Step::Done);
+                if let AuthStep::Done = c.result(&format!("publickey {}", path.display()), r) {
+                    return Ok(AuthStep::Done);
                 }
             }
         }
     }
-    Ok(Step::Next)
+    Ok(AuthStep::Next)
 }
 
 fn identity_list(t: &Target, shared: &AuthShared) -> Vec<PathBuf> {
@@ -343,14 +343,14 @@ async fn try_agent<H: Handler>(
     sock: &Path,
     files: &[PathBuf],
     identities_only: bool,
-) -> Result<Step, HostError> {
+) -> Result<AuthStep, HostError> {
     let Ok(mut agent) = AgentClient::connect_uds(sock).await else {
         c.notes
             .push(format!("ssh-agent at {} did not answer", sock.display()));
-        return Ok(Step::Next);
+        return Ok(AuthStep::Next);
     };
     let Ok(ids) = agent.request_identities().await else {
-        return Ok(Step::Next);
+        return Ok(AuthStep::Next);
     };
     // With IdentitiesOnly, only agent keys whose .pub sits beside a listed file.
     let allowed: Vec<PublicKey> = if identities_only {
@@ -388,9 +388,9 @@ async fn try_agent<H: Handler>(
                 .handle
                 .authenticate_certificate_with(&c.t.user, cert, hash, &mut agent)
                 .await
-                && let Step::Done = c.result("publickey (ssh-agent certificate)", r)
+                && let AuthStep::Done = c.result("publickey (ssh-agent certificate)", r)
             {
-                return Ok(Step::Done);
+                return Ok(AuthStep::Done);
             }
         }
         match c
@@ -399,8 +399,8 @@ async fn try_agent<H: Handler>(
             .await
         {
             Ok(r) => {
-                if let Step::Done = c.result("publickey (ssh-agent)", r) {
-                    return Ok(Step::Done);
+                if let AuthStep::Done = c.result("publickey (ssh-agent)", r) {
+                    return Ok(AuthStep::Done);
                 }
             }
             Err(_) => continue,
@@ -409,7 +409,7 @@ async fn try_agent<H: Handler>(
     if offered > 0 {
         c.tried.push(format!("ssh-agent ({offered} keys)"));
     }
-    Ok(Step::Next)
+    Ok(AuthStep::Next)
 }
 
 /// Multi-line server text (keyboard-interactive instructions), each line
@@ -428,7 +428,7 @@ const KBD_ROUNDS: usize = 5;
 async fn keyboard_interactive<H: Handler>(
     c: &mut Chain<'_, H>,
     shared: &AuthShared,
-) -> Result<Step, HostError> {
+) -> Result<AuthStep, HostError> {
     let user = c.t.user.clone();
     let mut resp = c
         .handle
@@ -444,7 +444,7 @@ async fn keyboard_interactive<H: Handler>(
                     shared.remember_password(&user, Some(pw));
                 }
                 tracing::info!(host = %c.t.label, user = %user, method = "keyboard-interactive", ok = true, "auth");
-                return Ok(Step::Done);
+                return Ok(AuthStep::Done);
             }
             KeyboardInteractiveAuthResponse::Failure {
                 remaining_methods, ..
@@ -454,7 +454,7 @@ async fn keyboard_interactive<H: Handler>(
                 }
                 tracing::info!(host = %c.t.label, user = %user, method = "keyboard-interactive", ok = false, "auth");
                 c.remaining = Some(remaining_methods);
-                return Ok(Step::Next);
+                return Ok(AuthStep::Next);
             }
             KeyboardInteractiveAuthResponse::InfoRequest {
                 name,
@@ -469,7 +469,7 @@ async fn keyboard_interactive<H: Handler>(
                     prompts: &prompts,
                 };
                 let Some(answers) = rounds.answer(&asked, shared).await else {
-                    return Ok(Step::Next);
+                    return Ok(AuthStep::Next);
                 };
                 // russh takes plain Strings; they live only until sent.
                 let plain: Vec<String> = answers.iter().map(|s| s.as_str().to_owned()).collect();
@@ -481,7 +481,7 @@ async fn keyboard_interactive<H: Handler>(
             }
         }
     }
-    Ok(Step::Next)
+    Ok(AuthStep::Next)
 }
 
 /// One round of the server's keyboard-interactive questions.
@@ -557,7 +557,7 @@ const PASSWORD_TRIES: usize = 3;
 async fn password<H: Handler>(
     c: &mut Chain<'_, H>,
     shared: &AuthShared,
-) -> Result<Step, HostError> {
+) -> Result<AuthStep, HostError> {
     let user = c.t.user.clone();
     c.tried.push("password".into());
     // Held until this host knows whether the password works: the user's
@@ -574,7 +574,7 @@ async fn password<H: Handler>(
                 };
                 match shared.prompter.ask(q).await {
                     Answer::Secret(s) => s,
-                    _ => return Ok(Step::Next),
+                    _ => return Ok(AuthStep::Next),
                 }
             }
         };
@@ -584,11 +584,11 @@ async fn password<H: Handler>(
             .await
             .map_err(|e| c.fail(e.to_string()))?;
         match c.result("password", r) {
-            Step::Done => {
+            AuthStep::Done => {
                 shared.remember_password(&user, Some(pw));
-                return Ok(Step::Done);
+                return Ok(AuthStep::Done);
             }
-            Step::Next => {
+            AuthStep::Next => {
                 shared.remember_password(&user, None);
                 if !c.allows(MethodKind::Password) {
                     break;
@@ -596,7 +596,7 @@ async fn password<H: Handler>(
             }
         }
     }
-    Ok(Step::Next)
+    Ok(AuthStep::Next)
 }
 
 /// `why_not`: why no password could be asked, when none could.

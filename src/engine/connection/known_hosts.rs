@@ -28,7 +28,7 @@ enum Pattern {
 }
 
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub struct KnownHostLine {
     pub file: Arc<PathBuf>,
     pub line: usize,
     pub marker: Marker,
@@ -64,7 +64,7 @@ pub struct BadLine {
 
 #[derive(Debug, Default, Clone)]
 pub struct KnownHosts {
-    entries: Vec<Entry>,
+    entries: Vec<KnownHostLine>,
     files: Vec<PathBuf>,
     pub bad_lines: Vec<BadLine>,
     /// Entries whose every pattern is a plain name (no wildcard, no
@@ -115,7 +115,7 @@ impl KnownHosts {
         &self.files
     }
 
-    pub fn entries(&self) -> &[Entry] {
+    pub fn entries(&self) -> &[KnownHostLine] {
         &self.entries
     }
 
@@ -161,7 +161,7 @@ impl KnownHosts {
                         }
                         _ => self.scanned.push(at),
                     }
-                    self.entries.push(Entry {
+                    self.entries.push(KnownHostLine {
                         file: file.clone(),
                         line: line_no,
                         marker,
@@ -180,7 +180,7 @@ impl KnownHosts {
     }
 
     /// Entries that match `name`, in file order.
-    fn matching<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+    fn matching<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a KnownHostLine> + 'a {
         let mut at: Vec<usize> = self
             .by_name
             .get(name)
@@ -219,7 +219,7 @@ impl KnownHosts {
             return Verdict::Unknown;
         };
         let key_type = key.algorithm().as_str().to_string();
-        let matching: Vec<&Entry> = self
+        let matching: Vec<&KnownHostLine> = self
             .matching(&name)
             .filter(|e| e.marker != Marker::CertAuthority)
             .collect();
@@ -353,7 +353,7 @@ pub fn format_entry_name(name: &str, key: &PublicKey, salt: Option<&[u8]>) -> St
     format!("{field} {} {b64}", key.algorithm().as_str())
 }
 
-impl Entry {
+impl KnownHostLine {
     fn matches(&self, name: &str) -> bool {
         let mut positive = false;
         for p in &self.patterns {

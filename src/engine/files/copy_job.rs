@@ -15,7 +15,7 @@ use crate::engine::files::name::Name;
 use crate::engine::files::sftp::Sftp;
 use crate::engine::files::transfer::source::SourceCache;
 use crate::engine::files::transfer::{RemoteHasher, TransferError, TransferOpts};
-use crate::engine::files::tree::{self, CopyCtx, Entry, Ledger, Totals};
+use crate::engine::files::tree::{self, CopyCtx, Ledger, Totals, TreeEntry};
 use crate::engine::link::HostLink;
 use crate::text::file_stem;
 
@@ -111,7 +111,7 @@ impl HostProgress {
 /// read, so each is read and hashed once however many hosts it goes to.
 #[derive(Default)]
 pub struct Prepared {
-    pub scans: Vec<(PathBuf, Vec<Entry>)>,
+    pub scans: Vec<(PathBuf, Vec<TreeEntry>)>,
     pub sources: SourceCache,
 }
 

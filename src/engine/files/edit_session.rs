@@ -98,7 +98,7 @@ pub async fn prepare(link: Option<HostLink>, path: String) -> Result<EditSession
     .await
     .map_err(|e| e.to_string())?;
     let remote_sha = match outcome {
-        transfer::Outcome::Copied {
+        transfer::TransferOutcome::Copied {
             verified: transfer::Verified::Sha256(s),
             ..
         } => Some(s),

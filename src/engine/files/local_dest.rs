@@ -37,7 +37,7 @@ pub struct LocalDir {
 
 /// What is at a name in a [`LocalDir`], without following a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Found {
+pub struct LocalStat {
     pub kind: FileType,
     pub size: u64,
     pub mtime: i64,
@@ -187,9 +187,9 @@ impl LocalDir {
     /// What is at `name`, not following a symlink; `None` when nothing is.
     // `stat` field types differ between architectures.
     #[allow(clippy::unnecessary_cast)]
-    pub fn find(&self, name: &str) -> std::io::Result<Option<Found>> {
+    pub fn find(&self, name: &str) -> std::io::Result<Option<LocalStat>> {
         match rustix::fs::statat(&*self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(st) => Ok(Some(Found {
+            Ok(st) => Ok(Some(LocalStat {
                 kind: FileType::from_raw_mode(st.st_mode as _),
                 size: st.st_size as u64,
                 mtime: st.st_mtime as i64,

@@ -4,7 +4,7 @@
 
 use crate::engine::files::copy_job::{CopySpec, Prepared};
 use crate::engine::files::transfer::part_name;
-use crate::engine::files::tree::Kind;
+use crate::engine::files::tree::EntryKind;
 use crate::engine::link::HostLink;
 
 fn name_of(p: &str) -> &str {
@@ -18,7 +18,7 @@ pub fn put_parts(spec: &CopySpec, prepared: &Prepared) -> Vec<String> {
         let rename = spec.renames.get(name_of(&src.to_string_lossy()));
         for e in entries
             .iter()
-            .filter(|e| matches!(e.kind, Kind::File { .. }))
+            .filter(|e| matches!(e.kind, EntryKind::File { .. }))
         {
             let path = e.rel.renamed(rename).under(&spec.dest);
             let part = match path.rsplit_once('/') {

@@ -144,7 +144,7 @@ impl TransferQueue {
     }
 }
 
-struct Slot {
+struct QueueSlot {
     job: Arc<QueueJob>,
     state: JobState,
     progress: Vec<Arc<HostProgress>>,
@@ -167,7 +167,7 @@ struct Slot {
     forgotten: bool,
 }
 
-impl Slot {
+impl QueueSlot {
     fn view(&self, id: TransferId) -> JobView {
         let active = self.active + self.since.map_or(Duration::ZERO, |s| s.elapsed());
         let hosts = self
@@ -200,9 +200,9 @@ impl Slot {
     }
 
     /// A new job, queued, nothing done yet.
-    fn new(job: QueueJob) -> Slot {
+    fn new(job: QueueJob) -> QueueSlot {
         let n = job.hosts.len();
-        Slot {
+        QueueSlot {
             job: Arc::new(job),
             state: JobState::Queued,
             progress: (0..n).map(|_| Arc::default()).collect(),
@@ -291,7 +291,7 @@ async fn actor(
     tx: mpsc::UnboundedSender<Cmd>,
     views: mpsc::UnboundedSender<JobView>,
 ) {
-    let mut slots: BTreeMap<TransferId, Slot> = BTreeMap::new();
+    let mut slots: BTreeMap<TransferId, QueueSlot> = BTreeMap::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -311,7 +311,7 @@ async fn actor(
         };
         let changed = match cmd {
             Cmd::Submit(id, job) => {
-                slots.insert(id, Slot::new(*job));
+                slots.insert(id, QueueSlot::new(*job));
                 Some(id)
             }
             Cmd::Pause(id) => slots.get_mut(&id).and_then(|s| s.pause().then_some(id)),
@@ -359,7 +359,7 @@ async fn actor(
 
 /// Start queued jobs while there is room, oldest first.
 fn start_ready(
-    slots: &mut BTreeMap<TransferId, Slot>,
+    slots: &mut BTreeMap<TransferId, QueueSlot>,
     tx: &mpsc::UnboundedSender<Cmd>,
     views: &mpsc::UnboundedSender<JobView>,
 ) {
@@ -381,7 +381,7 @@ fn start_ready(
     }
 }
 
-fn start(id: TransferId, s: &mut Slot, tx: mpsc::UnboundedSender<Cmd>) {
+fn start(id: TransferId, s: &mut QueueSlot, tx: mpsc::UnboundedSender<Cmd>) {
     for (floor, p) in s.floor.iter_mut().zip(&s.progress) {
         *floor = (*floor).max(p.done.load(Ordering::Relaxed));
     }
@@ -562,7 +562,7 @@ async fn fetch(
 /// A forgotten job can never be resumed: remove what was kept for that,
 /// the part files on the hosts that did not finish (a put's) and a
 /// host-to-host copy's spool. In the background: the actor goes on.
-fn clean_up(s: Slot) {
+fn clean_up(s: QueueSlot) {
     let unfinished: Vec<HostLink> = s
         .job
         .hosts
@@ -601,7 +601,7 @@ fn clean_up(s: Slot) {
 
 /// Record a run's results; for a move, delete the sources that were
 /// copied everywhere.
-async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
+async fn finish(s: &mut QueueSlot, results: Vec<Option<Result<Totals, CopyError>>>) {
     s.in_flight = false;
     // Paused or cancelled (or already resumed): hosts stopped with
     // "cancelled" are not done and run again on resume.
@@ -652,7 +652,7 @@ async fn finish(s: &mut Slot, results: Vec<Option<Result<Totals, CopyError>>>) {
 
 /// Delete, for a move, exactly the sources that were copied and are
 /// unchanged since (see [`crate::engine::files::move_sources`]).
-async fn remove_sources(s: &Slot) -> Option<String> {
+async fn remove_sources(s: &QueueSlot) -> Option<String> {
     let mut removal = Removal::default();
     let mut errors = Vec::new();
     let ledgers: Vec<Vec<Copied>> = s.ledgers.iter().map(|l| l.copied()).collect();

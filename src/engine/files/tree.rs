@@ -22,14 +22,14 @@ use crate::engine::files::name::{Name, RelPath};
 use crate::engine::files::sftp::Sftp;
 use crate::engine::files::transfer::source::SourceCache;
 use crate::engine::files::transfer::{
-    Outcome, RemoteHasher, TransferCtx, TransferError, TransferOpts, Upload, download,
+    RemoteHasher, TransferCtx, TransferError, TransferOpts, TransferOutcome, Upload, download,
     upload_shared,
 };
 use crate::engine::files::tree_links::TreeShape;
 use crate::text::sanitize::{server_text, visible_name};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub enum EntryKind {
     Dir,
     File { size: u64 },
     Symlink { target: String },
@@ -47,9 +47,9 @@ pub const MAX_REL_BYTES: usize = 4096;
 
 /// One thing to copy; `rel` starts with the source's own name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub struct TreeEntry {
     pub rel: RelPath,
-    pub kind: Kind,
+    pub kind: EntryKind,
     pub mode: Option<u32>,
     /// Seconds since the epoch, as listed.
     pub mtime: Option<u64>,
@@ -78,11 +78,11 @@ impl Totals {
     }
 }
 
-pub fn total_bytes(entries: &[Entry]) -> u64 {
+pub fn total_bytes(entries: &[TreeEntry]) -> u64 {
     entries
         .iter()
         .map(|e| match e.kind {
-            Kind::File { size } => size,
+            EntryKind::File { size } => size,
             _ => 0,
         })
         .sum()
@@ -123,7 +123,7 @@ fn top_name(src: &str) -> Result<Name, String> {
 }
 
 /// List `src` (a file, or with `recursive` a directory tree).
-pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferError> {
+pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<TreeEntry>, TransferError> {
     use std::os::unix::fs::MetadataExt;
     let err = |p: &Path, cause: String| TransferError::Local {
         path: p.to_path_buf(),
@@ -154,18 +154,18 @@ pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferErr
         let mtime = u64::try_from(m.mtime()).ok();
         if m.file_type().is_symlink() {
             let target = std::fs::read_link(&path).map_err(|e| err(&path, e.to_string()))?;
-            out.push(Entry {
+            out.push(TreeEntry {
                 rel,
-                kind: Kind::Symlink {
+                kind: EntryKind::Symlink {
                     target: target.to_string_lossy().into_owned(),
                 },
                 mode: None,
                 mtime,
             });
         } else if m.is_dir() {
-            out.push(Entry {
+            out.push(TreeEntry {
                 rel: rel.clone(),
-                kind: Kind::Dir,
+                kind: EntryKind::Dir,
                 mode,
                 mtime,
             });
@@ -186,9 +186,9 @@ pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferErr
                 stack.push((path.join(&c), rel.child(&name)));
             }
         } else if m.is_file() {
-            out.push(Entry {
+            out.push(TreeEntry {
                 rel,
-                kind: Kind::File { size: m.len() },
+                kind: EntryKind::File { size: m.len() },
                 mode,
                 mtime,
             });
@@ -201,7 +201,7 @@ pub fn scan_local(src: &Path, recursive: bool) -> Result<Vec<Entry>, TransferErr
 /// A remote scan: what to copy, and the names refused on the way.
 #[derive(Debug, Default)]
 pub struct RemoteScan {
-    pub entries: Vec<Entry>,
+    pub entries: Vec<TreeEntry>,
     pub refused: Vec<TransferError>,
 }
 
@@ -232,16 +232,16 @@ pub async fn scan_remote(
                 .first()
                 .map(|f| f.filename.clone())
                 .unwrap_or_default();
-            scan.entries.push(Entry {
+            scan.entries.push(TreeEntry {
                 rel,
-                kind: Kind::Symlink { target },
+                kind: EntryKind::Symlink { target },
                 mode: None,
                 mtime,
             });
         } else if attrs.is_dir() {
-            scan.entries.push(Entry {
+            scan.entries.push(TreeEntry {
                 rel: rel.clone(),
-                kind: Kind::Dir,
+                kind: EntryKind::Dir,
                 mode,
                 mtime,
             });
@@ -261,9 +261,9 @@ pub async fn scan_remote(
                 ));
             }
         } else if attrs.is_regular() {
-            scan.entries.push(Entry {
+            scan.entries.push(TreeEntry {
                 rel,
-                kind: Kind::File {
+                kind: EntryKind::File {
                     size: attrs.size.unwrap_or(0),
                 },
                 mode,
@@ -407,18 +407,18 @@ impl<'a> CopyCtx<'a> {
     }
 }
 
-fn file_size(e: &Entry) -> u64 {
+fn file_size(e: &TreeEntry) -> u64 {
     match e.kind {
-        Kind::File { size } => size,
+        EntryKind::File { size } => size,
         _ => 0,
     }
 }
 
-fn copied(src: String, e: &Entry) -> Copied {
+fn copied(src: String, e: &TreeEntry) -> Copied {
     let kind = match e.kind {
-        Kind::File { .. } => CopiedKind::File,
-        Kind::Symlink { .. } => CopiedKind::Link,
-        Kind::Dir => CopiedKind::Dir,
+        EntryKind::File { .. } => CopiedKind::File,
+        EntryKind::Symlink { .. } => CopiedKind::Link,
+        EntryKind::Dir => CopiedKind::Dir,
     };
     Copied {
         src,
@@ -430,9 +430,9 @@ fn copied(src: String, e: &Entry) -> Copied {
 
 /// A file this job already copied before a pause: its bytes count again in
 /// this run's progress, and it is not copied twice.
-fn done_earlier(ctx: &CopyCtx<'_>, size: u64) -> Outcome {
+fn done_earlier(ctx: &CopyCtx<'_>, size: u64) -> TransferOutcome {
     (ctx.progress)(size);
-    Outcome::Copied {
+    TransferOutcome::Copied {
         bytes: size,
         resumed_from: size,
         verified: crate::engine::files::transfer::Verified::SizeOnly,
@@ -442,8 +442,8 @@ fn done_earlier(ctx: &CopyCtx<'_>, size: u64) -> Outcome {
 
 /// Record a finished copy in the ledger (a skipped file is not "copied":
 /// a move keeps its source).
-fn settle(ctx: &CopyCtx<'_>, key: String, source: Copied, o: &Outcome) {
-    if let Outcome::Copied { .. } = o {
+fn settle(ctx: &CopyCtx<'_>, key: String, source: Copied, o: &TransferOutcome) {
+    if let TransferOutcome::Copied { .. } = o {
         ctx.ledger.add(key, source);
     }
 }
@@ -454,9 +454,9 @@ async fn upload_one(
     sftp: &Sftp,
     src: PathBuf,
     dst: String,
-    entry: &Entry,
+    entry: &TreeEntry,
     ctx: &CopyCtx<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     if ctx.ledger.has(&dst) {
         return Ok(done_earlier(ctx, file_size(entry)));
     }
@@ -484,9 +484,9 @@ async fn download_one(
     root: &LocalDir,
     parent: Vec<String>,
     name: String,
-    entry: &Entry,
+    entry: &TreeEntry,
     ctx: &CopyCtx<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let key = parent
         .iter()
         .fold(root.path().to_path_buf(), |p, n| p.join(n))
@@ -515,26 +515,26 @@ async fn download_one(
     Ok(o)
 }
 
-fn count(t: &mut Totals, o: Outcome) {
+fn count(t: &mut Totals, o: TransferOutcome) {
     match o {
-        Outcome::Copied { bytes, note, .. } => {
+        TransferOutcome::Copied { bytes, note, .. } => {
             t.files += 1;
             t.bytes += bytes;
             t.notes.extend(note);
         }
-        Outcome::Skipped => t.skipped += 1,
+        TransferOutcome::Skipped => t.skipped += 1,
     }
 }
 
 /// The tree's shape for judging its links (see [`crate::engine::files::tree_links`]),
 /// with paths as they will be written.
-fn shape_of<'a>(written: &'a [(RelPath, &'a Entry)]) -> TreeShape<'a> {
+fn shape_of<'a>(written: &'a [(RelPath, &'a TreeEntry)]) -> TreeShape<'a> {
     let mut shape = TreeShape::new();
     for (rel, e) in written {
         match &e.kind {
-            Kind::Dir => shape.add_dir(rel),
-            Kind::Symlink { target } => shape.add_link(rel, target),
-            Kind::File { .. } => {}
+            EntryKind::Dir => shape.add_dir(rel),
+            EntryKind::Symlink { target } => shape.add_link(rel, target),
+            EntryKind::File { .. } => {}
         }
     }
     shape
@@ -566,7 +566,7 @@ fn parent_made(made: &HashSet<&str>, rel: &RelPath) -> bool {
 /// the tree are left out unless `unsafe_links`.
 pub async fn upload_entries(
     sftp: &Sftp,
-    entries: &[Entry],
+    entries: &[TreeEntry],
     src_parent: &Path,
     dest_dir: &str,
     rename: Option<&Name>,
@@ -574,8 +574,8 @@ pub async fn upload_entries(
 ) -> Result<Totals, TransferError> {
     let mut t = Totals::default();
     let rerr = |p: String, e| upload_err(sftp, p, e);
-    let source = |e: &Entry| src_parent.join(e.rel.as_str());
-    let written: Vec<(RelPath, &Entry)> =
+    let source = |e: &TreeEntry| src_parent.join(e.rel.as_str());
+    let written: Vec<(RelPath, &TreeEntry)> =
         entries.iter().map(|e| (e.rel.renamed(rename), e)).collect();
     // The destination is the user's own choice (links in it are theirs).
     sftp.mkdir_p(dest_dir)
@@ -584,7 +584,7 @@ pub async fn upload_entries(
     // Directories first (the scan lists parents before children), so the
     // files can then go in parallel.
     let mut made = HashSet::new();
-    for (rel, e) in written.iter().filter(|(_, e)| e.kind == Kind::Dir) {
+    for (rel, e) in written.iter().filter(|(_, e)| e.kind == EntryKind::Dir) {
         if !parent_made(&made, rel) {
             continue;
         }
@@ -599,7 +599,7 @@ pub async fn upload_entries(
     }
     let files = written
         .iter()
-        .filter(|(rel, e)| matches!(e.kind, Kind::File { .. }) && parent_made(&made, rel))
+        .filter(|(rel, e)| matches!(e.kind, EntryKind::File { .. }) && parent_made(&made, rel))
         .map(|(rel, e)| upload_one(sftp, source(e), rel.under(dest_dir), e, ctx))
         // Collected so no iterator closure lives across an await (that
         // would make the future unusable with tokio::spawn).
@@ -610,7 +610,7 @@ pub async fn upload_entries(
     }
     let shape = shape_of(&written);
     for (rel, e) in &written {
-        let Kind::Symlink { target } = &e.kind else {
+        let EntryKind::Symlink { target } = &e.kind else {
             continue;
         };
         if !parent_made(&made, rel) {
@@ -679,13 +679,13 @@ async fn make_remote_link(
 /// source's bits, less the umask unless preserving.
 async fn set_remote_dir_modes(
     sftp: &Sftp,
-    written: &[(RelPath, &Entry)],
+    written: &[(RelPath, &TreeEntry)],
     made: &HashSet<&str>,
     dest_dir: &str,
     preserve: bool,
 ) -> Result<(), TransferError> {
     for (rel, e) in written.iter().rev() {
-        if let (Kind::Dir, Some(mode)) = (&e.kind, e.mode)
+        if let (EntryKind::Dir, Some(mode)) = (&e.kind, e.mode)
             && made.contains(rel.as_str())
         {
             let attrs = FileAttributes {
@@ -717,7 +717,7 @@ fn parent_names(rel: &RelPath) -> Vec<&str> {
 /// descriptor per directory of the tree.
 pub async fn download_entries(
     sftp: &Sftp,
-    entries: &[Entry],
+    entries: &[TreeEntry],
     src_parent: &str,
     dest_dir: &Path,
     rename: Option<&Name>,
@@ -725,13 +725,13 @@ pub async fn download_entries(
 ) -> Result<Totals, TransferError> {
     let mut t = Totals::default();
     let root = LocalDir::open_root(dest_dir).map_err(|e| local_err(dest_dir.to_path_buf(), e))?;
-    let source = |e: &Entry| e.rel.under(src_parent);
-    let written: Vec<(RelPath, &Entry)> =
+    let source = |e: &TreeEntry| e.rel.under(src_parent);
+    let written: Vec<(RelPath, &TreeEntry)> =
         entries.iter().map(|e| (e.rel.renamed(rename), e)).collect();
     let made = make_local_dirs(&root, &written, &source, ctx, &mut t);
     let files: Vec<_> = written
         .iter()
-        .filter(|(rel, e)| matches!(e.kind, Kind::File { .. }) && parent_made(&made, rel))
+        .filter(|(rel, e)| matches!(e.kind, EntryKind::File { .. }) && parent_made(&made, rel))
         .map(|(rel, e)| {
             let parent = parent_names(rel).into_iter().map(str::to_string).collect();
             let name = rel.split_last().1.to_string();
@@ -744,7 +744,7 @@ pub async fn download_entries(
     }
     let shape = shape_of(&written);
     for (rel, e) in &written {
-        let Kind::Symlink { target } = &e.kind else {
+        let EntryKind::Symlink { target } = &e.kind else {
             continue;
         };
         if !parent_made(&made, rel) {
@@ -782,14 +782,14 @@ fn local_err(p: PathBuf, e: std::io::Error) -> TransferError {
 /// that cannot be made is reported in `t`, and nothing goes below it.
 fn make_local_dirs<'e>(
     root: &LocalDir,
-    written: &'e [(RelPath, &Entry)],
-    source: &dyn Fn(&Entry) -> String,
+    written: &'e [(RelPath, &TreeEntry)],
+    source: &dyn Fn(&TreeEntry) -> String,
     ctx: &CopyCtx<'_>,
     t: &mut Totals,
 ) -> HashSet<&'e str> {
     // Directories made, by their path below the destination.
     let mut made = HashSet::new();
-    for (rel, e) in written.iter().filter(|(_, e)| e.kind == Kind::Dir) {
+    for (rel, e) in written.iter().filter(|(_, e)| e.kind == EntryKind::Dir) {
         if !parent_made(&made, rel) {
             // Its parent could not be made: reported already.
             continue;
@@ -812,10 +812,14 @@ fn make_local_dirs<'e>(
 /// parent made read-only does not stop its children being changed.
 fn restore_dir_modes(
     root: &LocalDir,
-    written: &[(RelPath, &Entry)],
+    written: &[(RelPath, &TreeEntry)],
     made: &HashSet<&str>,
 ) -> Result<(), TransferError> {
-    for (rel, e) in written.iter().rev().filter(|(_, e)| e.kind == Kind::Dir) {
+    for (rel, e) in written
+        .iter()
+        .rev()
+        .filter(|(_, e)| e.kind == EntryKind::Dir)
+    {
         if !made.contains(rel.as_str()) {
             continue;
         }
@@ -866,7 +870,7 @@ mod tests {
         assert_eq!(total_bytes(&e), 5);
         assert_eq!(
             e[2].kind,
-            Kind::Symlink {
+            EntryKind::Symlink {
                 target: "a.txt".into()
             }
         );

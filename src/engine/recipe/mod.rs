@@ -8,7 +8,7 @@ mod template;
 use std::time::Duration;
 
 pub use run::{RecipeEvent, StepState, run_on_host};
-pub use template::{Vars, check_template, expand};
+pub use template::{TemplateVars, check_template, expand};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -56,7 +56,7 @@ impl Step {
     /// The step with its placeholders filled in for one host. Values
     /// going into commands are shell-quoted; into local paths, made safe
     /// as file names.
-    pub fn expand(&self, v: &Vars) -> Result<Step, String> {
+    pub fn expand(&self, v: &TemplateVars) -> Result<Step, String> {
         let cmd = |t: &str| expand(t, &v.quoted());
         let remote = |t: &str| expand(t, v);
         let local = |t: &str| expand(t, &v.file_safe());
@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn steps_expand_per_host_with_quoting_where_it_matters() {
-        let v = Vars::new("web 1/x", "ops", "2026-11-21");
+        let v = TemplateVars::new("web 1/x", "ops", "2026-11-21");
         let run = Step::Run {
             command: "mkdir -p out/{host} && echo {user} {date}".into(),
             timeout: None,

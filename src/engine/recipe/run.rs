@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Recipe, Step, Vars};
+use super::{Recipe, Step, TemplateVars};
 use crate::engine::HostId;
 use crate::engine::facts::last_line;
 use crate::engine::files::copy_job::{self, CopySpec, Direction, HostProgress};
@@ -47,7 +47,7 @@ pub async fn run_on_host(
     host: HostId,
     link: HostLink,
     recipe: Arc<Recipe>,
-    vars: Vars,
+    vars: TemplateVars,
     tx: mpsc::UnboundedSender<RecipeEvent>,
     cancel: CancellationToken,
 ) -> bool {

@@ -5,7 +5,7 @@
 use crate::engine::files::transfer::shell_quote;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Vars {
+pub struct TemplateVars {
     pub host: String,
     pub user: String,
     /// `YYYY-MM-DD` (UTC), the same for every host of one run.
@@ -14,9 +14,9 @@ pub struct Vars {
 
 const NAMES: [&str; 3] = ["host", "user", "date"];
 
-impl Vars {
-    pub fn new(host: &str, user: &str, date: &str) -> Vars {
-        Vars {
+impl TemplateVars {
+    pub fn new(host: &str, user: &str, date: &str) -> TemplateVars {
+        TemplateVars {
             host: host.into(),
             user: user.into(),
             date: date.into(),
@@ -32,7 +32,7 @@ impl Vars {
     }
 
     /// For commands: every value one shell word, whatever it contains.
-    pub fn quoted(&self) -> Vars {
+    pub fn quoted(&self) -> TemplateVars {
         let q = |s: &str| {
             if !s.is_empty()
                 && s.chars()
@@ -43,13 +43,13 @@ impl Vars {
                 shell_quote(s)
             }
         };
-        Vars::new(&q(&self.host), &q(&self.user), &q(&self.date))
+        TemplateVars::new(&q(&self.host), &q(&self.user), &q(&self.date))
     }
 
     /// For local paths: a host label never adds directories or dot files.
-    pub fn file_safe(&self) -> Vars {
+    pub fn file_safe(&self) -> TemplateVars {
         let f = crate::text::file_stem;
-        Vars::new(&f(&self.host), &f(&self.user), &self.date)
+        TemplateVars::new(&f(&self.host), &f(&self.user), &self.date)
     }
 
     fn get(&self, name: &str) -> Option<&str> {
@@ -63,7 +63,7 @@ impl Vars {
 }
 
 /// Fill in `template`.
-pub fn expand(template: &str, v: &Vars) -> Result<String, String> {
+pub fn expand(template: &str, v: &TemplateVars) -> Result<String, String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(i) = rest.find(['{', '}']) {
@@ -104,7 +104,7 @@ pub fn expand(template: &str, v: &Vars) -> Result<String, String> {
 
 /// Whether `template` would expand, for config validation.
 pub fn check_template(template: &str) -> Result<(), String> {
-    expand(template, &Vars::new("h", "u", "d")).map(drop)
+    expand(template, &TemplateVars::new("h", "u", "d")).map(drop)
 }
 
 #[cfg(test)]
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn placeholders_braces_and_errors() {
-        let v = Vars::new("n1", "ops", "2026-01-02");
+        let v = TemplateVars::new("n1", "ops", "2026-01-02");
         assert_eq!(
             expand("{host}-{user}-{date}.log", &v).unwrap(),
             "n1-ops-2026-01-02.log"
@@ -133,8 +133,8 @@ mod tests {
                 .contains("unclosed '{' at column 3")
         );
         assert!(expand("a } b", &v).unwrap_err().contains("unmatched '}'"));
-        assert_eq!(Vars::today().len(), 10);
-        assert_eq!(Vars::new("a;b", "u", "d").quoted().host, "'a;b'");
-        assert_eq!(Vars::new("../x", "u", "d").file_safe().host, "_._x");
+        assert_eq!(TemplateVars::today().len(), 10);
+        assert_eq!(TemplateVars::new("a;b", "u", "d").quoted().host, "'a;b'");
+        assert_eq!(TemplateVars::new("../x", "u", "d").file_safe().host, "_._x");
     }
 }

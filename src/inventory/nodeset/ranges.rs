@@ -21,7 +21,7 @@ fn fail<T>(offset: usize, msg: impl Into<String>) -> Result<T, RangeError> {
 
 /// One comma-separated item: `start..=stop` by `step`, each value printed
 /// `pad` digits wide.
-struct Span {
+struct RangeSpan {
     start: i64,
     stop: i64,
     step: u64,
@@ -64,7 +64,7 @@ pub(super) fn values(body: &str, limit: usize) -> Result<Vec<String>, RangeError
     Ok(out)
 }
 
-fn span(item: &str) -> Result<Span, RangeError> {
+fn span(item: &str) -> Result<RangeSpan, RangeError> {
     let lead = item.len() - item.trim_start().len();
     let text = item.trim();
     if text.is_empty() {
@@ -131,7 +131,7 @@ fn span(item: &str) -> Result<Span, RangeError> {
     if stop < start {
         return fail(lead, format!("range {text:?} goes backwards"));
     }
-    Ok(Span {
+    Ok(RangeSpan {
         start,
         stop,
         step,

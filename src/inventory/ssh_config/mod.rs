@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 pub use eval::Query;
 use eval::{Class, ExecCache, Opts, Pass, final_host};
 pub use parse::Strict;
-use parse::{Canon, Kind, Parsed, Reader};
+use parse::{Canon, ConfigScope, Parsed, Reader};
 use tokens::{Local, Tokens};
 
 use super::config::ConfigError;
@@ -143,37 +143,38 @@ impl SshConfig {
         let mut wants_final = false;
         let mut host_names = Vec::new();
         let mut host_locs = Vec::new();
-        let mut read = |path: &Path, kind: Kind, required: bool| -> Result<(), ConfigError> {
-            if !required && !path.exists() {
-                return Ok(());
-            }
-            check_permissions(path)?;
-            let mut r = Reader::new(kind);
-            let parsed = r.read(path)?;
-            wants_final |= r.wants_final;
-            for (h, loc) in r.host_names.into_iter().zip(r.host_locs) {
-                if !host_names.contains(&h) {
-                    host_names.push(h);
-                    host_locs.push(loc);
+        let mut read =
+            |path: &Path, kind: ConfigScope, required: bool| -> Result<(), ConfigError> {
+                if !required && !path.exists() {
+                    return Ok(());
                 }
-            }
-            let class = if kind == Kind::User {
-                Class::User
-            } else {
-                Class::System
+                check_permissions(path)?;
+                let mut r = Reader::new(kind);
+                let parsed = r.read(path)?;
+                wants_final |= r.wants_final;
+                for (h, loc) in r.host_names.into_iter().zip(r.host_locs) {
+                    if !host_names.contains(&h) {
+                        host_names.push(h);
+                        host_locs.push(loc);
+                    }
+                }
+                let class = if kind == ConfigScope::User {
+                    Class::User
+                } else {
+                    Class::System
+                };
+                files.push((class, parsed));
+                paths.push(path.to_path_buf());
+                Ok(())
             };
-            files.push((class, parsed));
-            paths.push(path.to_path_buf());
-            Ok(())
-        };
         match explicit {
             Some(p) if p.as_os_str() == "none" => {}
-            Some(p) => read(p, Kind::User, true)?,
+            Some(p) => read(p, ConfigScope::User, true)?,
             None => {
                 if let Some(p) = user_default {
-                    read(p, Kind::User, false)?;
+                    read(p, ConfigScope::User, false)?;
                 }
-                read(Path::new(SYSTEM_CONFIG), Kind::System, false)?;
+                read(Path::new(SYSTEM_CONFIG), ConfigScope::System, false)?;
             }
         }
         Ok(SshConfig {
@@ -189,7 +190,7 @@ impl SshConfig {
 
     /// Parse `text` as a user config at `path` (tests, fuzzing).
     pub fn parse(path: &Path, text: &str) -> Result<SshConfig, ConfigError> {
-        let mut r = Reader::new(Kind::User);
+        let mut r = Reader::new(ConfigScope::User);
         let parsed = r.parse_text(path, text, 0)?;
         Ok(SshConfig {
             files: vec![(Class::User, parsed)],

@@ -91,7 +91,7 @@ pub struct Parsed {
 /// A user config (`~/.ssh/config`, `-F`) or the system one: relative
 /// Includes resolve under `~/.ssh` or `/etc/ssh`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum ConfigScope {
     User,
     System,
 }
@@ -100,7 +100,7 @@ pub enum Kind {
 const MAX_DEPTH: usize = 16;
 
 pub struct Reader {
-    kind: Kind,
+    kind: ConfigScope,
     /// Set by any `Match final` anywhere: a second pass is then made.
     pub wants_final: bool,
     /// Patterns of every IgnoreUnknown line met so far.
@@ -304,7 +304,7 @@ pub fn check_jump(spec: &str) -> Result<(), String> {
 }
 
 impl Reader {
-    pub fn new(kind: Kind) -> Reader {
+    pub fn new(kind: ConfigScope) -> Reader {
         Reader {
             kind,
             wants_final: false,
@@ -532,7 +532,7 @@ impl Reader {
         let mut out = Vec::new();
         for a in args {
             let pattern = if let Some(rest) = a.strip_prefix('~') {
-                if self.kind == Kind::System {
+                if self.kind == ConfigScope::System {
                     return Err(err(loc, format!("bad include path {a:?}")));
                 }
                 // As glob(3) does, `~` here is $HOME.
@@ -542,11 +542,11 @@ impl Reader {
                 a.clone()
             } else {
                 match self.kind {
-                    Kind::User => {
+                    ConfigScope::User => {
                         let home = std::env::var("HOME").unwrap_or_default();
                         format!("{home}/.ssh/{a}")
                     }
-                    Kind::System => format!("/etc/ssh/{a}"),
+                    ConfigScope::System => format!("/etc/ssh/{a}"),
                 }
             };
             for path in glob(&pattern) {
@@ -604,7 +604,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Parsed, ConfigError> {
-        Reader::new(Kind::User).parse_text(Path::new("/cfg"), text, 0)
+        Reader::new(ConfigScope::User).parse_text(Path::new("/cfg"), text, 0)
     }
 
     #[test]

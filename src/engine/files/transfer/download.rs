@@ -13,7 +13,9 @@ use russh_sftp::protocol::{FileAttributes, OpenFlags};
 use sha2::{Digest, Sha256};
 
 use super::checksum::{compare_sums, hash_prefix, hex, proven_prefix};
-use super::outcome::{Outcome, TransferError, Verified, local_err, remote_err, restart_note};
+use super::outcome::{
+    TransferError, TransferOutcome, Verified, local_err, remote_err, restart_note,
+};
 use super::part_path::{mangled_check, part_name};
 use super::request::{Overwrite, TransferCtx};
 use super::sink::{Sink, Written};
@@ -27,7 +29,7 @@ pub async fn download(
     dest: &LocalDir,
     name: &str,
     ctx: &TransferCtx<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let to = Dest {
         dir: dest,
         name,
@@ -45,7 +47,7 @@ pub async fn download_private(
     dest: &LocalDir,
     name: &str,
     ctx: &TransferCtx<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let to = Dest {
         dir: dest,
         name,
@@ -61,7 +63,7 @@ async fn download_into(
     remote: &str,
     to: Dest<'_>,
     ctx: &TransferCtx<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let (dest, name) = (to.dir, to.name);
     if let Err(why) = check_name(name) {
         return Err(TransferError::Local {
@@ -108,7 +110,7 @@ pub async fn download_to(
     remote: &str,
     local: &Path,
     ctx: &TransferCtx<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let dir = local
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -204,7 +206,7 @@ struct Fetched {
 
 impl FileDownload<'_> {
     /// Every step of the download, in order.
-    async fn run(&self) -> Result<Outcome, TransferError> {
+    async fn run(&self) -> Result<TransferOutcome, TransferError> {
         let (sftp, remote, opts) = (self.sftp, self.remote, self.ctx.opts);
         let attrs = sftp
             .raw()
@@ -265,7 +267,7 @@ impl FileDownload<'_> {
             _ => Verified::SizeOnly,
         };
         self.put_in_place(&part, written.file, &attrs)?;
-        Ok(Outcome::Copied {
+        Ok(TransferOutcome::Copied {
             bytes: size,
             resumed_from: start,
             verified,
@@ -280,7 +282,7 @@ impl FileDownload<'_> {
         &self,
         size: u64,
         mtime: Option<u32>,
-    ) -> Result<Option<Outcome>, TransferError> {
+    ) -> Result<Option<TransferOutcome>, TransferError> {
         let local = self.to.dir.display(self.to.name);
         let Some(existing) = self.to.dir.find(self.to.name).map_err(local_err(&local))? else {
             return Ok(None);
@@ -298,7 +300,7 @@ impl FileDownload<'_> {
             Overwrite::SkipSame
                 if existing.size == size && u32::try_from(existing.mtime).ok() == mtime =>
             {
-                Ok(Some(Outcome::Skipped))
+                Ok(Some(TransferOutcome::Skipped))
             }
             _ => Ok(None),
         }

@@ -25,7 +25,7 @@ mod upload_checks;
 
 pub use checksum::{parse_sha256sum, sha256_command, shell_quote};
 pub use download::{download, download_private, download_to};
-pub use outcome::{Outcome, TransferError, Verified, describe_sftp};
+pub use outcome::{TransferError, TransferOutcome, Verified, describe_sftp};
 pub use part_path::part_name;
 pub use request::{Overwrite, RemoteHasher, TransferCtx, TransferOpts};
 pub use upload::{Upload, upload, upload_as, upload_shared};

@@ -20,7 +20,7 @@ pub enum Verified {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum TransferOutcome {
     Copied {
         bytes: u64,
         resumed_from: u64,

@@ -31,7 +31,7 @@ const BEHIND_BYTES: u64 = 16 << 20;
 /// 10.5 s with 256 MiB; a 1 GiB put took the same time with either.
 const PART_BYTES: u64 = 256 << 20;
 
-struct State {
+struct ReadAhead {
     /// `window[0]` is piece `base`.
     window: VecDeque<Bytes>,
     base: u64,
@@ -54,7 +54,7 @@ pub struct SharedSource {
     pub size: u64,
     chunk: u64,
     mtime: Option<std::time::SystemTime>,
-    state: Mutex<State>,
+    state: Mutex<ReadAhead>,
     /// Wakes the reader thread (room to read ahead, or nobody left).
     thread_wake: Condvar,
     /// Wakes hosts waiting for a piece or the digest.
@@ -85,7 +85,7 @@ impl SharedSource {
             size: meta.len(),
             chunk: u64::from(chunk),
             mtime: meta.modified().ok(),
-            state: Mutex::new(State {
+            state: Mutex::new(ReadAhead {
                 window: VecDeque::new(),
                 base: 0,
                 next: 0,

@@ -11,7 +11,7 @@ use russh_sftp::protocol::{FileAttributes, OpenFlags};
 
 use super::checksum::{hash_prefix, proven_prefix};
 use super::outcome::{
-    Outcome, TransferError, Verified, describe_sftp, local_err, remote_err, restart_note,
+    TransferError, TransferOutcome, Verified, describe_sftp, local_err, remote_err, restart_note,
 };
 use super::part_path::{mangled_check, part_name, remote_join, split_remote};
 use super::request::{Overwrite, TransferCtx};
@@ -27,7 +27,7 @@ pub async fn upload(
     local: &Path,
     remote: &str,
     ctx: &TransferCtx<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let sources = SourceCache::new(ctx.opts.verify);
     let up = Upload {
         sources: &sources,
@@ -45,7 +45,7 @@ pub async fn upload_as(
     remote: &str,
     mode: u32,
     ctx: &TransferCtx<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let sources = SourceCache::new(ctx.opts.verify);
     let up = Upload {
         sources: &sources,
@@ -74,7 +74,7 @@ pub async fn upload_shared(
     local: &Path,
     remote: &str,
     up: &Upload<'_>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let file = FileUpload {
         sftp,
         local,
@@ -111,7 +111,7 @@ impl<'a> FileUpload<'a> {
     }
 
     /// The upload, stopped by the cancel at any await.
-    async fn run_until_cancelled(&self) -> Result<Outcome, TransferError> {
+    async fn run_until_cancelled(&self) -> Result<TransferOutcome, TransferError> {
         // Cancel is heard at every await, not only between requests: after
         // the last write an upload waits for acknowledgements, the sync and
         // the host's hash, any of which a loaded or stuck host can drag
@@ -124,7 +124,7 @@ impl<'a> FileUpload<'a> {
     }
 
     /// Every step of the upload, in order.
-    async fn run(&self) -> Result<Outcome, TransferError> {
+    async fn run(&self) -> Result<TransferOutcome, TransferError> {
         let (sftp, local) = (self.sftp, self.local);
         let lerr = local_err(local);
         mangled_check(sftp, self.remote, Some(local))?;
@@ -147,7 +147,7 @@ impl<'a> FileUpload<'a> {
         let verified = self.confirm_stored(&part, src, sent?).await?;
         drop(reader);
         self.put_in_place(&part, &meta, mtime).await?;
-        Ok(Outcome::Copied {
+        Ok(TransferOutcome::Copied {
             bytes: size,
             resumed_from: start,
             verified,
@@ -162,7 +162,7 @@ impl<'a> FileUpload<'a> {
         &self,
         size: u64,
         mtime: Option<u32>,
-    ) -> Result<Option<Outcome>, TransferError> {
+    ) -> Result<Option<TransferOutcome>, TransferError> {
         let (sftp, remote) = (self.sftp, self.remote);
         let Some(existing) = sftp.stat(remote).await.map_err(remote_err(sftp, remote))? else {
             return Ok(None);
@@ -172,7 +172,7 @@ impl<'a> FileUpload<'a> {
                 path: remote.into(),
             }),
             Overwrite::SkipSame if existing.size == Some(size) && existing.mtime == mtime => {
-                Ok(Some(Outcome::Skipped))
+                Ok(Some(TransferOutcome::Skipped))
             }
             _ => Ok(None),
         }

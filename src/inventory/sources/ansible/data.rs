@@ -5,16 +5,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::value::{Value, Var};
+use super::value::{PyValue, Var};
 use crate::inventory::sources::{Origin, SourceError};
 
-pub(crate) type Vars = BTreeMap<String, Var>;
+pub(crate) type VarMap = BTreeMap<String, Var>;
 
 #[derive(Debug)]
 pub(crate) struct HostData {
     pub name: String,
     pub origin: Origin,
-    pub vars: Vars,
+    pub vars: VarMap,
     /// Groups the host was put in directly.
     pub groups: Vec<usize>,
 }
@@ -25,7 +25,7 @@ pub(crate) struct GroupData {
     /// None until a source names the group (`all` and `ungrouped` exist
     /// before any does).
     pub origin: Option<Origin>,
-    pub vars: Vars,
+    pub vars: VarMap,
     pub children: Vec<usize>,
     pub parents: Vec<usize>,
     pub hosts: Vec<usize>,
@@ -77,7 +77,7 @@ impl Data {
         self.groups.push(GroupData {
             name: name.to_string(),
             origin: origin.cloned(),
-            vars: Vars::new(),
+            vars: VarMap::new(),
             children: Vec::new(),
             parents: Vec::new(),
             hosts: Vec::new(),
@@ -116,10 +116,10 @@ impl Data {
             Some(&h) => h,
             None => {
                 let h = self.hosts.len();
-                let mut vars = Vars::new();
+                let mut vars = VarMap::new();
                 if let Some(p) = port.filter(|p| *p != 0) {
                     let var = Var {
-                        value: Value::Int(p),
+                        value: PyValue::Int(p),
                         origin: origin.clone(),
                     };
                     vars.insert("ansible_port".into(), var);
@@ -332,6 +332,6 @@ mod tests {
         let mut d = Data::new();
         let h = d.add_host("h", None, Some(2222), &at(1)).unwrap();
         d.add_host("h", None, Some(3333), &at(2)).unwrap();
-        assert_eq!(d.hosts[h].vars["ansible_port"].value, Value::Int(2222));
+        assert_eq!(d.hosts[h].vars["ansible_port"].value, PyValue::Int(2222));
     }
 }

@@ -12,7 +12,7 @@ use super::value::{Var, ini_value};
 use crate::inventory::sources::{Origin, SourceError};
 
 #[derive(PartialEq, Clone, Copy)]
-enum State {
+enum SectionKind {
     Hosts,
     Vars,
     Children,
@@ -22,7 +22,7 @@ enum State {
 /// waits for the group's own section and refuses the file without one.
 struct Pending {
     line: usize,
-    state: State,
+    state: SectionKind,
     parents: Vec<(usize, Origin)>,
 }
 
@@ -36,7 +36,7 @@ fn err(origin: &Origin, msg: impl Into<String>) -> SourceError {
 pub(crate) fn parse(path: &Path, text: &str, data: &mut Data) -> Result<(), SourceError> {
     let mut pending: BTreeMap<String, Pending> = BTreeMap::new();
     let mut group = UNGROUPED;
-    let mut state = State::Hosts;
+    let mut state = SectionKind::Hosts;
     for (i, raw) in text.lines().enumerate() {
         let origin = Origin::new(path, i + 1);
         let line = raw.trim();
@@ -45,9 +45,9 @@ pub(crate) fn parse(path: &Path, text: &str, data: &mut Data) -> Result<(), Sour
         }
         if let Some((name, kind)) = section(line) {
             state = match kind {
-                None | Some("hosts") => State::Hosts,
-                Some("vars") => State::Vars,
-                Some("children") => State::Children,
+                None | Some("hosts") => SectionKind::Hosts,
+                Some("vars") => SectionKind::Vars,
+                Some("children") => SectionKind::Children,
                 Some(other) => {
                     return Err(err(
                         &origin,
@@ -62,7 +62,7 @@ pub(crate) fn parse(path: &Path, text: &str, data: &mut Data) -> Result<(), Sour
                 _ => origin.clone(),
             };
             group = data.add_group(name, &first);
-            if !known && state == State::Vars && !pending.contains_key(name) {
+            if !known && state == SectionKind::Vars && !pending.contains_key(name) {
                 pending.insert(
                     name.to_string(),
                     Pending {
@@ -72,7 +72,7 @@ pub(crate) fn parse(path: &Path, text: &str, data: &mut Data) -> Result<(), Sour
                     },
                 );
             }
-            if state != State::Vars && pending.contains_key(name) {
+            if state != SectionKind::Vars && pending.contains_key(name) {
                 add_pending_children(name, &mut pending, data)?;
             }
             continue;
@@ -84,8 +84,8 @@ pub(crate) fn parse(path: &Path, text: &str, data: &mut Data) -> Result<(), Sour
             ));
         }
         match state {
-            State::Hosts => host_line(line, group, &origin, data)?,
-            State::Vars => {
+            SectionKind::Hosts => host_line(line, group, &origin, data)?,
+            SectionKind::Vars => {
                 let Some((k, v)) = line.split_once('=') else {
                     return Err(err(&origin, "expected key=value"));
                 };
@@ -95,7 +95,7 @@ pub(crate) fn parse(path: &Path, text: &str, data: &mut Data) -> Result<(), Sour
                 };
                 data.set_group_var(group, k.trim(), var)?;
             }
-            State::Children => {
+            SectionKind::Children => {
                 let Some(child) = group_name(line) else {
                     return Err(err(&origin, "expected a group name"));
                 };
@@ -106,7 +106,7 @@ pub(crate) fn parse(path: &Path, text: &str, data: &mut Data) -> Result<(), Sour
                     None => {
                         let p = pending.entry(child.to_string()).or_insert(Pending {
                             line: i + 1,
-                            state: State::Children,
+                            state: SectionKind::Children,
                             parents: Vec::new(),
                         });
                         p.parents.push((group, origin.clone()));
@@ -118,7 +118,7 @@ pub(crate) fn parse(path: &Path, text: &str, data: &mut Data) -> Result<(), Sour
     if let Some((name, p)) = pending.into_iter().min_by_key(|(_, p)| p.line) {
         let origin = Origin::new(path, p.line);
         return Err(match p.state {
-            State::Vars => err(
+            SectionKind::Vars => err(
                 &origin,
                 format!("[{name}:vars] names a group that is not defined"),
             ),
@@ -148,7 +148,7 @@ fn add_pending_children(
             let parent_name = data.groups[parent].name.clone();
             if pending
                 .get(&parent_name)
-                .is_some_and(|q| q.state == State::Children)
+                .is_some_and(|q| q.state == SectionKind::Children)
             {
                 work.push(parent_name);
             }
@@ -296,7 +296,7 @@ pub(crate) fn shell_split(line: &str) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::value::Value;
+    use super::super::value::PyValue;
     use super::*;
 
     fn read(text: &str) -> Result<Data, SourceError> {
@@ -329,10 +329,10 @@ mod tests {
         assert_eq!(d.members(web).len(), 2);
         assert_eq!(d.members(prod).len(), 3);
         let w1 = d.host("w1").unwrap();
-        assert_eq!(d.hosts[w1].vars["ansible_port"].value, Value::Int(2222));
+        assert_eq!(d.hosts[w1].vars["ansible_port"].value, PyValue::Int(2222));
         assert_eq!(
             d.hosts[w1].vars["ansible_user"].value,
-            Value::Str("bob".into())
+            PyValue::Str("bob".into())
         );
         assert_eq!(d.hosts[w1].origin.line, 3);
         assert_eq!(d.groups[web].vars["ansible_port"].origin.line, 5);

@@ -116,18 +116,22 @@ fn load_unsanitized(paths: &[PathBuf], fallback: Fallback) -> Result<SourceInven
 
 /// How [`parse_text`] reads a file's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum InventoryFormat {
     Ini,
     Yaml,
 }
 
 /// One inventory file's text read natively, as if it were the only
 /// `-i` path and had no `group_vars/` (fuzzing and tests use it).
-pub fn parse_text(path: &Path, text: &str, format: Format) -> Result<SourceInventory, SourceError> {
+pub fn parse_text(
+    path: &Path,
+    text: &str,
+    format: InventoryFormat,
+) -> Result<SourceInventory, SourceError> {
     let read = |data: &mut Data| -> Result<(), Failure> {
         match format {
-            Format::Ini => ini::parse(path, text, data)?,
-            Format::Yaml => match yaml::shape(text) {
+            InventoryFormat::Ini => ini::parse(path, text, data)?,
+            InventoryFormat::Yaml => match yaml::shape(text) {
                 yaml::Shape::Mapping(doc) => {
                     if let Some(line) = yaml::plugin_line(&doc) {
                         return Err(Failure::Oracle {

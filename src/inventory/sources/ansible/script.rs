@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 
 use super::data::Data;
 use super::run::{TIMEOUT, run};
-use super::value::{Value, Var};
+use super::value::{PyValue, Var};
 use crate::inventory::sources::{Origin, SourceError};
 
 /// Whose answer it is: a script's strings are data Ansible never
@@ -52,29 +52,29 @@ fn bad(path: &Path, msg: String) -> SourceError {
     }
 }
 
-fn value_of(j: &Json, trust: Trust) -> Value {
+fn value_of(j: &Json, trust: Trust) -> PyValue {
     match j {
-        Json::String(s) if trust == Trust::Script => Value::Literal(s.clone()),
-        Json::String(s) => Value::Str(s.clone()),
+        Json::String(s) if trust == Trust::Script => PyValue::Literal(s.clone()),
+        Json::String(s) => PyValue::Str(s.clone()),
         Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            Some(i) => PyValue::Int(i),
+            None => PyValue::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Null => Value::Null,
-        Json::Object(m) if m.contains_key("__ansible_vault") => Value::Vault,
+        Json::Bool(b) => PyValue::Bool(*b),
+        Json::Null => PyValue::Null,
+        Json::Object(m) if m.contains_key("__ansible_vault") => PyValue::Vault,
         // ansible-inventory's spelling of an `!unsafe` string.
         Json::Object(m)
             if m.len() == 1 && m.get("__ansible_unsafe").is_some_and(Json::is_string) =>
         {
-            Value::Literal(
+            PyValue::Literal(
                 m["__ansible_unsafe"]
                     .as_str()
                     .unwrap_or_default()
                     .to_string(),
             )
         }
-        _ => Value::Compound,
+        _ => PyValue::Compound,
     }
 }
 
@@ -223,7 +223,7 @@ mod tests {
         let web = d.group("web").unwrap();
         assert_eq!(d.members(web).len(), 3);
         let a = d.host("a").unwrap();
-        assert_eq!(d.hosts[a].vars["ansible_port"].value, Value::Int(2222));
+        assert_eq!(d.hosts[a].vars["ansible_port"].value, PyValue::Int(2222));
     }
 
     #[test]

@@ -4,21 +4,21 @@
 //! port of `022` is the text "022" in INI but the number 18 in YAML.
 
 use crate::inventory::sources::Origin;
-pub(crate) use crate::inventory::sources::pyyaml::Value;
+pub(crate) use crate::inventory::sources::pyyaml::PyValue;
 
 /// A value with where it was set.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Var {
-    pub value: Value,
+    pub value: PyValue,
     pub origin: Origin,
 }
 
-impl Value {
+impl PyValue {
     /// Jinja's markers: Ansible templates a string holding one of them
     /// when it uses the value, which sshdeck cannot do.
     pub fn is_templated(&self) -> bool {
         match self {
-            Value::Str(s) => s.contains("{{") || s.contains("{%") || s.contains("{#"),
+            PyValue::Str(s) => s.contains("{{") || s.contains("{%") || s.contains("{#"),
             _ => false,
         }
     }
@@ -26,8 +26,8 @@ impl Value {
     /// What `str(value)` gives, for the values a name can be.
     pub fn as_text(&self) -> Option<String> {
         match self {
-            Value::Str(s) | Value::Literal(s) => Some(s.clone()),
-            Value::Int(i) => Some(i.to_string()),
+            PyValue::Str(s) | PyValue::Literal(s) => Some(s.clone()),
+            PyValue::Int(i) => Some(i.to_string()),
             _ => None,
         }
     }
@@ -36,9 +36,9 @@ impl Value {
     /// port that way); None when it would raise.
     pub fn as_int(&self) -> Option<i64> {
         match self {
-            Value::Int(i) => Some(*i),
-            Value::Bool(b) => Some(i64::from(*b)),
-            Value::Str(s) | Value::Literal(s) => py_int(s),
+            PyValue::Int(i) => Some(*i),
+            PyValue::Bool(b) => Some(i64::from(*b)),
+            PyValue::Str(s) | PyValue::Literal(s) => py_int(s),
             _ => None,
         }
     }
@@ -75,15 +75,15 @@ fn decimal_with_underscores(digits: &str) -> Option<i64> {
 /// Python's `ast.literal_eval` on an INI value, as far as the types
 /// matter here: numbers, booleans, None and quoted strings are
 /// converted; anything else it would refuse stays the text itself.
-pub(crate) fn ini_value(text: &str) -> Value {
+pub(crate) fn ini_value(text: &str) -> PyValue {
     // literal_eval drops leading blanks (Python 3.10 and later).
     let t = text.trim_start_matches([' ', '\t']);
     // Python's tokenizer drops a comment after the literal.
     let body = without_comment(t).trim_end();
     match body {
-        "True" => return Value::Bool(true),
-        "False" => return Value::Bool(false),
-        "None" => return Value::Null,
+        "True" => return PyValue::Bool(true),
+        "False" => return PyValue::Bool(false),
+        "None" => return PyValue::Null,
         _ => {}
     }
     let (sign, unsigned) = match body.as_bytes().first() {
@@ -92,21 +92,21 @@ pub(crate) fn ini_value(text: &str) -> Value {
         _ => (1, body),
     };
     if let Some(n) = py_int_literal(unsigned) {
-        return Value::Int(sign * n);
+        return PyValue::Int(sign * n);
     }
     if let Some(f) = py_float_literal(unsigned) {
-        return Value::Float(if sign < 0 { -f } else { f });
+        return PyValue::Float(if sign < 0 { -f } else { f });
     }
     if sign == 1
         && let Some(s) = py_string_literal(body)
     {
-        return Value::Str(s);
+        return PyValue::Str(s);
     }
     let compound = matches!(body.as_bytes().first(), Some(b'[' | b'(' | b'{'));
     if compound && looks_like_python_container(body) {
-        return Value::Compound;
+        return PyValue::Compound;
     }
-    Value::Str(text.to_string())
+    PyValue::Str(text.to_string())
 }
 
 /// `t` up to a `#` outside quotes.
@@ -253,28 +253,28 @@ mod tests {
 
     #[test]
     fn ini_values_are_typed_as_literal_eval_types_them() {
-        assert_eq!(ini_value("22"), Value::Int(22));
-        assert_eq!(ini_value("-3"), Value::Int(-3));
-        assert_eq!(ini_value("0x10"), Value::Int(16));
-        assert_eq!(ini_value("1_000"), Value::Int(1000));
+        assert_eq!(ini_value("22"), PyValue::Int(22));
+        assert_eq!(ini_value("-3"), PyValue::Int(-3));
+        assert_eq!(ini_value("0x10"), PyValue::Int(16));
+        assert_eq!(ini_value("1_000"), PyValue::Int(1000));
         // A leading zero is a syntax error in Python 3: the text stays.
-        assert_eq!(ini_value("022"), Value::Str("022".into()));
-        assert_eq!(ini_value("True"), Value::Bool(true));
-        assert_eq!(ini_value("true"), Value::Str("true".into()));
-        assert_eq!(ini_value("'bob'"), Value::Str("bob".into()));
-        assert_eq!(ini_value("10.0.0.1"), Value::Str("10.0.0.1".into()));
-        assert_eq!(ini_value("1.5"), Value::Float(1.5));
-        assert_eq!(ini_value("[1, 2]"), Value::Compound);
-        assert_eq!(ini_value("{'a': [1, -2.5, None]}"), Value::Compound);
-        assert_eq!(ini_value("[::1]"), Value::Str("[::1]".into()));
-        assert_eq!(ini_value("[a, b]"), Value::Str("[a, b]".into()));
-        assert_eq!(ini_value("{{ x }}"), Value::Str("{{ x }}".into()));
+        assert_eq!(ini_value("022"), PyValue::Str("022".into()));
+        assert_eq!(ini_value("True"), PyValue::Bool(true));
+        assert_eq!(ini_value("true"), PyValue::Str("true".into()));
+        assert_eq!(ini_value("'bob'"), PyValue::Str("bob".into()));
+        assert_eq!(ini_value("10.0.0.1"), PyValue::Str("10.0.0.1".into()));
+        assert_eq!(ini_value("1.5"), PyValue::Float(1.5));
+        assert_eq!(ini_value("[1, 2]"), PyValue::Compound);
+        assert_eq!(ini_value("{'a': [1, -2.5, None]}"), PyValue::Compound);
+        assert_eq!(ini_value("[::1]"), PyValue::Str("[::1]".into()));
+        assert_eq!(ini_value("[a, b]"), PyValue::Str("[a, b]".into()));
+        assert_eq!(ini_value("{{ x }}"), PyValue::Str("{{ x }}".into()));
         assert!(ini_value("{{ x }}").is_templated());
         // A comment after a literal is dropped; after other text it stays.
-        assert_eq!(ini_value("22 # c"), Value::Int(22));
-        assert_eq!(ini_value("'q' # c"), Value::Str("q".into()));
-        assert_eq!(ini_value("'a#b'"), Value::Str("a#b".into()));
-        assert_eq!(ini_value("bob # c"), Value::Str("bob # c".into()));
+        assert_eq!(ini_value("22 # c"), PyValue::Int(22));
+        assert_eq!(ini_value("'q' # c"), PyValue::Str("q".into()));
+        assert_eq!(ini_value("'a#b'"), PyValue::Str("a#b".into()));
+        assert_eq!(ini_value("bob # c"), PyValue::Str("bob # c".into()));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use super::Failure;
 use super::data::{ALL, Data};
 use super::dir::VarsFiles;
-use super::value::{Value, Var};
+use super::value::{PyValue, Var};
 use super::yaml::VarsFile;
 use crate::inventory::sources::{Origin, SourceError};
 
@@ -61,7 +61,7 @@ fn layer_files(
                 VarsFile::Vaulted => {
                     for k in USED {
                         let var = Var {
-                            value: Value::Vault,
+                            value: PyValue::Vault,
                             origin: Origin::new(&path, 1),
                         };
                         used.insert(k, var);
@@ -130,7 +130,7 @@ pub(crate) fn pick<'a>(used: &'a Used, names: &[&str]) -> Result<Option<&'a Var>
         return Ok(None);
     };
     match &var.value {
-        Value::Vault => Err(Failure::Oracle {
+        PyValue::Vault => Err(Failure::Oracle {
             origin: var.origin.clone(),
             what: format!("{name} is vault-encrypted"),
         }),
@@ -141,7 +141,7 @@ pub(crate) fn pick<'a>(used: &'a Used, names: &[&str]) -> Result<Option<&'a Var>
                 crate::text::sanitize::visible_name(&v.as_text().unwrap_or_default())
             ),
         }),
-        Value::Null => Ok(None),
+        PyValue::Null => Ok(None),
         _ => Ok(Some(var)),
     }
 }
@@ -222,7 +222,7 @@ mod tests {
     fn precedence_depth_priority_name_then_host() {
         let o = |l| Origin::new("/i", l);
         let var = |s: &str, l| Var {
-            value: Value::Str(s.into()),
+            value: PyValue::Str(s.into()),
             origin: o(l),
         };
         let mut d = Data::new();
@@ -248,21 +248,21 @@ mod tests {
         let mut files = VarsFiles::default();
         let h = d.host("h").unwrap();
         let used = host_vars(&d, &depths, h, &mut files, &[]).unwrap();
-        assert_eq!(used["ansible_user"].value, Value::Str("child".into()));
-        assert_eq!(used["ansible_host"].value, Value::Str("b".into()));
+        assert_eq!(used["ansible_user"].value, PyValue::Str("child".into()));
+        assert_eq!(used["ansible_host"].value, PyValue::Str("b".into()));
         let g = d.host("g").unwrap();
         let used = host_vars(&d, &depths, g, &mut files, &[]).unwrap();
-        assert_eq!(used["ansible_user"].value, Value::Str("all".into()));
+        assert_eq!(used["ansible_user"].value, PyValue::Str("all".into()));
         d.set_group_var(
             b,
             "ansible_group_priority",
             Var {
-                value: Value::Int(0),
+                value: PyValue::Int(0),
                 origin: o(13),
             },
         )
         .unwrap();
         let used = host_vars(&d, &depths, h, &mut files, &[]).unwrap();
-        assert_eq!(used["ansible_host"].value, Value::Str("a".into()));
+        assert_eq!(used["ansible_host"].value, PyValue::Str("a".into()));
     }
 }

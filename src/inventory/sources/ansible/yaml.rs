@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::data::Data;
 use super::pattern::expand_pattern;
-use super::value::{Value, Var};
-use crate::inventory::sources::pyyaml::{Kind, Node, parse as parse_tree};
+use super::value::{PyValue, Var};
+use crate::inventory::sources::pyyaml::{Node, NodeKind, parse as parse_tree};
 use crate::inventory::sources::{Origin, SourceError};
 
 fn err(path: &Path, line: usize, msg: impl Into<String>) -> SourceError {
@@ -29,7 +29,7 @@ pub(crate) enum Shape {
 
 pub(crate) fn shape(text: &str) -> Shape {
     match parse_tree(text) {
-        Ok(Some(node)) if matches!(node.kind, Kind::Map(ref m) if !m.is_empty()) => {
+        Ok(Some(node)) if matches!(node.kind, NodeKind::Map(ref m) if !m.is_empty()) => {
             Shape::Mapping(node)
         }
         Ok(_) => Shape::Other,
@@ -41,8 +41,8 @@ pub(crate) fn shape(text: &str) -> Shape {
 /// Ansible can run. Returns the line.
 pub(crate) fn plugin_line(doc: &Node) -> Option<usize> {
     doc.entries()?.into_iter().find_map(|(k, v)| {
-        let truthy = !matches!(v.value(), Value::Null | Value::Bool(false))
-            && !matches!(&v.kind, Kind::Scalar { text, .. } if text.is_empty());
+        let truthy = !matches!(v.value(), PyValue::Null | PyValue::Bool(false))
+            && !matches!(&v.kind, NodeKind::Scalar { text, .. } if text.is_empty());
         (k.key_text().as_deref() == Some("plugin") && truthy).then_some(k.line)
     })
 }
@@ -81,7 +81,7 @@ fn group(
     data: &mut Data,
 ) -> Result<Option<usize>, SourceError> {
     let name = name_of(path, key, "a group name")?;
-    if !(body.is_null() || matches!(body.kind, Kind::Map(_))) {
+    if !(body.is_null() || matches!(body.kind, NodeKind::Map(_))) {
         // Ansible skips the definition but still names the group, which
         // is fine when it is defined elsewhere.
         return Ok(data.group(&name));
@@ -99,12 +99,14 @@ fn group(
         }
         // A lone string stands for a mapping with that one key.
         let single = match &sval.kind {
-            Kind::Scalar { .. } if !sval.is_null() && matches!(sval.value(), Value::Str(_)) => {
+            NodeKind::Scalar { .. }
+                if !sval.is_null() && matches!(sval.value(), PyValue::Str(_)) =>
+            {
                 Some(sval)
             }
             _ => None,
         };
-        if !(single.is_some() || sval.is_null() || matches!(sval.kind, Kind::Map(_))) {
+        if !(single.is_some() || sval.is_null() || matches!(sval.kind, NodeKind::Map(_))) {
             return Err(err(
                 path,
                 sval.line,
@@ -112,7 +114,7 @@ fn group(
             ));
         }
         let null = Node {
-            kind: Kind::Scalar {
+            kind: NodeKind::Scalar {
                 text: String::new(),
                 plain: true,
                 tag: None,
@@ -162,7 +164,7 @@ fn hosts(
     let (names, port) = expand_pattern(&pattern).map_err(|e| err(path, key.line, e))?;
     let entries = match &vars.kind {
         _ if vars.is_null() => Vec::new(),
-        Kind::Map(_) => vars.entries().unwrap_or_default(),
+        NodeKind::Map(_) => vars.entries().unwrap_or_default(),
         _ => {
             return Err(err(
                 path,
@@ -245,7 +247,7 @@ mod tests {
         assert_eq!(d.members(web).len(), 3);
         assert_eq!(d.members(prod).len(), 3);
         let w2 = d.host("w2").unwrap();
-        assert_eq!(d.hosts[w2].vars["ansible_port"].value, Value::Int(2222));
+        assert_eq!(d.hosts[w2].vars["ansible_port"].value, PyValue::Int(2222));
         assert_eq!(d.hosts[w2].origin.line, 7);
         assert_eq!(d.host("lone").map(|h| d.hosts[h].origin.line), Some(13));
     }

@@ -16,7 +16,7 @@ pub use super::python::{normpath, shell_words, substitute};
 
 /// One option's value and where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Value {
+pub struct OptionValue {
     pub text: String,
     pub origin: Origin,
 }
@@ -24,7 +24,7 @@ pub struct Value {
 /// One section: its options (names lowercased, as ConfigParser does).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Section {
-    pub options: BTreeMap<String, Value>,
+    pub options: BTreeMap<String, OptionValue>,
     /// Where the section header first appears.
     pub origin: Option<Origin>,
 }
@@ -135,7 +135,7 @@ impl Ini {
                 ));
             }
             seen_options.push(key);
-            *self.option_mut(sect, &name) = Value {
+            *self.option_mut(sect, &name) = OptionValue {
                 text,
                 origin: Origin::new(path, line_no),
             };
@@ -162,7 +162,7 @@ impl Ini {
         Some(self.sections.len() - 1)
     }
 
-    fn option_mut(&mut self, sect: Option<usize>, name: &str) -> &mut Value {
+    fn option_mut(&mut self, sect: Option<usize>, name: &str) -> &mut OptionValue {
         let section = match sect {
             None => &mut self.defaults,
             Some(i) => &mut self.sections[i].1,
@@ -170,7 +170,7 @@ impl Ini {
         section
             .options
             .entry(name.to_string())
-            .or_insert_with(|| Value {
+            .or_insert_with(|| OptionValue {
                 text: String::new(),
                 origin: Origin::new("", 0),
             })
@@ -185,7 +185,7 @@ impl Ini {
 
     /// An option as `cfg.get(section, name, raw=True)` gives it: the
     /// section's own, else `[DEFAULT]`'s.
-    pub fn get_raw(&self, section: &str, name: &str) -> Option<&Value> {
+    pub fn get_raw(&self, section: &str, name: &str) -> Option<&OptionValue> {
         self.section(section)
             .and_then(|s| s.options.get(name))
             .or_else(|| self.defaults.options.get(name))
@@ -194,18 +194,23 @@ impl Ini {
     /// An option with ConfigParser's `%` interpolation (`%%` is `%`,
     /// `%(name)s` another option of the section), as ClusterShell reads
     /// `[Main]`'s directories and default.
-    pub fn get(&self, section: &str, name: &str) -> Result<Option<Value>, SourceError> {
+    pub fn get(&self, section: &str, name: &str) -> Result<Option<OptionValue>, SourceError> {
         let Some(v) = self.get_raw(section, name) else {
             return Ok(None);
         };
         let text = self.interpolate(section, v, 0)?;
-        Ok(Some(Value {
+        Ok(Some(OptionValue {
             text,
             origin: v.origin.clone(),
         }))
     }
 
-    fn interpolate(&self, section: &str, v: &Value, depth: usize) -> Result<String, SourceError> {
+    fn interpolate(
+        &self,
+        section: &str,
+        v: &OptionValue,
+        depth: usize,
+    ) -> Result<String, SourceError> {
         let bad = |msg: String| SourceError::Invalid {
             origin: v.origin.clone(),
             msg,

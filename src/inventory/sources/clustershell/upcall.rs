@@ -46,11 +46,11 @@ pub struct UpcallSource {
     /// None: answers never expire.
     pub cache_time: Option<Duration>,
     pub timeout: Duration,
-    cache: Mutex<HashMap<Key, (String, Option<Instant>)>>,
+    cache: Mutex<HashMap<UpcallKey, (String, Option<Instant>)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+enum UpcallKey {
     Map(String),
     List,
     All,
@@ -80,7 +80,7 @@ impl UpcallSource {
     /// An upcall's answer, from the cache while it is fresh.
     fn cached(
         &self,
-        key: Key,
+        key: UpcallKey,
         upcall: &Upcall,
         group: Option<&str>,
     ) -> Result<String, SourceError> {
@@ -276,7 +276,7 @@ impl GroupSource for UpcallSource {
                 ),
             });
         }
-        let answer = self.cached(Key::Map(group.to_string()), &self.map, Some(group))?;
+        let answer = self.cached(UpcallKey::Map(group.to_string()), &self.map, Some(group))?;
         Ok(Some(GroupDef {
             nodes: words_to_nodes(&answer),
             origin: self.map.origin.clone(),
@@ -287,13 +287,17 @@ impl GroupSource for UpcallSource {
         let Some(list) = &self.list else {
             return Ok(None);
         };
-        let answer = self.cached(Key::List, list, None)?;
+        let answer = self.cached(UpcallKey::List, list, None)?;
         super::names::checked(answer.split_whitespace(), &list.origin).map(Some)
     }
 
     fn all_nodes(&self) -> Result<Option<String>, SourceError> {
         if let Some(all) = &self.all {
-            return Ok(Some(words_to_nodes(&self.cached(Key::All, all, None)?)));
+            return Ok(Some(words_to_nodes(&self.cached(
+                UpcallKey::All,
+                all,
+                None,
+            )?)));
         }
         // ClusterShell's fallback: every listed group's nodes.
         let Some(names) = self.group_names()? else {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::config::visible;
 use super::names;
 use super::upcall::{compact, words_to_nodes};
-use crate::inventory::sources::pyyaml::{self, Kind, Node, Value};
+use crate::inventory::sources::pyyaml::{self, Node, NodeKind, PyValue};
 use crate::inventory::sources::{GroupDef, GroupSource, Origin, SourceError};
 
 /// One source of a YAML group file.
@@ -101,11 +101,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<YamlSource>, SourceError> {
 /// names); the error says what was found instead.
 fn node_list(nodes: &Node) -> Result<String, String> {
     let text = |n: &Node| match n.value() {
-        Value::Str(s) => Some(s),
+        PyValue::Str(s) => Some(s),
         _ => None,
     };
     match &nodes.kind {
-        Kind::Seq(items) => {
+        NodeKind::Seq(items) => {
             let mut words = Vec::new();
             for item in items {
                 let Some(s) = text(item) else {
@@ -124,13 +124,15 @@ fn node_list(nodes: &Node) -> Result<String, String> {
 /// A YAML node as a message shows it: what it is, as PyYAML reads it.
 fn show(n: &Node) -> String {
     match (&n.kind, n.value()) {
-        (Kind::Seq(_), _) => "a list".into(),
-        (Kind::Map(_), _) => "a mapping".into(),
-        (_, Value::Null) => "nothing".into(),
-        (Kind::Scalar { text, .. }, Value::Bool(_)) => format!("{} (a boolean)", visible(text)),
-        (Kind::Scalar { text, .. }, Value::Int(_) | Value::Float(_)) => visible(text),
-        (Kind::Scalar { text, .. }, Value::Str(_)) => format!("{:?}", visible(text)),
-        (Kind::Scalar { text, tag, .. }, _) => format!(
+        (NodeKind::Seq(_), _) => "a list".into(),
+        (NodeKind::Map(_), _) => "a mapping".into(),
+        (_, PyValue::Null) => "nothing".into(),
+        (NodeKind::Scalar { text, .. }, PyValue::Bool(_)) => {
+            format!("{} (a boolean)", visible(text))
+        }
+        (NodeKind::Scalar { text, .. }, PyValue::Int(_) | PyValue::Float(_)) => visible(text),
+        (NodeKind::Scalar { text, .. }, PyValue::Str(_)) => format!("{:?}", visible(text)),
+        (NodeKind::Scalar { text, tag, .. }, _) => format!(
             "{} (tagged {})",
             visible(text),
             visible(tag.as_deref().unwrap_or("?"))

@@ -6,5 +6,5 @@
 mod scalar;
 mod tree;
 
-pub use scalar::{Value, yaml_plain};
-pub(crate) use tree::{Kind, Node, parse};
+pub use scalar::{PyValue, yaml_plain};
+pub(crate) use tree::{Node, NodeKind, parse};

@@ -3,7 +3,7 @@
 //! their YAML with PyYAML, so a file means to sshdeck what it means to them.
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum PyValue {
     Str(String),
     /// `!unsafe`: text Ansible never templates.
     Literal(String),
@@ -18,14 +18,14 @@ pub enum Value {
 }
 
 /// A plain YAML scalar resolved as PyYAML (YAML 1.1) resolves it.
-pub fn yaml_plain(text: &str) -> Value {
+pub fn yaml_plain(text: &str) -> PyValue {
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return PyValue::Null,
         "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Value::Bool(true);
+            return PyValue::Bool(true);
         }
         "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Value::Bool(false);
+            return PyValue::Bool(false);
         }
         _ => {}
     }
@@ -35,14 +35,14 @@ pub fn yaml_plain(text: &str) -> Value {
         _ => (1, text),
     };
     if let Some(n) = yaml11_int(body) {
-        return Value::Int(sign * n);
+        return PyValue::Int(sign * n);
     }
     if yaml11_float(text)
         && let Ok(f) = text.replace('_', "").parse::<f64>()
     {
-        return Value::Float(f);
+        return PyValue::Float(f);
     }
-    Value::Str(text.to_string())
+    PyValue::Str(text.to_string())
 }
 
 /// YAML 1.1 integers: `0b…`, `0x…`, a leading `0` for octal, decimal
@@ -116,15 +116,15 @@ mod tests {
 
     #[test]
     fn yaml_plain_scalars_resolve_as_yaml_1_1() {
-        assert_eq!(yaml_plain("22"), Value::Int(22));
-        assert_eq!(yaml_plain("022"), Value::Int(18));
-        assert_eq!(yaml_plain("0x1F"), Value::Int(31));
-        assert_eq!(yaml_plain("1:30"), Value::Int(90));
-        assert_eq!(yaml_plain("yes"), Value::Bool(true));
-        assert_eq!(yaml_plain("~"), Value::Null);
-        assert_eq!(yaml_plain("1.5"), Value::Float(1.5));
-        assert_eq!(yaml_plain("web01"), Value::Str("web01".into()));
-        assert_eq!(yaml_plain("10.0.0.1"), Value::Str("10.0.0.1".into()));
-        assert_eq!(yaml_plain("09"), Value::Str("09".into()));
+        assert_eq!(yaml_plain("22"), PyValue::Int(22));
+        assert_eq!(yaml_plain("022"), PyValue::Int(18));
+        assert_eq!(yaml_plain("0x1F"), PyValue::Int(31));
+        assert_eq!(yaml_plain("1:30"), PyValue::Int(90));
+        assert_eq!(yaml_plain("yes"), PyValue::Bool(true));
+        assert_eq!(yaml_plain("~"), PyValue::Null);
+        assert_eq!(yaml_plain("1.5"), PyValue::Float(1.5));
+        assert_eq!(yaml_plain("web01"), PyValue::Str("web01".into()));
+        assert_eq!(yaml_plain("10.0.0.1"), PyValue::Str("10.0.0.1".into()));
+        assert_eq!(yaml_plain("09"), PyValue::Str("09".into()));
     }
 }

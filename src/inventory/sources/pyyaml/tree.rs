@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use super::scalar::{Value, yaml_plain};
+use super::scalar::{PyValue, yaml_plain};
 
 #[derive(Debug, Clone)]
-pub(crate) enum Kind {
+pub(crate) enum NodeKind {
     Scalar {
         text: String,
         plain: bool,
@@ -22,7 +22,7 @@ pub(crate) enum Kind {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
-    pub kind: Kind,
+    pub kind: NodeKind,
     /// 1-based.
     pub line: usize,
 }
@@ -37,29 +37,29 @@ const MAX_DEPTH: usize = 200;
 
 impl Node {
     /// The value as Ansible would hold it.
-    pub fn value(&self) -> Value {
+    pub fn value(&self) -> PyValue {
         match &self.kind {
-            Kind::Scalar { text, plain, tag } => match tag.as_deref() {
-                Some("!vault") => Value::Vault,
-                Some("!unsafe") => Value::Literal(text.clone()),
-                Some("tag:yaml.org,2002:str") => Value::Str(text.clone()),
+            NodeKind::Scalar { text, plain, tag } => match tag.as_deref() {
+                Some("!vault") => PyValue::Vault,
+                Some("!unsafe") => PyValue::Literal(text.clone()),
+                Some("tag:yaml.org,2002:str") => PyValue::Str(text.clone()),
                 Some("tag:yaml.org,2002:int") | Some("tag:yaml.org,2002:bool") => yaml_plain(text),
                 _ if *plain => yaml_plain(text),
-                _ => Value::Str(text.clone()),
+                _ => PyValue::Str(text.clone()),
             },
-            _ => Value::Compound,
+            _ => PyValue::Compound,
         }
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self.value(), Value::Null) && matches!(self.kind, Kind::Scalar { .. })
+        matches!(self.value(), PyValue::Null) && matches!(self.kind, NodeKind::Scalar { .. })
     }
 
     /// The text of a key that is a string in Python (a plain `22` or
     /// `yes` is not).
     pub fn key_text(&self) -> Option<String> {
         match self.value() {
-            Value::Str(s) | Value::Literal(s) => Some(s),
+            PyValue::Str(s) | PyValue::Literal(s) => Some(s),
             _ => None,
         }
     }
@@ -67,16 +67,16 @@ impl Node {
     /// A mapping's entries, each key once with its last value (as a
     /// Python dict keeps them), `<<` merges applied.
     pub fn entries(&self) -> Option<Vec<(&Node, &Node)>> {
-        let Kind::Map(pairs) = &self.kind else {
+        let NodeKind::Map(pairs) = &self.kind else {
             return None;
         };
         let mut out: Vec<(&Node, &Node)> = Vec::new();
         let mut at: HashMap<String, usize> = HashMap::new();
         let mut merged: Vec<(&Node, &Node)> = Vec::new();
         for (k, v) in pairs {
-            if matches!(&k.kind, Kind::Scalar { text, plain: true, .. } if text == "<<") {
+            if matches!(&k.kind, NodeKind::Scalar { text, plain: true, .. } if text == "<<") {
                 let sources: Vec<&Node> = match &v.kind {
-                    Kind::Seq(items) => items.iter().collect(),
+                    NodeKind::Seq(items) => items.iter().collect(),
                     _ => vec![v],
                 };
                 for s in sources {
@@ -106,19 +106,19 @@ impl Node {
 
 fn key_id(k: &Node) -> String {
     match &k.kind {
-        Kind::Scalar { text, .. } => format!("{:?}", (k.value(), text)),
+        NodeKind::Scalar { text, .. } => format!("{:?}", (k.value(), text)),
         _ => format!("{:p}", k),
     }
 }
 
-enum Open {
+enum OpenCollection {
     Seq(Vec<Node>, usize, usize),
     Map(Vec<(Node, Node)>, Option<Node>, usize, usize),
 }
 
 #[derive(Default)]
 struct Builder {
-    stack: Vec<Open>,
+    stack: Vec<OpenCollection>,
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     nodes: usize,
@@ -131,8 +131,8 @@ impl Builder {
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {
-            Some(Open::Seq(items, _, _)) => items.push(node),
-            Some(Open::Map(pairs, key, _, _)) => match key.take() {
+            Some(OpenCollection::Seq(items, _, _)) => items.push(node),
+            Some(OpenCollection::Map(pairs, key, _, _)) => match key.take() {
                 Some(k) => pairs.push((k, node)),
                 None => *key = Some(node),
             },
@@ -147,9 +147,9 @@ impl Builder {
 
 fn count(n: &Node) -> usize {
     match &n.kind {
-        Kind::Scalar { .. } => 1,
-        Kind::Seq(v) => 1 + v.iter().map(count).sum::<usize>(),
-        Kind::Map(v) => 1 + v.iter().map(|(a, b)| count(a) + count(b)).sum::<usize>(),
+        NodeKind::Scalar { .. } => 1,
+        NodeKind::Seq(v) => 1 + v.iter().map(count).sum::<usize>(),
+        NodeKind::Map(v) => 1 + v.iter().map(|(a, b)| count(a) + count(b)).sum::<usize>(),
     }
 }
 
@@ -173,7 +173,7 @@ impl MarkedEventReceiver for Builder {
                 self.nodes += 1;
                 self.push(
                     Node {
-                        kind: Kind::Scalar { text, plain, tag },
+                        kind: NodeKind::Scalar { text, plain, tag },
                         line,
                     },
                     anchor,
@@ -182,22 +182,26 @@ impl MarkedEventReceiver for Builder {
             Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
                 self.error = Some((line, format!("nested deeper than {MAX_DEPTH} levels")));
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq(Vec::new(), anchor, line)),
+            Event::SequenceStart(anchor, _) => {
+                self.stack
+                    .push(OpenCollection::Seq(Vec::new(), anchor, line))
+            }
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Open::Map(Vec::new(), None, anchor, line))
+                self.stack
+                    .push(OpenCollection::Map(Vec::new(), None, anchor, line))
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
-                    Some(Open::Seq(items, a, l)) => (
+                    Some(OpenCollection::Seq(items, a, l)) => (
                         Node {
-                            kind: Kind::Seq(items),
+                            kind: NodeKind::Seq(items),
                             line: l,
                         },
                         a,
                     ),
-                    Some(Open::Map(pairs, _, a, l)) => (
+                    Some(OpenCollection::Map(pairs, _, a, l)) => (
                         Node {
-                            kind: Kind::Map(pairs),
+                            kind: NodeKind::Map(pairs),
                             line: l,
                         },
                         a,
@@ -251,9 +255,9 @@ mod tests {
         assert_eq!(top[1].0.line, 3);
         let b = top[1].1.entries().unwrap();
         assert_eq!(b[0].0.key_text().as_deref(), Some("q"));
-        assert_eq!(b[0].1.value(), Value::Vault);
-        assert_eq!(b[1].1.value(), Value::Int(22));
-        assert_eq!(top[2].1.value(), Value::Str("22".into()));
+        assert_eq!(b[0].1.value(), PyValue::Vault);
+        assert_eq!(b[1].1.value(), PyValue::Int(22));
+        assert_eq!(top[2].1.value(), PyValue::Str("22".into()));
     }
 
     #[test]
