@@ -143,7 +143,7 @@ impl ClientMsg {
 
     /// One message's body (after its length), whole.
     pub fn decode(body: &[u8]) -> Result<ClientMsg, DecodeError> {
-        let mut r = Reader(body);
+        let mut r = WireReader(body);
         let msg = match r.u8()? {
             1 => ClientMsg::Hello {
                 protocol: r.u16()?,
@@ -190,7 +190,7 @@ impl ServerMsg {
     }
 
     pub fn decode(body: &[u8]) -> Result<ServerMsg, DecodeError> {
-        let mut r = Reader(body);
+        let mut r = WireReader(body);
         let msg = match r.u8()? {
             1 => ServerMsg::Hello {
                 protocol: r.u16()?,
@@ -359,9 +359,9 @@ fn put_code(o: &mut Vec<u8>, code: KeyCode) {
     }
 }
 
-struct Reader<'a>(&'a [u8]);
+struct WireReader<'a>(&'a [u8]);
 
-impl Reader<'_> {
+impl WireReader<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {
         if self.0.len() < n {
             return Err(DecodeError::Short);
