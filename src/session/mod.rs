@@ -5,3 +5,4 @@
 
 pub mod paths;
 pub mod protocol;
+pub mod screen;

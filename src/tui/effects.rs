@@ -25,6 +25,8 @@ pub enum Applied {
     Msgs(Vec<Msg>),
     /// The user quit.
     Quit,
+    /// Ctrl-Z: the terminal's owner stops (a session's client detaches).
+    Suspend,
 }
 
 pub struct EffectRunner {
@@ -70,18 +72,15 @@ impl EffectRunner {
         }
     }
 
-    /// Apply one effect. The terminal is needed only to suspend (Ctrl-Z).
-    pub fn apply(&mut self, eff: Effect, term: &mut TerminalGuard) -> std::io::Result<Applied> {
-        let msgs = match eff {
-            Effect::Quit => return Ok(Applied::Quit),
-            Effect::Suspend => {
-                term.suspend()?;
-                let size = term.term.size()?;
-                vec![Msg::Resize(size.width, size.height)]
-            }
-            eff => self.apply_io(eff),
-        };
-        Ok(Applied::Msgs(msgs))
+    /// Apply one effect. What needs the terminal (quitting, Ctrl-Z) is
+    /// handed back to the loop that owns it, so the runner serves a
+    /// terminal or a session's clients alike.
+    pub fn apply(&mut self, eff: Effect) -> Applied {
+        match eff {
+            Effect::Quit => Applied::Quit,
+            Effect::Suspend => Applied::Suspend,
+            eff => Applied::Msgs(self.apply_io(eff)),
+        }
     }
 
     /// The effects that only start IO or hand work to the engine.

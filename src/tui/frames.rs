@@ -1,6 +1,10 @@
-//! When to draw: at most one frame per ~16 ms, and only when something
-//! changed; after a keystroke, within ~4 ms, so typing never waits for a
-//! frame slot.
+//! When to draw: at most one frame per ~33 ms, and only when something
+//! changed; after a keystroke, within ~2 ms, so typing never waits for a
+//! frame slot. The figures are from `scripts/bench-tui --profile`
+//! (BENCHMARKS.md, "the flood's keystroke tail"): under a flood every
+//! frame of 50 live panes is tens of KiB the terminal must parse, on the
+//! same cores that carry the keystroke; 30 frames a second of streaming
+//! output is smooth, and leaves the terminal room for the keystroke.
 
 use std::time::{Duration, Instant};
 
@@ -9,10 +13,11 @@ use super::terminal::TerminalGuard;
 use super::trace::Trace;
 use crate::app::AppState;
 
-/// At most one frame per this interval (about 60 fps).
-const FRAME: Duration = Duration::from_millis(16);
-/// After a keystroke we draw sooner, so typing never waits for a frame slot.
-const INPUT_FRAME: Duration = Duration::from_millis(4);
+/// At most one frame per this interval (about 30 fps) for output.
+const FRAME: Duration = Duration::from_millis(33);
+/// After a keystroke we draw sooner, so typing never waits for a frame
+/// slot; a little later than at once, so a burst (a paste) is one frame.
+const INPUT_FRAME: Duration = Duration::from_millis(2);
 
 pub struct Frames {
     dirty: bool,
@@ -68,6 +73,18 @@ impl Frames {
             self.last_draw = Instant::now();
         }
         Ok(())
+    }
+
+    /// Until when engine events may be applied before the next draw: the
+    /// frame's slot when a keystroke waits to be shown (its frame comes
+    /// first), else `budget` from now.
+    pub fn drain_until(&self, budget: Duration) -> Instant {
+        let budget_end = Instant::now() + budget;
+        if self.dirty && self.urgent {
+            budget_end.min(self.last_draw + self.slot())
+        } else {
+            budget_end
+        }
     }
 
     /// How long the loop may wait for something to happen.

@@ -97,7 +97,8 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                 turn.dispatch_all(msgs)?
             }
             Incoming::Engine(ev) => {
-                let open = turn.drain_engine(ev, &mut sources)?;
+                let until = frames.drain_until(DRAIN_BUDGET);
+                let open = turn.drain_engine(ev, &mut sources, until)?;
                 frames.trace.mark("drained");
                 open
             }
@@ -109,8 +110,10 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
 }
 
 /// Longest we spend applying engine events before drawing and reading keys
-/// again, so a flooding host cannot make the UI lag.
-const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+/// again, so a flooding host cannot make the UI lag: a key that arrives
+/// meanwhile waits at most this long to be read (BENCHMARKS.md, "the
+/// flood's keystroke tail").
+const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 
 /// What one turn of the loop works on.
 struct Turn<'a> {
@@ -127,9 +130,14 @@ impl Turn<'_> {
         let mut msgs = VecDeque::from([msg]);
         while let Some(msg) = msgs.pop_front() {
             for eff in app::update(self.state, msg) {
-                match self.runner.apply(eff, self.guard)? {
+                match self.runner.apply(eff) {
                     Applied::Msgs(more) => msgs.extend(more),
                     Applied::Quit => return Ok(false),
+                    Applied::Suspend => {
+                        self.guard.suspend()?;
+                        let size = self.guard.term.size()?;
+                        msgs.push_back(Msg::Resize(size.width, size.height));
+                    }
                 }
             }
         }
@@ -145,19 +153,19 @@ impl Turn<'_> {
         Ok(true)
     }
 
-    /// An engine event, then those already waiting, within the budget.
+    /// An engine event, then those already waiting, until `until`.
     fn drain_engine(
         &mut self,
         ev: crate::engine::Event,
         sources: &mut Sources,
+        until: Instant,
     ) -> std::io::Result<bool> {
-        let started = Instant::now();
         let mut next = Some(ev);
         while let Some(ev) = next {
             if !self.dispatch(Msg::Engine(ev))? {
                 return Ok(false);
             }
-            next = (started.elapsed() < DRAIN_BUDGET)
+            next = (Instant::now() < until)
                 .then(|| sources.try_engine())
                 .flatten();
         }
