@@ -50,6 +50,7 @@ mod nodeset_clustershell;
 mod readme_commands;
 mod recordings;
 mod secrets_audit;
+mod sessions_e2e;
 mod shell_names;
 mod shells;
 mod shells_tab;

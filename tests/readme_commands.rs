@@ -244,6 +244,9 @@ fn sshdeck_flags() -> BTreeSet<String> {
         "recipe",
         "completions",
         "man",
+        "attach",
+        "ls",
+        "kill-session",
     ] {
         let mut c = Command::new(bin());
         if !sub.is_empty() {

@@ -185,6 +185,8 @@ pub enum Effect {
     /// Write a saved pane (see `hosts::save`) to a new private file.
     Save(SaveRequest),
     Suspend,
+    /// Detach the client that asked from its session (which runs on).
+    Detach,
     /// Keep a command in the history file (the runner appends it).
     SaveHistory(String),
     /// The last command ended on every host: keep its results for

@@ -35,6 +35,8 @@ pub struct Opening {
     pub preselect: Vec<usize>,
     /// The terminal's size.
     pub size: (u16, u16),
+    /// The session's name, when a session server opens it.
+    pub session: Option<String>,
 }
 
 /// The app state an `Opening` describes.
@@ -48,6 +50,7 @@ pub fn open(o: Opening) -> AppState {
     state.recipes = o.recipes;
     state.commands = o.commands;
     state.keymap = o.keymap;
+    state.session = o.session;
     state.deck.history = o.history;
     if let Some(t) = o.command_timeout {
         state.deck.options.timeout = format!("{}", t.as_secs_f64());

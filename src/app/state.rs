@@ -224,6 +224,9 @@ pub struct AppState {
     pub palette: Palette,
     /// Every key binding: defaults plus the config's `[keys]`.
     pub keymap: Keymap,
+    /// The session's name when this state is a session server's
+    /// (`tui -s NAME`): the detach key works then.
+    pub session: Option<String>,
     /// The `?` overlay's filter and scroll.
     pub help: HelpView,
     /// The action the last key did, if any (tests check that every key
@@ -330,6 +333,7 @@ impl AppState {
             recipe: None,
             palette: Palette::default(),
             keymap: Keymap::default(),
+            session: None,
             help: HelpView::default(),
             last_action: None,
             facts_rev: 0,

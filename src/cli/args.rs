@@ -167,6 +167,29 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff): sshdeck man | man -l -
     Man,
+    /// Attach this terminal to a running session (tui -s NAME starts one)
+    Attach(AttachArgs),
+    /// List running sessions: their hosts, running commands and clients
+    Ls,
+    /// End a session (asks first while a command runs on its hosts)
+    KillSession(KillSessionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// The session; without it, the only one running
+    pub name: Option<String>,
+    /// Watch: see the session but type nothing into it
+    #[arg(long)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KillSessionArgs {
+    pub name: String,
+    /// End it even while a command runs (the command is stopped)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +275,13 @@ pub struct TuiArgs {
     pub selector: Option<String>,
     #[command(flatten)]
     pub record: RecordArgs,
+    /// Run the TUI as session NAME, which outlives this terminal: detach
+    /// with Ctrl-Z, come back with `sshdeck attach NAME`
+    #[arg(short = 's', long = "session", value_name = "NAME")]
+    pub session: Option<String>,
+    /// Be the server of session NAME (started by `tui -s`, not by hand)
+    #[arg(long, hide = true, value_name = "NAME")]
+    pub serve: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ mod prompt;
 mod recipe;
 pub(crate) mod rerun;
 mod run;
+mod sessions;
 mod setup;
 mod shared_output;
 mod stop_signals;
@@ -80,6 +81,17 @@ pub fn main(cli: Cli) -> ExitCode {
             Some(Command::Recipe(a)) => recipe::recipe(&cli.global, a).await,
             Some(Command::Put(a)) => copy::copy(&cli.global, a, copy::Direction::Put).await,
             Some(Command::Get(a)) => copy::copy(&cli.global, a, copy::Direction::Get).await,
+            Some(Command::Tui(a)) if a.serve.is_some() => {
+                let name = a.serve.as_deref().unwrap_or_default();
+                sessions::serve(&cli.global, a, name).await
+            }
+            Some(Command::Tui(a)) if a.session.is_some() => {
+                let name = a.session.as_deref().unwrap_or_default();
+                sessions::tui_session(&cli.global, a, name).await
+            }
+            Some(Command::Attach(a)) => sessions::attach(a).await,
+            Some(Command::Ls) => sessions::ls().await,
+            Some(Command::KillSession(a)) => sessions::kill_session(a).await,
             Some(Command::Tui(a)) => {
                 tui::tui(
                     &cli.global,

@@ -15,7 +15,7 @@ use crate::tui::{TuiSetup, run};
 
 const DEFAULT_SCROLLBACK: usize = 10_000;
 
-fn need_terminal() -> Result<(), CliError> {
+pub fn need_terminal() -> Result<(), CliError> {
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
         Ok(())
     } else {
@@ -39,6 +39,20 @@ pub async fn tui(
     record: Option<std::path::PathBuf>,
 ) -> Result<ExitCode, CliError> {
     need_terminal()?;
+    let setup = tui_setup(g, sel, positional, record)?;
+    run(setup).await.map_err(io_err("terminal"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Everything the TUI starts from: the inventory read, the hosts chosen,
+/// the config's facts, recipes and keys. Errors name file and line, before
+/// any screen is taken over (or any session server started).
+pub fn tui_setup(
+    g: &GlobalArgs,
+    sel: &HostSelection,
+    positional: Option<&str>,
+    record: Option<std::path::PathBuf>,
+) -> Result<TuiSetup, CliError> {
     let mut setup = setup::prepare(g)?;
     let targets = setup::select(&setup.inventory, sel, positional, true)?;
     let selector = sel.hosts.as_deref().or(positional);
@@ -84,7 +98,7 @@ pub async fn tui(
         setup.engine.prompter = p;
         setup.prompts = Some(rx);
     }
-    run(TuiSetup {
+    Ok(TuiSetup {
         engine: setup.engine,
         prompts: setup.prompts,
         hosts,
@@ -103,10 +117,8 @@ pub async fn tui(
         keymap,
         history: crate::tui::history::default_path(),
         command_timeout: setup.command_timeout,
+        session: None,
     })
-    .await
-    .map_err(io_err("terminal"))?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The status line's word on what the Ansible inventory names that
@@ -218,6 +230,7 @@ pub async fn demo(
         // the next run, demo or not.
         history: crate::tui::history::default_path(),
         command_timeout: None,
+        session: None,
     })
     .await
     .map_err(io_err("terminal"))?;

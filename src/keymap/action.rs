@@ -30,6 +30,7 @@ actions! {
     ToggleFiles => "files",
     Shells => "shells",
     Suspend => "suspend",
+    Detach => "detach",
     FocusNext => "focus_next",
     FocusPrev => "focus_prev",
     // The Hosts tab outside the command pane.

@@ -3,6 +3,8 @@
 //! state; clients own only their terminal. Built in steps: the protocol
 //! first.
 
+pub mod client;
 pub mod paths;
 pub mod protocol;
 pub mod screen;
+pub mod server;

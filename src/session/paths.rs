@@ -1,8 +1,9 @@
-//! Where the session server listens, and the checks that make the socket
+//! Where session servers listen, and the checks that make the sockets
 //! the user's alone: a private directory (`$XDG_RUNTIME_DIR/sshdeck`, or
 //! `/tmp/sshdeck-<uid>` without it) that is ours, not a link, and 0700,
-//! checked before every use; a lock the one server holds for its life;
-//! and a stale socket (its server crashed) told apart from a live one.
+//! checked before every use; per session, `NAME.sock` and `NAME.lock`,
+//! the lock held by its one server for its life; and a stale socket (its
+//! server crashed) told apart from a live one.
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::ErrorKind;
@@ -18,8 +19,10 @@ pub enum PathError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("another sshdeck server already runs for this user (it holds {0})")]
-    Running(PathBuf),
+    #[error("session {0:?} already has a server")]
+    Running(String),
+    #[error("{0:?} is not a session name: use letters, digits, '-', '_' or '.' (at most 64)")]
+    BadName(String),
 }
 
 /// The socket directory and the files in it.
@@ -85,18 +88,35 @@ impl SocketDir {
         Ok(SocketDir { dir })
     }
 
-    pub fn socket(&self) -> PathBuf {
-        self.dir.join("server.sock")
+    /// Session `name`'s socket. Names are checked first: they become
+    /// file names here.
+    pub fn socket(&self, name: &str) -> Result<PathBuf, PathError> {
+        check_name(name)?;
+        Ok(self.dir.join(format!("{name}.sock")))
     }
 
-    fn lock_path(&self) -> PathBuf {
-        self.dir.join("server.lock")
+    /// The sessions with a socket here, live or stale, by name.
+    pub fn sessions(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let name = name.strip_suffix(".sock")?;
+                check_name(name).ok().map(|()| name.to_string())
+            })
+            .collect();
+        names.sort();
+        names
     }
 
-    /// Take the server's lock, for as long as the returned file lives.
-    /// Fails when a server holds it: there is never a second one.
-    pub fn lock(&self) -> Result<File, PathError> {
-        let path = self.lock_path();
+    /// Take session `name`'s lock, for as long as the returned file lives.
+    /// Fails when its server holds it: there is never a second one.
+    pub fn lock(&self, name: &str) -> Result<File, PathError> {
+        check_name(name)?;
+        let path = self.dir.join(format!("{name}.lock"));
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -109,7 +129,7 @@ impl SocketDir {
             })?;
         match file.try_lock() {
             Ok(()) => Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) => Err(PathError::Running(path)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(PathError::Running(name.into())),
             Err(std::fs::TryLockError::Error(source)) => Err(PathError::Io { path, source }),
         }
     }
@@ -117,17 +137,34 @@ impl SocketDir {
     /// A socket file left by a server that is gone: nothing answers on it
     /// and nobody holds the lock. A socket whose lock is held belongs to a
     /// live (maybe busy) server and is never called stale.
-    pub fn socket_is_stale(&self) -> bool {
-        let sock = self.socket();
+    pub fn socket_is_stale(&self, name: &str) -> bool {
+        let Ok(sock) = self.socket(name) else {
+            return false;
+        };
         if !sock.exists() {
             return false;
         }
         let answers = std::os::unix::net::UnixStream::connect(&sock).is_ok();
-        !answers && self.lock().is_ok()
+        !answers && self.lock(name).is_ok()
     }
 
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+}
+
+/// A session name is a file name here: a few safe characters only.
+pub fn check_name(name: &str) -> Result<(), PathError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(PathError::BadName(name.to_string()))
     }
 }
 
@@ -175,16 +212,37 @@ mod tests {
     fn one_server_holds_the_lock_and_its_socket_is_not_stale() {
         let (t, uid) = scratch();
         let d = SocketDir::at(t.path().join("s"), uid).unwrap_or_else(|e| panic!("{e}"));
-        let held = d.lock().unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(d.lock(), Err(PathError::Running(_))));
+        let held = d.lock("work").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(d.lock("work"), Err(PathError::Running(_))));
+        // Another session has its own lock.
+        assert!(d.lock("other").is_ok());
         // A socket file with nobody listening, but the lock held: a live
         // server that is busy, not a stale socket.
-        let listener = std::os::unix::net::UnixListener::bind(d.socket());
-        drop(listener);
-        assert!(d.socket().exists());
-        assert!(!d.socket_is_stale());
+        let sock = d.socket("work").unwrap_or_else(|e| panic!("{e}"));
+        drop(std::os::unix::net::UnixListener::bind(&sock));
+        assert!(sock.exists());
+        assert!(!d.socket_is_stale("work"));
+        assert_eq!(d.sessions(), ["work"]);
         drop(held);
         // Lock free and nothing answers: the server crashed.
-        assert!(d.socket_is_stale());
+        assert!(d.socket_is_stale("work"));
+    }
+
+    #[test]
+    fn session_names_are_plain_file_names() {
+        for good in ["work", "upgrade-2026.12", "a_b"] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            ".hidden",
+            "a b",
+            "x\u{1b}[2J",
+            &"x".repeat(65),
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -27,6 +27,8 @@ pub enum Applied {
     Quit,
     /// Ctrl-Z: the terminal's owner stops (a session's client detaches).
     Suspend,
+    /// The client that asked leaves its session.
+    Detach,
 }
 
 pub struct EffectRunner {
@@ -79,6 +81,7 @@ impl EffectRunner {
         match eff {
             Effect::Quit => Applied::Quit,
             Effect::Suspend => Applied::Suspend,
+            Effect::Detach => Applied::Detach,
             eff => Applied::Msgs(self.apply_io(eff)),
         }
     }
@@ -200,6 +203,16 @@ impl EffectRunner {
         self.files.finish_edit(session, r);
         let size = term.term.size()?;
         Ok(vec![Msg::Resize(size.width, size.height)])
+    }
+
+    /// A session server has no terminal of its own to lend $EDITOR: the
+    /// edit ends with that said, and the remote file is left as it was.
+    pub fn refuse_edit(&mut self, session: EditSession) -> Vec<Msg> {
+        self.files.finish_edit(
+            session,
+            Err("editing needs a terminal of its own; not in a session yet".into()),
+        );
+        Vec::new()
     }
 
     /// Keep this run's results for `sshdeck run --hosts-from-last`.

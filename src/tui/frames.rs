@@ -3,8 +3,11 @@
 //! frame slot. The figures are from `scripts/bench-tui --profile`
 //! (BENCHMARKS.md, "the flood's keystroke tail"): under a flood every
 //! frame of 50 live panes is tens of KiB the terminal must parse, on the
-//! same cores that carry the keystroke; 30 frames a second of streaming
-//! output is smooth, and leaves the terminal room for the keystroke.
+//! same cores that carry the keystroke, and writing it blocks while the
+//! terminal is behind. So output frames are paced by what the last one
+//! cost: a frame that took long to draw and write means the terminal is
+//! behind, and the next output frame waits for it to catch up (at most
+//! ~4 frames a second); a keystroke's frame never waits for that.
 
 use std::time::{Duration, Instant};
 
@@ -18,13 +21,25 @@ const FRAME: Duration = Duration::from_millis(33);
 /// After a keystroke we draw sooner, so typing never waits for a frame
 /// slot; a little later than at once, so a burst (a paste) is one frame.
 const INPUT_FRAME: Duration = Duration::from_millis(2);
+/// An output frame waits this many times what the last frame cost...
+const COST_FACTOR: u32 = 4;
+/// ...but never longer than this.
+const SLOWEST: Duration = Duration::from_millis(250);
 
 pub struct Frames {
     dirty: bool,
     urgent: bool,
     last_draw: Instant,
+    /// How long the last frame took to render and write.
+    last_cost: Duration,
     /// The opt-in timing trace (`SSHDECK_FRAME_TRACE`).
     pub trace: Trace,
+}
+
+impl Default for Frames {
+    fn default() -> Self {
+        Frames::new()
+    }
 }
 
 impl Frames {
@@ -33,6 +48,7 @@ impl Frames {
             dirty: true,
             urgent: false,
             last_draw: Instant::now() - FRAME,
+            last_cost: Duration::ZERO,
             trace: Trace::from_env(),
         }
     }
@@ -55,7 +71,24 @@ impl Frames {
     }
 
     fn slot(&self) -> Duration {
-        if self.urgent { INPUT_FRAME } else { FRAME }
+        if self.urgent {
+            INPUT_FRAME
+        } else {
+            (self.last_cost * COST_FACTOR).clamp(FRAME, SLOWEST)
+        }
+    }
+
+    /// Something changed and the slot has come: draw now.
+    pub fn due(&self) -> bool {
+        self.dirty && self.last_draw.elapsed() >= self.slot()
+    }
+
+    /// A frame was drawn (by a loop that draws for itself), at a cost.
+    pub fn drawn(&mut self, cost: Duration) {
+        self.dirty = false;
+        self.urgent = false;
+        self.last_draw = Instant::now();
+        self.last_cost = cost;
     }
 
     /// Draw when something changed and the slot has come.
@@ -64,13 +97,12 @@ impl Frames {
         term: &mut TerminalGuard,
         state: &AppState,
     ) -> std::io::Result<()> {
-        if self.dirty && self.last_draw.elapsed() >= self.slot() {
+        if self.due() {
             self.trace.mark("draw");
+            let started = Instant::now();
             term.term.draw(|f| crate::ui::render(f, state))?;
             self.trace.mark("drawn");
-            self.dirty = false;
-            self.urgent = false;
-            self.last_draw = Instant::now();
+            self.drawn(started.elapsed());
         }
         Ok(())
     }

@@ -7,29 +7,29 @@
 //! (within a time budget, input first), then render once, at most ~60 times
 //! a second and only when something changed (frames.rs).
 
-mod effects;
+pub mod effects;
 mod files_io;
-mod frames;
+pub mod frames;
 pub mod history;
-mod quit;
+pub mod quit;
 pub mod save_pane;
 pub mod shell_io;
-mod sources;
-mod start;
-mod terminal;
+pub mod sources;
+pub mod start;
+pub mod terminal;
 mod trace;
+pub mod turn;
 pub mod workflow_io;
 
-use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::app::{self, AppState, Msg};
 use crate::engine::{EngineConfig, Prompt, Target};
-use effects::{Applied, EffectRunner};
 use sources::{Incoming, Sources};
 use terminal::TerminalGuard;
+use turn::Turn;
 
 pub use terminal::restore;
 
@@ -65,6 +65,8 @@ pub struct TuiSetup {
     pub history: Option<std::path::PathBuf>,
     /// The config's `command_timeout`: the Ctrl-O timeout starts there.
     pub command_timeout: Option<Duration>,
+    /// The session's name when a session server runs this (`tui -s`).
+    pub session: Option<String>,
 }
 
 pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
@@ -77,11 +79,11 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     let mut turn = Turn {
         state: &mut state,
         runner: &mut runner,
-        guard: &mut guard,
+        screen: &mut guard,
     };
     let mut open = turn.dispatch_all(started.first)?;
     while open {
-        frames.draw_if_due(turn.guard, turn.state)?;
+        frames.draw_if_due(turn.screen, turn.state)?;
         let incoming = sources.next(frames.wait()).await;
         frames.arrived(&incoming);
         open = match incoming {
@@ -93,7 +95,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
                 turn.dispatch(m)?
             }
             Incoming::Edit(session) => {
-                let msgs = turn.runner.edit(session, turn.guard, &mut sources)?;
+                let msgs = turn.runner.edit(session, turn.screen, &mut sources)?;
                 turn.dispatch_all(msgs)?
             }
             Incoming::Engine(ev) => {
@@ -114,61 +116,3 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
 /// meanwhile waits at most this long to be read (BENCHMARKS.md, "the
 /// flood's keystroke tail").
 const DRAIN_BUDGET: Duration = Duration::from_millis(4);
-
-/// What one turn of the loop works on.
-struct Turn<'a> {
-    state: &'a mut AppState,
-    runner: &'a mut EffectRunner,
-    guard: &'a mut TerminalGuard,
-}
-
-impl Turn<'_> {
-    /// Update with `msg`, apply its effects, and feed what they yield back
-    /// in the same turn (a resize after Ctrl-Z tells the shells their new
-    /// size), so nothing is dropped. False when the user quit.
-    fn dispatch(&mut self, msg: Msg) -> std::io::Result<bool> {
-        let mut msgs = VecDeque::from([msg]);
-        while let Some(msg) = msgs.pop_front() {
-            for eff in app::update(self.state, msg) {
-                match self.runner.apply(eff) {
-                    Applied::Msgs(more) => msgs.extend(more),
-                    Applied::Quit => return Ok(false),
-                    Applied::Suspend => {
-                        self.guard.suspend()?;
-                        let size = self.guard.term.size()?;
-                        msgs.push_back(Msg::Resize(size.width, size.height));
-                    }
-                }
-            }
-        }
-        Ok(true)
-    }
-
-    fn dispatch_all(&mut self, msgs: Vec<Msg>) -> std::io::Result<bool> {
-        for m in msgs {
-            if !self.dispatch(m)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
-    /// An engine event, then those already waiting, until `until`.
-    fn drain_engine(
-        &mut self,
-        ev: crate::engine::Event,
-        sources: &mut Sources,
-        until: Instant,
-    ) -> std::io::Result<bool> {
-        let mut next = Some(ev);
-        while let Some(ev) = next {
-            if !self.dispatch(Msg::Engine(ev))? {
-                return Ok(false);
-            }
-            next = (Instant::now() < until)
-                .then(|| sources.try_engine())
-                .flatten();
-        }
-        Ok(true)
-    }
-}

@@ -47,6 +47,36 @@ pub async fn leave(
     Ok(())
 }
 
+/// A session server's end (quit from a client, or `kill-session`): what
+/// runs is stopped on the hosts and the shells closed, as when the TUI
+/// quits, without a terminal to show it on.
+pub async fn end_session(
+    mut state: AppState,
+    mut runner: EffectRunner,
+    events: &mut mpsc::Receiver<Event>,
+) {
+    if let Some(job) = state.deck.job.as_ref().and_then(|j| j.id) {
+        runner.engine.cancel(job);
+        let deadline = tokio::time::Instant::now() + SHELL_CLOSE_WAIT * 4;
+        while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, events.recv()).await {
+            if ev.job == job && ev.is_terminal() {
+                state.deck.job = None;
+                break;
+            }
+        }
+    }
+    runner.workflows.cancel_recipe();
+    let mut open = runner.shells.close_all();
+    let deadline = tokio::time::Instant::now() + SHELL_CLOSE_WAIT;
+    while !open.is_empty() {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(ev)) if ev.is_terminal() => open.retain(|j| *j != ev.job),
+            Ok(Some(_)) => {}
+            _ => break,
+        }
+    }
+}
+
 /// Stop the deck's running command on every host, showing that it is
 /// being stopped, and return what to tell the user afterwards: each host
 /// where it may still run, and why.

@@ -51,7 +51,9 @@ pub struct Sources {
     /// None while $EDITOR has the terminal: it reads stdin alone.
     input: Option<EventStream>,
     sigterm: Signal,
-    sighup: Signal,
+    /// None in a session server: a hangup there is a client's, and the
+    /// session outlives it.
+    sighup: Option<Signal>,
     rx: Receivers,
     /// Without a prompt channel nothing can be asked; a receiver whose
     /// sender is kept here never yields, so the select stays uniform.
@@ -60,13 +62,22 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub fn new(mut rx: Receivers) -> std::io::Result<Sources> {
+    pub fn new(rx: Receivers) -> std::io::Result<Sources> {
+        let mut s = Sources::headless(rx)?;
+        s.input = Some(EventStream::new());
+        s.sighup = Some(signal(SignalKind::hangup())?);
+        Ok(s)
+    }
+
+    /// Everything but a terminal: a session server's input comes from its
+    /// clients, over the socket.
+    pub fn headless(mut rx: Receivers) -> std::io::Result<Sources> {
         let (keep, none) = mpsc::channel(1);
         let prompts = rx.prompts.take().unwrap_or(none);
         Ok(Sources {
-            input: Some(EventStream::new()),
+            input: None,
             sigterm: signal(SignalKind::terminate())?,
-            sighup: signal(SignalKind::hangup())?,
+            sighup: None,
             rx,
             _no_prompts: keep,
             prompts,
@@ -81,6 +92,12 @@ impl Sources {
                 None => std::future::pending().await,
             }
         };
+        let hangup = async {
+            match self.sighup.as_mut() {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             biased;
             ev = input => match ev {
@@ -88,7 +105,7 @@ impl Sources {
                 Some(Err(_)) | None => Incoming::Closed,
             },
             _ = self.sigterm.recv() => Incoming::Closed,
-            _ = self.sighup.recv() => Incoming::Closed,
+            _ = hangup => Incoming::Closed,
             p = self.prompts.recv() => p.map_or(Incoming::Tick, Incoming::Prompt),
             b = self.rx.back.recv() => match b {
                 Some(Back::Msg(m)) => Incoming::Msg(m),
@@ -123,7 +140,8 @@ impl Sources {
     }
 }
 
-fn term_msg(ev: TermEvent) -> Option<Msg> {
+/// A terminal event as the update's message; None for what it ignores.
+pub fn term_msg(ev: TermEvent) -> Option<Msg> {
     match ev {
         TermEvent::Key(k) => Some(Msg::Key(k)),
         TermEvent::Mouse(m) => Some(Msg::Mouse(m)),

@@ -73,6 +73,7 @@ pub fn start(setup: TuiSetup, size: (u16, u16)) -> Started {
         facts_on_start: setup.facts_on_start,
         preselect: setup.preselect,
         size,
+        session: setup.session,
     });
     let runner = EffectRunner::new(Parts {
         engine,

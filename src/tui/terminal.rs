@@ -21,7 +21,8 @@ pub struct TerminalGuard {
     pub term: Term,
 }
 
-fn enter() -> std::io::Result<()> {
+/// Raw mode, the alternate screen, mouse and bracketed paste.
+pub fn enter() -> std::io::Result<()> {
     enable_raw_mode()?;
     execute!(
         stdout(),

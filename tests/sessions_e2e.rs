@@ -1,0 +1,168 @@
+//! Sessions that outlive the terminal, with the real binary in tmux
+//! against the sshd farm: a command keeps running when its terminal is
+//! killed and `attach` shows it finish; a watcher of another size sees the
+//! session but cannot type into it; Ctrl-Z detaches; a client killed with
+//! -9 leaves the session; `kill-session` ends it; a dead server leaves the
+//! client's terminal restored with a clear message.
+
+use crate::support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::farm::Farm;
+use support::tmux::{Tmux, farm_config, tmux_available, wrapped};
+
+/// `sshdeck` with the test's private socket directory.
+fn sshdeck(runtime: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_sshdeck"))
+        .env("XDG_RUNTIME_DIR", runtime)
+        .args(args)
+        .output()
+        .expect("sshdeck runs");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn wait_until(what: &str, ok: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_session_outlives_its_terminal_and_ends_when_killed() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(3);
+    let cfg = farm_config(&farm);
+    let runtime = tempfile::tempdir().expect("tempdir");
+    let rt = runtime.path().display().to_string();
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+
+    // Start session t1 and a command that takes a few seconds.
+    let first = Tmux::start(
+        "sess-a",
+        &wrapped(&format!(
+            "XDG_RUNTIME_DIR={rt} {bin} -c {} tui -s t1",
+            cfg.display()
+        )),
+        150,
+        40,
+    );
+    first.wait_for("the host list", |s| s.contains("node2"));
+    first.send(&["a"]);
+    first.wait_for("selection", |s| s.contains("Hosts 3/3"));
+    first.send(&["Tab"]);
+    first.send(&["Tab"]);
+    first.type_text("for i in 1 2 3 4 5 6; do echo tick-$i; sleep 1; done");
+    first.send(&["Enter"]);
+    first.wait_for("output", |s| s.contains("tick-1"));
+    // The terminal goes away (its client gets SIGHUP): the session stays.
+    drop(first);
+    let listed = sshdeck(runtime.path(), &["ls"]);
+    assert!(listed.contains("t1: 3 hosts"), "{listed}");
+
+    // Attach from a new terminal: the command is still streaming, then ends.
+    let second = Tmux::start(
+        "sess-b",
+        &wrapped(&format!("XDG_RUNTIME_DIR={rt} {bin} attach t1")),
+        150,
+        40,
+    );
+    let screen = second.wait_for("the command to finish on every host", |s| {
+        s.matches("✓ 0").count() == 3
+    });
+    assert!(screen.contains("tick-6"), "{screen}");
+
+    // A watcher of another size sees the session, and cannot type into it.
+    let watcher = Tmux::start(
+        "sess-c",
+        &wrapped(&format!("XDG_RUNTIME_DIR={rt} {bin} attach --read-only t1")),
+        100,
+        30,
+    );
+    let seen = watcher.wait_for("the watcher's screen", |s| s.contains("Hosts 3/3"));
+    assert!(
+        seen.lines().all(|l| l.chars().count() <= 100),
+        "drawn for the watcher's width: {seen}"
+    );
+    watcher.send(&["n"]);
+    std::thread::sleep(Duration::from_millis(500));
+    second.wait_for("the selection unchanged", |s| s.contains("Hosts 3/3"));
+    let listed = sshdeck(runtime.path(), &["ls"]);
+    assert!(listed.contains("1 attached, 1 watching"), "{listed}");
+
+    // The watcher is killed with -9: the session runs on.
+    let pid = watcher.program_pid();
+    assert!(!pid.is_empty());
+    let _ = Command::new("kill").args(["-9", &pid]).status();
+    wait_until("the watcher to be gone", || {
+        sshdeck(runtime.path(), &["ls"]).contains("1 attached\n")
+    });
+
+    // Ctrl-Z detaches the interactive client.
+    second.send(&["C-z"]);
+    assert_eq!(second.wait_exit(), "0");
+    assert!(second.screen().contains("attach t1"), "{}", second.screen());
+    assert_eq!(second.display("#{alternate_on}"), "0");
+
+    // kill-session ends it: no socket, no session.
+    let ended = sshdeck(runtime.path(), &["kill-session", "t1"]);
+    assert!(ended.contains("ended"), "{ended}");
+    wait_until("the socket to go", || {
+        !runtime.path().join("sshdeck/t1.sock").exists()
+    });
+    assert!(sshdeck(runtime.path(), &["ls"]).contains("no sessions"));
+}
+
+#[test]
+fn a_dead_server_leaves_the_client_a_clear_message() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(1);
+    let cfg = farm_config(&farm);
+    let runtime = tempfile::tempdir().expect("tempdir");
+    let rt = runtime.path().display().to_string();
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let tmux = Tmux::start(
+        "sess-dead",
+        &wrapped(&format!(
+            "XDG_RUNTIME_DIR={rt} {bin} -c {} tui -s t2",
+            cfg.display()
+        )),
+        120,
+        30,
+    );
+    tmux.wait_for("the host list", |s| s.contains("node0"));
+    // The server is the process holding t2.lock; pgrep by its arguments.
+    let out = Command::new("pgrep")
+        .args(["-f", "--", "--serve t2"])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    assert!(!pid.is_empty(), "no server process");
+    let _ = Command::new("kill").args(["-9", &pid]).status();
+    assert_eq!(tmux.wait_exit(), "2");
+    let screen = tmux.screen();
+    assert!(screen.contains("server went away"), "{screen}");
+    assert_eq!(tmux.display("#{alternate_on}"), "0");
+    // The stale socket is found and cleaned, never trusted.
+    assert!(sshdeck(runtime.path(), &["ls"]).contains("no sessions"));
+    assert!(!runtime.path().join("sshdeck/t2.sock").exists());
+}
