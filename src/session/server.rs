@@ -117,7 +117,7 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
                 frames.changed(true);
                 open = on_client(&mut turn, &mut clients, c, &name, &mut why)?;
             }
-            incoming = sources.next(frames.wait()) => {
+            incoming = sources.next(frames.wait(), frames.engine_open()) => {
                 frames.arrived(&incoming);
                 open = match incoming {
                     Incoming::Closed => false,
@@ -133,7 +133,9 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
                     }
                     Incoming::Engine(ev) => {
                         let until = frames.drain_until(std::time::Duration::from_millis(4));
-                        turn.drain_engine(ev, &mut sources, until)?
+                        let open = turn.drain_engine(ev, &mut sources, until)?;
+                        frames.backlog(sources.engine_backlog());
+                        open
                     }
                 };
             }

@@ -25,6 +25,13 @@ const INPUT_FRAME: Duration = Duration::from_millis(2);
 const COST_FACTOR: u32 = 4;
 /// ...but never longer than this.
 const SLOWEST: Duration = Duration::from_millis(250);
+/// After a keystroke during a flood (engine events backed up), engine
+/// events wait this long: the hosts' output backs up further (SSH flow
+/// control holds them), so the cores the flood was using are free for
+/// the keystroke's way to the screen, the terminal's share included.
+/// Typing is sparse: the flood loses little. Without a backlog (a shell's
+/// echo, say) nothing waits.
+const QUIET: Duration = Duration::from_millis(40);
 
 pub struct Frames {
     dirty: bool,
@@ -32,6 +39,10 @@ pub struct Frames {
     last_draw: Instant,
     /// How long the last frame took to render and write.
     last_cost: Duration,
+    /// Engine events wait until then (see `QUIET`).
+    quiet_until: Option<Instant>,
+    /// Engine events were backed up after the last drain.
+    backlog: bool,
     /// The opt-in timing trace (`SSHDECK_FRAME_TRACE`).
     pub trace: Trace,
 }
@@ -49,6 +60,8 @@ impl Frames {
             urgent: false,
             last_draw: Instant::now() - FRAME,
             last_cost: Duration::ZERO,
+            quiet_until: None,
+            backlog: false,
             trace: Trace::from_env(),
         }
     }
@@ -57,7 +70,12 @@ impl Frames {
     pub fn arrived(&mut self, incoming: &Incoming) {
         let input = matches!(incoming, Incoming::Input(_));
         match incoming {
-            Incoming::Input(_) => self.trace.mark("input"),
+            Incoming::Input(_) => {
+                self.trace.mark("input");
+                if self.backlog {
+                    self.quiet_until = Some(Instant::now() + QUIET);
+                }
+            }
             Incoming::Engine(_) => self.trace.mark("drain"),
             _ => {}
         }
@@ -119,12 +137,27 @@ impl Frames {
         }
     }
 
-    /// How long the loop may wait for something to happen.
+    /// After a drain: whether engine events are still backed up.
+    pub fn backlog(&mut self, backed_up: bool) {
+        self.backlog = backed_up;
+    }
+
+    /// Whether engine events may be read now (not just after a keystroke).
+    pub fn engine_open(&self) -> bool {
+        self.quiet_until.is_none_or(|t| Instant::now() >= t)
+    }
+
+    /// How long the loop may wait for something to happen: the next frame
+    /// slot, or the end of a keystroke's quiet time.
     pub fn wait(&self) -> Duration {
-        if self.dirty {
+        let frame = if self.dirty {
             self.slot().saturating_sub(self.last_draw.elapsed())
         } else {
             Duration::from_secs(1)
+        };
+        match self.quiet_until {
+            Some(t) if Instant::now() < t => frame.min(t - Instant::now()),
+            _ => frame,
         }
     }
 }

@@ -84,7 +84,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
     let mut open = turn.dispatch_all(started.first)?;
     while open {
         frames.draw_if_due(turn.screen, turn.state)?;
-        let incoming = sources.next(frames.wait()).await;
+        let incoming = sources.next(frames.wait(), frames.engine_open()).await;
         frames.arrived(&incoming);
         open = match incoming {
             Incoming::Closed => false,
@@ -101,6 +101,7 @@ pub async fn run(setup: TuiSetup) -> std::io::Result<()> {
             Incoming::Engine(ev) => {
                 let until = frames.drain_until(DRAIN_BUDGET);
                 let open = turn.drain_engine(ev, &mut sources, until)?;
+                frames.backlog(sources.engine_backlog());
                 frames.trace.mark("drained");
                 open
             }

@@ -84,8 +84,10 @@ impl Sources {
         })
     }
 
-    /// The next thing to handle, or `Tick` after `wait`.
-    pub async fn next(&mut self, wait: Duration) -> Incoming {
+    /// The next thing to handle, or `Tick` after `wait`. Engine events
+    /// are left waiting unless `engine` (just after a keystroke, see
+    /// `Frames::engine_open`).
+    pub async fn next(&mut self, wait: Duration, engine: bool) -> Incoming {
         let input = async {
             match self.input.as_mut() {
                 Some(i) => i.next().await,
@@ -115,9 +117,14 @@ impl Sources {
             r = self.rx.facts.recv() => r.map_or(Incoming::Tick, |r| Incoming::Msg(Msg::Facts(r))),
             r = self.rx.recipes.recv() => r.map_or(Incoming::Tick, |r| Incoming::Msg(Msg::Recipe(r))),
             v = self.rx.transfers.recv() => v.map_or(Incoming::Tick, |v| Incoming::Msg(Msg::Transfer(v))),
-            ev = self.rx.events.recv() => ev.map_or(Incoming::Tick, Incoming::Engine),
+            ev = self.rx.events.recv(), if engine => ev.map_or(Incoming::Tick, Incoming::Engine),
             _ = tokio::time::sleep(wait) => Incoming::Tick,
         }
+    }
+
+    /// Engine events back up: a good part of the channel is waiting.
+    pub fn engine_backlog(&self) -> bool {
+        self.rx.events.len() >= self.rx.events.max_capacity() / 4
     }
 
     /// An engine event already waiting, for draining a burst.
