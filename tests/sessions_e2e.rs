@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use sshdeck::session::protocol::ClientMsg;
 use support::farm::Farm;
 use support::tmux::{Tmux, farm_config, tmux_available, wrapped};
 
@@ -26,6 +27,18 @@ fn sshdeck(runtime: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// Send raw bytes to a session socket and read what comes back until
+/// the server closes the connection (with a deadline).
+fn raw_exchange(sock: &Path, bytes: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(sock).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    s.write_all(bytes).expect("write");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
 }
 
 fn wait_until(what: &str, ok: impl Fn() -> bool) {
@@ -68,6 +81,26 @@ fn a_session_outlives_its_terminal_and_ends_when_killed() {
     first.wait_for("output", |s| s.contains("tick-1"));
     // The terminal goes away (its client gets SIGHUP): the session stays.
     drop(first);
+    let listed = sshdeck(runtime.path(), &["ls"]);
+    assert!(listed.contains("t1: 3 hosts"), "{listed}");
+    // Another protocol is refused with both versions; garbage and an
+    // oversized message close that connection, never the server.
+    let sock = runtime.path().join("sshdeck/t1.sock");
+    let refused = raw_exchange(
+        &sock,
+        &ClientMsg::Hello {
+            protocol: 999,
+            version: "9.9.9".into(),
+        }
+        .encode(),
+    );
+    let refused = String::from_utf8_lossy(&refused).into_owned();
+    assert!(
+        refused.contains("protocol 999") && refused.contains("9.9.9"),
+        "{refused}"
+    );
+    raw_exchange(&sock, b"\x00\x00\x00\x02\x63\x00garbage");
+    raw_exchange(&sock, &u32::MAX.to_be_bytes());
     let listed = sshdeck(runtime.path(), &["ls"]);
     assert!(listed.contains("t1: 3 hosts"), "{listed}");
 
@@ -165,4 +198,59 @@ fn a_dead_server_leaves_the_client_a_clear_message() {
     // The stale socket is found and cleaned, never trusted.
     assert!(sshdeck(runtime.path(), &["ls"]).contains("no sessions"));
     assert!(!runtime.path().join("sshdeck/t2.sock").exists());
+}
+
+/// Shells live in the session: detached with Ctrl-] d in the shells tab,
+/// reattached, each shell still shows its screen and takes typing.
+#[test]
+fn shells_survive_a_detach_with_their_screens() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(2);
+    let cfg = farm_config(&farm);
+    let runtime = tempfile::tempdir().expect("tempdir");
+    let rt = runtime.path().display().to_string();
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let first = Tmux::start(
+        "sess-sh-a",
+        &wrapped(&format!(
+            "XDG_RUNTIME_DIR={rt} {bin} -c {} tui -s t3",
+            cfg.display()
+        )),
+        150,
+        40,
+    );
+    first.wait_for("the host list", |s| s.contains("node1"));
+    first.send(&["a"]);
+    first.send(&["F3"]);
+    first.wait_for("two shell prompts", |s| s.matches("# ").count() >= 2);
+    first.type_text("echo \"KEPT-$((6*7))\"");
+    first.send(&["Enter"]);
+    first.wait_for("the output in both shells", |s| {
+        s.matches("KEPT-42").count() == 2
+    });
+    // The prefix, then d: detach from inside the shells tab.
+    first.send(&["C-]"]);
+    first.send(&["d"]);
+    assert_eq!(first.wait_exit(), "0");
+
+    let second = Tmux::start(
+        "sess-sh-b",
+        &wrapped(&format!("XDG_RUNTIME_DIR={rt} {bin} attach t3")),
+        150,
+        40,
+    );
+    second.wait_for("both shells' screens back", |s| {
+        s.matches("KEPT-42").count() == 2
+    });
+    second.type_text("echo \"AGAIN-$((7*7))\"");
+    second.send(&["Enter"]);
+    second.wait_for("the shells still take typing", |s| {
+        s.matches("AGAIN-49").count() == 2
+    });
+    let ended = sshdeck(runtime.path(), &["kill-session", "--force", "t3"]);
+    assert!(ended.contains("ended"), "{ended}");
+    assert_eq!(second.wait_exit(), "0");
 }
