@@ -43,7 +43,8 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         });
     }
     if s.deck.history_search.is_some() {
-        return command::on_search_key(s, k);
+        return dispatch(s, Context::HistorySearch, k)
+            .unwrap_or_else(|| command::on_search_text(s, k));
     }
     if let Some(effects) = dispatch(s, Context::Global, k) {
         return effects;
@@ -52,7 +53,7 @@ pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         return on_files_key(s, k);
     }
     if s.deck.input.is_some() {
-        return list::on_line_input(s, k);
+        return dispatch(s, Context::Input, k).unwrap_or_else(|| list::on_line_text(s, k));
     }
     if s.focus == Focus::Command {
         return dispatch(s, Context::Command, k).unwrap_or_else(|| {
@@ -109,8 +110,11 @@ pub(super) fn dispatch(s: &mut AppState, ctx: Context, k: KeyEvent) -> Option<Ve
 /// The files tab: its dialogs take every key; otherwise the transfers
 /// panel's or the file panes' bindings.
 fn on_files_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
-    if s.files.dialog.is_some() {
-        return super::files::dialogs::on_key(s, k);
+    if let Some(ctx) = super::files::dialogs::context(s) {
+        return dispatch(s, ctx, k).unwrap_or_else(|| {
+            super::files::dialogs::on_unbound_key(s, ctx, k);
+            Vec::new()
+        });
     }
     let ctx = if s.files.transfers_focused {
         Context::Transfers
@@ -134,4 +138,16 @@ pub fn on_paste(s: &mut AppState, text: &str) {
     if s.focus == Focus::Command {
         s.deck.command.insert_str(text);
     }
+}
+
+/// Keys while a prompt is up (it takes them all): its context's action,
+/// or text for the field being typed.
+pub fn on_prompt_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
+    let Some(ctx) = super::prompts::context(s) else {
+        return Vec::new();
+    };
+    dispatch(s, ctx, k).unwrap_or_else(|| {
+        super::prompts::on_text_key(s, k);
+        Vec::new()
+    })
 }

@@ -20,22 +20,15 @@ pub fn context(s: &AppState) -> Option<Context> {
     })
 }
 
-/// A key while a prompt is up: its context's action, or text for the
-/// field being typed (a host key question takes no text).
-pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
-    let Some(ctx) = context(s) else {
-        return Vec::new();
-    };
-    if let Some(effects) = super::keys::dispatch(s, ctx, k) {
-        return effects;
-    }
-    if ctx == Context::Input
+/// A key the prompt's context does not bind: text for the field being
+/// typed (a host key question takes no text).
+pub fn on_text_key(s: &mut AppState, k: KeyEvent) {
+    if context(s) == Some(Context::Input)
         && let Some(p) = s.prompts.front_mut()
         && let Some(input) = p.inputs.get_mut(p.active)
     {
         input.input(k);
     }
-    Vec::new()
 }
 
 /// What an action does to the front prompt: an answer ends it.

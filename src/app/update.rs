@@ -105,7 +105,7 @@ fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
         return vec![Effect::Suspend];
     }
     if !s.prompts.is_empty() {
-        return super::prompts::on_key(s, k);
+        return keys::on_prompt_key(s, k);
     }
     keys::on_key(s, k)
 }

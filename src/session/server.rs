@@ -203,37 +203,7 @@ fn on_client(
                 return turn.dispatch(Msg::Resize(size.0, size.1));
             }
         }
-        FromClient::Input { id, event } => {
-            let Some(c) = clients.get_mut(&id) else {
-                return Ok(true);
-            };
-            if let TermEvent::Resize(w, h) = event {
-                c.screen.resize((w, h))?;
-            }
-            // A watcher looks: nothing it presses reaches the state, but
-            // the detach key (Ctrl-Z) lets it go.
-            if c.read_only {
-                let detach = matches!(event, TermEvent::Key(k)
-                    if turn.state.keymap.lookup(Context::Global, &k) == Some(Action::Suspend));
-                if detach && let Some(c) = clients.remove(&id) {
-                    let _ = c.tx.try_send(ServerMsg::Detached {
-                        why: "stopped watching; the session runs on".into(),
-                    });
-                }
-                return Ok(true);
-            }
-            let size = c.screen.size();
-            if turn.state.size != size && !matches!(event, TermEvent::Resize(..)) {
-                turn.dispatch(Msg::Resize(size.0, size.1))?;
-            }
-            let Some(msg) = term_msg(event) else {
-                return Ok(true);
-            };
-            turn.screen.typing = Some(id);
-            let open = turn.dispatch(msg)?;
-            turn.screen.typing = None;
-            return Ok(open);
-        }
+        FromClient::Input { id, event } => return on_input(turn, clients, id, event),
         FromClient::Detach { id } => {
             if let Some(c) = clients.remove(&id) {
                 let _ = c.tx.try_send(ServerMsg::Detached {
@@ -249,25 +219,74 @@ fn on_client(
                 turn.state, name, clients,
             )]));
         }
-        FromClient::Kill { force, tx } => {
-            let running = running_hosts(turn.state);
-            if running > 0 && !force {
-                let _ = tx.try_send(ServerMsg::Refused {
-                    reason: format!(
-                        "a command still runs on {running} host(s) in session {name}; \
-                         kill-session --force stops it"
-                    ),
-                });
-                return Ok(true);
-            }
-            let _ = tx.try_send(ServerMsg::Ended {
-                why: format!("session {name} ended"),
-            });
-            *why = format!("session {name} was ended by kill-session");
-            return Ok(false);
-        }
+        FromClient::Kill { force, tx } => return Ok(!kill(turn.state, force, &tx, name, why)),
     }
     Ok(true)
+}
+
+/// A key, mouse event, paste or resize from client `id`. False when the
+/// session ends (the client quit it).
+fn on_input(
+    turn: &mut Turn<'_, Detacher>,
+    clients: &mut BTreeMap<u64, Client>,
+    id: u64,
+    event: TermEvent,
+) -> io::Result<bool> {
+    let Some(c) = clients.get_mut(&id) else {
+        return Ok(true);
+    };
+    if let TermEvent::Resize(w, h) = event {
+        c.screen.resize((w, h))?;
+    }
+    // A watcher looks: nothing it presses reaches the state, but the
+    // detach key (Ctrl-Z) lets it go.
+    if c.read_only {
+        let detach = matches!(event, TermEvent::Key(k)
+            if turn.state.keymap.lookup(Context::Global, &k) == Some(Action::Suspend));
+        if detach && let Some(c) = clients.remove(&id) {
+            let _ = c.tx.try_send(ServerMsg::Detached {
+                why: "stopped watching; the session runs on".into(),
+            });
+        }
+        return Ok(true);
+    }
+    let size = c.screen.size();
+    if turn.state.size != size && !matches!(event, TermEvent::Resize(..)) {
+        turn.dispatch(Msg::Resize(size.0, size.1))?;
+    }
+    let Some(msg) = term_msg(event) else {
+        return Ok(true);
+    };
+    turn.screen.typing = Some(id);
+    let open = turn.dispatch(msg)?;
+    turn.screen.typing = None;
+    Ok(open)
+}
+
+/// `kill-session`: true when the session is to end now. While a command
+/// runs it ends only when forced; the asker is told either way.
+fn kill(
+    s: &AppState,
+    force: bool,
+    tx: &mpsc::Sender<ServerMsg>,
+    name: &str,
+    why: &mut String,
+) -> bool {
+    let running = running_hosts(s);
+    if running > 0 && !force {
+        let _ = tx.try_send(ServerMsg::Refused {
+            reason: format!(
+                "a command still runs on {running} host(s) in session {name}; \
+                 kill-session --force stops it"
+            ),
+        });
+        return false;
+    }
+    let _ = tx.try_send(ServerMsg::Ended {
+        why: format!("session {name} ended"),
+    });
+    *why = format!("session {name} was ended by kill-session");
+    true
 }
 
 fn running_hosts(s: &AppState) -> usize {
@@ -351,79 +370,83 @@ async fn read_loop(
     to_loop: mpsc::Sender<FromClient>,
 ) {
     let mut frames = FrameReader::new(MAX_FROM_CLIENT);
-    let refuse = |reason: String| {
-        let _ = tx.try_send(ServerMsg::Refused { reason });
-    };
     let mut greeted = false;
     loop {
-        let body = match read_body(&mut read, &mut frames).await {
-            Ok(Some(b)) => b,
+        let msg = match read_body(&mut read, &mut frames).await {
+            Ok(Some(body)) => ClientMsg::decode(&body).map_err(|e| e.to_string()),
             Ok(None) => break,
-            Err(e) => {
-                refuse(format!("bad message: {e}"));
-                break;
-            }
+            Err(e) => Err(e.to_string()),
         };
-        let msg = match ClientMsg::decode(&body) {
-            Ok(m) => m,
-            Err(e) => {
-                refuse(format!("bad message: {e}"));
-                break;
-            }
+        let step = match msg {
+            Ok(msg) => on_message(msg, &mut greeted, id, &name, &tx),
+            Err(e) => Err(format!("bad message: {e}")),
         };
-        let forward = match msg {
-            ClientMsg::Hello { protocol, version } => {
-                if protocol != PROTOCOL {
-                    refuse(format!(
-                        "this session's server is sshdeck {} (protocol {PROTOCOL}), the \
-                         client is sshdeck {version} (protocol {protocol}); use the same \
-                         sshdeck for both, or end the session with its own sshdeck",
-                        env!("CARGO_PKG_VERSION")
-                    ));
+        match step {
+            Ok(None) => {}
+            Ok(Some(forward)) => {
+                if to_loop.send(forward).await.is_err() {
                     break;
                 }
-                greeted = true;
-                let _ = tx
-                    .send(ServerMsg::Hello {
-                        protocol: PROTOCOL,
-                        version: env!("CARGO_PKG_VERSION").into(),
-                    })
-                    .await;
-                continue;
             }
-            _ if !greeted => {
-                refuse("a client says hello first".into());
+            Err(reason) => {
+                let _ = tx.try_send(ServerMsg::Refused { reason });
                 break;
             }
-            ClientMsg::Attach {
-                session,
-                read_only,
-                size,
-                ..
-            } => {
-                if session != name {
-                    refuse(format!("this server holds session {name}, not {session}"));
-                    break;
-                }
-                FromClient::Attached {
-                    id,
-                    size,
-                    read_only,
-                    tx: tx.clone(),
-                }
-            }
-            ClientMsg::Input(event) => FromClient::Input { id, event },
-            ClientMsg::Detach => FromClient::Detach { id },
-            ClientMsg::EditDone => continue,
-            ClientMsg::ListSessions => FromClient::List { tx: tx.clone() },
-            ClientMsg::KillSession { force, .. } => FromClient::Kill {
-                force,
-                tx: tx.clone(),
-            },
-        };
-        if to_loop.send(forward).await.is_err() {
-            break;
         }
     }
     let _ = to_loop.send(FromClient::Gone { id }).await;
+}
+
+/// What one decoded message asks of the session: nothing (answered
+/// here), something to forward, or a reason to close this client.
+fn on_message(
+    msg: ClientMsg,
+    greeted: &mut bool,
+    id: u64,
+    name: &str,
+    tx: &mpsc::Sender<ServerMsg>,
+) -> Result<Option<FromClient>, String> {
+    Ok(Some(match msg {
+        ClientMsg::Hello { protocol, version } => {
+            if protocol != PROTOCOL {
+                return Err(format!(
+                    "this session's server is sshdeck {} (protocol {PROTOCOL}), the \
+                     client is sshdeck {version} (protocol {protocol}); use the same \
+                     sshdeck for both, or end the session with its own sshdeck",
+                    env!("CARGO_PKG_VERSION")
+                ));
+            }
+            *greeted = true;
+            let _ = tx.try_send(ServerMsg::Hello {
+                protocol: PROTOCOL,
+                version: env!("CARGO_PKG_VERSION").into(),
+            });
+            return Ok(None);
+        }
+        _ if !*greeted => return Err("a client says hello first".into()),
+        ClientMsg::Attach {
+            session,
+            read_only,
+            size,
+            ..
+        } => {
+            if session != name {
+                return Err(format!("this server holds session {name}, not {session}"));
+            }
+            FromClient::Attached {
+                id,
+                size,
+                read_only,
+                tx: tx.clone(),
+            }
+        }
+        ClientMsg::Input(event) => FromClient::Input { id, event },
+        ClientMsg::Detach => FromClient::Detach { id },
+        ClientMsg::EditDone => return Ok(None),
+        ClientMsg::ListSessions => FromClient::List { tx: tx.clone() },
+        ClientMsg::KillSession { force, .. } => FromClient::Kill {
+            force,
+            tx: tx.clone(),
+        },
+    }))
 }

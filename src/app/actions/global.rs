@@ -32,7 +32,7 @@ pub fn main_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
             crate::app::shell::enter(s)
         }
         Action::Suspend => vec![Effect::Suspend],
-        Action::Detach => detach(s),
+        Action::Detach => super::detach::detach(s),
         Action::FocusNext => {
             // Zoom belongs to the output area: leaving it ends zoom.
             s.deck.panes.zoomed = false;
@@ -174,14 +174,4 @@ pub fn confirm_quit(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
         }
         _ => Some(Vec::new()),
     }
-}
-
-/// Detach from the session; outside one, say how to start one.
-pub fn detach(s: &mut AppState) -> Vec<Effect> {
-    if s.session.is_some() {
-        return vec![Effect::Detach];
-    }
-    s.status =
-        Some("not a session, nothing to detach from: `sshdeck tui -s NAME` starts one".into());
-    Vec::new()
 }

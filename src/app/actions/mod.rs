@@ -3,6 +3,7 @@
 //! the action was chosen in the palette, so the two cannot drift apart.
 //! `keys.rs` only routes a key to its context.
 
+pub mod detach;
 pub mod global;
 
 use crate::app::hosts;

@@ -25,20 +25,14 @@ pub fn context(s: &AppState) -> Option<Context> {
     })
 }
 
-pub fn on_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
-    let Some(ctx) = context(s) else {
-        return Vec::new();
-    };
-    if let Some(effects) = crate::app::keys::dispatch(s, ctx, k) {
-        return effects;
-    }
+/// A key the open dialog's context does not bind.
+pub fn on_unbound_key(s: &mut AppState, ctx: Context, k: KeyEvent) {
     match ctx {
         // Any other key keeps the files: only the yes key deletes.
         Context::Confirm => s.files.dialog = None,
         Context::Input => on_text_key(s, k),
         _ => {}
     }
-    Vec::new()
 }
 
 /// What an action does in the open dialog. None (the dialog kept as it

@@ -68,10 +68,8 @@ fn find(history: &[String], query: &str, before: usize) -> Option<usize> {
 /// Keys while Ctrl-R is searching: type to search, Ctrl-R for an older
 /// match, Enter runs the match, Esc or arrows keep it to edit, Ctrl-G
 /// gives up.
-pub fn on_search_key(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
-    if let Some(effects) = crate::app::keys::dispatch(s, Context::HistorySearch, k) {
-        return effects;
-    }
+/// A key the `history_search` context does not bind: text for the query.
+pub fn on_search_text(s: &mut AppState, k: KeyEvent) -> Vec<Effect> {
     let Some(mut search) = s.deck.history_search.take() else {
         return Vec::new();
     };

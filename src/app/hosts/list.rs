@@ -6,7 +6,7 @@ use tui_textarea::{CursorMove, TextArea};
 use crate::app::layout::layout;
 use crate::app::msg::Effect;
 use crate::app::state::{AppState, HostListRow, LineInput, Overlay, fuzzy_match};
-use crate::keymap::{Action, Context};
+use crate::keymap::Action;
 
 pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     let rows = s.rows();
@@ -122,10 +122,8 @@ pub fn open_input(s: &mut AppState, kind: LineInput, initial: &str) {
 
 /// Typing in the line at the bottom of the host list: a filter (applied
 /// as you type), a node set to select, or text to find in the output.
-pub fn on_line_input(s: &mut AppState, k: crossterm::event::KeyEvent) -> Vec<Effect> {
-    if let Some(effects) = crate::app::keys::dispatch(s, Context::Input, k) {
-        return effects;
-    }
+/// A key the `input` context does not bind: text for the line input.
+pub fn on_line_text(s: &mut AppState, k: crossterm::event::KeyEvent) -> Vec<Effect> {
     let Some((kind, area)) = s.deck.input.as_mut() else {
         return Vec::new();
     };

@@ -248,7 +248,7 @@ pub fn on_action(s: &mut AppState, a: Action) -> Option<Vec<Effect>> {
     match a {
         Action::SendPrefix => return Some(broadcast(s, |_| Some(vec![0x1d]))),
         Action::Suspend => return Some(vec![Effect::Suspend]),
-        Action::Detach => return Some(crate::app::actions::global::detach(s)),
+        Action::Detach => return Some(crate::app::actions::detach::detach(s)),
         Action::Zoom => {
             v.zoomed = !v.zoomed;
             return Some(sync(s));
