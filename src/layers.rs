@@ -52,24 +52,27 @@ fn first_ident(path: &str) -> Option<String> {
     (end > 0).then(|| path[..end].to_string())
 }
 
+/// Every `.rs` file under `dir`, for the tests that read the whole tree
+/// (this one and `names`).
+#[cfg(test)]
+pub(crate) fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
-
-    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                rust_files(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
+    use std::path::Path;
 
     /// The layer a file under src/ belongs to: its top-level module.
     fn layer_of(src: &Path, file: &Path) -> Option<usize> {

@@ -30,16 +30,7 @@ pub async fn leave(
     mut guard: TerminalGuard,
 ) -> std::io::Result<()> {
     let left_running = stop_running(&mut state, &mut runner.engine, events, &mut guard).await?;
-    runner.workflows.cancel_recipe();
-    let mut open = runner.shells.close_all();
-    let deadline = tokio::time::Instant::now() + SHELL_CLOSE_WAIT;
-    while !open.is_empty() {
-        match tokio::time::timeout_at(deadline, events.recv()).await {
-            Ok(Some(ev)) if ev.is_terminal() => open.retain(|j| *j != ev.job),
-            Ok(Some(_)) => {}
-            _ => break,
-        }
-    }
+    close_workflows_and_shells(&mut runner, events).await;
     drop(guard);
     for line in left_running {
         eprintln!("sshdeck: {line}");
@@ -65,6 +56,12 @@ pub async fn end_session(
             }
         }
     }
+    close_workflows_and_shells(&mut runner, events).await;
+}
+
+/// Cancel a running recipe and close the shells, waiting a little for
+/// them to go (never more than `SHELL_CLOSE_WAIT`).
+async fn close_workflows_and_shells(runner: &mut EffectRunner, events: &mut mpsc::Receiver<Event>) {
     runner.workflows.cancel_recipe();
     let mut open = runner.shells.close_all();
     let deadline = tokio::time::Instant::now() + SHELL_CLOSE_WAIT;
