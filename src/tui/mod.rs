@@ -4,8 +4,9 @@
 //! whose answers are messages again. Only `app::update` writes the state.
 //!
 //! Loop shape (as in yazi): wait for anything, drain what is pending
-//! (within a time budget, input first), then render once, at most ~60 times
-//! a second and only when something changed (frames.rs).
+//! (within a time budget, input first), then render once, only when
+//! something changed and at the pace frames.rs sets (soon after a key,
+//! at most ~30 times a second for output).
 
 pub mod effects;
 mod files_io;
