@@ -53,7 +53,7 @@ pub async fn connect(sock: &Path) -> Result<UnixStream, ClientError> {
     )
     .await?;
     let mut frames = FrameReader::new(MAX_FROM_SERVER);
-    match recv(&mut stream, &mut frames).await? {
+    match answer(&mut stream, &mut frames).await? {
         ServerMsg::Hello { .. } => Ok(stream),
         ServerMsg::Refused { reason } => Err(ClientError::Refused(reason)),
         other => Err(ClientError::Lost(format!("unexpected {other:?}"))),
@@ -65,6 +65,20 @@ async fn send(stream: &mut UnixStream, msg: &ClientMsg) -> Result<(), ClientErro
         .write_all(&msg.encode())
         .await
         .map_err(|e| ClientError::Lost(e.to_string()))
+}
+
+/// How long a server may take to answer a question: a hung server is
+/// reported, never waited on.
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The server's answer, within `ANSWER_WAIT`.
+async fn answer(
+    stream: &mut UnixStream,
+    frames: &mut FrameReader,
+) -> Result<ServerMsg, ClientError> {
+    tokio::time::timeout(ANSWER_WAIT, recv(stream, frames))
+        .await
+        .map_err(|_| ClientError::Lost(format!("no answer within {} s", ANSWER_WAIT.as_secs())))?
 }
 
 async fn recv(stream: &mut UnixStream, frames: &mut FrameReader) -> Result<ServerMsg, ClientError> {
@@ -80,7 +94,7 @@ pub async fn ask(sock: &Path, msg: ClientMsg) -> Result<ServerMsg, ClientError> 
     let mut stream = connect(sock).await?;
     send(&mut stream, &msg).await?;
     let mut frames = FrameReader::new(MAX_FROM_SERVER);
-    recv(&mut stream, &mut frames).await
+    answer(&mut stream, &mut frames).await
 }
 
 /// Attach this terminal to `session` until it detaches or the session
