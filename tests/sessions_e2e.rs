@@ -142,6 +142,22 @@ fn a_session_outlives_its_terminal_and_ends_when_killed() {
         sshdeck(runtime.path(), &["ls"]).contains("1 attached\n")
     });
 
+    // A watcher leaves with the detach key, as anyone does.
+    let leaving = Tmux::start(
+        "sess-d",
+        &wrapped(&format!("XDG_RUNTIME_DIR={rt} {bin} attach --read-only t1")),
+        100,
+        30,
+    );
+    leaving.wait_for("the watcher's screen", |s| s.contains("Hosts 3/3"));
+    leaving.send(&["F12"]);
+    assert_eq!(leaving.wait_exit(), "0");
+    assert!(
+        leaving.screen().contains("stopped watching"),
+        "{}",
+        leaving.screen()
+    );
+
     // Ctrl-Z detaches the interactive client.
     second.send(&["C-z"]);
     assert_eq!(second.wait_exit(), "0");

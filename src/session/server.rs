@@ -153,13 +153,17 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
     accept.abort();
     let events = sources.events();
     crate::tui::quit::end_session(state, runner, events).await;
-    // Each client is told, and its writer gets a moment to say it; a
-    // client that reads nothing is not waited for.
-    for c in clients.values() {
-        let _ = c.tx.try_send(ServerMsg::Ended { why: why.clone() });
-    }
+    // Each client is told (behind the frames it has queued), and its
+    // writer gets a moment to say it; a client that reads nothing is not
+    // waited for.
+    let wait = std::time::Duration::from_millis(500);
+    let tell = clients.values().map(|c| {
+        let ended = ServerMsg::Ended { why: why.clone() };
+        tokio::time::timeout(wait, c.tx.send(ended))
+    });
+    futures::future::join_all(tell).await;
     let told = futures::future::join_all(clients.values().map(|c| c.tx.closed()));
-    let _ = tokio::time::timeout(std::time::Duration::from_millis(500), told).await;
+    let _ = tokio::time::timeout(wait, told).await;
     Ok(())
 }
 
@@ -239,10 +243,11 @@ fn on_input(
         c.screen.resize((w, h))?;
     }
     // A watcher looks: nothing it presses reaches the state, but the
-    // detach key (Ctrl-Z) lets it go.
+    // detach keys (F12, Ctrl-Z, as rebound) let it go.
     if c.read_only {
         let detach = matches!(event, TermEvent::Key(k)
-            if turn.state.keymap.lookup(Context::Global, &k) == Some(Action::Suspend));
+            if matches!(turn.state.keymap.lookup(Context::Global, &k),
+                Some(Action::Detach | Action::Suspend)));
         if detach && let Some(c) = clients.remove(&id) {
             let _ = c.tx.try_send(ServerMsg::Detached {
                 why: "stopped watching; the session runs on".into(),
