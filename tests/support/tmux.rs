@@ -109,8 +109,13 @@ impl Tmux {
     /// Start `cmd` in a detached `cols` x `rows` session on a private tmux
     /// server (`tag` and our pid name its socket).
     pub fn start(tag: &str, cmd: &str, cols: u16, rows: u16) -> Tmux {
+        // One socket per start, not per tag: a test that starts the same tag
+        // twice would otherwise reach the previous server while kill-server
+        // is still taking it down ("server exited unexpectedly").
+        static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmux = Tmux {
-            socket: format!("sshdeck-{tag}-{}", std::process::id()),
+            socket: format!("sshdeck-{tag}-{}-{n}", std::process::id()),
         };
         let (x, y) = (cols.to_string(), rows.to_string());
         let out = tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", &x, "-y", &y, cmd]);
