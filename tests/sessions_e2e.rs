@@ -1,7 +1,8 @@
 //! Sessions that outlive the terminal, with the real binary in tmux
 //! against the sshd farm: a command keeps running when its terminal is
 //! killed and `attach` shows it finish; a watcher of another size sees the
-//! session but cannot type into it; Ctrl-Z detaches; a client killed with
+//! session but cannot type into it; Ctrl-Z suspends a client and the
+//! session runs on; F12 detaches; a client killed with
 //! -9 leaves the session; `kill-session` ends it; a dead server leaves the
 //! client's terminal restored with a clear message.
 
@@ -13,7 +14,26 @@ use std::time::{Duration, Instant};
 
 use sshdeck::session::protocol::ClientMsg;
 use support::farm::Farm;
-use support::tmux::{Tmux, farm_config, tmux_available, wrapped};
+use support::tmux::{Tmux, end_session_servers, farm_config, tmux_available, wrapped};
+
+/// A test's private socket directory: the session servers started in it
+/// end with the test, passed or failed.
+struct Runtime(tempfile::TempDir);
+
+impl Runtime {
+    fn new() -> Runtime {
+        Runtime(tempfile::tempdir().expect("tempdir"))
+    }
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        end_session_servers(&self.0.path().display().to_string());
+    }
+}
 
 /// `sshdeck` with the test's private socket directory.
 fn sshdeck(runtime: &Path, args: &[&str]) -> String {
@@ -57,7 +77,7 @@ fn a_session_outlives_its_terminal_and_ends_when_killed() {
     );
     let farm = Farm::start(3);
     let cfg = farm_config(&farm);
-    let runtime = tempfile::tempdir().expect("tempdir");
+    let runtime = Runtime::new();
     let rt = runtime.path().display().to_string();
     let bin = env!("CARGO_BIN_EXE_sshdeck");
 
@@ -158,8 +178,27 @@ fn a_session_outlives_its_terminal_and_ends_when_killed() {
         leaving.screen()
     );
 
-    // Ctrl-Z detaches the interactive client.
-    second.send(&["C-z"]);
+    // Ctrl-Z suspends a client as it suspends any program (its terminal
+    // given back to the shell), the session runs on, and `fg` brings the
+    // client back with its screen painted whole.
+    let shell = Tmux::start("sess-fg", "bash --norc --noprofile -i", 150, 40);
+    shell.type_text(&format!("XDG_RUNTIME_DIR={rt} {bin} attach t1"));
+    shell.send(&["Enter"]);
+    shell.wait_for("the attached screen", |s| s.contains("Hosts 3/3"));
+    shell.send(&["C-z"]);
+    shell.wait_for("the shell's job control", |s| s.contains("Stopped"));
+    assert_eq!(shell.display("#{alternate_on}"), "0");
+    let listed = sshdeck(runtime.path(), &["ls"]);
+    assert!(listed.contains("t1: 3 hosts"), "{listed}");
+    shell.type_text("fg");
+    shell.send(&["Enter"]);
+    shell.wait_for("the screen painted again", |s| {
+        s.contains("Hosts 3/3") && s.matches("✓ 0").count() == 3
+    });
+    shell.send(&["F12"]);
+    shell.wait_for("the client detached", |s| s.contains("attach t1"));
+    // F12 detaches the interactive client.
+    second.send(&["F12"]);
     assert_eq!(second.wait_exit(), "0");
     assert!(second.screen().contains("attach t1"), "{}", second.screen());
     assert_eq!(second.display("#{alternate_on}"), "0");
@@ -181,7 +220,7 @@ fn a_dead_server_leaves_the_client_a_clear_message() {
     );
     let farm = Farm::start(1);
     let cfg = farm_config(&farm);
-    let runtime = tempfile::tempdir().expect("tempdir");
+    let runtime = Runtime::new();
     let rt = runtime.path().display().to_string();
     let bin = env!("CARGO_BIN_EXE_sshdeck");
     let tmux = Tmux::start(
@@ -226,7 +265,7 @@ fn shells_survive_a_detach_with_their_screens() {
     );
     let farm = Farm::start(2);
     let cfg = farm_config(&farm);
-    let runtime = tempfile::tempdir().expect("tempdir");
+    let runtime = Runtime::new();
     let rt = runtime.path().display().to_string();
     let bin = env!("CARGO_BIN_EXE_sshdeck");
     let first = Tmux::start(

@@ -75,6 +75,17 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Whether this command draws a screen (here or for a session's
+    /// clients): then keystrokes come before the engine's throughput.
+    pub fn opens_a_screen(&self) -> bool {
+        matches!(
+            self.command,
+            None | Some(Command::Tui(_)) | Some(Command::Demo(_))
+        )
+    }
+}
+
 #[derive(Debug, Args, Default)]
 pub struct GlobalArgs {
     /// Config file [default: $XDG_CONFIG_HOME/sshdeck/config.toml]
@@ -167,7 +178,7 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff): sshdeck man | man -l -
     Man,
-    /// Attach this terminal to a running session (tui -s NAME starts one)
+    /// Attach this terminal to a running session (sshdeck starts one)
     Attach(AttachArgs),
     /// List running sessions: their hosts, running commands and clients
     Ls,
@@ -265,7 +276,7 @@ pub struct CopyArgs {
     pub paths: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct TuiArgs {
     /// Without -H: every named host; with it, those, pre-selected
     #[command(flatten)]
@@ -275,16 +286,31 @@ pub struct TuiArgs {
     pub selector: Option<String>,
     #[command(flatten)]
     pub record: RecordArgs,
-    /// Run the TUI as session NAME, which outlives this terminal: detach
-    /// with Ctrl-Z, come back with `sshdeck attach NAME`
-    #[arg(short = 's', long = "session", value_name = "NAME")]
-    pub session: Option<String>,
-    /// Be the server of session NAME (started by `tui -s`, not by hand)
-    #[arg(long, hide = true, value_name = "NAME")]
-    pub serve: Option<String>,
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
-#[derive(Debug, Args)]
+/// The TUI runs as a session that outlives the terminal, unless told not to.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SessionArgs {
+    /// Name the session NAME (default: the first free number), or attach
+    /// to session NAME when it runs. Detach with F12; `sshdeck attach`
+    /// comes back
+    #[arg(short = 's', long = "session", value_name = "NAME")]
+    pub name: Option<String>,
+    /// Run the screen in this process, without a session: it ends with
+    /// the terminal
+    #[arg(long, conflicts_with = "name")]
+    pub no_session: bool,
+    /// Be the server of session NAME (started by sshdeck itself)
+    #[arg(long, hide = true, value_name = "NAME")]
+    pub serve: Option<String>,
+    /// Be the server of a new session under the first free name
+    #[arg(long, hide = true, conflicts_with = "serve")]
+    pub serve_any: bool,
+}
+
+#[derive(Debug, Args, Default)]
 pub struct RecordArgs {
     /// Record shells as DIR/<host>-<time>.cast (asciicast v2) and command
     /// output as DIR/<host>.log [default: config record_dir]
@@ -304,6 +330,8 @@ pub struct DemoArgs {
     pub login: DemoLoginArg,
     #[command(flatten)]
     pub record: RecordArgs,
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

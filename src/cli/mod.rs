@@ -13,6 +13,7 @@ mod json_out;
 mod manpage;
 pub(crate) mod outcome;
 mod outdir;
+mod priority;
 mod progress;
 mod prompt;
 mod recipe;
@@ -57,10 +58,12 @@ pub fn main(cli: Cli) -> ExitCode {
         prompt::restore_terminal();
         earlier(info);
     }));
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if cli.opens_a_screen() {
+        builder.on_thread_start(priority::lower_this_thread);
+    }
+    let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("sshdeck: error: cannot start the async runtime: {e}");
@@ -81,26 +84,10 @@ pub fn main(cli: Cli) -> ExitCode {
             Some(Command::Recipe(a)) => recipe::recipe(&cli.global, a).await,
             Some(Command::Put(a)) => copy::copy(&cli.global, a, copy::Direction::Put).await,
             Some(Command::Get(a)) => copy::copy(&cli.global, a, copy::Direction::Get).await,
-            Some(Command::Tui(a)) if a.serve.is_some() => {
-                let name = a.serve.as_deref().unwrap_or_default();
-                sessions::serve(&cli.global, a, name).await
-            }
-            Some(Command::Tui(a)) if a.session.is_some() => {
-                let name = a.session.as_deref().unwrap_or_default();
-                sessions::tui_session(&cli.global, a, name).await
-            }
             Some(Command::Attach(a)) => sessions::attach(a).await,
             Some(Command::Ls) => sessions::ls().await,
             Some(Command::KillSession(a)) => sessions::kill_session(a).await,
-            Some(Command::Tui(a)) => {
-                tui::tui(
-                    &cli.global,
-                    &a.hosts,
-                    a.selector.as_deref(),
-                    a.record.record.clone(),
-                )
-                .await
-            }
+            Some(Command::Tui(a)) => sessions::open_tui(&cli.global, a, false).await,
             Some(Command::Demo(a)) => {
                 let login = match a.login {
                     args::DemoLoginArg::Key => crate::demo::DemoLogin::Key,
@@ -109,11 +96,11 @@ pub fn main(cli: Cli) -> ExitCode {
                         crate::demo::DemoLogin::KeyboardInteractive
                     }
                 };
-                tui::demo(usize::from(a.hosts), login, a.record.record.clone()).await
+                sessions::open_demo(a, login).await
             }
             Some(Command::Completions(a)) => completions::print(&a.shell),
             Some(Command::Man) => completions::man(),
-            None => tui::tui(&cli.global, &args::HostSelection::default(), None, None).await,
+            None => sessions::open_tui(&cli.global, &args::TuiArgs::default(), true).await,
         }
     });
     // A question left unanswered (Ctrl-C, the hosts all done) must not

@@ -32,14 +32,18 @@ fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> CliError + '_ {
     }
 }
 
+/// The TUI in this process (`--no-session`, or where sessions cannot
+/// be: then `notice` says why).
 pub async fn tui(
     g: &GlobalArgs,
     sel: &HostSelection,
     positional: Option<&str>,
     record: Option<std::path::PathBuf>,
+    notice: Option<String>,
 ) -> Result<ExitCode, CliError> {
     need_terminal()?;
-    let setup = tui_setup(g, sel, positional, record)?;
+    let mut setup = tui_setup(g, sel, positional, record)?;
+    setup.notice = notice.or(setup.notice);
     run(setup).await.map_err(io_err("terminal"))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -175,12 +179,20 @@ fn origin_lines(r: &crate::inventory::resolve::HostInfo) -> Vec<(String, String)
     out
 }
 
-pub async fn demo(
+/// The demo's hosts, and what must live as long as the screen: the
+/// embedded servers and their scratch directory.
+pub struct DemoRun {
+    pub setup: TuiSetup,
+    pub farm: DemoFarm,
+    pub work: tempfile::TempDir,
+}
+
+/// Start `n` embedded demo hosts and the TUI's setup for them.
+pub async fn demo_setup(
     n: usize,
     login: DemoLogin,
     record: Option<std::path::PathBuf>,
-) -> Result<ExitCode, CliError> {
-    need_terminal()?;
+) -> Result<DemoRun, CliError> {
     let farm = DemoFarm::start(n, login)
         .await
         .map_err(|e| CliError::BadArg(format!("cannot start the demo hosts: {e}")))?;
@@ -209,7 +221,7 @@ pub async fn demo(
             )]
         })
         .collect();
-    run(TuiSetup {
+    let setup = TuiSetup {
         engine,
         notice: None,
         origins,
@@ -231,10 +243,20 @@ pub async fn demo(
         history: crate::tui::history::default_path(),
         command_timeout: None,
         session: None,
-    })
-    .await
-    .map_err(io_err("terminal"))?;
-    drop(farm);
+    };
+    Ok(DemoRun { setup, farm, work })
+}
+
+/// `demo --no-session`: the demo in this process.
+pub async fn demo(
+    n: usize,
+    login: DemoLogin,
+    record: Option<std::path::PathBuf>,
+) -> Result<ExitCode, CliError> {
+    need_terminal()?;
+    let demo = demo_setup(n, login, record).await?;
+    run(demo.setup).await.map_err(io_err("terminal"))?;
+    drop((demo.farm, demo.work));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -23,7 +23,7 @@ const TABLE: &[BindingRow] = &[
     (C::Global, A::Palette, &["Ctrl-P"], "palette: recipes, saved commands, actions", None),
     (C::Global, A::Cancel, &["Ctrl-X"], "cancel the running command", None),
     (C::Global, A::Quit, &["Ctrl-C"], "quit (asks while work is running)", None),
-    (C::Global, A::Suspend, &["Ctrl-Z"], "suspend to the shell (fg brings it back); in a session, detach", None),
+    (C::Global, A::Suspend, &["Ctrl-Z"], "suspend to the shell (fg brings it back)", None),
     (C::Global, A::Detach, &["F12"], "detach from the session (tui -s NAME), which runs on", None),
     (C::Main, A::Help, &["?"], "this help", None),
     (C::Main, A::FocusNext, &["Tab"], "next pane: hosts, output, command", Some("focus")),

@@ -12,8 +12,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
 use tokio::signal::unix::{SignalKind, signal};
 
+use super::connection::read_body;
 use super::protocol::{ClientMsg, FrameReader, MAX_FROM_SERVER, PROTOCOL, ServerMsg};
-use super::server::read_body;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -138,15 +138,38 @@ async fn attached(
                     Ok(None) => return Err(ClientError::Lost("connection closed".into())),
                     Err(e) => return Err(ClientError::Lost(e.to_string())),
                 };
-                match ServerMsg::decode(&body).map_err(|e| ClientError::Lost(e.to_string()))? {
+                let back = match ServerMsg::decode(&body).map_err(|e| ClientError::Lost(e.to_string()))? {
                     ServerMsg::Frame(bytes) => {
                         out.write_all(&bytes).map_err(ClientError::Terminal)?;
                         out.flush().map_err(ClientError::Terminal)?;
+                        continue;
+                    }
+                    ServerMsg::Suspend => {
+                        drop(input);
+                        let back = away(suspend)?;
+                        input = crossterm::event::EventStream::new();
+                        back
+                    }
+                    ServerMsg::Edit { path } => {
+                        drop(input);
+                        let edited = std::path::PathBuf::from(path);
+                        let mut error = String::new();
+                        let mut back = away(|| {
+                            if let Err(e) = crate::tui::files_io::run_editor(&edited) {
+                                error = e;
+                            }
+                        })?;
+                        input = crossterm::event::EventStream::new();
+                        back.insert(0, ClientMsg::EditDone { error });
+                        back
                     }
                     ServerMsg::Detached { why } => return Ok(AttachEnd::Detached(why)),
                     ServerMsg::Ended { why } => return Ok(AttachEnd::SessionEnded(why)),
                     ServerMsg::Refused { reason } => return Err(ClientError::Refused(reason)),
-                    ServerMsg::Hello { .. } | ServerMsg::Edit { .. } | ServerMsg::Sessions(_) => {}
+                    ServerMsg::Hello { .. } | ServerMsg::Sessions(_) => continue,
+                };
+                for msg in back {
+                    write.write_all(&msg.encode()).await.map_err(|e| ClientError::Lost(e.to_string()))?;
                 }
             }
             ev = input.next() => {
@@ -161,4 +184,32 @@ async fn attached(
             _ = term.recv() => return Ok(AttachEnd::Detached("terminated".into())),
         }
     }
+}
+
+/// Ctrl-Z: stop as any program does; `fg` continues here.
+fn suspend() {
+    // SAFETY: raise(2) on our own process; SIGTSTP's default action stops
+    // us, and execution continues here after SIGCONT.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+}
+
+/// Give the terminal back for `f` (stopped by Ctrl-Z, or $EDITOR), take
+/// it again, and say what the server needs to know after: the size, if
+/// it changed meanwhile, and that the screen must be painted whole.
+fn away(f: impl FnOnce()) -> Result<Vec<ClientMsg>, ClientError> {
+    let before = crossterm::terminal::size().map_err(ClientError::Terminal)?;
+    crate::tui::terminal::restore();
+    f();
+    crate::tui::terminal::enter().map_err(ClientError::Terminal)?;
+    let now = crossterm::terminal::size().map_err(ClientError::Terminal)?;
+    let mut back = Vec::new();
+    if now != before {
+        back.push(ClientMsg::Input(crossterm::event::Event::Resize(
+            now.0, now.1,
+        )));
+    }
+    back.push(ClientMsg::Repaint);
+    Ok(back)
 }

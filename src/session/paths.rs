@@ -21,9 +21,14 @@ pub enum PathError {
     },
     #[error("session {0:?} already has a server")]
     Running(String),
+    #[error("{0} sessions run already; end some with `sshdeck kill-session NAME`")]
+    Full(u32),
     #[error("{0:?} is not a session name: use letters, digits, '-', '_' or '.' (at most 64)")]
     BadName(String),
 }
+
+/// Generated session names stop here: past it, something is wrong.
+const MAX_SESSIONS: u32 = 1000;
 
 /// The socket directory and the files in it.
 #[derive(Debug, Clone)]
@@ -132,6 +137,34 @@ impl SocketDir {
             Err(std::fs::TryLockError::WouldBlock) => Err(PathError::Running(name.into())),
             Err(std::fs::TryLockError::Error(source)) => Err(PathError::Io { path, source }),
         }
+    }
+
+    /// `lock`, tried for a moment: a client checking whether the
+    /// session's socket is stale holds the lock for an instant.
+    pub fn lock_patiently(&self, name: &str) -> Result<File, PathError> {
+        for _ in 0..10 {
+            match self.lock(name) {
+                Err(PathError::Running(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => return other,
+            }
+        }
+        self.lock(name)
+    }
+
+    /// The first free session name ("0", "1", …, as tmux names them) with
+    /// its lock taken, so two sessions started at once never share one.
+    pub fn claim_next(&self) -> Result<(String, File), PathError> {
+        for n in 0..MAX_SESSIONS {
+            let name = n.to_string();
+            match self.lock(&name) {
+                Ok(lock) => return Ok((name, lock)),
+                Err(PathError::Running(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(PathError::Full(MAX_SESSIONS))
     }
 
     /// A socket file left by a server that is gone: nothing answers on it

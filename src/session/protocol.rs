@@ -16,7 +16,7 @@ use crossterm::event::{
 
 /// Bumped on any change to the messages below: a client and a server of
 /// different protocols refuse each other.
-pub const PROTOCOL: u16 = 1;
+pub const PROTOCOL: u16 = 2;
 /// The largest message a client may send.
 pub const MAX_FROM_CLIENT: usize = 64 * 1024;
 /// The largest message the server may send (a frame of a big screen).
@@ -55,8 +55,14 @@ pub enum ClientMsg {
     /// A key, mouse event, paste or resize from the client's terminal.
     Input(Event),
     Detach,
-    /// The $EDITOR the server asked for has exited.
-    EditDone,
+    /// The $EDITOR the server asked for has exited: `error` says why it
+    /// failed, empty when it exited cleanly.
+    EditDone {
+        error: String,
+    },
+    /// The client's screen was disturbed (it was suspended, or lent to
+    /// $EDITOR): the next frame paints it all.
+    Repaint,
     ListSessions,
     KillSession {
         name: String,
@@ -81,6 +87,9 @@ pub enum ServerMsg {
     Edit {
         path: String,
     },
+    /// Suspend the client as Ctrl-Z suspends a program (`fg` brings it
+    /// back, and it asks for a `Repaint`); the session runs on.
+    Suspend,
     /// The client is detached (the session goes on).
     Detached {
         why: String,
@@ -132,12 +141,13 @@ impl ClientMsg {
             }),
             ClientMsg::Input(ev) => framed(3, |o| put_event(o, ev)),
             ClientMsg::Detach => framed(4, |_| {}),
-            ClientMsg::EditDone => framed(5, |_| {}),
+            ClientMsg::EditDone { error } => framed(5, |o| put_str(o, error)),
             ClientMsg::ListSessions => framed(6, |_| {}),
             ClientMsg::KillSession { name, force } => framed(7, |o| {
                 put_str(o, name);
                 o.push(u8::from(*force));
             }),
+            ClientMsg::Repaint => framed(8, |_| {}),
         }
     }
 
@@ -157,12 +167,13 @@ impl ClientMsg {
             },
             3 => ClientMsg::Input(r.event()?),
             4 => ClientMsg::Detach,
-            5 => ClientMsg::EditDone,
+            5 => ClientMsg::EditDone { error: r.string()? },
             6 => ClientMsg::ListSessions,
             7 => ClientMsg::KillSession {
                 name: r.string()?,
                 force: r.bool()?,
             },
+            8 => ClientMsg::Repaint,
             t => return Err(DecodeError::Tag(t)),
         };
         r.end()?;
@@ -186,6 +197,7 @@ impl ServerMsg {
                 o.extend_from_slice(&u32::try_from(lines.len()).unwrap_or(0).to_be_bytes());
                 lines.iter().for_each(|l| put_str(o, l));
             }),
+            ServerMsg::Suspend => framed(8, |_| {}),
         }
     }
 
@@ -216,6 +228,7 @@ impl ServerMsg {
                 }
                 ServerMsg::Sessions(lines)
             }
+            8 => ServerMsg::Suspend,
             t => return Err(DecodeError::Tag(t)),
         };
         r.end()?;
@@ -553,6 +566,10 @@ mod tests {
         round(ClientMsg::Input(Event::Paste("ls -l\n".into())));
         round(ClientMsg::Input(Event::Resize(80, 24)));
         round(ClientMsg::Detach);
+        round(ClientMsg::EditDone {
+            error: "vi: exited with 1".into(),
+        });
+        round(ClientMsg::Repaint);
         round(ClientMsg::KillSession {
             name: "x".into(),
             force: true,
@@ -574,6 +591,10 @@ mod tests {
                 path: "/tmp/x".into(),
             },
             ServerMsg::Sessions(vec!["a".into(), "b c".into()]),
+            ServerMsg::Suspend,
+            ServerMsg::Ended {
+                why: "session 0 ended".into(),
+            },
         ] {
             let bytes = msg.encode();
             assert_eq!(ServerMsg::decode(&bytes[4..]), Ok(msg));

@@ -82,6 +82,13 @@ impl ClientScreen {
         Ok(())
     }
 
+    /// The client's screen was disturbed (suspended, or lent to an
+    /// editor): the next frame paints it all.
+    pub fn repaint(&mut self) -> io::Result<()> {
+        *self = ClientScreen::new(self.size)?;
+        Ok(())
+    }
+
     /// The bytes that bring the client's screen to `state`.
     pub fn frame(&mut self, state: &AppState) -> io::Result<Vec<u8>> {
         self.term.draw(|f| crate::ui::render(f, state))?;

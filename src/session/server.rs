@@ -11,15 +11,15 @@ use std::collections::BTreeMap;
 use std::io;
 
 use crossterm::event::Event as TermEvent;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
+use super::connection::accept;
 use super::paths::my_uid;
-use super::protocol::{ClientMsg, FrameReader, MAX_FROM_CLIENT, PROTOCOL, ServerMsg};
+use super::protocol::ServerMsg;
 use super::screen::ClientScreen;
 use crate::app::{AppState, Msg};
+use crate::engine::files::edit_session::EditSession;
 use crate::keymap::{Action, Context};
 use crate::tui::TuiSetup;
 use crate::tui::frames::Frames;
@@ -27,7 +27,7 @@ use crate::tui::sources::{Incoming, Sources, term_msg};
 use crate::tui::turn::{Screen, Turn};
 
 /// What the connection tasks tell the session loop.
-enum FromClient {
+pub enum FromClient {
     Attached {
         id: u64,
         size: (u16, u16),
@@ -39,6 +39,13 @@ enum FromClient {
         event: TermEvent,
     },
     Detach {
+        id: u64,
+    },
+    EditDone {
+        id: u64,
+        error: String,
+    },
+    Repaint {
         id: u64,
     },
     Gone {
@@ -57,18 +64,24 @@ struct Client {
     screen: ClientScreen,
     tx: mpsc::Sender<ServerMsg>,
     read_only: bool,
+    /// Suspended (Ctrl-Z) or lending its terminal to $EDITOR: not drawn
+    /// for until it asks for a repaint.
+    away: bool,
 }
 
-/// Ctrl-Z in a session: the client that pressed it detaches.
+/// What a key asked of the client that pressed it: Ctrl-Z suspends that
+/// client (as it would suspend a program; `fg` brings it back to the same
+/// session), the detach key detaches it. Either way the session runs on.
 #[derive(Default)]
-struct Detacher {
+struct ClientAsks {
     typing: Option<u64>,
+    suspend: Option<u64>,
     detach: Option<u64>,
 }
 
-impl Screen for Detacher {
+impl Screen for ClientAsks {
     fn suspend(&mut self) -> io::Result<Option<Msg>> {
-        self.detach = self.typing;
+        self.suspend = self.typing;
         Ok(None)
     }
 
@@ -79,7 +92,16 @@ impl Screen for Detacher {
 
 /// Frames a client may have queued: past that it is behind, and is not
 /// drawn for until it catches up (so it never slows the session).
-const QUEUED_FRAMES: usize = 2;
+pub const QUEUED_FRAMES: usize = 2;
+
+/// The session beside the app: its clients, and the edit whose $EDITOR
+/// runs on one of their terminals.
+struct Attached {
+    clients: BTreeMap<u64, Client>,
+    /// The interactive client that typed last: $EDITOR opens on its terminal.
+    last_typist: Option<u64>,
+    editing: Option<(u64, EditSession)>,
+}
 
 /// Run the session `name` from `setup` until it is ended (quit from a
 /// client, or `kill-session`), serving clients on `listener`.
@@ -92,22 +114,26 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
     let mut sources = Sources::headless(started.receivers)?;
     let (to_loop, mut from_clients) = mpsc::channel(256);
     let accept = tokio::spawn(accept(listener, my_uid()?, name.clone(), to_loop));
-    let mut clients: BTreeMap<u64, Client> = BTreeMap::new();
+    let mut at = Attached {
+        clients: BTreeMap::new(),
+        last_typist: None,
+        editing: None,
+    };
     let mut frames = Frames::new();
-    let mut detacher = Detacher::default();
+    let mut asks = ClientAsks::default();
     let mut turn = Turn {
         state: &mut state,
         runner: &mut runner,
-        screen: &mut detacher,
+        screen: &mut asks,
     };
     let mut open = turn.dispatch_all(started.first)?;
-    let mut why = "the session ended".to_string();
+    let mut why = format!("session {name} ended");
     while open {
         // With nobody attached nothing is drawn (a detached session keeps
         // no screens), but the slot still passes, so the loop sleeps.
         if frames.due() {
             let started = std::time::Instant::now();
-            draw(turn.state, &mut clients);
+            draw(turn.state, &mut at.clients);
             frames.drawn(started.elapsed());
         }
         tokio::select! {
@@ -115,7 +141,7 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
             c = from_clients.recv() => {
                 let Some(c) = c else { break };
                 frames.changed(true);
-                open = on_client(&mut turn, &mut clients, c, &name, &mut why)?;
+                open = on_client(&mut turn, &mut at, c, &name, &mut why)?;
             }
             incoming = sources.next(frames.wait(), frames.engine_open()) => {
                 frames.arrived(&incoming);
@@ -128,8 +154,8 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
                         turn.dispatch(m)?
                     }
                     Incoming::Edit(session) => {
-                        let m = turn.runner.refuse_edit(session);
-                        turn.dispatch_all(m)?
+                        lend_terminal(turn.runner, &mut at, session);
+                        true
                     }
                     Incoming::Engine(ev) => {
                         let until = frames.drain_until(std::time::Duration::from_millis(4));
@@ -140,37 +166,97 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
                 };
             }
         }
-        if let Some(id) = turn.screen.detach.take()
-            && let Some(c) = clients.remove(&id)
-        {
-            let _ = c.tx.try_send(ServerMsg::Detached {
-                why: "detached; the session runs on".into(),
-            });
-        }
+        answer_asks(turn.screen, &mut at.clients);
         let gone = turn.runner.gone_prompts();
         open = open && turn.dispatch_all(gone)? && !turn.state.quit;
     }
     accept.abort();
+    if let Some((_, session)) = at.editing.take() {
+        runner
+            .files
+            .finish_edit(session, Err("the session ended during the edit".into()));
+    }
     let events = sources.events();
-    crate::tui::quit::end_session(state, runner, events).await;
-    // Each client is told (behind the frames it has queued), and its
-    // writer gets a moment to say it; a client that reads nothing is not
-    // waited for.
+    let mut on_clients = |s: &AppState| draw(s, &mut at.clients);
+    let left = crate::tui::quit::end_session(state, runner, events, &mut on_clients).await;
+    left.iter().for_each(|l| why.push_str(&format!("\n{l}")));
+    tell_ended(&at.clients, &why).await;
+    Ok(())
+}
+
+/// Each client is told the session ended (behind the frames it has
+/// queued), and its writer gets a moment to say it; a client that reads
+/// nothing is not waited for.
+async fn tell_ended(clients: &BTreeMap<u64, Client>, why: &str) {
     let wait = std::time::Duration::from_millis(500);
     let tell = clients.values().map(|c| {
-        let ended = ServerMsg::Ended { why: why.clone() };
+        let ended = ServerMsg::Ended { why: why.into() };
         tokio::time::timeout(wait, c.tx.send(ended))
     });
     futures::future::join_all(tell).await;
     let told = futures::future::join_all(clients.values().map(|c| c.tx.closed()));
     let _ = tokio::time::timeout(wait, told).await;
-    Ok(())
+}
+
+/// Ctrl-Z and the detach key, for the client that pressed them.
+fn answer_asks(asks: &mut ClientAsks, clients: &mut BTreeMap<u64, Client>) {
+    if let Some(id) = asks.detach.take()
+        && let Some(c) = clients.remove(&id)
+    {
+        let _ = c.tx.try_send(ServerMsg::Detached {
+            why: "detached; the session runs on".into(),
+        });
+    }
+    if let Some(id) = asks.suspend.take()
+        && let Some(c) = clients.get_mut(&id)
+    {
+        c.away = true;
+        let _ = c.tx.try_send(ServerMsg::Suspend);
+    }
+}
+
+/// $EDITOR runs on the terminal of the client that typed last (its own
+/// $VISUAL or $EDITOR, on the file the server downloaded: both are this
+/// user's, on this machine). With none attached, or an edit already
+/// open, the edit ends and says why; the remote file is left as it was.
+fn lend_terminal(
+    runner: &mut crate::tui::effects::EffectRunner,
+    at: &mut Attached,
+    session: EditSession,
+) {
+    let refuse = |why: &str| Err(why.to_string());
+    if at.editing.is_some() {
+        runner.files.finish_edit(
+            session,
+            refuse("another file is open in an editor; save and quit it first"),
+        );
+        return;
+    }
+    let Some((id, c)) = at
+        .last_typist
+        .and_then(|id| Some(id).zip(at.clients.get_mut(&id)))
+    else {
+        runner
+            .files
+            .finish_edit(session, refuse("no terminal is attached to edit on"));
+        return;
+    };
+    c.away = true;
+    let path = session.local.display().to_string();
+    if c.tx.try_send(ServerMsg::Edit { path }).is_err() {
+        c.away = false;
+        runner
+            .files
+            .finish_edit(session, refuse("the terminal is behind; try again"));
+        return;
+    }
+    at.editing = Some((id, session));
 }
 
 /// A frame for every client that has room for one.
 fn draw(state: &AppState, clients: &mut BTreeMap<u64, Client>) {
     for c in clients.values_mut() {
-        if c.tx.capacity() == 0 {
+        if c.away || c.tx.capacity() == 0 {
             continue;
         }
         if let Ok(bytes) = c.screen.frame(state) {
@@ -181,8 +267,8 @@ fn draw(state: &AppState, clients: &mut BTreeMap<u64, Client>) {
 
 /// One message from a connection. False when the session ends.
 fn on_client(
-    turn: &mut Turn<'_, Detacher>,
-    clients: &mut BTreeMap<u64, Client>,
+    turn: &mut Turn<'_, ClientAsks>,
+    at: &mut Attached,
     c: FromClient,
     name: &str,
     why: &mut String,
@@ -195,32 +281,49 @@ fn on_client(
             tx,
         } => {
             let screen = ClientScreen::new(size)?;
-            clients.insert(
-                id,
-                Client {
-                    screen,
-                    tx,
-                    read_only,
-                },
-            );
+            let client = Client {
+                screen,
+                tx,
+                read_only,
+                away: false,
+            };
+            at.clients.insert(id, client);
             if !read_only && turn.state.size != size {
                 return turn.dispatch(Msg::Resize(size.0, size.1));
             }
         }
-        FromClient::Input { id, event } => return on_input(turn, clients, id, event),
+        FromClient::Input { id, event } => return on_input(turn, at, id, event),
         FromClient::Detach { id } => {
-            if let Some(c) = clients.remove(&id) {
+            if let Some(c) = at.clients.remove(&id) {
                 let _ = c.tx.try_send(ServerMsg::Detached {
                     why: "detached; the session runs on".into(),
                 });
             }
+            edit_ends_with(turn, at, id, "the terminal that was editing detached");
+        }
+        FromClient::EditDone { id, error } => {
+            if at.editing.as_ref().is_some_and(|(by, _)| *by == id)
+                && let Some((_, session)) = at.editing.take()
+            {
+                let r = if error.is_empty() { Ok(()) } else { Err(error) };
+                turn.runner.files.finish_edit(session, r);
+            }
+        }
+        FromClient::Repaint { id } => {
+            if let Some(c) = at.clients.get_mut(&id) {
+                c.away = false;
+                c.screen.repaint()?;
+            }
         }
         FromClient::Gone { id } => {
-            clients.remove(&id);
+            at.clients.remove(&id);
+            edit_ends_with(turn, at, id, "the terminal that was editing went away");
         }
         FromClient::List { tx } => {
             let _ = tx.try_send(ServerMsg::Sessions(vec![describe(
-                turn.state, name, clients,
+                turn.state,
+                name,
+                &at.clients,
             )]));
         }
         FromClient::Kill { force, tx } => return Ok(!kill(turn.state, force, &tx, name, why)),
@@ -228,15 +331,29 @@ fn on_client(
     Ok(true)
 }
 
+/// Client `id` left while $EDITOR ran on its terminal: the edit ends, and
+/// the remote file is left as it was (what the editor saved is not known
+/// to be finished).
+fn edit_ends_with(turn: &mut Turn<'_, ClientAsks>, at: &mut Attached, id: u64, why: &str) {
+    if at.last_typist == Some(id) {
+        at.last_typist = None;
+    }
+    if at.editing.as_ref().is_some_and(|(by, _)| *by == id)
+        && let Some((_, session)) = at.editing.take()
+    {
+        turn.runner.files.finish_edit(session, Err(why.to_string()));
+    }
+}
+
 /// A key, mouse event, paste or resize from client `id`. False when the
 /// session ends (the client quit it).
 fn on_input(
-    turn: &mut Turn<'_, Detacher>,
-    clients: &mut BTreeMap<u64, Client>,
+    turn: &mut Turn<'_, ClientAsks>,
+    at: &mut Attached,
     id: u64,
     event: TermEvent,
 ) -> io::Result<bool> {
-    let Some(c) = clients.get_mut(&id) else {
+    let Some(c) = at.clients.get_mut(&id) else {
         return Ok(true);
     };
     if let TermEvent::Resize(w, h) = event {
@@ -248,7 +365,7 @@ fn on_input(
         let detach = matches!(event, TermEvent::Key(k)
             if matches!(turn.state.keymap.lookup(Context::Global, &k),
                 Some(Action::Detach | Action::Suspend)));
-        if detach && let Some(c) = clients.remove(&id) {
+        if detach && let Some(c) = at.clients.remove(&id) {
             let _ = c.tx.try_send(ServerMsg::Detached {
                 why: "stopped watching; the session runs on".into(),
             });
@@ -262,6 +379,7 @@ fn on_input(
     let Some(msg) = term_msg(event) else {
         return Ok(true);
     };
+    at.last_typist = Some(id);
     turn.screen.typing = Some(id);
     let open = turn.dispatch(msg)?;
     turn.screen.typing = None;
@@ -314,144 +432,4 @@ fn describe(s: &AppState, name: &str, clients: &BTreeMap<u64, Client>) -> String
             n => format!(", {n} watching"),
         }
     )
-}
-
-/// Accept connections; each peer must be this user.
-async fn accept(listener: UnixListener, uid: u32, name: String, to_loop: mpsc::Sender<FromClient>) {
-    let mut next_id = 1;
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        // SO_PEERCRED: another user's process never gets a byte.
-        if stream.peer_cred().map(|c| c.uid()).ok() != Some(uid) {
-            continue;
-        }
-        let (read, write) = stream.into_split();
-        let (tx, rx) = mpsc::channel(QUEUED_FRAMES);
-        tokio::spawn(write_loop(write, rx));
-        tokio::spawn(read_loop(read, next_id, name.clone(), tx, to_loop.clone()));
-        next_id += 1;
-    }
-}
-
-/// Send what the session has for this client, in order, until it is told
-/// it is detached or the session ended (then the channel closes, which
-/// the session's end waits for).
-async fn write_loop(mut write: OwnedWriteHalf, mut rx: mpsc::Receiver<ServerMsg>) {
-    while let Some(msg) = rx.recv().await {
-        let last = matches!(msg, ServerMsg::Detached { .. } | ServerMsg::Ended { .. });
-        if write.write_all(&msg.encode()).await.is_err() || last {
-            break;
-        }
-    }
-}
-
-/// The next message body from a client, None at its end.
-pub async fn read_body(
-    read: &mut (impl AsyncReadExt + Unpin),
-    frames: &mut FrameReader,
-) -> io::Result<Option<Vec<u8>>> {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        if let Some(body) = frames.next_body().map_err(io::Error::other)? {
-            return Ok(Some(body));
-        }
-        let n = read.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        frames.push(&buf[..n]);
-    }
-}
-
-/// One client's messages: its hello, then what it asks. A malformed or
-/// oversized message closes this client, never the session.
-async fn read_loop(
-    mut read: OwnedReadHalf,
-    id: u64,
-    name: String,
-    tx: mpsc::Sender<ServerMsg>,
-    to_loop: mpsc::Sender<FromClient>,
-) {
-    let mut frames = FrameReader::new(MAX_FROM_CLIENT);
-    let mut greeted = false;
-    loop {
-        let msg = match read_body(&mut read, &mut frames).await {
-            Ok(Some(body)) => ClientMsg::decode(&body).map_err(|e| e.to_string()),
-            Ok(None) => break,
-            Err(e) => Err(e.to_string()),
-        };
-        let step = match msg {
-            Ok(msg) => on_message(msg, &mut greeted, id, &name, &tx),
-            Err(e) => Err(format!("bad message: {e}")),
-        };
-        match step {
-            Ok(None) => {}
-            Ok(Some(forward)) => {
-                if to_loop.send(forward).await.is_err() {
-                    break;
-                }
-            }
-            Err(reason) => {
-                let _ = tx.try_send(ServerMsg::Refused { reason });
-                break;
-            }
-        }
-    }
-    let _ = to_loop.send(FromClient::Gone { id }).await;
-}
-
-/// What one decoded message asks of the session: nothing (answered
-/// here), something to forward, or a reason to close this client.
-fn on_message(
-    msg: ClientMsg,
-    greeted: &mut bool,
-    id: u64,
-    name: &str,
-    tx: &mpsc::Sender<ServerMsg>,
-) -> Result<Option<FromClient>, String> {
-    Ok(Some(match msg {
-        ClientMsg::Hello { protocol, version } => {
-            if protocol != PROTOCOL {
-                return Err(format!(
-                    "this session's server is sshdeck {} (protocol {PROTOCOL}), the \
-                     client is sshdeck {version} (protocol {protocol}); use the same \
-                     sshdeck for both, or end the session with its own sshdeck",
-                    env!("CARGO_PKG_VERSION")
-                ));
-            }
-            *greeted = true;
-            let _ = tx.try_send(ServerMsg::Hello {
-                protocol: PROTOCOL,
-                version: env!("CARGO_PKG_VERSION").into(),
-            });
-            return Ok(None);
-        }
-        _ if !*greeted => return Err("a client says hello first".into()),
-        ClientMsg::Attach {
-            session,
-            read_only,
-            size,
-            ..
-        } => {
-            if session != name {
-                return Err(format!("this server holds session {name}, not {session}"));
-            }
-            FromClient::Attached {
-                id,
-                size,
-                read_only,
-                tx: tx.clone(),
-            }
-        }
-        ClientMsg::Input(event) => FromClient::Input { id, event },
-        ClientMsg::Detach => FromClient::Detach { id },
-        ClientMsg::EditDone => return Ok(None),
-        ClientMsg::ListSessions => FromClient::List { tx: tx.clone() },
-        ClientMsg::KillSession { force, .. } => FromClient::Kill {
-            force,
-            tx: tx.clone(),
-        },
-    }))
 }

@@ -205,16 +205,6 @@ impl EffectRunner {
         Ok(vec![Msg::Resize(size.width, size.height)])
     }
 
-    /// A session server has no terminal of its own to lend $EDITOR: the
-    /// edit ends with that said, and the remote file is left as it was.
-    pub fn refuse_edit(&mut self, session: EditSession) -> Vec<Msg> {
-        self.files.finish_edit(
-            session,
-            Err("editing needs a terminal of its own; not in a session yet".into()),
-        );
-        Vec::new()
-    }
-
     /// Keep this run's results for `sshdeck run --hosts-from-last`.
     fn record_run(
         &self,

@@ -9,7 +9,7 @@
 //! at most ~30 times a second for output).
 
 pub mod effects;
-mod files_io;
+pub mod files_io;
 pub mod frames;
 pub mod history;
 pub mod quit;

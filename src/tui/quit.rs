@@ -29,7 +29,8 @@ pub async fn leave(
     events: &mut mpsc::Receiver<Event>,
     mut guard: TerminalGuard,
 ) -> std::io::Result<()> {
-    let left_running = stop_running(&mut state, &mut runner.engine, events, &mut guard).await?;
+    let mut draw = |s: &AppState| guard.term.draw(|f| crate::ui::render(f, s)).map(|_| ());
+    let left_running = stop_running(&mut state, &mut runner.engine, events, &mut draw).await?;
     close_workflows_and_shells(&mut runner, events).await;
     drop(guard);
     for line in left_running {
@@ -39,24 +40,24 @@ pub async fn leave(
 }
 
 /// A session server's end (quit from a client, or `kill-session`): what
-/// runs is stopped on the hosts and the shells closed, as when the TUI
-/// quits, without a terminal to show it on.
+/// runs is stopped on the hosts, shown to the clients by `draw`, and the
+/// shells closed, as when the TUI quits. Returns what to tell them: each
+/// host where the command may still run.
 pub async fn end_session(
     mut state: AppState,
     mut runner: EffectRunner,
     events: &mut mpsc::Receiver<Event>,
-) {
-    if let Some(job) = state.deck.job.as_ref().and_then(|j| j.id) {
-        runner.engine.cancel(job);
-        let deadline = tokio::time::Instant::now() + SHELL_CLOSE_WAIT * 4;
-        while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, events.recv()).await {
-            if ev.job == job && ev.is_terminal() {
-                state.deck.job = None;
-                break;
-            }
-        }
-    }
+    draw: &mut impl FnMut(&AppState),
+) -> Vec<String> {
+    let mut draw = |s: &AppState| {
+        draw(s);
+        Ok(())
+    };
+    let left = stop_running(&mut state, &mut runner.engine, events, &mut draw)
+        .await
+        .unwrap_or_default();
     close_workflows_and_shells(&mut runner, events).await;
+    left
 }
 
 /// Cancel a running recipe and close the shells, waiting a little for
@@ -81,7 +82,7 @@ async fn stop_running(
     state: &mut AppState,
     engine: &mut Engine,
     events: &mut mpsc::Receiver<Event>,
-    guard: &mut TerminalGuard,
+    draw: &mut impl FnMut(&AppState) -> std::io::Result<()>,
 ) -> std::io::Result<Vec<String>> {
     let mut told = Vec::new();
     let Some(job) = state
@@ -101,7 +102,7 @@ async fn stop_running(
             crate::text::count(state.running(), "host", "hosts")
         );
         let _ = app::update(state, Msg::Status(status));
-        guard.term.draw(|f| crate::ui::render(f, state))?;
+        draw(state)?;
         match tokio::time::timeout_at(deadline, events.recv()).await {
             Ok(Some(ev)) => {
                 if let EventKind::Failed {

@@ -8,6 +8,32 @@ use super::farm::Farm;
 
 pub struct Tmux {
     pub socket: String,
+    /// The session socket directory `wrapped` gave the program: the
+    /// session servers started there are ended with this tmux server.
+    runtime: Option<String>,
+}
+
+/// End every sshdeck session server whose socket directory is under
+/// `runtime` (its XDG_RUNTIME_DIR): a test's sessions never outlive it.
+pub fn end_session_servers(runtime: &str) {
+    let want = format!("XDG_RUNTIME_DIR={runtime}");
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for p in procs.flatten() {
+        let pid = p.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let env = std::fs::read(p.path().join("environ")).unwrap_or_default();
+        let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+        let serves = cmdline
+            .split(|b| *b == 0)
+            .any(|a| a == b"--serve" || a == b"--serve-any");
+        if serves && env.split(|b| *b == 0).any(|v| v == want.as_bytes()) {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+        }
+    }
 }
 
 impl Tmux {
@@ -77,6 +103,9 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd(&["kill-server"]);
+        if let Some(runtime) = &self.runtime {
+            end_session_servers(runtime);
+        }
     }
 }
 
@@ -92,8 +121,9 @@ pub fn wrapped(cmd: &str) -> String {
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let state =
         std::env::temp_dir().join(format!("sshdeck-e2e-state-{}-{run}", std::process::id()));
+    // Sessions, too: their servers end with the test's tmux (see Drop).
     format!(
-        "sh -c 'export XDG_STATE_HOME={}; {cmd}; echo EXIT:$?; sleep 60'",
+        "sh -c 'export XDG_STATE_HOME={0}; export XDG_RUNTIME_DIR={0}/run; mkdir -p -m 700 {0}/run; {cmd}; echo EXIT:$?; sleep 60'",
         state.display()
     )
 }
@@ -114,8 +144,16 @@ impl Tmux {
         // is still taking it down ("server exited unexpectedly").
         static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The first socket directory named is the one `wrapped` exported.
+        let runtime = cmd.split_once("XDG_RUNTIME_DIR=").map(|(_, rest)| {
+            rest.split([';', ' ', '\''])
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        });
         let tmux = Tmux {
             socket: format!("sshdeck-{tag}-{}-{n}", std::process::id()),
+            runtime,
         };
         let (x, y) = (cols.to_string(), rows.to_string());
         let out = tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", &x, "-y", &y, cmd]);

@@ -9,7 +9,6 @@ pub fn detach(s: &mut AppState) -> Vec<Effect> {
     if s.session.is_some() {
         return vec![Effect::Detach];
     }
-    s.status =
-        Some("not a session, nothing to detach from: `sshdeck tui -s NAME` starts one".into());
+    s.status = Some("not a session (started with --no-session), nothing to detach from".into());
     Vec::new()
 }
