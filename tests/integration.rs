@@ -29,6 +29,7 @@ mod config_text;
 mod config_workflows;
 mod demo_logins_e2e;
 mod demo_server;
+mod detached_jobs;
 mod docs_truth;
 mod engine_exec;
 mod facts_recipes;

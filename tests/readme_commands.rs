@@ -247,6 +247,8 @@ fn sshdeck_flags() -> BTreeSet<String> {
         "attach",
         "ls",
         "kill-session",
+        "jobs",
+        "wait",
     ] {
         let mut c = Command::new(bin());
         if !sub.is_empty() {

@@ -309,3 +309,161 @@ fn shells_survive_a_detach_with_their_screens() {
     assert!(ended.contains("ended"), "{ended}");
     assert_eq!(second.wait_exit(), "0");
 }
+
+/// A copy started in the files tab keeps going while nobody is attached
+/// (the terminal killed: SIGHUP to the client), ends byte-exact on every
+/// host, and the next client sees it done.
+#[test]
+fn a_copy_keeps_going_while_detached_and_ends_byte_exact() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(2);
+    let cfg = farm_config(&farm);
+    let runtime = Runtime::new();
+    let rt = runtime.path().display().to_string();
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let local = farm.root.join("local");
+    std::fs::create_dir_all(&local).expect("local dir");
+    let src = local.join("big.img");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&src).expect("create");
+        let mut block = vec![0u8; 1 << 20];
+        for i in 0..256u32 {
+            for (j, b) in block.iter_mut().enumerate() {
+                *b = ((j as u32).wrapping_mul(31) ^ i.wrapping_mul(2_654_435_761)) as u8;
+            }
+            f.write_all(&block).expect("write");
+        }
+    }
+    let size = std::fs::metadata(&src).expect("stat").len();
+    let parts: Vec<_> = farm
+        .hosts
+        .iter()
+        .map(|h| h.files().join(".big.img.sshdeck-part"))
+        .collect();
+    let dsts: Vec<_> = farm
+        .hosts
+        .iter()
+        .map(|h| h.files().join("big.img"))
+        .collect();
+    let first = Tmux::start(
+        "sess-copy-a",
+        &wrapped(&format!(
+            "cd {} && export HOME={r} XDG_CACHE_HOME={r}/cache; XDG_RUNTIME_DIR={rt} {bin} -c {} tui -s t4",
+            local.display(),
+            cfg.display(),
+            r = farm.root.display()
+        )),
+        140,
+        36,
+    );
+    first.wait_for("the host list", |s| s.contains("node1"));
+    first.send(&["a"]);
+    first.send(&["F2"]);
+    first.wait_for("both panes listed", |s| {
+        s.contains("big.img") && s.contains("2 selected hosts")
+    });
+    first.send(&["F5"]);
+    let grown = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    wait_until("the copy under way", || {
+        parts.iter().any(|p| grown(p) > size / 20)
+    });
+    // The terminal goes away mid-copy.
+    drop(first);
+    let at_detach: u64 = parts.iter().map(|p| grown(p)).sum();
+    // Nobody attached: the copy still moves, then ends whole on both hosts.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !dsts.iter().all(|d| d.exists()) {
+        assert!(Instant::now() < deadline, "the detached copy never ended");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        at_detach < 2 * size,
+        "finished before the detach: make the file larger"
+    );
+    for d in &dsts {
+        assert_eq!(
+            support::sha256_of(d),
+            support::sha256_of(&src),
+            "{}",
+            d.display()
+        );
+    }
+    assert!(
+        parts.iter().all(|p| !p.exists()),
+        "part files became the files"
+    );
+    let second = Tmux::start(
+        "sess-copy-b",
+        &wrapped(&format!("XDG_RUNTIME_DIR={rt} {bin} attach t4")),
+        140,
+        36,
+    );
+    // The files tab, as it was left; its transfers panel shows the job done.
+    second.wait_for("the files tab", |s| s.contains("big.img"));
+    second.send(&["t"]);
+    second.wait_for("the finished copy", |s| {
+        s.contains("│done ") && s.contains("100%")
+    });
+    let ended = sshdeck(runtime.path(), &["kill-session", "--force", "t4"]);
+    assert!(ended.contains("ended"), "{ended}");
+    assert_eq!(second.wait_exit(), "0");
+}
+
+/// A terminal closed while a dialog waits leaves the dialog waiting for
+/// the next client, which can answer it.
+#[test]
+fn a_dialog_left_open_waits_for_the_next_client() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(1);
+    let cfg = farm_config(&farm);
+    let runtime = Runtime::new();
+    let rt = runtime.path().display().to_string();
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let first = Tmux::start(
+        "sess-dialog-a",
+        &wrapped(&format!(
+            "XDG_RUNTIME_DIR={rt} {bin} -c {} tui -s t5",
+            cfg.display()
+        )),
+        120,
+        32,
+    );
+    first.wait_for("the host list", |s| s.contains("node0"));
+    first.send(&["a"]);
+    first.send(&["Tab"]);
+    first.send(&["Tab"]);
+    first.type_text("sleep 30");
+    first.send(&["Enter"]);
+    first.wait_for("the command running", |s| {
+        s.contains("1 running") || s.contains("0/1 done")
+    });
+    first.send(&["Tab"]);
+    first.send(&["q"]);
+    first.wait_for("the quit question", |s| {
+        s.contains("still running a command")
+    });
+    drop(first);
+    let second = Tmux::start(
+        "sess-dialog-b",
+        &wrapped(&format!("XDG_RUNTIME_DIR={rt} {bin} attach t5")),
+        120,
+        32,
+    );
+    second.wait_for("the same question, still open", |s| {
+        s.contains("still running a command")
+    });
+    second.send(&["Escape"]);
+    second.wait_for("the question answered", |s| {
+        !s.contains("still running a command") && s.contains("node0")
+    });
+    let ended = sshdeck(runtime.path(), &["kill-session", "--force", "t5"]);
+    assert!(ended.contains("ended"), "{ended}");
+    assert_eq!(second.wait_exit(), "0");
+}

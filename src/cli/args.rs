@@ -76,13 +76,16 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Whether this command draws a screen (here or for a session's
-    /// clients): then keystrokes come before the engine's throughput.
-    pub fn opens_a_screen(&self) -> bool {
-        matches!(
-            self.command,
-            None | Some(Command::Tui(_)) | Some(Command::Demo(_))
-        )
+    /// Whether this process runs the engine behind a screen (its own,
+    /// or a session server's clients'): then keystrokes come before the
+    /// engine's throughput. A session's client runs no engine.
+    pub fn engine_behind_a_screen(&self) -> bool {
+        let in_process = |s: &SessionArgs| s.no_session || s.serve.is_some() || s.serve_any;
+        match &self.command {
+            Some(Command::Tui(a)) => in_process(&a.session),
+            Some(Command::Demo(a)) => in_process(&a.session),
+            _ => false,
+        }
     }
 }
 
@@ -184,6 +187,32 @@ pub enum Command {
     Ls,
     /// End a session (asks first while a command runs on its hosts)
     KillSession(KillSessionArgs),
+    /// List the jobs started with `run --detach`
+    Jobs,
+    /// Wait for a detached job and print what `run` would have printed;
+    /// exit with its status
+    Wait(WaitArgs),
+    /// Run one detached job (started by `run --detach`, not by hand)
+    #[command(hide = true, name = "job-run")]
+    JobRun(JobRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The job's id, as `run --detach` printed it
+    pub id: String,
+    /// Keep the job's results afterwards (by default `wait` collects them)
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JobRunArgs {
+    /// The job's directory
+    pub dir: PathBuf,
+    /// The `sshdeck` arguments that run it
+    #[arg(last = true)]
+    pub argv: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]
@@ -410,6 +439,10 @@ pub struct RunArgs {
     /// end-of-input; a terminal is never read
     #[arg(short = 'n', long = "no-stdin")]
     pub no_stdin: bool,
+    /// Run as a job that outlives this shell: print its id and return at
+    /// once; `sshdeck wait ID` prints the output, `sshdeck jobs` lists jobs
+    #[arg(long)]
+    pub detach: bool,
     /// The command, after `--`; its words are joined with spaces, as ssh does
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,

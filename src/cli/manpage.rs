@@ -140,6 +140,14 @@ const FILES: &[(&str, &str)] = &[
         "$XDG_CACHE_HOME/sshdeck/relay/",
         "spools of host-to-host copies, kept to resume one that failed (0700)",
     ),
+    (
+        "$XDG_STATE_HOME/sshdeck/jobs/",
+        "jobs started with run --detach: command, output and status, until wait collects them or 7 days pass (0700; files 0600)",
+    ),
+    (
+        "$XDG_RUNTIME_DIR/sshdeck/",
+        "session sockets, locks and server logs (0700; /tmp/sshdeck-UID without XDG_RUNTIME_DIR)",
+    ),
 ];
 
 fn files(out: &mut String) {

@@ -9,6 +9,7 @@ mod facts;
 mod gather;
 mod hosts;
 mod hosts_file;
+mod jobs;
 mod json_out;
 mod manpage;
 pub(crate) mod outcome;
@@ -60,7 +61,7 @@ pub fn main(cli: Cli) -> ExitCode {
     }));
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
-    if cli.opens_a_screen() {
+    if cli.engine_behind_a_screen() {
         builder.on_thread_start(priority::lower_this_thread);
     }
     let rt = match builder.build() {
@@ -78,7 +79,11 @@ pub fn main(cli: Cli) -> ExitCode {
     }
     let result = rt.block_on(async {
         match &cli.command {
+            Some(Command::Run(a)) if a.detach => jobs::detach(a),
             Some(Command::Run(a)) => run::run(&cli.global, a).await,
+            Some(Command::Jobs) => jobs::list(),
+            Some(Command::Wait(a)) => jobs::wait(a).await,
+            Some(Command::JobRun(a)) => jobs::supervise(a),
             Some(Command::Hosts(a)) => hosts::hosts(&cli.global, a),
             Some(Command::Facts(a)) => facts::facts(&cli.global, a).await,
             Some(Command::Recipe(a)) => recipe::recipe(&cli.global, a).await,

@@ -1,13 +1,20 @@
-//! A session's connections: accepting them (this user only), and one task
-//! each to read what a client sends and to write what the session has for
-//! it. A malformed or oversized message closes that client, never the
-//! session.
+//! A session's connections: accepting them (this user only), and two
+//! threads each, one to read what a client sends and one to write what
+//! the session has for it. A malformed or oversized message closes that
+//! client, never the session.
+//!
+//! Threads, not runtime tasks: during a flood the runtime's workers are
+//! busy with the hosts' output (and run at a lower priority, see
+//! `cli/priority.rs`), so a keystroke read by a task would wait behind
+//! them, and for them to poll the socket. A thread blocked in `read` wakes
+//! the session's loop directly, as the terminal's input thread does for a
+//! screen in its own process.
 
-use std::io;
+use std::io::{self, Read, Write};
+use std::os::unix::net::UnixStream;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::UnixListener;
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
 use super::protocol::{ClientMsg, FrameReader, MAX_FROM_CLIENT, PROTOCOL, ServerMsg};
@@ -29,10 +36,26 @@ pub async fn accept(
         if stream.peer_cred().map(|c| c.uid()).ok() != Some(uid) {
             continue;
         }
-        let (read, write) = stream.into_split();
+        let Ok(read) = stream.into_std() else {
+            continue;
+        };
+        let write = match read.set_nonblocking(false).and_then(|()| read.try_clone()) {
+            Ok(w) => w,
+            Err(_) => continue,
+        };
         let (tx, rx) = mpsc::channel(QUEUED_FRAMES);
-        tokio::spawn(write_loop(write, rx));
-        tokio::spawn(read_loop(read, next_id, name.clone(), tx, to_loop.clone()));
+        let (id, name, to_loop) = (next_id, name.clone(), to_loop.clone());
+        let spawned = std::thread::Builder::new()
+            .name("session-write".into())
+            .spawn(move || write_loop(write, rx))
+            .and_then(|_| {
+                std::thread::Builder::new()
+                    .name("session-read".into())
+                    .spawn(move || read_loop(read, id, name, tx, to_loop))
+            });
+        if spawned.is_err() {
+            continue;
+        }
         next_id += 1;
     }
 }
@@ -40,13 +63,15 @@ pub async fn accept(
 /// Send what the session has for this client, in order, until it is told
 /// it is detached or the session ended (then the channel closes, which
 /// the session's end waits for).
-async fn write_loop(mut write: OwnedWriteHalf, mut rx: mpsc::Receiver<ServerMsg>) {
-    while let Some(msg) = rx.recv().await {
+fn write_loop(mut write: UnixStream, mut rx: mpsc::Receiver<ServerMsg>) {
+    while let Some(msg) = rx.blocking_recv() {
         let last = matches!(msg, ServerMsg::Detached { .. } | ServerMsg::Ended { .. });
-        if write.write_all(&msg.encode()).await.is_err() || last {
+        if write.write_all(&msg.encode()).is_err() || last {
             break;
         }
     }
+    // The read thread holds the socket too: say we are done writing.
+    let _ = write.shutdown(std::net::Shutdown::Write);
 }
 
 /// The next message body from a client, None at its end.
@@ -67,10 +92,28 @@ pub async fn read_body(
     }
 }
 
+/// `read_body`, blocking, for a connection's read thread.
+fn read_body_blocking(
+    read: &mut impl Read,
+    frames: &mut FrameReader,
+) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if let Some(body) = frames.next_body().map_err(io::Error::other)? {
+            return Ok(Some(body));
+        }
+        let n = read.read(&mut buf)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        frames.push(&buf[..n]);
+    }
+}
+
 /// One client's messages: its hello, then what it asks. A malformed or
 /// oversized message closes this client, never the session.
-async fn read_loop(
-    mut read: OwnedReadHalf,
+fn read_loop(
+    mut read: UnixStream,
     id: u64,
     name: String,
     tx: mpsc::Sender<ServerMsg>,
@@ -79,7 +122,7 @@ async fn read_loop(
     let mut frames = FrameReader::new(MAX_FROM_CLIENT);
     let mut greeted = false;
     loop {
-        let msg = match read_body(&mut read, &mut frames).await {
+        let msg = match read_body_blocking(&mut read, &mut frames) {
             Ok(Some(body)) => ClientMsg::decode(&body).map_err(|e| e.to_string()),
             Ok(None) => break,
             Err(e) => Err(e.to_string()),
@@ -91,7 +134,7 @@ async fn read_loop(
         match step {
             Ok(None) => {}
             Ok(Some(forward)) => {
-                if to_loop.send(forward).await.is_err() {
+                if to_loop.blocking_send(forward).is_err() {
                     break;
                 }
             }
@@ -101,7 +144,7 @@ async fn read_loop(
             }
         }
     }
-    let _ = to_loop.send(FromClient::Gone { id }).await;
+    let _ = to_loop.blocking_send(FromClient::Gone { id });
 }
 
 /// What one decoded message asks of the session: nothing (answered

@@ -140,7 +140,11 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
             biased;
             c = from_clients.recv() => {
                 let Some(c) = c else { break };
-                frames.changed(true);
+                if matches!(c, FromClient::Input { .. }) {
+                    frames.input();
+                } else {
+                    frames.changed(true);
+                }
                 open = on_client(&mut turn, &mut at, c, &name, &mut why)?;
             }
             incoming = sources.next(frames.wait(), frames.engine_open()) => {

@@ -68,18 +68,25 @@ impl Frames {
 
     /// Something arrived: the screen may change, soon when it was input.
     pub fn arrived(&mut self, incoming: &Incoming) {
-        let input = matches!(incoming, Incoming::Input(_));
         match incoming {
-            Incoming::Input(_) => {
-                self.trace.mark("input");
-                if self.backlog {
-                    self.quiet_until = Some(Instant::now() + QUIET);
-                }
+            Incoming::Input(_) => self.input(),
+            Incoming::Engine(_) => {
+                self.trace.mark("drain");
+                self.changed(false);
             }
-            Incoming::Engine(_) => self.trace.mark("drain"),
-            _ => {}
+            _ => self.changed(false),
         }
-        self.changed(input);
+    }
+
+    /// A keystroke (a click, a paste): its frame comes soon, and during a
+    /// flood engine events wait (see `QUIET`). A session's loop calls
+    /// this for its clients' input.
+    pub fn input(&mut self) {
+        self.trace.mark("input");
+        if self.backlog {
+            self.quiet_until = Some(Instant::now() + QUIET);
+        }
+        self.changed(true);
     }
 
     /// Something changed: draw at the next slot (sooner for input).
