@@ -467,3 +467,72 @@ fn a_dialog_left_open_waits_for_the_next_client() {
     assert!(ended.contains("ended"), "{ended}");
     assert_eq!(second.wait_exit(), "0");
 }
+
+/// The scenario at its scale: a long command on 20 hosts, the
+/// terminal killed (SIGHUP to the client) while it runs, and `sshdeck
+/// attach` from a new terminal shows output still arriving, then every
+/// host's result.
+#[test]
+fn twenty_hosts_keep_streaming_through_a_lost_terminal() {
+    assert!(
+        tmux_available(),
+        "tmux is required (scripts/test installs it)"
+    );
+    let farm = Farm::start(20);
+    let cfg = farm_config(&farm);
+    let runtime = Runtime::new();
+    let rt = runtime.path().display().to_string();
+    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    // Plain `sshdeck`: a session is what it opens.
+    let first = Tmux::start(
+        "sess-20-a",
+        &wrapped(&format!("XDG_RUNTIME_DIR={rt} {bin} -c {}", cfg.display())),
+        160,
+        48,
+    );
+    first.wait_for("the host list", |s| s.contains("node19"));
+    first.send(&["a"]);
+    first.wait_for("selection", |s| s.contains("Hosts 20/20"));
+    first.send(&["Tab"]);
+    first.send(&["Tab"]);
+    first.type_text("for i in $(seq 1 20); do echo tick-$i; sleep 1; done");
+    first.send(&["Enter"]);
+    first.wait_for("output", |s| s.contains("tick-2"));
+    drop(first);
+    wait_until("the session listed, running, nobody attached", || {
+        sshdeck(runtime.path(), &["ls"]).contains("0: 20 hosts · 20 running · 0 attached")
+    });
+    let second = Tmux::start(
+        "sess-20-b",
+        &wrapped(&format!("XDG_RUNTIME_DIR={rt} {bin} attach")),
+        160,
+        48,
+    );
+    // The tick on screen when we came back, then a later one: still live.
+    let back = second.wait_for("the session's screen", |s| s.contains("tick-"));
+    let tick = |s: &str| {
+        s.split("tick-")
+            .skip(1)
+            .filter_map(|t| {
+                t.split(|c: char| !c.is_ascii_digit())
+                    .next()?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let seen = tick(&back);
+    assert!(seen < 20, "already finished when attached: {back}");
+    second.wait_for("output still arriving", |s| tick(s) > seen);
+    let done = second.wait_for("every host's result", |s| s.contains("20/20 done"));
+    assert!(done.contains("tick-20"), "{done}");
+    second.send(&["Tab"]);
+    second.send(&["q"]);
+    assert_eq!(second.wait_exit(), "0");
+    assert!(
+        second.screen().contains("session 0 ended"),
+        "{}",
+        second.screen()
+    );
+}

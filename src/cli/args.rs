@@ -80,11 +80,24 @@ impl Cli {
     /// or a session server's clients'): then keystrokes come before the
     /// engine's throughput. A session's client runs no engine.
     pub fn engine_behind_a_screen(&self) -> bool {
+        self.screen_in_process() == Some(true)
+    }
+
+    /// Whether this process is only a session's client: it moves bytes
+    /// between a terminal and a socket, and runs no engine.
+    pub fn session_client(&self) -> bool {
+        matches!(self.command, Some(Command::Attach(_))) || self.screen_in_process() == Some(false)
+    }
+
+    /// For the commands that open a screen: whether it runs here (with
+    /// `--no-session`, or as a session's server) rather than as a client.
+    fn screen_in_process(&self) -> Option<bool> {
         let in_process = |s: &SessionArgs| s.no_session || s.serve.is_some() || s.serve_any;
         match &self.command {
-            Some(Command::Tui(a)) => in_process(&a.session),
-            Some(Command::Demo(a)) => in_process(&a.session),
-            _ => false,
+            None => Some(false),
+            Some(Command::Tui(a)) => Some(in_process(&a.session)),
+            Some(Command::Demo(a)) => Some(in_process(&a.session)),
+            _ => None,
         }
     }
 }

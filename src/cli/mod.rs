@@ -59,7 +59,15 @@ pub fn main(cli: Cli) -> ExitCode {
         prompt::restore_terminal();
         earlier(info);
     }));
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // A session's client only moves bytes between the terminal and the
+    // socket: one thread, which also polls the socket itself, so a frame
+    // reaches the terminal without waking a second thread (BENCHMARKS.md,
+    // "Sessions").
+    let mut builder = if cli.session_client() {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
     builder.enable_all();
     if cli.engine_behind_a_screen() {
         builder.on_thread_start(priority::lower_this_thread);
