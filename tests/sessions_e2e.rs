@@ -490,7 +490,10 @@ fn twenty_hosts_keep_streaming_through_a_lost_terminal() {
         160,
         48,
     );
-    first.wait_for("the host list", |s| s.contains("node19"));
+    // The status bar names the session.
+    first.wait_for("the host list", |s| {
+        s.contains("node19") && s.contains("[0]")
+    });
     first.send(&["a"]);
     first.wait_for("selection", |s| s.contains("Hosts 20/20"));
     first.send(&["Tab"]);

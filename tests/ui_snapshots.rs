@@ -79,6 +79,16 @@ fn empty_state_80x24() {
     support::assert_snapshot!("empty_state_80x24", draw(&s, 80, 24));
 }
 
+/// In a session the status bar starts with its name, as tmux shows it.
+#[test]
+fn session_name_on_the_status_bar_80x24() {
+    let mut s = state(3, 80, 24);
+    s.session = Some("0".into());
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("[0] Hosts "), "{screen}");
+    support::assert_snapshot!("session_name_on_the_status_bar_80x24", screen);
+}
+
 #[test]
 fn selection_80x24() {
     let mut s = state(6, 80, 24);

@@ -1,6 +1,6 @@
-//! A session's connections: accepting them (this user only), and two
-//! threads each, one to read what a client sends and one to write what
-//! the session has for it. A malformed or oversized message closes that
+//! A session's connections: accepting them (this user only), a thread
+//! each to read what a client sends (and `outgoing` for what it is
+//! sent). A malformed or oversized message closes that
 //! client, never the session.
 //!
 //! Threads, not runtime tasks: during a flood the runtime's workers are
@@ -10,15 +10,16 @@
 //! the session's loop directly, as the terminal's input thread does for a
 //! screen in its own process.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::net::UnixStream;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 
+use super::outgoing::ClientOut;
 use super::protocol::{ClientMsg, FrameReader, MAX_FROM_CLIENT, PROTOCOL, ServerMsg};
-use super::server::{FromClient, QUEUED_FRAMES};
+use super::server::FromClient;
 
 /// Accept connections; each peer must be this user.
 pub async fn accept(
@@ -43,35 +44,18 @@ pub async fn accept(
             Ok(w) => w,
             Err(_) => continue,
         };
-        let (tx, rx) = mpsc::channel(QUEUED_FRAMES);
+        let Ok(out) = ClientOut::start(write) else {
+            continue;
+        };
         let (id, name, to_loop) = (next_id, name.clone(), to_loop.clone());
         let spawned = std::thread::Builder::new()
-            .name("session-write".into())
-            .spawn(move || write_loop(write, rx))
-            .and_then(|_| {
-                std::thread::Builder::new()
-                    .name("session-read".into())
-                    .spawn(move || read_loop(read, id, name, tx, to_loop))
-            });
+            .name("session-read".into())
+            .spawn(move || read_loop(read, id, name, out, to_loop));
         if spawned.is_err() {
             continue;
         }
         next_id += 1;
     }
-}
-
-/// Send what the session has for this client, in order, until it is told
-/// it is detached or the session ended (then the channel closes, which
-/// the session's end waits for).
-fn write_loop(mut write: UnixStream, mut rx: mpsc::Receiver<ServerMsg>) {
-    while let Some(msg) = rx.blocking_recv() {
-        let last = matches!(msg, ServerMsg::Detached { .. } | ServerMsg::Ended { .. });
-        if write.write_all(&msg.encode()).is_err() || last {
-            break;
-        }
-    }
-    // The read thread holds the socket too: say we are done writing.
-    let _ = write.shutdown(std::net::Shutdown::Write);
 }
 
 /// The next message body from a client, None at its end.
@@ -116,7 +100,7 @@ fn read_loop(
     mut read: UnixStream,
     id: u64,
     name: String,
-    tx: mpsc::Sender<ServerMsg>,
+    out: ClientOut,
     to_loop: mpsc::Sender<FromClient>,
 ) {
     let mut frames = FrameReader::new(MAX_FROM_CLIENT);
@@ -128,7 +112,7 @@ fn read_loop(
             Err(e) => Err(e.to_string()),
         };
         let step = match msg {
-            Ok(msg) => on_message(msg, &mut greeted, id, &name, &tx),
+            Ok(msg) => on_message(msg, &mut greeted, id, &name, &out),
             Err(e) => Err(format!("bad message: {e}")),
         };
         match step {
@@ -139,11 +123,13 @@ fn read_loop(
                 }
             }
             Err(reason) => {
-                let _ = tx.try_send(ServerMsg::Refused { reason });
+                out.send(&ServerMsg::Refused { reason });
                 break;
             }
         }
     }
+    // Nothing more to say to a client that is gone, or was refused.
+    out.end();
     let _ = to_loop.blocking_send(FromClient::Gone { id });
 }
 
@@ -154,7 +140,7 @@ fn on_message(
     greeted: &mut bool,
     id: u64,
     name: &str,
-    tx: &mpsc::Sender<ServerMsg>,
+    out: &ClientOut,
 ) -> Result<Option<FromClient>, String> {
     Ok(Some(match msg {
         ClientMsg::Hello { protocol, version } => {
@@ -167,7 +153,7 @@ fn on_message(
                 ));
             }
             *greeted = true;
-            let _ = tx.try_send(ServerMsg::Hello {
+            out.send(&ServerMsg::Hello {
                 protocol: PROTOCOL,
                 version: env!("CARGO_PKG_VERSION").into(),
             });
@@ -187,17 +173,17 @@ fn on_message(
                 id,
                 size,
                 read_only,
-                tx: tx.clone(),
+                out: out.clone(),
             }
         }
         ClientMsg::Input(event) => FromClient::Input { id, event },
         ClientMsg::Detach => FromClient::Detach { id },
         ClientMsg::EditDone { error } => FromClient::EditDone { id, error },
         ClientMsg::Repaint => FromClient::Repaint { id },
-        ClientMsg::ListSessions => FromClient::List { tx: tx.clone() },
+        ClientMsg::ListSessions => FromClient::List { out: out.clone() },
         ClientMsg::KillSession { force, .. } => FromClient::Kill {
             force,
-            tx: tx.clone(),
+            out: out.clone(),
         },
     }))
 }

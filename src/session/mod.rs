@@ -4,6 +4,7 @@
 
 pub mod client;
 mod connection;
+mod outgoing;
 pub mod paths;
 pub mod protocol;
 pub mod screen;

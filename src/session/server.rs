@@ -15,6 +15,7 @@ use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 
 use super::connection::accept;
+use super::outgoing::ClientOut;
 use super::paths::my_uid;
 use super::protocol::ServerMsg;
 use super::screen::ClientScreen;
@@ -32,7 +33,7 @@ pub enum FromClient {
         id: u64,
         size: (u16, u16),
         read_only: bool,
-        tx: mpsc::Sender<ServerMsg>,
+        out: ClientOut,
     },
     Input {
         id: u64,
@@ -52,17 +53,17 @@ pub enum FromClient {
         id: u64,
     },
     List {
-        tx: mpsc::Sender<ServerMsg>,
+        out: ClientOut,
     },
     Kill {
         force: bool,
-        tx: mpsc::Sender<ServerMsg>,
+        out: ClientOut,
     },
 }
 
 struct Client {
     screen: ClientScreen,
-    tx: mpsc::Sender<ServerMsg>,
+    out: ClientOut,
     read_only: bool,
     /// Suspended (Ctrl-Z) or lending its terminal to $EDITOR: not drawn
     /// for until it asks for a repaint.
@@ -89,10 +90,6 @@ impl Screen for ClientAsks {
         self.detach = self.typing;
     }
 }
-
-/// Frames a client may have queued: past that it is behind, and is not
-/// drawn for until it catches up (so it never slows the session).
-pub const QUEUED_FRAMES: usize = 2;
 
 /// The session beside the app: its clients, and the edit whose $EDITOR
 /// runs on one of their terminals.
@@ -193,13 +190,11 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
 /// nothing is not waited for.
 async fn tell_ended(clients: &BTreeMap<u64, Client>, why: &str) {
     let wait = std::time::Duration::from_millis(500);
-    let tell = clients.values().map(|c| {
-        let ended = ServerMsg::Ended { why: why.into() };
-        tokio::time::timeout(wait, c.tx.send(ended))
+    let ended = ServerMsg::Ended { why: why.into() };
+    clients.values().for_each(|c| {
+        c.out.send(&ended);
     });
-    futures::future::join_all(tell).await;
-    let told = futures::future::join_all(clients.values().map(|c| c.tx.closed()));
-    let _ = tokio::time::timeout(wait, told).await;
+    futures::future::join_all(clients.values().map(|c| c.out.flushed(wait))).await;
 }
 
 /// Ctrl-Z and the detach key, for the client that pressed them.
@@ -207,7 +202,7 @@ fn answer_asks(asks: &mut ClientAsks, clients: &mut BTreeMap<u64, Client>) {
     if let Some(id) = asks.detach.take()
         && let Some(c) = clients.remove(&id)
     {
-        let _ = c.tx.try_send(ServerMsg::Detached {
+        c.out.send(&ServerMsg::Detached {
             why: "detached; the session runs on".into(),
         });
     }
@@ -215,7 +210,7 @@ fn answer_asks(asks: &mut ClientAsks, clients: &mut BTreeMap<u64, Client>) {
         && let Some(c) = clients.get_mut(&id)
     {
         c.away = true;
-        let _ = c.tx.try_send(ServerMsg::Suspend);
+        c.out.send(&ServerMsg::Suspend);
     }
 }
 
@@ -247,7 +242,7 @@ fn lend_terminal(
     };
     c.away = true;
     let path = session.local.display().to_string();
-    if c.tx.try_send(ServerMsg::Edit { path }).is_err() {
+    if !c.out.send(&ServerMsg::Edit { path }) {
         c.away = false;
         runner
             .files
@@ -260,11 +255,11 @@ fn lend_terminal(
 /// A frame for every client that has room for one.
 fn draw(state: &AppState, clients: &mut BTreeMap<u64, Client>) {
     for c in clients.values_mut() {
-        if c.away || c.tx.capacity() == 0 {
+        if c.away || !c.out.has_room() {
             continue;
         }
         if let Ok(bytes) = c.screen.frame(state) {
-            let _ = c.tx.try_send(ServerMsg::Frame(bytes));
+            c.out.send(&ServerMsg::Frame(bytes));
         }
     }
 }
@@ -282,12 +277,12 @@ fn on_client(
             id,
             size,
             read_only,
-            tx,
+            out,
         } => {
             let screen = ClientScreen::new(size)?;
             let client = Client {
                 screen,
-                tx,
+                out,
                 read_only,
                 away: false,
             };
@@ -299,7 +294,7 @@ fn on_client(
         FromClient::Input { id, event } => return on_input(turn, at, id, event),
         FromClient::Detach { id } => {
             if let Some(c) = at.clients.remove(&id) {
-                let _ = c.tx.try_send(ServerMsg::Detached {
+                c.out.send(&ServerMsg::Detached {
                     why: "detached; the session runs on".into(),
                 });
             }
@@ -323,14 +318,14 @@ fn on_client(
             at.clients.remove(&id);
             edit_ends_with(turn, at, id, "the terminal that was editing went away");
         }
-        FromClient::List { tx } => {
-            let _ = tx.try_send(ServerMsg::Sessions(vec![describe(
+        FromClient::List { out } => {
+            out.send(&ServerMsg::Sessions(vec![describe(
                 turn.state,
                 name,
                 &at.clients,
             )]));
         }
-        FromClient::Kill { force, tx } => return Ok(!kill(turn.state, force, &tx, name, why)),
+        FromClient::Kill { force, out } => return Ok(!kill(turn.state, force, &out, name, why)),
     }
     Ok(true)
 }
@@ -370,7 +365,7 @@ fn on_input(
             if matches!(turn.state.keymap.lookup(Context::Global, &k),
                 Some(Action::Detach | Action::Suspend)));
         if detach && let Some(c) = at.clients.remove(&id) {
-            let _ = c.tx.try_send(ServerMsg::Detached {
+            c.out.send(&ServerMsg::Detached {
                 why: "stopped watching; the session runs on".into(),
             });
         }
@@ -392,16 +387,10 @@ fn on_input(
 
 /// `kill-session`: true when the session is to end now. While a command
 /// runs it ends only when forced; the asker is told either way.
-fn kill(
-    s: &AppState,
-    force: bool,
-    tx: &mpsc::Sender<ServerMsg>,
-    name: &str,
-    why: &mut String,
-) -> bool {
+fn kill(s: &AppState, force: bool, out: &ClientOut, name: &str, why: &mut String) -> bool {
     let running = running_hosts(s);
     if running > 0 && !force {
-        let _ = tx.try_send(ServerMsg::Refused {
+        out.send(&ServerMsg::Refused {
             reason: format!(
                 "a command still runs on {running} host(s) in session {name}; \
                  kill-session --force stops it"
@@ -409,7 +398,7 @@ fn kill(
         });
         return false;
     }
-    let _ = tx.try_send(ServerMsg::Ended {
+    out.send(&ServerMsg::Ended {
         why: format!("session {name} ended"),
     });
     *why = format!("session {name} was ended by kill-session");

@@ -27,7 +27,12 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             Span::styled(format!(" {name} "), Style::new().fg(MUTED))
         }
     };
-    let mut spans = vec![
+    let mut spans = Vec::new();
+    // The session's name, as tmux shows it: what `sshdeck attach` takes.
+    if let Some(name) = &s.session {
+        spans.push(Span::styled(format!("[{name}]"), Style::new().fg(MUTED)));
+    }
+    spans.extend([
         tab("Hosts", s.view == View::Deck),
         tab("Files", s.view == View::Files),
         tab("Shells", s.view == View::Shells),
@@ -35,7 +40,7 @@ pub fn render(f: &mut Frame, s: &AppState, area: Rect) {
             format!(" {} selected ", s.selected_count()),
             Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
         ),
-    ];
+    ]);
     let running = s.running();
     if running > 0 {
         spans.push(Span::raw("· "));
