@@ -76,11 +76,16 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Whether this process runs the engine behind a screen (its own,
-    /// or a session server's clients'): then keystrokes come before the
-    /// engine's throughput. A session's client runs no engine.
-    pub fn engine_behind_a_screen(&self) -> bool {
-        self.screen_in_process() == Some(true)
+    /// Whether this process is a session's server: its clients'
+    /// keystrokes then come before the engine's throughput (see
+    /// `cli/priority.rs`).
+    pub fn session_server(&self) -> bool {
+        let serves = |s: &SessionArgs| s.serve.is_some() || s.serve_any;
+        match &self.command {
+            Some(Command::Tui(a)) => serves(&a.session),
+            Some(Command::Demo(a)) => serves(&a.session),
+            _ => false,
+        }
     }
 
     /// Whether this process is only a session's client: it moves bytes

@@ -241,7 +241,7 @@ pub fn supervise(a: &JobRunArgs) -> Result<ExitCode, CliError> {
 }
 
 /// What a job is doing.
-enum JobState {
+enum DetachedState {
     Running,
     Done(i32),
     /// Neither running nor finished: its supervisor died (kill -9, a
@@ -249,9 +249,9 @@ enum JobState {
     Lost,
 }
 
-fn state_of(dir: &Path) -> JobState {
+fn state_of(dir: &Path) -> DetachedState {
     if let Ok(text) = std::fs::read_to_string(dir.join("exit")) {
-        return JobState::Done(text.trim().parse().unwrap_or(255));
+        return DetachedState::Done(text.trim().parse().unwrap_or(255));
     }
     let pid = std::fs::read_to_string(dir.join("pid")).unwrap_or_default();
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid.trim())).unwrap_or_default();
@@ -261,7 +261,7 @@ fn state_of(dir: &Path) -> JobState {
         .split(|b| *b == 0)
         .any(|arg| arg == dir.as_os_str().as_encoded_bytes());
     if !pid.trim().is_empty() && ours {
-        JobState::Running
+        DetachedState::Running
     } else if std::fs::metadata(dir.join("pid")).is_err()
         && dir
             .metadata()
@@ -269,9 +269,9 @@ fn state_of(dir: &Path) -> JobState {
             .is_ok_and(|t| t.elapsed().unwrap_or_default() < Duration::from_secs(5))
     {
         // Being started this very moment.
-        JobState::Running
+        DetachedState::Running
     } else {
-        JobState::Lost
+        DetachedState::Lost
     }
 }
 
@@ -288,7 +288,7 @@ fn expire_old() {
             .map(|t| UNIX_EPOCH + Duration::from_secs(t))
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age > EXPIRY);
-        if old && !matches!(state_of(&job), JobState::Running) {
+        if old && !matches!(state_of(&job), DetachedState::Running) {
             let _ = std::fs::remove_dir_all(&job);
         }
     }
@@ -315,9 +315,9 @@ pub fn list() -> Result<ExitCode, CliError> {
             .unwrap_or_default();
         let command = lines.next().unwrap_or("");
         let state = match state_of(&job) {
-            JobState::Running => "running".to_string(),
-            JobState::Done(code) => format!("exit {code}"),
-            JobState::Lost => "lost".to_string(),
+            DetachedState::Running => "running".to_string(),
+            DetachedState::Done(code) => format!("exit {code}"),
+            DetachedState::Lost => "lost".to_string(),
         };
         println!("{id:<6} {state:<10} {started:<20} {command}");
     }
@@ -375,14 +375,14 @@ pub async fn wait(a: &WaitArgs) -> Result<ExitCode, CliError> {
         follow(&dir.join("stdout"), &mut out_at, &mut out).map_err(io(&dir))?;
         follow(&dir.join("stderr"), &mut err_at, &mut err).map_err(io(&dir))?;
         match state {
-            JobState::Running => tokio::time::sleep(FOLLOW_EVERY).await,
-            JobState::Done(code) => {
+            DetachedState::Running => tokio::time::sleep(FOLLOW_EVERY).await,
+            DetachedState::Done(code) => {
                 if !a.keep {
                     let _ = std::fs::remove_dir_all(&dir);
                 }
                 return Ok(ExitCode::from(u8::try_from(code).unwrap_or(255)));
             }
-            JobState::Lost => {
+            DetachedState::Lost => {
                 return Err(CliError::BadArg(format!(
                     "job {} ended without a status: its process is gone (killed, or the \
                      machine restarted); the output above is all it wrote",

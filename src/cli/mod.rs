@@ -69,7 +69,7 @@ pub fn main(cli: Cli) -> ExitCode {
         tokio::runtime::Builder::new_multi_thread()
     };
     builder.enable_all();
-    if cli.engine_behind_a_screen() {
+    if cli.session_server() {
         builder.on_thread_start(priority::lower_this_thread);
     }
     let rt = match builder.build() {

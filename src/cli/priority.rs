@@ -1,14 +1,21 @@
-//! Who gets the CPU first while a screen is open: the keyboard.
+//! Who gets the CPU first in a session's server: its clients' keystrokes.
 //!
 //! During a flood the runtime's threads decrypt and parse output for every
-//! host, all the time. On a loaded machine (two cores, say) a keystroke then
-//! waits behind them: the input reader and the loop that draws are threads
-//! of the same process, and the scheduler shares the process's time between
-//! all of them equally. The runtime's threads therefore run at a lower
-//! priority when a screen is open; they still take every cycle nothing
-//! else wants, so a flood on an idle machine moves as fast as before, but a
-//! keystroke's path runs first. (Raising a thread's nice value needs no
-//! privilege; the threads never ask for it back.)
+//! host, all the time. On a loaded machine (two cores, say) a keystroke
+//! then waits behind them: the threads that read a client's keys and the
+//! loop that draws are threads of the same process, and the scheduler
+//! shares the process's time between all of them equally. In a session's
+//! server the runtime's threads therefore run at a lower priority; they
+//! still take every cycle nothing else wants, so a flood on an idle
+//! machine moves as fast as before, but a keystroke's path runs first.
+//! (Raising a thread's nice value needs no privilege; the threads never
+//! ask for it back.)
+//!
+//! The screen in sshdeck's own process (`--no-session`) does without:
+//! there it shortened the flood's keystroke tail (p99 30.7 to 26.0 ms)
+//! but raised peak memory by 2 MiB, and that screen met its target
+//! without it (BENCHMARKS.md, issue 27). A session's keystrokes cross two
+//! more processes, and need the head start more.
 
 /// How much lower: weight 110 against the loop's 1024, so the loop and the
 /// input reader get about nine tenths of the process's time when they want it.

@@ -13,13 +13,47 @@
 use std::io::{self, Read};
 use std::os::unix::net::UnixStream;
 
+use crossterm::event::Event as TermEvent;
 use tokio::io::AsyncReadExt;
 use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 
 use super::outgoing::ClientOut;
 use super::protocol::{ClientMsg, FrameReader, MAX_FROM_CLIENT, PROTOCOL, ServerMsg};
-use super::server::FromClient;
+
+/// What the connections tell the session's loop.
+pub enum FromClient {
+    Attached {
+        id: u64,
+        size: (u16, u16),
+        read_only: bool,
+        out: ClientOut,
+    },
+    Input {
+        id: u64,
+        event: TermEvent,
+    },
+    Detach {
+        id: u64,
+    },
+    EditDone {
+        id: u64,
+        error: String,
+    },
+    Repaint {
+        id: u64,
+    },
+    Gone {
+        id: u64,
+    },
+    List {
+        out: ClientOut,
+    },
+    Kill {
+        force: bool,
+        out: ClientOut,
+    },
+}
 
 /// Accept connections; each peer must be this user.
 pub async fn accept(

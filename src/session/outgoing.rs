@@ -23,9 +23,9 @@ use super::protocol::ServerMsg;
 pub const QUEUED_FRAMES: usize = 2;
 
 #[derive(Clone)]
-pub struct ClientOut(Arc<Shared>);
+pub struct ClientOut(Arc<OutShared>);
 
-struct Shared {
+struct OutShared {
     sock: UnixStream,
     state: Mutex<OutState>,
     more: Condvar,
@@ -47,7 +47,7 @@ impl ClientOut {
     /// Output to `sock` (the write side of a client's connection), with
     /// its writer thread started.
     pub fn start(sock: UnixStream) -> std::io::Result<ClientOut> {
-        let out = ClientOut(Arc::new(Shared {
+        let out = ClientOut(Arc::new(OutShared {
             sock,
             state: Mutex::new(OutState::default()),
             more: Condvar::new(),

@@ -14,7 +14,7 @@ use crossterm::event::Event as TermEvent;
 use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 
-use super::connection::accept;
+use super::connection::{FromClient, accept};
 use super::outgoing::ClientOut;
 use super::paths::my_uid;
 use super::protocol::ServerMsg;
@@ -26,40 +26,6 @@ use crate::tui::TuiSetup;
 use crate::tui::frames::Frames;
 use crate::tui::sources::{Incoming, Sources, term_msg};
 use crate::tui::turn::{Screen, Turn};
-
-/// What the connection tasks tell the session loop.
-pub enum FromClient {
-    Attached {
-        id: u64,
-        size: (u16, u16),
-        read_only: bool,
-        out: ClientOut,
-    },
-    Input {
-        id: u64,
-        event: TermEvent,
-    },
-    Detach {
-        id: u64,
-    },
-    EditDone {
-        id: u64,
-        error: String,
-    },
-    Repaint {
-        id: u64,
-    },
-    Gone {
-        id: u64,
-    },
-    List {
-        out: ClientOut,
-    },
-    Kill {
-        force: bool,
-        out: ClientOut,
-    },
-}
 
 struct Client {
     screen: ClientScreen,
