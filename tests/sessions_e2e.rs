@@ -35,6 +35,36 @@ impl Drop for Runtime {
     }
 }
 
+/// What each test starts from: the farm, its config, and a private socket
+/// directory whose session servers end with the test.
+struct Setup {
+    farm: Farm,
+    cfg: std::path::PathBuf,
+    runtime: Runtime,
+    rt: String,
+    bin: &'static str,
+}
+
+impl Setup {
+    fn new(hosts: usize) -> Setup {
+        assert!(
+            tmux_available(),
+            "tmux is required (scripts/test installs it)"
+        );
+        let farm = Farm::start(hosts);
+        let cfg = farm_config(&farm);
+        let runtime = Runtime::new();
+        let rt = runtime.path().display().to_string();
+        Setup {
+            farm,
+            cfg,
+            runtime,
+            rt,
+            bin: env!("CARGO_BIN_EXE_sshdeck"),
+        }
+    }
+}
+
 /// `sshdeck` with the test's private socket directory.
 fn sshdeck(runtime: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_sshdeck"))
@@ -71,15 +101,13 @@ fn wait_until(what: &str, ok: impl Fn() -> bool) {
 
 #[test]
 fn a_session_outlives_its_terminal_and_ends_when_killed() {
-    assert!(
-        tmux_available(),
-        "tmux is required (scripts/test installs it)"
-    );
-    let farm = Farm::start(3);
-    let cfg = farm_config(&farm);
-    let runtime = Runtime::new();
-    let rt = runtime.path().display().to_string();
-    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let Setup {
+        farm: _farm,
+        cfg,
+        runtime,
+        rt,
+        bin,
+    } = Setup::new(3);
 
     // Start session t1 and a command that takes a few seconds.
     let first = Tmux::start(
@@ -214,15 +242,13 @@ fn a_session_outlives_its_terminal_and_ends_when_killed() {
 
 #[test]
 fn a_dead_server_leaves_the_client_a_clear_message() {
-    assert!(
-        tmux_available(),
-        "tmux is required (scripts/test installs it)"
-    );
-    let farm = Farm::start(1);
-    let cfg = farm_config(&farm);
-    let runtime = Runtime::new();
-    let rt = runtime.path().display().to_string();
-    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let Setup {
+        farm: _farm,
+        cfg,
+        runtime,
+        rt,
+        bin,
+    } = Setup::new(1);
     let tmux = Tmux::start(
         "sess-dead",
         &wrapped(&format!(
@@ -259,15 +285,13 @@ fn a_dead_server_leaves_the_client_a_clear_message() {
 /// reattached, each shell still shows its screen and takes typing.
 #[test]
 fn shells_survive_a_detach_with_their_screens() {
-    assert!(
-        tmux_available(),
-        "tmux is required (scripts/test installs it)"
-    );
-    let farm = Farm::start(2);
-    let cfg = farm_config(&farm);
-    let runtime = Runtime::new();
-    let rt = runtime.path().display().to_string();
-    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let Setup {
+        farm: _farm,
+        cfg,
+        runtime,
+        rt,
+        bin,
+    } = Setup::new(2);
     let first = Tmux::start(
         "sess-sh-a",
         &wrapped(&format!(
@@ -315,15 +339,13 @@ fn shells_survive_a_detach_with_their_screens() {
 /// host, and the next client sees it done.
 #[test]
 fn a_copy_keeps_going_while_detached_and_ends_byte_exact() {
-    assert!(
-        tmux_available(),
-        "tmux is required (scripts/test installs it)"
-    );
-    let farm = Farm::start(2);
-    let cfg = farm_config(&farm);
-    let runtime = Runtime::new();
-    let rt = runtime.path().display().to_string();
-    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let Setup {
+        farm,
+        cfg,
+        runtime,
+        rt,
+        bin,
+    } = Setup::new(2);
     let local = farm.root.join("local");
     std::fs::create_dir_all(&local).expect("local dir");
     let src = local.join("big.img");
@@ -417,15 +439,13 @@ fn a_copy_keeps_going_while_detached_and_ends_byte_exact() {
 /// the next client, which can answer it.
 #[test]
 fn a_dialog_left_open_waits_for_the_next_client() {
-    assert!(
-        tmux_available(),
-        "tmux is required (scripts/test installs it)"
-    );
-    let farm = Farm::start(1);
-    let cfg = farm_config(&farm);
-    let runtime = Runtime::new();
-    let rt = runtime.path().display().to_string();
-    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let Setup {
+        farm: _farm,
+        cfg,
+        runtime,
+        rt,
+        bin,
+    } = Setup::new(1);
     let first = Tmux::start(
         "sess-dialog-a",
         &wrapped(&format!(
@@ -474,15 +494,13 @@ fn a_dialog_left_open_waits_for_the_next_client() {
 /// host's result.
 #[test]
 fn twenty_hosts_keep_streaming_through_a_lost_terminal() {
-    assert!(
-        tmux_available(),
-        "tmux is required (scripts/test installs it)"
-    );
-    let farm = Farm::start(20);
-    let cfg = farm_config(&farm);
-    let runtime = Runtime::new();
-    let rt = runtime.path().display().to_string();
-    let bin = env!("CARGO_BIN_EXE_sshdeck");
+    let Setup {
+        farm: _farm,
+        cfg,
+        runtime,
+        rt,
+        bin,
+    } = Setup::new(20);
     // Plain `sshdeck`: a session is what it opens.
     let first = Tmux::start(
         "sess-20-a",
