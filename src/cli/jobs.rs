@@ -369,6 +369,12 @@ pub async fn wait(a: &WaitArgs) -> Result<ExitCode, CliError> {
     let (mut out_at, mut err_at) = (0, 0);
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     loop {
+        if !dir.is_dir() {
+            return Err(CliError::BadArg(format!(
+                "job {} was collected meanwhile (by another `sshdeck wait`)",
+                a.id
+            )));
+        }
         // The state first: output written before the status is then
         // printed by this same pass.
         let state = state_of(&dir);
