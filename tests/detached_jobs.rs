@@ -2,8 +2,9 @@
 //! --detach` prints an id and returns while the command still runs;
 //! `jobs` lists it; `wait` prints what `run` prints (streamed, gathered)
 //! and exits with its status, then the job is collected; piped input
-//! reaches the hosts; the job's files are private; a job whose process
-//! was killed is reported lost, not waited on forever.
+//! reaches the hosts; the job's files are private; `kill-job` stops the
+//! command on the hosts; a job whose process was killed is reported lost,
+//! not waited on forever.
 
 use crate::support;
 
@@ -192,4 +193,65 @@ fn what_a_detached_job_cannot_do_is_refused_before_it_starts() {
         text(&out.stderr)
     );
     assert!(text(&sshdeck(&farm, &["jobs"]).stdout).contains("no jobs"));
+}
+
+#[test]
+fn kill_job_stops_the_command_on_the_hosts_and_wait_says_so() {
+    let farm = Farm::start(2);
+    let hosts = farm.host_list();
+    // A sleep no other test runs, to look for on this machine (the farm's
+    // hosts are local sshd processes).
+    let nap = format!("59.{}", std::process::id());
+    let command = format!("sleep {nap}");
+    let started = Instant::now();
+    let id = detach(&farm, &["-H", &hosts, "--", &command]);
+    // Once its `run` is up (its pid is written), the job can be stopped.
+    let dir = farm.root.join("state/sshdeck/jobs").join(&id);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dir.join("run.pid").exists() {
+        assert!(Instant::now() < deadline, "the job's run never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // It reaches the hosts, then is stopped.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !Command::new("pgrep")
+        .args(["-f", &format!("sleep {nap}")])
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty())
+    {
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = sshdeck(&farm, &["kill-job", &id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("stopping its command"));
+    let waited = sshdeck(&farm, &["wait", &id]);
+    assert!(
+        started.elapsed() < Duration::from_secs(50),
+        "wait returned only when the command would have ended"
+    );
+    assert_ne!(waited.status.code(), Some(0), "{}", text(&waited.stderr));
+    let running = || {
+        Command::new("pgrep")
+            .args(["-f", &format!("sleep {nap}")])
+            .output()
+            .is_ok_and(|o| !o.stdout.is_empty())
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while running() {
+        let left = Command::new("pgrep")
+            .args(["-af", &format!("sleep {nap}")])
+            .output()
+            .map(|o| text(&o.stdout))
+            .unwrap_or_default();
+        assert!(
+            Instant::now() < deadline,
+            "the command runs on after the stop:\n{left}\n{}",
+            text(&waited.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A job that was collected is no job to stop.
+    let again = sshdeck(&farm, &["kill-job", &id]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stdout));
 }

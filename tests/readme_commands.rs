@@ -249,6 +249,7 @@ fn sshdeck_flags() -> BTreeSet<String> {
         "kill-session",
         "jobs",
         "wait",
+        "kill-job",
     ] {
         let mut c = Command::new(bin());
         if !sub.is_empty() {

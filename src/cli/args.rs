@@ -210,6 +210,9 @@ pub enum Command {
     /// Wait for a detached job and print what `run` would have printed;
     /// exit with its status
     Wait(WaitArgs),
+    /// Stop a detached job: its command is stopped on every host, as
+    /// Ctrl-C stops `run`; `wait` then prints how it ended
+    KillJob(KillJobArgs),
     /// Run one detached job (started by `run --detach`, not by hand)
     #[command(hide = true, name = "job-run")]
     JobRun(JobRunArgs),
@@ -222,6 +225,12 @@ pub struct WaitArgs {
     /// Keep the job's results afterwards (by default `wait` collects them)
     #[arg(long)]
     pub keep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KillJobArgs {
+    /// The job's id, as `run --detach` printed it
+    pub id: String,
 }
 
 #[derive(Debug, Args)]

@@ -25,7 +25,7 @@ use std::process::{ExitCode, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::CliError;
-use super::args::{JobRunArgs, RunArgs, WaitArgs};
+use super::args::{JobRunArgs, KillJobArgs, RunArgs, WaitArgs};
 
 /// Finished jobs nobody collected are removed after this long.
 const EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -226,7 +226,15 @@ pub fn supervise(a: &JobRunArgs) -> Result<ExitCode, CliError> {
         .stdin(input)
         .stdout(out)
         .stderr(err)
-        .status();
+        .spawn()
+        .and_then(|mut run| {
+            // For `kill-job`: the process to stop, as Ctrl-C stops `run`.
+            let pid = a.dir.join("run.pid");
+            if let Ok(mut f) = private_file(&pid) {
+                let _ = writeln!(f, "{}", run.id());
+            }
+            run.wait()
+        });
     let code = match status {
         Ok(s) => s.code().unwrap_or_else(|| {
             128 + std::os::unix::process::ExitStatusExt::signal(&s).unwrap_or(0)
@@ -237,6 +245,57 @@ pub fn supervise(a: &JobRunArgs) -> Result<ExitCode, CliError> {
     let part = a.dir.join("exit.part");
     writeln!(private_file(&part)?, "{code}").map_err(io(&part))?;
     std::fs::rename(&part, a.dir.join("exit")).map_err(io(&part))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sshdeck kill-job ID`: SIGTERM to the job's `run`, which stops the
+/// command on every host (TERM, then KILL) and prints its summary, as
+/// after Ctrl-C; `wait` shows how it ended.
+pub fn kill(a: &KillJobArgs) -> Result<ExitCode, CliError> {
+    let dir = job_dir(&a.id)?;
+    match state_of(&dir) {
+        DetachedState::Done(code) => {
+            println!("job {} had already ended (exit {code})", a.id);
+            return Ok(ExitCode::SUCCESS);
+        }
+        DetachedState::Lost => {
+            return Err(CliError::BadArg(format!(
+                "job {} is lost: its process is gone already",
+                a.id
+            )));
+        }
+        DetachedState::Running => {}
+    }
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    let (supervisor, run) = (read("pid"), read("run.pid"));
+    let (supervisor, run) = (supervisor.trim(), run.trim());
+    // The pid is the job's own `run` (in its supervisor's session), not a
+    // process that took the number later.
+    let stat = std::fs::read_to_string(format!("/proc/{run}/stat")).unwrap_or_default();
+    let session = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(3));
+    let pid = run
+        .parse::<libc::pid_t>()
+        .ok()
+        .filter(|_| !supervisor.is_empty() && session == Some(supervisor));
+    let Some(pid) = pid else {
+        return Err(CliError::BadArg(format!(
+            "job {} is starting or ending; try again in a moment",
+            a.id
+        )));
+    };
+    // SAFETY: kill(2) with a checked pid of our own job and a signal.
+    if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+        return Err(CliError::Io {
+            what: format!("job {}", a.id),
+            cause: std::io::Error::last_os_error(),
+        });
+    }
+    println!(
+        "job {}: stopping its command on every host; `sshdeck wait {}` shows how it ended",
+        a.id, a.id
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -91,6 +91,7 @@ pub fn main(cli: Cli) -> ExitCode {
             Some(Command::Run(a)) => run::run(&cli.global, a).await,
             Some(Command::Jobs) => jobs::list(),
             Some(Command::Wait(a)) => jobs::wait(a).await,
+            Some(Command::KillJob(a)) => jobs::kill(a),
             Some(Command::JobRun(a)) => jobs::supervise(a),
             Some(Command::Hosts(a)) => hosts::hosts(&cli.global, a),
             Some(Command::Facts(a)) => facts::facts(&cli.global, a).await,

@@ -445,7 +445,7 @@ async fn read_captured(
     };
     // Closing the channel alone leaves a command without a terminal
     // running on the host: it is stopped there.
-    let (verdict, _) = super::commands::stop::stop_channel(&mut ch, group.group(), stop.conn).await;
+    let (verdict, _) = super::commands::stop::stop_channel(&mut ch, &mut group, stop.conn).await;
     Err(match verdict {
         Ok(()) => cause,
         Err(why) => HostError::NotStopped {

@@ -332,10 +332,9 @@ impl ExecRun {
     /// channel closing proves the stop; otherwise the host is reported
     /// with why the command may still be running.
     async fn stop(mut self, mut channel: russh::Channel<Msg>, cause: HostError) {
-        let held = self.group.flush();
-        self.output(&channel, Stream::Stdout, held).await;
-        let group = self.group.group();
-        let (verdict, tail) = stop::stop_channel(&mut channel, group, self.conn.clone()).await;
+        // What the group's report held back comes out with the tail.
+        let (verdict, tail) =
+            stop::stop_channel(&mut channel, &mut self.group, self.conn.clone()).await;
         self.show(Stream::Stdout, tail.stdout.into()).await;
         self.show(Stream::Stderr, tail.stderr.into()).await;
         let error = match verdict {

@@ -173,20 +173,26 @@ pub(crate) struct Tail {
 
 /// Stop the command on `channel`: TERM, then KILL, each by the SSH signal
 /// request and, when its process group is known, by `kill` over a second
-/// channel. Only the channel closing proves the stop. The channel is
-/// closed on our side in any case.
+/// channel. A stop right after the start may come before the group's
+/// report: `group` goes on reading the output meanwhile, and the group is
+/// signalled as soon as it is reported (the SSH signal alone does nothing
+/// for a root login). Only the channel closing proves the stop. The
+/// channel is closed on our side in any case.
 pub(crate) async fn stop_channel(
     channel: &mut russh::Channel<russh::client::Msg>,
-    group: Option<u32>,
+    group: &mut GroupSniffer,
     conn: Option<Arc<Connection>>,
 ) -> (Result<(), NotStopped>, Tail) {
     let mut tail = Tail::default();
     let mut verdict = None;
-    for (sig, grace) in [(Sig::TERM, TERM_GRACE), (Sig::KILL, KILL_GRACE)] {
-        let _ = channel.signal(sig.clone()).await;
+    let signal_group = |group: Option<u32>, sig: Sig| {
         if let (Some(g), Some(conn)) = (group, conn.clone()) {
             tokio::spawn(kill_group(conn, g, sig));
         }
+    };
+    for (sig, grace) in [(Sig::TERM, TERM_GRACE), (Sig::KILL, KILL_GRACE)] {
+        let _ = channel.signal(sig.clone()).await;
+        signal_group(group.group(), sig.clone());
         let until = tokio::time::Instant::now() + grace;
         verdict = loop {
             let Ok(msg) = tokio::time::timeout_at(until, channel.wait()).await else {
@@ -199,7 +205,14 @@ pub(crate) async fn stop_channel(
                     m @ (russh::ChannelMsg::ExitStatus { .. }
                     | russh::ChannelMsg::ExitSignal { .. }),
                 ) => tail.status = Some(m),
-                Some(russh::ChannelMsg::Data { data }) => keep(&mut tail.stdout, &data),
+                Some(russh::ChannelMsg::Data { data }) => {
+                    let known = group.group().is_some();
+                    let shown = group.feed(data);
+                    if !known {
+                        signal_group(group.group(), sig.clone());
+                    }
+                    keep(&mut tail.stdout, &shown)
+                }
                 Some(russh::ChannelMsg::ExtendedData { data, ext: 1 }) => {
                     keep(&mut tail.stderr, &data)
                 }
@@ -211,10 +224,12 @@ pub(crate) async fn stop_channel(
         }
     }
     let _ = channel.close().await;
+    let held = group.flush();
+    keep(&mut tail.stdout, &held);
     let verdict = match verdict {
         Some(v) => v,
         None if tail.status.is_some() => Err(NotStopped::OutputHeld),
-        None if group.is_some() => Err(NotStopped::SurvivedKill),
+        None if group.group().is_some() => Err(NotStopped::SurvivedKill),
         None => Err(NotStopped::SignalIgnored),
     };
     (verdict, tail)
