@@ -138,6 +138,20 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
         open = open && turn.dispatch_all(gone)? && !turn.state.quit;
     }
     accept.abort();
+    end(state, runner, &mut sources, at, why).await;
+    Ok(())
+}
+
+/// The session's end: an edit still open ends, what runs on the hosts is
+/// stopped (shown to the clients meanwhile), and each client is told,
+/// with every host where the command may still run.
+async fn end(
+    state: AppState,
+    runner: crate::tui::effects::EffectRunner,
+    sources: &mut Sources,
+    mut at: Attached,
+    mut why: String,
+) {
     if let Some((_, session)) = at.editing.take() {
         runner
             .files
@@ -148,7 +162,6 @@ pub async fn serve(setup: TuiSetup, name: String, listener: UnixListener) -> io:
     let left = crate::tui::quit::end_session(state, runner, events, &mut on_clients).await;
     left.iter().for_each(|l| why.push_str(&format!("\n{l}")));
     tell_ended(&at.clients, &why).await;
-    Ok(())
 }
 
 /// Each client is told the session ended (behind the frames it has
