@@ -368,10 +368,16 @@ pub async fn kill_session(a: &KillSessionArgs) -> Result<ExitCode, CliError> {
                     println!("{why}");
                     Ok(ExitCode::SUCCESS)
                 }
-                other => Err(CliError::BadArg(format!("unexpected answer {other:?}"))),
+                other => Err(CliError::BadArg(format!(
+                    "the session server answered with {} instead; is it another sshdeck?",
+                    other.kind()
+                ))),
             }
         }
         ServerMsg::Refused { reason } => Err(CliError::BadArg(reason)),
-        other => Err(CliError::BadArg(format!("unexpected answer {other:?}"))),
+        other => Err(CliError::BadArg(format!(
+            "the session server answered with {} instead; is it another sshdeck?",
+            other.kind()
+        ))),
     }
 }

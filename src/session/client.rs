@@ -56,7 +56,10 @@ pub async fn connect(sock: &Path) -> Result<UnixStream, ClientError> {
     match answer(&mut stream, &mut frames).await? {
         ServerMsg::Hello { .. } => Ok(stream),
         ServerMsg::Refused { reason } => Err(ClientError::Refused(reason)),
-        other => Err(ClientError::Lost(format!("unexpected {other:?}"))),
+        other => Err(ClientError::Lost(format!(
+            "it answered a greeting with {}",
+            other.kind()
+        ))),
     }
 }
 

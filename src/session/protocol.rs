@@ -182,6 +182,21 @@ impl ClientMsg {
 }
 
 impl ServerMsg {
+    /// What kind of message this is, in words: for an answer that was not
+    /// the one expected (never the message itself, which may be a frame).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServerMsg::Hello { .. } => "a greeting",
+            ServerMsg::Refused { .. } => "a refusal",
+            ServerMsg::Frame(_) => "a screen frame",
+            ServerMsg::Edit { .. } => "an edit request",
+            ServerMsg::Suspend => "a suspend request",
+            ServerMsg::Detached { .. } => "a detach",
+            ServerMsg::Ended { .. } => "the session's end",
+            ServerMsg::Sessions(_) => "a session list",
+        }
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         match self {
             ServerMsg::Hello { protocol, version } => framed(1, |o| {
@@ -599,6 +614,13 @@ mod tests {
             let bytes = msg.encode();
             assert_eq!(ServerMsg::decode(&bytes[4..]), Ok(msg));
         }
+    }
+
+    #[test]
+    fn an_unexpected_answer_is_named_never_dumped() {
+        let frame = ServerMsg::Frame(b"\x1b]0;title\x07".to_vec());
+        assert_eq!(frame.kind(), "a screen frame");
+        assert!(!frame.kind().contains('\x1b'));
     }
 
     #[test]
